@@ -1,0 +1,178 @@
+//! Typed settings, read once from the environment (`DATABASE_URL`, `AURA_*`) with local defaults.
+//! Every variable is documented in `.env.example`.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: SecretString,
+    pub db_max_connections: u32,
+    pub bind: SocketAddr,
+    /// The address people use to reach Aura (links in invitations; `https` turns on Secure cookies).
+    pub public_url: String,
+    /// Root secret: signs access tokens and derives the keys that encrypt secrets at rest.
+    pub secret_key: SecretString,
+    pub static_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u32,
+    pub invitation_ttl_days: u32,
+    pub max_json_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub login_max_failures_per_email: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_window_secs: u64,
+    /// HTTP worker threads; 0 means one per core.
+    pub http_workers: usize,
+}
+
+/// A setting that is missing or cannot be parsed; printed as one line at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/aura";
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds settings from any source of variables (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret_key = get("AURA_SECRET_KEY").ok_or_else(|| ConfigError {
+            name: "AURA_SECRET_KEY",
+            reason: "is required: set it to a random string of at least 32 characters (for example the output of `openssl rand -hex 32`)".into(),
+        })?;
+        if secret_key.len() < 32 {
+            return Err(ConfigError {
+                name: "AURA_SECRET_KEY",
+                reason: format!("must be at least 32 characters, got {}", secret_key.len()),
+            });
+        }
+        let public_url = get("AURA_PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError {
+                name: "AURA_PUBLIC_URL",
+                reason: format!("must start with http:// or https://, got {public_url:?}"),
+            });
+        }
+        let log_format = match get("AURA_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "AURA_LOG_FORMAT",
+                    reason: format!("must be `pretty` or `json`, got {other:?}"),
+                })
+            }
+        };
+        Ok(Self {
+            database_url: SecretString::from(database_url_from(&get)),
+            db_max_connections: parse(&get, "AURA_DB_MAX_CONNECTIONS", 10)?,
+            bind: parse(&get, "AURA_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            secret_key: SecretString::from(secret_key),
+            static_dir: PathBuf::from(get("AURA_STATIC_DIR").unwrap_or_else(|| "frontend/dist".into())),
+            log_format,
+            log_filter: get("AURA_LOG").unwrap_or_else(|| "info".into()),
+            access_token_ttl_secs: parse(&get, "AURA_ACCESS_TOKEN_TTL_SECS", 900)?,
+            refresh_token_ttl_days: parse(&get, "AURA_REFRESH_TOKEN_TTL_DAYS", 30)?,
+            invitation_ttl_days: parse(&get, "AURA_INVITATION_TTL_DAYS", 7)?,
+            max_json_bytes: parse(&get, "AURA_MAX_JSON_BYTES", 1024 * 1024)?,
+            request_timeout_secs: parse(&get, "AURA_REQUEST_TIMEOUT_SECS", 30)?,
+            login_max_failures_per_email: parse(&get, "AURA_LOGIN_MAX_FAILURES_PER_EMAIL", 5)?,
+            login_max_failures_per_ip: parse(&get, "AURA_LOGIN_MAX_FAILURES_PER_IP", 30)?,
+            login_window_secs: parse(&get, "AURA_LOGIN_WINDOW_SECS", 900)?,
+            http_workers: parse(&get, "AURA_HTTP_WORKERS", 0)?,
+        })
+    }
+
+    /// Whether Aura is reached over https (cookies are then marked Secure).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}
+
+/// The database address alone, for commands that need nothing else (`aura migrate`).
+pub fn database_url_from_env() -> String {
+    database_url_from(&|name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+}
+
+fn database_url_from(get: &impl Fn(&str) -> Option<String>) -> String {
+    get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into())
+}
+
+fn parse<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            reason: format!("cannot parse {raw:?}: {e}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const KEY: (&str, &str) = ("AURA_SECRET_KEY", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn defaults_apply_when_only_the_secret_is_set() {
+        let s = settings(&[KEY]).unwrap();
+        assert_eq!(s.database_url(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind.port(), 8080);
+        assert_eq!(s.max_json_bytes, 1024 * 1024);
+        assert!(!s.is_https());
+    }
+
+    #[test]
+    fn a_missing_or_short_secret_is_one_clear_error() {
+        let e = settings(&[]).unwrap_err().to_string();
+        assert!(e.contains("AURA_SECRET_KEY") && e.contains("required"), "{e}");
+        let e = settings(&[("AURA_SECRET_KEY", "short")]).unwrap_err().to_string();
+        assert!(e.contains("at least 32"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn unparsable_values_name_the_variable() {
+        let e = settings(&[KEY, ("AURA_BIND", "nowhere")]).unwrap_err();
+        assert_eq!(e.name, "AURA_BIND");
+        let e = settings(&[KEY, ("AURA_LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(e.name, "AURA_LOG_FORMAT");
+        let e = settings(&[KEY, ("AURA_PUBLIC_URL", "example.com")]).unwrap_err();
+        assert_eq!(e.name, "AURA_PUBLIC_URL");
+    }
+}

@@ -1,0 +1,10 @@
+//! Every SQL statement of the API lives here, grouped by aggregate. Functions that touch tenant data
+//! take the caller's `OrgId` and filter by it; routes never build SQL.
+
+pub mod api_keys;
+pub mod invitations;
+pub mod members;
+pub mod orgs;
+pub mod sessions;
+pub mod throttle;
+pub mod users;

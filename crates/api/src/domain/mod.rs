@@ -1,0 +1,5 @@
+//! Business rules on parsed types. Request bodies from `aura-types` are turned into these at the
+//! edge (`TryFrom`), and everything below the routes only ever sees parsed values.
+
+pub mod account;
+pub mod org;

@@ -1,0 +1,173 @@
+//! The one error type of the API and its JSON shape `{"error":{"code","message","fields"?,"request_id"}}`.
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{header, StatusCode},
+    middleware::Next,
+    HttpMessage, HttpResponse, ResponseError,
+};
+use aura_types::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("authentication required")]
+    Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("validation failed")]
+    Validation(BTreeMap<String, String>),
+    #[error("payload too large")]
+    PayloadTooLarge(usize),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.add(name, message);
+        fields.into()
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Validation(_) => ErrorCode::ValidationFailed,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::Unexpected(_) => ErrorCode::Internal,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            ApiError::BadRequest(m) => m.clone(),
+            ApiError::Unauthorized(m) | ApiError::Forbidden(m) => (*m).to_owned(),
+            ApiError::NotFound => "Nothing was found at this address.".into(),
+            ApiError::Conflict(m) => m.clone(),
+            ApiError::Validation(fields) => {
+                let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+                format!("Some fields need attention: {}.", names.join(", "))
+            }
+            ApiError::PayloadTooLarge(limit) => format!("The request body is larger than the {limit} bytes allowed."),
+            ApiError::UnsupportedMediaType => "Send the request body as application/json.".into(),
+            ApiError::RateLimited { retry_after_secs } => {
+                format!("Too many attempts. Try again in {retry_after_secs} seconds.")
+            }
+            ApiError::Unavailable => "The service is temporarily unavailable.".into(),
+            ApiError::Unexpected(_) => "An internal error occurred. Quote the request id when reporting it.".into(),
+        }
+    }
+
+    /// The response for this error, with the request id filled in.
+    pub fn to_response(&self, request_id: Option<String>) -> HttpResponse {
+        let code = self.code();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.message(),
+                fields: match self {
+                    ApiError::Validation(f) => Some(f.clone()),
+                    _ => None,
+                },
+                request_id,
+            },
+        };
+        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = HttpResponse::build(status);
+        match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        response.json(body)
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(fields: FieldErrors) -> Self {
+        ApiError::Validation(fields.0)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut => ApiError::Unavailable,
+            _ => ApiError::Unexpected(anyhow::Error::new(e).context("database error")),
+        }
+    }
+}
+
+/// The name of the unique constraint `e` violated, if that is what happened.
+pub fn unique_violation(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
+        _ => None,
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.to_response(None)
+    }
+}
+
+/// The id of the current request (assigned by the tracing middleware).
+pub fn request_id(req: &actix_web::HttpRequest) -> Option<String> {
+    req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string())
+}
+
+/// Middleware: logs server errors with their cause chain, puts the request id into every error
+/// body and into the `x-request-id` header of every response.
+pub async fn error_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let id = request_id(res.request());
+    let mut res = match res.response().error().and_then(|e| e.as_error::<ApiError>()) {
+        Some(api_error) => {
+            if let ApiError::Unexpected(cause) = api_error {
+                tracing::error!(error = ?cause, "request failed");
+            }
+            let response = api_error.to_response(id.clone());
+            res.into_response(response)
+        }
+        None => res.map_into_boxed_body(),
+    };
+    if let Some(id) = id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}

@@ -1,0 +1,109 @@
+//! Invitations of the caller's organization (accepting one is under /auth).
+
+use crate::{
+    auth::{tokens::random_secret, Caller, Principal},
+    db,
+    domain::account::NewInvitation,
+    error::{unique_violation, ApiError, ApiResult},
+    extract::Json,
+    startup::AppState,
+};
+use actix_web::{web, HttpResponse, Scope};
+use aura_types::{CreateInvitationRequest, CreatedInvitation, ErrorBody, Invitation, InvitationId};
+
+pub fn scope() -> Scope {
+    web::scope("/invitations")
+        .route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/{invitation_id}", web::delete().to(revoke))
+}
+
+#[utoipa::path(get, path = "/invitations", tag = "invitations", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Open invitations, newest first", body = Vec<Invitation>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Admins and owners only", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(org_id))]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    Ok(HttpResponse::Ok().json(db::invitations::list_open(&state.pool, caller.org_id).await?))
+}
+
+#[utoipa::path(post, path = "/invitations", tag = "invitations", security(("bearer" = [])),
+    request_body = CreateInvitationRequest,
+    description = "Invites a person by email. The answer holds the secret accept link, shown once: share it with the invitee.",
+    responses(
+        (status = 201, description = "Invited", body = CreatedInvitation),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Role may not grant this role", body = ErrorBody),
+        (status = 409, description = "Already a member, or already invited", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(org_id))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateInvitationRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let invite = NewInvitation::try_from(body.0)?;
+    if !caller.role.can_grant(invite.role) {
+        return Err(ApiError::Forbidden("Only owners can invite owners."));
+    }
+    let members = db::members::list(&state.pool, caller.org_id).await?;
+    if members.iter().any(|m| m.email.eq_ignore_ascii_case(invite.email.as_str())) {
+        return Err(ApiError::Conflict(format!("{} is already a member.", invite.email)));
+    }
+    let token = random_secret("");
+    let invited_by = match caller.principal {
+        Principal::User(u) => Some(u),
+        Principal::ApiKey(_) => None,
+    };
+    let mut conn = state.pool.acquire().await?;
+    let invitation = match db::invitations::insert(
+        &mut conn,
+        caller.org_id,
+        &invite.email,
+        invite.role,
+        &token,
+        invited_by,
+        state.settings.invitation_ttl_days,
+    )
+    .await
+    {
+        Ok(i) => i,
+        Err(e) if unique_violation(&e) == Some("invitations_open_email_key") => {
+            return Err(ApiError::Conflict(format!(
+                "{} already has an open invitation. Revoke it to send a new one.",
+                invite.email
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // The token travels in the fragment, which browsers never send to a server (or its logs).
+    let accept_url = format!("{}/accept-invite#token={token}", state.settings.public_url);
+    Ok(HttpResponse::Created().json(CreatedInvitation { invitation, token, accept_url }))
+}
+
+#[utoipa::path(delete, path = "/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
+    params(("invitation_id" = uuid::Uuid, Path, description = "The invitation id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Admins and owners only", body = ErrorBody),
+        (status = 404, description = "No open invitation with this id", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(org_id))]
+pub async fn revoke(state: web::Data<AppState>, caller: Caller, path: web::Path<InvitationId>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    let invitation = db::invitations::get_open(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    if !caller.role.can_grant(invitation.role) {
+        return Err(ApiError::Forbidden("Only owners can revoke an invitation for an owner."));
+    }
+    if !db::invitations::revoke(&state.pool, caller.org_id, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

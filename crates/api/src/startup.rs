@@ -1,0 +1,99 @@
+//! Builds the application: database pool, shared state, middleware and routes, on a listener it
+//! binds itself (tests bind port 0).
+
+use crate::{
+    auth::tokens::JwtKeys,
+    config::Settings,
+    error::{error_middleware, ApiError},
+    extract, routes,
+};
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+use sqlx::{postgres::PgPoolOptions, PgPool};
+use std::{net::TcpListener, sync::Arc, time::Duration};
+use tracing_actix_web::TracingLogger;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub jwt: JwtKeys,
+}
+
+/// A pool that connects on first use, with statement and acquire timeouts.
+pub fn pool(settings: &Settings) -> anyhow::Result<PgPool> {
+    let options: sqlx::postgres::PgConnectOptions = settings
+        .database_url()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL address: {e}"))?;
+    let options = options.options([("statement_timeout", format!("{}s", settings.request_timeout_secs))]);
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.db_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with(options))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} (AURA_BIND): {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),
+            settings: Arc::new(settings.clone()),
+            pool,
+        });
+        let static_dir = settings.static_dir.clone();
+        if !static_dir.join("index.html").exists() {
+            tracing::warn!(dir = %static_dir.display(), "the web app is not built; serving the API only");
+        }
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(routes::web::cache_headers))
+                .wrap(from_fn(error_middleware))
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(web::PathConfig::default().error_handler(extract::path_error))
+                .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+                .route("/healthz", web::get().to(routes::health::healthz))
+                .route("/readyz", web::get().to(routes::health::readyz))
+                .route("/api/docs", web::get().to(routes::web::docs))
+                .service(
+                    web::scope("/api/v1")
+                        .configure(routes::api_v1)
+                        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) })),
+                )
+                .service(
+                    actix_files::Files::new("/", &static_dir)
+                        .index_file("index.html")
+                        .default_handler(web::to(routes::web::fallback)),
+                )
+        })
+        .client_request_timeout(Duration::from_secs(10))
+        .keep_alive(Duration::from_secs(75))
+        .shutdown_timeout(settings.request_timeout_secs)
+        .listen(listener)?;
+        if settings.http_workers > 0 {
+            server = server.workers(settings.http_workers);
+        }
+        Ok(Self { port, server: server.run() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server's handle, for stopping it from a test.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}

@@ -1,0 +1,61 @@
+//! Identifier newtypes. Every id is a time-ordered UUIDv7 wrapped in a type of its own, so an
+//! organization id can never be passed where a user id is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "server", derive(sqlx::Type, utoipa::ToSchema))]
+        #[cfg_attr(feature = "server", sqlx(transparent))]
+        #[cfg_attr(feature = "server", schema(value_type = uuid::Uuid))]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new time-ordered id.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organization (a tenant).
+    OrgId
+);
+id_type!(
+    /// A person who can log in.
+    UserId
+);
+id_type!(
+    /// An API key for integrations.
+    ApiKeyId
+);
+id_type!(
+    /// An invitation to join an organization.
+    InvitationId
+);

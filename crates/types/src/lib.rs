@@ -1,0 +1,17 @@
+//! What the Aura API and the Aura web app must agree on: request and response bodies, id newtypes,
+//! status enums, error codes and the pure validation rules both sides run.
+//!
+//! This crate performs no IO. It builds for `wasm32-unknown-unknown`; the `server` feature adds the
+//! database and OpenAPI derives.
+
+pub mod account;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod validate;
+
+pub use account::*;
+pub use error::*;
+pub use ids::*;
+pub use org::*;
+pub use validate::*;
