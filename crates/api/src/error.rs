@@ -28,6 +28,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -55,6 +57,7 @@ impl ApiError {
             ApiError::Validation(_) => ErrorCode::ValidationFailed,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Unexpected(_) => ErrorCode::Internal,
@@ -71,7 +74,9 @@ impl ApiError {
                 let names: Vec<&str> = fields.keys().map(String::as_str).collect();
                 format!("Some fields need attention: {}.", names.join(", "))
             }
+            ApiError::PayloadTooLarge(0) => "The request body is too large.".into(),
             ApiError::PayloadTooLarge(limit) => format!("The request body is larger than the {limit} bytes allowed."),
+            ApiError::MethodNotAllowed => "This address does not accept this method.".into(),
             ApiError::UnsupportedMediaType => "Send the request body as application/json.".into(),
             ApiError::RateLimited { retry_after_secs } => {
                 format!("Too many attempts. Try again in {retry_after_secs} seconds.")
@@ -107,6 +112,23 @@ impl ApiError {
             _ => {}
         }
         response.json(body)
+    }
+}
+
+impl ApiError {
+    /// The API's error for a response the framework produced itself (no route, wrong method…).
+    fn from_framework(status: StatusCode, cause: Option<&actix_web::Error>) -> Self {
+        match status.as_u16() {
+            400 => ApiError::BadRequest(cause.map_or_else(|| "Bad request.".into(), |c| c.to_string())),
+            404 => ApiError::NotFound,
+            405 => ApiError::MethodNotAllowed,
+            413 => ApiError::PayloadTooLarge(0),
+            415 => ApiError::UnsupportedMediaType,
+            401 => ApiError::Unauthorized("Sign in to continue."),
+            403 => ApiError::Forbidden("Not allowed."),
+            503 => ApiError::Unavailable,
+            _ => ApiError::Unexpected(anyhow::anyhow!("{status}: {}", cause.map(ToString::to_string).unwrap_or_default())),
+        }
     }
 }
 
@@ -156,14 +178,22 @@ pub async fn error_middleware(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let res = next.call(req).await?;
     let id = request_id(res.request());
-    let mut res = match res.response().error().and_then(|e| e.as_error::<ApiError>()) {
-        Some(api_error) => {
-            if let ApiError::Unexpected(cause) = api_error {
-                tracing::error!(error = ?cause, "request failed");
-            }
-            let response = api_error.to_response(id.clone());
-            res.into_response(response)
+    let is_api = res.request().path().starts_with("/api/");
+    let status = res.status();
+    let replacement = match res.response().error().and_then(|e| e.as_error::<ApiError>()) {
+        Some(api_error) => Some(api_error.to_response(id.clone())),
+        // Errors the framework answered itself get the same JSON shape on API paths.
+        None if is_api && (status.is_client_error() || status.is_server_error()) => {
+            let api_error = ApiError::from_framework(status, res.response().error());
+            Some(api_error.to_response(id.clone()))
         }
+        None => None,
+    };
+    if let Some(ApiError::Unexpected(cause)) = res.response().error().and_then(|e| e.as_error::<ApiError>()) {
+        tracing::error!(error = ?cause, "request failed");
+    }
+    let mut res = match replacement {
+        Some(response) => res.into_response(response),
         None => res.map_into_boxed_body(),
     };
     if let Some(id) = id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {

@@ -52,29 +52,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 /// Parses a JSON document: syntax errors are 400, shape errors are 422 naming the field.
+///
+/// Syntax is checked first on its own, because serde_json reports some shape errors (an enum
+/// given a number) as syntax errors when both are checked in one pass.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(value) => Ok(value),
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let message = describe_data_error(&inner);
-                    let field = match path.as_str() {
-                        "." | "" => missing_field_name(&inner).unwrap_or_else(|| "body".into()),
-                        p => match missing_field_name(&inner) {
-                            Some(missing) => format!("{p}.{missing}"),
-                            None => p.to_owned(),
-                        },
-                    };
-                    Err(ApiError::field(&field, message))
-                }
-                _ => Err(ApiError::BadRequest(format!("The request body is not valid JSON: {inner}"))),
-            }
-        }
-    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}")))?;
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = describe_data_error(&inner);
+        let field = match (path.as_str(), missing_field_name(&inner)) {
+            ("." | "", Some(missing)) => missing,
+            ("." | "", None) => "body".into(),
+            (p, Some(missing)) => format!("{p}.{missing}"),
+            (p, None) => p.to_owned(),
+        };
+        ApiError::field(&field, message)
+    })
 }
 
 fn missing_field_name(e: &serde_json::Error) -> Option<String> {
@@ -132,5 +127,9 @@ mod tests {
         assert_eq!(fields(e), vec!["email"]);
         let e = parse_json::<SignupRequest>(b"[]").unwrap_err();
         assert_eq!(fields(e), vec!["body"]);
+        let e = parse_json::<aura_types::UpdateMemberRequest>(b"[1, 2]").unwrap_err();
+        assert_eq!(fields(e), vec!["[0]"]);
+        let e = parse_json::<aura_types::UpdateMemberRequest>(br#"{"role": 7}"#).unwrap_err();
+        assert_eq!(fields(e), vec!["role"]);
     }
 }

@@ -16,6 +16,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: nothing with this id exists for the caller's organization.
     NotFound,
+    /// 405: the address exists but does not accept this method.
+    MethodNotAllowed,
     /// 409: the request conflicts with the current state (a duplicate, an illegal transition).
     Conflict,
     /// 413: the body is larger than allowed.
@@ -40,6 +42,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,

@@ -24,7 +24,7 @@ pub fn scope() -> Scope {
 /// Characters of the key kept for display: the prefix and the first 6 hex digits.
 const DISPLAY_PREFIX_LEN: usize = API_KEY_PREFIX.len() + 6;
 
-#[utoipa::path(get, path = "/api-keys", tag = "api-keys", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listApiKeys", path = "/api-keys", tag = "api-keys", security(("bearer" = [])),
     responses(
         (status = 200, description = "Live keys, newest first (secrets are never returned)", body = Vec<ApiKey>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -36,7 +36,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(db::api_keys::list(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(post, path = "/api-keys", tag = "api-keys", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createApiKey", path = "/api-keys", tag = "api-keys", security(("bearer" = [])),
     request_body = CreateApiKeyRequest,
     description = "Creates a key acting for the organization with the given role (at most the creator's). The secret is in this answer only.",
     responses(
@@ -59,7 +59,7 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<Creat
     Ok(HttpResponse::Created().insert_header(("cache-control", "no-store")).json(CreatedApiKey { api_key, token }))
 }
 
-#[utoipa::path(delete, path = "/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "revokeApiKey", path = "/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),
     params(("api_key_id" = uuid::Uuid, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked: the key stops working at once"),

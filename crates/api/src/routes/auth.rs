@@ -66,7 +66,7 @@ async fn start_session(
         .json(session))
 }
 
-#[utoipa::path(post, path = "/auth/signup", tag = "auth", request_body = SignupRequest,
+#[utoipa::path(post, operation_id = "signUp", path = "/auth/signup", tag = "auth", request_body = SignupRequest,
     description = "Creates an account, its organization and the owner membership in one transaction, and signs in. The refresh token is set as an httpOnly cookie.",
     responses(
         (status = 201, description = "Signed up and signed in", body = Session),
@@ -136,7 +136,7 @@ async fn verify_credentials(state: &AppState, req: &HttpRequest, email: &str, pw
     }
 }
 
-#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, operation_id = "logIn", path = "/auth/login", tag = "auth", request_body = LoginRequest,
     description = "Signs in with email and password. Repeated failures for one email or one client address are throttled.",
     responses(
         (status = 200, description = "Signed in", body = Session),
@@ -161,7 +161,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     Ok(response)
 }
 
-#[utoipa::path(post, path = "/auth/refresh", tag = "auth",
+#[utoipa::path(post, operation_id = "refreshSession", path = "/auth/refresh", tag = "auth",
     description = "Exchanges the refresh-token cookie for a new access token and a new refresh token. Presenting an already-used refresh token revokes every session of its family.",
     responses(
         (status = 200, description = "New session", body = Session),
@@ -195,7 +195,7 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     }
 }
 
-#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+#[utoipa::path(post, operation_id = "logOut", path = "/auth/logout", tag = "auth",
     description = "Revokes the session of the refresh-token cookie and clears the cookie. Always succeeds.",
     responses((status = 204, description = "Signed out")))]
 #[tracing::instrument(skip_all)]
@@ -207,7 +207,7 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
     Ok(HttpResponse::NoContent().cookie(cleared_refresh_cookie(&state.settings)).finish())
 }
 
-#[utoipa::path(post, path = "/auth/switch-organization", tag = "auth", request_body = SwitchOrganizationRequest,
+#[utoipa::path(post, operation_id = "switchOrganization", path = "/auth/switch-organization", tag = "auth", request_body = SwitchOrganizationRequest,
     security(("bearer" = [])),
     description = "Makes another of the caller's organizations the active one and answers with a session acting for it.",
     responses(
@@ -241,7 +241,7 @@ pub async fn switch_organization(
     Ok(response)
 }
 
-#[utoipa::path(post, path = "/auth/invitations/preview", tag = "invitations", request_body = InvitationTokenRequest,
+#[utoipa::path(post, operation_id = "previewInvitation", path = "/auth/invitations/preview", tag = "invitations", request_body = InvitationTokenRequest,
     description = "Shows what an invitation token is for (organization, email, role) and whether an account exists for its email.",
     responses(
         (status = 200, description = "The invitation", body = InvitationPreview),
@@ -262,7 +262,7 @@ pub async fn preview_invitation(
     }))
 }
 
-#[utoipa::path(post, path = "/auth/invitations/accept", tag = "invitations", request_body = AcceptInvitationRequest,
+#[utoipa::path(post, operation_id = "acceptInvitation", path = "/auth/invitations/accept", tag = "invitations", request_body = AcceptInvitationRequest,
     description = "Accepts an invitation. With an existing account for the invited email, `password` is that account's password; otherwise `name` and a new `password` create the account. Answers with a session acting for the inviting organization.",
     responses(
         (status = 200, description = "Joined and signed in", body = Session),

@@ -4,14 +4,14 @@ use crate::startup::AppState;
 use actix_web::{web, HttpResponse};
 use aura_types::Health;
 
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, operation_id = "liveness", path = "/healthz", tag = "health",
     description = "Liveness: the process answers.",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, operation_id = "readiness", path = "/readyz", tag = "health",
     description = "Readiness: the database answers and every migration this build knows is applied.",
     responses(
         (status = 200, description = "Ready", body = Health),

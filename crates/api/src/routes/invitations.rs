@@ -18,7 +18,7 @@ pub fn scope() -> Scope {
         .route("/{invitation_id}", web::delete().to(revoke))
 }
 
-#[utoipa::path(get, path = "/invitations", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listInvitations", path = "/invitations", tag = "invitations", security(("bearer" = [])),
     responses(
         (status = 200, description = "Open invitations, newest first", body = Vec<Invitation>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -30,7 +30,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(db::invitations::list_open(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(post, path = "/invitations", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createInvitation", path = "/invitations", tag = "invitations", security(("bearer" = [])),
     request_body = CreateInvitationRequest,
     description = "Invites a person by email. The answer holds the secret accept link, shown once: share it with the invitee.",
     responses(
@@ -86,7 +86,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(CreatedInvitation { invitation, token, accept_url }))
 }
 
-#[utoipa::path(delete, path = "/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "revokeInvitation", path = "/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
     params(("invitation_id" = uuid::Uuid, Path, description = "The invitation id")),
     responses(
         (status = 204, description = "Revoked"),

@@ -6,7 +6,7 @@ pub fn scope() -> Scope {
     web::scope("/me").route("", web::get().to(me))
 }
 
-#[utoipa::path(get, path = "/me", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getMe", path = "/me", tag = "auth", security(("bearer" = [])),
     description = "The signed-in person, the organization the session acts for, and all their memberships.",
     responses(
         (status = 200, description = "Who is signed in", body = Me),

@@ -18,7 +18,7 @@ pub fn scope() -> Scope {
         .route("/{user_id}", web::delete().to(remove))
 }
 
-#[utoipa::path(get, path = "/members", tag = "members", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listMembers", path = "/members", tag = "members", security(("bearer" = [])),
     responses(
         (status = 200, description = "Members, owners first", body = Vec<Member>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -52,7 +52,7 @@ async fn change(state: &AppState, caller: Caller, target: UserId, new: Option<Ro
     Ok(())
 }
 
-#[utoipa::path(patch, path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateMember", path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
     params(("user_id" = uuid::Uuid, Path, description = "The member's user id")),
     request_body = UpdateMemberRequest,
     description = "Changes a member's role. Admins manage members and admins; only owners grant or take away ownership; the last owner cannot be demoted.",
@@ -77,7 +77,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(member))
 }
 
-#[utoipa::path(delete, path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "removeMember", path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
     params(("user_id" = uuid::Uuid, Path, description = "The member's user id")),
     description = "Removes a member (or, with one's own id, leaves the organization) and ends their sessions in it.",
     responses(

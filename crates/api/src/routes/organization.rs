@@ -21,7 +21,7 @@ pub fn scope() -> Scope {
         .route("/current", web::patch().to(update))
 }
 
-#[utoipa::path(get, path = "/organizations/current", tag = "organization", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getOrganization", path = "/organizations/current", tag = "organization", security(("bearer" = [])),
     responses(
         (status = 200, description = "The organization the caller acts for", body = Organization),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -32,7 +32,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRe
     Ok(HttpResponse::Ok().json(org))
 }
 
-#[utoipa::path(patch, path = "/organizations/current", tag = "organization", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateOrganization", path = "/organizations/current", tag = "organization", security(("bearer" = [])),
     request_body = UpdateOrganizationRequest,
     description = "Updates settings; absent fields stay, an empty string clears an optional field. Admins and owners.",
     responses(
@@ -54,7 +54,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(org))
 }
 
-#[utoipa::path(post, path = "/organizations", tag = "organization", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createOrganization", path = "/organizations", tag = "organization", security(("bearer" = [])),
     request_body = CreateOrganizationRequest,
     description = "Creates another organization with the caller as its owner (agencies run several brands). Switch to it with /auth/switch-organization.",
     responses(

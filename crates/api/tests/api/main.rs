@@ -1,1 +1,13 @@
+//! Integration tests through the HTTP API: the real application on port 0, a fresh PostgreSQL
+//! database per test (`#[sqlx::test]` applies the migrations).
+#![allow(clippy::unwrap_used)]
 
+mod api_keys;
+mod auth;
+mod bad_input;
+mod helpers;
+mod isolation;
+mod members;
+mod organization;
+mod spec;
+mod web;

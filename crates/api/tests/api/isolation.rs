@@ -1,0 +1,111 @@
+//! Tenant isolation, for every operation in the OpenAPI document that takes an id: called with an
+//! id owned by another organization, it answers 404 and changes nothing. New operations are covered
+//! by being in the spec; a new kind of id must be added to `foreign_ids` (the test says so).
+
+use crate::helpers::*;
+use aura_types::{CreatedApiKey, CreatedInvitation, ErrorCode};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use utoipa::openapi::path::{Operation, PathItem};
+
+pub fn operations(item: &PathItem) -> Vec<(Method, &Operation)> {
+    [
+        (Method::GET, &item.get),
+        (Method::POST, &item.post),
+        (Method::PUT, &item.put),
+        (Method::PATCH, &item.patch),
+        (Method::DELETE, &item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.as_ref().map(|op| (m, op)))
+    .collect()
+}
+
+/// `path` with each `{name}` replaced by `ids[name]`; panics on an id kind the tests do not know.
+pub fn path_with(path: &str, ids: &HashMap<&'static str, String>) -> String {
+    let mut out = path.to_owned();
+    while let Some(start) = out.find('{') {
+        let end = out[start..].find('}').unwrap() + start;
+        let name = &out[start + 1..end];
+        let id = ids.get(name).unwrap_or_else(|| {
+            panic!("{path}: no fixture for the path parameter `{name}`; add one to own_ids and foreign_ids in tests/api/isolation.rs")
+        });
+        out.replace_range(start..=end, id);
+    }
+    out
+}
+
+/// One resource of every kind in `owner`'s organization, keyed by path-parameter name.
+pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, String> {
+    let member = app.add_member(owner, &format!("member-{}@example.com", uuid::Uuid::now_v7()), "member").await;
+    let invitation: CreatedInvitation = owner
+        .post("/api/v1/invitations", json!({"email": format!("invitee-{}@example.com", uuid::Uuid::now_v7()), "role": "member"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key: CreatedApiKey = owner.post("/api/v1/api-keys", json!({"name": "fixture", "role": "member"})).await.json().await.unwrap();
+    HashMap::from([
+        ("user_id", member.user_id().to_string()),
+        ("invitation_id", invitation.invitation.id.to_string()),
+        ("api_key_id", key.api_key.id.to_string()),
+    ])
+}
+
+/// A body the operation would accept, so that only the id can make it fail.
+fn valid_body(op: &Operation) -> Option<Value> {
+    let body = op.request_body.as_ref()?;
+    let schema = serde_json::to_value(body).unwrap().to_string();
+    let bodies = [
+        ("UpdateMemberRequest", json!({"role": "member"})),
+        ("UpdateOrganizationRequest", json!({"name": "Renamed"})),
+    ];
+    Some(
+        bodies
+            .into_iter()
+            .find(|(name, _)| schema.contains(&format!("#/components/schemas/{name}\"")))
+            .map(|(_, b)| b)
+            .unwrap_or_else(|| panic!("add a valid body for {schema} to valid_body in tests/api/isolation.rs")),
+    )
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn ids_of_another_organization_answer_404_and_change_nothing(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let attacker = app.signup("attacker@example.com", "Attacker Org").await;
+    let victim = app.signup("victim@example.com", "Victim Org").await;
+    let foreign = own_ids(&app, &victim).await;
+    let before = app.snapshot().await;
+    let doc = aura_api::openapi::document();
+    let mut checked = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        if !path.contains('{') {
+            continue;
+        }
+        for (method, op) in operations(item) {
+            let url = path_with(path, &foreign);
+            let res = attacker.call(method.clone(), &url, valid_body(op)).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {path} with another organization's id");
+            let text = res.text().await.unwrap();
+            let body: aura_types::ErrorBody = serde_json::from_str(&text).unwrap();
+            assert_eq!(body.error.code, ErrorCode::NotFound);
+            for id in foreign.values() {
+                assert!(!text.contains(id.as_str()) || url.contains(id.as_str()) && !text.contains("email"), "{method} {path} leaked data");
+            }
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    assert!(checked.len() >= 4, "only {checked:?} were checked");
+    assert_eq!(app.snapshot().await, before, "a request with a foreign id changed data");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn unknown_and_malformed_ids_answer_404(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let owner = app.signup("o@example.com", "Org").await;
+    for path in ["/api/v1/api-keys/0190a0a0-0000-7000-8000-000000000000", "/api/v1/api-keys/not-a-uuid", "/api/v1/members/12345"] {
+        expect_error(owner.delete(path).await, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+    }
+}
