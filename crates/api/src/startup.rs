@@ -7,7 +7,11 @@ use crate::{
     error::{error_middleware, ApiError},
     extract, routes,
 };
-use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+use actix_web::{
+    dev::Server,
+    middleware::{from_fn, Compress},
+    web, App, HttpServer,
+};
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::{net::TcpListener, sync::Arc, time::Duration};
 use tracing_actix_web::TracingLogger;
@@ -53,6 +57,7 @@ impl Application {
         }
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(Compress::default())
                 .wrap(from_fn(routes::web::cache_headers))
                 .wrap(from_fn(error_middleware))
                 .wrap(TracingLogger::default())

@@ -1,0 +1,129 @@
+//! The one typed API client: attaches the access token, refreshes the session once on 401, and
+//! decodes every failure into the shared error shape.
+
+use crate::state::Auth;
+use aura_types::{ErrorBody, ErrorCode, ErrorDetail, Session};
+use gloo_net::http::{Method, Request, RequestBuilder};
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::BTreeMap;
+
+/// A failed call, as the server described it (or as close as possible when it could not answer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError(pub ErrorDetail);
+
+impl ApiError {
+    fn local(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError(ErrorDetail { code, message: message.into(), fields: None, request_id: None })
+    }
+
+    pub fn message(&self) -> String {
+        self.0.message.clone()
+    }
+
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        self.0.fields.clone().unwrap_or_default()
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+const BASE: &str = "/api/v1";
+
+#[derive(Clone, Copy)]
+pub struct Api {
+    auth: Auth,
+}
+
+impl Api {
+    pub fn new(auth: Auth) -> Self {
+        Self { auth }
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {
+        self.send::<(), T>(Method::GET, path, None).await
+    }
+
+    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ApiResult<T> {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ApiResult<T> {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> ApiResult<()> {
+        self.send::<(), ()>(Method::DELETE, path, None).await
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> ApiResult<T> {
+        let first = self.attempt(method.clone(), path, body).await;
+        match first {
+            Err(e) if e.code() == ErrorCode::Unauthorized && self.auth.token().is_some() => {
+                // The access token expired: refresh once, then retry once.
+                match refresh().await {
+                    Ok(session) => {
+                        self.auth.set(session);
+                        self.attempt(method, path, body).await
+                    }
+                    Err(_) => {
+                        self.auth.clear();
+                        Err(e)
+                    }
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn attempt<B: Serialize, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> ApiResult<T> {
+        let mut req = RequestBuilder::new(&format!("{BASE}{path}")).method(method);
+        if let Some(token) = self.auth.token() {
+            req = req.header("Authorization", &format!("Bearer {token}"));
+        }
+        let req = match body {
+            Some(b) => req.json(b).map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
+            None => req.build().map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
+        };
+        decode(req).await
+    }
+}
+
+async fn decode<T: DeserializeOwned>(req: Request) -> ApiResult<T> {
+    let res = req.send().await.map_err(|_| {
+        ApiError::local(ErrorCode::Unavailable, "Aura cannot be reached. Check your connection and try again.")
+    })?;
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    if (200..300).contains(&status) {
+        let text = if text.is_empty() { "null" } else { text.as_str() };
+        return serde_json::from_str(text)
+            .map_err(|e| ApiError::local(ErrorCode::Internal, format!("Unexpected answer from the server: {e}")));
+    }
+    match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => Err(ApiError(body.error)),
+        Err(_) => Err(ApiError::local(
+            if status >= 500 { ErrorCode::Internal } else { ErrorCode::BadRequest },
+            format!("The server answered {status}."),
+        )),
+    }
+}
+
+/// Exchanges the refresh cookie for a new session.
+pub async fn refresh() -> ApiResult<Session> {
+    let req = RequestBuilder::new(&format!("{BASE}/auth/refresh"))
+        .method(Method::POST)
+        .build()
+        .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?;
+    decode(req).await
+}
+
+/// Ends the session (revokes the refresh cookie).
+pub async fn logout() {
+    if let Ok(req) = RequestBuilder::new(&format!("{BASE}/auth/logout")).method(Method::POST).build() {
+        let _ = req.send().await;
+    }
+}

@@ -1,0 +1,264 @@
+//! The router and the signed-in layout (sidebar, top bar, content).
+
+use crate::{
+    api::{self, Api},
+    components::{Spinner, ToastRegion},
+    icons,
+    pages::{auth::*, home::*, settings::*},
+    state::{use_api, use_auth, use_toasts, Auth, Toasts},
+};
+use aura_types::{Session, SwitchOrganizationRequest};
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{
+    components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A},
+    hooks::use_navigate,
+    path,
+};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let auth = Auth::new();
+    provide_context(auth);
+    provide_context(Api::new(auth));
+    provide_context(Toasts::new());
+    // Restore the session from the refresh cookie, if there is one.
+    spawn_local(async move {
+        if let Ok(session) = api::refresh().await {
+            auth.set(session);
+        }
+        auth.ready.set(true);
+    });
+
+    view! {
+        <Router>
+            <Show when=move || auth.ready.get() fallback=|| view! { <Splash /> }>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/signup") view=SignupPage />
+                    <Route path=path!("/accept-invite") view=AcceptInvitePage />
+                    <ParentRoute path=path!("") view=Shell>
+                        <Route path=path!("") view=DashboardPage />
+                        <Route path=path!("contacts") view=ContactsPage />
+                        <Route path=path!("campaigns") view=CampaignsPage />
+                        <Route path=path!("inbox") view=InboxPage />
+                        <Route path=path!("templates") view=TemplatesPage />
+                        <ParentRoute path=path!("settings") view=SettingsLayout>
+                            <Route path=path!("") view=|| view! { <Redirect path="/settings/organization" /> } />
+                            <Route path=path!("organization") view=OrganizationSettingsPage />
+                            <Route path=path!("members") view=MembersPage />
+                            <Route path=path!("api-keys") view=ApiKeysPage />
+                        </ParentRoute>
+                    </ParentRoute>
+                </Routes>
+            </Show>
+            <ToastRegion />
+        </Router>
+    }
+}
+
+#[component]
+fn Splash() -> impl IntoView {
+    view! {
+        <div class="flex min-h-screen items-center justify-center">
+            <Spinner label="Loading Aura…" />
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <div class="flex min-h-screen flex-col items-center justify-center gap-3 text-center">
+            <p class="text-sm font-medium text-accent-600">"404"</p>
+            <h1 class="text-2xl font-semibold">"This page does not exist"</h1>
+            <A href="/" attr:class="btn-primary mt-2">"Back to the dashboard"</A>
+        </div>
+    }
+}
+
+const NAV: [(&str, &str, &str); 6] = [
+    ("/", "Dashboard", icons::HOME),
+    ("/contacts", "Contacts", icons::USERS),
+    ("/campaigns", "Campaigns", icons::MEGAPHONE),
+    ("/inbox", "Inbox", icons::INBOX),
+    ("/templates", "Templates", icons::TEMPLATE),
+    ("/settings", "Settings", icons::SETTINGS),
+];
+
+/// The signed-in layout. Sends people who are not signed in to the log-in page.
+#[component]
+fn Shell() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Show when=move || auth.signed_in() fallback=|| view! { <Redirect path="/login" /> }>
+            <div class="flex min-h-screen">
+                <aside class="sticky top-0 flex h-screen w-60 shrink-0 flex-col bg-sidebar px-3 py-5 text-slate-400">
+                    <A href="/" attr:class="mb-8 flex items-center gap-2.5 px-3">
+                        <img src="/favicon.svg" alt="" class="h-7 w-7" />
+                        <span class="text-lg font-semibold tracking-tight text-white">"Aura"</span>
+                    </A>
+                    <nav class="flex flex-1 flex-col gap-1" aria-label="Main">
+                        {NAV
+                            .into_iter()
+                            .map(|(href, label, icon)| {
+                                view! {
+                                    <A
+                                        href=href
+                                        exact=href == "/"
+                                        attr:class="group flex items-center gap-3 rounded-lg px-3 py-2 text-sm font-medium transition hover:bg-white/5 hover:text-white aria-[current=page]:bg-white/10 aria-[current=page]:text-white"
+                                    >
+                                        <span class="opacity-80 group-hover:opacity-100" inner_html=icon></span>
+                                        {label}
+                                    </A>
+                                }
+                            })
+                            .collect_view()}
+                    </nav>
+                    <a href="/api/docs" target="_blank" class="flex items-center gap-3 rounded-lg px-3 py-2 text-xs hover:bg-white/5 hover:text-white">
+                        <span inner_html=icons::BOOK></span>
+                        "API documentation"
+                    </a>
+                </aside>
+                <div class="flex min-w-0 flex-1 flex-col">
+                    <TopBar />
+                    <main class="mx-auto w-full max-w-6xl flex-1 px-8 py-8">
+                        <Outlet />
+                    </main>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let auth = use_auth();
+    let api = use_api();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let menu_open = RwSignal::new(false);
+    let me = move || auth.me();
+
+    let switch = Action::new_local(move |org_id: &aura_types::OrgId| {
+        let body = SwitchOrganizationRequest { organization_id: *org_id };
+        async move { api.post::<_, Session>("/auth/switch-organization", &body).await }
+    });
+    let nav = navigate.clone();
+    Effect::new(move |_| {
+        if let Some(result) = switch.value().get() {
+            match result {
+                Ok(session) => {
+                    let name = session.me.active_membership().map(|m| m.organization_name.clone()).unwrap_or_default();
+                    auth.set(session);
+                    toasts.success(format!("Now working in {name}."));
+                    nav("/", Default::default());
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+        }
+    });
+
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            api::logout().await;
+            auth.clear();
+            navigate("/login", Default::default());
+        });
+    };
+
+    view! {
+        <header class="sticky top-0 z-30 flex h-16 items-center justify-between border-b border-line bg-white/85 px-8 backdrop-blur">
+            <div class="flex items-center gap-3">
+                <span class="text-muted" inner_html=icons::BUILDING></span>
+                <label for="org-switcher" class="sr-only">"Organization"</label>
+                <select
+                    id="org-switcher"
+                    class="rounded-lg border border-transparent bg-transparent py-1.5 pl-2 pr-8 text-sm font-semibold text-ink hover:border-line focus:border-accent-500 focus:outline-none"
+                    on:change=move |ev| {
+                        if let Ok(id) = event_target_value(&ev).parse() {
+                            switch.dispatch(id);
+                        }
+                    }
+                >
+                    {move || {
+                        me().map(|me| {
+                            me.memberships
+                                .iter()
+                                .map(|m| {
+                                    let selected = m.organization_id == me.active_organization_id;
+                                    view! { <option value=m.organization_id.to_string() selected=selected>{m.organization_name.clone()}</option> }
+                                })
+                                .collect_view()
+                        })
+                    }}
+                </select>
+                {move || switch.pending().get().then(|| view! { <Spinner /> })}
+            </div>
+            <div class="relative">
+                <button
+                    class="flex items-center gap-2 rounded-full py-1 pl-1 pr-2 text-sm hover:bg-slate-100"
+                    aria-haspopup="menu"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|o| *o = !*o)
+                >
+                    <span class="flex h-8 w-8 items-center justify-center rounded-full bg-accent-600 text-xs font-semibold text-white">
+                        {move || me().map(|m| initials(&m.user.name)).unwrap_or_default()}
+                    </span>
+                    <span class="font-medium">{move || me().map(|m| m.user.name).unwrap_or_default()}</span>
+                    <span class="text-muted" inner_html=icons::CHEVRON_DOWN></span>
+                </button>
+                <Show when=move || menu_open.get()>
+                    <div role="menu" class="absolute right-0 mt-2 w-64 rounded-xl border border-line bg-white p-2 shadow-pop animate-in">
+                        <div class="border-b border-line px-3 pb-3 pt-1">
+                            <p class="text-sm font-medium">{move || me().map(|m| m.user.name).unwrap_or_default()}</p>
+                            <p class="truncate text-xs text-muted">{move || me().map(|m| m.user.email).unwrap_or_default()}</p>
+                        </div>
+                        <A href="/settings/organization" attr:class="mt-1 flex items-center gap-2 rounded-lg px-3 py-2 text-sm hover:bg-slate-50" on:click=move |_| menu_open.set(false)>
+                            <span class="text-muted" inner_html=icons::SETTINGS></span>
+                            "Settings"
+                        </A>
+                        <button role="menuitem" class="flex w-full items-center gap-2 rounded-lg px-3 py-2 text-left text-sm hover:bg-slate-50" on:click=logout.clone()>
+                            <span class="text-muted" inner_html=icons::LOGOUT></span>
+                            "Log out"
+                        </button>
+                    </div>
+                </Show>
+            </div>
+        </header>
+    }
+}
+
+pub fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+}
+
+#[component]
+fn SettingsLayout() -> impl IntoView {
+    let tabs = [
+        ("/settings/organization", "Organization", icons::BUILDING),
+        ("/settings/members", "Members", icons::USERS),
+        ("/settings/api-keys", "API keys", icons::KEY),
+    ];
+    view! {
+        <div>
+            <nav class="mb-8 flex gap-1 border-b border-line" aria-label="Settings">
+                {tabs
+                    .into_iter()
+                    .map(|(href, label, icon)| {
+                        view! {
+                            <A
+                                href=href
+                                attr:class="-mb-px flex items-center gap-2 border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted transition hover:text-ink aria-[current=page]:border-accent-600 aria-[current=page]:text-accent-700"
+                            >
+                                <span inner_html=icon></span>
+                                {label}
+                            </A>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <Outlet />
+        </div>
+    }
+}
