@@ -13,7 +13,12 @@ pub struct ApiError(pub ErrorDetail);
 
 impl ApiError {
     fn local(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError(ErrorDetail { code, message: message.into(), fields: None, request_id: None })
+        ApiError(ErrorDetail {
+            code,
+            message: message.into(),
+            fields: None,
+            request_id: None,
+        })
     }
 
     pub fn message(&self) -> String {
@@ -47,11 +52,19 @@ impl Api {
         self.send::<(), T>(Method::GET, path, None).await
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ApiResult<T> {
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> ApiResult<T> {
         self.send(Method::POST, path, Some(body)).await
     }
 
-    pub async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ApiResult<T> {
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> ApiResult<T> {
         self.send(Method::PATCH, path, Some(body)).await
     }
 
@@ -59,7 +72,12 @@ impl Api {
         self.send::<(), ()>(Method::DELETE, path, None).await
     }
 
-    async fn send<B: Serialize, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> ApiResult<T> {
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> ApiResult<T> {
         let first = self.attempt(method.clone(), path, body).await;
         match first {
             Err(e) if e.code() == ErrorCode::Unauthorized && self.auth.token().is_some() => {
@@ -79,14 +97,23 @@ impl Api {
         }
     }
 
-    async fn attempt<B: Serialize, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> ApiResult<T> {
+    async fn attempt<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> ApiResult<T> {
         let mut req = RequestBuilder::new(&format!("{BASE}{path}")).method(method);
         if let Some(token) = self.auth.token() {
             req = req.header("Authorization", &format!("Bearer {token}"));
         }
         let req = match body {
-            Some(b) => req.json(b).map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
-            None => req.build().map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
+            Some(b) => req
+                .json(b)
+                .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
+            None => req
+                .build()
+                .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
         };
         decode(req).await
     }
@@ -94,19 +121,34 @@ impl Api {
 
 async fn decode<T: DeserializeOwned>(req: Request) -> ApiResult<T> {
     let res = req.send().await.map_err(|_| {
-        ApiError::local(ErrorCode::Unavailable, "Aura cannot be reached. Check your connection and try again.")
+        ApiError::local(
+            ErrorCode::Unavailable,
+            "Aura cannot be reached. Check your connection and try again.",
+        )
     })?;
     let status = res.status();
     let text = res.text().await.unwrap_or_default();
     if (200..300).contains(&status) {
-        let text = if text.is_empty() { "null" } else { text.as_str() };
-        return serde_json::from_str(text)
-            .map_err(|e| ApiError::local(ErrorCode::Internal, format!("Unexpected answer from the server: {e}")));
+        let text = if text.is_empty() {
+            "null"
+        } else {
+            text.as_str()
+        };
+        return serde_json::from_str(text).map_err(|e| {
+            ApiError::local(
+                ErrorCode::Internal,
+                format!("Unexpected answer from the server: {e}"),
+            )
+        });
     }
     match serde_json::from_str::<ErrorBody>(&text) {
         Ok(body) => Err(ApiError(body.error)),
         Err(_) => Err(ApiError::local(
-            if status >= 500 { ErrorCode::Internal } else { ErrorCode::BadRequest },
+            if status >= 500 {
+                ErrorCode::Internal
+            } else {
+                ErrorCode::BadRequest
+            },
             format!("The server answered {status}."),
         )),
     }
@@ -123,7 +165,10 @@ pub async fn refresh() -> ApiResult<Session> {
 
 /// Ends the session (revokes the refresh cookie).
 pub async fn logout() {
-    if let Ok(req) = RequestBuilder::new(&format!("{BASE}/auth/logout")).method(Method::POST).build() {
+    if let Ok(req) = RequestBuilder::new(&format!("{BASE}/auth/logout"))
+        .method(Method::POST)
+        .build()
+    {
         let _ = req.send().await;
     }
 }

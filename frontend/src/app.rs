@@ -140,15 +140,24 @@ fn TopBar() -> impl IntoView {
     let me = move || auth.me();
 
     let switch = Action::new_local(move |org_id: &aura_types::OrgId| {
-        let body = SwitchOrganizationRequest { organization_id: *org_id };
-        async move { api.post::<_, Session>("/auth/switch-organization", &body).await }
+        let body = SwitchOrganizationRequest {
+            organization_id: *org_id,
+        };
+        async move {
+            api.post::<_, Session>("/auth/switch-organization", &body)
+                .await
+        }
     });
     let nav = navigate.clone();
     Effect::new(move |_| {
         if let Some(result) = switch.value().get() {
             match result {
                 Ok(session) => {
-                    let name = session.me.active_membership().map(|m| m.organization_name.clone()).unwrap_or_default();
+                    let name = session
+                        .me
+                        .active_membership()
+                        .map(|m| m.organization_name.clone())
+                        .unwrap_or_default();
                     auth.set(session);
                     toasts.success(format!("Now working in {name}."));
                     nav("/", Default::default());
@@ -230,7 +239,11 @@ fn TopBar() -> impl IntoView {
 }
 
 pub fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 #[component]

@@ -1,7 +1,10 @@
 //! Reusable pieces: form fields, page header, cards, empty/loading/error states, modal, toasts,
 //! badges.
 
-use crate::{icons, state::{use_toasts, ToastKind}};
+use crate::{
+    icons,
+    state::{use_toasts, ToastKind},
+};
 use aura_types::Role;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -225,7 +228,11 @@ pub fn ErrorCard(message: String, #[prop(optional)] retry: Option<Callback<()>>)
 
 /// A dialog over the page; closes with Escape or the close button.
 #[component]
-pub fn Modal(open: RwSignal<bool>, #[prop(into)] title: String, children: ChildrenFn) -> impl IntoView {
+pub fn Modal(
+    open: RwSignal<bool>,
+    #[prop(into)] title: String,
+    children: ChildrenFn,
+) -> impl IntoView {
     let title = StoredValue::new(title);
     view! {
         <Show when=move || open.get()>
@@ -292,7 +299,9 @@ pub fn ToastRegion() -> impl IntoView {
 
 /// Formats an RFC 3339 time's date for display ("Nov 22, 2026").
 pub fn short_date(t: &time::OffsetDateTime) -> String {
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let m = months[usize::from(u8::from(t.month())) - 1];
     format!("{m} {}, {}", t.day(), t.year())
 }

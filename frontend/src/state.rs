@@ -14,7 +14,10 @@ pub struct Auth {
 
 impl Auth {
     pub fn new() -> Self {
-        Self { session: RwSignal::new(None), ready: RwSignal::new(false) }
+        Self {
+            session: RwSignal::new(None),
+            ready: RwSignal::new(false),
+        }
     }
 
     pub fn set(&self, session: Session) {
@@ -26,7 +29,8 @@ impl Auth {
     }
 
     pub fn token(&self) -> Option<String> {
-        self.session.with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
     }
 
     pub fn me(&self) -> Option<Me> {
@@ -68,7 +72,10 @@ pub struct Toasts {
 
 impl Toasts {
     pub fn new() -> Self {
-        Self { list: RwSignal::new(Vec::new()), next: StoredValue::new(0) }
+        Self {
+            list: RwSignal::new(Vec::new()),
+            next: StoredValue::new(0),
+        }
     }
 
     pub fn success(&self, message: impl Into<String>) {
@@ -84,7 +91,10 @@ impl Toasts {
         self.next.set_value(id + 1);
         self.list.update(|l| l.push(Toast { id, kind, message }));
         let list = self.list;
-        set_timeout(move || list.update(|l| l.retain(|t| t.id != id)), Duration::from_secs(5));
+        set_timeout(
+            move || list.update(|l| l.retain(|t| t.id != id)),
+            Duration::from_secs(5),
+        );
     }
 
     pub fn dismiss(&self, id: u64) {

@@ -84,7 +84,9 @@ impl Settings {
             bind: parse(&get, "AURA_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             public_url: public_url.trim_end_matches('/').to_owned(),
             secret_key: SecretString::from(secret_key),
-            static_dir: PathBuf::from(get("AURA_STATIC_DIR").unwrap_or_else(|| "frontend/dist".into())),
+            static_dir: PathBuf::from(
+                get("AURA_STATIC_DIR").unwrap_or_else(|| "frontend/dist".into()),
+            ),
             log_format,
             log_filter: get("AURA_LOG").unwrap_or_else(|| "info".into()),
             access_token_ttl_secs: parse(&get, "AURA_ACCESS_TOKEN_TTL_SECS", 900)?,
@@ -142,7 +144,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -160,8 +165,13 @@ mod tests {
     #[test]
     fn a_missing_or_short_secret_is_one_clear_error() {
         let e = settings(&[]).unwrap_err().to_string();
-        assert!(e.contains("AURA_SECRET_KEY") && e.contains("required"), "{e}");
-        let e = settings(&[("AURA_SECRET_KEY", "short")]).unwrap_err().to_string();
+        assert!(
+            e.contains("AURA_SECRET_KEY") && e.contains("required"),
+            "{e}"
+        );
+        let e = settings(&[("AURA_SECRET_KEY", "short")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("at least 32"), "{e}");
         assert!(!e.contains('\n'));
     }

@@ -75,14 +75,18 @@ impl ApiError {
                 format!("Some fields need attention: {}.", names.join(", "))
             }
             ApiError::PayloadTooLarge(0) => "The request body is too large.".into(),
-            ApiError::PayloadTooLarge(limit) => format!("The request body is larger than the {limit} bytes allowed."),
+            ApiError::PayloadTooLarge(limit) => {
+                format!("The request body is larger than the {limit} bytes allowed.")
+            }
             ApiError::MethodNotAllowed => "This address does not accept this method.".into(),
             ApiError::UnsupportedMediaType => "Send the request body as application/json.".into(),
             ApiError::RateLimited { retry_after_secs } => {
                 format!("Too many attempts. Try again in {retry_after_secs} seconds.")
             }
             ApiError::Unavailable => "The service is temporarily unavailable.".into(),
-            ApiError::Unexpected(_) => "An internal error occurred. Quote the request id when reporting it.".into(),
+            ApiError::Unexpected(_) => {
+                "An internal error occurred. Quote the request id when reporting it.".into()
+            }
         }
     }
 
@@ -100,7 +104,8 @@ impl ApiError {
                 request_id,
             },
         };
-        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = HttpResponse::build(status);
         match self {
             ApiError::RateLimited { retry_after_secs } => {
@@ -119,7 +124,9 @@ impl ApiError {
     /// The API's error for a response the framework produced itself (no route, wrong method…).
     fn from_framework(status: StatusCode, cause: Option<&actix_web::Error>) -> Self {
         match status.as_u16() {
-            400 => ApiError::BadRequest(cause.map_or_else(|| "Bad request.".into(), |c| c.to_string())),
+            400 => {
+                ApiError::BadRequest(cause.map_or_else(|| "Bad request.".into(), |c| c.to_string()))
+            }
             404 => ApiError::NotFound,
             405 => ApiError::MethodNotAllowed,
             413 => ApiError::PayloadTooLarge(0),
@@ -127,7 +134,10 @@ impl ApiError {
             401 => ApiError::Unauthorized("Sign in to continue."),
             403 => ApiError::Forbidden("Not allowed."),
             503 => ApiError::Unavailable,
-            _ => ApiError::Unexpected(anyhow::anyhow!("{status}: {}", cause.map(ToString::to_string).unwrap_or_default())),
+            _ => ApiError::Unexpected(anyhow::anyhow!(
+                "{status}: {}",
+                cause.map(ToString::to_string).unwrap_or_default()
+            )),
         }
     }
 }
@@ -167,7 +177,9 @@ impl ResponseError for ApiError {
 
 /// The id of the current request (assigned by the tracing middleware).
 pub fn request_id(req: &actix_web::HttpRequest) -> Option<String> {
-    req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string())
+    req.extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string())
 }
 
 /// Middleware: logs server errors with their cause chain, puts the request id into every error
@@ -180,7 +192,11 @@ pub async fn error_middleware(
     let id = request_id(res.request());
     let is_api = res.request().path().starts_with("/api/");
     let status = res.status();
-    let replacement = match res.response().error().and_then(|e| e.as_error::<ApiError>()) {
+    let replacement = match res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+    {
         Some(api_error) => Some(api_error.to_response(id.clone())),
         // Errors the framework answered itself get the same JSON shape on API paths.
         None if is_api && (status.is_client_error() || status.is_server_error()) => {
@@ -189,7 +205,11 @@ pub async fn error_middleware(
         }
         None => None,
     };
-    if let Some(ApiError::Unexpected(cause)) = res.response().error().and_then(|e| e.as_error::<ApiError>()) {
+    if let Some(ApiError::Unexpected(cause)) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+    {
         tracing::error!(error = ?cause, "request failed");
     }
     let mut res = match replacement {
@@ -197,7 +217,8 @@ pub async fn error_middleware(
         None => res.map_into_boxed_body(),
     };
     if let Some(id) = id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
-        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), id);
     }
     Ok(res)
 }

@@ -40,7 +40,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("Could not read the request body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::BadRequest(format!("Could not read the request body: {e}"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::PayloadTooLarge(limit));
                 }
@@ -96,7 +98,10 @@ pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> acti
 }
 
 /// Error handler for actix's query-string extractor.
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     ApiError::BadRequest(format!("Invalid query string: {err}")).into()
 }
 
@@ -115,15 +120,25 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_bad_request() {
-        assert!(matches!(parse_json::<SignupRequest>(b"{\"email\":"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse_json::<SignupRequest>(b"not json"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse_json::<SignupRequest>(b"{\"email\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<SignupRequest>(b"not json"),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn missing_and_mistyped_fields_are_named() {
-        let e = parse_json::<SignupRequest>(br#"{"email":"a@b.co","password":"x","name":"n"}"#).unwrap_err();
+        let e = parse_json::<SignupRequest>(br#"{"email":"a@b.co","password":"x","name":"n"}"#)
+            .unwrap_err();
         assert_eq!(fields(e), vec!["organization_name"]);
-        let e = parse_json::<SignupRequest>(br#"{"email":5,"password":"x","name":"n","organization_name":"o"}"#).unwrap_err();
+        let e = parse_json::<SignupRequest>(
+            br#"{"email":5,"password":"x","name":"n","organization_name":"o"}"#,
+        )
+        .unwrap_err();
         assert_eq!(fields(e), vec!["email"]);
         let e = parse_json::<SignupRequest>(b"[]").unwrap_err();
         assert_eq!(fields(e), vec!["body"]);

@@ -22,14 +22,18 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations"
 
 /// Ok when the database answers and every embedded migration has been applied; else why not.
 pub async fn db_ready(pool: &PgPool) -> Result<(), String> {
-    let applied: Vec<i64> = sqlx::query_scalar("select version from _sqlx_migrations where success order by version")
-        .fetch_all(pool)
-        .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(_) => "migrations not applied".to_owned(),
-            _ => "database unreachable".to_owned(),
-        })?;
-    let missing = MIGRATOR.iter().filter(|m| !applied.contains(&m.version)).count();
+    let applied: Vec<i64> =
+        sqlx::query_scalar("select version from _sqlx_migrations where success order by version")
+            .fetch_all(pool)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(_) => "migrations not applied".to_owned(),
+                _ => "database unreachable".to_owned(),
+            })?;
+    let missing = MIGRATOR
+        .iter()
+        .filter(|m| !applied.contains(&m.version))
+        .count();
     if missing > 0 {
         return Err(format!("{missing} migration(s) not applied"));
     }

@@ -76,7 +76,9 @@ async fn serve(with_workers: bool, with_http: bool) -> anyhow::Result<()> {
 
 async fn connect() -> anyhow::Result<sqlx::PgPool> {
     let url = config::database_url_from_env();
-    sqlx::PgPool::connect(&url).await.map_err(|e| anyhow::anyhow!("cannot connect to the database (DATABASE_URL): {e}"))
+    sqlx::PgPool::connect(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database (DATABASE_URL): {e}"))
 }
 
 async fn migrate() -> anyhow::Result<()> {
@@ -89,8 +91,15 @@ async fn migrate() -> anyhow::Result<()> {
 async fn seed_demo() -> anyhow::Result<()> {
     let pool = connect().await?;
     let login = seed::seed_demo(&pool).await?;
-    let what = if login.created { "created" } else { "already present" };
+    let what = if login.created {
+        "created"
+    } else {
+        "already present"
+    };
     println!("Demo organization \"{}\" {what}.", seed::DEMO_ORG);
-    println!("  Log in with  email: {}   password: {}", login.email, login.password);
+    println!(
+        "  Log in with  email: {}   password: {}",
+        login.email, login.password
+    );
     Ok(())
 }

@@ -61,7 +61,11 @@ impl Modify for Prefix {
         openapi.paths.paths = paths
             .into_iter()
             .map(|(path, item)| {
-                let full = if path == "/healthz" || path == "/readyz" { path } else { format!("{API_PREFIX}{path}") };
+                let full = if path == "/healthz" || path == "/readyz" {
+                    path
+                } else {
+                    format!("{API_PREFIX}{path}")
+                };
                 (full, item)
             })
             .collect();
@@ -78,7 +82,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An access token from /auth/login, or an API key (aura_sk_…)."))
+                    .description(Some(
+                        "An access token from /auth/login, or an API key (aura_sk_…).",
+                    ))
                     .build(),
             ),
         );

@@ -17,14 +17,27 @@ pub struct DemoLogin {
 }
 
 pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<DemoLogin> {
-    let login = |created| DemoLogin { email: DEMO_EMAIL, password: DEMO_PASSWORD, created };
-    if db::users::credentials_by_email(pool, DEMO_EMAIL).await?.is_some() {
+    let login = |created| DemoLogin {
+        email: DEMO_EMAIL,
+        password: DEMO_PASSWORD,
+        created,
+    };
+    if db::users::credentials_by_email(pool, DEMO_EMAIL)
+        .await?
+        .is_some()
+    {
         return Ok(login(false));
     }
     let owner_hash = password::hash(DEMO_PASSWORD.into()).await?;
     let agent_hash = password::hash(DEMO_PASSWORD.into()).await?;
     let mut tx = pool.begin().await?;
-    let owner = db::users::insert(&mut tx, &EmailAddress::parse(DEMO_EMAIL).map_err(anyhow::Error::msg)?, "Dana Demo", &owner_hash).await?;
+    let owner = db::users::insert(
+        &mut tx,
+        &EmailAddress::parse(DEMO_EMAIL).map_err(anyhow::Error::msg)?,
+        "Dana Demo",
+        &owner_hash,
+    )
+    .await?;
     let agent = db::users::insert(
         &mut tx,
         &EmailAddress::parse("sam.agent@example.com").map_err(anyhow::Error::msg)?,

@@ -29,7 +29,10 @@ pub fn pool(settings: &Settings) -> anyhow::Result<PgPool> {
         .database_url()
         .parse()
         .map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL address: {e}"))?;
-    let options = options.options([("statement_timeout", format!("{}s", settings.request_timeout_secs))]);
+    let options = options.options([(
+        "statement_timeout",
+        format!("{}s", settings.request_timeout_secs),
+    )]);
     Ok(PgPoolOptions::new()
         .max_connections(settings.db_max_connections)
         .acquire_timeout(Duration::from_secs(5))
@@ -70,7 +73,9 @@ impl Application {
                 .service(
                     web::scope("/api/v1")
                         .configure(routes::api_v1)
-                        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) })),
+                        .default_service(web::to(|| async {
+                            Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+                        })),
                 )
                 .service(
                     actix_files::Files::new("/", &static_dir)
@@ -85,7 +90,10 @@ impl Application {
         if settings.http_workers > 0 {
             server = server.workers(settings.http_workers);
         }
-        Ok(Self { port, server: server.run() })
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "server", derive(sqlx::Type, utoipa::ToSchema))]
-#[cfg_attr(feature = "server", sqlx(type_name = "member_role", rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "server",
+    sqlx(type_name = "member_role", rename_all = "snake_case")
+)]
 pub enum Role {
     Member,
     Admin,
@@ -119,7 +122,9 @@ pub struct Me {
 
 impl Me {
     pub fn active_membership(&self) -> Option<&Membership> {
-        self.memberships.iter().find(|m| m.organization_id == self.active_organization_id)
+        self.memberships
+            .iter()
+            .find(|m| m.organization_id == self.active_organization_id)
     }
 }
 

@@ -86,7 +86,9 @@ impl FieldErrors {
 
     /// Records `message` for `field` (the first message for a field wins).
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
     }
 
     /// Runs a parser and records its error under `field`; returns the parsed value if any.

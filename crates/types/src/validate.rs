@@ -46,7 +46,9 @@ impl EmailAddress {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_alphanumeric() || c == '-')
             })
-            && labels.last().is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.len() >= 2);
+            && labels
+                .last()
+                .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.len() >= 2);
         if !local_ok || !domain_ok {
             return Err("must be an email address like name@example.com");
         }
@@ -107,7 +109,9 @@ pub fn parse_optional_text(input: &str, max: usize) -> Result<Option<String>, St
     if s.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err("must not contain control characters".into());
     }
     Ok(Some(s.to_owned()))
@@ -166,7 +170,18 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for bad in ["", "plain", "@example.com", "a@", "a@b", "a@b.c", "a..b@example.com", "a@-x.com", "a b@example.com", "a@exa mple.com"] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@b.c",
+            "a..b@example.com",
+            "a@-x.com",
+            "a b@example.com",
+            "a@exa mple.com",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -175,7 +190,10 @@ mod tests {
     fn password_length_rule() {
         assert!(check_new_password("123456789").is_err());
         assert!(check_new_password("1234567890").is_ok());
-        assert!(check_new_password("ééééééééé").is_err(), "counts characters, not bytes");
+        assert!(
+            check_new_password("ééééééééé").is_err(),
+            "counts characters, not bytes"
+        );
     }
 
     #[test]

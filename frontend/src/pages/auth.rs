@@ -6,8 +6,8 @@ use crate::{
     state::{use_api, use_auth},
 };
 use aura_types::{
-    check_new_password, AcceptInvitationRequest, EmailAddress, FieldErrors, InvitationPreview, InvitationTokenRequest,
-    LoginRequest, Session, SignupRequest,
+    check_new_password, AcceptInvitationRequest, EmailAddress, FieldErrors, InvitationPreview,
+    InvitationTokenRequest, LoginRequest, Session, SignupRequest,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -17,7 +17,11 @@ use leptos_router::{
 
 /// Two panes: the brand on the left, the form on the right.
 #[component]
-fn AuthLayout(#[prop(into)] title: String, #[prop(into)] subtitle: String, children: Children) -> impl IntoView {
+fn AuthLayout(
+    #[prop(into)] title: String,
+    #[prop(into)] subtitle: String,
+    children: Children,
+) -> impl IntoView {
     view! {
         <div class="grid min-h-screen lg:grid-cols-[1fr_1.1fr]">
             <div class="relative hidden overflow-hidden bg-sidebar p-12 text-white lg:flex lg:flex-col lg:justify-between">
@@ -51,7 +55,8 @@ fn AuthLayout(#[prop(into)] title: String, #[prop(into)] subtitle: String, child
 fn session_action<I: Clone + 'static>(
     errs: FieldErrs,
     form_error: RwSignal<Option<String>>,
-    call: impl Fn(I) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<Session>>>> + 'static,
+    call: impl Fn(I) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<Session>>>>
+        + 'static,
 ) -> Action<I, ()> {
     let auth = use_auth();
     let navigate = use_navigate();
@@ -67,7 +72,11 @@ fn session_action<I: Clone + 'static>(
                 }
                 Err(e) => {
                     let fields = e.fields();
-                    form_error.set(if fields.is_empty() { Some(e.message()) } else { None });
+                    form_error.set(if fields.is_empty() {
+                        Some(e.message())
+                    } else {
+                        None
+                    });
                     errs.set(fields);
                 }
             }
@@ -106,7 +115,10 @@ pub fn LoginPage() -> impl IntoView {
         }
         errs.set(e.0.clone());
         if e.is_empty() {
-            submit.dispatch(LoginRequest { email: email.get_untracked(), password: password.get_untracked() });
+            submit.dispatch(LoginRequest {
+                email: email.get_untracked(),
+                password: password.get_untracked(),
+            });
         }
     };
     view! {
@@ -187,7 +199,10 @@ pub fn SignupPage() -> impl IntoView {
 /// The invitation token, from the link's fragment (`#token=…`), which never reaches a server.
 fn token_from_location() -> Option<String> {
     let hash = window().location().hash().ok()?;
-    hash.trim_start_matches('#').split('&').find_map(|kv| kv.strip_prefix("token=")).map(str::to_owned)
+    hash.trim_start_matches('#')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))
+        .map(str::to_owned)
 }
 
 #[component]
@@ -198,7 +213,13 @@ pub fn AcceptInvitePage() -> impl IntoView {
         let token = token.clone();
         LocalResource::new(move || {
             let token = token.clone();
-            async move { api.post::<_, InvitationPreview>("/auth/invitations/preview", &InvitationTokenRequest { token }).await }
+            async move {
+                api.post::<_, InvitationPreview>(
+                    "/auth/invitations/preview",
+                    &InvitationTokenRequest { token },
+                )
+                .await
+            }
         })
     };
     let name = RwSignal::new(String::new());
@@ -281,4 +302,3 @@ pub fn AcceptInvitePage() -> impl IntoView {
         </AuthLayout>
     }
 }
-

@@ -31,10 +31,25 @@ pub fn DashboardPage() -> impl IntoView {
                 Some(true) => Some(api.get::<Vec<ApiKey>>("/api-keys").await?),
                 _ => None,
             };
-            Ok::<_, crate::api::ApiError>(Overview { org, members, api_keys })
+            Ok::<_, crate::api::ApiError>(Overview {
+                org,
+                members,
+                api_keys,
+            })
         }
     });
-    let first_name = move || auth.me().map(|m| m.user.name.split_whitespace().next().unwrap_or_default().to_owned()).unwrap_or_default();
+    let first_name = move || {
+        auth.me()
+            .map(|m| {
+                m.user
+                    .name
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
     view! {
         <PageHeader title=format!("Welcome, {}", first_name()) subtitle="Here is where your workspace stands." />
         <Transition fallback=|| view! { <LoadingCard rows=4 /> }>
@@ -53,9 +68,24 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn DashboardBody(o: Overview) -> impl IntoView {
     let steps = [
-        (o.org.brand_voice.is_some() && o.org.postal_address.is_some(), "Describe your brand", "Brand voice guides every AI persona; the postal address goes in email footers.", "/settings/organization"),
-        (o.members.len() > 1, "Invite your team", "Agents, assistants and partners work in the same workspace.", "/settings/members"),
-        (o.api_keys.as_ref().is_some_and(|k| !k.is_empty()), "Connect n8n or another tool", "An API key lets your automations drive Aura through the documented API.", "/settings/api-keys"),
+        (
+            o.org.brand_voice.is_some() && o.org.postal_address.is_some(),
+            "Describe your brand",
+            "Brand voice guides every AI persona; the postal address goes in email footers.",
+            "/settings/organization",
+        ),
+        (
+            o.members.len() > 1,
+            "Invite your team",
+            "Agents, assistants and partners work in the same workspace.",
+            "/settings/members",
+        ),
+        (
+            o.api_keys.as_ref().is_some_and(|k| !k.is_empty()),
+            "Connect n8n or another tool",
+            "An API key lets your automations drive Aura through the documented API.",
+            "/settings/api-keys",
+        ),
     ];
     let done = steps.iter().filter(|s| s.0).count();
     let total = steps.len();
@@ -109,7 +139,14 @@ fn DashboardBody(o: Overview) -> impl IntoView {
 
 /// A section whose capability is on its way: what it will do, and what to do meanwhile.
 #[component]
-fn Upcoming(title: &'static str, href: &'static str, subtitle: &'static str, icon: &'static str, heading: &'static str, body: &'static str) -> impl IntoView {
+fn Upcoming(
+    title: &'static str,
+    href: &'static str,
+    subtitle: &'static str,
+    icon: &'static str,
+    heading: &'static str,
+    body: &'static str,
+) -> impl IntoView {
     view! {
         <PageHeader title=title subtitle=subtitle crumbs=vec![(title, href)] />
         <EmptyState icon=icon title=heading body=body>

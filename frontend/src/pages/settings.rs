@@ -3,23 +3,37 @@
 use crate::{
     api::ApiError,
     components::{
-        field_err, short_date, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader, RoleBadge,
-        RoleSelect, SecretBox, TextArea,
+        field_err, short_date, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal,
+        PageHeader, RoleBadge, RoleSelect, SecretBox, TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
 };
 use aura_types::{
-    ApiKey, CreateApiKeyRequest, CreateInvitationRequest, CreatedApiKey, CreatedInvitation, EmailAddress, FieldErrors,
-    Invitation, Member, Organization, Role, UpdateMemberRequest, UpdateOrganizationRequest,
+    ApiKey, CreateApiKeyRequest, CreateInvitationRequest, CreatedApiKey, CreatedInvitation,
+    EmailAddress, FieldErrors, Invitation, Member, Organization, Role, UpdateMemberRequest,
+    UpdateOrganizationRequest,
 };
 use leptos::prelude::*;
 
 /// Common IANA zones offered as suggestions; any valid zone is accepted.
 const ZONES: [&str; 16] = [
-    "UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Toronto",
-    "America/Sao_Paulo", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Istanbul", "Asia/Dubai",
-    "Asia/Kolkata", "Asia/Singapore", "Australia/Sydney", "Pacific/Auckland",
+    "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Istanbul",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Australia/Sydney",
+    "Pacific/Auckland",
 ];
 
 fn is_admin() -> Signal<bool> {
@@ -70,7 +84,10 @@ fn OrganizationForm(org: Organization) -> impl IntoView {
 
     let save = Action::new_local(move |req: &UpdateOrganizationRequest| {
         let req = req.clone();
-        async move { api.patch::<_, Organization>("/organizations/current", &req).await }
+        async move {
+            api.patch::<_, Organization>("/organizations/current", &req)
+                .await
+        }
     });
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
@@ -78,7 +95,11 @@ fn OrganizationForm(org: Organization) -> impl IntoView {
                 Ok(updated) => {
                     errs.set(Default::default());
                     auth.update_me(|me| {
-                        for m in me.memberships.iter_mut().filter(|m| m.organization_id == updated.id) {
+                        for m in me
+                            .memberships
+                            .iter_mut()
+                            .filter(|m| m.organization_id == updated.id)
+                        {
                             m.organization_name = updated.name.clone();
                         }
                     });
@@ -214,7 +235,10 @@ fn MemberTable(members: Vec<Member>, reload: Callback<()>) -> impl IntoView {
         async move {
             let path = format!("/members/{user}");
             let result = match role {
-                Some(role) => api.patch::<_, Member>(&path, &UpdateMemberRequest { role }).await.map(|_| "Role updated."),
+                Some(role) => api
+                    .patch::<_, Member>(&path, &UpdateMemberRequest { role })
+                    .await
+                    .map(|_| "Role updated."),
                 None => api.delete(&path).await.map(|_| "Member removed."),
             };
             (result, user == my_id.unwrap_or_default() && role.is_none())
@@ -309,7 +333,7 @@ fn MemberTable(members: Vec<Member>, reload: Callback<()>) -> impl IntoView {
     view! {
         <div class="card overflow-hidden">
             <table class="w-full text-left">
-                <thead class="sticky top-16 border-b border-line bg-slate-50/80 text-xs font-medium uppercase tracking-wide text-muted">
+                <thead class="border-b border-line bg-slate-50/80 text-xs font-medium uppercase tracking-wide text-muted">
                     <tr>
                         <th class="px-6 py-3">"Member"</th>
                         <th class="px-6 py-3">"Role"</th>
@@ -406,7 +430,10 @@ fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
         e.check("email", EmailAddress::parse(&email.get_untracked()));
         errs.set(e.0.clone());
         if e.is_empty() {
-            send.dispatch(CreateInvitationRequest { email: email.get_untracked(), role: role.get_untracked() });
+            send.dispatch(CreateInvitationRequest {
+                email: email.get_untracked(),
+                role: role.get_untracked(),
+            });
         }
     };
     view! {
@@ -518,7 +545,7 @@ fn KeyTable(keys: Vec<ApiKey>, reload: Callback<()>) -> impl IntoView {
     view! {
         <div class="card overflow-hidden">
             <table class="w-full text-left">
-                <thead class="sticky top-16 border-b border-line bg-slate-50/80 text-xs font-medium uppercase tracking-wide text-muted">
+                <thead class="border-b border-line bg-slate-50/80 text-xs font-medium uppercase tracking-wide text-muted">
                     <tr>
                         <th class="px-6 py-3">"Name"</th>
                         <th class="px-6 py-3">"Key"</th>
@@ -601,7 +628,10 @@ fn CreateKeyDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView 
             errs.set([("name".to_owned(), "is required".to_owned())].into());
             return;
         }
-        create.dispatch(CreateApiKeyRequest { name: name.get_untracked(), role: role.get_untracked() });
+        create.dispatch(CreateApiKeyRequest {
+            name: name.get_untracked(),
+            role: role.get_untracked(),
+        });
     };
     view! {
         <Modal open=open title="Create an API key">

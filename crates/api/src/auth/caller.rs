@@ -36,12 +36,15 @@ impl Caller {
     pub fn user_id(&self) -> Result<UserId, ApiError> {
         match self.principal {
             Principal::User(id) => Ok(id),
-            Principal::ApiKey(_) => Err(ApiError::Forbidden("This needs a signed-in person, not an API key.")),
+            Principal::ApiKey(_) => Err(ApiError::Forbidden(
+                "This needs a signed-in person, not an API key.",
+            )),
         }
     }
 }
 
-const UNAUTHORIZED: &str = "Sign in to continue: send a valid access token or API key as `Authorization: Bearer …`.";
+const UNAUTHORIZED: &str =
+    "Sign in to continue: send a valid access token or API key as `Authorization: Bearer …`.";
 
 impl FromRequest for Caller {
     type Error = ApiError;
@@ -53,7 +56,10 @@ impl FromRequest for Caller {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_owned());
         Box::pin(async move {
             let state = state.ok_or_else(|| anyhow::anyhow!("application state missing"))?;
@@ -61,14 +67,22 @@ impl FromRequest for Caller {
             let caller = if token.starts_with(API_KEY_PREFIX) {
                 db::api_keys::authenticate(&state.pool, &hash_secret(&token))
                     .await?
-                    .map(|(org_id, key_id, role)| Caller { org_id, role, principal: Principal::ApiKey(key_id) })
+                    .map(|(org_id, key_id, role)| Caller {
+                        org_id,
+                        role,
+                        principal: Principal::ApiKey(key_id),
+                    })
             } else {
                 match state.jwt.verify(&token) {
                     // Roles are read on every request, so a removed member or a changed role takes
                     // effect at once, not when the token expires.
                     Some(claims) => db::members::role_of(&state.pool, claims.org, claims.sub)
                         .await?
-                        .map(|role| Caller { org_id: claims.org, role, principal: Principal::User(claims.sub) }),
+                        .map(|role| Caller {
+                            org_id: claims.org,
+                            role,
+                            principal: Principal::User(claims.sub),
+                        }),
                     None => None,
                 }
             };

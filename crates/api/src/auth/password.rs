@@ -47,9 +47,12 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
                 dummy
             }
         };
-        let parsed = PasswordHash::new(phc).map_err(|e| anyhow::anyhow!("stored password hash: {e}"))?;
+        let parsed =
+            PasswordHash::new(phc).map_err(|e| anyhow::anyhow!("stored password hash: {e}"))?;
         // The comparison inside `verify_password` is constant-time.
-        let ok = hasher()?.verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = hasher()?
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(ok && stored.is_some())
     })
     .await
@@ -74,8 +77,12 @@ mod tests {
     async fn hashes_verify_and_wrong_passwords_do_not() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await.unwrap());
-        assert!(!verify("correct horse batterz".into(), Some(h)).await.unwrap());
+        assert!(verify("correct horse battery".into(), Some(h.clone()))
+            .await
+            .unwrap());
+        assert!(!verify("correct horse batterz".into(), Some(h))
+            .await
+            .unwrap());
         assert!(!verify("anything at all".into(), None).await.unwrap());
     }
 }

@@ -47,7 +47,11 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<ApiKey>, sq
 }
 
 /// Revokes a key; false when there is no live key with this id in `org`.
-pub async fn revoke(db: impl PgExecutor<'_>, org: OrgId, id: ApiKeyId) -> Result<bool, sqlx::Error> {
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ApiKeyId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"update api_keys set revoked_at = now() where org_id = $1 and id = $2 and revoked_at is null"#,
         org as OrgId,
@@ -59,7 +63,10 @@ pub async fn revoke(db: impl PgExecutor<'_>, org: OrgId, id: ApiKeyId) -> Result
 }
 
 /// The organization, key id and role of a live key with this hash, noting that it was used.
-pub async fn authenticate(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<(OrgId, ApiKeyId, Role)>, sqlx::Error> {
+pub async fn authenticate(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<(OrgId, ApiKeyId, Role)>, sqlx::Error> {
     let row = sqlx::query!(
         r#"update api_keys set last_used_at = now()
            where token_hash = $1 and revoked_at is null

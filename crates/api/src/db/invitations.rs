@@ -34,7 +34,10 @@ pub async fn insert(
 }
 
 /// Open (not accepted, not revoked, not expired) invitations of an organization.
-pub async fn list_open(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Invitation>, sqlx::Error> {
+pub async fn list_open(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+) -> Result<Vec<Invitation>, sqlx::Error> {
     sqlx::query_as!(
         Invitation,
         r#"select i.id as "id: InvitationId", i.email, i.role as "role: Role", u.name as "invited_by?",
@@ -48,7 +51,11 @@ pub async fn list_open(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Invita
     .await
 }
 
-pub async fn get_open(db: impl PgExecutor<'_>, org: OrgId, id: InvitationId) -> Result<Option<Invitation>, sqlx::Error> {
+pub async fn get_open(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: InvitationId,
+) -> Result<Option<Invitation>, sqlx::Error> {
     sqlx::query_as!(
         Invitation,
         r#"select i.id as "id: InvitationId", i.email, i.role as "role: Role", u.name as "invited_by?",
@@ -63,7 +70,11 @@ pub async fn get_open(db: impl PgExecutor<'_>, org: OrgId, id: InvitationId) -> 
 }
 
 /// Revokes an open invitation; false when there is none with this id in `org`.
-pub async fn revoke(db: impl PgExecutor<'_>, org: OrgId, id: InvitationId) -> Result<bool, sqlx::Error> {
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: InvitationId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"update invitations set revoked_at = now()
            where org_id = $1 and id = $2 and accepted_at is null and revoked_at is null"#,
@@ -88,7 +99,10 @@ pub struct Open {
 
 /// Finds an open invitation by token, locking it for the rest of the transaction (so it is accepted
 /// once).
-pub async fn find_open_by_token(db: impl PgExecutor<'_>, token: &str) -> Result<Option<Open>, sqlx::Error> {
+pub async fn find_open_by_token(
+    db: impl PgExecutor<'_>,
+    token: &str,
+) -> Result<Option<Open>, sqlx::Error> {
     sqlx::query_as!(
         Open,
         r#"select i.org_id as "org_id: OrgId", i.id as "id: InvitationId", o.name as organization_name,
@@ -103,7 +117,12 @@ pub async fn find_open_by_token(db: impl PgExecutor<'_>, token: &str) -> Result<
     .await
 }
 
-pub async fn mark_accepted(conn: &mut PgConnection, org: OrgId, id: InvitationId, user: UserId) -> Result<(), sqlx::Error> {
+pub async fn mark_accepted(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: InvitationId,
+    user: UserId,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update invitations set accepted_at = now(), accepted_by = $3 where org_id = $1 and id = $2"#,
         org as OrgId,

@@ -3,7 +3,11 @@ use aura_types::{slugify, OrgId, Organization};
 use sqlx::{PgConnection, PgExecutor};
 
 /// Creates an organization with a unique slug derived from its name.
-pub async fn insert(conn: &mut PgConnection, name: &str, timezone: &str) -> Result<OrgId, sqlx::Error> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    name: &str,
+    timezone: &str,
+) -> Result<OrgId, sqlx::Error> {
     let id = OrgId::new();
     let base = slugify(name);
     // The slug is unique: take the first free one of `base`, `base-2`, `base-3`, … in one statement.
@@ -42,7 +46,11 @@ pub async fn get(db: impl PgExecutor<'_>, org: OrgId) -> Result<Option<Organizat
 }
 
 /// Applies a parsed partial update. `Some(None)` clears an optional field; `None` leaves it.
-pub async fn update(db: impl PgExecutor<'_>, org: OrgId, c: &OrgChanges) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    c: &OrgChanges,
+) -> Result<Option<Organization>, sqlx::Error> {
     sqlx::query_as!(
         Organization,
         r#"update organizations set

@@ -31,7 +31,11 @@ pub async fn create(
 
 pub enum Presented {
     /// A live token, now marked as used: issue its successor in `family`.
-    Valid { user: UserId, org: OrgId, family: Uuid },
+    Valid {
+        user: UserId,
+        org: OrgId,
+        family: Uuid,
+    },
     /// A token that was already used or revoked: its family has now been revoked.
     Reused,
     /// Unknown or expired.
@@ -49,7 +53,9 @@ pub async fn consume(conn: &mut PgConnection, token: &str) -> Result<Presented, 
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(Presented::Invalid) };
+    let Some(row) = row else {
+        return Ok(Presented::Invalid);
+    };
     if row.spent {
         revoke_family(conn, row.family_id).await?;
         return Ok(Presented::Reused);
@@ -57,10 +63,17 @@ pub async fn consume(conn: &mut PgConnection, token: &str) -> Result<Presented, 
     if row.expired {
         return Ok(Presented::Invalid);
     }
-    sqlx::query!(r#"update refresh_tokens set rotated_at = now() where id = $1"#, row.id)
-        .execute(conn)
-        .await?;
-    Ok(Presented::Valid { user: row.user_id, org: row.org_id, family: row.family_id })
+    sqlx::query!(
+        r#"update refresh_tokens set rotated_at = now() where id = $1"#,
+        row.id
+    )
+    .execute(conn)
+    .await?;
+    Ok(Presented::Valid {
+        user: row.user_id,
+        org: row.org_id,
+        family: row.family_id,
+    })
 }
 
 pub async fn revoke_family(conn: &mut PgConnection, family: Uuid) -> Result<(), sqlx::Error> {
@@ -87,7 +100,11 @@ pub async fn revoke_by_token(conn: &mut PgConnection, token: &str) -> Result<(),
 }
 
 /// Ends every session of `user` in `org` (after they are removed from it).
-pub async fn revoke_member(conn: &mut PgConnection, org: OrgId, user: UserId) -> Result<(), sqlx::Error> {
+pub async fn revoke_member(
+    conn: &mut PgConnection,
+    org: OrgId,
+    user: UserId,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update refresh_tokens set revoked_at = now()
            where org_id = $1 and user_id = $2 and revoked_at is null"#,

@@ -27,7 +27,10 @@ pub struct Credentials {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn credentials_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
+pub async fn credentials_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
     sqlx::query_as!(
         Credentials,
         r#"select id as "id: UserId", password_hash from users where lower(email) = lower($1)"#,

@@ -1,6 +1,6 @@
 use aura_types::{
-    check_new_password, parse_text, AcceptInvitationRequest, CreateApiKeyRequest, CreateInvitationRequest,
-    EmailAddress, FieldErrors, Role, SignupRequest, NAME_MAX_CHARS,
+    check_new_password, parse_text, AcceptInvitationRequest, CreateApiKeyRequest,
+    CreateInvitationRequest, EmailAddress, FieldErrors, Role, SignupRequest, NAME_MAX_CHARS,
 };
 
 /// A sign-up whose every field is valid.
@@ -19,9 +19,17 @@ impl TryFrom<SignupRequest> for NewSignup {
         let email = errs.check("email", EmailAddress::parse(&r.email));
         errs.check("password", check_new_password(&r.password));
         let name = errs.check("name", parse_text(&r.name, NAME_MAX_CHARS));
-        let organization_name = errs.check("organization_name", parse_text(&r.organization_name, NAME_MAX_CHARS));
+        let organization_name = errs.check(
+            "organization_name",
+            parse_text(&r.organization_name, NAME_MAX_CHARS),
+        );
         errs.finish(|| {
-            Some(NewSignup { email: email?, password: r.password, name: name?, organization_name: organization_name? })
+            Some(NewSignup {
+                email: email?,
+                password: r.password,
+                name: name?,
+                organization_name: organization_name?,
+            })
         })
     }
 }
@@ -37,7 +45,12 @@ impl TryFrom<CreateInvitationRequest> for NewInvitation {
     fn try_from(r: CreateInvitationRequest) -> Result<Self, FieldErrors> {
         let mut errs = FieldErrors::new();
         let email = errs.check("email", EmailAddress::parse(&r.email));
-        errs.finish(|| Some(NewInvitation { email: email?, role: r.role }))
+        errs.finish(|| {
+            Some(NewInvitation {
+                email: email?,
+                role: r.role,
+            })
+        })
     }
 }
 
@@ -61,7 +74,13 @@ impl TryFrom<AcceptInvitationRequest> for Acceptance {
             Some(n) => errs.check("name", parse_text(n, NAME_MAX_CHARS)),
             None => None,
         };
-        errs.finish(|| Some(Acceptance { token: token?, name, password: r.password }))
+        errs.finish(|| {
+            Some(Acceptance {
+                token: token?,
+                name,
+                password: r.password,
+            })
+        })
     }
 }
 
@@ -88,7 +107,12 @@ impl TryFrom<CreateApiKeyRequest> for NewApiKey {
     fn try_from(r: CreateApiKeyRequest) -> Result<Self, FieldErrors> {
         let mut errs = FieldErrors::new();
         let name = errs.check("name", parse_text(&r.name, 80));
-        errs.finish(|| Some(NewApiKey { name: name?, role: r.role }))
+        errs.finish(|| {
+            Some(NewApiKey {
+                name: name?,
+                role: r.role,
+            })
+        })
     }
 }
 
@@ -111,7 +135,8 @@ pub fn check_membership_change(
     owner_count: usize,
 ) -> Result<(), MembershipRefusal> {
     let leaving = is_self && new.is_none();
-    let allowed = leaving || (caller_role.can_grant(current) && new.is_none_or(|r| caller_role.can_grant(r)));
+    let allowed =
+        leaving || (caller_role.can_grant(current) && new.is_none_or(|r| caller_role.can_grant(r)));
     if !allowed {
         return Err(MembershipRefusal::NotAllowed);
     }
@@ -137,25 +162,53 @@ mod tests {
             organization_name: "Acme".into(),
         })
         .unwrap_err();
-        assert_eq!(errs.0.keys().collect::<Vec<_>>(), vec!["email", "name", "password"]);
+        assert_eq!(
+            errs.0.keys().collect::<Vec<_>>(),
+            vec!["email", "name", "password"]
+        );
     }
 
     #[test]
     fn admins_cannot_touch_owners_and_members_cannot_manage() {
         use MembershipRefusal::*;
-        assert_eq!(check_membership_change(Role::Admin, false, Role::Owner, Some(Role::Member), 2), Err(NotAllowed));
-        assert_eq!(check_membership_change(Role::Admin, false, Role::Member, Some(Role::Owner), 2), Err(NotAllowed));
-        assert_eq!(check_membership_change(Role::Member, false, Role::Member, None, 2), Err(NotAllowed));
-        assert_eq!(check_membership_change(Role::Admin, false, Role::Member, Some(Role::Admin), 1), Ok(()));
-        assert_eq!(check_membership_change(Role::Member, true, Role::Member, None, 1), Ok(()), "anyone may leave");
+        assert_eq!(
+            check_membership_change(Role::Admin, false, Role::Owner, Some(Role::Member), 2),
+            Err(NotAllowed)
+        );
+        assert_eq!(
+            check_membership_change(Role::Admin, false, Role::Member, Some(Role::Owner), 2),
+            Err(NotAllowed)
+        );
+        assert_eq!(
+            check_membership_change(Role::Member, false, Role::Member, None, 2),
+            Err(NotAllowed)
+        );
+        assert_eq!(
+            check_membership_change(Role::Admin, false, Role::Member, Some(Role::Admin), 1),
+            Ok(())
+        );
+        assert_eq!(
+            check_membership_change(Role::Member, true, Role::Member, None, 1),
+            Ok(()),
+            "anyone may leave"
+        );
     }
 
     #[test]
     fn the_last_owner_stays() {
         use MembershipRefusal::*;
-        assert_eq!(check_membership_change(Role::Owner, true, Role::Owner, Some(Role::Admin), 1), Err(LastOwner));
-        assert_eq!(check_membership_change(Role::Owner, true, Role::Owner, None, 1), Err(LastOwner));
-        assert_eq!(check_membership_change(Role::Owner, false, Role::Owner, None, 2), Ok(()));
+        assert_eq!(
+            check_membership_change(Role::Owner, true, Role::Owner, Some(Role::Admin), 1),
+            Err(LastOwner)
+        );
+        assert_eq!(
+            check_membership_change(Role::Owner, true, Role::Owner, None, 1),
+            Err(LastOwner)
+        );
+        assert_eq!(
+            check_membership_change(Role::Owner, false, Role::Owner, None, 2),
+            Ok(())
+        );
     }
 
     fn role() -> impl Strategy<Value = Role> {

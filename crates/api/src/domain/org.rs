@@ -39,13 +39,19 @@ impl TryFrom<UpdateOrganizationRequest> for OrgChanges {
             out.name = errs.check("name", parse_text(&name, NAME_MAX_CHARS));
         }
         if let Some(v) = r.brand_voice {
-            out.brand_voice = errs.check("brand_voice", parse_optional_text(&v, BRAND_VOICE_MAX_CHARS));
+            out.brand_voice = errs.check(
+                "brand_voice",
+                parse_optional_text(&v, BRAND_VOICE_MAX_CHARS),
+            );
         }
         if let Some(v) = r.public_name {
             out.public_name = errs.check("public_name", parse_optional_text(&v, NAME_MAX_CHARS));
         }
         if let Some(v) = r.postal_address {
-            out.postal_address = errs.check("postal_address", parse_optional_text(&v, POSTAL_ADDRESS_MAX_CHARS));
+            out.postal_address = errs.check(
+                "postal_address",
+                parse_optional_text(&v, POSTAL_ADDRESS_MAX_CHARS),
+            );
         }
         if let Some(v) = r.timezone {
             out.timezone = errs.check("timezone", TimeZone::parse(&v));
@@ -65,7 +71,10 @@ mod tests {
 
     #[test]
     fn time_zones_are_checked_against_the_database() {
-        assert_eq!(TimeZone::parse("Europe/Istanbul").unwrap().as_str(), "Europe/Istanbul");
+        assert_eq!(
+            TimeZone::parse("Europe/Istanbul").unwrap().as_str(),
+            "Europe/Istanbul"
+        );
         assert!(TimeZone::parse("Mars/Olympus").is_err());
     }
 
@@ -80,7 +89,11 @@ mod tests {
         assert_eq!(c.brand_voice, Some(None));
         assert_eq!(c.public_name, Some(Some("Sunrise".into())));
         assert!(c.name.is_none() && c.postal_address.is_none() && c.timezone.is_none());
-        let e = OrgChanges::try_from(UpdateOrganizationRequest { name: Some("".into()), ..Default::default() }).unwrap_err();
+        let e = OrgChanges::try_from(UpdateOrganizationRequest {
+            name: Some("".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(e.0.contains_key("name"));
     }
 }

@@ -46,7 +46,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id))]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<CreateApiKeyRequest>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
     let user = caller.user_id()?;
     caller.require_admin()?;
     let new = NewApiKey::try_from(body.0)?;
@@ -55,8 +59,19 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<Creat
     }
     let token = random_secret(API_KEY_PREFIX);
     let prefix = token.get(..DISPLAY_PREFIX_LEN).unwrap_or(API_KEY_PREFIX);
-    let api_key = db::api_keys::insert(&state.pool, caller.org_id, &new.name, prefix, &hash_secret(&token), new.role, user).await?;
-    Ok(HttpResponse::Created().insert_header(("cache-control", "no-store")).json(CreatedApiKey { api_key, token }))
+    let api_key = db::api_keys::insert(
+        &state.pool,
+        caller.org_id,
+        &new.name,
+        prefix,
+        &hash_secret(&token),
+        new.role,
+        user,
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("cache-control", "no-store"))
+        .json(CreatedApiKey { api_key, token }))
 }
 
 #[utoipa::path(delete, operation_id = "revokeApiKey", path = "/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),
@@ -68,7 +83,11 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<Creat
         (status = 404, description = "No live key with this id", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id))]
-pub async fn revoke(state: web::Data<AppState>, caller: Caller, path: web::Path<ApiKeyId>) -> ApiResult<HttpResponse> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ApiKeyId>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     if !db::api_keys::revoke(&state.pool, caller.org_id, path.into_inner()).await? {
         return Err(ApiError::NotFound);

@@ -13,8 +13,8 @@ use crate::{
 };
 use actix_web::{web, HttpRequest, HttpResponse, Scope};
 use aura_types::{
-    AcceptInvitationRequest, ErrorBody, InvitationPreview, InvitationTokenRequest, LoginRequest, Me, OrgId, Role, Session, SignupRequest,
-    SwitchOrganizationRequest, UserId,
+    AcceptInvitationRequest, ErrorBody, InvitationPreview, InvitationTokenRequest, LoginRequest,
+    Me, OrgId, Role, Session, SignupRequest, SwitchOrganizationRequest, UserId,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -32,14 +32,21 @@ pub fn scope() -> Scope {
 
 /// Loads who `user` is in `org`, for a session or `GET /me`.
 pub async fn load_me(conn: &mut PgConnection, user: UserId, org: OrgId) -> ApiResult<Me> {
-    let profile = db::users::get(&mut *conn, user).await?.ok_or(ApiError::NotFound)?;
+    let profile = db::users::get(&mut *conn, user)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let memberships = db::members::memberships_of(&mut *conn, user).await?;
     let role = memberships
         .iter()
         .find(|m| m.organization_id == org)
         .map(|m| m.role)
         .ok_or(ApiError::NotFound)?;
-    Ok(Me { user: profile, active_organization_id: org, role, memberships })
+    Ok(Me {
+        user: profile,
+        active_organization_id: org,
+        role,
+        memberships,
+    })
 }
 
 /// Issues an access token and the next refresh token (in `family`, or a new one), and answers
@@ -52,7 +59,14 @@ async fn start_session(
     family: Option<Uuid>,
     status: actix_web::http::StatusCode,
 ) -> ApiResult<HttpResponse> {
-    let refresh = db::sessions::create(conn, user, org, family, state.settings.refresh_token_ttl_days).await?;
+    let refresh = db::sessions::create(
+        conn,
+        user,
+        org,
+        family,
+        state.settings.refresh_token_ttl_days,
+    )
+    .await?;
     let me = load_me(conn, user, org).await?;
     let session = Session {
         access_token: state.jwt.issue(user, org)?,
@@ -77,20 +91,33 @@ async fn start_session(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn signup(state: web::Data<AppState>, body: Json<SignupRequest>) -> ApiResult<HttpResponse> {
+pub async fn signup(
+    state: web::Data<AppState>,
+    body: Json<SignupRequest>,
+) -> ApiResult<HttpResponse> {
     let signup = NewSignup::try_from(body.0)?;
     let hash = password::hash(signup.password.clone()).await?;
     let mut tx = state.pool.begin().await?;
     let user = match db::users::insert(&mut tx, &signup.email, &signup.name, &hash).await {
         Ok(id) => id,
         Err(e) if unique_violation(&e) == Some("users_email_key") => {
-            return Err(ApiError::Conflict("An account with this email already exists. Log in instead.".into()))
+            return Err(ApiError::Conflict(
+                "An account with this email already exists. Log in instead.".into(),
+            ))
         }
         Err(e) => return Err(e.into()),
     };
     let org = db::orgs::insert(&mut tx, &signup.organization_name, "UTC").await?;
     db::members::insert(&mut tx, org, user, Role::Owner).await?;
-    let response = start_session(&mut tx, &state, user, org, None, actix_web::http::StatusCode::CREATED).await?;
+    let response = start_session(
+        &mut tx,
+        &state,
+        user,
+        org,
+        None,
+        actix_web::http::StatusCode::CREATED,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(%user, %org, "signed up");
     Ok(response)
@@ -98,15 +125,25 @@ pub async fn signup(state: web::Data<AppState>, body: Json<SignupRequest>) -> Ap
 
 /// The throttling keys of an attempt: the email and the client address.
 fn throttle_keys(email: &str, req: &HttpRequest) -> [String; 2] {
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
-    [format!("email:{}", email.trim().to_lowercase()), format!("ip:{ip}")]
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    [
+        format!("email:{}", email.trim().to_lowercase()),
+        format!("ip:{ip}"),
+    ]
 }
 
 /// 429 when either key had too many recent failures.
 async fn check_throttle(state: &AppState, keys: &[String; 2]) -> ApiResult<()> {
     let s = &state.settings;
-    for (key, max) in keys.iter().zip([s.login_max_failures_per_email, s.login_max_failures_per_ip]) {
-        let (failures, retry_after_secs) = db::throttle::recent_failures(&state.pool, key, s.login_window_secs).await?;
+    for (key, max) in keys
+        .iter()
+        .zip([s.login_max_failures_per_email, s.login_max_failures_per_ip])
+    {
+        let (failures, retry_after_secs) =
+            db::throttle::recent_failures(&state.pool, key, s.login_window_secs).await?;
         if failures >= max {
             tracing::warn!(key = key.split(':').next(), failures, "log-in throttled");
             return Err(ApiError::RateLimited { retry_after_secs });
@@ -119,7 +156,12 @@ const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
 
 /// Checks a password for `email`, throttled; the same answer for an unknown email and a wrong
 /// password. Returns the user on success.
-async fn verify_credentials(state: &AppState, req: &HttpRequest, email: &str, pw: String) -> ApiResult<UserId> {
+async fn verify_credentials(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    pw: String,
+) -> ApiResult<UserId> {
     let keys = throttle_keys(email, req);
     check_throttle(state, &keys).await?;
     let creds = db::users::credentials_by_email(&state.pool, email.trim()).await?;
@@ -146,7 +188,11 @@ async fn verify_credentials(state: &AppState, req: &HttpRequest, email: &str, pw
         (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
     let user = verify_credentials(&state, &req, &email, password).await?;
     let memberships = db::members::memberships_of(&state.pool, user).await?;
@@ -154,9 +200,19 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     let org = memberships
         .first()
         .map(|m| m.organization_id)
-        .ok_or(ApiError::Forbidden("This account does not belong to any organization any more."))?;
+        .ok_or(ApiError::Forbidden(
+            "This account does not belong to any organization any more.",
+        ))?;
     let mut tx = state.pool.begin().await?;
-    let response = start_session(&mut tx, &state, user, org, None, actix_web::http::StatusCode::OK).await?;
+    let response = start_session(
+        &mut tx,
+        &state,
+        user,
+        org,
+        None,
+        actix_web::http::StatusCode::OK,
+    )
+    .await?;
     tx.commit().await?;
     Ok(response)
 }
@@ -170,7 +226,10 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
 #[tracing::instrument(skip_all)]
 pub async fn refresh(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     const EXPIRED: &str = "Your session has ended. Log in again.";
-    let token = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()).ok_or(ApiError::Unauthorized(EXPIRED))?;
+    let token = req
+        .cookie(REFRESH_COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or(ApiError::Unauthorized(EXPIRED))?;
     let mut tx = state.pool.begin().await?;
     match db::sessions::consume(&mut tx, &token).await? {
         Presented::Valid { user, org, family } => {
@@ -182,7 +241,15 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
                     None => return Err(ApiError::Unauthorized(EXPIRED)),
                 },
             };
-            let response = start_session(&mut tx, &state, user, org, Some(family), actix_web::http::StatusCode::OK).await?;
+            let response = start_session(
+                &mut tx,
+                &state,
+                user,
+                org,
+                Some(family),
+                actix_web::http::StatusCode::OK,
+            )
+            .await?;
             tx.commit().await?;
             Ok(response)
         }
@@ -204,7 +271,9 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         let mut conn = state.pool.acquire().await?;
         db::sessions::revoke_by_token(&mut conn, c.value()).await?;
     }
-    Ok(HttpResponse::NoContent().cookie(cleared_refresh_cookie(&state.settings)).finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(cleared_refresh_cookie(&state.settings))
+        .finish())
 }
 
 #[utoipa::path(post, operation_id = "switchOrganization", path = "/auth/switch-organization", tag = "auth", request_body = SwitchOrganizationRequest,
@@ -226,17 +295,31 @@ pub async fn switch_organization(
 ) -> ApiResult<HttpResponse> {
     let user = caller.user_id()?;
     let target = body.0.organization_id;
-    db::members::role_of(&state.pool, target, user).await?.ok_or(ApiError::NotFound)?;
+    db::members::role_of(&state.pool, target, user)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let mut tx = state.pool.begin().await?;
     // Continue the cookie's family when there is one (and retire its token), else start one.
     let family = match req.cookie(REFRESH_COOKIE) {
         Some(c) => match db::sessions::consume(&mut tx, c.value()).await? {
-            Presented::Valid { family, user: owner, .. } if owner == user => Some(family),
+            Presented::Valid {
+                family,
+                user: owner,
+                ..
+            } if owner == user => Some(family),
             _ => None,
         },
         None => None,
     };
-    let response = start_session(&mut tx, &state, user, target, family, actix_web::http::StatusCode::OK).await?;
+    let response = start_session(
+        &mut tx,
+        &state,
+        user,
+        target,
+        family,
+        actix_web::http::StatusCode::OK,
+    )
+    .await?;
     tx.commit().await?;
     Ok(response)
 }
@@ -252,7 +335,9 @@ pub async fn preview_invitation(
     state: web::Data<AppState>,
     body: Json<InvitationTokenRequest>,
 ) -> ApiResult<HttpResponse> {
-    let open = db::invitations::find_open_by_token(&state.pool, &body.0.token).await?.ok_or(ApiError::NotFound)?;
+    let open = db::invitations::find_open_by_token(&state.pool, &body.0.token)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(InvitationPreview {
         organization_name: open.organization_name,
         email: open.email,
@@ -279,7 +364,9 @@ pub async fn accept_invitation(
     body: Json<AcceptInvitationRequest>,
 ) -> ApiResult<HttpResponse> {
     let acceptance = Acceptance::try_from(body.0)?;
-    let preview = db::invitations::find_open_by_token(&state.pool, &acceptance.token).await?.ok_or(ApiError::NotFound)?;
+    let preview = db::invitations::find_open_by_token(&state.pool, &acceptance.token)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     // Verify or hash the password before taking any lock: both are slow on purpose.
     let new_account = match preview.existing_user {
         Some(_) => {
@@ -292,11 +379,14 @@ pub async fn accept_invitation(
         }
     };
     let mut tx = state.pool.begin().await?;
-    let invite = db::invitations::find_open_by_token(&mut *tx, &acceptance.token).await?.ok_or(ApiError::NotFound)?;
+    let invite = db::invitations::find_open_by_token(&mut *tx, &acceptance.token)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let user = match (invite.existing_user, new_account) {
         (Some(user), None) => user,
         (None, Some((name, hash))) => {
-            let email = aura_types::EmailAddress::parse(&invite.email).map_err(|e| anyhow::anyhow!("stored invitation email: {e}"))?;
+            let email = aura_types::EmailAddress::parse(&invite.email)
+                .map_err(|e| anyhow::anyhow!("stored invitation email: {e}"))?;
             match db::users::insert(&mut tx, &email, &name, &hash).await {
                 Ok(id) => id,
                 Err(e) if unique_violation(&e) == Some("users_email_key") => {
@@ -306,14 +396,31 @@ pub async fn accept_invitation(
             }
         }
         // An account appeared or vanished for this email between the two reads.
-        (Some(_), Some(_)) | (None, None) => return Err(ApiError::Conflict("Accept again with your password.".into())),
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::Conflict(
+                "Accept again with your password.".into(),
+            ))
+        }
     };
-    if db::members::role_of(&mut *tx, invite.org_id, user).await?.is_some() {
-        return Err(ApiError::Conflict("You are already a member of this organization.".into()));
+    if db::members::role_of(&mut *tx, invite.org_id, user)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(
+            "You are already a member of this organization.".into(),
+        ));
     }
     db::members::insert(&mut tx, invite.org_id, user, invite.role).await?;
     db::invitations::mark_accepted(&mut tx, invite.org_id, invite.id, user).await?;
-    let response = start_session(&mut tx, &state, user, invite.org_id, None, actix_web::http::StatusCode::OK).await?;
+    let response = start_session(
+        &mut tx,
+        &state,
+        user,
+        invite.org_id,
+        None,
+        actix_web::http::StatusCode::OK,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(%user, org_id = %invite.org_id, "invitation accepted");
     Ok(response)

@@ -8,7 +8,9 @@ use aura_types::Health;
     description = "Liveness: the process answers.",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok".into() })
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    })
 }
 
 #[utoipa::path(get, operation_id = "readiness", path = "/readyz", tag = "health",
@@ -19,7 +21,9 @@ pub async fn healthz() -> HttpResponse {
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match crate::db_ready(&state.pool).await {
-        Ok(()) => HttpResponse::Ok().json(Health { status: "ready".into() }),
+        Ok(()) => HttpResponse::Ok().json(Health {
+            status: "ready".into(),
+        }),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
             HttpResponse::ServiceUnavailable().json(Health { status: reason })

@@ -52,8 +52,14 @@ pub async fn create(
         return Err(ApiError::Forbidden("Only owners can invite owners."));
     }
     let members = db::members::list(&state.pool, caller.org_id).await?;
-    if members.iter().any(|m| m.email.eq_ignore_ascii_case(invite.email.as_str())) {
-        return Err(ApiError::Conflict(format!("{} is already a member.", invite.email)));
+    if members
+        .iter()
+        .any(|m| m.email.eq_ignore_ascii_case(invite.email.as_str()))
+    {
+        return Err(ApiError::Conflict(format!(
+            "{} is already a member.",
+            invite.email
+        )));
     }
     let token = random_secret("");
     let invited_by = match caller.principal {
@@ -83,7 +89,11 @@ pub async fn create(
     };
     // The token travels in the fragment, which browsers never send to a server (or its logs).
     let accept_url = format!("{}/accept-invite#token={token}", state.settings.public_url);
-    Ok(HttpResponse::Created().json(CreatedInvitation { invitation, token, accept_url }))
+    Ok(HttpResponse::Created().json(CreatedInvitation {
+        invitation,
+        token,
+        accept_url,
+    }))
 }
 
 #[utoipa::path(delete, operation_id = "revokeInvitation", path = "/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
@@ -95,12 +105,20 @@ pub async fn create(
         (status = 404, description = "No open invitation with this id", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id))]
-pub async fn revoke(state: web::Data<AppState>, caller: Caller, path: web::Path<InvitationId>) -> ApiResult<HttpResponse> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<InvitationId>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let id = path.into_inner();
-    let invitation = db::invitations::get_open(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let invitation = db::invitations::get_open(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if !caller.role.can_grant(invitation.role) {
-        return Err(ApiError::Forbidden("Only owners can revoke an invitation for an owner."));
+        return Err(ApiError::Forbidden(
+            "Only owners can revoke an invitation for an owner.",
+        ));
     }
     if !db::invitations::revoke(&state.pool, caller.org_id, id).await? {
         return Err(ApiError::NotFound);

@@ -29,17 +29,31 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
 }
 
 /// Applies a role change (`Some`) or a removal (`None`) under the membership lock.
-async fn change(state: &AppState, caller: Caller, target: UserId, new: Option<Role>) -> ApiResult<()> {
+async fn change(
+    state: &AppState,
+    caller: Caller,
+    target: UserId,
+    new: Option<Role>,
+) -> ApiResult<()> {
     let mut tx = state.pool.begin().await?;
     let roles = db::members::lock_roles(&mut tx, caller.org_id).await?;
-    let current = roles.iter().find(|(u, _)| *u == target).map(|(_, r)| *r).ok_or(ApiError::NotFound)?;
+    let current = roles
+        .iter()
+        .find(|(u, _)| *u == target)
+        .map(|(_, r)| *r)
+        .ok_or(ApiError::NotFound)?;
     let owners = roles.iter().filter(|(_, r)| *r == Role::Owner).count();
     let is_self = caller.principal == crate::auth::Principal::User(target);
-    check_membership_change(caller.role, is_self, current, new, owners).map_err(|refusal| match refusal {
-        MembershipRefusal::NotAllowed => ApiError::Forbidden("Your role does not allow this change."),
-        MembershipRefusal::LastOwner => ApiError::Conflict(
-            "An organization needs at least one owner. Make someone else an owner first.".into(),
-        ),
+    check_membership_change(caller.role, is_self, current, new, owners).map_err(|refusal| {
+        match refusal {
+            MembershipRefusal::NotAllowed => {
+                ApiError::Forbidden("Your role does not allow this change.")
+            }
+            MembershipRefusal::LastOwner => ApiError::Conflict(
+                "An organization needs at least one owner. Make someone else an owner first."
+                    .into(),
+            ),
+        }
     })?;
     match new {
         Some(role) => db::members::set_role(&mut tx, caller.org_id, target, role).await?,
@@ -73,7 +87,9 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let target = path.into_inner();
     change(&state, caller, target, Some(body.0.role)).await?;
-    let member = db::members::get(&state.pool, caller.org_id, target).await?.ok_or(ApiError::NotFound)?;
+    let member = db::members::get(&state.pool, caller.org_id, target)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(member))
 }
 
@@ -88,7 +104,11 @@ pub async fn update(
         (status = 409, description = "Would leave no owner", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id))]
-pub async fn remove(state: web::Data<AppState>, caller: Caller, path: web::Path<UserId>) -> ApiResult<HttpResponse> {
+pub async fn remove(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<UserId>,
+) -> ApiResult<HttpResponse> {
     change(&state, caller, path.into_inner(), None).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,8 +10,8 @@ use crate::{
 };
 use actix_web::{web, HttpResponse, Scope};
 use aura_types::{
-    parse_text, CreateOrganizationRequest, ErrorBody, FieldErrors, Organization, Role, UpdateOrganizationRequest,
-    NAME_MAX_CHARS,
+    parse_text, CreateOrganizationRequest, ErrorBody, FieldErrors, Organization, Role,
+    UpdateOrganizationRequest, NAME_MAX_CHARS,
 };
 
 pub fn scope() -> Scope {
@@ -28,7 +28,9 @@ pub fn scope() -> Scope {
     ))]
 #[tracing::instrument(skip_all, fields(org_id))]
 pub async fn get(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    let org = db::orgs::get(&state.pool, caller.org_id).await?.ok_or(ApiError::NotFound)?;
+    let org = db::orgs::get(&state.pool, caller.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(org))
 }
 
@@ -50,7 +52,9 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let changes = OrgChanges::try_from(body.0)?;
-    let org = db::orgs::update(&state.pool, caller.org_id, &changes).await?.ok_or(ApiError::NotFound)?;
+    let org = db::orgs::update(&state.pool, caller.org_id, &changes)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(org))
 }
 
@@ -74,10 +78,14 @@ pub async fn create(
     let name = errs.check("name", parse_text(&body.0.name, NAME_MAX_CHARS));
     let name = errs.finish(|| name)?;
     let mut tx = state.pool.begin().await?;
-    let current = db::orgs::get(&mut *tx, caller.org_id).await?.ok_or(ApiError::NotFound)?;
+    let current = db::orgs::get(&mut *tx, caller.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let org = db::orgs::insert(&mut tx, &name, &current.timezone).await?;
     db::members::insert(&mut tx, org, user, Role::Owner).await?;
-    let created = db::orgs::get(&mut *tx, org).await?.ok_or(ApiError::NotFound)?;
+    let created = db::orgs::get(&mut *tx, org)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(created))
 }

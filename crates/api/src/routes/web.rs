@@ -33,12 +33,17 @@ const DOCS_HTML: &str = r#"<!doctype html>
 
 /// `GET /api/docs`: interactive documentation (Swagger UI served from this server, no CDN).
 pub async fn docs() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(DOCS_HTML)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(DOCS_HTML)
 }
 
 /// Everything the static files do not have: unknown API paths answer the JSON 404; any other path
 /// is a route of the web app, so it gets `index.html`.
-pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     if req.path().starts_with("/api/") || req.path() == "/api" {
         return Err(ApiError::NotFound);
     }
@@ -74,8 +79,13 @@ pub async fn cache_headers(
     let is_api = req.path().starts_with("/api/");
     let mut res = next.call(req).await?;
     if !is_api && res.status().is_success() && !res.headers().contains_key(header::CACHE_CONTROL) {
-        let value = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        let value = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     Ok(res)
 }

@@ -15,10 +15,19 @@ pub struct TestApp {
 
 /// Starts the real application on port 0 against `pool`, with settings overridden by `vars`.
 pub async fn spawn_app_with(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
-    let static_dir = std::env::temp_dir().join(format!("aura-test-static-{}", uuid::Uuid::now_v7()));
+    let static_dir =
+        std::env::temp_dir().join(format!("aura-test-static-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&static_dir).unwrap();
-    std::fs::write(static_dir.join("index.html"), "<!doctype html><title>Aura</title><div id=app></div>").unwrap();
-    std::fs::write(static_dir.join("aura-web-0123456789abcdef.js"), "console.log('aura')").unwrap();
+    std::fs::write(
+        static_dir.join("index.html"),
+        "<!doctype html><title>Aura</title><div id=app></div>",
+    )
+    .unwrap();
+    std::fs::write(
+        static_dir.join("aura-web-0123456789abcdef.js"),
+        "console.log('aura')",
+    )
+    .unwrap();
     let mut map: HashMap<String, String> = HashMap::from([
         ("AURA_SECRET_KEY".into(), SECRET.into()),
         ("AURA_BIND".into(), "127.0.0.1:0".into()),
@@ -43,7 +52,11 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 
 /// A browser-like client: keeps cookies.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// A signed-in person with their own cookie jar and access token.
@@ -64,7 +77,10 @@ impl TestUser {
     }
 
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let mut req = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -97,7 +113,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, client: &reqwest::Client, path: &str, body: Value) -> Response {
-        client.post(self.url(path)).json(&body).send().await.unwrap()
+        client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn signup(&self, email: &str, org: &str) -> TestUser {
@@ -109,35 +130,79 @@ impl TestApp {
                 json!({"email": email, "password": PASSWORD, "name": "Test Person", "organization_name": org}),
             )
             .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "signup failed: {}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "signup failed: {}",
+            res.text().await.unwrap()
+        );
         let session: Session = res.json().await.unwrap();
-        TestUser { client, token: session.access_token.clone(), session, base: self.address.clone() }
+        TestUser {
+            client,
+            token: session.access_token.clone(),
+            session,
+            base: self.address.clone(),
+        }
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
         let client = client();
-        self.post_json(&client, "/api/v1/auth/login", json!({"email": email, "password": password})).await
+        self.post_json(
+            &client,
+            "/api/v1/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     /// Invites `email` into `inviter`'s organization with `role` and accepts as a new account.
     pub async fn add_member(&self, inviter: &TestUser, email: &str, role: &str) -> TestUser {
-        let res = inviter.post("/api/v1/invitations", json!({"email": email, "role": role})).await;
+        let res = inviter
+            .post("/api/v1/invitations", json!({"email": email, "role": role}))
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED);
-        let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        let token = res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let client = client();
         let res = self
-            .post_json(&client, "/api/v1/auth/invitations/accept", json!({"token": token, "name": "New Member", "password": PASSWORD}))
+            .post_json(
+                &client,
+                "/api/v1/auth/invitations/accept",
+                json!({"token": token, "name": "New Member", "password": PASSWORD}),
+            )
             .await;
-        assert_eq!(res.status(), StatusCode::OK, "accept failed: {}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "accept failed: {}",
+            res.text().await.unwrap()
+        );
         let session: Session = res.json().await.unwrap();
-        TestUser { client, token: session.access_token.clone(), session, base: self.address.clone() }
+        TestUser {
+            client,
+            token: session.access_token.clone(),
+            session,
+            base: self.address.clone(),
+        }
     }
 
     /// Rows in every table, to prove a refused request wrote nothing.
     pub async fn row_counts(&self) -> Vec<(String, i64)> {
         let mut out = Vec::new();
-        for table in ["organizations", "users", "memberships", "refresh_tokens", "invitations", "api_keys"] {
-            let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&self.pool).await.unwrap();
+        for table in [
+            "organizations",
+            "users",
+            "memberships",
+            "refresh_tokens",
+            "invitations",
+            "api_keys",
+        ] {
+            let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
             out.push((table.to_owned(), n));
         }
         out
@@ -146,11 +211,18 @@ impl TestApp {
     /// A digest of every row of every table, to prove a refused request changed nothing.
     pub async fn snapshot(&self) -> String {
         let mut out = String::new();
-        for table in ["organizations", "users", "memberships", "invitations", "api_keys"] {
-            let rows: Vec<String> = sqlx::query_scalar(&format!("select t::text from {table} t order by t::text"))
-                .fetch_all(&self.pool)
-                .await
-                .unwrap();
+        for table in [
+            "organizations",
+            "users",
+            "memberships",
+            "invitations",
+            "api_keys",
+        ] {
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("select t::text from {table} t order by t::text"))
+                    .fetch_all(&self.pool)
+                    .await
+                    .unwrap();
             out.push_str(&format!("{table}: {rows:?}\n"));
         }
         out
@@ -158,14 +230,28 @@ impl TestApp {
 }
 
 /// Asserts the status and the shared error shape, and returns the error.
-pub async fn expect_error(res: Response, status: StatusCode, code: ErrorCode) -> aura_types::ErrorDetail {
+pub async fn expect_error(
+    res: Response,
+    status: StatusCode,
+    code: ErrorCode,
+) -> aura_types::ErrorDetail {
     assert_eq!(res.status(), status, "unexpected status");
-    let header_id = res.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_owned());
+    let header_id = res
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_owned());
     let text = res.text().await.unwrap();
-    let body: ErrorBody = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not the error shape ({e}): {text}"));
+    let body: ErrorBody =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not the error shape ({e}): {text}"));
     assert_eq!(body.error.code, code, "{text}");
     assert!(!body.error.message.is_empty());
-    assert!(body.error.request_id.is_some(), "error without request id: {text}");
-    assert_eq!(body.error.request_id, header_id, "request id differs from the header");
+    assert!(
+        body.error.request_id.is_some(),
+        "error without request id: {text}"
+    );
+    assert_eq!(
+        body.error.request_id, header_id,
+        "request id differs from the header"
+    );
     body.error
 }

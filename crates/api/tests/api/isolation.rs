@@ -39,14 +39,28 @@ pub fn path_with(path: &str, ids: &HashMap<&'static str, String>) -> String {
 
 /// One resource of every kind in `owner`'s organization, keyed by path-parameter name.
 pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, String> {
-    let member = app.add_member(owner, &format!("member-{}@example.com", uuid::Uuid::now_v7()), "member").await;
+    let member = app
+        .add_member(
+            owner,
+            &format!("member-{}@example.com", uuid::Uuid::now_v7()),
+            "member",
+        )
+        .await;
     let invitation: CreatedInvitation = owner
         .post("/api/v1/invitations", json!({"email": format!("invitee-{}@example.com", uuid::Uuid::now_v7()), "role": "member"}))
         .await
         .json()
         .await
         .unwrap();
-    let key: CreatedApiKey = owner.post("/api/v1/api-keys", json!({"name": "fixture", "role": "member"})).await.json().await.unwrap();
+    let key: CreatedApiKey = owner
+        .post(
+            "/api/v1/api-keys",
+            json!({"name": "fixture", "role": "member"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
         ("user_id", member.user_id().to_string()),
         ("invitation_id", invitation.invitation.id.to_string()),
@@ -67,7 +81,9 @@ fn valid_body(op: &Operation) -> Option<Value> {
             .into_iter()
             .find(|(name, _)| schema.contains(&format!("#/components/schemas/{name}\"")))
             .map(|(_, b)| b)
-            .unwrap_or_else(|| panic!("add a valid body for {schema} to valid_body in tests/api/isolation.rs")),
+            .unwrap_or_else(|| {
+                panic!("add a valid body for {schema} to valid_body in tests/api/isolation.rs")
+            }),
     )
 }
 
@@ -87,25 +103,46 @@ async fn ids_of_another_organization_answer_404_and_change_nothing(pool: PgPool)
         for (method, op) in operations(item) {
             let url = path_with(path, &foreign);
             let res = attacker.call(method.clone(), &url, valid_body(op)).await;
-            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {path} with another organization's id");
+            assert_eq!(
+                res.status(),
+                StatusCode::NOT_FOUND,
+                "{method} {path} with another organization's id"
+            );
             let text = res.text().await.unwrap();
             let body: aura_types::ErrorBody = serde_json::from_str(&text).unwrap();
             assert_eq!(body.error.code, ErrorCode::NotFound);
             for id in foreign.values() {
-                assert!(!text.contains(id.as_str()) || url.contains(id.as_str()) && !text.contains("email"), "{method} {path} leaked data");
+                assert!(
+                    !text.contains(id.as_str())
+                        || url.contains(id.as_str()) && !text.contains("email"),
+                    "{method} {path} leaked data"
+                );
             }
             checked.push(format!("{method} {path}"));
         }
     }
     assert!(checked.len() >= 4, "only {checked:?} were checked");
-    assert_eq!(app.snapshot().await, before, "a request with a foreign id changed data");
+    assert_eq!(
+        app.snapshot().await,
+        before,
+        "a request with a foreign id changed data"
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn unknown_and_malformed_ids_answer_404(pool: PgPool) {
     let app = spawn_app(pool).await;
     let owner = app.signup("o@example.com", "Org").await;
-    for path in ["/api/v1/api-keys/0190a0a0-0000-7000-8000-000000000000", "/api/v1/api-keys/not-a-uuid", "/api/v1/members/12345"] {
-        expect_error(owner.delete(path).await, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+    for path in [
+        "/api/v1/api-keys/0190a0a0-0000-7000-8000-000000000000",
+        "/api/v1/api-keys/not-a-uuid",
+        "/api/v1/members/12345",
+    ] {
+        expect_error(
+            owner.delete(path).await,
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+        )
+        .await;
     }
 }

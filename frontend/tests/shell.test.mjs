@@ -1,0 +1,124 @@
+// Browser test: headless Chromium drives the built web app against a running `aura serve`.
+// Sign up → the shell is visible → create an API key → log out → log in. Screenshots go to
+// $AURA_SCREENSHOTS (default .aura/screenshots).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
+const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+let page;
+const email = `owner-${Date.now()}@example.com`;
+const password = "a long enough password";
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+    // Playwright gives every launch a fresh, empty profile directory of its own.
+  });
+  page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+test("sign-up shows field errors from the shared rules, then creates the workspace", async () => {
+  await page.goto(`${BASE}/signup`);
+  await page.getByRole("heading", { name: "Create your workspace" }).waitFor();
+  await page.getByLabel("Your name").fill("Olivia Owner");
+  await page.getByLabel("Organization").fill("Harbor Homes");
+  await page.getByLabel("Work email").fill("not-an-email");
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.getByText("must be an email address like name@example.com").waitFor();
+  await page.getByText("must be at least 10 characters").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/signup", "bad input must not leave the form");
+
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.getByRole("heading", { name: "Welcome, Olivia" }).waitFor();
+  await page.getByText("Get your workspace ready").waitFor();
+  await shot("01-dashboard");
+});
+
+test("the shell shows navigation, the organization and the user", async () => {
+  for (const name of ["Dashboard", "Contacts", "Campaigns", "Inbox", "Templates", "Settings"]) {
+    assert.ok(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).isVisible(), `${name} link`);
+  }
+  const current = await page.locator("#org-switcher option:checked").textContent();
+  assert.equal(current, "Harbor Homes");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+  await page.getByRole("heading", { name: "No contacts yet" }).waitFor();
+});
+
+test("organization settings save and show server-side errors inline", async () => {
+  await page.goto(`${BASE}/settings/organization`);
+  await page.getByLabel("Time zone").waitFor();
+  await page.getByLabel("Time zone").fill("Mars/Olympus");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByText("must be an IANA time zone").waitFor();
+  await page.getByLabel("Time zone").fill("Europe/Istanbul");
+  await page.getByLabel("Brand voice").fill("Calm, honest and local.");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByText("Organization settings saved.").waitFor();
+  await page.reload();
+  await page.getByLabel("Brand voice").waitFor();
+  assert.equal(await page.getByLabel("Time zone").inputValue(), "Europe/Istanbul");
+  await shot("02-organization-settings");
+});
+
+test("an API key is created and its secret shown once", async () => {
+  await page.getByRole("link", { name: "API keys" }).first().click();
+  await page.getByRole("heading", { name: "No API keys yet" }).waitFor();
+  await page.getByRole("button", { name: "Create API key" }).click();
+  await page.getByLabel("Name").fill("n8n production");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const secret = await page.getByTestId("secret").textContent();
+  assert.match(secret, /^aura_sk_[0-9a-f]{64}$/);
+  await shot("03-api-key-created");
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.getByRole("cell", { name: /n8n production/ }).waitFor();
+  assert.equal(await page.getByText(secret).count(), 0, "the secret must not be listed");
+
+  // The key works against the API.
+  const res = await fetch(`${BASE}/api/v1/organizations/current`, { headers: { authorization: `Bearer ${secret}` } });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).name, "Harbor Homes");
+  await shot("04-api-keys");
+});
+
+test("log out, then log in again", async () => {
+  await page.getByRole("button", { name: /Olivia Owner/ }).click();
+  await page.getByRole("menuitem", { name: "Log out" }).click();
+  await page.getByRole("heading", { name: "Welcome back" }).waitFor();
+  // A protected page now sends to the log-in page.
+  await page.goto(`${BASE}/settings/members`);
+  await page.getByRole("heading", { name: "Welcome back" }).waitFor();
+
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("the wrong password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByText("The email or password is incorrect.").waitFor();
+
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Welcome, Olivia" }).waitFor();
+  // The session survives a reload (refresh cookie).
+  await page.reload();
+  await page.getByRole("heading", { name: "Welcome, Olivia" }).waitFor();
+  await shot("05-logged-in-again");
+});
