@@ -41,7 +41,10 @@ ensure_node_modules() {
   command -v npm >/dev/null || { step "installing Node.js and npm"; apt_install nodejs npm; }
   if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
     step "installing the web app's npm packages"
-    (cd frontend && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    # `npm install --no-save` installs the locked versions without rewriting the lock file.
+    # (`npm ci` refuses this lock file: npm omits some platform-specific optional packages of the
+    # stylesheet compiler from it, then reports them missing.)
+    (cd frontend && npm install --no-save --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
 

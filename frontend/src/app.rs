@@ -2,12 +2,12 @@
 
 use crate::{
     api::{self, Api},
-    components::{Spinner, ToastRegion},
+    components::{field_err, Field, FieldErrs, Modal, Spinner, ToastRegion},
     icons,
     pages::{auth::*, home::*, settings::*},
     state::{use_api, use_auth, use_toasts, Auth, Toasts},
 };
-use aura_types::{Session, SwitchOrganizationRequest};
+use aura_types::{CreateOrganizationRequest, Organization, Session, SwitchOrganizationRequest};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A},
@@ -137,6 +137,7 @@ fn TopBar() -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
     let menu_open = RwSignal::new(false);
+    let new_org_open = RwSignal::new(false);
     let me = move || auth.me();
 
     let switch = Action::new_local(move |org_id: &aura_types::OrgId| {
@@ -227,6 +228,17 @@ fn TopBar() -> impl IntoView {
                             <span class="text-muted" inner_html=icons::SETTINGS></span>
                             "Settings"
                         </A>
+                        <button
+                            role="menuitem"
+                            class="flex w-full items-center gap-2 rounded-lg px-3 py-2 text-left text-sm hover:bg-slate-50"
+                            on:click=move |_| {
+                                menu_open.set(false);
+                                new_org_open.set(true);
+                            }
+                        >
+                            <span class="text-muted" inner_html=icons::PLUS></span>
+                            "New organization…"
+                        </button>
                         <button role="menuitem" class="flex w-full items-center gap-2 rounded-lg px-3 py-2 text-left text-sm hover:bg-slate-50" on:click=logout.clone()>
                             <span class="text-muted" inner_html=icons::LOGOUT></span>
                             "Log out"
@@ -234,7 +246,70 @@ fn TopBar() -> impl IntoView {
                     </div>
                 </Show>
             </div>
+            <NewOrganizationDialog open=new_org_open on_created=Callback::new(move |id| { switch.dispatch(id); }) />
         </header>
+    }
+}
+
+/// Creates another organization (agencies run several brands), then switches to it.
+#[component]
+fn NewOrganizationDialog(
+    open: RwSignal<bool>,
+    on_created: Callback<aura_types::OrgId>,
+) -> impl IntoView {
+    let api = use_api();
+    let name = RwSignal::new(String::new());
+    let errs: FieldErrs = RwSignal::new(Default::default());
+    let create = Action::new_local(move |req: &CreateOrganizationRequest| {
+        let req = req.clone();
+        async move { api.post::<_, Organization>("/organizations", &req).await }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = create.value().get() {
+            match result {
+                Ok(org) => {
+                    open.set(false);
+                    on_created.run(org.id);
+                }
+                Err(e) => {
+                    let fields = e.fields();
+                    errs.set(if fields.is_empty() {
+                        [("name".to_owned(), e.message())].into()
+                    } else {
+                        fields
+                    });
+                }
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if open.get() {
+            name.set(String::new());
+            errs.set(Default::default());
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if name.get_untracked().trim().is_empty() {
+            errs.set([("name".to_owned(), "is required".to_owned())].into());
+            return;
+        }
+        create.dispatch(CreateOrganizationRequest {
+            name: name.get_untracked(),
+        });
+    };
+    view! {
+        <Modal open=open title="New organization">
+            <form class="space-y-5" on:submit=on_submit novalidate>
+                <Field label="Organization name" name="new_org_name" autofocus=true value=name error=field_err(errs, "name") help="You become its owner. Switch between organizations at the top left." />
+                <div class="flex justify-end gap-2">
+                    <button type="button" class="btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="submit" class="btn-primary" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create organization" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
     }
 }
 

@@ -122,3 +122,57 @@ test("log out, then log in again", async () => {
   await page.getByRole("heading", { name: "Welcome, Olivia" }).waitFor();
   await shot("05-logged-in-again");
 });
+
+test("a teammate is invited, accepts the link and appears in Members", async () => {
+  await page.goto(`${BASE}/settings/members`);
+  await page.getByRole("cell", { name: /Olivia Owner/ }).waitFor();
+  await page.getByRole("button", { name: "Invite member" }).click();
+  await page.getByLabel("Email").fill(`agent-${Date.now()}@example.com`);
+  await page.getByLabel("Role").selectOption("admin");
+  await page.getByRole("button", { name: "Create invitation" }).click();
+  const link = await page.getByTestId("secret").textContent();
+  assert.match(link, /\/accept-invite#token=[0-9a-f]{64}$/);
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.getByText("Pending invitations").waitFor();
+
+  // The invitee opens the link in a browser of their own.
+  const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const invitee = await other.newPage();
+  await invitee.goto(link);
+  await invitee.getByText("joining as Admin").waitFor();
+  await invitee.getByLabel("Your name").fill("Andy Agent");
+  await invitee.getByLabel("Choose a password").fill("another long password");
+  await invitee.getByRole("button", { name: "Accept invitation" }).click();
+  await invitee.getByRole("heading", { name: "Welcome, Andy" }).waitFor();
+  assert.equal(await invitee.locator("#org-switcher option:checked").textContent(), "Harbor Homes");
+  await other.close();
+
+  await page.reload();
+  await page.getByRole("cell", { name: /Andy Agent/ }).waitFor();
+  assert.equal(await page.getByText("Pending invitations").count(), 0);
+  await shot("06-members");
+});
+
+test("a second organization is created and the switcher moves between them", async () => {
+  await page.getByRole("button", { name: /Olivia Owner/ }).click();
+  await page.getByRole("menuitem", { name: "New organization…" }).click();
+  await page.getByLabel("Organization name").fill("Harbor Homes Rentals");
+  await page.getByRole("button", { name: "Create organization" }).click();
+  await page.getByText("Now working in Harbor Homes Rentals.").waitFor();
+  assert.equal(await page.locator("#org-switcher option:checked").textContent(), "Harbor Homes Rentals");
+  await page.goto(`${BASE}/settings/members`);
+  await page.getByRole("cell", { name: /Olivia Owner/ }).waitFor();
+  assert.equal(await page.getByRole("cell", { name: /Andy Agent/ }).count(), 0, "members of the other organization leaked");
+
+  await page.locator("#org-switcher").selectOption({ label: "Harbor Homes" });
+  await page.getByText("Now working in Harbor Homes.").waitFor();
+  await page.goto(`${BASE}/settings/members`);
+  await page.getByRole("cell", { name: /Andy Agent/ }).waitFor();
+});
+
+test("the API documentation is served from this installation", async () => {
+  await page.goto(`${BASE}/api/docs`);
+  await page.getByText("Aura API").first().waitFor();
+  await page.getByText("/api/v1/auth/signup").first().waitFor();
+  await shot("07-api-docs");
+});

@@ -56,7 +56,7 @@ async fn serve(with_workers: bool, with_http: bool) -> anyhow::Result<()> {
         tracing::info!("running workers");
         tokio::select! {
             () = workers::run(pool, shared) => {}
-            _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
+            () = shutdown_signal() => tracing::info!("stopping"),
         }
         return Ok(());
     }
@@ -72,6 +72,28 @@ async fn serve(with_workers: bool, with_http: bool) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 async fn connect() -> anyhow::Result<sqlx::PgPool> {
