@@ -2,8 +2,12 @@
 
 use crate::{
     api::{self, Api},
-    components::{field_err, Field, FieldErrs, Modal, Spinner, ToastRegion},
+    components::{
+        field_err, on_result, reset_when_opened, DialogButtons, Field, FieldErrs, Modal, Spinner,
+        ToastRegion,
+    },
     icons,
+    pages::settings::with_message,
     pages::{auth::*, home::*, settings::*},
     state::{use_api, use_auth, use_toasts, Auth, Toasts},
 };
@@ -150,22 +154,18 @@ fn TopBar() -> impl IntoView {
         }
     });
     let nav = navigate.clone();
-    Effect::new(move |_| {
-        if let Some(result) = switch.value().get() {
-            match result {
-                Ok(session) => {
-                    let name = session
-                        .me
-                        .active_membership()
-                        .map(|m| m.organization_name.clone())
-                        .unwrap_or_default();
-                    auth.set(session);
-                    toasts.success(format!("Now working in {name}."));
-                    nav("/", Default::default());
-                }
-                Err(e) => toasts.error(e.message()),
-            }
+    on_result(switch, move |result| match result {
+        Ok(session) => {
+            let name = session
+                .me
+                .active_membership()
+                .map(|m| m.organization_name.clone())
+                .unwrap_or_default();
+            auth.set(session);
+            toasts.success(format!("Now working in {name}."));
+            nav("/", Default::default());
         }
+        Err(e) => toasts.error(e.message()),
     });
 
     let logout = move |_| {
@@ -264,29 +264,16 @@ fn NewOrganizationDialog(
         let req = req.clone();
         async move { api.post::<_, Organization>("/organizations", &req).await }
     });
-    Effect::new(move |_| {
-        if let Some(result) = create.value().get() {
-            match result {
-                Ok(org) => {
-                    open.set(false);
-                    on_created.run(org.id);
-                }
-                Err(e) => {
-                    let fields = e.fields();
-                    errs.set(if fields.is_empty() {
-                        [("name".to_owned(), e.message())].into()
-                    } else {
-                        fields
-                    });
-                }
-            }
+    on_result(create, move |result| match result {
+        Ok(org) => {
+            open.set(false);
+            on_created.run(org.id);
         }
+        Err(e) => errs.set(with_message(e, "name")),
     });
-    Effect::new(move |_| {
-        if open.get() {
-            name.set(String::new());
-            errs.set(Default::default());
-        }
+    reset_when_opened(open, move || {
+        name.set(String::new());
+        errs.set(Default::default());
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -302,12 +289,7 @@ fn NewOrganizationDialog(
         <Modal open=open title="New organization">
             <form class="space-y-5" on:submit=on_submit novalidate>
                 <Field label="Organization name" name="new_org_name" autofocus=true value=name error=field_err(errs, "name") help="You become its owner. Switch between organizations at the top left." />
-                <div class="flex justify-end gap-2">
-                    <button type="button" class="btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button type="submit" class="btn-primary" disabled=move || create.pending().get()>
-                        {move || if create.pending().get() { "Creating…" } else { "Create organization" }}
-                    </button>
-                </div>
+                <DialogButtons open=open pending=create.pending().into() label="Create organization" busy="Creating…" />
             </form>
         </Modal>
     }

@@ -305,3 +305,42 @@ pub fn short_date(t: &time::OffsetDateTime) -> String {
     let m = months[usize::from(u8::from(t.month())) - 1];
     format!("{m} {}, {}", t.day(), t.year())
 }
+
+/// Calls `on_done` with each result of `action` as it arrives.
+pub fn on_result<I: 'static, O: Clone + Send + Sync + 'static>(
+    action: Action<I, O>,
+    on_done: impl Fn(O) + 'static,
+) {
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            on_done(result);
+        }
+    });
+}
+
+/// Runs `reset` every time the dialog opens, so it starts fresh.
+pub fn reset_when_opened(open: RwSignal<bool>, reset: impl Fn() + 'static) {
+    Effect::new(move |_| {
+        if open.get() {
+            reset();
+        }
+    });
+}
+
+/// A dialog form's Cancel and submit buttons; the submit button shows `busy` while pending.
+#[component]
+pub fn DialogButtons(
+    open: RwSignal<bool>,
+    pending: Signal<bool>,
+    label: &'static str,
+    busy: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="flex justify-end gap-2">
+            <button type="button" class="btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+            <button type="submit" class="btn-primary" disabled=move || pending.get()>
+                {move || if pending.get() { busy } else { label }}
+            </button>
+        </div>
+    }
+}

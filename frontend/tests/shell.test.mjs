@@ -127,8 +127,8 @@ test("a teammate is invited, accepts the link and appears in Members", async () 
   await page.goto(`${BASE}/settings/members`);
   await page.getByRole("cell", { name: /Olivia Owner/ }).waitFor();
   await page.getByRole("button", { name: "Invite member" }).click();
-  await page.getByLabel("Email").fill(`agent-${Date.now()}@example.com`);
-  await page.getByLabel("Role").selectOption("admin");
+  await page.getByLabel("Email", { exact: true }).fill(`agent-${Date.now()}@example.com`);
+  await page.getByLabel("Role", { exact: true }).selectOption("admin");
   await page.getByRole("button", { name: "Create invitation" }).click();
   const link = await page.getByTestId("secret").textContent();
   assert.match(link, /\/accept-invite#token=[0-9a-f]{64}$/);

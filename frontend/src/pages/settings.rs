@@ -3,8 +3,9 @@
 use crate::{
     api::ApiError,
     components::{
-        field_err, short_date, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal,
-        PageHeader, RoleBadge, RoleSelect, SecretBox, TextArea,
+        field_err, on_result, reset_when_opened, short_date, DialogButtons, EmptyState, ErrorCard,
+        Field, FieldErrs, LoadingCard, Modal, PageHeader, RoleBadge, RoleSelect, SecretBox,
+        TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
@@ -244,20 +245,18 @@ fn MemberTable(members: Vec<Member>, reload: Callback<()>) -> impl IntoView {
             (result, user == my_id.unwrap_or_default() && role.is_none())
         }
     });
-    Effect::new(move |_| {
-        if let Some((result, left)) = change.value().get() {
-            match result {
-                Ok(message) => {
-                    toasts.success(message);
-                    if left {
-                        // Leaving the organization ends the session's access to it.
-                        auth.clear();
-                    }
+    on_result(change, move |(result, left)| {
+        match result {
+            Ok(message) => {
+                toasts.success(message);
+                if left {
+                    // Leaving the organization ends the session's access to it.
+                    auth.clear();
                 }
-                Err(e) => toasts.error(e.message()),
             }
-            reload.run(());
+            Err(e) => toasts.error(e.message()),
         }
+        reload.run(());
     });
     let rows = members
         .into_iter()
@@ -355,14 +354,9 @@ fn InvitationList(invitations: Vec<Invitation>, reload: Callback<()>) -> impl In
         let id = *id;
         async move { api.delete(&format!("/invitations/{id}")).await }
     });
-    Effect::new(move |_| {
-        if let Some(result) = revoke.value().get() {
-            match result {
-                Ok(()) => toasts.success("Invitation revoked."),
-                Err(e) => toasts.error(e.message()),
-            }
-            reload.run(());
-        }
+    on_result(revoke, move |result| {
+        toast_result(toasts, result, "Invitation revoked.");
+        reload.run(());
     });
     view! {
         <section class="card mt-6 p-6">
@@ -405,24 +399,17 @@ fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
         let req = req.clone();
         async move { api.post::<_, CreatedInvitation>("/invitations", &req).await }
     });
-    Effect::new(move |_| {
-        if let Some(result) = send.value().get() {
-            match result {
-                Ok(c) => {
-                    created.set(Some(c));
-                    reload.run(());
-                }
-                Err(e) => errs.set(with_message(e, "email")),
-            }
+    on_result(send, move |result| match result {
+        Ok(c) => {
+            created.set(Some(c));
+            reload.run(());
         }
+        Err(e) => errs.set(with_message(e, "email")),
     });
-    // Start fresh each time the dialog opens.
-    Effect::new(move |_| {
-        if open.get() {
-            email.set(String::new());
-            errs.set(Default::default());
-            created.set(None);
-        }
+    reset_when_opened(open, move || {
+        email.set(String::new());
+        errs.set(Default::default());
+        created.set(None);
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -454,12 +441,7 @@ fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
                         <form class="space-y-5" on:submit=on_submit novalidate>
                             <Field label="Email" name="invite_email" kind="email" autofocus=true value=email error=field_err(errs, "email") placeholder="teammate@example.com" />
                             <RoleSelect value=role max=max name="invite_role" />
-                            <div class="flex justify-end gap-2">
-                                <button type="button" class="btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                                <button type="submit" class="btn-primary" disabled=move || send.pending().get()>
-                                    {move || if send.pending().get() { "Inviting…" } else { "Create invitation" }}
-                                </button>
-                            </div>
+                            <DialogButtons open=open pending=send.pending().into() label="Create invitation" busy="Inviting…" />
                         </form>
                     }
                         .into_any()
@@ -469,8 +451,16 @@ fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
     }
 }
 
+/// A success or failure toast for a finished action.
+fn toast_result(toasts: crate::state::Toasts, result: Result<(), ApiError>, success: &str) {
+    match result {
+        Ok(()) => toasts.success(success),
+        Err(e) => toasts.error(e.message()),
+    }
+}
+
 /// The server's field errors, or its message under `field` when it named none.
-fn with_message(e: ApiError, field: &str) -> std::collections::BTreeMap<String, String> {
+pub fn with_message(e: ApiError, field: &str) -> std::collections::BTreeMap<String, String> {
     let fields = e.fields();
     if fields.is_empty() {
         [(field.to_owned(), e.message())].into()
@@ -533,14 +523,13 @@ fn KeyTable(keys: Vec<ApiKey>, reload: Callback<()>) -> impl IntoView {
         let id = *id;
         async move { api.delete(&format!("/api-keys/{id}")).await }
     });
-    Effect::new(move |_| {
-        if let Some(result) = revoke.value().get() {
-            match result {
-                Ok(()) => toasts.success("API key revoked. It stops working immediately."),
-                Err(e) => toasts.error(e.message()),
-            }
-            reload.run(());
-        }
+    on_result(revoke, move |result| {
+        toast_result(
+            toasts,
+            result,
+            "API key revoked. It stops working immediately.",
+        );
+        reload.run(());
     });
     view! {
         <div class="card overflow-hidden">
@@ -604,23 +593,17 @@ fn CreateKeyDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView 
         let req = req.clone();
         async move { api.post::<_, CreatedApiKey>("/api-keys", &req).await }
     });
-    Effect::new(move |_| {
-        if let Some(result) = create.value().get() {
-            match result {
-                Ok(c) => {
-                    created.set(Some(c));
-                    reload.run(());
-                }
-                Err(e) => errs.set(with_message(e, "name")),
-            }
+    on_result(create, move |result| match result {
+        Ok(c) => {
+            created.set(Some(c));
+            reload.run(());
         }
+        Err(e) => errs.set(with_message(e, "name")),
     });
-    Effect::new(move |_| {
-        if open.get() {
-            name.set(String::new());
-            errs.set(Default::default());
-            created.set(None);
-        }
+    reset_when_opened(open, move || {
+        name.set(String::new());
+        errs.set(Default::default());
+        created.set(None);
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -651,12 +634,7 @@ fn CreateKeyDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView 
                         <form class="space-y-5" on:submit=on_submit novalidate>
                             <Field label="Name" name="key_name" autofocus=true value=name error=field_err(errs, "name") placeholder="n8n production" help="Say where it is used, so you know what breaks if you revoke it." />
                             <RoleSelect value=role max=max name="key_role" />
-                            <div class="flex justify-end gap-2">
-                                <button type="button" class="btn-secondary" on:click=move |_| open.set(false)>"Cancel"</button>
-                                <button type="submit" class="btn-primary" disabled=move || create.pending().get()>
-                                    {move || if create.pending().get() { "Creating…" } else { "Create key" }}
-                                </button>
-                            </div>
+                            <DialogButtons open=open pending=create.pending().into() label="Create key" busy="Creating…" />
                         </form>
                     }
                         .into_any()
