@@ -4,6 +4,8 @@
 AURA_HOME="${AURA_HOME:-$HOME/.cache/aura}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$AURA_HOME/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# Queries are checked against the committed offline data (.sqlx/), so builds need no database.
+export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
 
 step() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

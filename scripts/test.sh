@@ -13,8 +13,6 @@ ensure_node_modules
 ensure_chromium
 ensure_postgres aura_test
 ensure_database
-# Queries are checked against the committed .sqlx data, so builds need no database.
-export SQLX_OFFLINE=true
 
 step "formatting"
 cargo fmt --all --check
