@@ -40,6 +40,8 @@ step "wasm32 builds: shared types and the web app"
 cargo build -q -p aura-types --target wasm32-unknown-unknown
 bash scripts/build-web.sh
 
+# Access tokens live one second (plus the 5 s verification leeway), so the browser tests also
+# exercise the client's refresh-on-401 path.
 step "browser tests (headless Chromium against aura serve)"
 e2e_db="${DATABASE_URL%/*}/aura_e2e"
 psql "$ADMIN_DATABASE_URL" -qc 'drop database if exists aura_e2e with (force)' >/dev/null
@@ -47,7 +49,7 @@ psql "$ADMIN_DATABASE_URL" -qc 'create database aura_e2e' >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DATABASE_URL="$e2e_db" "$aura" migrate >/dev/null
 DATABASE_URL="$e2e_db" AURA_SECRET_KEY="e2e-secret-e2e-secret-e2e-secret-e2e" AURA_BIND="127.0.0.1:$port" \
-  AURA_PUBLIC_URL="http://127.0.0.1:$port" AURA_LOG=warn "$aura" serve --no-workers >.aura-e2e-server.log 2>&1 &
+  AURA_PUBLIC_URL="http://127.0.0.1:$port" AURA_ACCESS_TOKEN_TTL_SECS=1 AURA_LOG=warn "$aura" serve --no-workers >.aura-e2e-server.log 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

@@ -3,9 +3,10 @@
 
 use crate::state::Auth;
 use aura_types::{ErrorBody, ErrorCode, ErrorDetail, Session};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo_net::http::{Method, Request, RequestBuilder};
 use serde::{de::DeserializeOwned, Serialize};
-use std::collections::BTreeMap;
+use std::{cell::RefCell, collections::BTreeMap};
 
 /// A failed call, as the server described it (or as close as possible when it could not answer).
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +83,7 @@ impl Api {
         match first {
             Err(e) if e.code() == ErrorCode::Unauthorized && self.auth.token().is_some() => {
                 // The access token expired: refresh once, then retry once.
-                match refresh().await {
+                match refresh_shared().await {
                     Ok(session) => {
                         self.auth.set(session);
                         self.attempt(method, path, body).await
@@ -154,8 +155,34 @@ async fn decode<T: DeserializeOwned>(req: Request) -> ApiResult<T> {
     }
 }
 
+thread_local! {
+    /// The refresh in flight, if any: requests that fail together share one refresh, because a
+    /// refresh token is single-use and presenting it twice ends the session (reuse detection).
+    static REFRESHING: RefCell<Option<Shared<LocalBoxFuture<'static, ApiResult<Session>>>>> = const { RefCell::new(None) };
+}
+
+/// Exchanges the refresh cookie for a new session, joining a refresh already in flight.
+pub async fn refresh_shared() -> ApiResult<Session> {
+    let pending = REFRESHING.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some(pending) = slot.as_ref() {
+            return pending.clone();
+        }
+        let pending = async {
+            let result = refresh().await;
+            REFRESHING.with(|slot| slot.borrow_mut().take());
+            result
+        }
+        .boxed_local()
+        .shared();
+        *slot = Some(pending.clone());
+        pending
+    });
+    pending.await
+}
+
 /// Exchanges the refresh cookie for a new session.
-pub async fn refresh() -> ApiResult<Session> {
+async fn refresh() -> ApiResult<Session> {
     let req = RequestBuilder::new(&format!("{BASE}/auth/refresh"))
         .method(Method::POST)
         .build()

@@ -27,7 +27,7 @@ pub fn App() -> impl IntoView {
     provide_context(Toasts::new());
     // Restore the session from the refresh cookie, if there is one.
     spawn_local(async move {
-        if let Ok(session) = api::refresh().await {
+        if let Ok(session) = api::refresh_shared().await {
             auth.set(session);
         }
         auth.ready.set(true);

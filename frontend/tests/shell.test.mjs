@@ -176,3 +176,19 @@ test("the API documentation is served from this installation", async () => {
   await page.getByText("/api/v1/auth/signup").first().waitFor();
   await shot("07-api-docs");
 });
+
+test("an expired access token is refreshed once, even by requests that fail together", async () => {
+  await page.goto(`${BASE}/settings/organization`);
+  await page.getByLabel("Time zone").waitFor();
+  // The e2e server issues 1-second access tokens (5 s leeway): wait until this one has expired.
+  await page.waitForTimeout(7000);
+  const refreshes = [];
+  page.on("request", (r) => r.url().endsWith("/api/v1/auth/refresh") && refreshes.push(r));
+  // The members page loads members and invitations at the same time: both get 401.
+  await page.getByRole("link", { name: "Members" }).click();
+  await page.getByRole("cell", { name: /Andy Agent/ }).waitFor();
+  assert.equal(refreshes.length, 1, "requests that failed together must share one refresh");
+  // Still signed in after a reload: the refresh token family was not revoked.
+  await page.reload();
+  await page.getByRole("cell", { name: /Andy Agent/ }).waitFor();
+});
