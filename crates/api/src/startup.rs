@@ -6,6 +6,7 @@ use crate::{
     config::Settings,
     error::{error_middleware, ApiError},
     extract, routes,
+    telemetry::{access_log, RequestSpan},
 };
 use actix_web::{
     dev::Server,
@@ -63,7 +64,8 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(from_fn(routes::web::cache_headers))
                 .wrap(from_fn(error_middleware))
-                .wrap(TracingLogger::default())
+                .wrap(from_fn(access_log))
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))

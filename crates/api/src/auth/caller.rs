@@ -2,7 +2,7 @@
 //! the role that role checks use, and whether it is a person or an API key.
 
 use crate::{db, error::ApiError, startup::AppState};
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use aura_types::{ApiKeyId, OrgId, Role, UserId};
 use futures_util::future::LocalBoxFuture;
 
@@ -52,6 +52,10 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let span = req
+            .extensions()
+            .get::<tracing_actix_web::RootSpan>()
+            .cloned();
         let token = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -87,7 +91,9 @@ impl FromRequest for Caller {
                 }
             };
             let caller = caller.ok_or(ApiError::Unauthorized(UNAUTHORIZED))?;
-            tracing::Span::current().record("org_id", tracing::field::display(caller.org_id));
+            if let Some(span) = span {
+                span.record("org_id", tracing::field::display(caller.org_id));
+            }
             Ok(caller)
         })
     }

@@ -30,7 +30,7 @@ const DISPLAY_PREFIX_LEN: usize = API_KEY_PREFIX.len() + 6;
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Admins and owners only", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     Ok(HttpResponse::Ok().json(db::api_keys::list(&state.pool, caller.org_id).await?))
@@ -45,7 +45,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         (status = 403, description = "Admins and owners only; not with an API key; role above the creator's", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -82,7 +82,7 @@ pub async fn create(
         (status = 403, description = "Admins and owners only", body = ErrorBody),
         (status = 404, description = "No live key with this id", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,

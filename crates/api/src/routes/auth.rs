@@ -286,7 +286,7 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         (status = 404, description = "Not a member of that organization", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn switch_organization(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -24,7 +24,7 @@ pub fn scope() -> Scope {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Admins and owners only", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     Ok(HttpResponse::Ok().json(db::invitations::list_open(&state.pool, caller.org_id).await?))
@@ -40,7 +40,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         (status = 409, description = "Already a member, or already invited", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -104,7 +104,7 @@ pub async fn create(
         (status = 403, description = "Admins and owners only", body = ErrorBody),
         (status = 404, description = "No open invitation with this id", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,

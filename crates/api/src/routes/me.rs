@@ -13,7 +13,7 @@ pub fn scope() -> Scope {
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Called with an API key", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let user = caller.user_id()?;
     let mut conn = state.pool.acquire().await?;

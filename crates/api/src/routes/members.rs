@@ -23,7 +23,7 @@ pub fn scope() -> Scope {
         (status = 200, description = "Members, owners first", body = Vec<Member>),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(db::members::list(&state.pool, caller.org_id).await?))
 }
@@ -78,7 +78,7 @@ async fn change(
         (status = 409, description = "Would leave no owner", body = ErrorBody),
         (status = 422, description = "Invalid role", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
@@ -103,7 +103,7 @@ pub async fn update(
         (status = 404, description = "No such member", body = ErrorBody),
         (status = 409, description = "Would leave no owner", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn remove(
     state: web::Data<AppState>,
     caller: Caller,

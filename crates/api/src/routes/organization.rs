@@ -26,7 +26,7 @@ pub fn scope() -> Scope {
         (status = 200, description = "The organization the caller acts for", body = Organization),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn get(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let org = db::orgs::get(&state.pool, caller.org_id)
         .await?
@@ -44,7 +44,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRe
         (status = 403, description = "Members cannot change settings", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
@@ -67,7 +67,7 @@ pub async fn update(
         (status = 403, description = "Called with an API key", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-#[tracing::instrument(skip_all, fields(org_id))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
