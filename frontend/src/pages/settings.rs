@@ -388,29 +388,17 @@ fn InvitationList(invitations: Vec<Invitation>, reload: Callback<()>) -> impl In
 
 #[component]
 fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
-    let api = use_api();
     let auth = use_auth();
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Member);
-    let errs: FieldErrs = RwSignal::new(Default::default());
-    let created: RwSignal<Option<CreatedInvitation>> = RwSignal::new(None);
     let max = auth.me().map(|m| m.role).unwrap_or(Role::Member);
-    let send = Action::new_local(move |req: &CreateInvitationRequest| {
-        let req = req.clone();
-        async move { api.post::<_, CreatedInvitation>("/invitations", &req).await }
-    });
-    on_result(send, move |result| match result {
-        Ok(c) => {
-            created.set(Some(c));
-            reload.run(());
-        }
-        Err(e) => errs.set(with_message(e, "email")),
-    });
-    reset_when_opened(open, move || {
-        email.set(String::new());
-        errs.set(Default::default());
-        created.set(None);
-    });
+    let (send, created, errs) = create_and_reveal::<CreateInvitationRequest, CreatedInvitation>(
+        open,
+        "/invitations",
+        "email",
+        reload,
+        move || email.set(String::new()),
+    );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut e = FieldErrors::new();
@@ -449,6 +437,49 @@ fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
             }}
         </Modal>
     }
+}
+
+/// What `create_and_reveal` hands a dialog.
+type CreateAndReveal<Req, Out> = (
+    Action<Req, Result<Out, ApiError>>,
+    RwSignal<Option<Out>>,
+    FieldErrs,
+);
+
+/// The state of a dialog that creates something and then shows its secret once: the action that
+/// posts the form to `path`, the created value (shown instead of the form), and the field errors
+/// (a message without fields goes under `field`). Each opening starts fresh.
+fn create_and_reveal<Req, Out>(
+    open: RwSignal<bool>,
+    path: &'static str,
+    field: &'static str,
+    reload: Callback<()>,
+    clear_form: impl Fn() + 'static,
+) -> CreateAndReveal<Req, Out>
+where
+    Req: serde::Serialize + Clone + 'static,
+    Out: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let api = use_api();
+    let errs: FieldErrs = RwSignal::new(Default::default());
+    let created = RwSignal::new(None);
+    let action = Action::new_local(move |req: &Req| {
+        let req = req.clone();
+        async move { api.post::<_, Out>(path, &req).await }
+    });
+    on_result(action, move |result| match result {
+        Ok(value) => {
+            created.set(Some(value));
+            reload.run(());
+        }
+        Err(e) => errs.set(with_message(e, field)),
+    });
+    reset_when_opened(open, move || {
+        clear_form();
+        errs.set(Default::default());
+        created.set(None);
+    });
+    (action, created, errs)
 }
 
 /// A success or failure toast for a finished action.
@@ -582,29 +613,17 @@ fn KeyTable(keys: Vec<ApiKey>, reload: Callback<()>) -> impl IntoView {
 
 #[component]
 fn CreateKeyDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
-    let api = use_api();
     let auth = use_auth();
     let name = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Member);
-    let errs: FieldErrs = RwSignal::new(Default::default());
-    let created: RwSignal<Option<CreatedApiKey>> = RwSignal::new(None);
     let max = auth.me().map(|m| m.role).unwrap_or(Role::Member);
-    let create = Action::new_local(move |req: &CreateApiKeyRequest| {
-        let req = req.clone();
-        async move { api.post::<_, CreatedApiKey>("/api-keys", &req).await }
-    });
-    on_result(create, move |result| match result {
-        Ok(c) => {
-            created.set(Some(c));
-            reload.run(());
-        }
-        Err(e) => errs.set(with_message(e, "name")),
-    });
-    reset_when_opened(open, move || {
-        name.set(String::new());
-        errs.set(Default::default());
-        created.set(None);
-    });
+    let (create, created, errs) = create_and_reveal::<CreateApiKeyRequest, CreatedApiKey>(
+        open,
+        "/api-keys",
+        "name",
+        reload,
+        move || name.set(String::new()),
+    );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if name.get_untracked().trim().is_empty() {

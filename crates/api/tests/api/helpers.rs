@@ -130,13 +130,20 @@ impl TestApp {
                 json!({"email": email, "password": PASSWORD, "name": "Test Person", "organization_name": org}),
             )
             .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "signup failed: {}",
-            res.text().await.unwrap()
-        );
-        let session: Session = res.json().await.unwrap();
+        self.user_from(client, res, StatusCode::CREATED).await
+    }
+
+    /// The signed-in person a session response (sign-up, accepted invitation) stands for.
+    async fn user_from(
+        &self,
+        client: reqwest::Client,
+        res: Response,
+        expected: StatusCode,
+    ) -> TestUser {
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, expected, "no session: {text}");
+        let session: Session = serde_json::from_str(&text).unwrap();
         TestUser {
             client,
             token: session.access_token.clone(),
@@ -173,19 +180,7 @@ impl TestApp {
                 json!({"token": token, "name": "New Member", "password": PASSWORD}),
             )
             .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::OK,
-            "accept failed: {}",
-            res.text().await.unwrap()
-        );
-        let session: Session = res.json().await.unwrap();
-        TestUser {
-            client,
-            token: session.access_token.clone(),
-            session,
-            base: self.address.clone(),
-        }
+        self.user_from(client, res, StatusCode::OK).await
     }
 
     /// Rows in every table, to prove a refused request wrote nothing.
