@@ -32,6 +32,10 @@ pub struct Settings {
     pub login_window_secs: u64,
     /// HTTP worker threads; 0 means one per core.
     pub http_workers: usize,
+    /// SMTP server for Aura's own email (invitations); none means links are shared by hand.
+    pub smtp_url: Option<SecretString>,
+    /// Sender of Aura's own email.
+    pub mail_from: String,
 }
 
 /// A setting that is missing or cannot be parsed; printed as one line at start-up.
@@ -98,6 +102,8 @@ impl Settings {
             login_max_failures_per_ip: parse(&get, "AURA_LOGIN_MAX_FAILURES_PER_IP", 30)?,
             login_window_secs: parse(&get, "AURA_LOGIN_WINDOW_SECS", 900)?,
             http_workers: parse(&get, "AURA_HTTP_WORKERS", 0)?,
+            smtp_url: get("AURA_SMTP_URL").map(SecretString::from),
+            mail_from: get("AURA_MAIL_FROM").unwrap_or_else(|| "Aura <no-reply@localhost>".into()),
         })
     }
 

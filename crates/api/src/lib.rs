@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod providers;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -5,7 +5,9 @@ use crate::{
     auth::tokens::JwtKeys,
     config::Settings,
     error::{error_middleware, ApiError},
-    extract, routes,
+    extract,
+    providers::mail::{Mailer, SmtpMailer},
+    routes,
     telemetry::{access_log, RequestSpan},
 };
 use actix_web::{
@@ -13,6 +15,7 @@ use actix_web::{
     middleware::{from_fn, Compress},
     web, App, HttpServer,
 };
+use secrecy::ExposeSecret;
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::{net::TcpListener, sync::Arc, time::Duration};
 use tracing_actix_web::TracingLogger;
@@ -22,6 +25,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub jwt: JwtKeys,
+    /// Aura's own email, when an SMTP server is configured.
+    pub mailer: Option<Arc<dyn Mailer>>,
 }
 
 /// A pool that connects on first use, with statement and acquire timeouts.
@@ -50,7 +55,15 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (AURA_BIND): {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let mailer: Option<Arc<dyn Mailer>> = match &settings.smtp_url {
+            Some(url) => Some(Arc::new(SmtpMailer::new(
+                url.expose_secret(),
+                &settings.mail_from,
+            )?)),
+            None => None,
+        };
         let state = web::Data::new(AppState {
+            mailer,
             jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),
             settings: Arc::new(settings.clone()),
             pool,

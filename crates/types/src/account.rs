@@ -173,6 +173,8 @@ pub struct CreatedInvitation {
     pub invitation: Invitation,
     pub token: String,
     pub accept_url: String,
+    /// Whether Aura emailed the link to the invitee.
+    pub email_sent: bool,
 }
 
 /// What the invitee sees before accepting.

@@ -417,8 +417,17 @@ fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
                 Some(c) => {
                     view! {
                         <div class="space-y-4">
-                            <p class="text-sm text-muted">{format!("{} can join with this link. It works once and expires on {}.", c.invitation.email, short_date(&c.invitation.expires_at))}</p>
-                            <SecretBox value=c.accept_url.clone() note="Send this link to the person you invited." />
+                            <p class="text-sm text-muted">
+                                {if c.email_sent {
+                                    format!("We emailed {} a link to join. It works once and expires on {}.", c.invitation.email, short_date(&c.invitation.expires_at))
+                                } else {
+                                    format!("{} can join with this link. It works once and expires on {}.", c.invitation.email, short_date(&c.invitation.expires_at))
+                                }}
+                            </p>
+                            <SecretBox
+                                value=c.accept_url.clone()
+                                note=if c.email_sent { "You can also share the link yourself." } else { "Aura does not send email yet (no SMTP server configured): send this link to the person you invited." }
+                            />
                             <div class="flex justify-end"><button class="btn-primary" on:click=move |_| open.set(false)>"Done"</button></div>
                         </div>
                     }

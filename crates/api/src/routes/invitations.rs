@@ -6,6 +6,7 @@ use crate::{
     domain::account::NewInvitation,
     error::{unique_violation, ApiError, ApiResult},
     extract::Json,
+    providers::mail::Email,
     startup::AppState,
 };
 use actix_web::{web, HttpResponse, Scope};
@@ -32,7 +33,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
 
 #[utoipa::path(post, operation_id = "createInvitation", path = "/invitations", tag = "invitations", security(("bearer" = [])),
     request_body = CreateInvitationRequest,
-    description = "Invites a person by email. The answer holds the secret accept link, shown once: share it with the invitee.",
+    description = "Invites a person. When Aura has an SMTP server (AURA_SMTP_URL) the link is emailed to them (`email_sent`); the answer also holds the secret accept link, shown once, to share by hand.",
     responses(
         (status = 201, description = "Invited", body = CreatedInvitation),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -89,11 +90,50 @@ pub async fn create(
     };
     // The token travels in the fragment, which browsers never send to a server (or its logs).
     let accept_url = format!("{}/accept-invite#token={token}", state.settings.public_url);
+    let email_sent = match &state.mailer {
+        Some(mailer) => {
+            let org = db::orgs::get(&state.pool, caller.org_id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            match mailer
+                .send(invitation_email(&org.name, &invitation, &accept_url))
+                .await
+            {
+                Ok(()) => true,
+                // The invitation stands; the person who invited shares the link instead.
+                Err(e) => {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "the invitation email could not be sent"
+                    );
+                    false
+                }
+            }
+        }
+        None => false,
+    };
     Ok(HttpResponse::Created().json(CreatedInvitation {
         invitation,
         token,
         accept_url,
+        email_sent,
     }))
+}
+
+fn invitation_email(org_name: &str, invitation: &Invitation, accept_url: &str) -> Email {
+    let inviter = invitation.invited_by.as_deref().unwrap_or("An admin");
+    let role = invitation.role.label().to_lowercase();
+    let expires = invitation.expires_at.date();
+    Email {
+        to: invitation.email.clone(),
+        subject: format!("{inviter} invited you to {org_name} on Aura"),
+        text: format!(
+            "{inviter} invited you to join {org_name} on Aura as {role}.\n\n\
+             Accept the invitation:\n{accept_url}\n\n\
+             The link works once and expires on {expires}. \
+             If you did not expect this invitation, you can ignore this email.\n"
+        ),
+    }
 }
 
 #[utoipa::path(delete, operation_id = "revokeInvitation", path = "/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
