@@ -379,3 +379,43 @@ async fn the_last_owner_cannot_be_demoted_or_removed(pool: PgPool) {
         StatusCode::NO_CONTENT
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn two_owners_stepping_down_at_once_leave_one_owner(pool: PgPool) {
+    let app = spawn_app_with(pool, &[("AURA_HTTP_WORKERS", "2")]).await;
+    let first = app.signup("first@example.com", "Org").await;
+    let second = app.add_member(&first, "second@example.com", "owner").await;
+    for _ in 0..5 {
+        // Both try to step down at the same moment; the membership lock serialises them.
+        let (first_path, second_path) = (
+            format!("/api/v1/members/{}", first.user_id()),
+            format!("/api/v1/members/{}", second.user_id()),
+        );
+        let (a, b) = tokio::join!(
+            first.patch(&first_path, json!({"role": "admin"})),
+            second.patch(&second_path, json!({"role": "admin"})),
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+        let owners: i64 =
+            sqlx::query_scalar("select count(*) from memberships where role = 'owner'")
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        assert_eq!(owners, 1);
+        // Whoever is still owner makes the other an owner again for the next round.
+        let (owner, other) = if a.status() == StatusCode::CONFLICT {
+            (&first, &second)
+        } else {
+            (&second, &first)
+        };
+        let res = owner
+            .patch(
+                &format!("/api/v1/members/{}", other.user_id()),
+                json!({"role": "owner"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}
