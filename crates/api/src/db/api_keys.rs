@@ -62,15 +62,23 @@ pub async fn revoke(
     Ok(done.rows_affected() == 1)
 }
 
-/// The organization, key id and role of a live key with this hash, noting that it was used.
+/// The organization, key id and role of a live key with this hash. Notes when it was used, at most
+/// once a minute, so that busy integrations do not write on every call.
 pub async fn authenticate(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
 ) -> Result<Option<(OrgId, ApiKeyId, Role)>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"update api_keys set last_used_at = now()
-           where token_hash = $1 and revoked_at is null
-           returning org_id as "org_id: OrgId", id as "id: ApiKeyId", role as "role: Role""#,
+        r#"with key as (
+               select org_id, id, role, last_used_at from api_keys
+               where token_hash = $1 and revoked_at is null
+           ), touched as (
+               update api_keys k set last_used_at = now()
+               from key
+               where k.org_id = key.org_id and k.id = key.id
+                 and (key.last_used_at is null or key.last_used_at < now() - interval '1 minute')
+           )
+           select org_id as "org_id!: OrgId", id as "id!: ApiKeyId", role as "role!: Role" from key"#,
         token_hash
     )
     .fetch_optional(db)
