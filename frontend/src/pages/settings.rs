@@ -50,9 +50,8 @@ fn active_org() -> Option<aura_types::OrgId> {
 #[component]
 pub fn OrganizationSettingsPage() -> impl IntoView {
     let api = use_api();
-    let auth = use_auth();
     let org = LocalResource::new(move || {
-        let _ = auth.me().map(|m| m.active_organization_id);
+        let _ = active_org();
         async move { api.get::<Organization>("/organizations/current").await }
     });
     view! {
