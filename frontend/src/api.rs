@@ -18,6 +18,7 @@ impl ApiError {
             code,
             message: message.into(),
             fields: None,
+            existing_id: None,
             request_id: None,
         })
     }

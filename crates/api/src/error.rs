@@ -22,6 +22,11 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("duplicate: {message}")]
+    Duplicate {
+        message: String,
+        existing_id: uuid::Uuid,
+    },
     #[error("validation failed")]
     Validation(BTreeMap<String, String>),
     #[error("payload too large")]
@@ -53,7 +58,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
-            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Conflict(_) | ApiError::Duplicate { .. } => ErrorCode::Conflict,
             ApiError::Validation(_) => ErrorCode::ValidationFailed,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
@@ -69,7 +74,7 @@ impl ApiError {
             ApiError::BadRequest(m) => m.clone(),
             ApiError::Unauthorized(m) | ApiError::Forbidden(m) => (*m).to_owned(),
             ApiError::NotFound => "Nothing was found at this address.".into(),
-            ApiError::Conflict(m) => m.clone(),
+            ApiError::Conflict(m) | ApiError::Duplicate { message: m, .. } => m.clone(),
             ApiError::Validation(fields) => {
                 let names: Vec<&str> = fields.keys().map(String::as_str).collect();
                 format!("Some fields need attention: {}.", names.join(", "))
@@ -99,6 +104,10 @@ impl ApiError {
                 message: self.message(),
                 fields: match self {
                     ApiError::Validation(f) => Some(f.clone()),
+                    _ => None,
+                },
+                existing_id: match self {
+                    ApiError::Duplicate { existing_id, .. } => Some(*existing_id),
                     _ => None,
                 },
                 request_id,

@@ -148,3 +148,47 @@ mod tests {
         assert_eq!(fields(e), vec!["role"]);
     }
 }
+
+/// A file uploaded as `multipart/form-data`, with the form's other (text) fields.
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+/// Reads a multipart form with one file field named `file` of at most `max` bytes.
+pub async fn read_upload(mut form: actix_multipart::Multipart, max: usize) -> Result<Upload, ApiError> {
+    use actix_multipart::MultipartError;
+    let mut upload = Upload { filename: String::new(), bytes: Vec::new(), fields: Default::default() };
+    let mut has_file = false;
+    let bad = |e: MultipartError| match e {
+        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
+            ApiError::BadRequest("Send the file as multipart/form-data with a field named `file`.".into())
+        }
+        other => ApiError::BadRequest(format!("The upload could not be read: {other}")),
+    };
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(bad)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(bad)?;
+            if data.len() + chunk.len() > max {
+                return Err(ApiError::PayloadTooLarge(max));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            has_file = true;
+            upload.filename = filename.unwrap_or_else(|| "upload.csv".into());
+            upload.bytes = data;
+        } else {
+            upload.fields.insert(name, String::from_utf8_lossy(&data).into_owned());
+        }
+    }
+    if !has_file {
+        return Err(ApiError::field("file", "is required"));
+    }
+    Ok(upload)
+}

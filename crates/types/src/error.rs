@@ -70,6 +70,9 @@ pub struct ErrorDetail {
     /// For `validation_failed`: field name (dotted path for nested fields) → what is wrong with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
+    /// For a duplicate (`conflict`): the id of the existing record the request collided with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
     /// The id of the request, also in the `x-request-id` header and in the server's logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,

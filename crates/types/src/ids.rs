@@ -59,3 +59,23 @@ id_type!(
     /// An invitation to join an organization.
     InvitationId
 );
+id_type!(
+    /// A contact (a lead, a customer…).
+    ContactId
+);
+id_type!(
+    /// A note on a contact.
+    NoteId
+);
+id_type!(
+    /// A segment of contacts.
+    SegmentId
+);
+id_type!(
+    /// A suppression entry.
+    SuppressionId
+);
+id_type!(
+    /// A contact import (CSV upload and its run).
+    ImportId
+);

@@ -5,12 +5,24 @@
 //! database and OpenAPI derives.
 
 pub mod account;
+pub mod contact;
+mod countries;
+pub mod enums;
+pub mod geo;
+pub mod import;
+pub mod segment;
+pub mod suppression;
 pub mod error;
 pub mod ids;
 pub mod org;
 pub mod validate;
 
 pub use account::*;
+pub use contact::*;
+pub use geo::*;
+pub use import::*;
+pub use segment::*;
+pub use suppression::*;
 pub use error::*;
 pub use ids::*;
 pub use org::*;

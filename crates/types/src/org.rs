@@ -23,6 +23,8 @@ pub struct Organization {
     pub postal_address: Option<String>,
     /// IANA time zone, e.g. `Europe/Istanbul`.
     pub timezone: String,
+    /// ISO 3166-1 alpha-2; the region of local phone numbers (e.g. `0412 345 678` in AU).
+    pub country: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -43,6 +45,9 @@ pub struct UpdateOrganizationRequest {
     pub postal_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
+    /// A two-letter country code; empty clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// Create another organization (agencies run several brands); the caller becomes its owner.

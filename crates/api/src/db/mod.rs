@@ -2,9 +2,14 @@
 //! take the caller's `OrgId` and filter by it; routes never build SQL.
 
 pub mod api_keys;
+pub mod contacts;
+pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
+pub mod rules;
+pub mod segments;
 pub mod sessions;
+pub mod suppressions;
 pub mod throttle;
 pub mod users;

@@ -37,7 +37,7 @@ pub async fn get(db: impl PgExecutor<'_>, org: OrgId) -> Result<Option<Organizat
     sqlx::query_as!(
         Organization,
         r#"select id as "id: OrgId", name, slug, brand_voice, public_name, postal_address, timezone,
-                  created_at, updated_at
+                  country, created_at, updated_at
            from organizations where id = $1"#,
         org as OrgId
     )
@@ -59,10 +59,11 @@ pub async fn update(
               public_name = case when $5 then $6 else public_name end,
               postal_address = case when $7 then $8 else postal_address end,
               timezone = coalesce($9, timezone),
+              country = case when $10 then $11 else country end,
               updated_at = now()
            where id = $1
            returning id as "id: OrgId", name, slug, brand_voice, public_name, postal_address, timezone,
-                     created_at, updated_at"#,
+                     country, created_at, updated_at"#,
         org as OrgId,
         c.name.as_deref(),
         c.brand_voice.is_some(),
@@ -72,6 +73,8 @@ pub async fn update(
         c.postal_address.is_some(),
         c.postal_address.clone().flatten(),
         c.timezone.as_ref().map(|t| t.as_str()),
+        c.country.is_some(),
+        c.country.flatten(),
     )
     .fetch_optional(db)
     .await

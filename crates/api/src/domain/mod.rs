@@ -2,4 +2,8 @@
 //! edge (`TryFrom`), and everything below the routes only ever sees parsed values.
 
 pub mod account;
+pub mod audience;
+pub mod contact;
+pub mod csvfile;
+pub mod import;
 pub mod org;

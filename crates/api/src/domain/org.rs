@@ -28,6 +28,7 @@ pub struct OrgChanges {
     pub public_name: Option<Option<String>>,
     pub postal_address: Option<Option<String>>,
     pub timezone: Option<TimeZone>,
+    pub country: Option<Option<&'static str>>,
 }
 
 impl TryFrom<UpdateOrganizationRequest> for OrgChanges {
@@ -55,6 +56,13 @@ impl TryFrom<UpdateOrganizationRequest> for OrgChanges {
         }
         if let Some(v) = r.timezone {
             out.timezone = errs.check("timezone", TimeZone::parse(&v));
+        }
+        if let Some(v) = r.country {
+            out.country = if v.trim().is_empty() {
+                Some(None)
+            } else {
+                errs.check("country", aura_types::parse_country(&v)).map(Some)
+            };
         }
         if errs.is_empty() {
             Ok(out)

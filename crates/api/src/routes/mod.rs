@@ -2,11 +2,15 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod contacts;
 pub mod health;
+pub mod imports;
 pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod organization;
+pub mod segments;
+pub mod suppressions;
 pub mod web;
 
 use actix_web::web as aw;
@@ -19,5 +23,8 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
         .service(members::scope())
         .service(invitations::scope())
         .service(api_keys::scope())
+        .service(contacts::scope())
+        .service(segments::scope())
+        .service(suppressions::scope())
         .route("/openapi.json", aw::get().to(web::openapi_json));
 }

@@ -4,8 +4,14 @@ use crate::{config::Settings, db};
 use sqlx::PgPool;
 use std::time::Duration;
 
+pub mod import;
+
 /// Runs the background loops until the process is asked to stop.
 pub async fn run(pool: PgPool, settings: std::sync::Arc<Settings>) {
+    tokio::join!(import::run_forever(pool.clone()), housekeeping(pool, settings));
+}
+
+async fn housekeeping(pool: PgPool, settings: std::sync::Arc<Settings>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;

@@ -1,0 +1,142 @@
+//! Suppressions, their effect on contacts, and the one answer to "may we contact this address?".
+
+use aura_types::{
+    Channel, ContactId, ContactPermission, OrgId, Suppression, SuppressionId, SuppressionKind,
+    SuppressionReason,
+};
+use sqlx::{PgConnection, PgExecutor};
+
+/// Adds suppressions, ignoring those that exist; returns how many were new.
+pub async fn insert_many(
+    db: &mut PgConnection,
+    org: OrgId,
+    entries: &[(SuppressionKind, String)],
+    reason: SuppressionReason,
+    source: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let kinds: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    let values: Vec<String> = entries.iter().map(|(_, v)| v.clone()).collect();
+    let ids: Vec<uuid::Uuid> = entries.iter().map(|_| SuppressionId::new().0).collect();
+    let done = sqlx::query!(
+        r#"insert into suppressions (org_id, id, kind, value, reason, source)
+           select $1, r.id, r.kind::suppression_kind, r.value, $5, $6
+           from unnest($2::uuid[], $3::text[], $4::text[]) as r(id, kind, value)
+           on conflict (org_id, kind, value) do nothing"#,
+        org as OrgId,
+        &ids,
+        &kinds as &[&str],
+        &values,
+        reason as SuppressionReason,
+        source
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Stops active contacts whose address is suppressed (all of them, or only `only`): the status
+/// follows the reason (bounced, complained, do-not-contact for manual, else unsubscribed).
+pub async fn apply_to_contacts(db: &mut PgConnection, org: OrgId, only: Option<&[ContactId]>) -> Result<u64, sqlx::Error> {
+    let only: Option<Vec<uuid::Uuid>> = only.map(|ids| ids.iter().map(|i| i.0).collect());
+    let done = sqlx::query!(
+        r#"update contacts c set updated_at = now(), status = (case s.reason
+                   when 'bounced' then 'bounced' when 'complaint' then 'complained'
+                   when 'manual' then 'do_not_contact' else 'unsubscribed' end)::contact_status
+           from suppressions s
+           where c.org_id = $1 and s.org_id = $1 and c.status = 'active'
+             and ($2::uuid[] is null or c.id = any($2))
+             and ((s.kind = 'email' and lower(c.email) = s.value)
+               or (s.kind = 'domain' and split_part(lower(c.email), '@', 2) = s.value)
+               or (s.kind = 'phone' and (c.phone = s.value or c.whatsapp = s.value)))"#,
+        org as OrgId,
+        only.as_deref(),
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn get(db: impl PgExecutor<'_>, org: OrgId, id: SuppressionId) -> Result<Option<Suppression>, sqlx::Error> {
+    sqlx::query_as!(
+        Suppression,
+        r#"select id as "id: SuppressionId", kind as "kind: SuppressionKind", value,
+                  reason as "reason: SuppressionReason", source, created_at
+           from suppressions where org_id = $1 and id = $2"#,
+        org as OrgId,
+        id as SuppressionId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// A page of suppressions, newest first, optionally those containing `q`.
+pub async fn list(db: impl PgExecutor<'_>, org: OrgId, q: Option<&str>, cursor: Option<SuppressionId>, limit: i64) -> Result<Vec<Suppression>, sqlx::Error> {
+    sqlx::query_as!(
+        Suppression,
+        r#"select id as "id: SuppressionId", kind as "kind: SuppressionKind", value,
+                  reason as "reason: SuppressionReason", source, created_at
+           from suppressions
+           where org_id = $1 and ($2::text is null or strpos(value, lower($2)) > 0) and ($3::uuid is null or id < $3)
+           order by id desc limit $4"#,
+        org as OrgId,
+        q,
+        cursor.map(|c| c.0),
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count(db: impl PgExecutor<'_>, org: OrgId, q: Option<&str>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from suppressions where org_id = $1 and ($2::text is null or strpos(value, lower($2)) > 0)"#,
+        org as OrgId,
+        q
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, id: SuppressionId) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(r#"delete from suppressions where org_id = $1 and id = $2"#, org as OrgId, id as SuppressionId)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// May the organization message `address` (an email, or an E.164 number for SMS / WhatsApp) on
+/// `channel`? No when the address (or its email domain) is suppressed, when a contact with the
+/// address is not active, or when that contact denied or revoked consent on the channel.
+/// Every sender asks this right before sending.
+pub async fn may_contact(db: impl PgExecutor<'_>, org: OrgId, channel: Channel, address: &str) -> Result<ContactPermission, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"with a as (select lower(trim($3)) as addr, $2::text as ch)
+           select
+             (select s.reason::text from suppressions s, a where s.org_id = $1 and (
+                  (a.ch = 'email' and s.kind = 'email' and s.value = a.addr)
+               or (a.ch = 'email' and s.kind = 'domain' and s.value = split_part(a.addr, '@', 2))
+               or (a.ch <> 'email' and s.kind = 'phone' and s.value = a.addr)) limit 1) as suppressed,
+             (select c.status::text from contacts c, a where c.org_id = $1 and c.status <> 'active' and (
+                  (a.ch = 'email' and lower(c.email) = a.addr)
+               or (a.ch = 'sms' and c.phone = a.addr)
+               or (a.ch = 'whatsapp' and c.whatsapp = a.addr)) limit 1) as stopped,
+             (select c.consent -> a.ch ->> 'status' from contacts c, a where c.org_id = $1
+                and c.consent -> a.ch ->> 'status' in ('denied', 'revoked') and (
+                  (a.ch = 'email' and lower(c.email) = a.addr)
+               or (a.ch = 'sms' and c.phone = a.addr)
+               or (a.ch = 'whatsapp' and c.whatsapp = a.addr)) limit 1) as refused"#,
+        org as OrgId,
+        channel.as_str(),
+        address
+    )
+    .fetch_one(db)
+    .await?;
+    let reason = if let Some(r) = row.suppressed {
+        Some(format!("The address is suppressed ({}).", r.replace('_', " ")))
+    } else if let Some(s) = row.stopped {
+        Some(format!("The contact's status is {}.", s.replace('_', " ")))
+    } else {
+        row.refused.map(|c| format!("The contact's {} consent is {c}.", channel.label()))
+    };
+    Ok(ContactPermission { allowed: reason.is_none(), reason })
+}

@@ -1,0 +1,86 @@
+//! Suppressions: addresses the organization must never message again, whatever the campaign.
+
+use crate::ids::SuppressionId;
+use crate::string_enum;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+string_enum!(
+    /// What a suppression blocks.
+    SuppressionKind as "suppression_kind" {
+        /// One email address (any case).
+        Email = "email" / "Email",
+        /// One phone number (E.164), for SMS and WhatsApp.
+        Phone = "phone" / "Phone",
+        /// Every email address at a domain.
+        Domain = "domain" / "Email domain",
+    }
+);
+
+string_enum!(
+    SuppressionReason as "suppression_reason" {
+        Unsubscribed = "unsubscribed" / "Unsubscribed",
+        Bounced = "bounced" / "Bounced",
+        Complaint = "complaint" / "Complaint",
+        StopKeyword = "stop_keyword" / "STOP keyword",
+        Manual = "manual" / "Added by hand",
+    }
+);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Suppression {
+    pub id: SuppressionId,
+    pub kind: SuppressionKind,
+    /// Lower-case email or domain, or an E.164 number.
+    pub value: String,
+    pub reason: SuppressionReason,
+    pub source: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SuppressionInput {
+    pub kind: SuppressionKind,
+    pub value: String,
+    #[serde(default = "manual")]
+    pub reason: SuppressionReason,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+fn manual() -> SuppressionReason {
+    SuppressionReason::Manual
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SuppressionPage {
+    pub items: Vec<Suppression>,
+    pub total: i64,
+    pub next_cursor: Option<SuppressionId>,
+}
+
+/// The outcome of adding suppressions from a CSV file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SuppressionImportResult {
+    pub added: i64,
+    /// Already suppressed.
+    pub existing: i64,
+    /// Rows whose value is not an email, phone number or domain: (row number, reason).
+    pub invalid: Vec<(i64, String)>,
+    /// Contacts whose status changed because of the new suppressions.
+    pub contacts_updated: i64,
+}
+
+/// The answer to "may we contact this address on this channel?".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ContactPermission {
+    pub allowed: bool,
+    /// Why not, for people.
+    pub reason: Option<String>,
+}
