@@ -157,20 +157,32 @@ pub struct Upload {
 }
 
 /// Reads a multipart form with one file field named `file` of at most `max` bytes.
-pub async fn read_upload(mut form: actix_multipart::Multipart, max: usize) -> Result<Upload, ApiError> {
+pub async fn read_upload(
+    mut form: actix_multipart::Multipart,
+    max: usize,
+) -> Result<Upload, ApiError> {
     use actix_multipart::MultipartError;
-    let mut upload = Upload { filename: String::new(), bytes: Vec::new(), fields: Default::default() };
+    let mut upload = Upload {
+        filename: String::new(),
+        bytes: Vec::new(),
+        fields: Default::default(),
+    };
     let mut has_file = false;
     let bad = |e: MultipartError| match e {
-        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
-            ApiError::BadRequest("Send the file as multipart/form-data with a field named `file`.".into())
-        }
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible => ApiError::BadRequest(
+            "Send the file as multipart/form-data with a field named `file`.".into(),
+        ),
         other => ApiError::BadRequest(format!("The upload could not be read: {other}")),
     };
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad)?;
         let name = field.name().unwrap_or_default().to_owned();
-        let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(bad)?;
@@ -184,7 +196,9 @@ pub async fn read_upload(mut form: actix_multipart::Multipart, max: usize) -> Re
             upload.filename = filename.unwrap_or_else(|| "upload.csv".into());
             upload.bytes = data;
         } else {
-            upload.fields.insert(name, String::from_utf8_lossy(&data).into_owned());
+            upload
+                .fields
+                .insert(name, String::from_utf8_lossy(&data).into_owned());
         }
     }
     if !has_file {

@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 
 string_enum!(
     /// Where a contact stands with the organization.
+    #[derive(Default)]
     ContactType as "contact_type" {
+        #[default]
         Lead = "lead" / "Lead",
         Customer = "customer" / "Customer",
         PastCustomer = "past_customer" / "Past customer",
@@ -18,7 +20,9 @@ string_enum!(
 
 string_enum!(
     /// Whether a contact may be messaged at all. Anything but `active` stops every channel.
+    #[derive(Default)]
     ContactStatus as "contact_status" {
+        #[default]
         Active = "active" / "Active",
         Unsubscribed = "unsubscribed" / "Unsubscribed",
         Bounced = "bounced" / "Bounced",
@@ -38,7 +42,9 @@ string_enum!(
 
 string_enum!(
     /// What a contact said about being messaged on one channel.
+    #[derive(Default)]
     ConsentStatus as "consent_status" {
+        #[default]
         Unknown = "unknown" / "Unknown",
         Granted = "granted" / "Granted",
         Denied = "denied" / "Denied",
@@ -46,21 +52,6 @@ string_enum!(
     }
 );
 
-impl Default for ContactType {
-    fn default() -> Self {
-        ContactType::Lead
-    }
-}
-impl Default for ContactStatus {
-    fn default() -> Self {
-        ContactStatus::Active
-    }
-}
-impl Default for ConsentStatus {
-    fn default() -> Self {
-        ConsentStatus::Unknown
-    }
-}
 
 /// Consent on one channel: its status, where it came from, when, and the evidence.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -406,7 +397,7 @@ pub struct ContactPage {
 #[serde(rename_all = "snake_case")]
 pub enum Selection {
     Ids(Vec<ContactId>),
-    Filter(ContactFilter),
+    Filter(Box<ContactFilter>),
 }
 
 /// What to do to the selected contacts.
@@ -414,11 +405,19 @@ pub enum Selection {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum BulkAction {
-    AddTags { tags: Vec<String> },
-    RemoveTags { tags: Vec<String> },
-    SetStatus { status: ContactStatus },
+    AddTags {
+        tags: Vec<String>,
+    },
+    RemoveTags {
+        tags: Vec<String>,
+    },
+    SetStatus {
+        status: ContactStatus,
+    },
     /// `null` unassigns.
-    SetOwner { owner_id: Option<UserId> },
+    SetOwner {
+        owner_id: Option<UserId>,
+    },
     /// Deletes the contacts and erases their personal data.
     Delete,
 }
@@ -512,7 +511,10 @@ mod tests {
 
     #[test]
     fn full_name_falls_back_to_address() {
-        assert_eq!(full_name(Some("Ada"), Some("Lovelace"), None, None), "Ada Lovelace");
+        assert_eq!(
+            full_name(Some("Ada"), Some("Lovelace"), None, None),
+            "Ada Lovelace"
+        );
         assert_eq!(full_name(None, Some(" "), Some("a@b.co"), None), "a@b.co");
         assert_eq!(full_name(None, None, None, Some("+1415")), "+1415");
     }

@@ -20,8 +20,10 @@ string_enum!(
 
 string_enum!(
     /// What to do with a row whose email or phone belongs to an existing contact.
+    #[derive(Default)]
     DuplicateStrategy as "duplicate_strategy" {
         /// Leave the existing contact alone.
+        #[default]
         Skip = "skip" / "Skip",
         /// Fill only the existing contact's empty fields (tags are added).
         FillEmpty = "fill_empty" / "Fill empty fields",
@@ -39,11 +41,6 @@ string_enum!(
     }
 );
 
-impl Default for DuplicateStrategy {
-    fn default() -> Self {
-        DuplicateStrategy::Skip
-    }
-}
 
 /// Where a column's values go: a contact field key from [`IMPORT_TARGETS`], `custom.<name>` for a
 /// custom field, or nothing (the column is ignored).

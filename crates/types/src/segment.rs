@@ -182,14 +182,22 @@ impl Rule {
         self.check_at("rules", 0, &mut nodes)
     }
 
-    fn check_at(&self, path: &str, depth: usize, nodes: &mut usize) -> Result<(), (String, String)> {
+    fn check_at(
+        &self,
+        path: &str,
+        depth: usize,
+        nodes: &mut usize,
+    ) -> Result<(), (String, String)> {
         *nodes += 1;
         let fail = |field: &str, msg: &str| Err((format!("{path}.{field}"), msg.to_owned()));
         if *nodes > RULE_MAX_NODES {
             return Err((path.to_owned(), format!("at most {RULE_MAX_NODES} rules")));
         }
         if depth > RULE_MAX_DEPTH {
-            return Err((path.to_owned(), format!("groups nest at most {RULE_MAX_DEPTH} deep")));
+            return Err((
+                path.to_owned(),
+                format!("groups nest at most {RULE_MAX_DEPTH} deep"),
+            ));
         }
         match self {
             Rule::All { rules } | Rule::Any { rules } => {
@@ -199,11 +207,14 @@ impl Rule {
                 Ok(())
             }
             Rule::Text { op, value, .. } | Rule::Custom { op, value, .. }
-                if !matches!(op, TextOp::IsEmpty | TextOp::IsNotEmpty) && value.trim().is_empty() =>
+                if !matches!(op, TextOp::IsEmpty | TextOp::IsNotEmpty)
+                    && value.trim().is_empty() =>
             {
                 fail("value", "is required for this comparison")
             }
-            Rule::Text { value, .. } | Rule::Custom { value, .. } if value.chars().count() > 200 => {
+            Rule::Text { value, .. } | Rule::Custom { value, .. }
+                if value.chars().count() > 200 =>
+            {
                 fail("value", "must be at most 200 characters")
             }
             Rule::Custom { key, .. } if key.trim().is_empty() || key.len() > 100 => {
@@ -212,14 +223,18 @@ impl Rule {
             Rule::Tag { tag, .. } => crate::contact::parse_tag(tag)
                 .map(|_| ())
                 .or_else(|e| fail("tag", &e)),
-            Rule::Date { op: DateOp::Before | DateOp::After, at: None, .. } => {
-                fail("at", "is required for before/after")
-            }
+            Rule::Date {
+                op: DateOp::Before | DateOp::After,
+                at: None,
+                ..
+            } => fail("at", "is required for before/after"),
             Rule::Date {
                 op: DateOp::WithinLastDays | DateOp::MoreThanDaysAgo,
                 days,
                 ..
-            } if days.is_none_or(|d| d > 36_500) => fail("days", "must be a number of days (0–36500)"),
+            } if days.is_none_or(|d| d > 36_500) => {
+                fail("days", "must be a number of days (0–36500)")
+            }
             Rule::Score { value, .. } if !(0..=100).contains(value) => {
                 fail("value", "must be between 0 and 100")
             }
@@ -261,7 +276,12 @@ impl Rule {
             Rule::Consent { channel, op, value } => {
                 (*op == IsOp::Is) == (c.consent.channel(*channel).status == *value)
             }
-            Rule::Date { field, op, at, days } => {
+            Rule::Date {
+                field,
+                op,
+                at,
+                days,
+            } => {
                 let v = date_value(c, *field);
                 let cutoff = days.map(|d| now - time::Duration::days(i64::from(d)));
                 match op {
@@ -354,7 +374,8 @@ pub fn search_text(c: &Contact) -> String {
 /// (`(415) 555-01`) keeps only its digits, so it matches the stored E.164 form.
 pub fn search_terms(q: &str) -> Vec<String> {
     let looks_like_phone = q.chars().any(|c| c.is_ascii_digit())
-        && q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if looks_like_phone {
         let digits: String = q.chars().filter(char::is_ascii_digit).collect();
         return vec![digits];

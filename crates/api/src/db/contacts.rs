@@ -135,7 +135,12 @@ pub enum Selection {
 }
 
 /// Pushes `c.org_id = $org and (<selection>)`.
-pub fn push_where(qb: &mut QueryBuilder<'_, Postgres>, org: OrgId, sel: &Selection, now: OffsetDateTime) {
+pub fn push_where(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    org: OrgId,
+    sel: &Selection,
+    now: OffsetDateTime,
+) {
     qb.push(" c.org_id = ").push_bind(org).push(" and ");
     match sel {
         Selection::Rule(rule) => push_rule(qb, rule, now),
@@ -190,15 +195,26 @@ pub async fn ids(
     qb.build_query_scalar().fetch_all(db).await
 }
 
-pub async fn get(db: &mut PgConnection, org: OrgId, id: ContactId) -> Result<Option<Contact>, sqlx::Error> {
+pub async fn get(
+    db: &mut PgConnection,
+    org: OrgId,
+    id: ContactId,
+) -> Result<Option<Contact>, sqlx::Error> {
     let mut qb = QueryBuilder::new(SELECT);
-    qb.push(" where c.org_id = ").push_bind(org).push(" and c.id = ").push_bind(id);
+    qb.push(" where c.org_id = ")
+        .push_bind(org)
+        .push(" and c.id = ")
+        .push_bind(id);
     let row: Option<ContactRow> = qb.build_query_as().fetch_optional(db).await?;
     Ok(row.map(Contact::from))
 }
 
 /// Contacts by id, locked for update until the transaction ends.
-pub async fn lock(db: &mut PgConnection, org: OrgId, ids: &[ContactId]) -> Result<Vec<Contact>, sqlx::Error> {
+pub async fn lock(
+    db: &mut PgConnection,
+    org: OrgId,
+    ids: &[ContactId],
+) -> Result<Vec<Contact>, sqlx::Error> {
     let mut qb = QueryBuilder::new(SELECT);
     let ids: Vec<uuid::Uuid> = ids.iter().map(|i| i.0).collect();
     qb.push(" where c.org_id = ")
@@ -230,13 +246,20 @@ pub async fn lock_by_address(
 }
 
 /// Inserts new records and rewrites existing ones (matched by id) in one statement.
-pub async fn upsert(db: &mut PgConnection, org: OrgId, records: &[ContactRecord]) -> Result<(), sqlx::Error> {
+pub async fn upsert(
+    db: &mut PgConnection,
+    org: OrgId,
+    records: &[ContactRecord],
+) -> Result<(), sqlx::Error> {
     if records.is_empty() {
         return Ok(());
     }
     macro_rules! col {
         ($f:ident) => {
-            records.iter().map(|r| r.$f.clone()).collect::<Vec<Option<String>>>()
+            records
+                .iter()
+                .map(|r| r.$f.clone())
+                .collect::<Vec<Option<String>>>()
         };
     }
     let ids: Vec<uuid::Uuid> = records.iter().map(|r| r.id.0).collect();
@@ -316,15 +339,28 @@ pub async fn upsert(db: &mut PgConnection, org: OrgId, records: &[ContactRecord]
 }
 
 /// Deletes the selected contacts (their notes and memberships go with them).
-pub async fn delete(db: &mut PgConnection, org: OrgId, sel: &Selection, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
+pub async fn delete(
+    db: &mut PgConnection,
+    org: OrgId,
+    sel: &Selection,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
     let mut qb = QueryBuilder::new("delete from contacts c where ");
     push_where(&mut qb, org, sel, now);
     Ok(qb.build().execute(db).await?.rows_affected())
 }
 
 /// Adds tags to the selected contacts that lack any of them; returns how many changed.
-pub async fn add_tags(db: &mut PgConnection, org: OrgId, sel: &Selection, now: OffsetDateTime, tags: &[String]) -> Result<u64, sqlx::Error> {
-    let mut qb = QueryBuilder::new("update contacts c set updated_at = now(), tags = c.tags || array(select t from unnest(");
+pub async fn add_tags(
+    db: &mut PgConnection,
+    org: OrgId,
+    sel: &Selection,
+    now: OffsetDateTime,
+    tags: &[String],
+) -> Result<u64, sqlx::Error> {
+    let mut qb = QueryBuilder::new(
+        "update contacts c set updated_at = now(), tags = c.tags || array(select t from unnest(",
+    );
     qb.push_bind(tags)
         .push("::text[]) with ordinality u(t, n) where t <> all(c.tags) order by n) where not (c.tags @> ")
         .push_bind(tags)
@@ -334,7 +370,13 @@ pub async fn add_tags(db: &mut PgConnection, org: OrgId, sel: &Selection, now: O
 }
 
 /// Removes tags from the selected contacts that carry any of them.
-pub async fn remove_tags(db: &mut PgConnection, org: OrgId, sel: &Selection, now: OffsetDateTime, tags: &[String]) -> Result<u64, sqlx::Error> {
+pub async fn remove_tags(
+    db: &mut PgConnection,
+    org: OrgId,
+    sel: &Selection,
+    now: OffsetDateTime,
+    tags: &[String],
+) -> Result<u64, sqlx::Error> {
     let mut qb = QueryBuilder::new("update contacts c set updated_at = now(), tags = array(select t from unnest(c.tags) with ordinality u(t, n) where t <> all(");
     qb.push_bind(tags)
         .push("::text[]) order by n) where c.tags && ")
@@ -344,22 +386,43 @@ pub async fn remove_tags(db: &mut PgConnection, org: OrgId, sel: &Selection, now
     Ok(qb.build().execute(db).await?.rows_affected())
 }
 
-pub async fn set_status(db: &mut PgConnection, org: OrgId, sel: &Selection, now: OffsetDateTime, status: ContactStatus) -> Result<u64, sqlx::Error> {
+pub async fn set_status(
+    db: &mut PgConnection,
+    org: OrgId,
+    sel: &Selection,
+    now: OffsetDateTime,
+    status: ContactStatus,
+) -> Result<u64, sqlx::Error> {
     let mut qb = QueryBuilder::new("update contacts c set updated_at = now(), status = ");
-    qb.push_bind(status).push(" where c.status <> ").push_bind(status).push(" and ");
+    qb.push_bind(status)
+        .push(" where c.status <> ")
+        .push_bind(status)
+        .push(" and ");
     push_where(&mut qb, org, sel, now);
     Ok(qb.build().execute(db).await?.rows_affected())
 }
 
-pub async fn set_owner(db: &mut PgConnection, org: OrgId, sel: &Selection, now: OffsetDateTime, owner: Option<UserId>) -> Result<u64, sqlx::Error> {
+pub async fn set_owner(
+    db: &mut PgConnection,
+    org: OrgId,
+    sel: &Selection,
+    now: OffsetDateTime,
+    owner: Option<UserId>,
+) -> Result<u64, sqlx::Error> {
     let mut qb = QueryBuilder::new("update contacts c set updated_at = now(), owner_id = ");
-    qb.push_bind(owner).push(" where c.owner_id is distinct from ").push_bind(owner).push(" and ");
+    qb.push_bind(owner)
+        .push(" where c.owner_id is distinct from ")
+        .push_bind(owner)
+        .push(" and ");
     push_where(&mut qb, org, sel, now);
     Ok(qb.build().execute(db).await?.rows_affected())
 }
 
 /// Every tag in use with its number of contacts, most used first.
-pub async fn tag_counts(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<aura_types::TagCount>, sqlx::Error> {
+pub async fn tag_counts(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+) -> Result<Vec<aura_types::TagCount>, sqlx::Error> {
     sqlx::query_as!(
         aura_types::TagCount,
         r#"select t as "tag!", count(*) as "count!" from contacts, unnest(tags) t
@@ -372,7 +435,12 @@ pub async fn tag_counts(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<aura_
 
 /// Renames `from` to `to` on every contact (merging when a contact has both); returns how many
 /// contacts changed.
-pub async fn rename_tag(db: impl PgExecutor<'_>, org: OrgId, from: &str, to: &str) -> Result<u64, sqlx::Error> {
+pub async fn rename_tag(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    from: &str,
+    to: &str,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!(
         r#"update contacts set updated_at = now(), tags = array(
                select t from (select case when t = $2 then $3 else t end as t, n
@@ -388,18 +456,26 @@ pub async fn rename_tag(db: impl PgExecutor<'_>, org: OrgId, from: &str, to: &st
     Ok(done.rows_affected())
 }
 
-/// The member ids among `ids` that belong to the organization.
-pub async fn is_member(db: impl PgExecutor<'_>, org: OrgId, user: UserId) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+/// Whether `user` is a member of the organization.
+pub async fn is_member(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    user: UserId,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
         r#"select exists(select 1 from memberships where org_id = $1 and user_id = $2) as "e!""#,
         org as OrgId,
         user as UserId
     )
     .fetch_one(db)
-    .await?)
+    .await
 }
 
-pub async fn notes(db: impl PgExecutor<'_>, org: OrgId, contact: ContactId) -> Result<Vec<Note>, sqlx::Error> {
+pub async fn notes(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    contact: ContactId,
+) -> Result<Vec<Note>, sqlx::Error> {
     sqlx::query_as!(
         Note,
         r#"select n.id as "id: NoteId", n.author_id as "author_id: UserId", u.name as "author_name?",
@@ -414,7 +490,13 @@ pub async fn notes(db: impl PgExecutor<'_>, org: OrgId, contact: ContactId) -> R
 }
 
 /// Adds a note; `None` when the contact does not exist in `org`.
-pub async fn add_note(db: impl PgExecutor<'_>, org: OrgId, contact: ContactId, author: Option<UserId>, body: &str) -> Result<Option<Note>, sqlx::Error> {
+pub async fn add_note(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    contact: ContactId,
+    author: Option<UserId>,
+    body: &str,
+) -> Result<Option<Note>, sqlx::Error> {
     sqlx::query_as!(
         Note,
         r#"with c as (select id from contacts where org_id = $1 and id = $2),
@@ -434,7 +516,12 @@ pub async fn add_note(db: impl PgExecutor<'_>, org: OrgId, contact: ContactId, a
 }
 
 /// Moves notes and static-segment memberships from one contact to another (a merge).
-pub async fn move_children(db: &mut PgConnection, org: OrgId, from: ContactId, to: ContactId) -> Result<(), sqlx::Error> {
+pub async fn move_children(
+    db: &mut PgConnection,
+    org: OrgId,
+    from: ContactId,
+    to: ContactId,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update contact_notes set contact_id = $3 where org_id = $1 and contact_id = $2"#,
         org as OrgId,

@@ -40,7 +40,13 @@ impl From<Raw> for Import {
             total_rows: r.total_rows,
             mapping: r.mapping.0,
             options: r.options.0,
-            progress: ImportProgress { read: r.read, created: r.created, updated: r.updated, skipped: r.skipped, invalid: r.invalid },
+            progress: ImportProgress {
+                read: r.read,
+                created: r.created,
+                updated: r.updated,
+                skipped: r.skipped,
+                invalid: r.invalid,
+            },
             error: r.error,
             created_at: r.created_at,
             started_at: r.started_at,
@@ -60,7 +66,12 @@ pub struct NewImport<'a> {
     pub mapping: &'a [ColumnMapping],
 }
 
-pub async fn insert(db: impl PgExecutor<'_>, org: OrgId, by: Option<UserId>, n: &NewImport<'_>) -> Result<ImportId, sqlx::Error> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    by: Option<UserId>,
+    n: &NewImport<'_>,
+) -> Result<ImportId, sqlx::Error> {
     let id = ImportId::new();
     sqlx::query!(
         r#"insert into imports (org_id, id, created_by, filename, content, delimiter, encoding, headers, total_rows, mapping)
@@ -81,7 +92,11 @@ pub async fn insert(db: impl PgExecutor<'_>, org: OrgId, by: Option<UserId>, n: 
     Ok(id)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, org: OrgId, id: ImportId) -> Result<Option<Import>, sqlx::Error> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ImportId,
+) -> Result<Option<Import>, sqlx::Error> {
     let row = sqlx::query_as!(
         Raw,
         r#"select id as "id: ImportId", filename, status as "status: ImportStatus", delimiter, encoding, headers,
@@ -111,15 +126,29 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Import>, sq
 }
 
 /// The stored file of an import that has not finished.
-pub async fn content(db: impl PgExecutor<'_>, org: OrgId, id: ImportId) -> Result<Option<String>, sqlx::Error> {
-    Ok(sqlx::query_scalar!(r#"select content from imports where org_id = $1 and id = $2"#, org as OrgId, id as ImportId)
-        .fetch_optional(db)
-        .await?
-        .flatten())
+pub async fn content(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ImportId,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        r#"select content from imports where org_id = $1 and id = $2"#,
+        org as OrgId,
+        id as ImportId
+    )
+    .fetch_optional(db)
+    .await?
+    .flatten())
 }
 
 /// Queues an uploaded import with its mapping and options; false unless it was `uploaded`.
-pub async fn start(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, mapping: &[ColumnMapping], options: &ImportOptions) -> Result<bool, sqlx::Error> {
+pub async fn start(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ImportId,
+    mapping: &[ColumnMapping],
+    options: &ImportOptions,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"update imports set status = 'queued', mapping = $3, options = $4, error = null
            where org_id = $1 and id = $2 and status = 'uploaded'"#,
@@ -148,7 +177,10 @@ pub struct Claimed {
 }
 
 /// Claims the oldest queued import (or one whose worker's lease ran out) for `lease_secs`.
-pub async fn claim(db: impl PgExecutor<'_>, lease_secs: f64) -> Result<Option<Claimed>, sqlx::Error> {
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    lease_secs: f64,
+) -> Result<Option<Claimed>, sqlx::Error> {
     sqlx::query_as!(
         Claimed,
         r#"update imports i set status = 'running', attempts = i.attempts + 1,
@@ -167,7 +199,13 @@ pub async fn claim(db: impl PgExecutor<'_>, lease_secs: f64) -> Result<Option<Cl
 }
 
 /// Adds a batch's counts and extends the lease.
-pub async fn progress(db: &mut PgConnection, org: OrgId, id: ImportId, p: &ImportProgress, lease_secs: f64) -> Result<(), sqlx::Error> {
+pub async fn progress(
+    db: &mut PgConnection,
+    org: OrgId,
+    id: ImportId,
+    p: &ImportProgress,
+    lease_secs: f64,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update imports set read = read + $3, created = created + $4, updated = updated + $5,
                skipped = skipped + $6, invalid = invalid + $7, locked_until = now() + make_interval(secs => $8)
@@ -187,7 +225,12 @@ pub async fn progress(db: &mut PgConnection, org: OrgId, id: ImportId, p: &Impor
 }
 
 /// Ends a job: completed (the file is dropped) or failed with a message.
-pub async fn finish(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, error: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn finish(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ImportId,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update imports set status = case when $3::text is null then 'completed' else 'failed' end::import_status,
                error = $3, finished_at = now(), locked_until = null, content = null
@@ -202,7 +245,13 @@ pub async fn finish(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, error: Op
 }
 
 /// Puts a job that hit a transient error back in the queue after `delay_secs`.
-pub async fn retry_later(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, error: &str, delay_secs: f64) -> Result<(), sqlx::Error> {
+pub async fn retry_later(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ImportId,
+    error: &str,
+    delay_secs: f64,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update imports set status = 'queued', error = $3, locked_until = now() + make_interval(secs => $4)
            where org_id = $1 and id = $2"#,
@@ -217,11 +266,17 @@ pub async fn retry_later(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, erro
 }
 
 /// Stores report rows (row number, outcome, reason, contact).
-pub async fn add_report(db: &mut PgConnection, org: OrgId, id: ImportId, rows: &[ReportRow]) -> Result<(), sqlx::Error> {
+pub async fn add_report(
+    db: &mut PgConnection,
+    org: OrgId,
+    id: ImportId,
+    rows: &[ReportRow],
+) -> Result<(), sqlx::Error> {
     let numbers: Vec<i64> = rows.iter().map(|r| r.row_number).collect();
     let outcomes: Vec<&str> = rows.iter().map(|r| r.outcome.as_str()).collect();
     let reasons: Vec<Option<String>> = rows.iter().map(|r| r.reason.clone()).collect();
-    let contacts: Vec<Option<uuid::Uuid>> = rows.iter().map(|r| r.contact_id.map(|c| c.0)).collect();
+    let contacts: Vec<Option<uuid::Uuid>> =
+        rows.iter().map(|r| r.contact_id.map(|c| c.0)).collect();
     sqlx::query!(
         r#"insert into import_rows (org_id, import_id, row_number, outcome, reason, contact_id)
            select $1, $2, r.n, r.outcome::row_outcome, r.reason, r.contact_id
@@ -240,7 +295,14 @@ pub async fn add_report(db: &mut PgConnection, org: OrgId, id: ImportId, rows: &
 }
 
 /// Report rows in file order, optionally of one outcome.
-pub async fn report(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, outcome: Option<RowOutcome>, offset: i64, limit: i64) -> Result<Vec<ReportRow>, sqlx::Error> {
+pub async fn report(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ImportId,
+    outcome: Option<RowOutcome>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<ReportRow>, sqlx::Error> {
     sqlx::query_as!(
         ReportRow,
         r#"select row_number, outcome as "outcome: RowOutcome", reason, contact_id as "contact_id: ContactId"
@@ -256,7 +318,12 @@ pub async fn report(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, outcome: 
     .await
 }
 
-pub async fn report_count(db: impl PgExecutor<'_>, org: OrgId, id: ImportId, outcome: Option<RowOutcome>) -> Result<i64, sqlx::Error> {
+pub async fn report_count(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ImportId,
+    outcome: Option<RowOutcome>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"select count(*) as "n!" from import_rows where org_id = $1 and import_id = $2 and ($3::row_outcome is null or outcome = $3)"#,
         org as OrgId,

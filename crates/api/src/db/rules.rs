@@ -2,9 +2,7 @@
 //! `contacts c` row. Every value is a bind parameter; only column names chosen by `match` on closed
 //! enums are written into the SQL text.
 
-use aura_types::{
-    search_terms, DateField, DateOp, IsOp, Rule, ScoreOp, TagOp, TextField, TextOp,
-};
+use aura_types::{search_terms, DateField, DateOp, IsOp, Rule, ScoreOp, TagOp, TextField, TextOp};
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
@@ -38,7 +36,9 @@ fn date_column(field: DateField) -> &'static str {
 
 /// Escapes LIKE's wildcards in a value that is then bound as a parameter.
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Pushes `lower(coalesce(<expr>, ''))` compared by `op` with `value`. `push_expr` writes the
@@ -56,7 +56,10 @@ fn push_text(
     match op {
         TextOp::Equals => qb.push(" = ").push_bind(v),
         TextOp::NotEquals => qb.push(" <> ").push_bind(v),
-        TextOp::Contains => qb.push(" like '%' || ").push_bind(like_escape(&v)).push(" || '%'"),
+        TextOp::Contains => qb
+            .push(" like '%' || ")
+            .push_bind(like_escape(&v))
+            .push(" || '%'"),
         TextOp::NotContains => qb
             .push(" not like '%' || ")
             .push_bind(like_escape(&v))
@@ -73,10 +76,18 @@ fn push_text(
 pub fn push_rule(qb: &mut QueryBuilder<'_, Postgres>, rule: &Rule, now: OffsetDateTime) {
     match rule {
         Rule::All { rules } | Rule::Any { rules } if rules.is_empty() => {
-            qb.push(if matches!(rule, Rule::All { .. }) { "true" } else { "false" });
+            qb.push(if matches!(rule, Rule::All { .. }) {
+                "true"
+            } else {
+                "false"
+            });
         }
         Rule::All { rules } | Rule::Any { rules } => {
-            let joiner = if matches!(rule, Rule::All { .. }) { " and " } else { " or " };
+            let joiner = if matches!(rule, Rule::All { .. }) {
+                " and "
+            } else {
+                " or "
+            };
             qb.push("(");
             for (i, r) in rules.iter().enumerate() {
                 if i > 0 {
@@ -102,7 +113,9 @@ pub fn push_rule(qb: &mut QueryBuilder<'_, Postgres>, rule: &Rule, now: OffsetDa
             if *op == TagOp::HasNot {
                 qb.push("not ");
             }
-            qb.push("(c.tags @> array[").push_bind(tag.clone()).push("]::text[])");
+            qb.push("(c.tags @> array[")
+                .push_bind(tag.clone())
+                .push("]::text[])");
         }
         Rule::Status { op, value } => {
             qb.push("c.status ")
@@ -124,7 +137,12 @@ pub fn push_rule(qb: &mut QueryBuilder<'_, Postgres>, rule: &Rule, now: OffsetDa
                 .push(" ")
                 .push_bind(value.as_str());
         }
-        Rule::Date { field, op, at, days } => {
+        Rule::Date {
+            field,
+            op,
+            at,
+            days,
+        } => {
             let column = date_column(*field);
             let cutoff = days.map(|d| now - time::Duration::days(i64::from(d)));
             let (cmp, bound) = match op {
@@ -144,7 +162,14 @@ pub fn push_rule(qb: &mut QueryBuilder<'_, Postgres>, rule: &Rule, now: OffsetDa
             match bound {
                 // Rules are checked before they are compiled; a missing bound matches no one.
                 None => qb.push("false"),
-                Some(b) => qb.push("coalesce(").push(column).push(" ").push(cmp).push(" ").push_bind(b).push(", false)"),
+                Some(b) => qb
+                    .push("coalesce(")
+                    .push(column)
+                    .push(" ")
+                    .push(cmp)
+                    .push(" ")
+                    .push_bind(b)
+                    .push(", false)"),
             };
         }
         Rule::Score { op, value } => {
@@ -155,7 +180,9 @@ pub fn push_rule(qb: &mut QueryBuilder<'_, Postgres>, rule: &Rule, now: OffsetDa
                 .push(", false)");
         }
         Rule::Owner { owner_id: Some(id) } => {
-            qb.push("coalesce(c.owner_id = ").push_bind(*id).push(", false)");
+            qb.push("coalesce(c.owner_id = ")
+                .push_bind(*id)
+                .push(", false)");
         }
         Rule::Owner { owner_id: None } => {
             qb.push("c.owner_id is null");
@@ -176,7 +203,9 @@ pub fn push_rule(qb: &mut QueryBuilder<'_, Postgres>, rule: &Rule, now: OffsetDa
                 if i > 0 {
                     qb.push(" and ");
                 }
-                qb.push("c.search_text like '%' || ").push_bind(like_escape(t)).push(" || '%'");
+                qb.push("c.search_text like '%' || ")
+                    .push_bind(like_escape(t))
+                    .push(" || '%'");
             }
             qb.push(")");
         }

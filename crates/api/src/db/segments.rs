@@ -34,7 +34,9 @@ impl SegmentRow {
     pub fn member_rule(&self) -> Rule {
         match (&self.kind, &self.rules) {
             (SegmentKind::Dynamic, Some(r)) => r.clone(),
-            _ => Rule::InSegment { segment_id: self.id },
+            _ => Rule::InSegment {
+                segment_id: self.id,
+            },
         }
     }
 }
@@ -63,7 +65,11 @@ impl From<Raw> for SegmentRow {
     }
 }
 
-pub async fn get(db: impl PgExecutor<'_>, org: OrgId, id: SegmentId) -> Result<Option<SegmentRow>, sqlx::Error> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: SegmentId,
+) -> Result<Option<SegmentRow>, sqlx::Error> {
     let row = sqlx::query_as!(
         Raw,
         r#"select id as "id: SegmentId", name, description, kind as "kind: SegmentKind",
@@ -139,7 +145,11 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, id: SegmentId) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: SegmentId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"delete from segments where org_id = $1 and id = $2"#,
         org as OrgId,
@@ -151,8 +161,16 @@ pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, id: SegmentId) -> Resul
 }
 
 /// Adds the selected contacts to a static segment; returns how many were not members yet.
-pub async fn add_members(db: &mut PgConnection, org: OrgId, segment: SegmentId, sel: &Selection, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
-    let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new("insert into segment_members (org_id, segment_id, contact_id) select c.org_id, ");
+pub async fn add_members(
+    db: &mut PgConnection,
+    org: OrgId,
+    segment: SegmentId,
+    sel: &Selection,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new(
+        "insert into segment_members (org_id, segment_id, contact_id) select c.org_id, ",
+    );
     qb.push_bind(segment).push(", c.id from contacts c where ");
     push_where(&mut qb, org, sel, now);
     qb.push(" on conflict do nothing");
@@ -160,8 +178,15 @@ pub async fn add_members(db: &mut PgConnection, org: OrgId, segment: SegmentId, 
 }
 
 /// Removes the selected contacts from a static segment; returns how many were members.
-pub async fn remove_members(db: &mut PgConnection, org: OrgId, segment: SegmentId, sel: &Selection, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
-    let mut qb: QueryBuilder<'_, Postgres> = QueryBuilder::new("delete from segment_members m using contacts c where m.org_id = ");
+pub async fn remove_members(
+    db: &mut PgConnection,
+    org: OrgId,
+    segment: SegmentId,
+    sel: &Selection,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let mut qb: QueryBuilder<'_, Postgres> =
+        QueryBuilder::new("delete from segment_members m using contacts c where m.org_id = ");
     qb.push_bind(org)
         .push(" and m.segment_id = ")
         .push_bind(segment)
@@ -171,6 +196,11 @@ pub async fn remove_members(db: &mut PgConnection, org: OrgId, segment: SegmentI
 }
 
 /// How many contacts are in the segment now.
-pub async fn member_count(db: &mut PgConnection, org: OrgId, segment: &SegmentRow, now: OffsetDateTime) -> Result<i64, sqlx::Error> {
+pub async fn member_count(
+    db: &mut PgConnection,
+    org: OrgId,
+    segment: &SegmentRow,
+    now: OffsetDateTime,
+) -> Result<i64, sqlx::Error> {
     contacts::count(db, org, &Selection::Rule(segment.member_rule()), now).await
 }

@@ -36,7 +36,11 @@ pub async fn insert_many(
 
 /// Stops active contacts whose address is suppressed (all of them, or only `only`): the status
 /// follows the reason (bounced, complained, do-not-contact for manual, else unsubscribed).
-pub async fn apply_to_contacts(db: &mut PgConnection, org: OrgId, only: Option<&[ContactId]>) -> Result<u64, sqlx::Error> {
+pub async fn apply_to_contacts(
+    db: &mut PgConnection,
+    org: OrgId,
+    only: Option<&[ContactId]>,
+) -> Result<u64, sqlx::Error> {
     let only: Option<Vec<uuid::Uuid>> = only.map(|ids| ids.iter().map(|i| i.0).collect());
     let done = sqlx::query!(
         r#"update contacts c set updated_at = now(), status = (case s.reason
@@ -56,7 +60,11 @@ pub async fn apply_to_contacts(db: &mut PgConnection, org: OrgId, only: Option<&
     Ok(done.rows_affected())
 }
 
-pub async fn get(db: impl PgExecutor<'_>, org: OrgId, id: SuppressionId) -> Result<Option<Suppression>, sqlx::Error> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: SuppressionId,
+) -> Result<Option<Suppression>, sqlx::Error> {
     sqlx::query_as!(
         Suppression,
         r#"select id as "id: SuppressionId", kind as "kind: SuppressionKind", value,
@@ -70,7 +78,13 @@ pub async fn get(db: impl PgExecutor<'_>, org: OrgId, id: SuppressionId) -> Resu
 }
 
 /// A page of suppressions, newest first, optionally those containing `q`.
-pub async fn list(db: impl PgExecutor<'_>, org: OrgId, q: Option<&str>, cursor: Option<SuppressionId>, limit: i64) -> Result<Vec<Suppression>, sqlx::Error> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    q: Option<&str>,
+    cursor: Option<SuppressionId>,
+    limit: i64,
+) -> Result<Vec<Suppression>, sqlx::Error> {
     sqlx::query_as!(
         Suppression,
         r#"select id as "id: SuppressionId", kind as "kind: SuppressionKind", value,
@@ -87,7 +101,11 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId, q: Option<&str>, cursor: 
     .await
 }
 
-pub async fn count(db: impl PgExecutor<'_>, org: OrgId, q: Option<&str>) -> Result<i64, sqlx::Error> {
+pub async fn count(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    q: Option<&str>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"select count(*) as "n!" from suppressions where org_id = $1 and ($2::text is null or strpos(value, lower($2)) > 0)"#,
         org as OrgId,
@@ -97,10 +115,18 @@ pub async fn count(db: impl PgExecutor<'_>, org: OrgId, q: Option<&str>) -> Resu
     .await
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, id: SuppressionId) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(r#"delete from suppressions where org_id = $1 and id = $2"#, org as OrgId, id as SuppressionId)
-        .execute(db)
-        .await?;
+pub async fn delete(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: SuppressionId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"delete from suppressions where org_id = $1 and id = $2"#,
+        org as OrgId,
+        id as SuppressionId
+    )
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -108,7 +134,12 @@ pub async fn delete(db: impl PgExecutor<'_>, org: OrgId, id: SuppressionId) -> R
 /// `channel`? No when the address (or its email domain) is suppressed, when a contact with the
 /// address is not active, or when that contact denied or revoked consent on the channel.
 /// Every sender asks this right before sending.
-pub async fn may_contact(db: impl PgExecutor<'_>, org: OrgId, channel: Channel, address: &str) -> Result<ContactPermission, sqlx::Error> {
+pub async fn may_contact(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    channel: Channel,
+    address: &str,
+) -> Result<ContactPermission, sqlx::Error> {
     let row = sqlx::query!(
         r#"with a as (select lower(trim($3)) as addr, $2::text as ch)
            select
@@ -132,11 +163,18 @@ pub async fn may_contact(db: impl PgExecutor<'_>, org: OrgId, channel: Channel, 
     .fetch_one(db)
     .await?;
     let reason = if let Some(r) = row.suppressed {
-        Some(format!("The address is suppressed ({}).", r.replace('_', " ")))
+        Some(format!(
+            "The address is suppressed ({}).",
+            r.replace('_', " ")
+        ))
     } else if let Some(s) = row.stopped {
         Some(format!("The contact's status is {}.", s.replace('_', " ")))
     } else {
-        row.refused.map(|c| format!("The contact's {} consent is {c}.", channel.label()))
+        row.refused
+            .map(|c| format!("The contact's {} consent is {c}.", channel.label()))
     };
-    Ok(ContactPermission { allowed: reason.is_none(), reason })
+    Ok(ContactPermission {
+        allowed: reason.is_none(),
+        reason,
+    })
 }

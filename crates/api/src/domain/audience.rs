@@ -16,7 +16,11 @@ fn parse_date(input: &str, end_of_day: bool) -> Result<OffsetDateTime, &'static 
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let day = Date::parse(s, format).map_err(|_| "must be a date like 2026-01-31")?;
-    let day = if end_of_day { day.next_day().unwrap_or(day) } else { day };
+    let day = if end_of_day {
+        day.next_day().unwrap_or(day)
+    } else {
+        day
+    };
     Ok(day.with_time(Time::MIDNIGHT).assume_utc())
 }
 
@@ -69,10 +73,16 @@ pub fn filter_rule(f: &ContactFilter) -> Result<Rule, FieldErrors> {
         }
     };
     one_of("status", &f.status, &|v| {
-        ContactStatus::parse(v).map(|value| Rule::Status { op: IsOp::Is, value })
+        ContactStatus::parse(v).map(|value| Rule::Status {
+            op: IsOp::Is,
+            value,
+        })
     });
     one_of("contact_type", &f.contact_type, &|v| {
-        ContactType::parse(v).map(|value| Rule::ContactType { op: IsOp::Is, value })
+        ContactType::parse(v).map(|value| Rule::ContactType {
+            op: IsOp::Is,
+            value,
+        })
     });
     one_of("country", &f.country, &|v| {
         parse_country(v).ok().map(|c| Rule::Text {
@@ -82,26 +92,73 @@ pub fn filter_rule(f: &ContactFilter) -> Result<Rule, FieldErrors> {
         })
     });
     if let Some(source) = f.source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        all.push(Rule::Text { field: TextField::Source, op: TextOp::Equals, value: source.to_owned() });
+        all.push(Rule::Text {
+            field: TextField::Source,
+            op: TextOp::Equals,
+            value: source.to_owned(),
+        });
     }
-    if let Some(owner) = f.owner_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(owner) = f
+        .owner_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         if owner == "none" {
             all.push(Rule::Owner { owner_id: None });
-        } else if let Some(id) = e.check("owner_id", owner.parse::<UserId>().map_err(|_| "must be a member's id or `none`")) {
+        } else if let Some(id) = e.check(
+            "owner_id",
+            owner
+                .parse::<UserId>()
+                .map_err(|_| "must be a member's id or `none`"),
+        ) {
             all.push(Rule::Owner { owner_id: Some(id) });
         }
     }
     for (field, input, date, op, end) in [
-        ("created_from", &f.created_from, DateField::CreatedAt, DateOp::After, false),
-        ("created_to", &f.created_to, DateField::CreatedAt, DateOp::Before, true),
-        ("replied_from", &f.replied_from, DateField::LastRepliedAt, DateOp::After, false),
-        ("replied_to", &f.replied_to, DateField::LastRepliedAt, DateOp::Before, true),
+        (
+            "created_from",
+            &f.created_from,
+            DateField::CreatedAt,
+            DateOp::After,
+            false,
+        ),
+        (
+            "created_to",
+            &f.created_to,
+            DateField::CreatedAt,
+            DateOp::Before,
+            true,
+        ),
+        (
+            "replied_from",
+            &f.replied_from,
+            DateField::LastRepliedAt,
+            DateOp::After,
+            false,
+        ),
+        (
+            "replied_to",
+            &f.replied_to,
+            DateField::LastRepliedAt,
+            DateOp::Before,
+            true,
+        ),
     ] {
         if let Some(v) = input.as_deref().filter(|v| !v.trim().is_empty()) {
             if let Some(at) = e.check(field, parse_date(v, end)) {
                 // `after` is exclusive; a "from" bound includes its own instant.
-                let at = if op == DateOp::After { at - time::Duration::nanoseconds(1) } else { at };
-                all.push(Rule::Date { field: date, op, at: Some(at), days: None });
+                let at = if op == DateOp::After {
+                    at - time::Duration::nanoseconds(1)
+                } else {
+                    at
+                };
+                all.push(Rule::Date {
+                    field: date,
+                    op,
+                    at: Some(at),
+                    days: None,
+                });
             }
         }
     }
@@ -111,8 +168,16 @@ pub fn filter_rule(f: &ContactFilter) -> Result<Rule, FieldErrors> {
     ] {
         if let Some(v) = input.as_deref().filter(|v| !v.trim().is_empty()) {
             if let Some(b) = e.check(name, parse_bool(v)) {
-                let op = if b { TextOp::IsNotEmpty } else { TextOp::IsEmpty };
-                all.push(Rule::Text { field, op, value: String::new() });
+                let op = if b {
+                    TextOp::IsNotEmpty
+                } else {
+                    TextOp::IsEmpty
+                };
+                all.push(Rule::Text {
+                    field,
+                    op,
+                    value: String::new(),
+                });
             }
         }
     }
@@ -120,7 +185,11 @@ pub fn filter_rule(f: &ContactFilter) -> Result<Rule, FieldErrors> {
         match custom.split_once(':') {
             Some((key, value)) if !key.trim().is_empty() => all.push(Rule::Custom {
                 key: key.trim().to_owned(),
-                op: if value.trim().is_empty() { TextOp::IsEmpty } else { TextOp::Equals },
+                op: if value.trim().is_empty() {
+                    TextOp::IsEmpty
+                } else {
+                    TextOp::Equals
+                },
                 value: value.trim().to_owned(),
             }),
             _ => e.add("custom", "must be written key:value"),
@@ -165,7 +234,12 @@ impl TryFrom<SegmentInput> for NewSegment {
             _ => {}
         }
         e.finish(|| {
-            Some(NewSegment { name: name?, description, kind: s.kind, rules: s.rules })
+            Some(NewSegment {
+                name: name?,
+                description,
+                kind: s.kind,
+                rules: s.rules,
+            })
         })
     }
 }
@@ -181,12 +255,22 @@ impl TryFrom<SegmentPatch> for SegmentChanges {
     type Error = FieldErrors;
     fn try_from(s: SegmentPatch) -> Result<Self, FieldErrors> {
         let mut e = FieldErrors::new();
-        let name = s.name.and_then(|n| e.check("name", aura_types::parse_text(&n, NAME_MAX_CHARS)));
-        let description = s.description.and_then(|d| e.check("description", parse_optional_text(&d, 1000)));
+        let name = s
+            .name
+            .and_then(|n| e.check("name", aura_types::parse_text(&n, NAME_MAX_CHARS)));
+        let description = s
+            .description
+            .and_then(|d| e.check("description", parse_optional_text(&d, 1000)));
         if let Some(r) = &s.rules {
             check_rules(&mut e, r);
         }
-        e.finish(|| Some(SegmentChanges { name, description, rules: s.rules }))
+        e.finish(|| {
+            Some(SegmentChanges {
+                name,
+                description,
+                rules: s.rules,
+            })
+        })
     }
 }
 
@@ -203,7 +287,9 @@ mod tests {
             has_email: Some("true".into()),
             ..Default::default()
         };
-        let Rule::All { rules } = filter_rule(&f).unwrap() else { panic!() };
+        let Rule::All { rules } = filter_rule(&f).unwrap() else {
+            panic!()
+        };
         assert_eq!(rules.len(), 3);
         let bad = ContactFilter {
             status: Some("sleeping".into()),

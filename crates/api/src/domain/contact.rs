@@ -84,7 +84,12 @@ pub struct ContactChanges {
     pub owner_id: Option<Option<UserId>>,
 }
 
-fn text(errs: &mut FieldErrors, field: &str, v: Option<String>, max: usize) -> Option<Option<String>> {
+fn text(
+    errs: &mut FieldErrors,
+    field: &str,
+    v: Option<String>,
+    max: usize,
+) -> Option<Option<String>> {
     v.and_then(|v| errs.check(field, parse_optional_text(&v, max)))
 }
 
@@ -93,7 +98,11 @@ pub fn parse_url(input: &str) -> Result<Option<String>, String> {
     let Some(s) = parse_optional_text(input, 500)? else {
         return Ok(None);
     };
-    let with_scheme = if s.contains("://") { s } else { format!("https://{s}") };
+    let with_scheme = if s.contains("://") {
+        s
+    } else {
+        format!("https://{s}")
+    };
     let rest = with_scheme
         .strip_prefix("https://")
         .or_else(|| with_scheme.strip_prefix("http://"))
@@ -112,7 +121,13 @@ fn parse_consent(
     now: OffsetDateTime,
 ) -> Option<ChannelConsent> {
     let c = c?;
-    let source = text(errs, &format!("consent.{channel}.source"), c.source, FIELD_MAX_CHARS).flatten();
+    let source = text(
+        errs,
+        &format!("consent.{channel}.source"),
+        c.source,
+        FIELD_MAX_CHARS,
+    )
+    .flatten();
     let evidence = text(
         errs,
         &format!("consent.{channel}.evidence"),
@@ -146,7 +161,12 @@ impl ContactChanges {
             source: text(&mut e, "source", input.source, FIELD_MAX_CHARS),
             ai_segment: text(&mut e, "ai_segment", input.ai_segment, FIELD_MAX_CHARS),
             ai_notes: text(&mut e, "ai_notes", input.ai_notes, LONG_FIELD_MAX_CHARS),
-            ai_next_action: text(&mut e, "ai_next_action", input.ai_next_action, LONG_FIELD_MAX_CHARS),
+            ai_next_action: text(
+                &mut e,
+                "ai_next_action",
+                input.ai_next_action,
+                LONG_FIELD_MAX_CHARS,
+            ),
             contact_type: input.contact_type,
             status: input.status,
             owner_id: input.owner_id,
@@ -157,7 +177,8 @@ impl ContactChanges {
             if empty(&v) {
                 Some(None)
             } else {
-                e.check("email", EmailAddress::parse(&v)).map(|a| Some(a.as_str().to_owned()))
+                e.check("email", EmailAddress::parse(&v))
+                    .map(|a| Some(a.as_str().to_owned()))
             }
         });
         for (field, value, slot) in [
@@ -168,11 +189,14 @@ impl ContactChanges {
                 if empty(&v) {
                     Some(None)
                 } else {
-                    e.check(field, PhoneE164::parse(&v, region)).map(|p| Some(p.0))
+                    e.check(field, PhoneE164::parse(&v, region))
+                        .map(|p| Some(p.0))
                 }
             });
         }
-        out.website = input.website.and_then(|v| e.check("website", parse_url(&v)));
+        out.website = input
+            .website
+            .and_then(|v| e.check("website", parse_url(&v)));
         out.linkedin_url = input.linkedin_url.and_then(|v| {
             let url = e.check("linkedin_url", parse_url(&v))?;
             match url {
@@ -187,14 +211,16 @@ impl ContactChanges {
             if empty(&v) {
                 Some(None)
             } else {
-                e.check("country", parse_country(&v)).map(|c| Some(c.to_owned()))
+                e.check("country", parse_country(&v))
+                    .map(|c| Some(c.to_owned()))
             }
         });
         out.timezone = input.timezone.and_then(|v| {
             if empty(&v) {
                 Some(None)
             } else {
-                e.check("timezone", TimeZone::parse(&v)).map(|t| Some(t.as_str().to_owned()))
+                e.check("timezone", TimeZone::parse(&v))
+                    .map(|t| Some(t.as_str().to_owned()))
             }
         });
         out.tags = input.tags.and_then(|t| e.check("tags", parse_tags(&t)));
@@ -206,14 +232,21 @@ impl ContactChanges {
         out.ai_intent_score = input.ai_intent_score;
         if let Some(custom) = input.custom {
             if serde_json::to_vec(&custom).map_or(true, |b| b.len() > CUSTOM_MAX_BYTES) {
-                e.add("custom", format!("must be at most {} KiB", CUSTOM_MAX_BYTES / 1024));
+                e.add(
+                    "custom",
+                    format!("must be at most {} KiB", CUSTOM_MAX_BYTES / 1024),
+                );
             } else if custom.keys().any(|k| k.trim().is_empty() || k.len() > 100) {
                 e.add("custom", "field names must be 1–100 characters");
             } else {
                 out.custom = Some(custom);
             }
         }
-        let ConsentInput { email, sms, whatsapp } = input.consent.unwrap_or_default();
+        let ConsentInput {
+            email,
+            sms,
+            whatsapp,
+        } = input.consent.unwrap_or_default();
         out.consent = [
             parse_consent(&mut e, "email", email, now),
             parse_consent(&mut e, "sms", sms, now),
@@ -317,9 +350,25 @@ impl ContactRecord {
             )+};
         }
         opt!(
-            first_name, last_name, email, phone, whatsapp, company, job_title, website,
-            linkedin_url, city, state, country, timezone, source, ai_intent_score, ai_segment,
-            ai_notes, ai_next_action, owner_id
+            first_name,
+            last_name,
+            email,
+            phone,
+            whatsapp,
+            company,
+            job_title,
+            website,
+            linkedin_url,
+            city,
+            state,
+            country,
+            timezone,
+            source,
+            ai_intent_score,
+            ai_segment,
+            ai_notes,
+            ai_next_action,
+            owner_id
         );
         if let Some(tags) = &c.tags {
             if mode == Apply::Set {
@@ -367,11 +416,16 @@ impl ContactRecord {
             self.whatsapp.clone_from(&self.phone);
         }
         if self.timezone.is_none() {
-            let country = self
-                .country
-                .clone()
-                .or_else(|| self.phone.as_deref().and_then(PhoneE164::country).map(str::to_owned));
-            self.timezone = country.as_deref().and_then(country_timezone).map(str::to_owned);
+            let country = self.country.clone().or_else(|| {
+                self.phone
+                    .as_deref()
+                    .and_then(PhoneE164::country)
+                    .map(str::to_owned)
+            });
+            self.timezone = country
+                .as_deref()
+                .and_then(country_timezone)
+                .map(str::to_owned);
         }
     }
 
@@ -427,10 +481,28 @@ mod tests {
 
     #[test]
     fn phones_become_e164_with_the_default_region() {
-        assert_eq!(PhoneE164::parse("(415) 452-2671", Some("US")).unwrap().as_str(), "+14154522671");
-        assert_eq!(PhoneE164::parse("+44 20 7946 0958", None).unwrap().as_str(), "+442079460958");
-        assert_eq!(PhoneE164::parse("0044 20 7946 0958", Some("DE")).unwrap().as_str(), "+442079460958");
-        assert_eq!(PhoneE164::parse("098765 43210", Some("IN")).unwrap().as_str(), "+919876543210");
+        assert_eq!(
+            PhoneE164::parse("(415) 452-2671", Some("US"))
+                .unwrap()
+                .as_str(),
+            "+14154522671"
+        );
+        assert_eq!(
+            PhoneE164::parse("+44 20 7946 0958", None).unwrap().as_str(),
+            "+442079460958"
+        );
+        assert_eq!(
+            PhoneE164::parse("0044 20 7946 0958", Some("DE"))
+                .unwrap()
+                .as_str(),
+            "+442079460958"
+        );
+        assert_eq!(
+            PhoneE164::parse("098765 43210", Some("IN"))
+                .unwrap()
+                .as_str(),
+            "+919876543210"
+        );
         assert!(PhoneE164::parse("12345", Some("US")).is_err());
         assert!(PhoneE164::parse("call me", Some("US")).is_err());
         assert!(PhoneE164::parse("415 555 2671", None).is_err());
@@ -448,7 +520,13 @@ mod tests {
         assert_eq!(r.whatsapp.as_deref(), Some("+919876543210"));
         assert_eq!(r.timezone.as_deref(), Some("Asia/Kolkata"));
         let mut us = ContactRecord::new(ContactId::new());
-        us.apply(&ContactChanges { phone: Some(Some("+14154522671".into())), ..Default::default() }, Apply::Set);
+        us.apply(
+            &ContactChanges {
+                phone: Some(Some("+14154522671".into())),
+                ..Default::default()
+            },
+            Apply::Set,
+        );
         assert_eq!(us.timezone, None, "the US has several zones: no guess");
     }
 
@@ -465,22 +543,34 @@ mod tests {
         };
         let mut fill = r.clone();
         fill.apply(&c, Apply::FillEmpty);
-        assert_eq!((fill.first_name.as_deref(), fill.company.as_deref()), (Some("Ada"), Some("Navy")));
+        assert_eq!(
+            (fill.first_name.as_deref(), fill.company.as_deref()),
+            (Some("Ada"), Some("Navy"))
+        );
         assert_eq!(fill.tags, vec!["a", "b"]);
         let mut over = r.clone();
         over.apply(&c, Apply::Overwrite);
         assert_eq!(over.first_name.as_deref(), Some("Grace"));
-        let clear = ContactChanges { first_name: Some(None), ..Default::default() };
+        let clear = ContactChanges {
+            first_name: Some(None),
+            ..Default::default()
+        };
         let mut set = r.clone();
         set.apply(&clear, Apply::Set);
         assert_eq!(set.first_name, None);
         let mut keep = r.clone();
-        assert!(!keep.apply(&clear, Apply::Overwrite), "overwrite never clears");
+        assert!(
+            !keep.apply(&clear, Apply::Overwrite),
+            "overwrite never clears"
+        );
     }
 
     #[test]
     fn urls_are_checked() {
-        assert_eq!(parse_url("example.com").unwrap().as_deref(), Some("https://example.com"));
+        assert_eq!(
+            parse_url("example.com").unwrap().as_deref(),
+            Some("https://example.com")
+        );
         assert!(parse_url("ftp://x.com").is_err());
         assert!(parse_url("not a url").is_err());
     }

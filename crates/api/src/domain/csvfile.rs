@@ -29,7 +29,11 @@ pub fn sniff_delimiter(text: &str) -> u8 {
             _ => {}
         }
     }
-    counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map_or(b',', |(d, _)| *d)
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| *d)
 }
 
 /// How a delimiter is shown to people.
@@ -60,7 +64,16 @@ pub fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
 
 /// The header row and the data rows with their row numbers (the header is row 1, as in a
 /// spreadsheet), skipping rows whose cells are all empty.
-pub fn rows(text: &str, delimiter: u8) -> Result<(Vec<String>, impl Iterator<Item = (i64, csv::StringRecord)> + '_), String> {
+pub fn rows(
+    text: &str,
+    delimiter: u8,
+) -> Result<
+    (
+        Vec<String>,
+        impl Iterator<Item = (i64, csv::StringRecord)> + '_,
+    ),
+    String,
+> {
     let mut records = reader(text, delimiter).into_records();
     let header = loop {
         match records.next() {
@@ -91,10 +104,19 @@ mod tests {
         assert_eq!(sniff_delimiter("a;b;\"c,d,e\"\n1,2,3"), b';');
         assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
         assert_eq!(sniff_delimiter("single"), b',');
-        let (h, rows) = rows("\r\nname,note\r\n\r\nAda,\"line 1\nline \"\"2\"\"\"\r\n,\r\nBob,x\r\n", b',').unwrap();
+        let (h, rows) = rows(
+            "\r\nname,note\r\n\r\nAda,\"line 1\nline \"\"2\"\"\"\r\n,\r\nBob,x\r\n",
+            b',',
+        )
+        .unwrap();
         assert_eq!(h, vec!["name", "note"]);
-        let rows: Vec<_> = rows.map(|(n, r)| (n, r.iter().map(str::to_owned).collect::<Vec<_>>())).collect();
-        assert_eq!(rows[0], (2, vec!["Ada".to_owned(), "line 1\nline \"2\"".to_owned()]));
+        let rows: Vec<_> = rows
+            .map(|(n, r)| (n, r.iter().map(str::to_owned).collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(
+            rows[0],
+            (2, vec!["Ada".to_owned(), "line 1\nline \"2\"".to_owned()])
+        );
         assert_eq!((rows[1].0, rows[1].1[0].as_str()), (4, "Bob"));
         assert_eq!(rows.len(), 2);
     }

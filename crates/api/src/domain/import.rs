@@ -11,34 +11,159 @@ use time::OffsetDateTime;
 
 /// Header spellings people use, normalised (lower case, letters and digits only) → target.
 const ALIASES: &[(&str, &[&str])] = &[
-    ("email", &["email", "emailaddress", "mail", "emailid", "workemail", "businessemail", "primaryemail", "correo", "courriel"]),
-    ("first_name", &["firstname", "first", "givenname", "fname", "forename", "prenom", "vorname"]),
-    ("last_name", &["lastname", "last", "surname", "familyname", "lname", "nom", "nachname"]),
-    ("full_name", &["name", "fullname", "contactname", "contact", "leadname", "customername", "clientname"]),
-    ("phone", &["phone", "phonenumber", "mobile", "mobilenumber", "mobilephone", "cell", "cellphone", "telephone", "tel", "contactnumber", "phoneno", "mobileno"]),
-    ("whatsapp", &["whatsapp", "whatsappnumber", "wa", "whatsappno"]),
-    ("company", &["company", "companyname", "organization", "organisation", "business", "businessname", "account", "accountname", "firm"]),
-    ("job_title", &["jobtitle", "title", "position", "role", "designation"]),
-    ("website", &["website", "web", "url", "site", "homepage", "companywebsite", "domain"]),
-    ("linkedin_url", &["linkedin", "linkedinurl", "linkedinprofile", "linkedinprofileurl"]),
+    (
+        "email",
+        &[
+            "email",
+            "emailaddress",
+            "mail",
+            "emailid",
+            "workemail",
+            "businessemail",
+            "primaryemail",
+            "correo",
+            "courriel",
+        ],
+    ),
+    (
+        "first_name",
+        &[
+            "firstname",
+            "first",
+            "givenname",
+            "fname",
+            "forename",
+            "prenom",
+            "vorname",
+        ],
+    ),
+    (
+        "last_name",
+        &[
+            "lastname",
+            "last",
+            "surname",
+            "familyname",
+            "lname",
+            "nom",
+            "nachname",
+        ],
+    ),
+    (
+        "full_name",
+        &[
+            "name",
+            "fullname",
+            "contactname",
+            "contact",
+            "leadname",
+            "customername",
+            "clientname",
+        ],
+    ),
+    (
+        "phone",
+        &[
+            "phone",
+            "phonenumber",
+            "mobile",
+            "mobilenumber",
+            "mobilephone",
+            "cell",
+            "cellphone",
+            "telephone",
+            "tel",
+            "contactnumber",
+            "phoneno",
+            "mobileno",
+        ],
+    ),
+    (
+        "whatsapp",
+        &["whatsapp", "whatsappnumber", "wa", "whatsappno"],
+    ),
+    (
+        "company",
+        &[
+            "company",
+            "companyname",
+            "organization",
+            "organisation",
+            "business",
+            "businessname",
+            "account",
+            "accountname",
+            "firm",
+        ],
+    ),
+    (
+        "job_title",
+        &["jobtitle", "title", "position", "role", "designation"],
+    ),
+    (
+        "website",
+        &[
+            "website",
+            "web",
+            "url",
+            "site",
+            "homepage",
+            "companywebsite",
+            "domain",
+        ],
+    ),
+    (
+        "linkedin_url",
+        &[
+            "linkedin",
+            "linkedinurl",
+            "linkedinprofile",
+            "linkedinprofileurl",
+        ],
+    ),
     ("city", &["city", "town", "locality"]),
-    ("state", &["state", "region", "province", "county", "stateprovince"]),
+    (
+        "state",
+        &["state", "region", "province", "county", "stateprovince"],
+    ),
     ("country", &["country", "countrycode", "nation"]),
     ("timezone", &["timezone", "tz", "time zone"]),
     ("tags", &["tags", "tag", "labels", "label", "lists"]),
     ("source", &["source", "leadsource", "origin", "channel"]),
-    ("contact_type", &["type", "contacttype", "leadtype", "category"]),
-    ("email_consent", &["emailconsent", "emailoptin", "marketingconsent", "optin", "consent"]),
+    (
+        "contact_type",
+        &["type", "contacttype", "leadtype", "category"],
+    ),
+    (
+        "email_consent",
+        &[
+            "emailconsent",
+            "emailoptin",
+            "marketingconsent",
+            "optin",
+            "consent",
+        ],
+    ),
     ("sms_consent", &["smsconsent", "smsoptin", "textconsent"]),
     ("whatsapp_consent", &["whatsappconsent", "whatsappoptin"]),
-    ("ai_intent_score", &["intentscore", "score", "leadscore", "intent"]),
+    (
+        "ai_intent_score",
+        &["intentscore", "score", "leadscore", "intent"],
+    ),
     ("ai_segment", &["aisegment", "segment"]),
-    ("ai_notes", &["notes", "note", "comments", "aisummary", "ainotes"]),
+    (
+        "ai_notes",
+        &["notes", "note", "comments", "aisummary", "ainotes"],
+    ),
     ("ai_next_action", &["nextaction", "nextstep", "followup"]),
 ];
 
 fn normalise(header: &str) -> String {
-    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn looks_like_email(v: &str) -> bool {
@@ -47,7 +172,9 @@ fn looks_like_email(v: &str) -> bool {
 
 fn looks_like_phone(v: &str) -> bool {
     let digits = v.chars().filter(char::is_ascii_digit).count();
-    digits >= 7 && v.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    digits >= 7
+        && v.chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
 }
 
 /// A mapping for `headers`: known spellings map to their field; otherwise a column whose
@@ -67,10 +194,17 @@ pub fn propose_mapping(headers: &[String], sample: &[Vec<String>]) -> Vec<Column
             if let Some(t) = target {
                 used.push(t);
             }
-            ColumnMapping { column, header: header.clone(), target: target.map(str::to_owned) }
+            ColumnMapping {
+                column,
+                header: header.clone(),
+                target: target.map(str::to_owned),
+            }
         })
         .collect();
-    for (target, test) in [("email", looks_like_email as fn(&str) -> bool), ("phone", looks_like_phone)] {
+    for (target, test) in [
+        ("email", looks_like_email as fn(&str) -> bool),
+        ("phone", looks_like_phone),
+    ] {
         if used.contains(&target) {
             continue;
         }
@@ -96,25 +230,45 @@ pub fn check_mapping(mapping: &[ColumnMapping], columns: usize) -> Result<(), Fi
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, m) in mapping.iter().enumerate() {
         if m.column >= columns {
-            e.add(&format!("mapping[{i}].column"), "is not a column of the file");
+            e.add(
+                &format!("mapping[{i}].column"),
+                "is not a column of the file",
+            );
         }
-        let Some(t) = m.target.as_deref() else { continue };
+        let Some(t) = m.target.as_deref() else {
+            continue;
+        };
         if !is_import_target(t) {
-            e.add(&format!("mapping[{i}].target"), format!("`{t}` is not a contact field"));
+            e.add(
+                &format!("mapping[{i}].target"),
+                format!("`{t}` is not a contact field"),
+            );
         } else if let Some(prev) = seen.insert(t, i) {
-            e.add(&format!("mapping[{i}].target"), format!("`{t}` is already mapped from column {}", mapping[prev].header));
+            e.add(
+                &format!("mapping[{i}].target"),
+                format!(
+                    "`{t}` is already mapped from column {}",
+                    mapping[prev].header
+                ),
+            );
         }
     }
     if !seen.contains_key("email") && !seen.contains_key("phone") {
-        e.add("mapping", "map a column to Email or Phone: every contact needs one of them");
+        e.add(
+            "mapping",
+            "map a column to Email or Phone: every contact needs one of them",
+        );
     }
     e.finish(|| Some(()))
 }
 
 fn parse_consent_cell(v: &str) -> Result<ConsentStatus, String> {
     match v.trim().to_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" | "granted" | "opt-in" | "optin" | "opted in" | "subscribed" => Ok(ConsentStatus::Granted),
-        "no" | "n" | "false" | "0" | "denied" | "opt-out" | "optout" | "opted out" | "unsubscribed" => Ok(ConsentStatus::Denied),
+        "yes" | "y" | "true" | "1" | "granted" | "opt-in" | "optin" | "opted in" | "subscribed" => {
+            Ok(ConsentStatus::Granted)
+        }
+        "no" | "n" | "false" | "0" | "denied" | "opt-out" | "optout" | "opted out"
+        | "unsubscribed" => Ok(ConsentStatus::Denied),
         "revoked" => Ok(ConsentStatus::Revoked),
         "unknown" => Ok(ConsentStatus::Unknown),
         other => Err(format!("consent `{other}` is not yes or no")),
@@ -152,11 +306,20 @@ impl RowParser<'_> {
         let mut consent = ConsentInput::default();
         let mut custom = serde_json::Map::new();
         let mut tags: Vec<String> = Vec::new();
-        let consent_source = self.options.consent_source.clone().unwrap_or_else(|| self.default_source.clone());
+        let consent_source = self
+            .options
+            .consent_source
+            .clone()
+            .unwrap_or_else(|| self.default_source.clone());
         for (target, v) in self.values(cells) {
             let v = v.to_owned();
             let mut given = |status: Result<ConsentStatus, String>| match status {
-                Ok(status) => Some(ChannelConsent { status, source: Some(consent_source.clone()), at: None, evidence: None }),
+                Ok(status) => Some(ChannelConsent {
+                    status,
+                    source: Some(consent_source.clone()),
+                    at: None,
+                    evidence: None,
+                }),
                 Err(e) => {
                     problems.push(e);
                     None
@@ -197,7 +360,9 @@ impl RowParser<'_> {
                 "sms_consent" => consent.sms = given(parse_consent_cell(&v)),
                 "whatsapp_consent" => consent.whatsapp = given(parse_consent_cell(&v)),
                 "ai_intent_score" => match v.trim().parse::<f64>() {
-                    Ok(n) if (0.0..=100.0).contains(&n) => input.ai_intent_score = Some(Some(n.round() as i16)),
+                    Ok(n) if (0.0..=100.0).contains(&n) => {
+                        input.ai_intent_score = Some(Some(n.round() as i16))
+                    }
                     _ => problems.push(format!("intent score `{v}` is not a number from 0 to 100")),
                 },
                 "ai_segment" => input.ai_segment = Some(v),
@@ -220,7 +385,14 @@ impl RowParser<'_> {
         if !custom.is_empty() {
             input.custom = Some(custom);
         }
-        input.source = input.source.or_else(|| Some(self.options.source.clone().unwrap_or_else(|| self.default_source.clone())));
+        input.source = input.source.or_else(|| {
+            Some(
+                self.options
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| self.default_source.clone()),
+            )
+        });
         if consent != ConsentInput::default() {
             input.consent = Some(consent);
         }
@@ -234,7 +406,12 @@ impl RowParser<'_> {
             Ok(c) if problems.is_empty() => Ok(c),
             Ok(_) => Err(problems),
             Err(fields) => {
-                problems.extend(fields.0.into_iter().map(|(f, m)| format!("{}: {m}", f.replace('_', " "))));
+                problems.extend(
+                    fields
+                        .0
+                        .into_iter()
+                        .map(|(f, m)| format!("{}: {m}", f.replace('_', " "))),
+                );
                 Err(problems)
             }
         }
@@ -252,16 +429,41 @@ mod tests {
 
     #[test]
     fn common_spellings_are_recognised() {
-        let m = propose_mapping(&headers(&["E-mail", "First Name", "Phone Number", "Company Name", "Tags", "Country", "Budget"]), &[]);
+        let m = propose_mapping(
+            &headers(&[
+                "E-mail",
+                "First Name",
+                "Phone Number",
+                "Company Name",
+                "Tags",
+                "Country",
+                "Budget",
+            ]),
+            &[],
+        );
         let targets: Vec<_> = m.iter().map(|m| m.target.as_deref()).collect();
-        assert_eq!(targets, vec![Some("email"), Some("first_name"), Some("phone"), Some("company"), Some("tags"), Some("country"), None]);
+        assert_eq!(
+            targets,
+            vec![
+                Some("email"),
+                Some("first_name"),
+                Some("phone"),
+                Some("company"),
+                Some("tags"),
+                Some("country"),
+                None
+            ]
+        );
         let m = propose_mapping(&headers(&["Email Address", "Mobile"]), &[]);
         assert_eq!(m[1].target.as_deref(), Some("phone"));
     }
 
     #[test]
     fn contents_reveal_unlabelled_email_columns() {
-        let sample = vec![vec!["Ada".into(), "ada@example.com".into()], vec!["Bob".into(), "bob@example.org".into()]];
+        let sample = vec![
+            vec!["Ada".into(), "ada@example.com".into()],
+            vec!["Bob".into(), "bob@example.org".into()],
+        ];
         let m = propose_mapping(&headers(&["Who", "Correo electrónico"]), &sample);
         assert_eq!(m[1].target.as_deref(), Some("email"));
         assert!(check_mapping(&propose_mapping(&headers(&["Who", "What"]), &[]), 2).is_err());
@@ -269,17 +471,45 @@ mod tests {
 
     #[test]
     fn rows_become_changes_or_problems() {
-        let mapping = propose_mapping(&headers(&["Name", "Email", "Phone", "Opt-in", "Score"]), &[]);
-        let options = ImportOptions { tags: vec!["Imported".into()], ..Default::default() };
-        let p = RowParser { mapping: &mapping, options: &options, region: Some("US"), default_source: "import: a.csv".into(), now: OffsetDateTime::now_utc() };
-        let c = p.parse(&["Ada King Lovelace", "ADA@Example.com", "(415) 452-2671", "yes", "80"]).unwrap();
+        let mapping = propose_mapping(
+            &headers(&["Name", "Email", "Phone", "Opt-in", "Score"]),
+            &[],
+        );
+        let options = ImportOptions {
+            tags: vec!["Imported".into()],
+            ..Default::default()
+        };
+        let p = RowParser {
+            mapping: &mapping,
+            options: &options,
+            region: Some("US"),
+            default_source: "import: a.csv".into(),
+            now: OffsetDateTime::now_utc(),
+        };
+        let c = p
+            .parse(&[
+                "Ada King Lovelace",
+                "ADA@Example.com",
+                "(415) 452-2671",
+                "yes",
+                "80",
+            ])
+            .unwrap();
         assert_eq!(c.first_name, Some(Some("Ada".into())));
         assert_eq!(c.last_name, Some(Some("King Lovelace".into())));
         assert_eq!(c.phone, Some(Some("+14154522671".into())));
         assert_eq!(c.tags, Some(vec!["imported".into()]));
-        assert_eq!(c.consent[0].as_ref().map(|c| c.status), Some(ConsentStatus::Granted));
-        let bad = p.parse(&["X", "not-an-email", "12", "perhaps", "300"]).unwrap_err();
+        assert_eq!(
+            c.consent[0].as_ref().map(|c| c.status),
+            Some(ConsentStatus::Granted)
+        );
+        let bad = p
+            .parse(&["X", "not-an-email", "12", "perhaps", "300"])
+            .unwrap_err();
         assert_eq!(bad.len(), 4, "{bad:?}");
-        assert!(p.parse(&["Only a name", "", "", "", ""]).unwrap_err().contains(&"no email or phone number".to_owned()));
+        assert!(p
+            .parse(&["Only a name", "", "", "", ""])
+            .unwrap_err()
+            .contains(&"no email or phone number".to_owned()));
     }
 }

@@ -61,7 +61,8 @@ impl TryFrom<UpdateOrganizationRequest> for OrgChanges {
             out.country = if v.trim().is_empty() {
                 Some(None)
             } else {
-                errs.check("country", aura_types::parse_country(&v)).map(Some)
+                errs.check("country", aura_types::parse_country(&v))
+                    .map(Some)
             };
         }
         if errs.is_empty() {

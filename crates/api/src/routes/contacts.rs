@@ -29,7 +29,10 @@ pub fn scope() -> Scope {
         .route("/bulk", web::post().to(bulk))
         .route("/tags", web::get().to(tags))
         .route("/tags/rename", web::post().to(rename_tag))
-        .route("/import", web::post().to(crate::routes::imports::import_json))
+        .route(
+            "/import",
+            web::post().to(crate::routes::imports::import_json),
+        )
         .service(crate::routes::imports::scope())
         .route("/{contact_id}", web::get().to(get))
         .route("/{contact_id}", web::patch().to(update))
@@ -56,9 +59,15 @@ pub struct ListQuery {
 }
 
 /// The rule a filter stands for, including its segment (which must exist in `org`).
-pub async fn resolve_filter(db: &mut PgConnection, org: OrgId, f: &ContactFilter) -> ApiResult<Rule> {
+pub async fn resolve_filter(
+    db: &mut PgConnection,
+    org: OrgId,
+    f: &ContactFilter,
+) -> ApiResult<Rule> {
     let rule = filter_rule(f)?;
-    let Some(segment_id) = f.segment_id else { return Ok(rule) };
+    let Some(segment_id) = f.segment_id else {
+        return Ok(rule);
+    };
     let segment = db::segments::get(&mut *db, org, segment_id)
         .await?
         .ok_or_else(|| ApiError::field("segment_id", "no such segment"))?;
@@ -66,7 +75,9 @@ pub async fn resolve_filter(db: &mut PgConnection, org: OrgId, f: &ContactFilter
         (SegmentKind::Dynamic, Some(rules)) => rules,
         _ => Rule::InSegment { segment_id },
     };
-    Ok(Rule::All { rules: vec![rule, member] })
+    Ok(Rule::All {
+        rules: vec![rule, member],
+    })
 }
 
 /// A contact selection from an API body: ids (at most `BULK_IDS_MAX`) or a filter.
@@ -77,7 +88,10 @@ pub async fn resolve_selection(
 ) -> ApiResult<Selection> {
     Ok(match s {
         aura_types::Selection::Ids(ids) if ids.len() > BULK_IDS_MAX => {
-            return Err(ApiError::field("selection.ids", format!("at most {BULK_IDS_MAX} ids")))
+            return Err(ApiError::field(
+                "selection.ids",
+                format!("at most {BULK_IDS_MAX} ids"),
+            ))
         }
         aura_types::Selection::Ids(ids) => Selection::Ids(ids.clone()),
         aura_types::Selection::Filter(f) => Selection::Rule(resolve_filter(db, org, f).await?),
@@ -91,7 +105,9 @@ fn parse_limit(limit: Option<&str>) -> ApiResult<i64> {
             .parse::<i64>()
             .ok()
             .filter(|n| (1..=PAGE_MAX).contains(n))
-            .ok_or_else(|| ApiError::field("limit", format!("must be a number from 1 to {PAGE_MAX}"))),
+            .ok_or_else(|| {
+                ApiError::field("limit", format!("must be a number from 1 to {PAGE_MAX}"))
+            }),
     }
 }
 
@@ -104,17 +120,25 @@ fn parse_limit(limit: Option<&str>) -> ApiResult<i64> {
         (status = 422, description = "A filter value is invalid (the field is named)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn list(state: web::Data<AppState>, caller: Caller, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let limit = parse_limit(q.limit.as_deref())?;
     let cursor = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
-        Some(c) => Some(c.parse::<ContactId>().map_err(|_| ApiError::field("cursor", "is not a cursor from a previous page"))?),
+        Some(c) => Some(
+            c.parse::<ContactId>()
+                .map_err(|_| ApiError::field("cursor", "is not a cursor from a previous page"))?,
+        ),
     };
     let mut conn = state.pool.acquire().await?;
     let sel = Selection::Rule(resolve_filter(&mut conn, caller.org_id, &q.filter).await?);
     let now = OffsetDateTime::now_utc();
-    let mut items = db::contacts::list(&mut conn, caller.org_id, &sel, now, cursor, limit + 1).await?;
+    let mut items =
+        db::contacts::list(&mut conn, caller.org_id, &sel, now, cursor, limit + 1).await?;
     let total = db::contacts::count(&mut conn, caller.org_id, &sel, now).await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
@@ -122,44 +146,61 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, query: web::Query<
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(ContactPage { items, total, next_cursor }))
+    Ok(HttpResponse::Ok().json(ContactPage {
+        items,
+        total,
+        next_cursor,
+    }))
 }
 
 /// The organization's country: the region of local phone numbers.
 pub async fn org_region(state: &AppState, org: OrgId) -> ApiResult<Option<String>> {
-    Ok(db::orgs::get(&state.pool, org).await?.and_then(|o| o.country))
+    Ok(db::orgs::get(&state.pool, org)
+        .await?
+        .and_then(|o| o.country))
 }
 
 /// Checks what a saved contact must satisfy beyond its own fields: an address, an owner who is a
 /// member, and no other contact with the same email or phone.
-async fn check_and_save(conn: &mut PgConnection, org: OrgId, record: &ContactRecord) -> ApiResult<()> {
+async fn check_and_save(
+    conn: &mut PgConnection,
+    org: OrgId,
+    record: &ContactRecord,
+) -> ApiResult<()> {
     if !record.has_address() {
-        return Err(ApiError::field("email", "a contact needs an email or a phone number"));
+        return Err(ApiError::field(
+            "email",
+            "a contact needs an email or a phone number",
+        ));
     }
     if let Some(owner) = record.owner_id {
         if !db::contacts::is_member(&mut *conn, org, owner).await? {
-            return Err(ApiError::field("owner_id", "must be a member of the organization"));
+            return Err(ApiError::field(
+                "owner_id",
+                "must be a member of the organization",
+            ));
         }
     }
     let emails: Vec<String> = record.email.iter().map(|e| e.to_lowercase()).collect();
     let phones: Vec<String> = record.phone.iter().cloned().collect();
     let others = db::contacts::lock_by_address(&mut *conn, org, &emails, &phones).await?;
     if let Some(other) = others.into_iter().find(|o| o.id != record.id) {
-        let by_email = other.email.as_ref().map(|e| e.to_lowercase()) == record.email.as_ref().map(|e| e.to_lowercase());
+        let by_email = other.email.as_ref().map(|e| e.to_lowercase())
+            == record.email.as_ref().map(|e| e.to_lowercase());
         let what = if by_email { "email" } else { "phone number" };
         return Err(ApiError::Duplicate {
             message: format!("{} already has this {what}.", other.full_name),
             existing_id: other.id.0,
         });
     }
-    db::contacts::upsert(&mut *conn, org, std::slice::from_ref(record)).await.map_err(|e| {
-        match unique_violation(&e) {
-            Some("contacts_email_key" | "contacts_phone_key") => {
-                ApiError::Conflict("Another contact with this email or phone number was just saved.".into())
-            }
+    db::contacts::upsert(&mut *conn, org, std::slice::from_ref(record))
+        .await
+        .map_err(|e| match unique_violation(&e) {
+            Some("contacts_email_key" | "contacts_phone_key") => ApiError::Conflict(
+                "Another contact with this email or phone number was just saved.".into(),
+            ),
             _ => e.into(),
-        }
-    })
+        })
 }
 
 #[utoipa::path(post, operation_id = "createContact", path = "/contacts", tag = "contacts", security(("bearer" = [])),
@@ -172,7 +213,11 @@ async fn check_and_save(conn: &mut PgConnection, org: OrgId, record: &ContactRec
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<ContactInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ContactInput>,
+) -> ApiResult<HttpResponse> {
     let region = org_region(&state, caller.org_id).await?;
     let now = OffsetDateTime::now_utc();
     let changes = ContactChanges::parse(body.0, region.as_deref(), now)?;
@@ -180,7 +225,9 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<Conta
     record.apply(&changes, Apply::Set);
     let mut tx = state.pool.begin().await?;
     check_and_save(&mut tx, caller.org_id, &record).await?;
-    let contact = db::contacts::get(&mut tx, caller.org_id, record.id).await?.ok_or(ApiError::NotFound)?;
+    let contact = db::contacts::get(&mut tx, caller.org_id, record.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(contact))
 }
@@ -193,10 +240,16 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<Conta
         (status = 404, description = "No such contact", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, path: web::Path<ContactId>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ContactId>,
+) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let mut conn = state.pool.acquire().await?;
-    let contact = db::contacts::get(&mut conn, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let contact = db::contacts::get(&mut conn, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let notes = db::contacts::notes(&mut *conn, caller.org_id, id).await?;
     Ok(HttpResponse::Ok().json(ContactDetail { contact, notes }))
 }
@@ -223,12 +276,17 @@ pub async fn update(
     let region = org_region(&state, caller.org_id).await?;
     let changes = ContactChanges::parse(body.0, region.as_deref(), OffsetDateTime::now_utc())?;
     let mut tx = state.pool.begin().await?;
-    let existing = db::contacts::lock(&mut tx, caller.org_id, &[id]).await?.pop().ok_or(ApiError::NotFound)?;
+    let existing = db::contacts::lock(&mut tx, caller.org_id, &[id])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
     let mut record = ContactRecord::from(existing);
     if record.apply(&changes, Apply::Set) {
         check_and_save(&mut tx, caller.org_id, &record).await?;
     }
-    let contact = db::contacts::get(&mut tx, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let contact = db::contacts::get(&mut tx, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(contact))
 }
@@ -242,7 +300,11 @@ pub async fn update(
         (status = 404, description = "No such contact", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn delete(state: web::Data<AppState>, caller: Caller, path: web::Path<ContactId>) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ContactId>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.acquire().await?;
     let sel = Selection::Ids(vec![path.into_inner()]);
     if db::contacts::delete(&mut conn, caller.org_id, &sel, OffsetDateTime::now_utc()).await? == 0 {
@@ -268,9 +330,15 @@ pub async fn add_note(
     body: Json<NoteInput>,
 ) -> ApiResult<HttpResponse> {
     let text = parse_text(&body.0.body, NOTE_MAX_CHARS).map_err(|e| ApiError::field("body", e))?;
-    let note = db::contacts::add_note(&state.pool, caller.org_id, path.into_inner(), caller.user_id().ok(), &text)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let note = db::contacts::add_note(
+        &state.pool,
+        caller.org_id,
+        path.into_inner(),
+        caller.user_id().ok(),
+        &text,
+    )
+    .await?
+    .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(note))
 }
 
@@ -296,17 +364,29 @@ pub async fn merge(
     let mut tx = state.pool.begin().await?;
     let locked = db::contacts::lock(&mut tx, org, &[keep, other]).await?;
     let find = |id| locked.iter().find(|c| c.id == id).cloned();
-    let Some(kept) = find(keep) else { return Err(ApiError::NotFound) };
+    let Some(kept) = find(keep) else {
+        return Err(ApiError::NotFound);
+    };
     if keep == other {
         return Err(ApiError::field("other_id", "is the same contact"));
     }
-    let Some(merged) = find(other) else { return Err(ApiError::NotFound) };
+    let Some(merged) = find(other) else {
+        return Err(ApiError::NotFound);
+    };
     let mut record = ContactRecord::from(kept);
     record.absorb(ContactRecord::from(merged));
     db::contacts::move_children(&mut tx, org, other, keep).await?;
-    db::contacts::delete(&mut tx, org, &Selection::Ids(vec![other]), OffsetDateTime::now_utc()).await?;
+    db::contacts::delete(
+        &mut tx,
+        org,
+        &Selection::Ids(vec![other]),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     db::contacts::upsert(&mut tx, org, &[record]).await?;
-    let contact = db::contacts::get(&mut tx, org, keep).await?.ok_or(ApiError::NotFound)?;
+    let contact = db::contacts::get(&mut tx, org, keep)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(contact))
 }
@@ -320,7 +400,11 @@ pub async fn merge(
         (status = 422, description = "Invalid tags, owner or filter", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn bulk(state: web::Data<AppState>, caller: Caller, body: Json<BulkRequest>) -> ApiResult<HttpResponse> {
+pub async fn bulk(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BulkRequest>,
+) -> ApiResult<HttpResponse> {
     let org = caller.org_id;
     let req = body.0;
     let now = OffsetDateTime::now_utc();
@@ -335,13 +419,22 @@ pub async fn bulk(state: web::Data<AppState>, caller: Caller, body: Json<BulkReq
     };
     let matched = db::contacts::count(&mut tx, org, &sel, now).await?;
     let changed = match &req.action {
-        BulkAction::AddTags { tags } => db::contacts::add_tags(&mut tx, org, &sel, now, &parse(tags)?).await?,
-        BulkAction::RemoveTags { tags } => db::contacts::remove_tags(&mut tx, org, &sel, now, &parse(tags)?).await?,
-        BulkAction::SetStatus { status } => db::contacts::set_status(&mut tx, org, &sel, now, *status).await?,
+        BulkAction::AddTags { tags } => {
+            db::contacts::add_tags(&mut tx, org, &sel, now, &parse(tags)?).await?
+        }
+        BulkAction::RemoveTags { tags } => {
+            db::contacts::remove_tags(&mut tx, org, &sel, now, &parse(tags)?).await?
+        }
+        BulkAction::SetStatus { status } => {
+            db::contacts::set_status(&mut tx, org, &sel, now, *status).await?
+        }
         BulkAction::SetOwner { owner_id } => {
             if let Some(owner) = owner_id {
                 if !db::contacts::is_member(&mut *tx, org, *owner).await? {
-                    return Err(ApiError::field("owner_id", "must be a member of the organization"));
+                    return Err(ApiError::field(
+                        "owner_id",
+                        "must be a member of the organization",
+                    ));
                 }
             }
             db::contacts::set_owner(&mut tx, org, &sel, now, *owner_id).await?
@@ -349,7 +442,10 @@ pub async fn bulk(state: web::Data<AppState>, caller: Caller, body: Json<BulkReq
         BulkAction::Delete => db::contacts::delete(&mut tx, org, &sel, now).await?,
     };
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(BulkResult { matched, changed: changed as i64 }))
+    Ok(HttpResponse::Ok().json(BulkResult {
+        matched,
+        changed: changed as i64,
+    }))
 }
 
 #[utoipa::path(get, operation_id = "listTags", path = "/contacts/tags", tag = "contacts", security(("bearer" = [])),
@@ -372,12 +468,19 @@ pub async fn tags(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         (status = 422, description = "Invalid tag", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn rename_tag(state: web::Data<AppState>, caller: Caller, body: Json<RenameTagRequest>) -> ApiResult<HttpResponse> {
+pub async fn rename_tag(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<RenameTagRequest>,
+) -> ApiResult<HttpResponse> {
     let from = parse_tag(&body.0.from).map_err(|e| ApiError::field("from", e))?;
     let to = parse_tag(&body.0.to).map_err(|e| ApiError::field("to", e))?;
     let changed = db::contacts::rename_tag(&state.pool, caller.org_id, &from, &to).await? as i64;
     if changed == 0 {
         return Err(ApiError::NotFound);
     }
-    Ok(HttpResponse::Ok().json(BulkResult { matched: changed, changed }))
+    Ok(HttpResponse::Ok().json(BulkResult {
+        matched: changed,
+        changed,
+    }))
 }

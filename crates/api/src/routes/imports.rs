@@ -62,11 +62,16 @@ pub struct UploadForm {
         (status = 422, description = "No email or phone column, or no file", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn upload(state: web::Data<AppState>, caller: Caller, form: actix_multipart::Multipart) -> ApiResult<HttpResponse> {
+pub async fn upload(
+    state: web::Data<AppState>,
+    caller: Caller,
+    form: actix_multipart::Multipart,
+) -> ApiResult<HttpResponse> {
     let file = read_upload(form, MAX_UPLOAD_BYTES).await?;
     let (text, encoding) = csvfile::decode(&file.bytes);
     let delimiter = csvfile::sniff_delimiter(&text);
-    let (headers, rows) = csvfile::rows(&text, delimiter).map_err(|m| ApiError::field("file", m))?;
+    let (headers, rows) =
+        csvfile::rows(&text, delimiter).map_err(|m| ApiError::field("file", m))?;
     let mut sample = Vec::new();
     let mut total_rows = 0i64;
     for (_, r) in rows {
@@ -76,10 +81,21 @@ pub async fn upload(state: web::Data<AppState>, caller: Caller, form: actix_mult
         total_rows += 1;
     }
     let mapping = propose_mapping(&headers, &sample);
-    if !mapping.iter().any(|m| matches!(m.target.as_deref(), Some("email" | "phone"))) {
-        return Err(ApiError::field("file", "The file has neither an email nor a phone column: every contact needs one of them."));
+    if !mapping
+        .iter()
+        .any(|m| matches!(m.target.as_deref(), Some("email" | "phone")))
+    {
+        return Err(ApiError::field(
+            "file",
+            "The file has neither an email nor a phone column: every contact needs one of them.",
+        ));
     }
-    let filename: String = file.filename.chars().filter(|c| !c.is_control()).take(200).collect();
+    let filename: String = file
+        .filename
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
     let id = db::imports::insert(
         &state.pool,
         caller.org_id,
@@ -95,7 +111,9 @@ pub async fn upload(state: web::Data<AppState>, caller: Caller, form: actix_mult
         },
     )
     .await?;
-    let import = db::imports::get(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let import = db::imports::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(import))
 }
 
@@ -118,18 +136,31 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         (status = 404, description = "No such import", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, path: web::Path<ImportId>) -> ApiResult<HttpResponse> {
-    let import = db::imports::get(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ImportId>,
+) -> ApiResult<HttpResponse> {
+    let import = db::imports::get(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(import))
 }
 
 /// The import and its file, which must still be waiting to start.
 async fn uploaded(state: &AppState, caller: &Caller, id: ImportId) -> ApiResult<(Import, String)> {
-    let import = db::imports::get(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let import = db::imports::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if import.status != ImportStatus::Uploaded {
-        return Err(ApiError::Conflict(format!("This import is already {}.", import.status.label().to_lowercase())));
+        return Err(ApiError::Conflict(format!(
+            "This import is already {}.",
+            import.status.label().to_lowercase()
+        )));
     }
-    let text = db::imports::content(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let text = db::imports::content(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok((import, text))
 }
 
@@ -145,7 +176,12 @@ async fn uploaded(state: &AppState, caller: &Caller, id: ImportId) -> ApiResult<
         (status = 422, description = "Invalid mapping", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn preview(state: web::Data<AppState>, caller: Caller, path: web::Path<ImportId>, body: Json<MappingRequest>) -> ApiResult<HttpResponse> {
+pub async fn preview(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ImportId>,
+    body: Json<MappingRequest>,
+) -> ApiResult<HttpResponse> {
     let (import, text) = uploaded(&state, &caller, path.into_inner()).await?;
     let mapping = body.0.mapping;
     check_mapping(&mapping, import.headers.len())?;
@@ -158,14 +194,19 @@ pub async fn preview(state: web::Data<AppState>, caller: Caller, path: web::Path
         default_source: format!("import: {}", import.filename),
         now: OffsetDateTime::now_utc(),
     };
-    let (_, rows) = csvfile::rows(&text, csvfile::delimiter_from_name(&import.delimiter)).map_err(|m| ApiError::field("file", m))?;
+    let (_, rows) = csvfile::rows(&text, csvfile::delimiter_from_name(&import.delimiter))
+        .map_err(|m| ApiError::field("file", m))?;
     let rows = rows
         .take(PREVIEW_ROWS)
         .map(|(line, record)| {
             let cells: Vec<&str> = record.iter().collect();
             PreviewRow {
                 row_number: line,
-                values: parser.values(&cells).into_iter().map(|(t, v)| (t.to_owned(), v.to_owned())).collect(),
+                values: parser
+                    .values(&cells)
+                    .into_iter()
+                    .map(|(t, v)| (t.to_owned(), v.to_owned()))
+                    .collect(),
                 problems: parser.parse(&cells).err().unwrap_or_default(),
             }
         })
@@ -175,10 +216,15 @@ pub async fn preview(state: web::Data<AppState>, caller: Caller, path: web::Path
 
 fn check_options(options: &mut ImportOptions) -> ApiResult<()> {
     options.tags = parse_tags(&options.tags).map_err(|e| ApiError::field("options.tags", e))?;
-    for (field, v) in [("options.consent_source", &mut options.consent_source), ("options.source", &mut options.source)] {
+    for (field, v) in [
+        ("options.consent_source", &mut options.consent_source),
+        ("options.source", &mut options.source),
+    ] {
         *v = match v.as_deref() {
             None => None,
-            Some(s) => aura_types::parse_optional_text(s, 200).map_err(|e| ApiError::field(field, e))?,
+            Some(s) => {
+                aura_types::parse_optional_text(s, 200).map_err(|e| ApiError::field(field, e))?
+            }
         };
     }
     Ok(())
@@ -196,16 +242,26 @@ fn check_options(options: &mut ImportOptions) -> ApiResult<()> {
         (status = 422, description = "Invalid mapping or options", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn start(state: web::Data<AppState>, caller: Caller, path: web::Path<ImportId>, body: Json<StartImportRequest>) -> ApiResult<HttpResponse> {
+pub async fn start(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ImportId>,
+    body: Json<StartImportRequest>,
+) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let (import, _) = uploaded(&state, &caller, id).await?;
-    let StartImportRequest { mapping, mut options } = body.0;
+    let StartImportRequest {
+        mapping,
+        mut options,
+    } = body.0;
     check_mapping(&mapping, import.headers.len())?;
     check_options(&mut options)?;
     if !db::imports::start(&state.pool, caller.org_id, id, &mapping, &options).await? {
         return Err(ApiError::Conflict("This import already started.".into()));
     }
-    let import = db::imports::get(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let import = db::imports::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Accepted().json(import))
 }
 
@@ -228,11 +284,26 @@ pub struct ReportQuery {
         (status = 404, description = "No such import", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn report(state: web::Data<AppState>, caller: Caller, path: web::Path<ImportId>, query: web::Query<ReportQuery>) -> ApiResult<HttpResponse> {
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ImportId>,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    db::imports::get(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    db::imports::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let items = db::imports::report(&state.pool, caller.org_id, id, query.outcome, query.offset.max(0), limit).await?;
+    let items = db::imports::report(
+        &state.pool,
+        caller.org_id,
+        id,
+        query.outcome,
+        query.offset.max(0),
+        limit,
+    )
+    .await?;
     let total = db::imports::report_count(&state.pool, caller.org_id, id, query.outcome).await?;
     Ok(HttpResponse::Ok().json(ReportPage { items, total }))
 }
@@ -245,22 +316,48 @@ pub async fn report(state: web::Data<AppState>, caller: Caller, path: web::Path<
         (status = 404, description = "No such import", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn report_csv(state: web::Data<AppState>, caller: Caller, path: web::Path<ImportId>) -> ApiResult<HttpResponse> {
+pub async fn report_csv(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ImportId>,
+) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let import = db::imports::get(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let import = db::imports::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let rows = db::imports::report(&state.pool, caller.org_id, id, None, 0, i64::MAX).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
-    let write = |w: &mut csv::Writer<Vec<u8>>, rec: [&str; 4]| w.write_record(rec).map_err(|e| ApiError::Unexpected(e.into()));
+    let write = |w: &mut csv::Writer<Vec<u8>>, rec: [&str; 4]| {
+        w.write_record(rec)
+            .map_err(|e| ApiError::Unexpected(e.into()))
+    };
     write(&mut w, ["row", "outcome", "reason", "contact_id"])?;
     for r in &rows {
         let contact = r.contact_id.map(|c| c.to_string()).unwrap_or_default();
-        write(&mut w, [&r.row_number.to_string(), r.outcome.as_str(), r.reason.as_deref().unwrap_or(""), &contact])?;
+        write(
+            &mut w,
+            [
+                &r.row_number.to_string(),
+                r.outcome.as_str(),
+                r.reason.as_deref().unwrap_or(""),
+                &contact,
+            ],
+        )?;
     }
-    let body = w.into_inner().map_err(|e| ApiError::Unexpected(anyhow::anyhow!("{e}")))?;
-    let name: String = import.filename.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect();
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("{e}")))?;
+    let name: String = import
+        .filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .collect();
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(("content-disposition", format!("attachment; filename=\"report-{name}\"")))
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"report-{name}\""),
+        ))
         .body(body))
 }
 
@@ -273,10 +370,20 @@ pub async fn report_csv(state: web::Data<AppState>, caller: Caller, path: web::P
         (status = 422, description = "Too many contacts, or invalid options", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn import_json(state: web::Data<AppState>, caller: Caller, body: Json<JsonImportRequest>) -> ApiResult<HttpResponse> {
-    let JsonImportRequest { contacts, mut options } = body.0;
+pub async fn import_json(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<JsonImportRequest>,
+) -> ApiResult<HttpResponse> {
+    let JsonImportRequest {
+        contacts,
+        mut options,
+    } = body.0;
     if contacts.len() > JSON_IMPORT_MAX {
-        return Err(ApiError::field("contacts", format!("at most {JSON_IMPORT_MAX} contacts per request")));
+        return Err(ApiError::field(
+            "contacts",
+            format!("at most {JSON_IMPORT_MAX} contacts per request"),
+        ));
     }
     check_options(&mut options)?;
     let region = org_region(&state, caller.org_id).await?;
@@ -289,13 +396,24 @@ pub async fn import_json(state: web::Data<AppState>, caller: Caller, body: Json<
             input.tags = Some(tags);
         }
         if input.source.is_none() {
-            input.source = Some(options.source.clone().unwrap_or_else(|| "api import".into()));
+            input.source = Some(
+                options
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| "api import".into()),
+            );
         }
-        let has_address = input.email.as_deref().is_some_and(|e| !e.trim().is_empty()) || input.phone.as_deref().is_some_and(|p| !p.trim().is_empty());
+        let has_address = input.email.as_deref().is_some_and(|e| !e.trim().is_empty())
+            || input.phone.as_deref().is_some_and(|p| !p.trim().is_empty());
         let row = match ContactChanges::parse(input, region.as_deref(), now) {
             Ok(_) if !has_address => Err("no email or phone number".to_owned()),
             Ok(c) => Ok(c),
-            Err(f) => Err(f.0.iter().map(|(k, m)| format!("{k}: {m}")).collect::<Vec<_>>().join("; ")),
+            Err(f) => Err(f
+                .0
+                .iter()
+                .map(|(k, m)| format!("{k}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; ")),
         };
         parsed.push((i as i64 + 1, row));
     }
@@ -305,7 +423,8 @@ pub async fn import_json(state: web::Data<AppState>, caller: Caller, body: Json<
     while iter.peek().is_some() {
         let batch: Vec<ParsedRow> = iter.by_ref().take(BATCH_ROWS).collect();
         let mut tx = state.pool.begin().await?;
-        let (report, p) = import_batch(&mut tx, caller.org_id, batch, options.duplicate_strategy).await?;
+        let (report, p) =
+            import_batch(&mut tx, caller.org_id, batch, options.duplicate_strategy).await?;
         tx.commit().await?;
         progress.read += p.read;
         progress.created += p.created;

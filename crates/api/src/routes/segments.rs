@@ -26,7 +26,10 @@ pub fn scope() -> Scope {
         .route("/{segment_id}", web::patch().to(update))
         .route("/{segment_id}", web::delete().to(delete))
         .route("/{segment_id}/members", web::post().to(add_members))
-        .route("/{segment_id}/members/remove", web::post().to(remove_members))
+        .route(
+            "/{segment_id}/members/remove",
+            web::post().to(remove_members),
+        )
 }
 
 async fn counted(conn: &mut PgConnection, org: OrgId, row: SegmentRow) -> ApiResult<Segment> {
@@ -65,13 +68,26 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
         (status = 422, description = "Invalid name or rules (the rule is named by its path)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<SegmentInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<SegmentInput>,
+) -> ApiResult<HttpResponse> {
     let new = NewSegment::try_from(body.0)?;
     let mut conn = state.pool.acquire().await?;
-    let id = db::segments::insert(&mut *conn, caller.org_id, &new.name, new.description.as_deref(), new.kind, new.rules.as_ref())
-        .await
-        .map_err(name_taken)?;
-    let row = db::segments::get(&mut *conn, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let id = db::segments::insert(
+        &mut *conn,
+        caller.org_id,
+        &new.name,
+        new.description.as_deref(),
+        new.kind,
+        new.rules.as_ref(),
+    )
+    .await
+    .map_err(name_taken)?;
+    let row = db::segments::get(&mut *conn, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(counted(&mut conn, caller.org_id, row).await?))
 }
 
@@ -84,7 +100,11 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<Segme
         (status = 422, description = "Invalid rules", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn preview(state: web::Data<AppState>, caller: Caller, body: Json<PreviewRequest>) -> ApiResult<HttpResponse> {
+pub async fn preview(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<PreviewRequest>,
+) -> ApiResult<HttpResponse> {
     let rules = body.0.rules;
     if let Err((field, message)) = rules.check() {
         return Err(ApiError::field(&field, message));
@@ -105,9 +125,15 @@ pub async fn preview(state: web::Data<AppState>, caller: Caller, body: Json<Prev
         (status = 404, description = "No such segment", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, path: web::Path<SegmentId>) -> ApiResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<SegmentId>,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.acquire().await?;
-    let row = db::segments::get(&mut *conn, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    let row = db::segments::get(&mut *conn, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(counted(&mut conn, caller.org_id, row).await?))
 }
 
@@ -130,9 +156,14 @@ pub async fn update(
     let id = path.into_inner();
     let changes = SegmentChanges::try_from(body.0)?;
     let mut conn = state.pool.acquire().await?;
-    let row = db::segments::get(&mut *conn, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let row = db::segments::get(&mut *conn, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if row.kind == SegmentKind::Static && changes.rules.is_some() {
-        return Err(ApiError::field("rules", "a static segment has members, not rules"));
+        return Err(ApiError::field(
+            "rules",
+            "a static segment has members, not rules",
+        ));
     }
     db::segments::update(
         &mut *conn,
@@ -144,7 +175,9 @@ pub async fn update(
     )
     .await
     .map_err(name_taken)?;
-    let row = db::segments::get(&mut *conn, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let row = db::segments::get(&mut *conn, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(counted(&mut conn, caller.org_id, row).await?))
 }
 
@@ -157,20 +190,34 @@ pub async fn update(
         (status = 404, description = "No such segment", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn delete(state: web::Data<AppState>, caller: Caller, path: web::Path<SegmentId>) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<SegmentId>,
+) -> ApiResult<HttpResponse> {
     if !db::segments::delete(&state.pool, caller.org_id, path.into_inner()).await? {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn change_members(state: &AppState, caller: &Caller, id: SegmentId, req: MembersRequest, add: bool) -> ApiResult<HttpResponse> {
+async fn change_members(
+    state: &AppState,
+    caller: &Caller,
+    id: SegmentId,
+    req: MembersRequest,
+    add: bool,
+) -> ApiResult<HttpResponse> {
     let org = caller.org_id;
     let now = OffsetDateTime::now_utc();
     let mut tx = state.pool.begin().await?;
-    let row = db::segments::get(&mut *tx, org, id).await?.ok_or(ApiError::NotFound)?;
+    let row = db::segments::get(&mut *tx, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if row.kind != SegmentKind::Static {
-        return Err(ApiError::Conflict("A dynamic segment's members follow from its rules; edit the rules instead.".into()));
+        return Err(ApiError::Conflict(
+            "A dynamic segment's members follow from its rules; edit the rules instead.".into(),
+        ));
     }
     let sel = resolve_selection(&mut tx, org, &req.selection).await?;
     let changed = if add {
@@ -180,7 +227,10 @@ async fn change_members(state: &AppState, caller: &Caller, id: SegmentId, req: M
     };
     let member_count = db::segments::member_count(&mut tx, org, &row, now).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(MembersResult { changed: changed as i64, member_count }))
+    Ok(HttpResponse::Ok().json(MembersResult {
+        changed: changed as i64,
+        member_count,
+    }))
 }
 
 #[utoipa::path(post, operation_id = "addSegmentMembers", path = "/segments/{segment_id}/members", tag = "segments", security(("bearer" = [])),
@@ -193,7 +243,12 @@ async fn change_members(state: &AppState, caller: &Caller, id: SegmentId, req: M
         (status = 409, description = "The segment is dynamic", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn add_members(state: web::Data<AppState>, caller: Caller, path: web::Path<SegmentId>, body: Json<MembersRequest>) -> ApiResult<HttpResponse> {
+pub async fn add_members(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<SegmentId>,
+    body: Json<MembersRequest>,
+) -> ApiResult<HttpResponse> {
     change_members(&state, &caller, path.into_inner(), body.0, true).await
 }
 
@@ -207,6 +262,11 @@ pub async fn add_members(state: web::Data<AppState>, caller: Caller, path: web::
         (status = 409, description = "The segment is dynamic", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn remove_members(state: web::Data<AppState>, caller: Caller, path: web::Path<SegmentId>, body: Json<MembersRequest>) -> ApiResult<HttpResponse> {
+pub async fn remove_members(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<SegmentId>,
+    body: Json<MembersRequest>,
+) -> ApiResult<HttpResponse> {
     change_members(&state, &caller, path.into_inner(), body.0, false).await
 }

@@ -27,13 +27,21 @@ pub fn scope() -> Scope {
 }
 
 /// The stored form of a suppressed value: a lower-case email or domain, or an E.164 number.
-pub fn parse_value(kind: SuppressionKind, input: &str, region: Option<&str>) -> Result<String, String> {
+pub fn parse_value(
+    kind: SuppressionKind,
+    input: &str,
+    region: Option<&str>,
+) -> Result<String, String> {
     match kind {
-        SuppressionKind::Email => EmailAddress::parse(input).map(|e| e.as_str().to_lowercase()).map_err(str::to_owned),
+        SuppressionKind::Email => EmailAddress::parse(input)
+            .map(|e| e.as_str().to_lowercase())
+            .map_err(str::to_owned),
         SuppressionKind::Phone => PhoneE164::parse(input, region).map(|p| p.as_str().to_owned()),
         SuppressionKind::Domain => {
             let d = input.trim().trim_start_matches('@').to_lowercase();
-            EmailAddress::parse(&format!("x@{d}")).map(|_| d).map_err(|_| "must be a domain such as example.com".to_owned())
+            EmailAddress::parse(&format!("x@{d}"))
+                .map(|_| d)
+                .map_err(|_| "must be a domain such as example.com".to_owned())
         }
     }
 }
@@ -66,10 +74,15 @@ pub struct ListQuery {
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn list(state: web::Data<AppState>, caller: Caller, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let mut items = db::suppressions::list(&state.pool, caller.org_id, q, query.cursor, limit + 1).await?;
+    let mut items =
+        db::suppressions::list(&state.pool, caller.org_id, q, query.cursor, limit + 1).await?;
     let total = db::suppressions::count(&state.pool, caller.org_id, q).await?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
@@ -77,7 +90,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, query: web::Query<
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(SuppressionPage { items, total, next_cursor }))
+    Ok(HttpResponse::Ok().json(SuppressionPage {
+        items,
+        total,
+        next_cursor,
+    }))
 }
 
 #[utoipa::path(post, operation_id = "createSuppression", path = "/suppressions", tag = "suppressions", security(("bearer" = [])),
@@ -90,19 +107,44 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, query: web::Query<
         (status = 422, description = "Invalid value", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: Json<SuppressionInput>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<SuppressionInput>,
+) -> ApiResult<HttpResponse> {
     let input = body.0;
     let region = org_region(&state, caller.org_id).await?;
-    let value = parse_value(input.kind, &input.value, region.as_deref()).map_err(|e| ApiError::field("value", e))?;
-    let source = input.source.as_deref().map(|s| parse_optional_text(s, 200)).transpose().map_err(|e| ApiError::field("source", e))?.flatten();
+    let value = parse_value(input.kind, &input.value, region.as_deref())
+        .map_err(|e| ApiError::field("value", e))?;
+    let source = input
+        .source
+        .as_deref()
+        .map(|s| parse_optional_text(s, 200))
+        .transpose()
+        .map_err(|e| ApiError::field("source", e))?
+        .flatten();
     let mut tx = state.pool.begin().await?;
-    if db::suppressions::insert_many(&mut tx, caller.org_id, &[(input.kind, value.clone())], input.reason, source.as_deref()).await? == 0 {
-        return Err(ApiError::Conflict(format!("{value} is already suppressed.")));
+    if db::suppressions::insert_many(
+        &mut tx,
+        caller.org_id,
+        &[(input.kind, value.clone())],
+        input.reason,
+        source.as_deref(),
+    )
+    .await?
+        == 0
+    {
+        return Err(ApiError::Conflict(format!(
+            "{value} is already suppressed."
+        )));
     }
     db::suppressions::apply_to_contacts(&mut tx, caller.org_id, None).await?;
     tx.commit().await?;
     let page = db::suppressions::list(&state.pool, caller.org_id, Some(&value), None, 10).await?;
-    let created = page.into_iter().find(|s| s.value == value && s.kind == input.kind).ok_or(ApiError::NotFound)?;
+    let created = page
+        .into_iter()
+        .find(|s| s.value == value && s.kind == input.kind)
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -128,23 +170,45 @@ pub struct SuppressionUploadForm {
         (status = 422, description = "No file, or an unknown reason", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn import(state: web::Data<AppState>, caller: Caller, form: actix_multipart::Multipart) -> ApiResult<HttpResponse> {
+pub async fn import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    form: actix_multipart::Multipart,
+) -> ApiResult<HttpResponse> {
     let file = read_upload(form, crate::routes::imports::MAX_UPLOAD_BYTES).await?;
-    let reason = match file.fields.get("reason").map(|r| r.trim()).filter(|r| !r.is_empty()) {
+    let reason = match file
+        .fields
+        .get("reason")
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+    {
         None => SuppressionReason::Unsubscribed,
-        Some(r) => SuppressionReason::parse(r).ok_or_else(|| ApiError::field("reason", "is not a suppression reason"))?,
+        Some(r) => SuppressionReason::parse(r)
+            .ok_or_else(|| ApiError::field("reason", "is not a suppression reason"))?,
     };
-    let source = file.fields.get("source").cloned().unwrap_or_else(|| format!("import: {}", file.filename));
+    let source = file
+        .fields
+        .get("source")
+        .cloned()
+        .unwrap_or_else(|| format!("import: {}", file.filename));
     let region = org_region(&state, caller.org_id).await?;
     let (text, _) = csvfile::decode(&file.bytes);
-    let (headers, rows) = csvfile::rows(&text, csvfile::sniff_delimiter(&text)).map_err(|m| ApiError::field("file", m))?;
-    let named = headers.iter().position(|h| ["email", "phone", "domain", "value", "address"].contains(&h.to_lowercase().as_str()));
+    let (headers, rows) = csvfile::rows(&text, csvfile::sniff_delimiter(&text))
+        .map_err(|m| ApiError::field("file", m))?;
+    let named = headers.iter().position(|h| {
+        ["email", "phone", "domain", "value", "address"].contains(&h.to_lowercase().as_str())
+    });
     let column = named.unwrap_or(0);
     // Without a recognised header, the first line is a value too.
-    let first = named.is_none().then(|| (1i64, headers.get(column).cloned().unwrap_or_default()));
+    let first = named
+        .is_none()
+        .then(|| (1i64, headers.get(column).cloned().unwrap_or_default()));
     let mut entries = Vec::new();
     let mut invalid = Vec::new();
-    for (line, value) in first.into_iter().chain(rows.map(|(line, r)| (line, r.get(column).unwrap_or("").to_owned()))) {
+    for (line, value) in first
+        .into_iter()
+        .chain(rows.map(|(line, r)| (line, r.get(column).unwrap_or("").to_owned())))
+    {
         let v = value.trim();
         if v.is_empty() {
             continue;
@@ -156,10 +220,18 @@ pub async fn import(state: web::Data<AppState>, caller: Caller, form: actix_mult
         }
     }
     let mut tx = state.pool.begin().await?;
-    let added = db::suppressions::insert_many(&mut tx, caller.org_id, &entries, reason, Some(&source)).await? as i64;
-    let contacts_updated = db::suppressions::apply_to_contacts(&mut tx, caller.org_id, None).await? as i64;
+    let added =
+        db::suppressions::insert_many(&mut tx, caller.org_id, &entries, reason, Some(&source))
+            .await? as i64;
+    let contacts_updated =
+        db::suppressions::apply_to_contacts(&mut tx, caller.org_id, None).await? as i64;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(SuppressionImportResult { added, existing: entries.len() as i64 - added, invalid, contacts_updated }))
+    Ok(HttpResponse::Ok().json(SuppressionImportResult {
+        added,
+        existing: entries.len() as i64 - added,
+        invalid,
+        contacts_updated,
+    }))
 }
 
 #[utoipa::path(delete, operation_id = "deleteSuppression", path = "/suppressions/{suppression_id}", tag = "suppressions", security(("bearer" = [])),
@@ -171,7 +243,11 @@ pub async fn import(state: web::Data<AppState>, caller: Caller, form: actix_mult
         (status = 404, description = "No such suppression", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn delete(state: web::Data<AppState>, caller: Caller, path: web::Path<SuppressionId>) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<SuppressionId>,
+) -> ApiResult<HttpResponse> {
     if !db::suppressions::delete(&state.pool, caller.org_id, path.into_inner()).await? {
         return Err(ApiError::NotFound);
     }
@@ -195,9 +271,20 @@ pub struct CheckQuery {
         (status = 422, description = "Invalid address", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
-pub async fn check(state: web::Data<AppState>, caller: Caller, query: web::Query<CheckQuery>) -> ApiResult<HttpResponse> {
+pub async fn check(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<CheckQuery>,
+) -> ApiResult<HttpResponse> {
     let region = org_region(&state, caller.org_id).await?;
-    let kind = if query.channel == Channel::Email { SuppressionKind::Email } else { SuppressionKind::Phone };
-    let address = parse_value(kind, &query.address, region.as_deref()).map_err(|e| ApiError::field("address", e))?;
-    Ok(HttpResponse::Ok().json(db::suppressions::may_contact(&state.pool, caller.org_id, query.channel, &address).await?))
+    let kind = if query.channel == Channel::Email {
+        SuppressionKind::Email
+    } else {
+        SuppressionKind::Phone
+    };
+    let address = parse_value(kind, &query.address, region.as_deref())
+        .map_err(|e| ApiError::field("address", e))?;
+    Ok(HttpResponse::Ok().json(
+        db::suppressions::may_contact(&state.pool, caller.org_id, query.channel, &address).await?,
+    ))
 }

@@ -45,7 +45,10 @@ pub async fn import_batch(
     let mut dirty = vec![false; records.len()];
     let mut by_email: HashMap<String, usize> = HashMap::new();
     let mut by_phone: HashMap<String, usize> = HashMap::new();
-    let index = |r: &ContactRecord, i: usize, be: &mut HashMap<String, usize>, bp: &mut HashMap<String, usize>| {
+    let index = |r: &ContactRecord,
+                 i: usize,
+                 be: &mut HashMap<String, usize>,
+                 bp: &mut HashMap<String, usize>| {
         if let Some(e) = &r.email {
             be.insert(e.to_lowercase(), i);
         }
@@ -57,8 +60,12 @@ pub async fn import_batch(
         index(r, i, &mut by_email, &mut by_phone);
     }
     let mut report = Vec::with_capacity(rows.len());
-    let mut progress = ImportProgress { read: rows.len() as i64, ..Default::default() };
-    let mut rows_out: Vec<(i64, RowOutcome, Option<String>, Option<usize>)> = Vec::with_capacity(rows.len());
+    let mut progress = ImportProgress {
+        read: rows.len() as i64,
+        ..Default::default()
+    };
+    let mut rows_out: Vec<(i64, RowOutcome, Option<String>, Option<usize>)> =
+        Vec::with_capacity(rows.len());
     for (line, parsed) in rows {
         let changes = match parsed {
             Err(problem) => {
@@ -67,12 +74,36 @@ pub async fn import_batch(
             }
             Ok(c) => c,
         };
-        let by_e = changes.email.clone().flatten().and_then(|e| by_email.get(&e.to_lowercase()).copied());
-        let by_p = changes.phone.clone().flatten().and_then(|p| by_phone.get(&p).copied());
+        let by_e = changes
+            .email
+            .clone()
+            .flatten()
+            .and_then(|e| by_email.get(&e.to_lowercase()).copied());
+        let by_p = changes
+            .phone
+            .clone()
+            .flatten()
+            .and_then(|p| by_phone.get(&p).copied());
         let target = match (by_e, by_p) {
             (Some(a), Some(b)) if a != b => {
-                let name = |i: usize| aura_types::full_name(records[i].first_name.as_deref(), records[i].last_name.as_deref(), records[i].email.as_deref(), records[i].phone.as_deref());
-                rows_out.push((line, RowOutcome::Invalid, Some(format!("the email belongs to {} and the phone number to {}", name(a), name(b))), None));
+                let name = |i: usize| {
+                    aura_types::full_name(
+                        records[i].first_name.as_deref(),
+                        records[i].last_name.as_deref(),
+                        records[i].email.as_deref(),
+                        records[i].phone.as_deref(),
+                    )
+                };
+                rows_out.push((
+                    line,
+                    RowOutcome::Invalid,
+                    Some(format!(
+                        "the email belongs to {} and the phone number to {}",
+                        name(a),
+                        name(b)
+                    )),
+                    None,
+                ));
                 continue;
             }
             (Some(a), _) | (None, Some(a)) => Some(a),
@@ -106,18 +137,39 @@ pub async fn import_batch(
                 let mut updated = before.clone();
                 updated.apply(&changes, mode);
                 // A change must not take another contact's email or phone.
-                let clash = updated.email.as_ref().and_then(|e| by_email.get(&e.to_lowercase())).is_some_and(|&j| j != i)
-                    || updated.phone.as_ref().and_then(|p| by_phone.get(p)).is_some_and(|&j| j != i);
+                let clash = updated
+                    .email
+                    .as_ref()
+                    .and_then(|e| by_email.get(&e.to_lowercase()))
+                    .is_some_and(|&j| j != i)
+                    || updated
+                        .phone
+                        .as_ref()
+                        .and_then(|p| by_phone.get(p))
+                        .is_some_and(|&j| j != i);
                 if clash {
-                    rows_out.push((line, RowOutcome::Invalid, Some("its email or phone number belongs to another contact".into()), None));
+                    rows_out.push((
+                        line,
+                        RowOutcome::Invalid,
+                        Some("its email or phone number belongs to another contact".into()),
+                        None,
+                    ));
                 } else if updated == before {
-                    rows_out.push((line, RowOutcome::Skipped, Some(format!("{duplicate_of}; nothing new")), Some(i)));
+                    rows_out.push((
+                        line,
+                        RowOutcome::Skipped,
+                        Some(format!("{duplicate_of}; nothing new")),
+                        Some(i),
+                    ));
                 } else {
                     index(&updated, i, &mut by_email, &mut by_phone);
                     records[i] = updated;
                     dirty[i] = true;
                     let (outcome, reason) = match created_by[i] {
-                        Some(_) => (RowOutcome::Skipped, Some(format!("{duplicate_of}; merged into it"))),
+                        Some(_) => (
+                            RowOutcome::Skipped,
+                            Some(format!("{duplicate_of}; merged into it")),
+                        ),
                         None => (RowOutcome::Updated, None),
                     };
                     rows_out.push((line, outcome, reason, Some(i)));
@@ -125,7 +177,12 @@ pub async fn import_batch(
             }
         }
     }
-    let to_write: Vec<ContactRecord> = records.iter().zip(&dirty).filter(|(_, d)| **d).map(|(r, _)| r.clone()).collect();
+    let to_write: Vec<ContactRecord> = records
+        .iter()
+        .zip(&dirty)
+        .filter(|(_, d)| **d)
+        .map(|(r, _)| r.clone())
+        .collect();
     db::contacts::upsert(conn, org, &to_write).await?;
     let ids: Vec<ContactId> = to_write.iter().map(|r| r.id).collect();
     db::suppressions::apply_to_contacts(conn, org, Some(&ids)).await?;
@@ -136,7 +193,12 @@ pub async fn import_batch(
             RowOutcome::Skipped => progress.skipped += 1,
             RowOutcome::Invalid => progress.invalid += 1,
         }
-        report.push(ReportRow { row_number: line, outcome, reason, contact_id: record.map(|i| records[i].id) });
+        report.push(ReportRow {
+            row_number: line,
+            outcome,
+            reason,
+            contact_id: record.map(|i| records[i].id),
+        });
     }
     Ok((report, progress))
 }
@@ -151,7 +213,10 @@ pub enum Outcome {
 /// Claims one queued import and runs it to the end (resuming after the rows an earlier attempt
 /// committed).
 pub async fn run_next(pool: &PgPool) -> anyhow::Result<Outcome> {
-    let Some(job) = db::imports::claim(pool, LEASE_SECS).await.context("claiming an import")? else {
+    let Some(job) = db::imports::claim(pool, LEASE_SECS)
+        .await
+        .context("claiming an import")?
+    else {
         return Ok(Outcome::Idle);
     };
     let span = tracing::info_span!("import", org_id = %job.org_id, import_id = %job.id);
@@ -165,15 +230,21 @@ pub async fn run_next(pool: &PgPool) -> anyhow::Result<Outcome> {
         Err(e) => {
             tracing::warn!(error = ?e, attempts = job.attempts, "import failed; will retry");
             let delay = 2f64.powi(job.attempts) * 5.0;
-            db::imports::retry_later(pool, job.org_id, job.id, "Retrying after an error…", delay).await?;
+            db::imports::retry_later(pool, job.org_id, job.id, "Retrying after an error…", delay)
+                .await?;
         }
     }
     Ok(Outcome::Worked)
 }
 
 async fn run(pool: &PgPool, job: &db::imports::Claimed) -> anyhow::Result<()> {
-    let text = job.content.as_deref().context("the import's file is gone")?;
-    let region = db::orgs::get(pool, job.org_id).await?.and_then(|o| o.country);
+    let text = job
+        .content
+        .as_deref()
+        .context("the import's file is gone")?;
+    let region = db::orgs::get(pool, job.org_id)
+        .await?
+        .and_then(|o| o.country);
     let parser = RowParser {
         mapping: &job.mapping.0,
         options: &job.options.0,
@@ -181,7 +252,8 @@ async fn run(pool: &PgPool, job: &db::imports::Claimed) -> anyhow::Result<()> {
         default_source: format!("import: {}", job.filename),
         now: OffsetDateTime::now_utc(),
     };
-    let (_, rows) = csvfile::rows(text, csvfile::delimiter_from_name(&job.delimiter)).map_err(anyhow::Error::msg)?;
+    let (_, rows) = csvfile::rows(text, csvfile::delimiter_from_name(&job.delimiter))
+        .map_err(anyhow::Error::msg)?;
     let mut rows = rows.skip(usize::try_from(job.read).unwrap_or(0)).peekable();
     while rows.peek().is_some() {
         let batch: Vec<ParsedRow> = rows
@@ -193,7 +265,8 @@ async fn run(pool: &PgPool, job: &db::imports::Claimed) -> anyhow::Result<()> {
             })
             .collect();
         let mut tx = pool.begin().await?;
-        let (report, progress) = import_batch(&mut tx, job.org_id, batch, job.options.0.duplicate_strategy).await?;
+        let (report, progress) =
+            import_batch(&mut tx, job.org_id, batch, job.options.0.duplicate_strategy).await?;
         db::imports::add_report(&mut tx, job.org_id, job.id, &report).await?;
         db::imports::progress(&mut tx, job.org_id, job.id, &progress, LEASE_SECS).await?;
         tx.commit().await?;

@@ -8,7 +8,10 @@ pub mod import;
 
 /// Runs the background loops until the process is asked to stop.
 pub async fn run(pool: PgPool, settings: std::sync::Arc<Settings>) {
-    tokio::join!(import::run_forever(pool.clone()), housekeeping(pool, settings));
+    tokio::join!(
+        import::run_forever(pool.clone()),
+        housekeeping(pool, settings)
+    );
 }
 
 async fn housekeeping(pool: PgPool, settings: std::sync::Arc<Settings>) {

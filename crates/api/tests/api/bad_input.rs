@@ -19,7 +19,12 @@ async fn every_body_endpoint_refuses_bad_input_and_writes_nothing(pool: PgPool) 
     let mut checked = 0;
     for (path, item) in &doc.paths.paths {
         for (method, op) in operations(item) {
-            if op.request_body.is_none() {
+            // Multipart uploads are tested with their resources; this test is about JSON bodies.
+            let json_body = op
+                .request_body
+                .as_ref()
+                .is_some_and(|b| b.content.contains_key("application/json"));
+            if !json_body {
                 continue;
             }
             let url = app.url(&path_with(path, &ids));

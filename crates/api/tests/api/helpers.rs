@@ -100,6 +100,39 @@ impl TestUser {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// Uploads `bytes` as the `file` field of a multipart form, with extra text fields.
+    pub async fn upload(
+        &self,
+        path: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+        );
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), (*v).to_owned());
+        }
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a contact and returns it (panics unless 201).
+    pub async fn create_contact(&self, body: Value) -> aura_types::Contact {
+        let res = self.post("/api/v1/contacts", body).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
     /// Replaces the session (after switching organization, refreshing…).
     pub fn adopt(&mut self, session: Session) {
         self.token = session.access_token.clone();
@@ -108,6 +141,13 @@ impl TestUser {
 }
 
 impl TestApp {
+    /// Runs the background import worker until no import is waiting.
+    pub async fn run_imports_until_idle(&self) {
+        aura_api::workers::import::run_until_idle(&self.pool)
+            .await
+            .unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -193,6 +233,10 @@ impl TestApp {
             "refresh_tokens",
             "invitations",
             "api_keys",
+            "contacts",
+            "segments",
+            "suppressions",
+            "imports",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
                 .fetch_one(&self.pool)
@@ -212,6 +256,13 @@ impl TestApp {
             "memberships",
             "invitations",
             "api_keys",
+            "contacts",
+            "contact_notes",
+            "segments",
+            "segment_members",
+            "suppressions",
+            "imports",
+            "import_rows",
         ] {
             let rows: Vec<String> =
                 sqlx::query_scalar(&format!("select t::text from {table} t order by t::text"))

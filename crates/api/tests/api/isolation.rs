@@ -61,7 +61,46 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         .json()
         .await
         .unwrap();
+    let contact = owner
+        .create_contact(json!({"email": format!("c-{}@example.com", uuid::Uuid::now_v7()), "first_name": "Fixture"}))
+        .await;
+    let segment: Value = owner
+        .post(
+            "/api/v1/segments",
+            json!({"name": format!("Fixture {}", uuid::Uuid::now_v7()), "kind": "static"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let suppression: Value = owner
+        .post(
+            "/api/v1/suppressions",
+            json!({"kind": "email", "value": format!("s-{}@example.com", uuid::Uuid::now_v7())}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let import: Value = owner
+        .upload(
+            "/api/v1/contacts/imports",
+            "fixture.csv",
+            b"email\nimport-fixture@example.com\n".to_vec(),
+            &[],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
+        ("contact_id", contact.id.to_string()),
+        ("segment_id", segment["id"].as_str().unwrap().to_owned()),
+        (
+            "suppression_id",
+            suppression["id"].as_str().unwrap().to_owned(),
+        ),
+        ("import_id", import["id"].as_str().unwrap().to_owned()),
         ("user_id", member.user_id().to_string()),
         ("invitation_id", invitation.invitation.id.to_string()),
         ("api_key_id", key.api_key.id.to_string()),
@@ -75,6 +114,19 @@ fn valid_body(op: &Operation) -> Option<Value> {
     let bodies = [
         ("UpdateMemberRequest", json!({"role": "member"})),
         ("UpdateOrganizationRequest", json!({"name": "Renamed"})),
+        ("ContactInput", json!({"first_name": "Renamed"})),
+        ("NoteInput", json!({"body": "A note"})),
+        ("MergeRequest", json!({"other_id": uuid::Uuid::now_v7()})),
+        ("SegmentPatch", json!({"name": "Renamed"})),
+        ("MembersRequest", json!({"selection": {"ids": []}})),
+        (
+            "MappingRequest",
+            json!({"mapping": [{"column": 0, "header": "email", "target": "email"}]}),
+        ),
+        (
+            "StartImportRequest",
+            json!({"mapping": [{"column": 0, "header": "email", "target": "email"}]}),
+        ),
     ];
     Some(
         bodies

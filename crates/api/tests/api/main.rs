@@ -5,11 +5,15 @@
 mod api_keys;
 mod auth;
 mod bad_input;
+mod contacts;
 mod helpers;
+mod imports;
 mod invitation_email;
 mod isolation;
 mod members;
 mod organization;
+mod segments;
 mod smtp;
 mod spec;
+mod suppressions;
 mod web;
