@@ -51,7 +51,7 @@ impl Api {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {
-        self.send::<(), T>(Method::GET, path, None).await
+        parse(&self.send(Method::GET, path, None).await?)
     }
 
     pub async fn post<B: Serialize, T: DeserializeOwned>(
@@ -59,7 +59,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> ApiResult<T> {
-        self.send(Method::POST, path, Some(body)).await
+        parse(&self.send(Method::POST, path, Some(Body::json(body)?)).await?)
     }
 
     pub async fn patch<B: Serialize, T: DeserializeOwned>(
@@ -67,27 +67,36 @@ impl Api {
         path: &str,
         body: &B,
     ) -> ApiResult<T> {
-        self.send(Method::PATCH, path, Some(body)).await
+        parse(&self.send(Method::PATCH, path, Some(Body::json(body)?)).await?)
     }
 
     pub async fn delete(&self, path: &str) -> ApiResult<()> {
-        self.send::<(), ()>(Method::DELETE, path, None).await
+        self.send(Method::DELETE, path, None).await.map(|_| ())
     }
 
-    async fn send<B: Serialize, T: DeserializeOwned>(
+    /// Posts a multipart form (a file upload).
+    pub async fn upload<T: DeserializeOwned>(
         &self,
-        method: Method,
         path: &str,
-        body: Option<&B>,
+        form: web_sys::FormData,
     ) -> ApiResult<T> {
-        let first = self.attempt(method.clone(), path, body).await;
+        parse(&self.send(Method::POST, path, Some(Body::Form(form))).await?)
+    }
+
+    /// Fetches a text resource (a CSV report) with the session's credentials.
+    pub async fn text(&self, path: &str) -> ApiResult<String> {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Body>) -> ApiResult<String> {
+        let first = self.attempt(method.clone(), path, body.as_ref()).await;
         match first {
             Err(e) if e.code() == ErrorCode::Unauthorized && self.auth.token().is_some() => {
                 // The access token expired: refresh once, then retry once.
                 match refresh_shared().await {
                     Ok(session) => {
                         self.auth.set(session);
-                        self.attempt(method, path, body).await
+                        self.attempt(method, path, body.as_ref()).await
                     }
                     Err(_) => {
                         self.auth.clear();
@@ -99,29 +108,49 @@ impl Api {
         }
     }
 
-    async fn attempt<B: Serialize, T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> ApiResult<T> {
+    async fn attempt(&self, method: Method, path: &str, body: Option<&Body>) -> ApiResult<String> {
         let mut req = RequestBuilder::new(&format!("{BASE}{path}")).method(method);
         if let Some(token) = self.auth.token() {
             req = req.header("Authorization", &format!("Bearer {token}"));
         }
         let req = match body {
-            Some(b) => req
-                .json(b)
-                .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
-            None => req
-                .build()
-                .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?,
-        };
+            Some(Body::Json(text)) => req
+                .header("Content-Type", "application/json")
+                .body(text.clone()),
+            Some(Body::Form(form)) => req.body(form.clone()),
+            None => req.build(),
+        }
+        .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?;
         decode(req).await
     }
 }
 
-async fn decode<T: DeserializeOwned>(req: Request) -> ApiResult<T> {
+/// A request body: JSON text, or a multipart form the browser encodes.
+enum Body {
+    Json(String),
+    Form(web_sys::FormData),
+}
+
+impl Body {
+    fn json<B: Serialize>(body: &B) -> ApiResult<Self> {
+        serde_json::to_string(body)
+            .map(Body::Json)
+            .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))
+    }
+}
+
+fn parse<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
+    let text = if text.is_empty() { "null" } else { text };
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::local(
+            ErrorCode::Internal,
+            format!("Unexpected answer from the server: {e}"),
+        )
+    })
+}
+
+/// The body of a successful answer, or the server's error.
+async fn decode(req: Request) -> ApiResult<String> {
     let res = req.send().await.map_err(|_| {
         ApiError::local(
             ErrorCode::Unavailable,
@@ -131,17 +160,7 @@ async fn decode<T: DeserializeOwned>(req: Request) -> ApiResult<T> {
     let status = res.status();
     let text = res.text().await.unwrap_or_default();
     if (200..300).contains(&status) {
-        let text = if text.is_empty() {
-            "null"
-        } else {
-            text.as_str()
-        };
-        return serde_json::from_str(text).map_err(|e| {
-            ApiError::local(
-                ErrorCode::Internal,
-                format!("Unexpected answer from the server: {e}"),
-            )
-        });
+        return Ok(text);
     }
     match serde_json::from_str::<ErrorBody>(&text) {
         Ok(body) => Err(ApiError(body.error)),
@@ -188,7 +207,7 @@ async fn refresh() -> ApiResult<Session> {
         .method(Method::POST)
         .build()
         .map_err(|e| ApiError::local(ErrorCode::BadRequest, e.to_string()))?;
-    decode(req).await
+    parse(&decode(req).await?)
 }
 
 /// Ends the session (revokes the refresh cookie).

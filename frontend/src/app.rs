@@ -8,7 +8,10 @@ use crate::{
     },
     icons,
     pages::settings::with_message,
-    pages::{auth::*, home::*, settings::*},
+    pages::{
+        auth::*, contacts::ContactsPage, home::*, import::ImportPage, segments::SegmentsPage,
+        settings::*, suppressions::SuppressionsPage,
+    },
     state::{use_api, use_auth, use_toasts, Auth, Toasts},
 };
 use aura_types::{CreateOrganizationRequest, Organization, Session, SwitchOrganizationRequest};
@@ -43,6 +46,9 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("") view=Shell>
                         <Route path=path!("") view=DashboardPage />
                         <Route path=path!("contacts") view=ContactsPage />
+                        <Route path=path!("contacts/import") view=ImportPage />
+                        <Route path=path!("contacts/suppressions") view=SuppressionsPage />
+                        <Route path=path!("segments") view=SegmentsPage />
                         <Route path=path!("campaigns") view=CampaignsPage />
                         <Route path=path!("inbox") view=InboxPage />
                         <Route path=path!("templates") view=TemplatesPage />
@@ -80,9 +86,10 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-const NAV: [(&str, &str, &str); 6] = [
+const NAV: [(&str, &str, &str); 7] = [
     ("/", "Dashboard", icons::HOME),
     ("/contacts", "Contacts", icons::USERS),
+    ("/segments", "Segments", icons::TEMPLATE),
     ("/campaigns", "Campaigns", icons::MEGAPHONE),
     ("/inbox", "Inbox", icons::INBOX),
     ("/templates", "Templates", icons::TEMPLATE),

@@ -57,6 +57,50 @@ pub fn Field(
     }
 }
 
+/// A labelled `<select>` over (value, label) options.
+#[component]
+pub fn SelectField(
+    #[prop(into)] label: String,
+    #[prop(into)] name: String,
+    value: RwSignal<String>,
+    options: Vec<(String, String)>,
+    #[prop(optional)] error: Option<Signal<Option<String>>>,
+    #[prop(optional, into)] help: Option<String>,
+    #[prop(optional)] disabled: Signal<bool>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error = error.unwrap_or_else(|| Signal::derive(|| None));
+    view! {
+        <div>
+            <label class="field-label" for=id.clone()>{label}</label>
+            <select
+                id=id
+                name=name
+                class=move || if error.get().is_some() { "field-input field-input-error" } else { "field-input" }
+                disabled=move || disabled.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            >
+                {options
+                    .into_iter()
+                    .map(|(v, l)| {
+                        let selected = v.clone();
+                        view! { <option value=v selected=move || value.get() == selected>{l}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            {help.map(|h| view! { <p class="field-help">{h}</p> })}
+            {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+/// Countries as select options, with "None" first.
+pub fn country_options() -> Vec<(String, String)> {
+    std::iter::once((String::new(), "—".to_owned()))
+        .chain(aura_types::COUNTRIES.iter().map(|(c, n, _)| ((*c).to_owned(), format!("{n} ({c})"))))
+        .collect()
+}
+
 #[component]
 pub fn TextArea(
     #[prop(into)] label: String,

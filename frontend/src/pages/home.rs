@@ -157,20 +157,6 @@ fn Upcoming(
 }
 
 #[component]
-pub fn ContactsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Contacts"
-            href="/contacts"
-            subtitle="Your leads, customers and partners."
-            icon=icons::USERS
-            heading="No contacts yet"
-            body="Contact import is the next capability to arrive: CSV upload with column mapping, a preview, a progress bar and a per-row report, plus tags, segments, suppressions and consent. Meanwhile, get your workspace ready."
-        />
-    }
-}
-
-#[component]
 pub fn CampaignsPage() -> impl IntoView {
     view! {
         <Upcoming

@@ -4,8 +4,8 @@ use crate::{
     api::ApiError,
     components::{
         field_err, on_result, reset_when_opened, short_date, DialogButtons, EmptyState, ErrorCard,
-        Field, FieldErrs, LoadingCard, Modal, PageHeader, RoleBadge, RoleSelect, SecretBox,
-        TextArea,
+        country_options, Field, FieldErrs, LoadingCard, Modal, PageHeader, RoleBadge, RoleSelect,
+        SecretBox, SelectField, TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
@@ -80,6 +80,7 @@ fn OrganizationForm(org: Organization) -> impl IntoView {
     let brand_voice = RwSignal::new(org.brand_voice.clone().unwrap_or_default());
     let postal_address = RwSignal::new(org.postal_address.clone().unwrap_or_default());
     let timezone = RwSignal::new(org.timezone.clone());
+    let country = RwSignal::new(org.country.clone().unwrap_or_default());
     let errs: FieldErrs = RwSignal::new(Default::default());
 
     let save = Action::new_local(move |req: &UpdateOrganizationRequest| {
@@ -124,6 +125,7 @@ fn OrganizationForm(org: Organization) -> impl IntoView {
             public_name: Some(public_name.get_untracked()),
             postal_address: Some(postal_address.get_untracked()),
             timezone: Some(timezone.get_untracked()),
+            country: Some(country.get_untracked()),
         });
     };
     view! {
@@ -140,6 +142,7 @@ fn OrganizationForm(org: Organization) -> impl IntoView {
                     <Field label="Organization name" name="name" value=name error=field_err(errs, "name") disabled=read_only />
                     <Field label="Public name" name="public_name" value=public_name error=field_err(errs, "public_name") placeholder=org.name.clone() help="Shown to recipients, for example at the start of an SMS. Leave empty to use the organization name." disabled=read_only />
                     <Field label="Time zone" name="timezone" value=timezone error=field_err(errs, "timezone") list="zones" help="Default for campaigns' send windows. Any IANA zone, such as Europe/London." disabled=read_only />
+                    <SelectField label="Country" name="country" value=country options=country_options() error=field_err(errs, "country") help="Phone numbers written without a country code are read as this country's." disabled=read_only />
                     <datalist id="zones">{ZONES.into_iter().map(|z| view! { <option value=z></option> }).collect_view()}</datalist>
                 </div>
             </section>

@@ -1,0 +1,411 @@
+//! Contacts: the table (search as you type, tag and status filters, pages, bulk actions), the
+//! contact panel with notes, and the new-contact form.
+
+use crate::{
+    components::{
+        country_options, field_err, on_result, reset_when_opened, short_date, DialogButtons,
+        EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader, SelectField,
+    },
+    icons,
+    state::{use_api, use_toasts},
+};
+use aura_types::{
+    BulkAction, BulkRequest, BulkResult, ConsentStatus, Contact, ContactDetail, ContactFilter,
+    ContactId, ContactInput, ContactPage, ContactStatus, Note, NoteInput, Segment, Selection,
+    TagCount,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// Query string for a filter (only the set fields), for `GET /contacts`.
+pub fn filter_query(f: &ContactFilter) -> String {
+    let value = serde_json::to_value(f).unwrap_or_default();
+    let mut parts = Vec::new();
+    if let Some(map) = value.as_object() {
+        for (k, v) in map {
+            if let Some(s) = v.as_str() {
+                parts.push(format!("{k}={}", js_sys_encode(s)));
+            }
+        }
+    }
+    parts.join("&")
+}
+
+/// Percent-encodes a query value.
+pub fn js_sys_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn status_badge(s: ContactStatus) -> impl IntoView {
+    let class = match s {
+        ContactStatus::Active => "badge bg-emerald-50 text-emerald-700 ring-emerald-200",
+        ContactStatus::Unsubscribed | ContactStatus::DoNotContact => "badge bg-slate-100 text-slate-600 ring-slate-200",
+        ContactStatus::Bounced | ContactStatus::Complained => "badge bg-red-50 text-red-700 ring-red-200",
+    };
+    view! { <span class=class>{s.label()}</span> }
+}
+
+fn consent_dot(label: &'static str, s: ConsentStatus) -> impl IntoView {
+    let class = match s {
+        ConsentStatus::Granted => "bg-emerald-500",
+        ConsentStatus::Denied | ConsentStatus::Revoked => "bg-red-500",
+        ConsentStatus::Unknown => "bg-slate-300",
+    };
+    view! {
+        <span class="inline-flex items-center gap-1 text-[11px] text-muted" title=format!("{label} consent: {}", s.label())>
+            <span class=format!("h-1.5 w-1.5 rounded-full {class}")></span>{label}
+        </span>
+    }
+}
+
+#[component]
+pub fn ContactsPage() -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let q = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    // `/contacts?segment=<id>` opens the list filtered to a segment (from the segments page).
+    let from_query = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("segment")).unwrap_or_default();
+    let segment = RwSignal::new(from_query);
+    let cursors = RwSignal::new(Vec::<ContactId>::new());
+    let selected = RwSignal::new(Vec::<ContactId>::new());
+    let open_contact = RwSignal::new(None::<ContactId>);
+    let new_open = RwSignal::new(false);
+    let filter = Memo::new(move |_| ContactFilter {
+        q: Some(q.get()).filter(|s| !s.trim().is_empty()),
+        tags_any: Some(tag.get()).filter(|s| !s.is_empty()),
+        status: Some(status.get()).filter(|s| !s.is_empty()),
+        segment_id: segment.get().parse().ok(),
+        ..Default::default()
+    });
+    Effect::new(move |_| {
+        filter.track();
+        cursors.set(Vec::new());
+        selected.set(Vec::new());
+    });
+    let page = LocalResource::new(move || {
+        let mut query = filter_query(&filter.get());
+        if let Some(c) = cursors.get().last() {
+            query.push_str(&format!("&cursor={c}"));
+        }
+        async move { api.get::<ContactPage>(&format!("/contacts?limit=50&{query}")).await }
+    });
+    let tags = LocalResource::new(move || async move { api.get::<Vec<TagCount>>("/contacts/tags").await });
+    let segments = LocalResource::new(move || async move { api.get::<Vec<Segment>>("/segments").await });
+    let reload = Callback::new(move |_| {
+        page.refetch();
+        tags.refetch();
+    });
+    let bulk = Action::new_local(move |req: &BulkRequest| {
+        let req = req.clone();
+        async move { api.post::<_, BulkResult>("/contacts/bulk", &req).await }
+    });
+    on_result(bulk, move |r| match r {
+        Ok(r) => {
+            toasts.success(format!("{} of {} selected contacts changed.", r.changed, r.matched));
+            selected.set(Vec::new());
+            reload.run(());
+        }
+        Err(e) => toasts.error(e.message()),
+    });
+    let bulk_tag = RwSignal::new(String::new());
+    let run_bulk = move |action: BulkAction| {
+        bulk.dispatch(BulkRequest { selection: Selection::Ids(selected.get_untracked()), action });
+    };
+    let status_options: Vec<(String, String)> = std::iter::once((String::new(), "Any status".to_owned()))
+        .chain(ContactStatus::ALL.iter().map(|s| (s.as_str().to_owned(), s.label().to_owned())))
+        .collect();
+
+    view! {
+        <PageHeader title="Contacts" subtitle="Your leads, customers and partners." crumbs=vec![("Contacts", "/contacts")]>
+            <A href="/contacts/suppressions" attr:class="btn-secondary">"Suppressions"</A>
+            <A href="/contacts/import" attr:class="btn-secondary">"Import CSV"</A>
+            <button class="btn-primary" on:click=move |_| new_open.set(true)>
+                <span inner_html=icons::PLUS></span>"New contact"
+            </button>
+        </PageHeader>
+        <div class="card mb-4 flex flex-wrap items-end gap-3 p-4">
+            <div class="min-w-64 flex-1">
+                <label class="field-label" for="contact-search">"Search"</label>
+                <input id="contact-search" type="search" class="field-input" placeholder="Name, email, phone or company"
+                    prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev)) />
+            </div>
+            <div class="w-48"><SelectField label="Status" name="status-filter" value=status options=status_options /></div>
+            <div class="w-56">
+                <label class="field-label" for="segment-filter">"Segment"</label>
+                <select id="segment-filter" class="field-input" on:change=move |ev| segment.set(event_target_value(&ev))>
+                    <option value="">"All contacts"</option>
+                    {move || segments.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| {
+                        let id = s.id.to_string();
+                        let chosen = id.clone();
+                        view! { <option value=id selected=move || segment.get() == chosen>{format!("{} ({})", s.name, s.member_count)}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+        </div>
+        <div class="mb-4 flex flex-wrap gap-2" aria-label="Tags">
+            {move || tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| {
+                let name = t.tag.clone();
+                let active = { let name = name.clone(); Signal::derive(move || tag.get() == name) };
+                let click = { let name = name.clone(); move |_| tag.update(|cur| *cur = if *cur == name { String::new() } else { name.clone() }) };
+                view! {
+                    <button class=move || if active.get() { "badge bg-accent-600 text-white ring-accent-600" } else { "badge bg-white text-slate-700 ring-line hover:bg-slate-50" }
+                        aria-pressed=move || active.get().to_string() on:click=click>
+                        {format!("{} · {}", t.tag, t.count)}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+        <Show when=move || !selected.get().is_empty()>
+            <div class="card mb-4 flex flex-wrap items-center gap-3 border-accent-200 bg-accent-50/50 px-4 py-3" role="region" aria-label="Bulk actions">
+                <span class="text-sm font-medium">{move || format!("{} selected", selected.get().len())}</span>
+                <input class="field-input w-40" placeholder="Tag" aria-label="Tag for selected" prop:value=move || bulk_tag.get() on:input=move |ev| bulk_tag.set(event_target_value(&ev)) />
+                <button class="btn-secondary" on:click=move |_| run_bulk(BulkAction::AddTags { tags: vec![bulk_tag.get_untracked()] })>"Add tag"</button>
+                <button class="btn-secondary" on:click=move |_| run_bulk(BulkAction::RemoveTags { tags: vec![bulk_tag.get_untracked()] })>"Remove tag"</button>
+                <button class="btn-secondary" on:click=move |_| run_bulk(BulkAction::SetStatus { status: ContactStatus::DoNotContact })>"Do not contact"</button>
+                <button class="btn-danger" on:click=move |_| run_bulk(BulkAction::Delete)>"Delete"</button>
+            </div>
+        </Show>
+        <Transition fallback=|| view! { <LoadingCard rows=6 /> }>
+            {move || page.get().map(|r| match r {
+                Err(e) => view! { <ErrorCard message=e.message() retry=reload /> }.into_any(),
+                Ok(p) if p.total == 0 && filter.get().is_empty() => view! {
+                    <EmptyState icon=icons::USERS title="No contacts yet" body="Import a CSV from your CRM or spreadsheet, or add a contact by hand. Aura reads commas, semicolons and tabs, and proposes the column mapping for you.">
+                        <A href="/contacts/import" attr:class="btn-primary">"Import CSV"</A>
+                        <button class="btn-secondary" on:click=move |_| new_open.set(true)>"New contact"</button>
+                    </EmptyState>
+                }.into_any(),
+                Ok(p) => view! { <ContactTable page=p selected=selected open=open_contact cursors=cursors /> }.into_any(),
+            })}
+        </Transition>
+        <NewContactDialog open=new_open on_saved=reload />
+        <ContactPanel id=open_contact on_changed=reload />
+    }
+}
+
+#[component]
+fn ContactTable(page: ContactPage, selected: RwSignal<Vec<ContactId>>, open: RwSignal<Option<ContactId>>, cursors: RwSignal<Vec<ContactId>>) -> impl IntoView {
+    let ids: Vec<ContactId> = page.items.iter().map(|c| c.id).collect();
+    let all_ids = ids.clone();
+    let next = page.next_cursor;
+    let shown = page.items.len();
+    view! {
+        <div class="card overflow-hidden">
+            <div class="max-h-[70vh] overflow-auto">
+            <table class="w-full text-left text-sm">
+                <thead class="sticky top-0 z-10 bg-slate-50 text-xs uppercase tracking-wide text-muted">
+                    <tr>
+                        <th class="w-10 px-4 py-3"><input type="checkbox" aria-label="Select all on this page"
+                            prop:checked=move || !all_ids.is_empty() && selected.with(|s| all_ids.iter().all(|i| s.contains(i)))
+                            on:change=move |ev| { if event_target_checked(&ev) { selected.set(ids.clone()) } else { selected.set(Vec::new()) } } /></th>
+                        <th class="px-4 py-3">"Name"</th>
+                        <th class="px-4 py-3">"Phone"</th>
+                        <th class="px-4 py-3">"Company"</th>
+                        <th class="px-4 py-3">"Tags"</th>
+                        <th class="px-4 py-3">"Status"</th>
+                        <th class="px-4 py-3">"Added"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-line">
+                    {page.items.into_iter().map(|c| {
+                        let id = c.id;
+                        view! {
+                            <tr class="cursor-pointer transition hover:bg-slate-50" on:click=move |_| open.set(Some(id))>
+                                <td class="px-4 py-3" on:click=|ev| ev.stop_propagation()>
+                                    <input type="checkbox" aria-label=format!("Select {}", c.full_name)
+                                        prop:checked=move || selected.with(|s| s.contains(&id))
+                                        on:change=move |ev| { let on = event_target_checked(&ev); selected.update(|s| { s.retain(|x| *x != id); if on { s.push(id) } }) } />
+                                </td>
+                                <td class="px-4 py-3">
+                                    <div class="font-medium text-ink">{c.full_name.clone()}</div>
+                                    <div class="text-xs text-muted">{c.email.clone().unwrap_or_default()}</div>
+                                </td>
+                                <td class="px-4 py-3 tabular-nums text-muted">{c.phone.clone().unwrap_or_default()}</td>
+                                <td class="px-4 py-3">{c.company.clone().unwrap_or_default()}</td>
+                                <td class="px-4 py-3"><div class="flex flex-wrap gap-1">{c.tags.iter().map(|t| view! { <span class="badge bg-slate-50 text-slate-700 ring-line">{t.clone()}</span> }).collect_view()}</div></td>
+                                <td class="px-4 py-3">
+                                    <div class="flex flex-col gap-1">
+                                        {status_badge(c.status)}
+                                        <div class="flex gap-2">{consent_dot("Email", c.consent.email.status)}{consent_dot("SMS", c.consent.sms.status)}{consent_dot("WA", c.consent.whatsapp.status)}</div>
+                                    </div>
+                                </td>
+                                <td class="px-4 py-3 text-muted">{short_date(&c.created_at)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            </div>
+            <div class="flex items-center justify-between border-t border-line px-4 py-3 text-sm text-muted">
+                <span data-testid="contacts-total">{move || { let start = cursors.get().len() * 50; format!("{}–{} of {}", if shown == 0 { 0 } else { start + 1 }, start + shown, page.total) }}</span>
+                <div class="flex gap-2">
+                    <button class="btn-secondary" disabled=move || cursors.get().is_empty() on:click=move |_| cursors.update(|c| { c.pop(); })>"Previous"</button>
+                    <button class="btn-secondary" disabled=next.is_none() on:click=move |_| if let Some(n) = next { cursors.update(|c| c.push(n)) }>"Next"</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn NewContactDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let first = RwSignal::new(String::new());
+    let last = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let company = RwSignal::new(String::new());
+    let country = RwSignal::new(String::new());
+    let tags = RwSignal::new(String::new());
+    let errs: FieldErrs = RwSignal::new(Default::default());
+    reset_when_opened(open, move || {
+        for s in [first, last, email, phone, company, country, tags] {
+            s.set(String::new());
+        }
+        errs.set(Default::default());
+    });
+    let save = Action::new_local(move |input: &ContactInput| {
+        let input = input.clone();
+        async move { api.post::<_, Contact>("/contacts", &input).await }
+    });
+    on_result(save, move |r| match r {
+        Ok(c) => {
+            toasts.success(format!("{} added.", c.full_name));
+            open.set(false);
+            on_saved.run(());
+        }
+        Err(e) => {
+            errs.set(e.fields());
+            toasts.error(e.message());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let opt = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.trim().is_empty());
+        save.dispatch(ContactInput {
+            first_name: opt(first),
+            last_name: opt(last),
+            email: opt(email),
+            phone: opt(phone),
+            company: opt(company),
+            country: opt(country),
+            tags: opt(tags).map(|t| aura_types::split_list(&t).into_iter().map(str::to_owned).collect()),
+            ..Default::default()
+        });
+    };
+    view! {
+        <Modal open=open title="New contact">
+            <form class="space-y-4" on:submit=submit novalidate>
+                <div class="grid gap-4 sm:grid-cols-2">
+                    <Field label="First name" name="first_name" value=first error=field_err(errs, "first_name") autofocus=true />
+                    <Field label="Last name" name="last_name" value=last error=field_err(errs, "last_name") />
+                </div>
+                <Field label="Email" name="email" kind="email" value=email error=field_err(errs, "email") />
+                <Field label="Phone" name="phone" kind="tel" value=phone error=field_err(errs, "phone") help="Any format; numbers without a country code use your organization's country." />
+                <div class="grid gap-4 sm:grid-cols-2">
+                    <Field label="Company" name="company" value=company error=field_err(errs, "company") />
+                    <SelectField label="Country" name="country" value=country options=country_options() error=field_err(errs, "country") />
+                </div>
+                <Field label="Tags" name="tags" value=tags error=field_err(errs, "tags") help="Comma-separated, e.g. buyer, open house" />
+                <DialogButtons open=open pending=save.pending().into() label="Add contact" busy="Adding…" />
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn ContactPanel(id: RwSignal<Option<ContactId>>, on_changed: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let detail = LocalResource::new(move || {
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => api.get::<ContactDetail>(&format!("/contacts/{id}")).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    let note = RwSignal::new(String::new());
+    let add_note = Action::new_local(move |(cid, body): &(ContactId, String)| {
+        let (cid, body) = (*cid, body.clone());
+        async move { api.post::<_, Note>(&format!("/contacts/{cid}/notes"), &NoteInput { body }).await }
+    });
+    on_result(add_note, move |r| match r {
+        Ok(_) => {
+            note.set(String::new());
+            detail.refetch();
+        }
+        Err(e) => toasts.error(e.message()),
+    });
+    let remove = Action::new_local(move |cid: &ContactId| {
+        let cid = *cid;
+        async move { api.delete(&format!("/contacts/{cid}")).await }
+    });
+    on_result(remove, move |r| match r {
+        Ok(()) => {
+            toasts.success("Contact deleted and its personal data erased.");
+            id.set(None);
+            on_changed.run(());
+        }
+        Err(e) => toasts.error(e.message()),
+    });
+    view! {
+        <Show when=move || id.get().is_some()>
+            <div class="fixed inset-0 z-40 bg-slate-900/20" on:click=move |_| id.set(None)></div>
+            <aside class="fixed inset-y-0 right-0 z-50 w-full max-w-md overflow-y-auto bg-white p-6 shadow-2xl" role="dialog" aria-label="Contact">
+                <button class="absolute right-4 top-4 text-muted hover:text-ink" aria-label="Close" on:click=move |_| id.set(None) inner_html=icons::X></button>
+                <Transition fallback=|| view! { <LoadingCard rows=5 /> }>
+                    {move || detail.get().map(|r| match r {
+                        Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Ok(Some(d)) => {
+                            let c = d.contact.clone();
+                            let cid = c.id;
+                            let rows: Vec<(&str, Option<String>)> = vec![
+                                ("Email", c.email.clone()), ("Phone", c.phone.clone()), ("WhatsApp", c.whatsapp.clone()),
+                                ("Company", c.company.clone()), ("Job title", c.job_title.clone()), ("Website", c.website.clone()),
+                                ("City", c.city.clone()), ("Country", c.country.clone()), ("Time zone", c.timezone.clone()),
+                                ("Source", c.source.clone()), ("Type", Some(c.contact_type.label().to_owned())),
+                                ("Owner", c.owner_name.clone()), ("Intent score", c.ai_intent_score.map(|s| s.to_string())),
+                                ("Next action", c.ai_next_action.clone()),
+                            ];
+                            view! {
+                                <h2 class="pr-8 text-lg font-semibold">{c.full_name.clone()}</h2>
+                                <div class="mt-2 flex flex-wrap items-center gap-2">{status_badge(c.status)}{c.tags.iter().map(|t| view! { <span class="badge bg-slate-50 text-slate-700 ring-line">{t.clone()}</span> }).collect_view()}</div>
+                                <dl class="mt-6 grid grid-cols-[8rem_1fr] gap-x-4 gap-y-2 text-sm">
+                                    {rows.into_iter().filter_map(|(k, v)| v.map(|v| view! { <dt class="text-muted">{k}</dt><dd class="break-words">{v}</dd> })).collect_view()}
+                                    {c.custom.iter().map(|(k, v)| view! { <dt class="text-muted">{k.clone()}</dt><dd>{v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())}</dd> }).collect_view()}
+                                </dl>
+                                <h3 class="mt-6 text-sm font-semibold">"Consent"</h3>
+                                <div class="mt-2 flex gap-4">{consent_dot("Email", c.consent.email.status)}{consent_dot("SMS", c.consent.sms.status)}{consent_dot("WhatsApp", c.consent.whatsapp.status)}</div>
+                                <h3 class="mt-6 text-sm font-semibold">"Notes"</h3>
+                                <form class="mt-2 flex gap-2" on:submit=move |ev| { ev.prevent_default(); add_note.dispatch((cid, note.get_untracked())); }>
+                                    <input class="field-input flex-1" placeholder="Add a note" aria-label="Note" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                                    <button class="btn-secondary" type="submit" disabled=move || note.get().trim().is_empty()>"Add"</button>
+                                </form>
+                                <ul class="mt-3 space-y-3">
+                                    {d.notes.into_iter().map(|n| view! {
+                                        <li class="rounded-lg bg-slate-50 p-3 text-sm">
+                                            <p class="whitespace-pre-wrap">{n.body}</p>
+                                            <p class="mt-1 text-xs text-muted">{format!("{} · {}", n.author_name.unwrap_or_else(|| "API".into()), short_date(&n.created_at))}</p>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <p class="mt-6 text-xs text-muted">"Messages will appear here once campaigns send."</p>
+                                <button class="btn-danger mt-6" on:click=move |_| { remove.dispatch(cid); }>"Delete contact"</button>
+                            }.into_any()
+                        }
+                    })}
+                </Transition>
+            </aside>
+        </Show>
+    }
+}

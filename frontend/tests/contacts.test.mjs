@@ -1,0 +1,94 @@
+// Browser test: a new workspace imports a CSV through the wizard, watches the progress bar to the
+// end, filters the contacts by a tag, and builds a dynamic segment whose live count it checks.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
+const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+let page;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+test("a CSV is imported through the wizard, filtered by a tag and sliced into a segment", async () => {
+  await page.goto(`${BASE}/signup`);
+  await page.getByLabel("Your name").fill("Ivy Importer");
+  await page.getByLabel("Organization").fill("Lakeside Realty");
+  await page.getByLabel("Work email").fill(`importer-${Date.now()}@example.com`);
+  await page.getByLabel("Password").fill("a long enough password");
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.getByRole("heading", { name: "Welcome, Ivy" }).waitFor();
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+  await page.getByRole("heading", { name: "No contacts yet" }).waitFor();
+  await page.getByRole("link", { name: "Import CSV" }).first().click();
+
+  const rows = ["First Name;Last Name;E-mail;Mobile;Tags"];
+  for (let i = 0; i < 300; i++) rows.push(`Lead${i};Tester;lead${i}@example.com;;${i % 3 === 0 ? "Open House" : "buyer"}`);
+  rows.push("Broken;Row;not-an-email;;buyer");
+  await page.locator("#import-file").setInputFiles({ name: "leads.csv", mimeType: "text/csv", buffer: Buffer.from("\ufeff" + rows.join("\r\n")) });
+  await page.getByText("1. Map the columns of leads.csv (301 rows, ; separated, utf-8)").waitFor();
+  assert.equal(await page.getByLabel("E-mail").inputValue(), "email", "the email column is mapped automatically");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await page.getByText("2. Preview (first 20 rows)").waitFor();
+  await page.getByLabel("Tags for every imported contact").fill("spring expo");
+  await shot("08-import-mapping");
+
+  await page.getByRole("button", { name: "Import contacts" }).click();
+  await page.getByRole("progressbar").waitFor();
+  await page.getByRole("progressbar").and(page.locator('[aria-valuenow="100"]')).waitFor();
+  await page.getByText("Report").waitFor();
+  const counts = await page.getByTestId("import-counts").innerText();
+  assert.match(counts, /Created\s+300/);
+  assert.match(counts, /Invalid\s+1/);
+  await page.getByRole("cell", { name: /must be an email address/ }).waitFor();
+  assert.ok(await page.getByRole("link", { name: "Download CSV" }).isVisible());
+  await shot("09-import-report");
+
+  await page.getByRole("link", { name: "View contacts" }).click();
+  await page.getByTestId("contacts-total").filter({ hasText: "of 300" }).waitFor();
+  await page.getByRole("button", { name: "open house · 100" }).click();
+  await page.getByTestId("contacts-total").filter({ hasText: "1–50 of 100" }).waitFor();
+  await page.getByLabel("Search").fill("lead3@");
+  await page.getByTestId("contacts-total").filter({ hasText: "1–1 of 1" }).waitFor();
+  await page.getByRole("cell", { name: /Lead3 Tester/ }).click();
+  await page.getByRole("dialog", { name: "Contact" }).getByText("spring expo").waitFor();
+  await shot("10-contact-panel");
+  await page.getByRole("button", { name: "Close" }).click();
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Segments" }).click();
+  await page.getByRole("heading", { name: "No segments yet" }).waitFor();
+  await page.getByLabel("Value").fill("open house");
+  await page.getByLabel("Value").press("Tab");
+  await page.getByTestId("segment-count").filter({ hasText: /^100$/ }).waitFor();
+  await page.getByRole("button", { name: "Add rule" }).click();
+  await page.getByLabel("Rule kind").nth(1).selectOption("text");
+  await page.getByLabel("Field").selectOption("email");
+  await page.getByLabel("Comparison").nth(1).selectOption("starts_with");
+  await page.getByLabel("Value").nth(1).fill("lead1");
+  await page.getByLabel("Value").nth(1).press("Tab");
+  // Open-house leads are 0, 3, 6…; of those starting "lead1": 12, 15, 18 and 102, 105 … 198 → 36.
+  await page.getByTestId("segment-count").filter({ hasText: /^36$/ }).waitFor();
+  await page.getByLabel("Segment name").fill("Open house lead1x");
+  await page.getByRole("button", { name: "Save segment" }).click();
+  await page.getByText("36 contacts").waitFor();
+  await shot("11-segment-builder");
+});
