@@ -59,7 +59,11 @@ impl Api {
         path: &str,
         body: &B,
     ) -> ApiResult<T> {
-        parse(&self.send(Method::POST, path, Some(Body::json(body)?)).await?)
+        parse(
+            &self
+                .send(Method::POST, path, Some(Body::json(body)?))
+                .await?,
+        )
     }
 
     pub async fn patch<B: Serialize, T: DeserializeOwned>(
@@ -67,7 +71,11 @@ impl Api {
         path: &str,
         body: &B,
     ) -> ApiResult<T> {
-        parse(&self.send(Method::PATCH, path, Some(Body::json(body)?)).await?)
+        parse(
+            &self
+                .send(Method::PATCH, path, Some(Body::json(body)?))
+                .await?,
+        )
     }
 
     pub async fn delete(&self, path: &str) -> ApiResult<()> {
@@ -80,7 +88,11 @@ impl Api {
         path: &str,
         form: web_sys::FormData,
     ) -> ApiResult<T> {
-        parse(&self.send(Method::POST, path, Some(Body::Form(form))).await?)
+        parse(
+            &self
+                .send(Method::POST, path, Some(Body::Form(form)))
+                .await?,
+        )
     }
 
     /// Fetches a text resource (a CSV report) with the session's credentials.

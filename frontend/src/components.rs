@@ -97,7 +97,11 @@ pub fn SelectField(
 /// Countries as select options, with "None" first.
 pub fn country_options() -> Vec<(String, String)> {
     std::iter::once((String::new(), "—".to_owned()))
-        .chain(aura_types::COUNTRIES.iter().map(|(c, n, _)| ((*c).to_owned(), format!("{n} ({c})"))))
+        .chain(
+            aura_types::COUNTRIES
+                .iter()
+                .map(|(c, n, _)| ((*c).to_owned(), format!("{n} ({c})"))),
+        )
         .collect()
 }
 

@@ -55,7 +55,7 @@ test("a CSV is imported through the wizard, filtered by a tag and sliced into a 
   await page.getByRole("button", { name: "Import contacts" }).click();
   await page.getByRole("progressbar").waitFor();
   await page.getByRole("progressbar").and(page.locator('[aria-valuenow="100"]')).waitFor();
-  await page.getByText("Report").waitFor();
+  await page.getByRole("heading", { name: "Report" }).waitFor();
   const counts = await page.getByTestId("import-counts").innerText();
   assert.match(counts, /Created\s+300/);
   assert.match(counts, /Invalid\s+1/);

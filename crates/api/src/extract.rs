@@ -105,50 +105,6 @@ pub fn query_error(
     ApiError::BadRequest(format!("Invalid query string: {err}")).into()
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use aura_types::SignupRequest;
-
-    fn fields(e: ApiError) -> Vec<String> {
-        match e {
-            ApiError::Validation(f) => f.into_keys().collect(),
-            other => panic!("expected a validation error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn malformed_json_is_a_bad_request() {
-        assert!(matches!(
-            parse_json::<SignupRequest>(b"{\"email\":"),
-            Err(ApiError::BadRequest(_))
-        ));
-        assert!(matches!(
-            parse_json::<SignupRequest>(b"not json"),
-            Err(ApiError::BadRequest(_))
-        ));
-    }
-
-    #[test]
-    fn missing_and_mistyped_fields_are_named() {
-        let e = parse_json::<SignupRequest>(br#"{"email":"a@b.co","password":"x","name":"n"}"#)
-            .unwrap_err();
-        assert_eq!(fields(e), vec!["organization_name"]);
-        let e = parse_json::<SignupRequest>(
-            br#"{"email":5,"password":"x","name":"n","organization_name":"o"}"#,
-        )
-        .unwrap_err();
-        assert_eq!(fields(e), vec!["email"]);
-        let e = parse_json::<SignupRequest>(b"[]").unwrap_err();
-        assert_eq!(fields(e), vec!["body"]);
-        let e = parse_json::<aura_types::UpdateMemberRequest>(b"[1, 2]").unwrap_err();
-        assert_eq!(fields(e), vec!["[0]"]);
-        let e = parse_json::<aura_types::UpdateMemberRequest>(br#"{"role": 7}"#).unwrap_err();
-        assert_eq!(fields(e), vec!["role"]);
-    }
-}
-
 /// A file uploaded as `multipart/form-data`, with the form's other (text) fields.
 pub struct Upload {
     pub filename: String,
@@ -205,4 +161,48 @@ pub async fn read_upload(
         return Err(ApiError::field("file", "is required"));
     }
     Ok(upload)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use aura_types::SignupRequest;
+
+    fn fields(e: ApiError) -> Vec<String> {
+        match e {
+            ApiError::Validation(f) => f.into_keys().collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<SignupRequest>(b"{\"email\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<SignupRequest>(b"not json"),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn missing_and_mistyped_fields_are_named() {
+        let e = parse_json::<SignupRequest>(br#"{"email":"a@b.co","password":"x","name":"n"}"#)
+            .unwrap_err();
+        assert_eq!(fields(e), vec!["organization_name"]);
+        let e = parse_json::<SignupRequest>(
+            br#"{"email":5,"password":"x","name":"n","organization_name":"o"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(fields(e), vec!["email"]);
+        let e = parse_json::<SignupRequest>(b"[]").unwrap_err();
+        assert_eq!(fields(e), vec!["body"]);
+        let e = parse_json::<aura_types::UpdateMemberRequest>(b"[1, 2]").unwrap_err();
+        assert_eq!(fields(e), vec!["[0]"]);
+        let e = parse_json::<aura_types::UpdateMemberRequest>(br#"{"role": 7}"#).unwrap_err();
+        assert_eq!(fields(e), vec!["role"]);
+    }
 }

@@ -69,8 +69,14 @@ pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<DemoLogin> {
     Ok(login(true))
 }
 
-const FIRST: &[&str] = &["Olivia", "Liam", "Priya", "Mohammed", "Sofia", "Noah", "Aisha", "Lucas", "Mei", "Ethan", "Fatima", "James", "Chloé", "Arjun", "Emma", "Omar", "Hannah", "Diego", "Yuki", "Grace"];
-const LAST: &[&str] = &["Johnson", "Patel", "Al Farsi", "García", "Müller", "Smith", "Nguyen", "Khan", "Rossi", "Brown", "Sharma", "O'Connor", "Wilson", "Haddad", "Dubois", "Taylor"];
+const FIRST: &[&str] = &[
+    "Olivia", "Liam", "Priya", "Mohammed", "Sofia", "Noah", "Aisha", "Lucas", "Mei", "Ethan",
+    "Fatima", "James", "Chloé", "Arjun", "Emma", "Omar", "Hannah", "Diego", "Yuki", "Grace",
+];
+const LAST: &[&str] = &[
+    "Johnson", "Patel", "Al Farsi", "García", "Müller", "Smith", "Nguyen", "Khan", "Rossi",
+    "Brown", "Sharma", "O'Connor", "Wilson", "Haddad", "Dubois", "Taylor",
+];
 /// (city, state, country, phone prefix, digits after the prefix)
 const PLACES: &[(&str, &str, &str, &str, u64)] = &[
     ("Portland", "ME", "US", "+1 207 4", 1_000_000),
@@ -82,8 +88,22 @@ const PLACES: &[(&str, &str, &str, &str, u64)] = &[
     ("Sydney", "NSW", "AU", "+61 412 4", 100_000),
     ("Istanbul", "", "TR", "+90 532 4", 1_000_000),
 ];
-const REALTY_TAGS: &[&[&str]] = &[&["buyer"], &["buyer", "open house"], &["seller"], &["seller", "listing"], &["investor"], &["buyer", "first-time buyer"], &["renter"]];
-const SERVICE_TAGS: &[&[&str]] = &[&["roof check"], &["hvac"], &["plumbing"], &["roof check", "monsoon"], &["maintenance plan"]];
+const REALTY_TAGS: &[&[&str]] = &[
+    &["buyer"],
+    &["buyer", "open house"],
+    &["seller"],
+    &["seller", "listing"],
+    &["investor"],
+    &["buyer", "first-time buyer"],
+    &["renter"],
+];
+const SERVICE_TAGS: &[&[&str]] = &[
+    &["roof check"],
+    &["hvac"],
+    &["plumbing"],
+    &["roof check", "monsoon"],
+    &["maintenance plan"],
+];
 
 /// Realistic demo contacts, generated deterministically through the same parser as the API.
 async fn demo_contacts(
@@ -99,7 +119,9 @@ async fn demo_contacts(
     let mut records = Vec::new();
     let mut seed: u64 = if services { 7 } else { 42 };
     let mut next = move || {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         seed >> 33
     };
     for i in 0..n {
@@ -109,9 +131,22 @@ async fn demo_contacts(
         let width = span.to_string().len() - 1;
         let phone = format!("{prefix}{:0width$}", next() % span);
         let tags = if services { SERVICE_TAGS } else { REALTY_TAGS }[(next() % 5) as usize];
-        let slug: String = format!("{first}.{last}").to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+        let slug: String = format!("{first}.{last}")
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
         let granted = next() % 3 != 0;
-        let consent = ChannelConsent { status: if granted { ConsentStatus::Granted } else { ConsentStatus::Unknown }, source: granted.then(|| "website form".to_owned()), at: None, evidence: None };
+        let consent = ChannelConsent {
+            status: if granted {
+                ConsentStatus::Granted
+            } else {
+                ConsentStatus::Unknown
+            },
+            source: granted.then(|| "website form".to_owned()),
+            at: None,
+            evidence: None,
+        };
         let input = ContactInput {
             first_name: Some(first.into()),
             last_name: Some(last.into()),
@@ -122,9 +157,22 @@ async fn demo_contacts(
             country: Some(country.into()),
             company: (next() % 4 == 0).then(|| format!("{last} Holdings")),
             tags: Some(tags.iter().map(|t| (*t).to_owned()).collect()),
-            source: Some(["website", "open house", "referral", "facebook ad", "zillow"][(next() % 5) as usize].into()),
-            contact_type: Some(if services { ContactType::Customer } else if next() % 6 == 0 { ContactType::PastCustomer } else { ContactType::Lead }),
-            consent: Some(ConsentInput { email: Some(consent), ..Default::default() }),
+            source: Some(
+                ["website", "open house", "referral", "facebook ad", "zillow"]
+                    [(next() % 5) as usize]
+                    .into(),
+            ),
+            contact_type: Some(if services {
+                ContactType::Customer
+            } else if next() % 6 == 0 {
+                ContactType::PastCustomer
+            } else {
+                ContactType::Lead
+            }),
+            consent: Some(ConsentInput {
+                email: Some(consent),
+                ..Default::default()
+            }),
             ai_intent_score: Some(Some((next() % 101) as i16)),
             owner_id: Some(owner.filter(|_| next() % 2 == 0)),
             ..Default::default()
@@ -132,8 +180,15 @@ async fn demo_contacts(
         let changes = match ContactChanges::parse(input.clone(), Some("US"), now) {
             Ok(c) => c,
             // A generated number the numbering plan rejects: keep the contact without it.
-            Err(_) => ContactChanges::parse(ContactInput { phone: None, ..input }, Some("US"), now)
-                .map_err(|e| anyhow::anyhow!("demo contact: {:?}", e.0))?,
+            Err(_) => ContactChanges::parse(
+                ContactInput {
+                    phone: None,
+                    ..input
+                },
+                Some("US"),
+                now,
+            )
+            .map_err(|e| anyhow::anyhow!("demo contact: {:?}", e.0))?,
         };
         let mut record = ContactRecord::new(aura_types::ContactId::new());
         record.apply(&changes, Apply::Set);
@@ -153,17 +208,45 @@ async fn demo_contacts(
     Ok(())
 }
 
-async fn demo_segments(conn: &mut sqlx::PgConnection, org: aura_types::OrgId) -> anyhow::Result<()> {
+async fn demo_segments(
+    conn: &mut sqlx::PgConnection,
+    org: aura_types::OrgId,
+) -> anyhow::Result<()> {
     use aura_types::{Rule, ScoreOp, SegmentKind, TagOp};
     let hot = Rule::All {
         rules: vec![
-            Rule::Tag { op: TagOp::Has, tag: "buyer".into() },
-            Rule::Score { op: ScoreOp::AtLeast, value: 70 },
+            Rule::Tag {
+                op: TagOp::Has,
+                tag: "buyer".into(),
+            },
+            Rule::Score {
+                op: ScoreOp::AtLeast,
+                value: 70,
+            },
         ],
     };
-    db::segments::insert(&mut *conn, org, "Hot buyers", Some("Buyers with an intent score of 70 or more"), SegmentKind::Dynamic, Some(&hot)).await?;
-    let open_house = db::segments::insert(&mut *conn, org, "Open house follow-up", Some("Everyone who came to an open house"), SegmentKind::Static, None).await?;
-    let sel = db::contacts::Selection::Rule(Rule::Tag { op: TagOp::Has, tag: "open house".into() });
+    db::segments::insert(
+        &mut *conn,
+        org,
+        "Hot buyers",
+        Some("Buyers with an intent score of 70 or more"),
+        SegmentKind::Dynamic,
+        Some(&hot),
+    )
+    .await?;
+    let open_house = db::segments::insert(
+        &mut *conn,
+        org,
+        "Open house follow-up",
+        Some("Everyone who came to an open house"),
+        SegmentKind::Static,
+        None,
+    )
+    .await?;
+    let sel = db::contacts::Selection::Rule(Rule::Tag {
+        op: TagOp::Has,
+        tag: "open house".into(),
+    });
     db::segments::add_members(conn, org, open_house, &sel, time::OffsetDateTime::now_utc()).await?;
     Ok(())
 }

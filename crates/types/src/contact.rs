@@ -52,7 +52,6 @@ string_enum!(
     }
 );
 
-
 /// Consent on one channel: its status, where it came from, when, and the evidence.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -485,6 +484,7 @@ pub fn full_name(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -41,7 +41,6 @@ string_enum!(
     }
 );
 
-
 /// Where a column's values go: a contact field key from [`IMPORT_TARGETS`], `custom.<name>` for a
 /// custom field, or nothing (the column is ignored).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

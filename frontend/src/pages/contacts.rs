@@ -35,7 +35,9 @@ pub fn filter_query(f: &ContactFilter) -> String {
 pub fn js_sys_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -44,8 +46,12 @@ pub fn js_sys_encode(s: &str) -> String {
 pub fn status_badge(s: ContactStatus) -> impl IntoView {
     let class = match s {
         ContactStatus::Active => "badge bg-emerald-50 text-emerald-700 ring-emerald-200",
-        ContactStatus::Unsubscribed | ContactStatus::DoNotContact => "badge bg-slate-100 text-slate-600 ring-slate-200",
-        ContactStatus::Bounced | ContactStatus::Complained => "badge bg-red-50 text-red-700 ring-red-200",
+        ContactStatus::Unsubscribed | ContactStatus::DoNotContact => {
+            "badge bg-slate-100 text-slate-600 ring-slate-200"
+        }
+        ContactStatus::Bounced | ContactStatus::Complained => {
+            "badge bg-red-50 text-red-700 ring-red-200"
+        }
     };
     view! { <span class=class>{s.label()}</span> }
 }
@@ -71,7 +77,9 @@ pub fn ContactsPage() -> impl IntoView {
     let tag = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     // `/contacts?segment=<id>` opens the list filtered to a segment (from the segments page).
-    let from_query = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("segment")).unwrap_or_default();
+    let from_query = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("segment"))
+        .unwrap_or_default();
     let segment = RwSignal::new(from_query);
     let cursors = RwSignal::new(Vec::<ContactId>::new());
     let selected = RwSignal::new(Vec::<ContactId>::new());
@@ -94,10 +102,15 @@ pub fn ContactsPage() -> impl IntoView {
         if let Some(c) = cursors.get().last() {
             query.push_str(&format!("&cursor={c}"));
         }
-        async move { api.get::<ContactPage>(&format!("/contacts?limit=50&{query}")).await }
+        async move {
+            api.get::<ContactPage>(&format!("/contacts?limit=50&{query}"))
+                .await
+        }
     });
-    let tags = LocalResource::new(move || async move { api.get::<Vec<TagCount>>("/contacts/tags").await });
-    let segments = LocalResource::new(move || async move { api.get::<Vec<Segment>>("/segments").await });
+    let tags =
+        LocalResource::new(move || async move { api.get::<Vec<TagCount>>("/contacts/tags").await });
+    let segments =
+        LocalResource::new(move || async move { api.get::<Vec<Segment>>("/segments").await });
     let reload = Callback::new(move |_| {
         page.refetch();
         tags.refetch();
@@ -108,7 +121,10 @@ pub fn ContactsPage() -> impl IntoView {
     });
     on_result(bulk, move |r| match r {
         Ok(r) => {
-            toasts.success(format!("{} of {} selected contacts changed.", r.changed, r.matched));
+            toasts.success(format!(
+                "{} of {} selected contacts changed.",
+                r.changed, r.matched
+            ));
             selected.set(Vec::new());
             reload.run(());
         }
@@ -116,11 +132,19 @@ pub fn ContactsPage() -> impl IntoView {
     });
     let bulk_tag = RwSignal::new(String::new());
     let run_bulk = move |action: BulkAction| {
-        bulk.dispatch(BulkRequest { selection: Selection::Ids(selected.get_untracked()), action });
+        bulk.dispatch(BulkRequest {
+            selection: Selection::Ids(selected.get_untracked()),
+            action,
+        });
     };
-    let status_options: Vec<(String, String)> = std::iter::once((String::new(), "Any status".to_owned()))
-        .chain(ContactStatus::ALL.iter().map(|s| (s.as_str().to_owned(), s.label().to_owned())))
-        .collect();
+    let status_options: Vec<(String, String)> =
+        std::iter::once((String::new(), "Any status".to_owned()))
+            .chain(
+                ContactStatus::ALL
+                    .iter()
+                    .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
+            )
+            .collect();
 
     view! {
         <PageHeader title="Contacts" subtitle="Your leads, customers and partners." crumbs=vec![("Contacts", "/contacts")]>
@@ -190,7 +214,12 @@ pub fn ContactsPage() -> impl IntoView {
 }
 
 #[component]
-fn ContactTable(page: ContactPage, selected: RwSignal<Vec<ContactId>>, open: RwSignal<Option<ContactId>>, cursors: RwSignal<Vec<ContactId>>) -> impl IntoView {
+fn ContactTable(
+    page: ContactPage,
+    selected: RwSignal<Vec<ContactId>>,
+    open: RwSignal<Option<ContactId>>,
+    cursors: RwSignal<Vec<ContactId>>,
+) -> impl IntoView {
     let ids: Vec<ContactId> = page.items.iter().map(|c| c.id).collect();
     let all_ids = ids.clone();
     let next = page.next_cursor;
@@ -296,7 +325,12 @@ fn NewContactDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoVi
             phone: opt(phone),
             company: opt(company),
             country: opt(country),
-            tags: opt(tags).map(|t| aura_types::split_list(&t).into_iter().map(str::to_owned).collect()),
+            tags: opt(tags).map(|t| {
+                aura_types::split_list(&t)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            }),
             ..Default::default()
         });
     };
@@ -328,7 +362,10 @@ fn ContactPanel(id: RwSignal<Option<ContactId>>, on_changed: Callback<()>) -> im
         let id = id.get();
         async move {
             match id {
-                Some(id) => api.get::<ContactDetail>(&format!("/contacts/{id}")).await.map(Some),
+                Some(id) => api
+                    .get::<ContactDetail>(&format!("/contacts/{id}"))
+                    .await
+                    .map(Some),
                 None => Ok(None),
             }
         }
@@ -336,7 +373,10 @@ fn ContactPanel(id: RwSignal<Option<ContactId>>, on_changed: Callback<()>) -> im
     let note = RwSignal::new(String::new());
     let add_note = Action::new_local(move |(cid, body): &(ContactId, String)| {
         let (cid, body) = (*cid, body.clone());
-        async move { api.post::<_, Note>(&format!("/contacts/{cid}/notes"), &NoteInput { body }).await }
+        async move {
+            api.post::<_, Note>(&format!("/contacts/{cid}/notes"), &NoteInput { body })
+                .await
+        }
     });
     on_result(add_note, move |r| match r {
         Ok(_) => {

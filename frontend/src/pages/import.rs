@@ -29,10 +29,22 @@ pub fn ImportPage() -> impl IntoView {
     let download = RwSignal::new(None::<String>);
 
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        let Ok(form) = web_sys::FormData::new() else { return };
-        if form.append_with_blob_and_filename("file", &file, &file.name()).is_err() {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let Ok(form) = web_sys::FormData::new() else {
+            return;
+        };
+        if form
+            .append_with_blob_and_filename("file", &file, &file.name())
+            .is_err()
+        {
             return;
         }
         uploading.set(true);
@@ -43,17 +55,37 @@ pub fn ImportPage() -> impl IntoView {
                     mapping.set(i.mapping.clone());
                     import.set(Some(i));
                 }
-                Err(e) => upload_error.set(Some(e.fields().get("file").cloned().unwrap_or_else(|| e.message()))),
+                Err(e) => upload_error.set(Some(
+                    e.fields()
+                        .get("file")
+                        .cloned()
+                        .unwrap_or_else(|| e.message()),
+                )),
             }
             uploading.set(false);
         });
     };
     let load_preview = move || {
-        let Some(i) = import.get_untracked() else { return };
+        let Some(i) = import.get_untracked() else {
+            return;
+        };
         spawn_local(async move {
-            match api.post::<_, ImportPreview>(&format!("/contacts/imports/{}/preview", i.id), &MappingRequest { mapping: mapping.get_untracked() }).await {
+            match api
+                .post::<_, ImportPreview>(
+                    &format!("/contacts/imports/{}/preview", i.id),
+                    &MappingRequest {
+                        mapping: mapping.get_untracked(),
+                    },
+                )
+                .await
+            {
                 Ok(p) => preview.set(Some(p)),
-                Err(e) => toasts.error(e.fields().into_values().next().unwrap_or_else(|| e.message())),
+                Err(e) => toasts.error(
+                    e.fields()
+                        .into_values()
+                        .next()
+                        .unwrap_or_else(|| e.message()),
+                ),
             }
         });
     };
@@ -63,14 +95,26 @@ pub fn ImportPage() -> impl IntoView {
                 gloo_timers::future::TimeoutFuture::new(400).await;
                 match api.get::<Import>(&format!("/contacts/imports/{id}")).await {
                     Ok(i) => {
-                        let done = matches!(i.status, ImportStatus::Completed | ImportStatus::Failed);
+                        let done =
+                            matches!(i.status, ImportStatus::Completed | ImportStatus::Failed);
                         import.set(Some(i));
                         if done {
-                            if let Ok(r) = api.get::<ReportPage>(&format!("/contacts/imports/{id}/report?limit=200")).await {
+                            if let Ok(r) = api
+                                .get::<ReportPage>(&format!(
+                                    "/contacts/imports/{id}/report?limit=200"
+                                ))
+                                .await
+                            {
                                 report.set(Some(r));
                             }
-                            if let Ok(csv) = api.text(&format!("/contacts/imports/{id}/report.csv")).await {
-                                download.set(Some(format!("data:text/csv;charset=utf-8,{}", js_sys_encode(&csv))));
+                            if let Ok(csv) = api
+                                .text(&format!("/contacts/imports/{id}/report.csv"))
+                                .await
+                            {
+                                download.set(Some(format!(
+                                    "data:text/csv;charset=utf-8,{}",
+                                    js_sys_encode(&csv)
+                                )));
                             }
                             break;
                         }
@@ -84,34 +128,65 @@ pub fn ImportPage() -> impl IntoView {
         });
     };
     let start = move |_| {
-        let Some(i) = import.get_untracked() else { return };
+        let Some(i) = import.get_untracked() else {
+            return;
+        };
         let req = StartImportRequest {
             mapping: mapping.get_untracked(),
             options: ImportOptions {
-                duplicate_strategy: DuplicateStrategy::parse(&strategy.get_untracked()).unwrap_or_default(),
-                tags: aura_types::split_list(&tags.get_untracked()).into_iter().map(str::to_owned).collect(),
+                duplicate_strategy: DuplicateStrategy::parse(&strategy.get_untracked())
+                    .unwrap_or_default(),
+                tags: aura_types::split_list(&tags.get_untracked())
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
                 ..Default::default()
             },
         };
         spawn_local(async move {
-            match api.post::<_, Import>(&format!("/contacts/imports/{}/start", i.id), &req).await {
+            match api
+                .post::<_, Import>(&format!("/contacts/imports/{}/start", i.id), &req)
+                .await
+            {
                 Ok(started) => {
                     let id = started.id;
                     import.set(Some(started));
                     poll(id);
                 }
-                Err(e) => toasts.error(e.fields().into_values().next().unwrap_or_else(|| e.message())),
+                Err(e) => toasts.error(
+                    e.fields()
+                        .into_values()
+                        .next()
+                        .unwrap_or_else(|| e.message()),
+                ),
             }
         });
     };
     let targets = move |header: &str| -> Vec<(String, String)> {
-        let custom = format!("custom.{}", header.to_lowercase().split_whitespace().collect::<Vec<_>>().join("_"));
+        let custom = format!(
+            "custom.{}",
+            header
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+        );
         std::iter::once((String::new(), "Don't import".to_owned()))
-            .chain(IMPORT_TARGETS.iter().map(|(k, l)| ((*k).to_owned(), (*l).to_owned())))
-            .chain(std::iter::once((custom.clone(), format!("Custom field “{custom}”"))))
+            .chain(
+                IMPORT_TARGETS
+                    .iter()
+                    .map(|(k, l)| ((*k).to_owned(), (*l).to_owned())),
+            )
+            .chain(std::iter::once((
+                custom.clone(),
+                format!("Custom field “{custom}”"),
+            )))
             .collect()
     };
-    let strategies: Vec<(String, String)> = DuplicateStrategy::ALL.iter().map(|s| (s.as_str().to_owned(), s.label().to_owned())).collect();
+    let strategies: Vec<(String, String)> = DuplicateStrategy::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), s.label().to_owned()))
+        .collect();
 
     view! {
         <PageHeader title="Import contacts" subtitle="From a CSV file: map the columns, check a preview, then import." crumbs=vec![("Contacts", "/contacts"), ("Import", "/contacts/import")] />

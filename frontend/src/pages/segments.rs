@@ -22,16 +22,39 @@ struct Condition {
 
 impl Condition {
     fn new() -> Self {
-        Condition { kind: "tag".into(), field: String::new(), op: "has".into(), value: String::new() }
+        Condition {
+            kind: "tag".into(),
+            field: String::new(),
+            op: "has".into(),
+            value: String::new(),
+        }
     }
 
     fn to_rule(&self) -> Option<Rule> {
         Some(match self.kind.as_str() {
-            "text" => Rule::Text { field: TextField::parse(&self.field)?, op: TextOp::parse(&self.op)?, value: self.value.clone() },
-            "tag" => Rule::Tag { op: TagOp::parse(&self.op)?, tag: self.value.trim().to_lowercase() },
-            "status" => Rule::Status { op: IsOp::parse(&self.op)?, value: ContactStatus::parse(&self.value)? },
-            "score" => Rule::Score { op: ScoreOp::parse(&self.op)?, value: self.value.trim().parse().ok()? },
-            "replied" => Rule::Date { field: DateField::LastRepliedAt, op: DateOp::parse(&self.op)?, at: None, days: self.value.trim().parse().ok() },
+            "text" => Rule::Text {
+                field: TextField::parse(&self.field)?,
+                op: TextOp::parse(&self.op)?,
+                value: self.value.clone(),
+            },
+            "tag" => Rule::Tag {
+                op: TagOp::parse(&self.op)?,
+                tag: self.value.trim().to_lowercase(),
+            },
+            "status" => Rule::Status {
+                op: IsOp::parse(&self.op)?,
+                value: ContactStatus::parse(&self.value)?,
+            },
+            "score" => Rule::Score {
+                op: ScoreOp::parse(&self.op)?,
+                value: self.value.trim().parse().ok()?,
+            },
+            "replied" => Rule::Date {
+                field: DateField::LastRepliedAt,
+                op: DateOp::parse(&self.op)?,
+                at: None,
+                days: self.value.trim().parse().ok(),
+            },
             _ => return None,
         })
     }
@@ -39,11 +62,22 @@ impl Condition {
 
 fn ops_for(kind: &str) -> Vec<(&'static str, &'static str)> {
     match kind {
-        "text" => TextOp::ALL.iter().map(|o| (o.as_str(), o.label())).collect(),
+        "text" => TextOp::ALL
+            .iter()
+            .map(|o| (o.as_str(), o.label()))
+            .collect(),
         "tag" => TagOp::ALL.iter().map(|o| (o.as_str(), o.label())).collect(),
         "status" => IsOp::ALL.iter().map(|o| (o.as_str(), o.label())).collect(),
-        "score" => ScoreOp::ALL.iter().map(|o| (o.as_str(), o.label())).collect(),
-        _ => vec![("within_last_days", "in the last … days"), ("more_than_days_ago", "more than … days ago"), ("is_empty", "never"), ("is_not_empty", "at any time")],
+        "score" => ScoreOp::ALL
+            .iter()
+            .map(|o| (o.as_str(), o.label()))
+            .collect(),
+        _ => vec![
+            ("within_last_days", "in the last … days"),
+            ("more_than_days_ago", "more than … days ago"),
+            ("is_empty", "never"),
+            ("is_not_empty", "at any time"),
+        ],
     }
 }
 
@@ -51,20 +85,36 @@ fn ops_for(kind: &str) -> Vec<(&'static str, &'static str)> {
 pub fn SegmentsPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let segments = LocalResource::new(move || async move { api.get::<Vec<Segment>>("/segments").await });
+    let segments =
+        LocalResource::new(move || async move { api.get::<Vec<Segment>>("/segments").await });
     let name = RwSignal::new(String::new());
     let any = RwSignal::new(false);
     let conditions = RwSignal::new(vec![Condition::new()]);
     let count = RwSignal::new(None::<Result<i64, String>>);
     let rules = Memo::new(move |_| {
-        let list: Vec<Rule> = conditions.get().iter().filter_map(Condition::to_rule).collect();
-        if any.get() { Rule::Any { rules: list } } else { Rule::All { rules: list } }
+        let list: Vec<Rule> = conditions
+            .get()
+            .iter()
+            .filter_map(Condition::to_rule)
+            .collect();
+        if any.get() {
+            Rule::Any { rules: list }
+        } else {
+            Rule::All { rules: list }
+        }
     });
     Effect::new(move |_| {
         let rules = rules.get();
         spawn_local(async move {
-            let r = api.post::<_, SegmentPreview>("/segments/preview", &PreviewRequest { rules }).await;
-            count.set(Some(r.map(|p| p.count).map_err(|e| e.fields().into_values().next().unwrap_or_else(|| e.message()))));
+            let r = api
+                .post::<_, SegmentPreview>("/segments/preview", &PreviewRequest { rules })
+                .await;
+            count.set(Some(r.map(|p| p.count).map_err(|e| {
+                e.fields()
+                    .into_values()
+                    .next()
+                    .unwrap_or_else(|| e.message())
+            })));
         });
     });
     let save = Action::new_local(move |input: &SegmentInput| {
@@ -73,11 +123,20 @@ pub fn SegmentsPage() -> impl IntoView {
     });
     on_result(save, move |r| match r {
         Ok(s) => {
-            toasts.success(format!("Segment “{}” saved with {} contacts.", s.name, s.member_count));
+            toasts.success(format!(
+                "Segment “{}” saved with {} contacts.",
+                s.name, s.member_count
+            ));
             name.set(String::new());
             segments.refetch();
         }
-        Err(e) => toasts.error(e.fields().into_values().next().map(|f| format!("{}: {f}", e.message())).unwrap_or_else(|| e.message())),
+        Err(e) => toasts.error(
+            e.fields()
+                .into_values()
+                .next()
+                .map(|f| format!("{}: {f}", e.message()))
+                .unwrap_or_else(|| e.message()),
+        ),
     });
     let remove = Action::new_local(move |id: &aura_types::SegmentId| {
         let id = *id;
@@ -87,7 +146,13 @@ pub fn SegmentsPage() -> impl IntoView {
         Ok(()) => segments.refetch(),
         Err(e) => toasts.error(e.message()),
     });
-    let kinds = [("tag", "Tag"), ("text", "Field"), ("status", "Status"), ("score", "Intent score"), ("replied", "Last replied")];
+    let kinds = [
+        ("tag", "Tag"),
+        ("text", "Field"),
+        ("status", "Status"),
+        ("score", "Intent score"),
+        ("replied", "Last replied"),
+    ];
     view! {
         <PageHeader title="Segments" subtitle="Audiences for campaigns: saved rules that stay up to date, or hand-picked lists." crumbs=vec![("Segments", "/segments")] />
         <div class="grid gap-6 lg:grid-cols-[1fr_22rem]">

@@ -3,9 +3,9 @@
 use crate::{
     api::ApiError,
     components::{
-        field_err, on_result, reset_when_opened, short_date, DialogButtons, EmptyState, ErrorCard,
-        country_options, Field, FieldErrs, LoadingCard, Modal, PageHeader, RoleBadge, RoleSelect,
-        SecretBox, SelectField, TextArea,
+        country_options, field_err, on_result, reset_when_opened, short_date, DialogButtons,
+        EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader, RoleBadge,
+        RoleSelect, SecretBox, SelectField, TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},

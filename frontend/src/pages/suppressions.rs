@@ -1,7 +1,9 @@
 //! Suppressions: addresses never to message again, added by hand or from a CSV file.
 
 use crate::{
-    components::{on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader, SelectField},
+    components::{
+        on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader, SelectField,
+    },
     icons,
     state::{use_api, use_toasts},
 };
@@ -16,7 +18,9 @@ use wasm_bindgen::JsCast;
 pub fn SuppressionsPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let list = LocalResource::new(move || async move { api.get::<SuppressionPage>("/suppressions?limit=200").await });
+    let list = LocalResource::new(move || async move {
+        api.get::<SuppressionPage>("/suppressions?limit=200").await
+    });
     let kind = RwSignal::new("email".to_owned());
     let value = RwSignal::new(String::new());
     let reason = RwSignal::new("manual".to_owned());
@@ -26,11 +30,19 @@ pub fn SuppressionsPage() -> impl IntoView {
     });
     on_result(add, move |r| match r {
         Ok(s) => {
-            toasts.success(format!("{} is suppressed; matching contacts were stopped.", s.value));
+            toasts.success(format!(
+                "{} is suppressed; matching contacts were stopped.",
+                s.value
+            ));
             value.set(String::new());
             list.refetch();
         }
-        Err(e) => toasts.error(e.fields().get("value").cloned().unwrap_or_else(|| e.message())),
+        Err(e) => toasts.error(
+            e.fields()
+                .get("value")
+                .cloned()
+                .unwrap_or_else(|| e.message()),
+        ),
     });
     let remove = Action::new_local(move |id: &aura_types::SuppressionId| {
         let id = *id;
@@ -41,24 +53,51 @@ pub fn SuppressionsPage() -> impl IntoView {
         Err(e) => toasts.error(e.message()),
     });
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        let Ok(form) = web_sys::FormData::new() else { return };
-        if form.append_with_blob_and_filename("file", &file, &file.name()).is_err() {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let Ok(form) = web_sys::FormData::new() else {
+            return;
+        };
+        if form
+            .append_with_blob_and_filename("file", &file, &file.name())
+            .is_err()
+        {
             return;
         }
         spawn_local(async move {
-            match api.upload::<SuppressionImportResult>("/suppressions/import", form).await {
+            match api
+                .upload::<SuppressionImportResult>("/suppressions/import", form)
+                .await
+            {
                 Ok(r) => {
-                    toasts.success(format!("{} added, {} already there, {} invalid; {} contacts stopped.", r.added, r.existing, r.invalid.len(), r.contacts_updated));
+                    toasts.success(format!(
+                        "{} added, {} already there, {} invalid; {} contacts stopped.",
+                        r.added,
+                        r.existing,
+                        r.invalid.len(),
+                        r.contacts_updated
+                    ));
                     list.refetch();
                 }
                 Err(e) => toasts.error(e.message()),
             }
         });
     };
-    let kinds: Vec<(String, String)> = SuppressionKind::ALL.iter().map(|k| (k.as_str().to_owned(), k.label().to_owned())).collect();
-    let reasons: Vec<(String, String)> = SuppressionReason::ALL.iter().map(|k| (k.as_str().to_owned(), k.label().to_owned())).collect();
+    let kinds: Vec<(String, String)> = SuppressionKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), k.label().to_owned()))
+        .collect();
+    let reasons: Vec<(String, String)> = SuppressionReason::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), k.label().to_owned()))
+        .collect();
     view! {
         <PageHeader title="Suppressions" subtitle="Addresses Aura will never message, whatever the campaign." crumbs=vec![("Contacts", "/contacts"), ("Suppressions", "/contacts/suppressions")]>
             <label class="btn-secondary cursor-pointer">"Import CSV"<input type="file" accept=".csv,text/csv,text/plain" class="sr-only" on:change=on_file /></label>
