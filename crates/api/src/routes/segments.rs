@@ -241,6 +241,7 @@ async fn change_members(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such segment", body = ErrorBody),
         (status = 409, description = "The segment is dynamic", body = ErrorBody),
+        (status = 422, description = "Too many ids, or an invalid filter", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
 pub async fn add_members(
@@ -260,6 +261,7 @@ pub async fn add_members(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such segment", body = ErrorBody),
         (status = 409, description = "The segment is dynamic", body = ErrorBody),
+        (status = 422, description = "Too many ids, or an invalid filter", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
 pub async fn remove_members(

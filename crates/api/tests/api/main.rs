@@ -12,6 +12,7 @@ mod invitation_email;
 mod isolation;
 mod members;
 mod organization;
+mod seed;
 mod segments;
 mod smtp;
 mod spec;

@@ -1,0 +1,77 @@
+//! `aura seed-demo`: the demo organization with realistic contacts and two segments, once.
+
+use crate::helpers::*;
+use aura_types::{ContactPage, Segment, TagCount};
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let first = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    assert!(first.created);
+    let before = app.snapshot().await;
+    assert!(!aura_api::seed::seed_demo(&app.pool).await.unwrap().created);
+    assert_eq!(app.snapshot().await, before, "a second run wrote something");
+
+    let res = client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": first.email, "password": first.password}))
+        .send()
+        .await
+        .unwrap();
+    let session: aura_types::Session = res.json().await.unwrap();
+    let realty = session
+        .me
+        .memberships
+        .iter()
+        .find(|m| m.organization_name == aura_api::seed::DEMO_ORG)
+        .unwrap()
+        .organization_id;
+    let mut demo = TestUser {
+        client: client(),
+        token: session.access_token.clone(),
+        session,
+        base: app.address.clone(),
+    };
+    let switched: aura_types::Session = demo
+        .post(
+            "/api/v1/auth/switch-organization",
+            serde_json::json!({"organization_id": realty}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    demo.adopt(switched);
+    let all: ContactPage = demo
+        .get("/api/v1/contacts?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.total, 160);
+    let with_tz: ContactPage = demo
+        .get("/api/v1/contacts?limit=1&country=IN,AE,GB,TR")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(with_tz.total > 40, "several countries are represented");
+    let tags: Vec<TagCount> = demo
+        .get("/api/v1/contacts/tags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(tags.iter().any(|t| t.tag == "buyer") && tags.iter().any(|t| t.tag == "seller"));
+    let segments: Vec<Segment> = demo.get("/api/v1/segments").await.json().await.unwrap();
+    assert_eq!(segments.len(), 2);
+    assert!(segments.iter().all(|s| s.member_count > 0), "{segments:?}");
+    let phones: i64 = sqlx::query_scalar(
+        "select count(*) from contacts where phone like '+%' and timezone is not null",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(phones > 50, "phones are E.164 and time zones inferred");
+}
