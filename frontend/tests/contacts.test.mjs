@@ -71,6 +71,11 @@ test("a CSV is imported through the wizard, filtered by a tag and sliced into a 
   await page.getByTestId("contacts-total").filter({ hasText: "1–1 of 1" }).waitFor();
   await page.getByRole("cell", { name: /Lead3 Tester/ }).click();
   await page.getByRole("dialog", { name: "Contact" }).getByText("spring expo").waitFor();
+  await page.getByRole("dialog", { name: "Contact" }).getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Company").fill("Lakeside Buyers Club");
+  await page.getByRole("button", { name: "Save contact" }).click();
+  await page.getByText("Lead3 Tester saved.").waitFor();
+  await page.getByRole("dialog", { name: "Contact" }).getByText("Lakeside Buyers Club").waitFor();
   await shot("10-contact-panel");
   await page.getByRole("button", { name: "Close" }).click();
 

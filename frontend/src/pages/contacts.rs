@@ -85,6 +85,7 @@ pub fn ContactsPage() -> impl IntoView {
     let selected = RwSignal::new(Vec::<ContactId>::new());
     let open_contact = RwSignal::new(None::<ContactId>);
     let new_open = RwSignal::new(false);
+    let editing = RwSignal::new(None::<Contact>);
     let filter = Memo::new(move |_| ContactFilter {
         q: Some(q.get()).filter(|s| !s.trim().is_empty()),
         tags_any: Some(tag.get()).filter(|s| !s.is_empty()),
@@ -150,7 +151,7 @@ pub fn ContactsPage() -> impl IntoView {
         <PageHeader title="Contacts" subtitle="Your leads, customers and partners." crumbs=vec![("Contacts", "/contacts")]>
             <A href="/contacts/suppressions" attr:class="btn-secondary">"Suppressions"</A>
             <A href="/contacts/import" attr:class="btn-secondary">"Import CSV"</A>
-            <button class="btn-primary" on:click=move |_| new_open.set(true)>
+            <button class="btn-primary" on:click=move |_| { editing.set(None); new_open.set(true) }>
                 <span inner_html=icons::PLUS></span>"New contact"
             </button>
         </PageHeader>
@@ -202,14 +203,14 @@ pub fn ContactsPage() -> impl IntoView {
                 Ok(p) if p.total == 0 && filter.get().is_empty() => view! {
                     <EmptyState icon=icons::USERS title="No contacts yet" body="Import a CSV from your CRM or spreadsheet, or add a contact by hand. Aura reads commas, semicolons and tabs, and proposes the column mapping for you.">
                         <A href="/contacts/import" attr:class="btn-primary">"Import CSV"</A>
-                        <button class="btn-secondary" on:click=move |_| new_open.set(true)>"New contact"</button>
+                        <button class="btn-secondary" on:click=move |_| { editing.set(None); new_open.set(true) }>"New contact"</button>
                     </EmptyState>
                 }.into_any(),
                 Ok(p) => view! { <ContactTable page=p selected=selected open=open_contact cursors=cursors /> }.into_any(),
             })}
         </Transition>
-        <NewContactDialog open=new_open on_saved=reload />
-        <ContactPanel id=open_contact on_changed=reload />
+        <ContactPanel id=open_contact on_changed=reload on_edit=Callback::new(move |c: Contact| { editing.set(Some(c)); new_open.set(true); }) />
+        <ContactDialog open=new_open editing=editing on_saved=Callback::new(move |_| { reload.run(()); let current = open_contact.get_untracked(); open_contact.set(None); open_contact.set(current); }) />
     }
 }
 
@@ -282,8 +283,13 @@ fn ContactTable(
     }
 }
 
+/// Creates a contact, or edits `editing` when it is set.
 #[component]
-fn NewContactDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoView {
+fn ContactDialog(
+    open: RwSignal<bool>,
+    editing: RwSignal<Option<Contact>>,
+    on_saved: Callback<()>,
+) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let first = RwSignal::new(String::new());
@@ -295,18 +301,32 @@ fn NewContactDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoVi
     let tags = RwSignal::new(String::new());
     let errs: FieldErrs = RwSignal::new(Default::default());
     reset_when_opened(open, move || {
-        for s in [first, last, email, phone, company, country, tags] {
-            s.set(String::new());
-        }
+        let c = editing.get_untracked();
+        let get = |f: fn(&Contact) -> Option<String>| c.as_ref().and_then(f).unwrap_or_default();
+        first.set(get(|c| c.first_name.clone()));
+        last.set(get(|c| c.last_name.clone()));
+        email.set(get(|c| c.email.clone()));
+        phone.set(get(|c| c.phone.clone()));
+        company.set(get(|c| c.company.clone()));
+        country.set(get(|c| c.country.clone()));
+        tags.set(c.as_ref().map(|c| c.tags.join(", ")).unwrap_or_default());
         errs.set(Default::default());
     });
-    let save = Action::new_local(move |input: &ContactInput| {
-        let input = input.clone();
-        async move { api.post::<_, Contact>("/contacts", &input).await }
+    let save = Action::new_local(move |(id, input): &(Option<ContactId>, ContactInput)| {
+        let (id, input) = (*id, input.clone());
+        async move {
+            match id {
+                Some(id) => {
+                    api.patch::<_, Contact>(&format!("/contacts/{id}"), &input)
+                        .await
+                }
+                None => api.post::<_, Contact>("/contacts", &input).await,
+            }
+        }
     });
     on_result(save, move |r| match r {
         Ok(c) => {
-            toasts.success(format!("{} added.", c.full_name));
+            toasts.success(format!("{} saved.", c.full_name));
             open.set(false);
             on_saved.run(());
         }
@@ -317,25 +337,32 @@ fn NewContactDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoVi
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let opt = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.trim().is_empty());
-        save.dispatch(ContactInput {
-            first_name: opt(first),
-            last_name: opt(last),
-            email: opt(email),
-            phone: opt(phone),
-            company: opt(company),
-            country: opt(country),
-            tags: opt(tags).map(|t| {
-                aura_types::split_list(&t)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect()
-            }),
-            ..Default::default()
-        });
+        let id = editing.get_untracked().map(|c| c.id);
+        // New contacts send what is filled in; edits send every field (empty clears it).
+        let opt = move |s: RwSignal<String>| {
+            Some(s.get_untracked()).filter(|v| id.is_some() || !v.trim().is_empty())
+        };
+        save.dispatch((
+            id,
+            ContactInput {
+                first_name: opt(first),
+                last_name: opt(last),
+                email: opt(email),
+                phone: opt(phone),
+                company: opt(company),
+                country: opt(country),
+                tags: opt(tags).map(|t| {
+                    aura_types::split_list(&t)
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect()
+                }),
+                ..Default::default()
+            },
+        ));
     };
     view! {
-        <Modal open=open title="New contact">
+        <Modal open=open title=if editing.get_untracked().is_some() { "Edit contact" } else { "New contact" }>
             <form class="space-y-4" on:submit=submit novalidate>
                 <div class="grid gap-4 sm:grid-cols-2">
                     <Field label="First name" name="first_name" value=first error=field_err(errs, "first_name") autofocus=true />
@@ -348,14 +375,18 @@ fn NewContactDialog(open: RwSignal<bool>, on_saved: Callback<()>) -> impl IntoVi
                     <SelectField label="Country" name="country" value=country options=country_options() error=field_err(errs, "country") />
                 </div>
                 <Field label="Tags" name="tags" value=tags error=field_err(errs, "tags") help="Comma-separated, e.g. buyer, open house" />
-                <DialogButtons open=open pending=save.pending().into() label="Add contact" busy="Adding…" />
+                <DialogButtons open=open pending=save.pending().into() label="Save contact" busy="Saving…" />
             </form>
         </Modal>
     }
 }
 
 #[component]
-fn ContactPanel(id: RwSignal<Option<ContactId>>, on_changed: Callback<()>) -> impl IntoView {
+fn ContactPanel(
+    id: RwSignal<Option<ContactId>>,
+    on_changed: Callback<()>,
+    on_edit: Callback<Contact>,
+) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let detail = LocalResource::new(move || {
@@ -399,8 +430,8 @@ fn ContactPanel(id: RwSignal<Option<ContactId>>, on_changed: Callback<()>) -> im
     });
     view! {
         <Show when=move || id.get().is_some()>
-            <div class="fixed inset-0 z-40 bg-slate-900/20" on:click=move |_| id.set(None)></div>
-            <aside class="fixed inset-y-0 right-0 z-50 w-full max-w-md overflow-y-auto bg-white p-6 shadow-2xl" role="dialog" aria-label="Contact">
+            <div class="fixed inset-0 z-30 bg-slate-900/20" on:click=move |_| id.set(None)></div>
+            <aside class="fixed inset-y-0 right-0 z-30 w-full max-w-md overflow-y-auto bg-white p-6 shadow-2xl" role="dialog" aria-label="Contact">
                 <button class="absolute right-4 top-4 text-muted hover:text-ink" aria-label="Close" on:click=move |_| id.set(None) inner_html=icons::X></button>
                 <Transition fallback=|| view! { <LoadingCard rows=5 /> }>
                     {move || detail.get().map(|r| match r {
@@ -418,7 +449,10 @@ fn ContactPanel(id: RwSignal<Option<ContactId>>, on_changed: Callback<()>) -> im
                                 ("Next action", c.ai_next_action.clone()),
                             ];
                             view! {
-                                <h2 class="pr-8 text-lg font-semibold">{c.full_name.clone()}</h2>
+                                <div class="flex items-start justify-between gap-3 pr-8">
+                                    <h2 class="text-lg font-semibold">{c.full_name.clone()}</h2>
+                                    <button class="btn-secondary" on:click={ let c = c.clone(); move |_| on_edit.run(c.clone()) }>"Edit"</button>
+                                </div>
                                 <div class="mt-2 flex flex-wrap items-center gap-2">{status_badge(c.status)}{c.tags.iter().map(|t| view! { <span class="badge bg-slate-50 text-slate-700 ring-line">{t.clone()}</span> }).collect_view()}</div>
                                 <dl class="mt-6 grid grid-cols-[8rem_1fr] gap-x-4 gap-y-2 text-sm">
                                     {rows.into_iter().filter_map(|(k, v)| v.map(|v| view! { <dt class="text-muted">{k}</dt><dd class="break-words">{v}</dd> })).collect_view()}

@@ -271,7 +271,10 @@ pub fn ImportPage() -> impl IntoView {
                     {move || report.get().map(|r| view! {
                         <section class="card mt-6 p-6">
                             <div class="flex items-center justify-between">
-                                <h2 class="text-sm font-semibold">"Report"</h2>
+                                <div>
+                                    <h2 class="text-sm font-semibold">"Report"</h2>
+                                    <p class="text-xs text-muted">{format!("{} rows need attention; the CSV lists every row.", r.total)}</p>
+                                </div>
                                 <div class="flex gap-2">
                                     {move || download.get().map(|href| view! { <a class="btn-secondary" href=href download="import-report.csv">"Download CSV"</a> })}
                                     <A href="/contacts" attr:class="btn-primary">"View contacts"</A>
