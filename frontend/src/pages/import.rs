@@ -99,14 +99,19 @@ pub fn ImportPage() -> impl IntoView {
                             matches!(i.status, ImportStatus::Completed | ImportStatus::Failed);
                         import.set(Some(i));
                         if done {
-                            if let Ok(r) = api
-                                .get::<ReportPage>(&format!(
-                                    "/contacts/imports/{id}/report?limit=200"
-                                ))
-                                .await
-                            {
-                                report.set(Some(r));
+                            // The rows that need attention: invalid first, then skipped.
+                            let mut rows = Vec::new();
+                            let mut total = 0;
+                            for outcome in ["invalid", "skipped"] {
+                                let path = format!(
+                                    "/contacts/imports/{id}/report?outcome={outcome}&limit=200"
+                                );
+                                if let Ok(r) = api.get::<ReportPage>(&path).await {
+                                    total += r.total;
+                                    rows.extend(r.items);
+                                }
                             }
+                            report.set(Some(ReportPage { items: rows, total }));
                             if let Ok(csv) = api
                                 .text(&format!("/contacts/imports/{id}/report.csv"))
                                 .await
