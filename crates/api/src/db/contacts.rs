@@ -226,7 +226,8 @@ pub async fn lock(
     Ok(rows.into_iter().map(Contact::from).collect())
 }
 
-/// Contacts whose email (any case) or phone is among those given, locked for update.
+/// Contacts whose email (any case) or phone is among those given, locked for update. Each
+/// address is looked up through its own unique index (an `or` of the two would scan the table).
 pub async fn lock_by_address(
     db: &mut PgConnection,
     org: OrgId,
@@ -236,9 +237,13 @@ pub async fn lock_by_address(
     let mut qb = QueryBuilder::new(SELECT);
     qb.push(" where c.org_id = ")
         .push_bind(org)
-        .push(" and (lower(c.email) = any(")
+        .push(" and c.id in (select id from contacts where org_id = ")
+        .push_bind(org)
+        .push(" and lower(email) = any(")
         .push_bind(emails_lower)
-        .push(") or c.phone = any(")
+        .push(") union all select id from contacts where org_id = ")
+        .push_bind(org)
+        .push(" and phone = any(")
         .push_bind(phones)
         .push(")) for update of c");
     let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(db).await?;

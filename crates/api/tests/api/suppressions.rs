@@ -171,6 +171,19 @@ async fn suppressions_import_from_csv(pool: PgPool) {
     assert_eq!(r.invalid.len(), 1);
     assert_eq!(r.invalid[0].0, 6);
     assert_eq!(status_of(&owner, &dan).await, "bounced");
+    // Contacts imported later are stopped too.
+    let r: aura_types::JsonImportResult = owner.post("/api/v1/contacts/import", serde_json::json!({"contacts": [{"email": "new@bounces.example"}, {"email": "fine@example.org"}]})).await.json().await.unwrap();
+    let statuses: Vec<String> = futures_util::future::join_all(r.rows.iter().map(|row| async {
+        let d: aura_types::ContactDetail = owner
+            .get(&format!("/api/v1/contacts/{}", row.contact_id.unwrap()))
+            .await
+            .json()
+            .await
+            .unwrap();
+        d.contact.status.as_str().to_owned()
+    }))
+    .await;
+    assert_eq!(statuses, vec!["bounced", "active"]);
     let err = expect_error(
         owner
             .upload(
