@@ -259,6 +259,7 @@ pub async fn start(
     if !db::imports::start(&state.pool, caller.org_id, id, &mapping, &options).await? {
         return Err(ApiError::Conflict("This import already started.".into()));
     }
+    crate::workers::import::wake();
     let import = db::imports::get(&state.pool, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;

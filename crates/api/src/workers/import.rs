@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// Rows per batch (one transaction).
-pub const BATCH_ROWS: usize = 2000;
+pub const BATCH_ROWS: usize = 5000;
 /// How long a worker owns a claimed job before another may take it over.
 const LEASE_SECS: f64 = 120.0;
 /// Attempts before a job that keeps failing is marked failed.
@@ -280,7 +280,16 @@ pub async fn run_until_idle(pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The job loop: runs imports as they arrive, polling every second when idle.
+/// Wakes this process's import worker at once (another process's worker finds the job on its
+/// next poll).
+static QUEUED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Tells the worker that an import was queued.
+pub fn wake() {
+    QUEUED.notify_one();
+}
+
+/// The job loop: runs imports as they arrive — at once when woken, else polling every second.
 pub async fn run_forever(pool: PgPool) {
     loop {
         match run_next(&pool).await {
@@ -288,6 +297,9 @@ pub async fn run_forever(pool: PgPool) {
             Ok(Outcome::Idle) => {}
             Err(e) => tracing::warn!(error = ?e, "import worker error; will retry"),
         }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        tokio::select! {
+            () = QUEUED.notified() => {}
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
     }
 }
