@@ -97,4 +97,18 @@ test("a CSV is imported through the wizard, filtered by a tag and sliced into a 
   await page.getByRole("button", { name: "Save segment" }).click();
   await page.getByText("36 contacts", { exact: true }).waitFor();
   await shot("11-segment-builder");
+
+  // A static list: created here, filled from the contacts table.
+  await page.getByLabel("New static list").fill("VIP sellers");
+  await page.getByRole("button", { name: "Create list" }).click();
+  await page.getByText("VIP sellers").first().waitFor();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+  await page.getByLabel("Select Lead299 Tester").check();
+  await page.getByLabel("Select Lead298 Tester").check();
+  await page.getByLabel("Static segment").selectOption({ label: "VIP sellers" });
+  await page.getByRole("button", { name: "Add to list" }).click();
+  await page.getByText("2 changed; the list now has 2 contacts.").waitFor();
+  await page.getByLabel("Segment", { exact: true }).selectOption({ label: "VIP sellers (2)" });
+  await page.getByTestId("contacts-total").filter({ hasText: "1–2 of 2" }).waitFor();
+  await shot("12-static-list");
 });

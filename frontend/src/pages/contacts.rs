@@ -132,6 +132,33 @@ pub fn ContactsPage() -> impl IntoView {
         Err(e) => toasts.error(e.message()),
     });
     let bulk_tag = RwSignal::new(String::new());
+    let list_id = RwSignal::new(String::new());
+    // Adds the selected contacts to (or removes them from) a static segment.
+    let membership = Action::new_local(move |(add, segment): &(bool, String)| {
+        let (add, segment) = (*add, segment.clone());
+        let req = aura_types::MembersRequest {
+            selection: Selection::Ids(selected.get_untracked()),
+        };
+        async move {
+            let path = if add {
+                format!("/segments/{segment}/members")
+            } else {
+                format!("/segments/{segment}/members/remove")
+            };
+            api.post::<_, aura_types::MembersResult>(&path, &req).await
+        }
+    });
+    on_result(membership, move |r| match r {
+        Ok(r) => {
+            toasts.success(format!(
+                "{} changed; the list now has {} contacts.",
+                r.changed, r.member_count
+            ));
+            selected.set(Vec::new());
+            segments.refetch();
+        }
+        Err(e) => toasts.error(e.message()),
+    });
     let run_bulk = move |action: BulkAction| {
         bulk.dispatch(BulkRequest {
             selection: Selection::Ids(selected.get_untracked()),
@@ -194,6 +221,14 @@ pub fn ContactsPage() -> impl IntoView {
                 <button class="btn-secondary" on:click=move |_| run_bulk(BulkAction::AddTags { tags: vec![bulk_tag.get_untracked()] })>"Add tag"</button>
                 <button class="btn-secondary" on:click=move |_| run_bulk(BulkAction::RemoveTags { tags: vec![bulk_tag.get_untracked()] })>"Remove tag"</button>
                 <button class="btn-secondary" on:click=move |_| run_bulk(BulkAction::SetStatus { status: ContactStatus::DoNotContact })>"Do not contact"</button>
+                <select class="field-input w-48" aria-label="Static segment" on:change=move |ev| list_id.set(event_target_value(&ev))>
+                    <option value="">"Choose a list…"</option>
+                    {move || segments.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(|s| s.kind == aura_types::SegmentKind::Static).map(|s| {
+                        view! { <option value=s.id.to_string()>{s.name}</option> }
+                    }).collect_view()}
+                </select>
+                <button class="btn-secondary" disabled=move || list_id.get().is_empty() on:click=move |_| { membership.dispatch((true, list_id.get_untracked())); }>"Add to list"</button>
+                <button class="btn-secondary" disabled=move || list_id.get().is_empty() on:click=move |_| { membership.dispatch((false, list_id.get_untracked())); }>"Remove from list"</button>
                 <button class="btn-danger" on:click=move |_| run_bulk(BulkAction::Delete)>"Delete"</button>
             </div>
         </Show>

@@ -146,6 +146,33 @@ pub fn SegmentsPage() -> impl IntoView {
         Ok(()) => segments.refetch(),
         Err(e) => toasts.error(e.message()),
     });
+    let list_name = RwSignal::new(String::new());
+    let create_list = Action::new_local(move |name: &String| {
+        let input = SegmentInput {
+            name: name.clone(),
+            description: None,
+            kind: SegmentKind::Static,
+            rules: None,
+        };
+        async move { api.post::<_, Segment>("/segments", &input).await }
+    });
+    on_result(create_list, move |r| match r {
+        Ok(s) => {
+            toasts.success(format!(
+                "List “{}” created. Add contacts to it from the Contacts page.",
+                s.name
+            ));
+            list_name.set(String::new());
+            segments.refetch();
+        }
+        Err(e) => toasts.error(
+            e.fields()
+                .into_values()
+                .next()
+                .map(|f| format!("{}: {f}", e.message()))
+                .unwrap_or_else(|| e.message()),
+        ),
+    });
     let kinds = [
         ("tag", "Tag"),
         ("text", "Field"),
@@ -212,6 +239,14 @@ pub fn SegmentsPage() -> impl IntoView {
                 {move || count.get().and_then(Result::err).map(|e| view! { <p class="field-error mt-2">{e}</p> })}
             </aside>
         </div>
+        <form class="card mt-6 flex flex-wrap items-end gap-3 p-6" on:submit=move |ev| { ev.prevent_default(); create_list.dispatch(list_name.get_untracked()); }>
+            <div class="flex-1">
+                <label class="field-label" for="list-name">"New static list"</label>
+                <input id="list-name" class="field-input" placeholder="e.g. VIP sellers" prop:value=move || list_name.get() on:input=move |ev| list_name.set(event_target_value(&ev)) />
+                <p class="field-help">"Hand-picked members: select contacts on the Contacts page and add them to the list."</p>
+            </div>
+            <button class="btn-secondary" type="submit" disabled=move || list_name.get().trim().is_empty()>"Create list"</button>
+        </form>
         <h2 class="mb-3 mt-10 text-sm font-semibold">"Saved segments"</h2>
         <Transition fallback=|| view! { <LoadingCard rows=3 /> }>
             {move || segments.get().map(|r| match r {
