@@ -399,10 +399,35 @@ async fn compiled_rules_select_exactly_what_the_rules_mean(pool: PgPool) {
     assert_eq!(all.len(), 120);
     let in_segment =
         |s: aura_types::SegmentId, c: ContactId| s == segment.id && members.contains(&c);
+    // Every text comparison of every word on every field, then random trees of every kind.
+    let mut exhaustive = Vec::new();
+    for op in TextOp::ALL {
+        for w in WORDS {
+            exhaustive.push(Rule::Custom {
+                key: "k1".into(),
+                op: *op,
+                value: (*w).to_owned(),
+            });
+            exhaustive.push(Rule::Search { q: (*w).to_owned() });
+            for field in [
+                TextField::FirstName,
+                TextField::LastName,
+                TextField::Company,
+                TextField::City,
+                TextField::Source,
+            ] {
+                exhaustive.push(Rule::Text {
+                    field,
+                    op: *op,
+                    value: (*w).to_owned(),
+                });
+            }
+        }
+    }
     let strategy = rule_tree(segment.id, user);
+    let random = (0..300).map(|_| strategy.new_tree(&mut runner).unwrap().current());
     let mut non_trivial = 0;
-    for case in 0..300 {
-        let rule = strategy.new_tree(&mut runner).unwrap().current();
+    for (case, rule) in exhaustive.into_iter().chain(random).enumerate() {
         if rule.check().is_err() {
             continue;
         }
