@@ -2,7 +2,7 @@
 """Regenerates crates/types/src/countries.rs from the ISO 3166-1 list (Debian's iso-codes) and the
 time zone database's zone.tab: every country with its name and, when the country has exactly one
 time zone, that zone (used to infer a contact's time zone from its country)."""
-import json, collections, pathlib
+import json, collections, pathlib, subprocess
 
 iso = json.load(open("/usr/share/iso-codes/json/iso_3166-1.json"))["3166-1"]
 zones = collections.defaultdict(list)
@@ -25,4 +25,7 @@ for c in sorted(iso, key=lambda c: c["alpha_2"]):
     tz = f'Some("{z[0]}")' if len(z) == 1 else "None"
     out.append(f'    ("{c["alpha_2"]}", "{name}", {tz}),')
 out.append("];")
-pathlib.Path("crates/types/src/countries.rs").write_text("\n".join(out) + "\n")
+path = pathlib.Path("crates/types/src/countries.rs")
+path.write_text("\n".join(out) + "\n")
+# Formatted as `cargo fmt` would, so that regenerating changes nothing.
+subprocess.run(["rustfmt", "--edition", "2021", str(path)], check=True)

@@ -392,3 +392,27 @@ pub fn DialogButtons(
         </div>
     }
 }
+
+/// A multipart form holding the file chosen in the `<input type=file>` that fired `ev`, as the
+/// field `file` (what the API's upload endpoints read).
+pub fn chosen_file_form(ev: &leptos::ev::Event) -> Option<web_sys::FormData> {
+    use wasm_bindgen::JsCast;
+    let input = ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+    let file = input.files()?.get(0)?;
+    let form = web_sys::FormData::new().ok()?;
+    form.append_with_blob_and_filename("file", &file, &file.name())
+        .ok()?;
+    Some(form)
+}
+
+/// Percent-encodes a value for a query string or a `data:` URL.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -111,4 +111,17 @@ test("a CSV is imported through the wizard, filtered by a tag and sliced into a 
   await page.getByLabel("Segment", { exact: true }).selectOption({ label: "VIP sellers (2)" });
   await page.getByTestId("contacts-total").filter({ hasText: "1–2 of 2" }).waitFor();
   await shot("12-static-list");
+
+  // Suppressions: adding an address stops the contact who has it.
+  await page.getByRole("link", { name: "Suppressions" }).click();
+  await page.getByRole("heading", { name: "Nobody is suppressed" }).waitFor();
+  await page.getByLabel("Address").fill("Lead7@Example.com");
+  await page.getByLabel("Reason").selectOption("unsubscribed");
+  await page.getByRole("button", { name: "Suppress" }).click();
+  await page.locator("tbody").getByText("lead7@example.com", { exact: true }).waitFor();
+  await shot("13-suppressions");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+  await page.getByLabel("Search").fill("lead7@");
+  await page.getByTestId("contacts-total").filter({ hasText: "1–1 of 1" }).waitFor();
+  await page.locator("tbody").getByText("Unsubscribed", { exact: true }).waitFor();
 });

@@ -3,8 +3,9 @@
 
 use crate::{
     components::{
-        country_options, field_err, on_result, reset_when_opened, short_date, DialogButtons,
-        EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader, SelectField,
+        country_options, field_err, on_result, percent_encode, reset_when_opened, short_date,
+        DialogButtons, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader,
+        SelectField,
     },
     icons,
     state::{use_api, use_toasts},
@@ -24,23 +25,11 @@ pub fn filter_query(f: &ContactFilter) -> String {
     if let Some(map) = value.as_object() {
         for (k, v) in map {
             if let Some(s) = v.as_str() {
-                parts.push(format!("{k}={}", js_sys_encode(s)));
+                parts.push(format!("{k}={}", percent_encode(s)));
             }
         }
     }
     parts.join("&")
-}
-
-/// Percent-encodes a query value.
-pub fn js_sys_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub fn status_badge(s: ContactStatus) -> impl IntoView {

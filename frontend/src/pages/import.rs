@@ -2,8 +2,7 @@
 //! the per-row report with a CSV download.
 
 use crate::{
-    components::{PageHeader, SelectField},
-    pages::contacts::js_sys_encode,
+    components::{chosen_file_form, percent_encode, PageHeader, SelectField},
     state::{use_api, use_toasts},
 };
 use aura_types::{
@@ -12,7 +11,6 @@ use aura_types::{
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
-use wasm_bindgen::JsCast;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -29,24 +27,9 @@ pub fn ImportPage() -> impl IntoView {
     let download = RwSignal::new(None::<String>);
 
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(form) = chosen_file_form(&ev) else {
             return;
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        let Ok(form) = web_sys::FormData::new() else {
-            return;
-        };
-        if form
-            .append_with_blob_and_filename("file", &file, &file.name())
-            .is_err()
-        {
-            return;
-        }
         uploading.set(true);
         upload_error.set(None);
         spawn_local(async move {
@@ -118,7 +101,7 @@ pub fn ImportPage() -> impl IntoView {
                             {
                                 download.set(Some(format!(
                                     "data:text/csv;charset=utf-8,{}",
-                                    js_sys_encode(&csv)
+                                    percent_encode(&csv)
                                 )));
                             }
                             break;

@@ -2,7 +2,8 @@
 
 use crate::{
     components::{
-        on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader, SelectField,
+        chosen_file_form, on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader,
+        SelectField,
     },
     icons,
     state::{use_api, use_toasts},
@@ -12,7 +13,6 @@ use aura_types::{
     SuppressionReason,
 };
 use leptos::{prelude::*, task::spawn_local};
-use wasm_bindgen::JsCast;
 
 #[component]
 pub fn SuppressionsPage() -> impl IntoView {
@@ -53,24 +53,9 @@ pub fn SuppressionsPage() -> impl IntoView {
         Err(e) => toasts.error(e.message()),
     });
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(form) = chosen_file_form(&ev) else {
             return;
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        let Ok(form) = web_sys::FormData::new() else {
-            return;
-        };
-        if form
-            .append_with_blob_and_filename("file", &file, &file.name())
-            .is_err()
-        {
-            return;
-        }
         spawn_local(async move {
             match api
                 .upload::<SuppressionImportResult>("/suppressions/import", form)

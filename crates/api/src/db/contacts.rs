@@ -151,6 +151,15 @@ pub fn push_where(
     };
 }
 
+/// Runs a query built on `SELECT` and maps its rows.
+async fn fetch(
+    db: &mut PgConnection,
+    mut qb: QueryBuilder<'_, Postgres>,
+) -> Result<Vec<Contact>, sqlx::Error> {
+    let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(db).await?;
+    Ok(rows.into_iter().map(Contact::from).collect())
+}
+
 /// A page of contacts matching `sel`, newest first, after `cursor`.
 pub async fn list(
     db: &mut PgConnection,
@@ -167,8 +176,7 @@ pub async fn list(
         qb.push(" and c.id < ").push_bind(cursor);
     }
     qb.push(" order by c.id desc limit ").push_bind(limit);
-    let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(db).await?;
-    Ok(rows.into_iter().map(Contact::from).collect())
+    fetch(db, qb).await
 }
 
 /// How many contacts match `sel`.
@@ -205,8 +213,7 @@ pub async fn get(
         .push_bind(org)
         .push(" and c.id = ")
         .push_bind(id);
-    let row: Option<ContactRow> = qb.build_query_as().fetch_optional(db).await?;
-    Ok(row.map(Contact::from))
+    Ok(fetch(db, qb).await?.pop())
 }
 
 /// Contacts by id, locked for update until the transaction ends.
@@ -222,8 +229,7 @@ pub async fn lock(
         .push(" and c.id = any(")
         .push_bind(ids)
         .push(") for update of c");
-    let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(db).await?;
-    Ok(rows.into_iter().map(Contact::from).collect())
+    fetch(db, qb).await
 }
 
 /// Contacts whose email (any case) or phone is among those given, locked for update. Each
@@ -246,8 +252,7 @@ pub async fn lock_by_address(
         .push(" and phone = any(")
         .push_bind(phones)
         .push(")) for update of c");
-    let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(db).await?;
-    Ok(rows.into_iter().map(Contact::from).collect())
+    fetch(db, qb).await
 }
 
 /// Inserts new records and rewrites existing ones (matched by id) in one statement.
@@ -459,21 +464,6 @@ pub async fn rename_tag(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Whether `user` is a member of the organization.
-pub async fn is_member(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    user: UserId,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"select exists(select 1 from memberships where org_id = $1 and user_id = $2) as "e!""#,
-        org as OrgId,
-        user as UserId
-    )
-    .fetch_one(db)
-    .await
 }
 
 pub async fn notes(

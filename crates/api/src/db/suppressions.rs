@@ -70,18 +70,21 @@ pub async fn apply_to_contacts(
     Ok(done.rows_affected())
 }
 
-pub async fn get(
+/// The suppression of one parsed value.
+pub async fn find(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    id: SuppressionId,
+    kind: SuppressionKind,
+    value: &str,
 ) -> Result<Option<Suppression>, sqlx::Error> {
     sqlx::query_as!(
         Suppression,
         r#"select id as "id: SuppressionId", kind as "kind: SuppressionKind", value,
                   reason as "reason: SuppressionReason", source, created_at
-           from suppressions where org_id = $1 and id = $2"#,
+           from suppressions where org_id = $1 and kind = $2 and value = $3"#,
         org as OrgId,
-        id as SuppressionId
+        kind as SuppressionKind,
+        value
     )
     .fetch_optional(db)
     .await

@@ -3,8 +3,8 @@
 
 use crate::domain::contact::ContactChanges;
 use aura_types::{
-    is_import_target, parse_tags, split_list, ChannelConsent, ColumnMapping, ConsentInput,
-    ConsentStatus, ContactInput, ContactType, FieldErrors, ImportOptions,
+    is_import_target, split_list, ChannelConsent, ColumnMapping, ConsentInput, ConsentStatus,
+    ContactInput, ContactType, FieldErrors, ImportOptions,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -275,6 +275,49 @@ fn parse_consent_cell(v: &str) -> Result<ConsentStatus, String> {
     }
 }
 
+/// Parses one contact to import, from a CSV row or an integration's JSON: the options' tags are
+/// added, its source defaults to the options' (else `default_source`), and a contact without an
+/// email or phone number is refused. Problems are sentences for the report.
+pub fn import_changes(
+    mut input: ContactInput,
+    options: &ImportOptions,
+    default_source: &str,
+    region: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<ContactChanges, Vec<String>> {
+    if !options.tags.is_empty() {
+        let mut tags = input.tags.take().unwrap_or_default();
+        tags.extend(options.tags.iter().cloned());
+        input.tags = Some(tags);
+    }
+    if input.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        input.source = Some(
+            options
+                .source
+                .clone()
+                .unwrap_or_else(|| default_source.to_owned()),
+        );
+    }
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let mut problems = Vec::new();
+    if !given(&input.email) && !given(&input.phone) {
+        problems.push("no email or phone number".to_owned());
+    }
+    match ContactChanges::parse(input, region, now) {
+        Ok(c) if problems.is_empty() => Ok(c),
+        Ok(_) => Err(problems),
+        Err(fields) => {
+            problems.extend(
+                fields
+                    .0
+                    .into_iter()
+                    .map(|(f, m)| format!("{}: {m}", f.replace('_', " "))),
+            );
+            Err(problems)
+        }
+    }
+}
+
 /// Turns rows into contact changes under one mapping and set of options.
 pub struct RowParser<'a> {
     pub mapping: &'a [ColumnMapping],
@@ -375,43 +418,27 @@ impl RowParser<'_> {
                 }
             }
         }
-        tags.extend(self.options.tags.iter().cloned());
         if !tags.is_empty() {
-            match parse_tags(&tags) {
-                Ok(t) => input.tags = Some(t),
-                Err(e) => problems.push(format!("tags: {e}")),
-            }
+            input.tags = Some(tags);
         }
         if !custom.is_empty() {
             input.custom = Some(custom);
         }
-        input.source = input.source.or_else(|| {
-            Some(
-                self.options
-                    .source
-                    .clone()
-                    .unwrap_or_else(|| self.default_source.clone()),
-            )
-        });
         if consent != ConsentInput::default() {
             input.consent = Some(consent);
         }
-        let has_email = input.email.is_some();
-        let has_phone = input.phone.is_some();
-        let changes = ContactChanges::parse(input, self.region, self.now);
-        if !has_email && !has_phone {
-            problems.push("no email or phone number".into());
-        }
-        match changes {
+        let result = import_changes(
+            input,
+            self.options,
+            &self.default_source,
+            self.region,
+            self.now,
+        );
+        match result {
             Ok(c) if problems.is_empty() => Ok(c),
             Ok(_) => Err(problems),
-            Err(fields) => {
-                problems.extend(
-                    fields
-                        .0
-                        .into_iter()
-                        .map(|(f, m)| format!("{}: {m}", f.replace('_', " "))),
-                );
+            Err(more) => {
+                problems.extend(more);
                 Err(problems)
             }
         }

@@ -16,7 +16,7 @@ use actix_web::{web, HttpResponse, Scope};
 use aura_types::{
     parse_tag, parse_tags, parse_text, BulkAction, BulkRequest, BulkResult, Contact, ContactDetail,
     ContactFilter, ContactId, ContactInput, ContactPage, ErrorBody, MergeRequest, Note, NoteInput,
-    OrgId, RenameTagRequest, Rule, SegmentKind, TagCount, NOTE_MAX_CHARS,
+    OrgId, RenameTagRequest, Rule, SegmentKind, TagCount, UserId, NOTE_MAX_CHARS,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -140,12 +140,7 @@ pub async fn list(
     let mut items =
         db::contacts::list(&mut conn, caller.org_id, &sel, now, cursor, limit + 1).await?;
     let total = db::contacts::count(&mut conn, caller.org_id, &sel, now).await?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|c| c.id)
-    } else {
-        None
-    };
+    let next_cursor = super::next_cursor(&mut items, limit, |c| c.id);
     Ok(HttpResponse::Ok().json(ContactPage {
         items,
         total,
@@ -158,6 +153,16 @@ pub async fn org_region(state: &AppState, org: OrgId) -> ApiResult<Option<String
     Ok(db::orgs::get(&state.pool, org)
         .await?
         .and_then(|o| o.country))
+}
+
+/// A contact's owner must be a member of the organization.
+async fn check_owner(conn: &mut PgConnection, org: OrgId, owner: Option<UserId>) -> ApiResult<()> {
+    match owner {
+        Some(user) if db::members::role_of(&mut *conn, org, user).await?.is_none() => Err(
+            ApiError::field("owner_id", "must be a member of the organization"),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Checks what a saved contact must satisfy beyond its own fields: an address, an owner who is a
@@ -173,14 +178,7 @@ async fn check_and_save(
             "a contact needs an email or a phone number",
         ));
     }
-    if let Some(owner) = record.owner_id {
-        if !db::contacts::is_member(&mut *conn, org, owner).await? {
-            return Err(ApiError::field(
-                "owner_id",
-                "must be a member of the organization",
-            ));
-        }
-    }
+    check_owner(&mut *conn, org, record.owner_id).await?;
     let emails: Vec<String> = record.email.iter().map(|e| e.to_lowercase()).collect();
     let phones: Vec<String> = record.phone.iter().cloned().collect();
     let others = db::contacts::lock_by_address(&mut *conn, org, &emails, &phones).await?;
@@ -429,14 +427,7 @@ pub async fn bulk(
             db::contacts::set_status(&mut tx, org, &sel, now, *status).await?
         }
         BulkAction::SetOwner { owner_id } => {
-            if let Some(owner) = owner_id {
-                if !db::contacts::is_member(&mut *tx, org, *owner).await? {
-                    return Err(ApiError::field(
-                        "owner_id",
-                        "must be a member of the organization",
-                    ));
-                }
-            }
+            check_owner(&mut tx, org, *owner_id).await?;
             db::contacts::set_owner(&mut tx, org, &sel, now, *owner_id).await?
         }
         BulkAction::Delete => db::contacts::delete(&mut tx, org, &sel, now).await?,

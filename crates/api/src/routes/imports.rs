@@ -5,9 +5,8 @@ use crate::{
     auth::Caller,
     db,
     domain::{
-        contact::ContactChanges,
         csvfile,
-        import::{check_mapping, propose_mapping, RowParser},
+        import::{check_mapping, import_changes, propose_mapping, RowParser},
     },
     error::{ApiError, ApiResult},
     extract::{read_upload, Json},
@@ -389,35 +388,15 @@ pub async fn import_json(
     check_options(&mut options)?;
     let region = org_region(&state, caller.org_id).await?;
     let now = OffsetDateTime::now_utc();
-    let mut parsed: Vec<ParsedRow> = Vec::with_capacity(contacts.len());
-    for (i, mut input) in contacts.into_iter().enumerate() {
-        if !options.tags.is_empty() {
-            let mut tags = input.tags.take().unwrap_or_default();
-            tags.extend(options.tags.iter().cloned());
-            input.tags = Some(tags);
-        }
-        if input.source.is_none() {
-            input.source = Some(
-                options
-                    .source
-                    .clone()
-                    .unwrap_or_else(|| "api import".into()),
-            );
-        }
-        let has_address = input.email.as_deref().is_some_and(|e| !e.trim().is_empty())
-            || input.phone.as_deref().is_some_and(|p| !p.trim().is_empty());
-        let row = match ContactChanges::parse(input, region.as_deref(), now) {
-            Ok(_) if !has_address => Err("no email or phone number".to_owned()),
-            Ok(c) => Ok(c),
-            Err(f) => Err(f
-                .0
-                .iter()
-                .map(|(k, m)| format!("{k}: {m}"))
-                .collect::<Vec<_>>()
-                .join("; ")),
-        };
-        parsed.push((i as i64 + 1, row));
-    }
+    let parsed: Vec<ParsedRow> = contacts
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let row = import_changes(input, &options, "api import", region.as_deref(), now)
+                .map_err(|problems| problems.join("; "));
+            (i as i64 + 1, row)
+        })
+        .collect();
     let mut progress = ImportProgress::default();
     let mut rows = Vec::with_capacity(parsed.len());
     let mut iter = parsed.into_iter().peekable();

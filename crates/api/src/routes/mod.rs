@@ -28,3 +28,14 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
         .service(suppressions::scope())
         .route("/openapi.json", aw::get().to(web::openapi_json));
 }
+
+/// Keyset paging: `items` was fetched with `limit + 1` rows; keeps `limit` of them and returns
+/// the cursor of the next page (the last kept item's), or `None` on the last page.
+pub fn next_cursor<T, C>(items: &mut Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> C) -> Option<C> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if items.len() <= limit {
+        return None;
+    }
+    items.truncate(limit);
+    items.last().map(cursor_of)
+}

@@ -84,12 +84,7 @@ pub async fn list(
     let mut items =
         db::suppressions::list(&state.pool, caller.org_id, q, query.cursor, limit + 1).await?;
     let total = db::suppressions::count(&state.pool, caller.org_id, q).await?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|s| s.id)
-    } else {
-        None
-    };
+    let next_cursor = super::next_cursor(&mut items, limit, |s| s.id);
     Ok(HttpResponse::Ok().json(SuppressionPage {
         items,
         total,
@@ -140,10 +135,8 @@ pub async fn create(
     }
     db::suppressions::apply_to_contacts(&mut tx, caller.org_id, None).await?;
     tx.commit().await?;
-    let page = db::suppressions::list(&state.pool, caller.org_id, Some(&value), None, 10).await?;
-    let created = page
-        .into_iter()
-        .find(|s| s.value == value && s.kind == input.kind)
+    let created = db::suppressions::find(&state.pool, caller.org_id, input.kind, &value)
+        .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(created))
 }
