@@ -1,8 +1,8 @@
 //! Typed settings, read once from the environment (`DATABASE_URL`, `AURA_*`) with local defaults.
 //! Every variable is documented in `.env.example`.
 
-use secrecy::{ExposeSecret, SecretString};
-use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -36,6 +36,20 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// Sender of Aura's own email.
     pub mail_from: String,
+    /// Seals secrets at rest (AES-256-GCM); derived from the secret key unless set.
+    pub master_key: Arc<SecretBox<[u8; 32]>>,
+    /// Earlier master keys, still accepted for opening what they sealed.
+    pub old_master_keys: Vec<Arc<SecretBox<[u8; 32]>>>,
+    /// Lets AI providers live on private, loopback or link-local addresses (a local Ollama).
+    pub allow_private_ai_urls: bool,
+    /// Seconds one HTTP attempt to an AI provider may take.
+    pub ai_timeout_secs: u64,
+    /// HTTP attempts per AI call (retries on 429, 5xx, timeouts).
+    pub ai_max_attempts: u32,
+    /// AI calls one organization may have in flight in this process.
+    pub ai_concurrency: usize,
+    /// The longest `Retry-After` honoured; a provider asking for more fails at once.
+    pub ai_max_retry_after_secs: u64,
 }
 
 /// A setting that is missing or cannot be parsed; printed as one line at start-up.
@@ -82,6 +96,19 @@ impl Settings {
                 })
             }
         };
+        let master_key = match get("AURA_MASTER_KEY") {
+            Some(hex) => parse_master_key(&hex, "AURA_MASTER_KEY")?,
+            None => crate::crypto::derive_key(secret_key.as_bytes(), b"aura master key"),
+        };
+        let old_master_keys = get("AURA_MASTER_KEYS_OLD")
+            .map(|list| {
+                list.split(',')
+                    .filter(|k| !k.trim().is_empty())
+                    .map(|k| parse_master_key(k, "AURA_MASTER_KEYS_OLD").map(|k| Arc::new(SecretBox::new(Box::new(k)))))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
             database_url: SecretString::from(database_url_from(&get)),
             db_max_connections: parse(&get, "AURA_DB_MAX_CONNECTIONS", 10)?,
@@ -104,6 +131,13 @@ impl Settings {
             http_workers: parse(&get, "AURA_HTTP_WORKERS", 0)?,
             smtp_url: get("AURA_SMTP_URL").map(SecretString::from),
             mail_from: get("AURA_MAIL_FROM").unwrap_or_else(|| "Aura <no-reply@localhost>".into()),
+            master_key: Arc::new(SecretBox::new(Box::new(master_key))),
+            old_master_keys,
+            allow_private_ai_urls: parse(&get, "AURA_ALLOW_PRIVATE_AI_URLS", false)?,
+            ai_timeout_secs: parse(&get, "AURA_AI_TIMEOUT_SECS", 60)?,
+            ai_max_attempts: parse(&get, "AURA_AI_MAX_ATTEMPTS", 3)?,
+            ai_concurrency: parse(&get, "AURA_AI_CONCURRENCY", 4)?,
+            ai_max_retry_after_secs: parse(&get, "AURA_AI_MAX_RETRY_AFTER_SECS", 30)?,
         })
     }
 
@@ -124,6 +158,18 @@ pub fn database_url_from_env() -> String {
 
 fn database_url_from(get: &impl Fn(&str) -> Option<String>) -> String {
     get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into())
+}
+
+/// A 256-bit key written as 64 hex characters.
+fn parse_master_key(hex_text: &str, name: &'static str) -> Result<[u8; 32], ConfigError> {
+    let bytes = hex::decode(hex_text.trim()).map_err(|e| ConfigError {
+        name,
+        reason: format!("must be 64 hex characters (openssl rand -hex 32): {e}"),
+    })?;
+    bytes.try_into().map_err(|b: Vec<u8>| ConfigError {
+        name,
+        reason: format!("must be 32 bytes (64 hex characters), got {} bytes", b.len()),
+    })
 }
 
 fn parse<T: FromStr>(

@@ -39,6 +39,8 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    #[error("upstream failed: {0}")]
+    Upstream(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -65,13 +67,14 @@ impl ApiError {
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::Upstream(_) => ErrorCode::UpstreamFailed,
             ApiError::Unexpected(_) => ErrorCode::Internal,
         }
     }
 
     fn message(&self) -> String {
         match self {
-            ApiError::BadRequest(m) => m.clone(),
+            ApiError::BadRequest(m) | ApiError::Upstream(m) => m.clone(),
             ApiError::Unauthorized(m) | ApiError::Forbidden(m) => (*m).to_owned(),
             ApiError::NotFound => "Nothing was found at this address.".into(),
             ApiError::Conflict(m) | ApiError::Duplicate { message: m, .. } => m.clone(),

@@ -2,8 +2,10 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the codemap and the invariants.
 
+pub mod ai;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -19,6 +19,9 @@ use secrecy::ExposeSecret;
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::{net::TcpListener, sync::Arc, time::Duration};
 use tracing_actix_web::TracingLogger;
+use crate::ai::AiRuntime;
+use crate::crypto::Sealer;
+use crate::providers::ai::net::{AiHttp, Policy};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -27,6 +30,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Aura's own email, when an SMTP server is configured.
     pub mailer: Option<Arc<dyn Mailer>>,
+    /// AI providers' HTTP client, the key sealer and per-organization limits.
+    pub ai: Arc<AiRuntime>,
 }
 
 /// A pool that connects on first use, with statement and acquire timeouts.
@@ -43,6 +48,18 @@ pub fn pool(settings: &Settings) -> anyhow::Result<PgPool> {
         .max_connections(settings.db_max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(options))
+}
+
+/// The AI machinery for these settings.
+pub fn ai_runtime(settings: &Settings) -> anyhow::Result<AiRuntime> {
+    let http = AiHttp::new(Policy {
+        allow_private: settings.allow_private_ai_urls,
+        timeout: Duration::from_secs(settings.ai_timeout_secs.max(1)),
+        max_attempts: settings.ai_max_attempts.max(1),
+        max_retry_after: Duration::from_secs(settings.ai_max_retry_after_secs),
+        first_backoff: Duration::from_millis(500),
+    })?;
+    Ok(AiRuntime::new(http, Arc::new(Sealer::from_settings(settings)), settings.ai_concurrency))
 }
 
 pub struct Application {
@@ -64,6 +81,7 @@ impl Application {
         };
         let state = web::Data::new(AppState {
             mailer,
+            ai: Arc::new(ai_runtime(&settings)?),
             jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),
             settings: Arc::new(settings.clone()),
             pool,

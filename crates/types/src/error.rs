@@ -30,6 +30,8 @@ pub enum ErrorCode {
     RateLimited,
     /// 500: an unexpected failure on the server; the request id helps find it in the logs.
     Internal,
+    /// 502: an outside service the request needed (an AI provider) failed; the message says how.
+    UpstreamFailed,
     /// 503: a dependency (the database) is unavailable.
     Unavailable,
 }
@@ -48,6 +50,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::ValidationFailed => 422,
             ErrorCode::RateLimited => 429,
+            ErrorCode::UpstreamFailed => 502,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
         }

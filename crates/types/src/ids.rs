@@ -79,3 +79,19 @@ id_type!(
     /// A contact import (CSV upload and its run).
     ImportId
 );
+id_type!(
+    /// A configured AI provider (an API or the organization's own endpoint).
+    AiProviderId
+);
+id_type!(
+    /// An AI persona.
+    PersonaId
+);
+id_type!(
+    /// A knowledge-base article.
+    ArticleId
+);
+id_type!(
+    /// One recorded AI operation.
+    AiCallId
+);

@@ -5,6 +5,7 @@
 //! database and OpenAPI derives.
 
 pub mod account;
+pub mod ai;
 pub mod contact;
 mod countries;
 pub mod enums;
@@ -15,6 +16,7 @@ pub mod import;
 pub mod org;
 pub mod segment;
 pub mod suppression;
+pub mod template;
 pub mod validate;
 
 pub use account::*;

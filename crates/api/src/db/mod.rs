@@ -1,6 +1,7 @@
 //! Every SQL statement of the API lives here, grouped by aggregate. Functions that touch tenant data
 //! take the caller's `OrgId` and filter by it; routes never build SQL.
 
+pub mod ai;
 pub mod api_keys;
 pub mod contacts;
 pub mod imports;

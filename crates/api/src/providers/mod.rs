@@ -1,4 +1,5 @@
 //! Everything that talks to the outside world, each behind a trait with its address from
 //! configuration, so tests point it at a local stand-in that speaks the real protocol.
 
+pub mod ai;
 pub mod mail;

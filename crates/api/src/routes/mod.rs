@@ -1,5 +1,6 @@
 //! HTTP only: each module parses input, calls `domain`/`db`, and maps the result to a response.
 
+pub mod ai;
 pub mod api_keys;
 pub mod auth;
 pub mod contacts;
@@ -26,6 +27,7 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
         .service(contacts::scope())
         .service(segments::scope())
         .service(suppressions::scope())
+        .service(ai::scope())
         .route("/openapi.json", aw::get().to(web::openapi_json));
 }
 

@@ -1,0 +1,158 @@
+//! Classification rules that run before any model: bounce reports, auto-replies and unsubscribe
+//! requests have signatures certain enough to decide without one. Anything else is left to the
+//! model (`None`).
+
+use aura_types::ai::{Classification, DecidedBy, ReplyLabel};
+use std::collections::BTreeMap;
+
+/// The reply's own words: what comes before the quoted message (`> …` lines, "On … wrote:",
+/// "-----Original Message-----", "From: …").
+pub fn own_words(text: &str) -> &str {
+    let mut end = text.len();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim();
+        let quoted = l.starts_with('>')
+            || (l.starts_with("On ") && l.ends_with("wrote:"))
+            || l.starts_with("-----Original Message")
+            || l.starts_with("________________")
+            || (l.starts_with("From:") && offset > 0);
+        if quoted {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    &text[..end]
+}
+
+fn decided(label: ReplyLabel, confidence: f32, reason: &str) -> Option<Classification> {
+    Some(Classification { label, confidence, reason: reason.to_string(), decided_by: DecidedBy::Rules })
+}
+
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "delivery status notification",
+    "undeliverable",
+    "undelivered mail",
+    "mail delivery failed",
+    "delivery failure",
+    "failure notice",
+    "returned mail",
+    "mail delivery subsystem",
+];
+
+const BOUNCE_BODY: &[&str] = &[
+    "550 5.1.1",
+    "550-5.1.1",
+    "5.1.1 user unknown",
+    "user unknown",
+    "address not found",
+    "mailbox unavailable",
+    "no such user",
+    "recipient address rejected",
+    "the email account that you tried to reach does not exist",
+    "message could not be delivered",
+    "delivery to the following recipient failed",
+];
+
+const AUTO_REPLY_HEADERS: &[(&str, &str)] = &[
+    ("x-autoreply", ""),
+    ("x-autorespond", ""),
+    ("x-auto-response-suppress", "oof"),
+    ("precedence", "auto_reply"),
+];
+
+const OUT_OF_OFFICE: &[&str] = &[
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto-reply",
+    "autoreply",
+    "away from the office",
+    "on annual leave",
+    "on leave until",
+    "on vacation until",
+    "on holiday until",
+    "limited access to email",
+    "i am away until",
+    "i'm away until",
+    "i will be back on",
+    "i'll be back on",
+    "currently away",
+    "parental leave",
+];
+
+const UNSUBSCRIBE: &[&str] = &[
+    "unsubscribe",
+    "remove me",
+    "take me off",
+    "opt me out",
+    "opt out",
+    "optout",
+    "stop emailing",
+    "stop messaging",
+    "stop texting",
+    "stop contacting",
+    "stop sending",
+    "don't contact me",
+    "do not contact me",
+    "don't email me",
+    "do not email me",
+    "don't message me",
+    "no more emails",
+    "no more messages",
+    "delete my details",
+    "delete my data",
+    "remove my details",
+    "remove my number",
+    "remove my email",
+];
+
+/// Single words that, as the whole message, are an opt-out (SMS/WhatsApp carrier keywords).
+const STOP_WORDS: &[&str] = &["stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "remove"];
+
+pub fn classify(
+    text: &str,
+    subject: Option<&str>,
+    from: Option<&str>,
+    headers: &BTreeMap<String, String>,
+) -> Option<Classification> {
+    let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_lowercase());
+    let subject = subject.unwrap_or("").to_lowercase();
+    let from = from.unwrap_or("").to_lowercase();
+    let all = text.to_lowercase();
+
+    // Bounce reports come from the mail system, not a person.
+    let daemon = from.contains("mailer-daemon") || from.contains("postmaster@");
+    if header("content-type").is_some_and(|c| c.contains("report-type=delivery-status"))
+        || (daemon && (BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) || BOUNCE_BODY.iter().any(|s| all.contains(s))))
+        || (BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) && BOUNCE_BODY.iter().any(|s| all.contains(s)))
+    {
+        return decided(ReplyLabel::Bounce, 0.99, "a delivery failure report from the mail system");
+    }
+
+    let own = own_words(text).to_lowercase();
+    let own_trimmed = own.trim().trim_matches(|c: char| !c.is_alphanumeric());
+    if STOP_WORDS.contains(&own_trimmed) {
+        return decided(ReplyLabel::Unsubscribe, 0.99, "the reply is an opt-out keyword");
+    }
+    if let Some(phrase) = UNSUBSCRIBE.iter().find(|p| own.contains(*p)) {
+        return decided(ReplyLabel::Unsubscribe, 0.95, &format!("asks to stop (\"{phrase}\")"));
+    }
+
+    let auto_submitted = header("auto-submitted").is_some_and(|v| !v.trim().starts_with("no"));
+    let auto_header = AUTO_REPLY_HEADERS
+        .iter()
+        .any(|(name, value)| header(name).is_some_and(|v| value.is_empty() || v.contains(value)));
+    let ooo_words = OUT_OF_OFFICE.iter().any(|p| subject.contains(p) || own.contains(p));
+    if (auto_submitted || auto_header) && ooo_words {
+        return decided(ReplyLabel::OutOfOffice, 0.99, "an automatic out-of-office reply");
+    }
+    if auto_submitted || auto_header {
+        return decided(ReplyLabel::OutOfOffice, 0.9, "an automatic reply (Auto-Submitted header)");
+    }
+    if ooo_words && (subject.starts_with("automatic reply") || subject.contains("out of office")) {
+        return decided(ReplyLabel::OutOfOffice, 0.95, "an out-of-office reply");
+    }
+    None
+}

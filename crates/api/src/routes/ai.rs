@@ -1,0 +1,745 @@
+//! The AI layer over HTTP: settings and provider configurations (admins), personas, the knowledge
+//! base, the operations and the monthly usage.
+
+use crate::{
+    ai::{self, rules, Job, Output},
+    auth::{caller::Principal, Caller},
+    db::{self, ai::ProviderWrite},
+    domain::ai as parse,
+    error::{unique_violation, ApiError, ApiResult},
+    extract::Json,
+    providers::ai::{net, ProviderError},
+    startup::AppState,
+};
+use actix_web::{web, HttpResponse, Scope};
+use aura_types::ai::*;
+use aura_types::template::{MergeValues, Sender};
+use aura_types::{AiProviderId, ArticleId, Channel, ErrorBody, FieldErrors, OrgId, PersonaId};
+use serde::Deserialize;
+use std::time::Instant;
+use time::{Date, Month, OffsetDateTime, Time};
+
+pub fn scope() -> Scope {
+    web::scope("/ai")
+        .route("/settings", web::get().to(get_settings))
+        .route("/settings", web::patch().to(update_settings))
+        .route("/providers", web::get().to(list_providers))
+        .route("/providers", web::post().to(create_provider))
+        .route("/providers/{provider_id}", web::get().to(get_provider))
+        .route("/providers/{provider_id}", web::patch().to(update_provider))
+        .route("/providers/{provider_id}", web::delete().to(delete_provider))
+        .route("/providers/{provider_id}/test", web::post().to(test_provider))
+        .route("/personas", web::get().to(list_personas))
+        .route("/personas", web::post().to(create_persona))
+        .route("/personas/{persona_id}", web::get().to(get_persona))
+        .route("/personas/{persona_id}", web::patch().to(update_persona))
+        .route("/personas/{persona_id}", web::delete().to(delete_persona))
+        .route("/personas/{persona_id}/duplicate", web::post().to(duplicate_persona))
+        .route("/knowledge", web::get().to(list_articles))
+        .route("/knowledge", web::post().to(create_article))
+        .route("/knowledge/{article_id}", web::get().to(get_article))
+        .route("/knowledge/{article_id}", web::patch().to(update_article))
+        .route("/knowledge/{article_id}", web::delete().to(delete_article))
+        .route("/generate/step-template", web::post().to(generate_step_template))
+        .route("/generate/message", web::post().to(generate_message))
+        .route("/improve", web::post().to(improve))
+        .route("/suggest-replies", web::post().to(suggest_replies))
+        .route("/classify", web::post().to(classify))
+        .route("/usage", web::get().to(usage))
+}
+
+// ---- settings ----
+
+#[utoipa::path(get, operation_id = "getAiSettings", path = "/ai/settings", tag = "ai", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The default provider (none: the built-in writer) and the fallback choice", body = AiSettings),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn get_settings(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(db::ai::settings(&state.pool, caller.org_id).await?))
+}
+
+#[utoipa::path(patch, operation_id = "updateAiSettings", path = "/ai/settings", tag = "ai", security(("bearer" = [])),
+    request_body = AiSettingsInput,
+    responses(
+        (status = 200, description = "Saved", body = AiSettings),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Admins and owners only", body = ErrorBody),
+        (status = 422, description = "Unknown provider", body = ErrorBody),
+    ))]
+pub async fn update_settings(state: web::Data<AppState>, caller: Caller, body: Json<AiSettingsInput>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let mut settings = db::ai::settings(&state.pool, caller.org_id).await?;
+    if let Some(id) = body.0.default_provider_id {
+        if let Some(id) = id {
+            db::ai::get_provider(&state.pool, caller.org_id, id)
+                .await?
+                .ok_or_else(|| ApiError::field("default_provider_id", "no provider with this id"))?;
+        }
+        settings.default_provider_id = id;
+    }
+    if let Some(f) = body.0.fallback_to_builtin {
+        settings.fallback_to_builtin = f;
+    }
+    db::ai::save_settings(&state.pool, caller.org_id, &settings).await?;
+    Ok(HttpResponse::Ok().json(settings))
+}
+
+// ---- providers ----
+
+fn provider_name_taken(e: sqlx::Error) -> ApiError {
+    match unique_violation(&e) {
+        Some("ai_providers_name_key") => ApiError::field("name", "another provider has this name"),
+        _ => e.into(),
+    }
+}
+
+#[utoipa::path(get, operation_id = "listAiProviders", path = "/ai/providers", tag = "ai", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Configured providers; keys are never returned", body = Vec<AiProviderConfig>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list_providers(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let rows = db::ai::list_providers(&state.pool, caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.to_config()).collect::<Vec<_>>()))
+}
+
+async fn provider_write<'a>(
+    state: &AppState,
+    fields: &'a parse::ProviderFields,
+) -> ApiResult<ProviderWrite<'a>> {
+    net::check_url(&fields.base_url, state.settings.allow_private_ai_urls)
+        .await
+        .map_err(|m| ApiError::field("base_url", m))?;
+    let secret = fields.secret.as_ref().map(|s| {
+        s.as_ref().map(|plain| (state.ai.sealer.seal(plain), crate::crypto::hint(plain)))
+    });
+    Ok(ProviderWrite {
+        name: &fields.name,
+        kind: fields.kind,
+        base_url: &fields.base_url,
+        model: &fields.model,
+        temperature: fields.temperature,
+        api_version: fields.api_version.as_deref(),
+        secret,
+    })
+}
+
+#[utoipa::path(post, operation_id = "createAiProvider", path = "/ai/providers", tag = "ai", security(("bearer" = [])),
+    request_body = AiProviderInput,
+    description = "Adds a provider. The key (or a custom endpoint's signing secret) is encrypted at rest and never returned. \
+Addresses on private, loopback or link-local networks are refused unless the server allows them (AURA_ALLOW_PRIVATE_AI_URLS).",
+    responses(
+        (status = 201, description = "Created", body = AiProviderConfig),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Admins and owners only", body = ErrorBody),
+        (status = 422, description = "Invalid or refused fields", body = ErrorBody),
+    ))]
+pub async fn create_provider(state: web::Data<AppState>, caller: Caller, body: Json<AiProviderInput>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let fields = parse::provider_fields(None, &body.0)?;
+    let write = provider_write(&state, &fields).await?;
+    let id = db::ai::insert_provider(&state.pool, caller.org_id, &write).await.map_err(provider_name_taken)?;
+    let row = db::ai::get_provider(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Created().json(row.to_config()))
+}
+
+#[utoipa::path(get, operation_id = "getAiProvider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
+    params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
+    responses(
+        (status = 200, description = "The provider", body = AiProviderConfig),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+    ))]
+pub async fn get_provider(state: web::Data<AppState>, caller: Caller, path: web::Path<AiProviderId>) -> ApiResult<HttpResponse> {
+    let row = db::ai::get_provider(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(row.to_config()))
+}
+
+#[utoipa::path(patch, operation_id = "updateAiProvider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
+    params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
+    request_body = AiProviderInput,
+    responses(
+        (status = 200, description = "Saved", body = AiProviderConfig),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Admins and owners only", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+        (status = 422, description = "Invalid or refused fields", body = ErrorBody),
+    ))]
+pub async fn update_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<AiProviderId>,
+    body: Json<AiProviderInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    let current = db::ai::get_provider(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let fields = parse::provider_fields(Some(&current), &body.0)?;
+    let write = provider_write(&state, &fields).await?;
+    db::ai::update_provider(&state.pool, caller.org_id, id, &write).await.map_err(provider_name_taken)?;
+    let row = db::ai::get_provider(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(row.to_config()))
+}
+
+#[utoipa::path(delete, operation_id = "deleteAiProvider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
+    params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
+    description = "Deletes the configuration; personas using it and the default fall back to the organization's default or the built-in writer.",
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Admins and owners only", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+    ))]
+pub async fn delete_provider(state: web::Data<AppState>, caller: Caller, path: web::Path<AiProviderId>) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    if !db::ai::delete_provider(&state.pool, caller.org_id, path.into_inner()).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, operation_id = "testAiProvider", path = "/ai/providers/{provider_id}/test", tag = "ai", security(("bearer" = [])),
+    params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
+    description = "Makes one tiny real call and reports what happened (`ok: false` with the reason when it failed). The call is recorded in the usage.",
+    responses(
+        (status = 200, description = "The outcome of the call", body = ConnectionTest),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+    ))]
+pub async fn test_provider(state: web::Data<AppState>, caller: Caller, path: web::Path<AiProviderId>) -> ApiResult<HttpResponse> {
+    let row = db::ai::get_provider(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    let started = Instant::now();
+    let mut task = ai::task(AiOperation::TestConnection, "This is a connection test. Answer with {\"body\": \"OK\"}.");
+    task.persona.name = "Connection test".into();
+    let outcome = match state.ai.provider(&row, None, None) {
+        Ok(provider) => provider.run(&task).await,
+        Err(e) => Err(e),
+    };
+    let latency_ms = started.elapsed().as_millis() as i32;
+    let (ok, message, answer) = match outcome {
+        Ok(a) => (true, format!("Connected. The model answered: {}", a.result.body.clone().unwrap_or_default()), Some(a)),
+        Err(ProviderError::Malformed(m)) => (true, format!("Connected, but the answer was not in the expected format ({m})."), None),
+        Err(e) => (false, e.to_string(), None),
+    };
+    let model = answer.as_ref().map_or(row.model.clone(), |a| a.model.clone());
+    db::ai::record_call(
+        &state.pool,
+        caller.org_id,
+        &db::ai::CallRecord {
+            operation: AiOperation::TestConnection,
+            provider_kind: row.kind,
+            provider_name: &row.name,
+            model: &model,
+            persona_id: None,
+            persona_name: None,
+            tokens_in: answer.as_ref().map_or(0, |a| a.tokens_in),
+            tokens_out: answer.as_ref().map_or(0, |a| a.tokens_out),
+            latency_ms,
+            attempts: answer.as_ref().map_or(1, |a| a.attempts),
+            outcome: if ok { AiOutcome::Ok } else { AiOutcome::Error },
+            error: (!ok).then_some(message.as_str()),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ConnectionTest { ok, model, latency_ms, message }))
+}
+
+// ---- personas ----
+
+fn persona_name_taken(e: sqlx::Error) -> ApiError {
+    match unique_violation(&e) {
+        Some("ai_personas_name_key") => ApiError::field("name", "another persona has this name"),
+        _ => e.into(),
+    }
+}
+
+async fn check_persona_provider(state: &AppState, org: OrgId, p: &Persona) -> ApiResult<()> {
+    if let Some(id) = p.provider_id {
+        db::ai::get_provider(&state.pool, org, id)
+            .await?
+            .ok_or_else(|| ApiError::field("provider_id", "no provider with this id"))?;
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, operation_id = "listPersonas", path = "/ai/personas", tag = "ai", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Personas, oldest first", body = Vec<Persona>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list_personas(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(db::ai::list_personas(&state.pool, caller.org_id).await?))
+}
+
+#[utoipa::path(post, operation_id = "createPersona", path = "/ai/personas", tag = "ai", security(("bearer" = [])),
+    request_body = PersonaInput,
+    responses(
+        (status = 201, description = "Created", body = Persona),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn create_persona(state: web::Data<AppState>, caller: Caller, body: Json<PersonaInput>) -> ApiResult<HttpResponse> {
+    let persona = parse::persona(None, &body.0, OffsetDateTime::now_utc())?;
+    check_persona_provider(&state, caller.org_id, &persona).await?;
+    db::ai::save_persona(&state.pool, caller.org_id, &persona).await.map_err(persona_name_taken)?;
+    let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Created().json(saved))
+}
+
+#[utoipa::path(get, operation_id = "getPersona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
+    params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
+    responses(
+        (status = 200, description = "The persona", body = Persona),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+    ))]
+pub async fn get_persona(state: web::Data<AppState>, caller: Caller, path: web::Path<PersonaId>) -> ApiResult<HttpResponse> {
+    let p = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
+#[utoipa::path(patch, operation_id = "updatePersona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
+    params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
+    request_body = PersonaInput,
+    responses(
+        (status = 200, description = "Saved", body = Persona),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn update_persona(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PersonaId>,
+    body: Json<PersonaInput>,
+) -> ApiResult<HttpResponse> {
+    let current = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    let persona = parse::persona(Some(&current), &body.0, OffsetDateTime::now_utc())?;
+    check_persona_provider(&state, caller.org_id, &persona).await?;
+    db::ai::save_persona(&state.pool, caller.org_id, &persona).await.map_err(persona_name_taken)?;
+    let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+#[utoipa::path(delete, operation_id = "deletePersona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
+    params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+    ))]
+pub async fn delete_persona(state: web::Data<AppState>, caller: Caller, path: web::Path<PersonaId>) -> ApiResult<HttpResponse> {
+    if !db::ai::delete_persona(&state.pool, caller.org_id, path.into_inner()).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, operation_id = "duplicatePersona", path = "/ai/personas/{persona_id}/duplicate", tag = "ai", security(("bearer" = [])),
+    params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
+    description = "Copies a persona under a new name (\"… (copy)\", \"… (copy 2)\"…).",
+    responses(
+        (status = 201, description = "The copy", body = Persona),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+    ))]
+pub async fn duplicate_persona(state: web::Data<AppState>, caller: Caller, path: web::Path<PersonaId>) -> ApiResult<HttpResponse> {
+    let original = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    let names: Vec<String> =
+        db::ai::list_personas(&state.pool, caller.org_id).await?.into_iter().map(|p| p.name.to_lowercase()).collect();
+    let name = (1..)
+        .map(|n| if n == 1 { format!("{} (copy)", original.name) } else { format!("{} (copy {n})", original.name) })
+        .find(|candidate| !names.contains(&candidate.to_lowercase()))
+        .unwrap_or_default();
+    let now = OffsetDateTime::now_utc();
+    let copy = Persona { id: PersonaId::new(), name, created_at: now, updated_at: now, ..original };
+    db::ai::save_persona(&state.pool, caller.org_id, &copy).await.map_err(persona_name_taken)?;
+    let saved = db::ai::get_persona(&state.pool, caller.org_id, copy.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Created().json(saved))
+}
+
+// ---- knowledge ----
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct KnowledgeQuery {
+    /// Full-text search (web search syntax: words, "phrases", -exclusions), best matches first.
+    q: Option<String>,
+}
+
+#[utoipa::path(get, operation_id = "listKnowledge", path = "/ai/knowledge", tag = "ai", security(("bearer" = [])),
+    params(KnowledgeQuery),
+    responses(
+        (status = 200, description = "Articles by title, or by relevance when searching", body = Vec<KnowledgeArticle>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list_articles(state: web::Data<AppState>, caller: Caller, query: web::Query<KnowledgeQuery>) -> ApiResult<HttpResponse> {
+    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    Ok(HttpResponse::Ok().json(db::ai::list_articles(&state.pool, caller.org_id, q).await?))
+}
+
+#[utoipa::path(post, operation_id = "createKnowledge", path = "/ai/knowledge", tag = "ai", security(("bearer" = [])),
+    request_body = ArticleInput,
+    responses(
+        (status = 201, description = "Created", body = KnowledgeArticle),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn create_article(state: web::Data<AppState>, caller: Caller, body: Json<ArticleInput>) -> ApiResult<HttpResponse> {
+    let article = parse::article(None, &body.0, OffsetDateTime::now_utc())?;
+    db::ai::save_article(&state.pool, caller.org_id, &article).await?;
+    let saved = db::ai::get_article(&state.pool, caller.org_id, article.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Created().json(saved))
+}
+
+#[utoipa::path(get, operation_id = "getKnowledge", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
+    params(("article_id" = uuid::Uuid, Path, description = "The article's id")),
+    responses(
+        (status = 200, description = "The article", body = KnowledgeArticle),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such article", body = ErrorBody),
+    ))]
+pub async fn get_article(state: web::Data<AppState>, caller: Caller, path: web::Path<ArticleId>) -> ApiResult<HttpResponse> {
+    let a = db::ai::get_article(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(a))
+}
+
+#[utoipa::path(patch, operation_id = "updateKnowledge", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
+    params(("article_id" = uuid::Uuid, Path, description = "The article's id")),
+    request_body = ArticleInput,
+    responses(
+        (status = 200, description = "Saved", body = KnowledgeArticle),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such article", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn update_article(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ArticleId>,
+    body: Json<ArticleInput>,
+) -> ApiResult<HttpResponse> {
+    let current = db::ai::get_article(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    let article = parse::article(Some(&current), &body.0, OffsetDateTime::now_utc())?;
+    db::ai::save_article(&state.pool, caller.org_id, &article).await?;
+    let saved = db::ai::get_article(&state.pool, caller.org_id, article.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+#[utoipa::path(delete, operation_id = "deleteKnowledge", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
+    params(("article_id" = uuid::Uuid, Path, description = "The article's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such article", body = ErrorBody),
+    ))]
+pub async fn delete_article(state: web::Data<AppState>, caller: Caller, path: web::Path<ArticleId>) -> ApiResult<HttpResponse> {
+    if !db::ai::delete_article(&state.pool, caller.org_id, path.into_inner()).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- operations ----
+
+/// Who messages are from: the calling user (or, for an API key, the organization).
+async fn sender(state: &AppState, caller: &Caller) -> ApiResult<Sender> {
+    let org = db::orgs::get(&state.pool, caller.org_id).await?.ok_or(ApiError::NotFound)?;
+    let user = match caller.principal {
+        Principal::User(id) => db::users::get(&state.pool, id).await?,
+        Principal::ApiKey(_) => None,
+    };
+    Ok(Sender {
+        name: user.as_ref().map_or_else(|| org.public_name.clone().unwrap_or_else(|| org.name.clone()), |u| u.name.clone()),
+        email: user.map(|u| u.email).unwrap_or_default(),
+        org_name: org.public_name.unwrap_or(org.name),
+    })
+}
+
+async fn lead_values(state: &AppState, caller: &Caller, id: Option<aura_types::ContactId>) -> ApiResult<Option<MergeValues>> {
+    let Some(id) = id else { return Ok(None) };
+    let mut conn = state.pool.acquire().await?;
+    let contact = db::contacts::get(&mut conn, caller.org_id, id)
+        .await?
+        .ok_or_else(|| ApiError::field("contact_id", "no contact with this id"))?;
+    Ok(Some(MergeValues::for_contact(&contact, &sender(state, caller).await?)))
+}
+
+fn check_text(e: &mut FieldErrors, field: &str, text: &str, max: usize) {
+    if text.trim().is_empty() {
+        e.add(field, "is required");
+    } else if text.chars().count() > max {
+        e.add(field, format!("must be at most {max} characters"));
+    }
+}
+
+fn brief_problems(body: &GenerateRequest) -> Result<(), ApiError> {
+    let mut e = FieldErrors::new();
+    for (field, text) in [
+        ("campaign.name", &body.campaign.name),
+        ("campaign.offer", &body.campaign.offer),
+        ("campaign.icp", &body.campaign.icp),
+        ("campaign.goal", &body.campaign.goal),
+        ("step.instructions", &body.step.instructions),
+    ] {
+        if text.chars().count() > 4000 {
+            e.add(field, "must be at most 4000 characters");
+        }
+    }
+    if body.step.number == 0 || body.step.number > 50 {
+        e.add("step.number", "must be between 1 and 50");
+    }
+    if e.is_empty() {
+        Ok(())
+    } else {
+        Err(e.into())
+    }
+}
+
+fn draft(output: Output) -> ApiResult<MessageDraft> {
+    match output {
+        Output::Draft(d) => Ok(d),
+        _ => Err(ApiError::Upstream("the provider answered with the wrong kind of result".into())),
+    }
+}
+
+async fn generate(state: &AppState, caller: &Caller, body: GenerateRequest, op: AiOperation) -> ApiResult<HttpResponse> {
+    brief_problems(&body)?;
+    let for_lead = op == AiOperation::GenerateMessageForLead;
+    if for_lead && body.contact_id.is_none() {
+        return Err(ApiError::field("contact_id", "is required: the lead to write for"));
+    }
+    let lead = lead_values(state, caller, body.contact_id).await?;
+    let channel = body.step.channel;
+    let mut task = ai::task(
+        op,
+        match (op, channel) {
+            (AiOperation::GenerateStepTemplate, Channel::Email) => "Write this campaign step's email as a reusable template: a subject and a body.",
+            (AiOperation::GenerateStepTemplate, _) => "Write this campaign step's message as a reusable template (no subject; under 300 characters).",
+            (_, Channel::Email) => "Write this campaign step's email for this one lead: a subject and a body.",
+            _ => "Write this campaign step's message for this one lead (no subject; under 300 characters).",
+        },
+    );
+    let query = [
+        body.campaign.name.as_str(),
+        &body.campaign.offer,
+        &body.campaign.icp,
+        &body.campaign.goal,
+        &body.step.instructions,
+    ]
+    .iter()
+    .chain(lead.iter().flat_map(|l| ["company", "job_title", "city", "custom.interest"].map(|k| l.get(k).unwrap_or(""))).collect::<Vec<_>>().iter())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" ");
+    task.campaign = Some(body.campaign);
+    task.step = Some(body.step);
+    task.use_merge_tags = !for_lead;
+    task.lead = lead.as_ref().map(|l| l.0.clone()).unwrap_or_default();
+    let (output, provenance) = ai::run(
+        &state.pool,
+        &state.ai,
+        Job {
+            org: caller.org_id,
+            persona_id: body.persona_id,
+            task,
+            channel,
+            lead: if for_lead { lead } else { None },
+            knowledge_query: Some(query),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(DraftResult { draft: draft(output)?, provenance }))
+}
+
+#[utoipa::path(post, operation_id = "generateStepTemplate", path = "/ai/generate/step-template", tag = "ai", security(("bearer" = [])),
+    request_body = GenerateRequest,
+    description = "Writes a campaign step as a template with merge tags (and fallbacks), as \"Generate with AI\" in the campaign builder does. `contact_id`, when given, is an example lead for context.",
+    responses(
+        (status = 200, description = "The template and who wrote it", body = DraftResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid fields, unknown persona or contact", body = ErrorBody),
+        (status = 502, description = "The provider failed (after retries and one corrective retry) and no fallback is enabled", body = ErrorBody),
+    ))]
+pub async fn generate_step_template(state: web::Data<AppState>, caller: Caller, body: Json<GenerateRequest>) -> ApiResult<HttpResponse> {
+    generate(&state, &caller, body.0, AiOperation::GenerateStepTemplate).await
+}
+
+#[utoipa::path(post, operation_id = "generateMessageForLead", path = "/ai/generate/message", tag = "ai", security(("bearer" = [])),
+    request_body = GenerateRequest,
+    description = "Writes a campaign step for one lead (`contact_id` required), fully personalised: any merge tag in the answer is filled in and must resolve.",
+    responses(
+        (status = 200, description = "The message and who wrote it", body = DraftResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid fields, unknown persona or contact", body = ErrorBody),
+        (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
+    ))]
+pub async fn generate_message(state: web::Data<AppState>, caller: Caller, body: Json<GenerateRequest>) -> ApiResult<HttpResponse> {
+    generate(&state, &caller, body.0, AiOperation::GenerateMessageForLead).await
+}
+
+#[utoipa::path(post, operation_id = "improveMessage", path = "/ai/improve", tag = "ai", security(("bearer" = [])),
+    request_body = ImproveRequest,
+    responses(
+        (status = 200, description = "The improved message", body = DraftResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid fields or unknown persona", body = ErrorBody),
+        (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
+    ))]
+pub async fn improve(state: web::Data<AppState>, caller: Caller, body: Json<ImproveRequest>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let mut e = FieldErrors::new();
+    check_text(&mut e, "text", &body.text, 20_000);
+    if body.subject.as_ref().is_some_and(|s| s.chars().count() > 500) {
+        e.add("subject", "must be at most 500 characters");
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let mut task = ai::task(
+        AiOperation::ImproveMessage,
+        format!("Rewrite this {} message: {}. Keep its meaning, merge tags and facts.", body.channel.label(), body.goal.label().to_lowercase()),
+    );
+    task.step = Some(StepBrief { channel: body.channel, number: 1, instructions: String::new() });
+    task.text = Some(body.text);
+    task.subject = body.subject;
+    task.goal = Some(body.goal);
+    let (output, provenance) = ai::run(
+        &state.pool,
+        &state.ai,
+        Job { org: caller.org_id, persona_id: body.persona_id, task, channel: body.channel, lead: None, knowledge_query: None },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(DraftResult { draft: draft(output)?, provenance }))
+}
+
+#[utoipa::path(post, operation_id = "suggestReplies", path = "/ai/suggest-replies", tag = "ai", security(("bearer" = [])),
+    request_body = SuggestRepliesRequest,
+    responses(
+        (status = 200, description = "Up to 3 replies, best first", body = RepliesResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Empty conversation, unknown persona or contact", body = ErrorBody),
+        (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
+    ))]
+pub async fn suggest_replies(state: web::Data<AppState>, caller: Caller, body: Json<SuggestRepliesRequest>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let mut e = FieldErrors::new();
+    if body.conversation.is_empty() {
+        e.add("conversation", "must contain at least one message");
+    } else if body.conversation.len() > 50 {
+        e.add("conversation", "must contain at most 50 messages");
+    }
+    for (i, m) in body.conversation.iter().enumerate() {
+        check_text(&mut e, &format!("conversation[{i}].text"), &m.text, 10_000);
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let lead = lead_values(&state, &caller, body.contact_id).await?;
+    let query = body.conversation.iter().rev().find(|m| m.direction == Direction::Inbound).map(|m| m.text.clone());
+    let mut task = ai::task(
+        AiOperation::SuggestReplies,
+        format!("Suggest up to 3 replies we could send next on {}, best first.", body.channel.label()),
+    );
+    task.step = Some(StepBrief { channel: body.channel, number: 1, instructions: String::new() });
+    task.conversation = body.conversation;
+    task.lead = lead.as_ref().map(|l| l.0.clone()).unwrap_or_default();
+    let (output, provenance) = ai::run(
+        &state.pool,
+        &state.ai,
+        Job { org: caller.org_id, persona_id: body.persona_id, task, channel: body.channel, lead, knowledge_query: query },
+    )
+    .await?;
+    match output {
+        Output::Replies(replies) => Ok(HttpResponse::Ok().json(RepliesResult { replies, provenance })),
+        _ => Err(ApiError::Upstream("the provider answered with the wrong kind of result".into())),
+    }
+}
+
+#[utoipa::path(post, operation_id = "classifyReply", path = "/ai/classify", tag = "ai", security(("bearer" = [])),
+    request_body = ClassifyRequest,
+    description = "Labels a reply. Rules decide first, without a model, where they are certain: bounce reports, \
+auto-replies (Auto-Submitted and similar headers, out-of-office wording) and unsubscribe requests; `provenance` is then null.",
+    responses(
+        (status = 200, description = "The label, confidence and reason", body = ClassifyResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Empty text", body = ErrorBody),
+        (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
+    ))]
+pub async fn classify(state: web::Data<AppState>, caller: Caller, body: Json<ClassifyRequest>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let mut e = FieldErrors::new();
+    check_text(&mut e, "text", &body.text, 50_000);
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    if let Some(c) = rules::classify(&body.text, body.subject.as_deref(), body.from.as_deref(), &body.headers) {
+        return Ok(HttpResponse::Ok().json(ClassifyResult { classification: c, provenance: None }));
+    }
+    let mut task = ai::task(AiOperation::ClassifyReply, "Classify this reply to our outreach.");
+    task.text = Some(rules::own_words(&body.text).to_string());
+    task.subject = body.subject;
+    task.original_outreach = body.original_outreach;
+    let (output, provenance) = ai::run(
+        &state.pool,
+        &state.ai,
+        Job { org: caller.org_id, persona_id: None, task, channel: Channel::Email, lead: None, knowledge_query: None },
+    )
+    .await?;
+    match output {
+        Output::Classification(c) => Ok(HttpResponse::Ok().json(ClassifyResult { classification: c, provenance: Some(provenance) })),
+        _ => Err(ApiError::Upstream("the provider answered with the wrong kind of result".into())),
+    }
+}
+
+// ---- usage ----
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct UsageQuery {
+    /// `YYYY-MM` (UTC); the current month when absent.
+    month: Option<String>,
+}
+
+fn month_range(month: Option<&str>) -> Result<(String, OffsetDateTime, OffsetDateTime), ApiError> {
+    let bad = || ApiError::field("month", "must be a month like 2026-11");
+    let (year, m) = match month {
+        None => {
+            let now = OffsetDateTime::now_utc();
+            (now.year(), now.month())
+        }
+        Some(s) => {
+            let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+            let y: i32 = y.parse().map_err(|_| bad())?;
+            let m: u8 = m.parse().map_err(|_| bad())?;
+            (y, Month::try_from(m).map_err(|_| bad())?)
+        }
+    };
+    let start = Date::from_calendar_date(year, m, 1).map_err(|_| bad())?;
+    let (ny, nm) = if m == Month::December { (year + 1, Month::January) } else { (year, m.next()) };
+    let end = Date::from_calendar_date(ny, nm, 1).map_err(|_| bad())?;
+    Ok((
+        format!("{year:04}-{:02}", m as u8),
+        start.with_time(Time::MIDNIGHT).assume_utc(),
+        end.with_time(Time::MIDNIGHT).assume_utc(),
+    ))
+}
+
+#[utoipa::path(get, operation_id = "aiUsage", path = "/ai/usage", tag = "ai", security(("bearer" = [])),
+    params(UsageQuery),
+    responses(
+        (status = 200, description = "Calls, failures, tokens and latency of one month, by provider, model and operation", body = UsageSummary),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid month", body = ErrorBody),
+    ))]
+pub async fn usage(state: web::Data<AppState>, caller: Caller, query: web::Query<UsageQuery>) -> ApiResult<HttpResponse> {
+    let (month, from, to) = month_range(query.month.as_deref())?;
+    let rows = db::ai::usage(&state.pool, caller.org_id, from, to).await?;
+    Ok(HttpResponse::Ok().json(UsageSummary {
+        month,
+        calls: rows.iter().map(|r| r.calls).sum(),
+        failed: rows.iter().map(|r| r.failed).sum(),
+        tokens_in: rows.iter().map(|r| r.tokens_in).sum(),
+        tokens_out: rows.iter().map(|r| r.tokens_out).sum(),
+        rows,
+    }))
+}
