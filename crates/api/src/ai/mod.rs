@@ -163,7 +163,11 @@ async fn attempt(provider: &dyn AiProvider, job: &mut Job) -> Result<(Output, An
                 attempts += answer.attempts;
                 answer.tokens_in += tokens.0;
                 answer.tokens_out += tokens.1;
-                match validate::check(&job.task, job.channel, answer.result.clone(), job.lead.as_ref()) {
+                let checked = match &answer.unusable {
+                    Some(why) => Err(why.clone()),
+                    None => validate::check(&job.task, job.channel, answer.result.clone(), job.lead.as_ref()),
+                };
+                match checked {
                     Ok(output) => {
                         return Ok((output, answer, attempts));
                     }

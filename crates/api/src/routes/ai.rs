@@ -218,7 +218,13 @@ pub async fn test_provider(state: web::Data<AppState>, caller: Caller, path: web
     };
     let latency_ms = started.elapsed().as_millis() as i32;
     let (ok, message, answer) = match outcome {
-        Ok(a) => (true, format!("Connected. The model answered: {}", a.result.body.clone().unwrap_or_default()), Some(a)),
+        Ok(a) => {
+            let message = match &a.unusable {
+                None => format!("Connected. The model answered: {}", a.result.body.clone().unwrap_or_default()),
+                Some(why) => format!("Connected, but the answer was not in the expected format ({why})."),
+            };
+            (true, message, Some(a))
+        }
         Err(ProviderError::Malformed(m)) => (true, format!("Connected, but the answer was not in the expected format ({m})."), None),
         Err(e) => (false, e.to_string(), None),
     };

@@ -237,6 +237,10 @@ impl TestApp {
             "segments",
             "suppressions",
             "imports",
+            "ai_providers",
+            "ai_personas",
+            "knowledge_articles",
+            "ai_calls",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
                 .fetch_one(&self.pool)

@@ -93,7 +93,29 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         .json()
         .await
         .unwrap();
+    let provider: Value = owner
+        .post(
+            "/api/v1/ai/providers",
+            json!({"name": "Fixture", "kind": "openai", "base_url": "https://8.8.8.8/v1", "model": "m", "secret": "sk-fixture"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let personas: Value = owner.get("/api/v1/ai/personas").await.json().await.unwrap();
+    let article: Value = owner
+        .post(
+            "/api/v1/ai/knowledge",
+            json!({"title": "Fixture", "content": "Fixture content"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
+        ("provider_id", provider["id"].as_str().unwrap().to_owned()),
+        ("persona_id", personas[0]["id"].as_str().unwrap().to_owned()),
+        ("article_id", article["id"].as_str().unwrap().to_owned()),
         ("contact_id", contact.id.to_string()),
         ("segment_id", segment["id"].as_str().unwrap().to_owned()),
         (
@@ -118,6 +140,9 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("NoteInput", json!({"body": "A note"})),
         ("MergeRequest", json!({"other_id": uuid::Uuid::now_v7()})),
         ("SegmentPatch", json!({"name": "Renamed"})),
+        ("AiProviderInput", json!({"name": "Renamed"})),
+        ("PersonaInput", json!({"name": "Renamed"})),
+        ("ArticleInput", json!({"title": "Renamed"})),
         ("MembersRequest", json!({"selection": {"ids": []}})),
         (
             "MappingRequest",

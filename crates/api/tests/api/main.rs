@@ -2,6 +2,7 @@
 //! database per test (`#[sqlx::test]` applies the migrations).
 #![allow(clippy::unwrap_used)]
 
+mod ai;
 mod api_keys;
 mod auth;
 mod bad_input;

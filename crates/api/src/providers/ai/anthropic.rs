@@ -2,7 +2,7 @@
 
 use super::net::AiHttp;
 use super::openai::endpoint;
-use super::{parse, prompt, AiProvider, Answer, ProviderError};
+use super::{prompt, AiProvider, Answer, ProviderError};
 use async_trait::async_trait;
 use aura_types::ai::{AiTask, ProviderKind};
 use secrecy::{ExposeSecret, SecretString};
@@ -65,13 +65,12 @@ impl AiProvider for Anthropic {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ProviderError::Malformed("the response had no text content block".into()))?;
         let tokens = |p: &str| v.pointer(p).and_then(Value::as_i64).unwrap_or(0) as i32;
-        let result = parse::result_from_text(&text).map_err(ProviderError::Malformed)?;
-        Ok(Answer {
-            result,
-            tokens_in: tokens("/usage/input_tokens"),
-            tokens_out: tokens("/usage/output_tokens"),
-            model: v.get("model").and_then(Value::as_str).unwrap_or(&self.model).to_string(),
+        Ok(Answer::from_text(
+            &text,
+            tokens("/usage/input_tokens"),
+            tokens("/usage/output_tokens"),
+            v.get("model").and_then(Value::as_str).unwrap_or(&self.model).to_string(),
             attempts,
-        })
+        ))
     }
 }

@@ -28,7 +28,7 @@ pub fn write(task: &AiTask) -> Result<Answer, ProviderError> {
             ..Default::default()
         },
     };
-    Ok(Answer { result, tokens_in: 0, tokens_out: 0, model: MODEL.into(), attempts: 1 })
+    Ok(Answer { result, tokens_in: 0, tokens_out: 0, model: MODEL.into(), attempts: 1, unusable: None })
 }
 
 /// Picks phrasings from a seed; each call to `pick` takes the next choice.

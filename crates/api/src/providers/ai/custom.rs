@@ -4,7 +4,7 @@
 //! `"<timestamp>.<body>"` with the signing secret, so the receiver can check origin and freshness.
 
 use super::net::AiHttp;
-use super::{parse, AiProvider, Answer, ProviderError};
+use super::{AiProvider, Answer, ProviderError};
 use async_trait::async_trait;
 use aura_types::ai::{AiTask, ProviderKind};
 use hmac::{Hmac, Mac};
@@ -58,7 +58,6 @@ impl AiProvider for Custom {
             })
             .await?;
         let text = String::from_utf8_lossy(&bytes);
-        let result = parse::result_from_text(&text).map_err(ProviderError::Malformed)?;
-        Ok(Answer { result, tokens_in: 0, tokens_out: 0, model: self.model.clone(), attempts })
+        Ok(Answer::from_text(&text, 0, 0, self.model.clone(), attempts))
     }
 }

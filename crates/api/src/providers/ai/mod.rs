@@ -22,6 +22,19 @@ pub struct Answer {
     pub model: String,
     /// HTTP attempts made (1 without retries).
     pub attempts: i16,
+    /// Why the model's text could not be read as a result (the call still cost its tokens).
+    pub unusable: Option<String>,
+}
+
+impl Answer {
+    /// An answer from a model's `text`, read tolerantly.
+    pub fn from_text(text: &str, tokens_in: i32, tokens_out: i32, model: String, attempts: i16) -> Self {
+        let (result, unusable) = match parse::result_from_text(text) {
+            Ok(r) => (r, None),
+            Err(e) => (EndpointResult::default(), Some(e)),
+        };
+        Answer { result, tokens_in, tokens_out, model, attempts, unusable }
+    }
 }
 
 /// Why a provider gave no usable answer. Messages are safe to show: they never contain a key.

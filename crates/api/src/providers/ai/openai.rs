@@ -2,7 +2,7 @@
 //! OpenRouter, Ollama, vLLM, LM Studio. The key, when there is one, is a bearer token.
 
 use super::net::AiHttp;
-use super::{parse, prompt, AiProvider, Answer, ProviderError};
+use super::{prompt, AiProvider, Answer, ProviderError};
 use async_trait::async_trait;
 use aura_types::ai::{AiTask, ProviderKind};
 use secrecy::{ExposeSecret, SecretString};
@@ -64,13 +64,12 @@ impl AiProvider for OpenAi {
             .and_then(Value::as_str)
             .ok_or_else(|| ProviderError::Malformed("the response had no choices[0].message.content".into()))?;
         let tokens = |p: &str| v.pointer(p).and_then(Value::as_i64).unwrap_or(0) as i32;
-        let result = parse::result_from_text(text).map_err(ProviderError::Malformed)?;
-        Ok(Answer {
-            result,
-            tokens_in: tokens("/usage/prompt_tokens"),
-            tokens_out: tokens("/usage/completion_tokens"),
-            model: v.get("model").and_then(Value::as_str).unwrap_or(&self.model).to_string(),
+        Ok(Answer::from_text(
+            text,
+            tokens("/usage/prompt_tokens"),
+            tokens("/usage/completion_tokens"),
+            v.get("model").and_then(Value::as_str).unwrap_or(&self.model).to_string(),
             attempts,
-        })
+        ))
     }
 }
