@@ -104,7 +104,10 @@ impl Settings {
             .map(|list| {
                 list.split(',')
                     .filter(|k| !k.trim().is_empty())
-                    .map(|k| parse_master_key(k, "AURA_MASTER_KEYS_OLD").map(|k| Arc::new(SecretBox::new(Box::new(k)))))
+                    .map(|k| {
+                        parse_master_key(k, "AURA_MASTER_KEYS_OLD")
+                            .map(|k| Arc::new(SecretBox::new(Box::new(k))))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?
@@ -168,7 +171,10 @@ fn parse_master_key(hex_text: &str, name: &'static str) -> Result<[u8; 32], Conf
     })?;
     bytes.try_into().map_err(|b: Vec<u8>| ConfigError {
         name,
-        reason: format!("must be 32 bytes (64 hex characters), got {} bytes", b.len()),
+        reason: format!(
+            "must be 32 bytes (64 hex characters), got {} bytes",
+            b.len()
+        ),
     })
 }
 

@@ -48,12 +48,18 @@ fn key_id(key: &[u8; 32]) -> String {
 impl Sealer {
     pub fn new(current: &[u8; 32], older: &[&[u8; 32]]) -> Self {
         let entry = |k: &[u8; 32]| (key_id(k), Aes256Gcm::new(k.into()));
-        Self { current: entry(current), older: older.iter().map(|k| entry(k)).collect() }
+        Self {
+            current: entry(current),
+            older: older.iter().map(|k| entry(k)).collect(),
+        }
     }
 
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        let older: Vec<&[u8; 32]> =
-            settings.old_master_keys.iter().map(|k| k.expose_secret()).collect();
+        let older: Vec<&[u8; 32]> = settings
+            .old_master_keys
+            .iter()
+            .map(|k| k.expose_secret())
+            .collect();
         Self::new(settings.master_key.expose_secret(), &older)
     }
 
@@ -67,7 +73,10 @@ impl Sealer {
             .unwrap_or_default();
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&ciphertext);
-        Sealed { key_id: id.clone(), bytes }
+        Sealed {
+            key_id: id.clone(),
+            bytes,
+        }
     }
 
     pub fn open(&self, key_id: &str, bytes: &[u8]) -> Result<String, OpenError> {
@@ -107,8 +116,14 @@ mod tests {
         let a = s.seal("sk-test-123456");
         let b = s.seal("sk-test-123456");
         assert_ne!(a.bytes, b.bytes, "nonces are random");
-        assert!(!a.bytes.windows(6).any(|w| w == b"123456"), "no plain text in the sealed bytes");
-        assert_eq!(s.open(&a.key_id, &a.bytes).expect("opens"), "sk-test-123456");
+        assert!(
+            !a.bytes.windows(6).any(|w| w == b"123456"),
+            "no plain text in the sealed bytes"
+        );
+        assert_eq!(
+            s.open(&a.key_id, &a.bytes).expect("opens"),
+            "sk-test-123456"
+        );
     }
 
     #[test]
@@ -118,7 +133,10 @@ mod tests {
         for i in 0..sealed.bytes.len() * 8 {
             let mut bytes = sealed.bytes.clone();
             bytes[i / 8] ^= 1 << (i % 8);
-            assert!(matches!(s.open(&sealed.key_id, &bytes), Err(OpenError::Damaged)), "bit {i}");
+            assert!(
+                matches!(s.open(&sealed.key_id, &bytes), Err(OpenError::Damaged)),
+                "bit {i}"
+            );
         }
     }
 
@@ -127,10 +145,18 @@ mod tests {
         let old = Sealer::new(&[1u8; 32], &[]);
         let sealed = old.seal("kept");
         let rotated = Sealer::new(&[2u8; 32], &[&[1u8; 32]]);
-        assert_eq!(rotated.open(&sealed.key_id, &sealed.bytes).expect("old key"), "kept");
+        assert_eq!(
+            rotated
+                .open(&sealed.key_id, &sealed.bytes)
+                .expect("old key"),
+            "kept"
+        );
         assert_ne!(rotated.seal("x").key_id, sealed.key_id);
         let forgot = Sealer::new(&[2u8; 32], &[]);
-        assert!(matches!(forgot.open(&sealed.key_id, &sealed.bytes), Err(OpenError::UnknownKey(_))));
+        assert!(matches!(
+            forgot.open(&sealed.key_id, &sealed.bytes),
+            Err(OpenError::UnknownKey(_))
+        ));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Builds the application: database pool, shared state, middleware and routes, on a listener it
 //! binds itself (tests bind port 0).
 
+use crate::ai::AiRuntime;
+use crate::crypto::Sealer;
+use crate::providers::ai::net::{AiHttp, Policy};
 use crate::{
     auth::tokens::JwtKeys,
     config::Settings,
@@ -19,9 +22,6 @@ use secrecy::ExposeSecret;
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::{net::TcpListener, sync::Arc, time::Duration};
 use tracing_actix_web::TracingLogger;
-use crate::ai::AiRuntime;
-use crate::crypto::Sealer;
-use crate::providers::ai::net::{AiHttp, Policy};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -59,7 +59,11 @@ pub fn ai_runtime(settings: &Settings) -> anyhow::Result<AiRuntime> {
         max_retry_after: Duration::from_secs(settings.ai_max_retry_after_secs),
         first_backoff: Duration::from_millis(500),
     })?;
-    Ok(AiRuntime::new(http, Arc::new(Sealer::from_settings(settings)), settings.ai_concurrency))
+    Ok(AiRuntime::new(
+        http,
+        Arc::new(Sealer::from_settings(settings)),
+        settings.ai_concurrency,
+    ))
 }
 
 pub struct Application {

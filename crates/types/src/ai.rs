@@ -157,13 +157,25 @@ pub struct AiProviderInput {
     pub base_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "server", schema(value_type = Option<f32>))]
     pub temperature: Option<Option<f32>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
     pub api_version: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
     pub secret: Option<Option<String>>,
 }
@@ -183,7 +195,11 @@ pub struct AiSettings {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AiSettingsInput {
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "server", schema(value_type = Option<uuid::Uuid>))]
     pub default_provider_id: Option<Option<AiProviderId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,13 +246,25 @@ pub struct PersonaInput {
     pub style: Option<WritingStyle>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<Channel>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "server", schema(value_type = Option<uuid::Uuid>))]
     pub provider_id: Option<Option<AiProviderId>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
     pub model: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "server", schema(value_type = Option<f32>))]
     pub temperature: Option<Option<f32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

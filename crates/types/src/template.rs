@@ -46,7 +46,11 @@ pub struct TemplateError {
 
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -131,7 +135,11 @@ impl Cursor<'_> {
 
     fn error(&self, pos: usize, message: impl Into<String>) -> TemplateError {
         let (line, column) = self.at(pos);
-        TemplateError { line, column, message: message.into() }
+        TemplateError {
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -152,8 +160,8 @@ pub fn parse(src: &str) -> Result<Template, TemplateError> {
             }
             pieces.push(Piece::Tag(parse_tag(&cur, pos, &rest[2..end])?));
             pos += end + 2;
-        } else if rest.starts_with('{') {
-            let body_end = rest[1..].find(['}', '{']).map(|i| i + 1);
+        } else if let Some(after) = rest.strip_prefix('{') {
+            let body_end = after.find(['}', '{']).map(|i| i + 1);
             match body_end {
                 Some(end) if rest.as_bytes()[end] == b'}' => {
                     let body = &rest[1..end];
@@ -188,12 +196,18 @@ pub fn parse(src: &str) -> Result<Template, TemplateError> {
 
 fn parse_tag(cur: &Cursor<'_>, start: usize, inner: &str) -> Result<Tag, TemplateError> {
     let (line, column) = cur.at(start);
-    let err = |message: String| TemplateError { line, column, message };
+    let err = |message: String| TemplateError {
+        line,
+        column,
+        message,
+    };
     let mut parts = split_outside_quotes(inner).into_iter();
     let path = parts.next().unwrap_or_default();
     let path = path.trim();
     if path.is_empty() {
-        return Err(err("this merge tag is empty; write a field such as {{first_name}}".into()));
+        return Err(err(
+            "this merge tag is empty; write a field such as {{first_name}}".into(),
+        ));
     }
     if !is_known_tag(path) {
         return Err(err(format!(
@@ -201,12 +215,20 @@ fn parse_tag(cur: &Cursor<'_>, start: usize, inner: &str) -> Result<Tag, Templat
             LEAD_TAGS.join(", ")
         )));
     }
-    let mut tag = Tag { path: path.to_string(), filters: Vec::new(), fallback: None, line, column };
+    let mut tag = Tag {
+        path: path.to_string(),
+        filters: Vec::new(),
+        fallback: None,
+        line,
+        column,
+    };
     for part in parts {
         let part = part.trim();
         if let Some(quoted) = part.strip_prefix('"') {
             let Some(value) = quoted.strip_suffix('"') else {
-                return Err(err(format!("the fallback {part} is missing its closing quote")));
+                return Err(err(format!(
+                    "the fallback {part} is missing its closing quote"
+                )));
             };
             if tag.fallback.is_some() {
                 return Err(err(format!("{{{{{path}}}}} has two fallbacks")));
@@ -322,13 +344,17 @@ impl Template {
             match piece {
                 Piece::Text(t) => text.push_str(t),
                 Piece::Spin(options) => {
-                    let pick = mix(seed ^ group.wrapping_mul(0x9E37_79B9_7F4A_7C15)) % options.len() as u64;
+                    let pick = mix(seed ^ group.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                        % options.len() as u64;
                     text.push_str(&options[pick as usize]);
                     group += 1;
                 }
                 Piece::Tag(tag) => match values.get(&tag.path) {
                     Some(v) => {
-                        let v = tag.filters.iter().fold(v.to_string(), |acc, f| f.apply(&acc));
+                        let v = tag
+                            .filters
+                            .iter()
+                            .fold(v.to_string(), |acc, f| f.apply(&acc));
                         if v.is_empty() {
                             push_fallback(tag, &mut text, &mut missing);
                         } else {
@@ -380,20 +406,44 @@ mod tests {
     use proptest::prelude::*;
 
     fn values(pairs: &[(&str, &str)]) -> MergeValues {
-        MergeValues(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        MergeValues(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn tags_fallbacks_filters_and_spintax() {
-        let t = parse("{Hi|Hello} {{first_name | \"there\"}}, {{company | upper}} and {{custom.budget}}.")
-            .expect("valid");
-        let r = t.render(&values(&[("company", "Acme"), ("custom.budget", "$500k")]), 7);
-        assert!(r.text == "Hi there, ACME and $500k." || r.text == "Hello there, ACME and $500k.", "{}", r.text);
+        let t = parse(
+            "{Hi|Hello} {{first_name | \"there\"}}, {{company | upper}} and {{custom.budget}}.",
+        )
+        .expect("valid");
+        let r = t.render(
+            &values(&[("company", "Acme"), ("custom.budget", "$500k")]),
+            7,
+        );
+        assert!(
+            r.text == "Hi there, ACME and $500k." || r.text == "Hello there, ACME and $500k.",
+            "{}",
+            r.text
+        );
         assert!(r.missing.is_empty());
         let r = t.render(&values(&[("first_name", "ana")]), 7);
-        assert_eq!(r.missing, vec!["company".to_string(), "custom.budget".to_string()]);
+        assert_eq!(
+            r.missing,
+            vec!["company".to_string(), "custom.budget".to_string()]
+        );
         let t = parse("{{first_name | capitalize}} {{full_name | first_word}}").expect("valid");
-        assert_eq!(t.render(&values(&[("first_name", "ana"), ("full_name", "Ana Lima")]), 0).text, "Ana Ana");
+        assert_eq!(
+            t.render(
+                &values(&[("first_name", "ana"), ("full_name", "Ana Lima")]),
+                0
+            )
+            .text,
+            "Ana Ana"
+        );
     }
 
     #[test]
@@ -414,7 +464,10 @@ mod tests {
     #[test]
     fn braces_without_options_are_text() {
         let t = parse("Use {this} as is").expect("valid");
-        assert_eq!(t.render(&MergeValues::default(), 1).text, "Use {this} as is");
+        assert_eq!(
+            t.render(&MergeValues::default(), 1).text,
+            "Use {this} as is"
+        );
     }
 
     proptest! {

@@ -38,12 +38,19 @@ pub struct AiRuntime {
 
 impl AiRuntime {
     pub fn new(http: AiHttp, sealer: Arc<Sealer>, per_org: usize) -> Self {
-        Self { http, sealer, per_org: per_org.max(1), limits: Mutex::new(HashMap::new()) }
+        Self {
+            http,
+            sealer,
+            per_org: per_org.max(1),
+            limits: Mutex::new(HashMap::new()),
+        }
     }
 
     fn limit(&self, org: OrgId) -> Arc<Semaphore> {
         let mut map = self.limits.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(org).or_insert_with(|| Arc::new(Semaphore::new(self.per_org))).clone()
+        map.entry(org)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_org)))
+            .clone()
     }
 
     /// The provider a stored configuration describes, with the persona's overrides.
@@ -55,26 +62,46 @@ impl AiRuntime {
     ) -> Result<Box<dyn AiProvider>, ProviderError> {
         let secret = match (&row.secret_key_id, &row.secret_sealed) {
             (Some(id), Some(bytes)) => Some(SecretString::from(
-                self.sealer.open(id, bytes).map_err(|e| ProviderError::Secret(e.to_string()))?,
+                self.sealer
+                    .open(id, bytes)
+                    .map_err(|e| ProviderError::Secret(e.to_string()))?,
             )),
             _ => None,
         };
-        let base_url = Url::parse(&row.base_url).map_err(|e| ProviderError::Refused(e.to_string()))?;
-        let model = model.filter(|m| !m.trim().is_empty()).unwrap_or(&row.model).to_string();
+        let base_url =
+            Url::parse(&row.base_url).map_err(|e| ProviderError::Refused(e.to_string()))?;
+        let model = model
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or(&row.model)
+            .to_string();
         let temperature = temperature.or(row.temperature);
         let http = self.http.clone();
         Ok(match row.kind {
             ProviderKind::Builtin => Box::new(Builtin),
-            ProviderKind::Openai => Box::new(OpenAi { http, base_url, model, key: secret, temperature }),
+            ProviderKind::Openai => Box::new(OpenAi {
+                http,
+                base_url,
+                model,
+                key: secret,
+                temperature,
+            }),
             ProviderKind::Anthropic => Box::new(Anthropic {
                 http,
                 base_url,
                 model,
                 key: secret,
-                version: row.api_version.clone().unwrap_or_else(|| DEFAULT_VERSION.into()),
+                version: row
+                    .api_version
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_VERSION.into()),
                 temperature,
             }),
-            ProviderKind::Custom => Box::new(Custom { http, url: base_url, model, secret }),
+            ProviderKind::Custom => Box::new(Custom {
+                http,
+                url: base_url,
+                model,
+                secret,
+            }),
         })
     }
 }
@@ -102,7 +129,11 @@ pub struct Job {
 }
 
 /// The persona for a request: the one named, or the organization's first.
-pub async fn persona(pool: &PgPool, org: OrgId, id: Option<PersonaId>) -> ApiResult<Option<Persona>> {
+pub async fn persona(
+    pool: &PgPool,
+    org: OrgId,
+    id: Option<PersonaId>,
+) -> ApiResult<Option<Persona>> {
     match id {
         Some(id) => match db::ai::get_persona(pool, org, id).await? {
             Some(p) => Ok(Some(p)),
@@ -116,13 +147,20 @@ pub async fn run(pool: &PgPool, rt: &AiRuntime, mut job: Job) -> ApiResult<(Outp
     let started = Instant::now();
     let persona = persona(pool, job.org, job.persona_id).await?;
     let settings = db::ai::settings(pool, job.org).await?;
-    let provider_id = persona.as_ref().and_then(|p| p.provider_id).or(settings.default_provider_id);
+    let provider_id = persona
+        .as_ref()
+        .and_then(|p| p.provider_id)
+        .or(settings.default_provider_id);
     let row = match provider_id {
         Some(id) => db::ai::get_provider(pool, job.org, id).await?,
         None => None,
     };
     if let Some(p) = &persona {
-        job.task.persona = TaskPersona { name: p.name.clone(), style: p.style, system_prompt: p.system_prompt.clone() };
+        job.task.persona = TaskPersona {
+            name: p.name.clone(),
+            style: p.style,
+            system_prompt: p.system_prompt.clone(),
+        };
     }
     job.task.merge_tags = merge_tags();
     if let Some(q) = &job.knowledge_query {
@@ -130,31 +168,73 @@ pub async fn run(pool: &PgPool, rt: &AiRuntime, mut job: Job) -> ApiResult<(Outp
     }
     let (provider_name, provider): (String, Box<dyn AiProvider>) = match &row {
         None => (BUILTIN_WRITER.to_string(), Box::new(Builtin)),
-        Some(r) => match rt.provider(r, persona.as_ref().and_then(|p| p.model.as_deref()), persona.as_ref().and_then(|p| p.temperature)) {
+        Some(r) => match rt.provider(
+            r,
+            persona.as_ref().and_then(|p| p.model.as_deref()),
+            persona.as_ref().and_then(|p| p.temperature),
+        ) {
             Ok(p) => (r.name.clone(), p),
-            Err(e) => return finish_failed(pool, rt, &job, persona.as_ref(), settings.fallback_to_builtin, (r.kind, r.name.clone(), r.model.clone()), e, 0, started).await,
+            Err(e) => {
+                return finish_failed(
+                    pool,
+                    &job,
+                    persona.as_ref(),
+                    settings.fallback_to_builtin,
+                    (r.kind, r.name.clone(), r.model.clone()),
+                    e,
+                    0,
+                    started,
+                )
+                .await
+            }
         },
     };
     let kind = provider.kind();
     let model = provider.model().to_string();
 
-    let permit = if kind == ProviderKind::Builtin { None } else { rt.limit(job.org).acquire_owned().await.ok() };
+    let permit = if kind == ProviderKind::Builtin {
+        None
+    } else {
+        rt.limit(job.org).acquire_owned().await.ok()
+    };
     let outcome = attempt(provider.as_ref(), &mut job).await;
     drop(permit);
     match outcome {
         Ok((output, answer, attempts)) => {
-            let provenance = provenance(&job, persona.as_ref(), kind, &provider_name, &answer, attempts, false, started);
+            let provenance = provenance(
+                &job,
+                persona.as_ref(),
+                kind,
+                &provider_name,
+                &answer,
+                attempts,
+                false,
+                started,
+            );
             record(pool, &job, &provenance, AiOutcome::Ok, None).await?;
             Ok((output, provenance))
         }
         Err((e, attempts)) => {
-            finish_failed(pool, rt, &job, persona.as_ref(), settings.fallback_to_builtin, (kind, provider_name, model), e, attempts, started).await
+            finish_failed(
+                pool,
+                &job,
+                persona.as_ref(),
+                settings.fallback_to_builtin,
+                (kind, provider_name, model),
+                e,
+                attempts,
+                started,
+            )
+            .await
         }
     }
 }
 
 /// Calls the provider; an unusable answer gets one corrective retry.
-async fn attempt(provider: &dyn AiProvider, job: &mut Job) -> Result<(Output, Answer, i16), (ProviderError, i16)> {
+async fn attempt(
+    provider: &dyn AiProvider,
+    job: &mut Job,
+) -> Result<(Output, Answer, i16), (ProviderError, i16)> {
     let mut attempts = 0i16;
     let mut tokens = (0, 0);
     for round in 0..2 {
@@ -165,7 +245,12 @@ async fn attempt(provider: &dyn AiProvider, job: &mut Job) -> Result<(Output, An
                 answer.tokens_out += tokens.1;
                 let checked = match &answer.unusable {
                     Some(why) => Err(why.clone()),
-                    None => validate::check(&job.task, job.channel, answer.result.clone(), job.lead.as_ref()),
+                    None => validate::check(
+                        &job.task,
+                        job.channel,
+                        answer.result.clone(),
+                        job.lead.as_ref(),
+                    ),
                 };
                 match checked {
                     Ok(output) => {
@@ -198,7 +283,6 @@ async fn attempt(provider: &dyn AiProvider, job: &mut Job) -> Result<(Output, An
 #[allow(clippy::too_many_arguments)]
 async fn finish_failed(
     pool: &PgPool,
-    _rt: &AiRuntime,
     job: &Job,
     persona: Option<&Persona>,
     fallback: bool,
@@ -212,10 +296,24 @@ async fn finish_failed(
     if fallback && kind != ProviderKind::Builtin {
         let mut task = job.task.clone();
         task.correction = None;
-        let answer = crate::providers::ai::builtin::write(&task).map_err(|e| ApiError::Upstream(e.to_string()))?;
+        let answer = crate::providers::ai::builtin::write(&task)
+            .map_err(|e| ApiError::Upstream(e.to_string()))?;
         let output = validate::check(&task, job.channel, answer.result.clone(), job.lead.as_ref())
-            .map_err(|p| ApiError::Upstream(format!("{name} failed ({message}) and the built-in writer could not help: {p}")))?;
-        let provenance = provenance(job, persona, ProviderKind::Builtin, BUILTIN_WRITER, &answer, attempts, true, started);
+            .map_err(|p| {
+                ApiError::Upstream(format!(
+                    "{name} failed ({message}) and the built-in writer could not help: {p}"
+                ))
+            })?;
+        let provenance = provenance(
+            job,
+            persona,
+            ProviderKind::Builtin,
+            BUILTIN_WRITER,
+            &answer,
+            attempts,
+            true,
+            started,
+        );
         record(pool, job, &provenance, AiOutcome::Fallback, Some(&message)).await?;
         return Ok((output, provenance));
     }
@@ -265,7 +363,13 @@ fn provenance(
     }
 }
 
-async fn record(pool: &PgPool, job: &Job, p: &Provenance, outcome: AiOutcome, error: Option<&str>) -> ApiResult<()> {
+async fn record(
+    pool: &PgPool,
+    job: &Job,
+    p: &Provenance,
+    outcome: AiOutcome,
+    error: Option<&str>,
+) -> ApiResult<()> {
     db::ai::record_call(
         pool,
         job.org,

@@ -18,7 +18,8 @@ pub enum Output {
 
 /// Renders `text` for a lead (its tags must resolve), or checks it as a template.
 fn tags(text: &str, what: &str, lead: Option<&MergeValues>, seed: u64) -> Result<String, String> {
-    let t = template::parse(text).map_err(|e| format!("the {what} has a merge-tag problem at {e}"))?;
+    let t =
+        template::parse(text).map_err(|e| format!("the {what} has a merge-tag problem at {e}"))?;
     match lead {
         None => Ok(text.to_string()),
         Some(values) => {
@@ -28,17 +29,31 @@ fn tags(text: &str, what: &str, lead: Option<&MergeValues>, seed: u64) -> Result
             } else {
                 Err(format!(
                     "the {what} uses {} with no value for this lead and no fallback",
-                    r.missing.iter().map(|m| format!("{{{{{m}}}}}")).collect::<Vec<_>>().join(", ")
+                    r.missing
+                        .iter()
+                        .map(|m| format!("{{{{{m}}}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             }
         }
     }
 }
 
-pub fn check(task: &AiTask, channel: Channel, r: EndpointResult, lead: Option<&MergeValues>) -> Result<Output, String> {
-    let seed = seed_of(&[task.operation.as_str(), lead.and_then(|l| l.get("email")).unwrap_or("")]);
+pub fn check(
+    task: &AiTask,
+    channel: Channel,
+    r: EndpointResult,
+    lead: Option<&MergeValues>,
+) -> Result<Output, String> {
+    let seed = seed_of(&[
+        task.operation.as_str(),
+        lead.and_then(|l| l.get("email")).unwrap_or(""),
+    ]);
     match task.operation {
-        AiOperation::GenerateStepTemplate | AiOperation::GenerateMessageForLead | AiOperation::ImproveMessage => {
+        AiOperation::GenerateStepTemplate
+        | AiOperation::GenerateMessageForLead
+        | AiOperation::ImproveMessage => {
             let body = r.body.map(|b| b.trim().to_string()).unwrap_or_default();
             if body.is_empty() {
                 return Err("the answer has no \"body\"".into());
@@ -46,8 +61,12 @@ pub fn check(task: &AiTask, channel: Channel, r: EndpointResult, lead: Option<&M
             let body = tags(&body, "body", lead, seed)?;
             let subject = match channel {
                 Channel::Email => {
-                    let subject = r.subject.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-                    let needs = task.operation != AiOperation::ImproveMessage || task.subject.is_some();
+                    let subject = r
+                        .subject
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty());
+                    let needs =
+                        task.operation != AiOperation::ImproveMessage || task.subject.is_some();
                     match subject {
                         None if needs => return Err("an email needs a \"subject\"".into()),
                         None => None,
@@ -93,7 +112,10 @@ pub fn check(task: &AiTask, channel: Channel, r: EndpointResult, lead: Option<&M
         }
         AiOperation::TestConnection => {
             let text = r.body.or(r.reason).unwrap_or_default();
-            Ok(Output::Draft(MessageDraft { subject: None, body: text }))
+            Ok(Output::Draft(MessageDraft {
+                subject: None,
+                body: text,
+            }))
         }
     }
 }

@@ -36,7 +36,10 @@ impl ProviderRow {
             model: self.model.clone(),
             temperature: self.temperature,
             api_version: self.api_version.clone(),
-            secret: SecretState { set: self.secret_sealed.is_some(), ends_with: self.secret_hint.clone() },
+            secret: SecretState {
+                set: self.secret_sealed.is_some(),
+                ends_with: self.secret_hint.clone(),
+            },
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -54,7 +57,10 @@ pub struct ProviderWrite<'a> {
     pub secret: Option<Option<(Sealed, String)>>,
 }
 
-pub async fn list_providers(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<ProviderRow>, sqlx::Error> {
+pub async fn list_providers(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+) -> Result<Vec<ProviderRow>, sqlx::Error> {
     sqlx::query_as!(
         ProviderRow,
         r#"select id as "id: AiProviderId", name, kind as "kind: ProviderKind", base_url, model, temperature,
@@ -145,10 +151,18 @@ pub async fn update_provider(
     Ok(())
 }
 
-pub async fn delete_provider(db: impl PgExecutor<'_>, org: OrgId, id: AiProviderId) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query!("delete from ai_providers where org_id = $1 and id = $2", org as OrgId, id as AiProviderId)
-        .execute(db)
-        .await?;
+pub async fn delete_provider(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: AiProviderId,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query!(
+        "delete from ai_providers where org_id = $1 and id = $2",
+        org as OrgId,
+        id as AiProviderId
+    )
+    .execute(db)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -163,7 +177,11 @@ pub async fn settings(db: impl PgExecutor<'_>, org: OrgId) -> Result<AiSettings,
     .await
 }
 
-pub async fn save_settings(db: impl PgExecutor<'_>, org: OrgId, s: &AiSettings) -> Result<(), sqlx::Error> {
+pub async fn save_settings(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    s: &AiSettings,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "update organizations set ai_provider_id = $2, ai_fallback_builtin = $3, updated_at = now() where id = $1",
         org as OrgId,
@@ -175,7 +193,10 @@ pub async fn save_settings(db: impl PgExecutor<'_>, org: OrgId, s: &AiSettings) 
     Ok(())
 }
 
-pub async fn list_personas(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Persona>, sqlx::Error> {
+pub async fn list_personas(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+) -> Result<Vec<Persona>, sqlx::Error> {
     sqlx::query_as!(
         Persona,
         r#"select id as "id: PersonaId", name, description, system_prompt, style as "style: WritingStyle",
@@ -188,7 +209,11 @@ pub async fn list_personas(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Pe
     .await
 }
 
-pub async fn get_persona(db: impl PgExecutor<'_>, org: OrgId, id: PersonaId) -> Result<Option<Persona>, sqlx::Error> {
+pub async fn get_persona(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: PersonaId,
+) -> Result<Option<Persona>, sqlx::Error> {
     sqlx::query_as!(
         Persona,
         r#"select id as "id: PersonaId", name, description, system_prompt, style as "style: WritingStyle",
@@ -203,7 +228,11 @@ pub async fn get_persona(db: impl PgExecutor<'_>, org: OrgId, id: PersonaId) -> 
 }
 
 /// Writes a persona (insert or full update) from its stored fields.
-pub async fn save_persona(db: impl PgExecutor<'_>, org: OrgId, p: &Persona) -> Result<(), sqlx::Error> {
+pub async fn save_persona(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    p: &Persona,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"insert into ai_personas (org_id, id, name, description, system_prompt, style, channels, provider_id,
                                     model, temperature, can_auto_reply)
@@ -229,10 +258,18 @@ pub async fn save_persona(db: impl PgExecutor<'_>, org: OrgId, p: &Persona) -> R
     Ok(())
 }
 
-pub async fn delete_persona(db: impl PgExecutor<'_>, org: OrgId, id: PersonaId) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query!("delete from ai_personas where org_id = $1 and id = $2", org as OrgId, id as PersonaId)
-        .execute(db)
-        .await?;
+pub async fn delete_persona(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: PersonaId,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query!(
+        "delete from ai_personas where org_id = $1 and id = $2",
+        org as OrgId,
+        id as PersonaId
+    )
+    .execute(db)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -255,7 +292,11 @@ pub async fn list_articles(
     .await
 }
 
-pub async fn get_article(db: impl PgExecutor<'_>, org: OrgId, id: ArticleId) -> Result<Option<KnowledgeArticle>, sqlx::Error> {
+pub async fn get_article(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ArticleId,
+) -> Result<Option<KnowledgeArticle>, sqlx::Error> {
     sqlx::query_as!(
         KnowledgeArticle,
         r#"select id as "id: ArticleId", title, topic, content, source, created_at, updated_at
@@ -267,7 +308,11 @@ pub async fn get_article(db: impl PgExecutor<'_>, org: OrgId, id: ArticleId) -> 
     .await
 }
 
-pub async fn save_article(db: impl PgExecutor<'_>, org: OrgId, a: &KnowledgeArticle) -> Result<(), sqlx::Error> {
+pub async fn save_article(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    a: &KnowledgeArticle,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"insert into knowledge_articles (org_id, id, title, topic, content, source)
            values ($1, $2, $3, $4, $5, $6)
@@ -285,10 +330,18 @@ pub async fn save_article(db: impl PgExecutor<'_>, org: OrgId, a: &KnowledgeArti
     Ok(())
 }
 
-pub async fn delete_article(db: impl PgExecutor<'_>, org: OrgId, id: ArticleId) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query!("delete from knowledge_articles where org_id = $1 and id = $2", org as OrgId, id as ArticleId)
-        .execute(db)
-        .await?;
+pub async fn delete_article(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ArticleId,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query!(
+        "delete from knowledge_articles where org_id = $1 and id = $2",
+        org as OrgId,
+        id as ArticleId
+    )
+    .execute(db)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -348,7 +401,11 @@ pub struct CallRecord<'a> {
     pub error: Option<&'a str>,
 }
 
-pub async fn record_call(db: impl PgExecutor<'_>, org: OrgId, c: &CallRecord<'_>) -> Result<(), sqlx::Error> {
+pub async fn record_call(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    c: &CallRecord<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"insert into ai_calls (org_id, id, operation, provider_kind, provider_name, model, persona_id, persona_name,
                                  tokens_in, tokens_out, latency_ms, attempts, outcome, error)

@@ -2,7 +2,9 @@
 //! onto what is stored (absent fields unchanged) and checked as a whole.
 
 use crate::db::ai::ProviderRow;
-use aura_types::ai::{AiProviderInput, ArticleInput, KnowledgeArticle, Persona, PersonaInput, ProviderKind};
+use aura_types::ai::{
+    AiProviderInput, ArticleInput, KnowledgeArticle, Persona, PersonaInput, ProviderKind,
+};
 use aura_types::{parse_optional_text, parse_text, ArticleId, FieldErrors, PersonaId};
 use time::OffsetDateTime;
 
@@ -35,7 +37,10 @@ fn temperature(e: &mut FieldErrors, t: Option<f32>) -> Option<f32> {
     }
 }
 
-pub fn provider_fields(current: Option<&ProviderRow>, input: &AiProviderInput) -> Result<ProviderFields, FieldErrors> {
+pub fn provider_fields(
+    current: Option<&ProviderRow>,
+    input: &AiProviderInput,
+) -> Result<ProviderFields, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = match (&input.name, current) {
         (Some(n), _) => e.check("name", parse_text(n, PROVIDER_NAME_MAX)),
@@ -47,7 +52,10 @@ pub fn provider_fields(current: Option<&ProviderRow>, input: &AiProviderInput) -
     };
     let kind = match (input.kind, current) {
         (Some(ProviderKind::Builtin), _) => {
-            e.add("kind", "the built-in writer needs no configuration; choose openai, anthropic or custom");
+            e.add(
+                "kind",
+                "the built-in writer needs no configuration; choose openai, anthropic or custom",
+            );
             None
         }
         (Some(k), _) => Some(k),
@@ -66,16 +74,26 @@ pub fn provider_fields(current: Option<&ProviderRow>, input: &AiProviderInput) -
         }
     };
     let model = match (&input.model, current) {
-        (Some(m), _) => e.check("model", parse_optional_text(m, MODEL_MAX)).map(Option::unwrap_or_default),
+        (Some(m), _) => e
+            .check("model", parse_optional_text(m, MODEL_MAX))
+            .map(Option::unwrap_or_default),
         (None, Some(c)) => Some(c.model.clone()),
         (None, None) => Some(String::new()),
     };
     if let (Some(k), Some(m)) = (kind, &model) {
         if k != ProviderKind::Custom && m.is_empty() {
-            e.add("model", "is required for this provider (e.g. gpt-4o-mini, claude-sonnet-4-5, llama3.1)");
+            e.add(
+                "model",
+                "is required for this provider (e.g. gpt-4o-mini, claude-sonnet-4-5, llama3.1)",
+            );
         }
     }
-    let temperature = temperature(&mut e, input.temperature.unwrap_or(current.and_then(|c| c.temperature)));
+    let temperature = temperature(
+        &mut e,
+        input
+            .temperature
+            .unwrap_or(current.and_then(|c| c.temperature)),
+    );
     let api_version = match &input.api_version {
         Some(Some(v)) => e.check("api_version", parse_optional_text(v, 40)).flatten(),
         Some(None) => None,
@@ -84,7 +102,7 @@ pub fn provider_fields(current: Option<&ProviderRow>, input: &AiProviderInput) -
     let secret = match &input.secret {
         None => None,
         Some(None) => Some(None),
-        Some(Some(s)) => e.check("secret", parse_optional_text(s, SECRET_MAX)).map(|s| s),
+        Some(Some(s)) => e.check("secret", parse_optional_text(s, SECRET_MAX)),
     };
     e.finish(|| {
         Some(ProviderFields {
@@ -93,14 +111,22 @@ pub fn provider_fields(current: Option<&ProviderRow>, input: &AiProviderInput) -
             base_url: base_url?,
             model: model?,
             temperature,
-            api_version: if kind? == ProviderKind::Anthropic { api_version } else { None },
+            api_version: if kind? == ProviderKind::Anthropic {
+                api_version
+            } else {
+                None
+            },
             secret,
         })
     })
 }
 
 /// The persona `input` makes of `current` (or of a new persona).
-pub fn persona(current: Option<&Persona>, input: &PersonaInput, now: OffsetDateTime) -> Result<Persona, FieldErrors> {
+pub fn persona(
+    current: Option<&Persona>,
+    input: &PersonaInput,
+    now: OffsetDateTime,
+) -> Result<Persona, FieldErrors> {
     let mut e = FieldErrors::new();
     let base = current.cloned().unwrap_or_else(|| Persona {
         id: PersonaId::new(),
@@ -133,7 +159,9 @@ pub fn persona(current: Option<&Persona>, input: &PersonaInput, now: OffsetDateT
         None => Some(base.system_prompt.clone()),
     };
     let description = match &input.description {
-        Some(d) => e.check("description", parse_optional_text(d, 500)).map(Option::unwrap_or_default),
+        Some(d) => e
+            .check("description", parse_optional_text(d, 500))
+            .map(Option::unwrap_or_default),
         None => Some(base.description.clone()),
     };
     let channels = match &input.channels {
@@ -153,7 +181,9 @@ pub fn persona(current: Option<&Persona>, input: &PersonaInput, now: OffsetDateT
         None => Some(base.channels.clone()),
     };
     let model = match &input.model {
-        Some(Some(m)) => e.check("model", parse_optional_text(m, MODEL_MAX)).flatten(),
+        Some(Some(m)) => e
+            .check("model", parse_optional_text(m, MODEL_MAX))
+            .flatten(),
         Some(None) => None,
         None => base.model.clone(),
     };
@@ -176,25 +206,61 @@ pub fn persona(current: Option<&Persona>, input: &PersonaInput, now: OffsetDateT
 }
 
 /// The article `input` makes of `current` (or of a new article).
-pub fn article(current: Option<&KnowledgeArticle>, input: &ArticleInput, now: OffsetDateTime) -> Result<KnowledgeArticle, FieldErrors> {
+pub fn article(
+    current: Option<&KnowledgeArticle>,
+    input: &ArticleInput,
+    now: OffsetDateTime,
+) -> Result<KnowledgeArticle, FieldErrors> {
     let mut e = FieldErrors::new();
     let new = current.is_none();
-    let required = |e: &mut FieldErrors, field: &str, v: &Option<String>, old: Option<&String>, max: usize| match (v, old) {
-        (Some(v), _) => e.check(field, parse_text(v, max)),
-        (None, Some(o)) => Some(o.clone()),
-        (None, None) => {
-            e.add(field, "is required");
-            None
-        }
-    };
-    let optional = |e: &mut FieldErrors, field: &str, v: &Option<String>, old: Option<&String>, max: usize| match v {
-        Some(v) => e.check(field, parse_optional_text(v, max)).map(Option::unwrap_or_default),
-        None => Some(old.cloned().unwrap_or_default()),
-    };
-    let title = required(&mut e, "title", &input.title, current.map(|c| &c.title), 200);
-    let content = required(&mut e, "content", &input.content, current.map(|c| &c.content), ARTICLE_MAX);
-    let topic = optional(&mut e, "topic", &input.topic, current.map(|c| &c.topic), 100);
-    let source = optional(&mut e, "source", &input.source, current.map(|c| &c.source), 500);
+    let required =
+        |e: &mut FieldErrors, field: &str, v: &Option<String>, old: Option<&String>, max: usize| {
+            match (v, old) {
+                (Some(v), _) => e.check(field, parse_text(v, max)),
+                (None, Some(o)) => Some(o.clone()),
+                (None, None) => {
+                    e.add(field, "is required");
+                    None
+                }
+            }
+        };
+    let optional =
+        |e: &mut FieldErrors, field: &str, v: &Option<String>, old: Option<&String>, max: usize| {
+            match v {
+                Some(v) => e
+                    .check(field, parse_optional_text(v, max))
+                    .map(Option::unwrap_or_default),
+                None => Some(old.cloned().unwrap_or_default()),
+            }
+        };
+    let title = required(
+        &mut e,
+        "title",
+        &input.title,
+        current.map(|c| &c.title),
+        200,
+    );
+    let content = required(
+        &mut e,
+        "content",
+        &input.content,
+        current.map(|c| &c.content),
+        ARTICLE_MAX,
+    );
+    let topic = optional(
+        &mut e,
+        "topic",
+        &input.topic,
+        current.map(|c| &c.topic),
+        100,
+    );
+    let source = optional(
+        &mut e,
+        "source",
+        &input.source,
+        current.map(|c| &c.source),
+        500,
+    );
     e.finish(|| {
         Some(KnowledgeArticle {
             id: current.map_or_else(ArticleId::new, |c| c.id),

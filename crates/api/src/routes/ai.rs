@@ -27,20 +27,32 @@ pub fn scope() -> Scope {
         .route("/providers", web::post().to(create_provider))
         .route("/providers/{provider_id}", web::get().to(get_provider))
         .route("/providers/{provider_id}", web::patch().to(update_provider))
-        .route("/providers/{provider_id}", web::delete().to(delete_provider))
-        .route("/providers/{provider_id}/test", web::post().to(test_provider))
+        .route(
+            "/providers/{provider_id}",
+            web::delete().to(delete_provider),
+        )
+        .route(
+            "/providers/{provider_id}/test",
+            web::post().to(test_provider),
+        )
         .route("/personas", web::get().to(list_personas))
         .route("/personas", web::post().to(create_persona))
         .route("/personas/{persona_id}", web::get().to(get_persona))
         .route("/personas/{persona_id}", web::patch().to(update_persona))
         .route("/personas/{persona_id}", web::delete().to(delete_persona))
-        .route("/personas/{persona_id}/duplicate", web::post().to(duplicate_persona))
+        .route(
+            "/personas/{persona_id}/duplicate",
+            web::post().to(duplicate_persona),
+        )
         .route("/knowledge", web::get().to(list_articles))
         .route("/knowledge", web::post().to(create_article))
         .route("/knowledge/{article_id}", web::get().to(get_article))
         .route("/knowledge/{article_id}", web::patch().to(update_article))
         .route("/knowledge/{article_id}", web::delete().to(delete_article))
-        .route("/generate/step-template", web::post().to(generate_step_template))
+        .route(
+            "/generate/step-template",
+            web::post().to(generate_step_template),
+        )
         .route("/generate/message", web::post().to(generate_message))
         .route("/improve", web::post().to(improve))
         .route("/suggest-replies", web::post().to(suggest_replies))
@@ -67,14 +79,20 @@ pub async fn get_settings(state: web::Data<AppState>, caller: Caller) -> ApiResu
         (status = 403, description = "Admins and owners only", body = ErrorBody),
         (status = 422, description = "Unknown provider", body = ErrorBody),
     ))]
-pub async fn update_settings(state: web::Data<AppState>, caller: Caller, body: Json<AiSettingsInput>) -> ApiResult<HttpResponse> {
+pub async fn update_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<AiSettingsInput>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let mut settings = db::ai::settings(&state.pool, caller.org_id).await?;
     if let Some(id) = body.0.default_provider_id {
         if let Some(id) = id {
             db::ai::get_provider(&state.pool, caller.org_id, id)
                 .await?
-                .ok_or_else(|| ApiError::field("default_provider_id", "no provider with this id"))?;
+                .ok_or_else(|| {
+                    ApiError::field("default_provider_id", "no provider with this id")
+                })?;
         }
         settings.default_provider_id = id;
     }
@@ -112,7 +130,8 @@ async fn provider_write<'a>(
         .await
         .map_err(|m| ApiError::field("base_url", m))?;
     let secret = fields.secret.as_ref().map(|s| {
-        s.as_ref().map(|plain| (state.ai.sealer.seal(plain), crate::crypto::hint(plain)))
+        s.as_ref()
+            .map(|plain| (state.ai.sealer.seal(plain), crate::crypto::hint(plain)))
     });
     Ok(ProviderWrite {
         name: &fields.name,
@@ -135,12 +154,20 @@ Addresses on private, loopback or link-local networks are refused unless the ser
         (status = 403, description = "Admins and owners only", body = ErrorBody),
         (status = 422, description = "Invalid or refused fields", body = ErrorBody),
     ))]
-pub async fn create_provider(state: web::Data<AppState>, caller: Caller, body: Json<AiProviderInput>) -> ApiResult<HttpResponse> {
+pub async fn create_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<AiProviderInput>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let fields = parse::provider_fields(None, &body.0)?;
     let write = provider_write(&state, &fields).await?;
-    let id = db::ai::insert_provider(&state.pool, caller.org_id, &write).await.map_err(provider_name_taken)?;
-    let row = db::ai::get_provider(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let id = db::ai::insert_provider(&state.pool, caller.org_id, &write)
+        .await
+        .map_err(provider_name_taken)?;
+    let row = db::ai::get_provider(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(row.to_config()))
 }
 
@@ -151,8 +178,14 @@ pub async fn create_provider(state: web::Data<AppState>, caller: Caller, body: J
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     ))]
-pub async fn get_provider(state: web::Data<AppState>, caller: Caller, path: web::Path<AiProviderId>) -> ApiResult<HttpResponse> {
-    let row = db::ai::get_provider(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+pub async fn get_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<AiProviderId>,
+) -> ApiResult<HttpResponse> {
+    let row = db::ai::get_provider(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(row.to_config()))
 }
 
@@ -174,11 +207,17 @@ pub async fn update_provider(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let id = path.into_inner();
-    let current = db::ai::get_provider(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    let current = db::ai::get_provider(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let fields = parse::provider_fields(Some(&current), &body.0)?;
     let write = provider_write(&state, &fields).await?;
-    db::ai::update_provider(&state.pool, caller.org_id, id, &write).await.map_err(provider_name_taken)?;
-    let row = db::ai::get_provider(&state.pool, caller.org_id, id).await?.ok_or(ApiError::NotFound)?;
+    db::ai::update_provider(&state.pool, caller.org_id, id, &write)
+        .await
+        .map_err(provider_name_taken)?;
+    let row = db::ai::get_provider(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(row.to_config()))
 }
 
@@ -191,7 +230,11 @@ pub async fn update_provider(
         (status = 403, description = "Admins and owners only", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     ))]
-pub async fn delete_provider(state: web::Data<AppState>, caller: Caller, path: web::Path<AiProviderId>) -> ApiResult<HttpResponse> {
+pub async fn delete_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<AiProviderId>,
+) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     if !db::ai::delete_provider(&state.pool, caller.org_id, path.into_inner()).await? {
         return Err(ApiError::NotFound);
@@ -207,10 +250,19 @@ pub async fn delete_provider(state: web::Data<AppState>, caller: Caller, path: w
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     ))]
-pub async fn test_provider(state: web::Data<AppState>, caller: Caller, path: web::Path<AiProviderId>) -> ApiResult<HttpResponse> {
-    let row = db::ai::get_provider(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+pub async fn test_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<AiProviderId>,
+) -> ApiResult<HttpResponse> {
+    let row = db::ai::get_provider(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let started = Instant::now();
-    let mut task = ai::task(AiOperation::TestConnection, "This is a connection test. Answer with {\"body\": \"OK\"}.");
+    let mut task = ai::task(
+        AiOperation::TestConnection,
+        "This is a connection test. Answer with {\"body\": \"OK\"}.",
+    );
     task.persona.name = "Connection test".into();
     let outcome = match state.ai.provider(&row, None, None) {
         Ok(provider) => provider.run(&task).await,
@@ -220,15 +272,26 @@ pub async fn test_provider(state: web::Data<AppState>, caller: Caller, path: web
     let (ok, message, answer) = match outcome {
         Ok(a) => {
             let message = match &a.unusable {
-                None => format!("Connected. The model answered: {}", a.result.body.clone().unwrap_or_default()),
-                Some(why) => format!("Connected, but the answer was not in the expected format ({why})."),
+                None => format!(
+                    "Connected. The model answered: {}",
+                    a.result.body.clone().unwrap_or_default()
+                ),
+                Some(why) => {
+                    format!("Connected, but the answer was not in the expected format ({why}).")
+                }
             };
             (true, message, Some(a))
         }
-        Err(ProviderError::Malformed(m)) => (true, format!("Connected, but the answer was not in the expected format ({m})."), None),
+        Err(ProviderError::Malformed(m)) => (
+            true,
+            format!("Connected, but the answer was not in the expected format ({m})."),
+            None,
+        ),
         Err(e) => (false, e.to_string(), None),
     };
-    let model = answer.as_ref().map_or(row.model.clone(), |a| a.model.clone());
+    let model = answer
+        .as_ref()
+        .map_or(row.model.clone(), |a| a.model.clone());
     db::ai::record_call(
         &state.pool,
         caller.org_id,
@@ -248,7 +311,12 @@ pub async fn test_provider(state: web::Data<AppState>, caller: Caller, path: web
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(ConnectionTest { ok, model, latency_ms, message }))
+    Ok(HttpResponse::Ok().json(ConnectionTest {
+        ok,
+        model,
+        latency_ms,
+        message,
+    }))
 }
 
 // ---- personas ----
@@ -285,11 +353,19 @@ pub async fn list_personas(state: web::Data<AppState>, caller: Caller) -> ApiRes
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-pub async fn create_persona(state: web::Data<AppState>, caller: Caller, body: Json<PersonaInput>) -> ApiResult<HttpResponse> {
+pub async fn create_persona(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<PersonaInput>,
+) -> ApiResult<HttpResponse> {
     let persona = parse::persona(None, &body.0, OffsetDateTime::now_utc())?;
     check_persona_provider(&state, caller.org_id, &persona).await?;
-    db::ai::save_persona(&state.pool, caller.org_id, &persona).await.map_err(persona_name_taken)?;
-    let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id).await?.ok_or(ApiError::NotFound)?;
+    db::ai::save_persona(&state.pool, caller.org_id, &persona)
+        .await
+        .map_err(persona_name_taken)?;
+    let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(saved))
 }
 
@@ -300,8 +376,14 @@ pub async fn create_persona(state: web::Data<AppState>, caller: Caller, body: Js
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such persona", body = ErrorBody),
     ))]
-pub async fn get_persona(state: web::Data<AppState>, caller: Caller, path: web::Path<PersonaId>) -> ApiResult<HttpResponse> {
-    let p = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+pub async fn get_persona(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PersonaId>,
+) -> ApiResult<HttpResponse> {
+    let p = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(p))
 }
 
@@ -320,11 +402,17 @@ pub async fn update_persona(
     path: web::Path<PersonaId>,
     body: Json<PersonaInput>,
 ) -> ApiResult<HttpResponse> {
-    let current = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    let current = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let persona = parse::persona(Some(&current), &body.0, OffsetDateTime::now_utc())?;
     check_persona_provider(&state, caller.org_id, &persona).await?;
-    db::ai::save_persona(&state.pool, caller.org_id, &persona).await.map_err(persona_name_taken)?;
-    let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id).await?.ok_or(ApiError::NotFound)?;
+    db::ai::save_persona(&state.pool, caller.org_id, &persona)
+        .await
+        .map_err(persona_name_taken)?;
+    let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(saved))
 }
 
@@ -335,7 +423,11 @@ pub async fn update_persona(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such persona", body = ErrorBody),
     ))]
-pub async fn delete_persona(state: web::Data<AppState>, caller: Caller, path: web::Path<PersonaId>) -> ApiResult<HttpResponse> {
+pub async fn delete_persona(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PersonaId>,
+) -> ApiResult<HttpResponse> {
     if !db::ai::delete_persona(&state.pool, caller.org_id, path.into_inner()).await? {
         return Err(ApiError::NotFound);
     }
@@ -350,18 +442,43 @@ pub async fn delete_persona(state: web::Data<AppState>, caller: Caller, path: we
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such persona", body = ErrorBody),
     ))]
-pub async fn duplicate_persona(state: web::Data<AppState>, caller: Caller, path: web::Path<PersonaId>) -> ApiResult<HttpResponse> {
-    let original = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
-    let names: Vec<String> =
-        db::ai::list_personas(&state.pool, caller.org_id).await?.into_iter().map(|p| p.name.to_lowercase()).collect();
+pub async fn duplicate_persona(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PersonaId>,
+) -> ApiResult<HttpResponse> {
+    let original = db::ai::get_persona(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let names: Vec<String> = db::ai::list_personas(&state.pool, caller.org_id)
+        .await?
+        .into_iter()
+        .map(|p| p.name.to_lowercase())
+        .collect();
     let name = (1..)
-        .map(|n| if n == 1 { format!("{} (copy)", original.name) } else { format!("{} (copy {n})", original.name) })
+        .map(|n| {
+            if n == 1 {
+                format!("{} (copy)", original.name)
+            } else {
+                format!("{} (copy {n})", original.name)
+            }
+        })
         .find(|candidate| !names.contains(&candidate.to_lowercase()))
         .unwrap_or_default();
     let now = OffsetDateTime::now_utc();
-    let copy = Persona { id: PersonaId::new(), name, created_at: now, updated_at: now, ..original };
-    db::ai::save_persona(&state.pool, caller.org_id, &copy).await.map_err(persona_name_taken)?;
-    let saved = db::ai::get_persona(&state.pool, caller.org_id, copy.id).await?.ok_or(ApiError::NotFound)?;
+    let copy = Persona {
+        id: PersonaId::new(),
+        name,
+        created_at: now,
+        updated_at: now,
+        ..original
+    };
+    db::ai::save_persona(&state.pool, caller.org_id, &copy)
+        .await
+        .map_err(persona_name_taken)?;
+    let saved = db::ai::get_persona(&state.pool, caller.org_id, copy.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(saved))
 }
 
@@ -379,7 +496,11 @@ pub struct KnowledgeQuery {
         (status = 200, description = "Articles by title, or by relevance when searching", body = Vec<KnowledgeArticle>),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-pub async fn list_articles(state: web::Data<AppState>, caller: Caller, query: web::Query<KnowledgeQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_articles(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<KnowledgeQuery>,
+) -> ApiResult<HttpResponse> {
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     Ok(HttpResponse::Ok().json(db::ai::list_articles(&state.pool, caller.org_id, q).await?))
 }
@@ -391,10 +512,16 @@ pub async fn list_articles(state: web::Data<AppState>, caller: Caller, query: we
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-pub async fn create_article(state: web::Data<AppState>, caller: Caller, body: Json<ArticleInput>) -> ApiResult<HttpResponse> {
+pub async fn create_article(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ArticleInput>,
+) -> ApiResult<HttpResponse> {
     let article = parse::article(None, &body.0, OffsetDateTime::now_utc())?;
     db::ai::save_article(&state.pool, caller.org_id, &article).await?;
-    let saved = db::ai::get_article(&state.pool, caller.org_id, article.id).await?.ok_or(ApiError::NotFound)?;
+    let saved = db::ai::get_article(&state.pool, caller.org_id, article.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Created().json(saved))
 }
 
@@ -405,8 +532,14 @@ pub async fn create_article(state: web::Data<AppState>, caller: Caller, body: Js
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such article", body = ErrorBody),
     ))]
-pub async fn get_article(state: web::Data<AppState>, caller: Caller, path: web::Path<ArticleId>) -> ApiResult<HttpResponse> {
-    let a = db::ai::get_article(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+pub async fn get_article(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ArticleId>,
+) -> ApiResult<HttpResponse> {
+    let a = db::ai::get_article(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(a))
 }
 
@@ -425,10 +558,14 @@ pub async fn update_article(
     path: web::Path<ArticleId>,
     body: Json<ArticleInput>,
 ) -> ApiResult<HttpResponse> {
-    let current = db::ai::get_article(&state.pool, caller.org_id, path.into_inner()).await?.ok_or(ApiError::NotFound)?;
+    let current = db::ai::get_article(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let article = parse::article(Some(&current), &body.0, OffsetDateTime::now_utc())?;
     db::ai::save_article(&state.pool, caller.org_id, &article).await?;
-    let saved = db::ai::get_article(&state.pool, caller.org_id, article.id).await?.ok_or(ApiError::NotFound)?;
+    let saved = db::ai::get_article(&state.pool, caller.org_id, article.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(saved))
 }
 
@@ -439,7 +576,11 @@ pub async fn update_article(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such article", body = ErrorBody),
     ))]
-pub async fn delete_article(state: web::Data<AppState>, caller: Caller, path: web::Path<ArticleId>) -> ApiResult<HttpResponse> {
+pub async fn delete_article(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ArticleId>,
+) -> ApiResult<HttpResponse> {
     if !db::ai::delete_article(&state.pool, caller.org_id, path.into_inner()).await? {
         return Err(ApiError::NotFound);
     }
@@ -450,25 +591,37 @@ pub async fn delete_article(state: web::Data<AppState>, caller: Caller, path: we
 
 /// Who messages are from: the calling user (or, for an API key, the organization).
 async fn sender(state: &AppState, caller: &Caller) -> ApiResult<Sender> {
-    let org = db::orgs::get(&state.pool, caller.org_id).await?.ok_or(ApiError::NotFound)?;
+    let org = db::orgs::get(&state.pool, caller.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let user = match caller.principal {
         Principal::User(id) => db::users::get(&state.pool, id).await?,
         Principal::ApiKey(_) => None,
     };
     Ok(Sender {
-        name: user.as_ref().map_or_else(|| org.public_name.clone().unwrap_or_else(|| org.name.clone()), |u| u.name.clone()),
+        name: user.as_ref().map_or_else(
+            || org.public_name.clone().unwrap_or_else(|| org.name.clone()),
+            |u| u.name.clone(),
+        ),
         email: user.map(|u| u.email).unwrap_or_default(),
         org_name: org.public_name.unwrap_or(org.name),
     })
 }
 
-async fn lead_values(state: &AppState, caller: &Caller, id: Option<aura_types::ContactId>) -> ApiResult<Option<MergeValues>> {
+async fn lead_values(
+    state: &AppState,
+    caller: &Caller,
+    id: Option<aura_types::ContactId>,
+) -> ApiResult<Option<MergeValues>> {
     let Some(id) = id else { return Ok(None) };
     let mut conn = state.pool.acquire().await?;
     let contact = db::contacts::get(&mut conn, caller.org_id, id)
         .await?
         .ok_or_else(|| ApiError::field("contact_id", "no contact with this id"))?;
-    Ok(Some(MergeValues::for_contact(&contact, &sender(state, caller).await?)))
+    Ok(Some(MergeValues::for_contact(
+        &contact,
+        &sender(state, caller).await?,
+    )))
 }
 
 fn check_text(e: &mut FieldErrors, field: &str, text: &str, max: usize) {
@@ -505,15 +658,25 @@ fn brief_problems(body: &GenerateRequest) -> Result<(), ApiError> {
 fn draft(output: Output) -> ApiResult<MessageDraft> {
     match output {
         Output::Draft(d) => Ok(d),
-        _ => Err(ApiError::Upstream("the provider answered with the wrong kind of result".into())),
+        _ => Err(ApiError::Upstream(
+            "the provider answered with the wrong kind of result".into(),
+        )),
     }
 }
 
-async fn generate(state: &AppState, caller: &Caller, body: GenerateRequest, op: AiOperation) -> ApiResult<HttpResponse> {
+async fn generate(
+    state: &AppState,
+    caller: &Caller,
+    body: GenerateRequest,
+    op: AiOperation,
+) -> ApiResult<HttpResponse> {
     brief_problems(&body)?;
     let for_lead = op == AiOperation::GenerateMessageForLead;
     if for_lead && body.contact_id.is_none() {
-        return Err(ApiError::field("contact_id", "is required: the lead to write for"));
+        return Err(ApiError::field(
+            "contact_id",
+            "is required: the lead to write for",
+        ));
     }
     let lead = lead_values(state, caller, body.contact_id).await?;
     let channel = body.step.channel;
@@ -534,7 +697,14 @@ async fn generate(state: &AppState, caller: &Caller, body: GenerateRequest, op: 
         &body.step.instructions,
     ]
     .iter()
-    .chain(lead.iter().flat_map(|l| ["company", "job_title", "city", "custom.interest"].map(|k| l.get(k).unwrap_or(""))).collect::<Vec<_>>().iter())
+    .chain(
+        lead.iter()
+            .flat_map(|l| {
+                ["company", "job_title", "city", "custom.interest"].map(|k| l.get(k).unwrap_or(""))
+            })
+            .collect::<Vec<_>>()
+            .iter(),
+    )
     .copied()
     .collect::<Vec<_>>()
     .join(" ");
@@ -555,7 +725,10 @@ async fn generate(state: &AppState, caller: &Caller, body: GenerateRequest, op: 
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(DraftResult { draft: draft(output)?, provenance }))
+    Ok(HttpResponse::Ok().json(DraftResult {
+        draft: draft(output)?,
+        provenance,
+    }))
 }
 
 #[utoipa::path(post, operation_id = "generateStepTemplate", path = "/ai/generate/step-template", tag = "ai", security(("bearer" = [])),
@@ -567,7 +740,11 @@ async fn generate(state: &AppState, caller: &Caller, body: GenerateRequest, op: 
         (status = 422, description = "Invalid fields, unknown persona or contact", body = ErrorBody),
         (status = 502, description = "The provider failed (after retries and one corrective retry) and no fallback is enabled", body = ErrorBody),
     ))]
-pub async fn generate_step_template(state: web::Data<AppState>, caller: Caller, body: Json<GenerateRequest>) -> ApiResult<HttpResponse> {
+pub async fn generate_step_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<GenerateRequest>,
+) -> ApiResult<HttpResponse> {
     generate(&state, &caller, body.0, AiOperation::GenerateStepTemplate).await
 }
 
@@ -580,7 +757,11 @@ pub async fn generate_step_template(state: web::Data<AppState>, caller: Caller, 
         (status = 422, description = "Invalid fields, unknown persona or contact", body = ErrorBody),
         (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
     ))]
-pub async fn generate_message(state: web::Data<AppState>, caller: Caller, body: Json<GenerateRequest>) -> ApiResult<HttpResponse> {
+pub async fn generate_message(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<GenerateRequest>,
+) -> ApiResult<HttpResponse> {
     generate(&state, &caller, body.0, AiOperation::GenerateMessageForLead).await
 }
 
@@ -592,11 +773,19 @@ pub async fn generate_message(state: web::Data<AppState>, caller: Caller, body: 
         (status = 422, description = "Invalid fields or unknown persona", body = ErrorBody),
         (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
     ))]
-pub async fn improve(state: web::Data<AppState>, caller: Caller, body: Json<ImproveRequest>) -> ApiResult<HttpResponse> {
+pub async fn improve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ImproveRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut e = FieldErrors::new();
     check_text(&mut e, "text", &body.text, 20_000);
-    if body.subject.as_ref().is_some_and(|s| s.chars().count() > 500) {
+    if body
+        .subject
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 500)
+    {
         e.add("subject", "must be at most 500 characters");
     }
     if !e.is_empty() {
@@ -604,19 +793,37 @@ pub async fn improve(state: web::Data<AppState>, caller: Caller, body: Json<Impr
     }
     let mut task = ai::task(
         AiOperation::ImproveMessage,
-        format!("Rewrite this {} message: {}. Keep its meaning, merge tags and facts.", body.channel.label(), body.goal.label().to_lowercase()),
+        format!(
+            "Rewrite this {} message: {}. Keep its meaning, merge tags and facts.",
+            body.channel.label(),
+            body.goal.label().to_lowercase()
+        ),
     );
-    task.step = Some(StepBrief { channel: body.channel, number: 1, instructions: String::new() });
+    task.step = Some(StepBrief {
+        channel: body.channel,
+        number: 1,
+        instructions: String::new(),
+    });
     task.text = Some(body.text);
     task.subject = body.subject;
     task.goal = Some(body.goal);
     let (output, provenance) = ai::run(
         &state.pool,
         &state.ai,
-        Job { org: caller.org_id, persona_id: body.persona_id, task, channel: body.channel, lead: None, knowledge_query: None },
+        Job {
+            org: caller.org_id,
+            persona_id: body.persona_id,
+            task,
+            channel: body.channel,
+            lead: None,
+            knowledge_query: None,
+        },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(DraftResult { draft: draft(output)?, provenance }))
+    Ok(HttpResponse::Ok().json(DraftResult {
+        draft: draft(output)?,
+        provenance,
+    }))
 }
 
 #[utoipa::path(post, operation_id = "suggestReplies", path = "/ai/suggest-replies", tag = "ai", security(("bearer" = [])),
@@ -627,7 +834,11 @@ pub async fn improve(state: web::Data<AppState>, caller: Caller, body: Json<Impr
         (status = 422, description = "Empty conversation, unknown persona or contact", body = ErrorBody),
         (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
     ))]
-pub async fn suggest_replies(state: web::Data<AppState>, caller: Caller, body: Json<SuggestRepliesRequest>) -> ApiResult<HttpResponse> {
+pub async fn suggest_replies(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<SuggestRepliesRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut e = FieldErrors::new();
     if body.conversation.is_empty() {
@@ -642,23 +853,47 @@ pub async fn suggest_replies(state: web::Data<AppState>, caller: Caller, body: J
         return Err(e.into());
     }
     let lead = lead_values(&state, &caller, body.contact_id).await?;
-    let query = body.conversation.iter().rev().find(|m| m.direction == Direction::Inbound).map(|m| m.text.clone());
+    let query = body
+        .conversation
+        .iter()
+        .rev()
+        .find(|m| m.direction == Direction::Inbound)
+        .map(|m| m.text.clone());
     let mut task = ai::task(
         AiOperation::SuggestReplies,
-        format!("Suggest up to 3 replies we could send next on {}, best first.", body.channel.label()),
+        format!(
+            "Suggest up to 3 replies we could send next on {}, best first.",
+            body.channel.label()
+        ),
     );
-    task.step = Some(StepBrief { channel: body.channel, number: 1, instructions: String::new() });
+    task.step = Some(StepBrief {
+        channel: body.channel,
+        number: 1,
+        instructions: String::new(),
+    });
     task.conversation = body.conversation;
     task.lead = lead.as_ref().map(|l| l.0.clone()).unwrap_or_default();
     let (output, provenance) = ai::run(
         &state.pool,
         &state.ai,
-        Job { org: caller.org_id, persona_id: body.persona_id, task, channel: body.channel, lead, knowledge_query: query },
+        Job {
+            org: caller.org_id,
+            persona_id: body.persona_id,
+            task,
+            channel: body.channel,
+            lead,
+            knowledge_query: query,
+        },
     )
     .await?;
     match output {
-        Output::Replies(replies) => Ok(HttpResponse::Ok().json(RepliesResult { replies, provenance })),
-        _ => Err(ApiError::Upstream("the provider answered with the wrong kind of result".into())),
+        Output::Replies(replies) => Ok(HttpResponse::Ok().json(RepliesResult {
+            replies,
+            provenance,
+        })),
+        _ => Err(ApiError::Upstream(
+            "the provider answered with the wrong kind of result".into(),
+        )),
     }
 }
 
@@ -672,29 +907,56 @@ auto-replies (Auto-Submitted and similar headers, out-of-office wording) and uns
         (status = 422, description = "Empty text", body = ErrorBody),
         (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
     ))]
-pub async fn classify(state: web::Data<AppState>, caller: Caller, body: Json<ClassifyRequest>) -> ApiResult<HttpResponse> {
+pub async fn classify(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ClassifyRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut e = FieldErrors::new();
     check_text(&mut e, "text", &body.text, 50_000);
     if !e.is_empty() {
         return Err(e.into());
     }
-    if let Some(c) = rules::classify(&body.text, body.subject.as_deref(), body.from.as_deref(), &body.headers) {
-        return Ok(HttpResponse::Ok().json(ClassifyResult { classification: c, provenance: None }));
+    if let Some(c) = rules::classify(
+        &body.text,
+        body.subject.as_deref(),
+        body.from.as_deref(),
+        &body.headers,
+    ) {
+        return Ok(HttpResponse::Ok().json(ClassifyResult {
+            classification: c,
+            provenance: None,
+        }));
     }
-    let mut task = ai::task(AiOperation::ClassifyReply, "Classify this reply to our outreach.");
+    let mut task = ai::task(
+        AiOperation::ClassifyReply,
+        "Classify this reply to our outreach.",
+    );
     task.text = Some(rules::own_words(&body.text).to_string());
     task.subject = body.subject;
     task.original_outreach = body.original_outreach;
     let (output, provenance) = ai::run(
         &state.pool,
         &state.ai,
-        Job { org: caller.org_id, persona_id: None, task, channel: Channel::Email, lead: None, knowledge_query: None },
+        Job {
+            org: caller.org_id,
+            persona_id: None,
+            task,
+            channel: Channel::Email,
+            lead: None,
+            knowledge_query: None,
+        },
     )
     .await?;
     match output {
-        Output::Classification(c) => Ok(HttpResponse::Ok().json(ClassifyResult { classification: c, provenance: Some(provenance) })),
-        _ => Err(ApiError::Upstream("the provider answered with the wrong kind of result".into())),
+        Output::Classification(c) => Ok(HttpResponse::Ok().json(ClassifyResult {
+            classification: c,
+            provenance: Some(provenance),
+        })),
+        _ => Err(ApiError::Upstream(
+            "the provider answered with the wrong kind of result".into(),
+        )),
     }
 }
 
@@ -721,7 +983,11 @@ fn month_range(month: Option<&str>) -> Result<(String, OffsetDateTime, OffsetDat
         }
     };
     let start = Date::from_calendar_date(year, m, 1).map_err(|_| bad())?;
-    let (ny, nm) = if m == Month::December { (year + 1, Month::January) } else { (year, m.next()) };
+    let (ny, nm) = if m == Month::December {
+        (year + 1, Month::January)
+    } else {
+        (year, m.next())
+    };
     let end = Date::from_calendar_date(ny, nm, 1).map_err(|_| bad())?;
     Ok((
         format!("{year:04}-{:02}", m as u8),
@@ -737,7 +1003,11 @@ fn month_range(month: Option<&str>) -> Result<(String, OffsetDateTime, OffsetDat
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "Invalid month", body = ErrorBody),
     ))]
-pub async fn usage(state: web::Data<AppState>, caller: Caller, query: web::Query<UsageQuery>) -> ApiResult<HttpResponse> {
+pub async fn usage(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<UsageQuery>,
+) -> ApiResult<HttpResponse> {
     let (month, from, to) = month_range(query.month.as_deref())?;
     let rows = db::ai::usage(&state.pool, caller.org_id, from, to).await?;
     Ok(HttpResponse::Ok().json(UsageSummary {

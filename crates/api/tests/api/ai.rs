@@ -76,7 +76,10 @@ async fn add_provider(user: &TestUser, body: Value) -> AiProviderConfig {
 
 async fn use_provider(user: &TestUser, id: impl std::fmt::Display, fallback: bool) {
     let res = user
-        .patch("/api/v1/ai/settings", json!({"default_provider_id": id.to_string(), "fallback_to_builtin": fallback}))
+        .patch(
+            "/api/v1/ai/settings",
+            json!({"default_provider_id": id.to_string(), "fallback_to_builtin": fallback}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
@@ -100,7 +103,8 @@ fn step_body() -> Value {
 }
 
 async fn generate(user: &TestUser) -> reqwest::Response {
-    user.post("/api/v1/ai/generate/step-template", step_body()).await
+    user.post("/api/v1/ai/generate/step-template", step_body())
+        .await
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -121,26 +125,47 @@ async fn openai_compatible_provider_generates_a_template_and_usage_is_recorded(p
     let res = generate(&user).await;
     assert_eq!(res.status(), StatusCode::OK);
     let r: DraftResult = res.json().await.unwrap();
-    assert_eq!(r.draft.subject.as_deref(), Some("A faster sale, {{first_name | \"there\"}}"));
+    assert_eq!(
+        r.draft.subject.as_deref(),
+        Some("A faster sale, {{first_name | \"there\"}}")
+    );
     assert!(r.draft.body.contains("21 days"));
     assert_eq!(r.provenance.label, "OpenAI · gpt-4o-mini-2024-07-18");
-    assert_eq!((r.provenance.tokens_in, r.provenance.tokens_out, r.provenance.attempts), (19, 10, 1));
+    assert_eq!(
+        (
+            r.provenance.tokens_in,
+            r.provenance.tokens_out,
+            r.provenance.attempts
+        ),
+        (19, 10, 1)
+    );
 
     // The request spoke the chat-completions format with the persona as the system prompt.
-    let sent: Value = server.received_requests().await.unwrap()[0].body_json().unwrap();
+    let sent: Value = server.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
     assert_eq!(sent["model"], "gpt-4o-mini");
     assert_eq!(sent["messages"][0]["role"], "system");
-    assert!(sent["messages"][1]["content"].as_str().unwrap().contains("a free valuation and a sale in 21 days"));
+    assert!(sent["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("a free valuation and a sale in 21 days"));
 
     // The key is sealed: the stored bytes do not contain it, and no response shows it.
-    let sealed: Vec<u8> = sqlx::query_scalar("select secret_sealed from ai_providers").fetch_one(&pool).await.unwrap();
+    let sealed: Vec<u8> = sqlx::query_scalar("select secret_sealed from ai_providers")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert!(!sealed.windows(KEY.len()).any(|w| w == KEY.as_bytes()));
     assert!(!sealed.windows(6).any(|w| w == b"secret"));
     let listed = user.get("/api/v1/ai/providers").await.text().await.unwrap();
     assert!(!listed.contains(KEY) && listed.contains("9876"));
 
     let usage: UsageSummary = user.get("/api/v1/ai/usage").await.json().await.unwrap();
-    assert_eq!((usage.calls, usage.failed, usage.tokens_in, usage.tokens_out), (1, 0, 19, 10));
+    assert_eq!(
+        (usage.calls, usage.failed, usage.tokens_in, usage.tokens_out),
+        (1, 0, 19, 10)
+    );
     assert_eq!(usage.rows[0].operation.as_str(), "generate_step_template");
     assert_eq!(usage.rows[0].provider_name, "OpenAI");
 }
@@ -185,8 +210,17 @@ async fn anthropic_messages_with_an_overloaded_retry(pool: PgPool) {
     let r: DraftResult = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
     assert_eq!(r.draft.subject, None);
     assert!(r.draft.body.starts_with("Hi {{first_name"));
-    assert_eq!((r.provenance.tokens_in, r.provenance.tokens_out, r.provenance.attempts), (12, 6, 2));
-    let sent: Value = server.received_requests().await.unwrap()[1].body_json().unwrap();
+    assert_eq!(
+        (
+            r.provenance.tokens_in,
+            r.provenance.tokens_out,
+            r.provenance.attempts
+        ),
+        (12, 6, 2)
+    );
+    let sent: Value = server.received_requests().await.unwrap()[1]
+        .body_json()
+        .unwrap();
     assert_eq!(sent["max_tokens"], 1024);
     assert!(sent["system"].as_str().unwrap().contains("JSON"));
 }
@@ -203,8 +237,17 @@ async fn vendor_errors_become_clear_errors_and_are_recorded(pool: PgPool) {
         .mount(&server)
         .await;
     let (user, _) = openai_setup(&app, &server).await;
-    let err = expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
-    assert!(err.message.contains("Incorrect API key provided"), "{}", err.message);
+    let err = expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
+    assert!(
+        err.message.contains("Incorrect API key provided"),
+        "{}",
+        err.message
+    );
     assert!(err.message.contains("401"));
     assert!(!err.message.contains(KEY));
     let usage: UsageSummary = user.get("/api/v1/ai/usage").await.json().await.unwrap();
@@ -217,7 +260,12 @@ async fn vendor_errors_become_clear_errors_and_are_recorded(pool: PgPool) {
         .expect(1)
         .mount(&server)
         .await;
-    let err = expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
+    let err = expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
     assert!(err.message.contains("does not exist"));
 }
 
@@ -245,16 +293,28 @@ async fn rate_limits_honour_retry_after_and_server_errors_retry_then_fail(pool: 
     assert_eq!(res.status(), StatusCode::OK);
     let r: DraftResult = res.json().await.unwrap();
     assert_eq!(r.provenance.attempts, 2);
-    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "waited for Retry-After");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "waited for Retry-After"
+    );
 
     // A Retry-After beyond what the server allows fails at once.
     server.reset().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "60").set_body_json(json!({"error": {"message": "Rate limit reached"}})))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "60")
+                .set_body_json(json!({"error": {"message": "Rate limit reached"}})),
+        )
         .expect(1)
         .mount(&server)
         .await;
-    let err = expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
+    let err = expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
     assert!(err.message.contains("429"), "{}", err.message);
 
     // 500 every time: three attempts, then a clear error.
@@ -264,7 +324,12 @@ async fn rate_limits_honour_retry_after_and_server_errors_retry_then_fail(pool: 
         .expect(3)
         .mount(&server)
         .await;
-    let err = expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
+    let err = expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
     assert!(err.message.contains("after 3 attempt"), "{}", err.message);
 }
 
@@ -272,18 +337,36 @@ async fn rate_limits_honour_retry_after_and_server_errors_retry_then_fail(pool: 
 async fn a_slow_provider_times_out(pool: PgPool) {
     let app = spawn_app_with(
         pool,
-        &[("AURA_ALLOW_PRIVATE_AI_URLS", "true"), ("AURA_AI_TIMEOUT_SECS", "1"), ("AURA_AI_MAX_ATTEMPTS", "2")],
+        &[
+            ("AURA_ALLOW_PRIVATE_AI_URLS", "true"),
+            ("AURA_AI_TIMEOUT_SECS", "1"),
+            ("AURA_AI_MAX_ATTEMPTS", "2"),
+        ],
     )
     .await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(openai_body(GOOD)).set_delay(std::time::Duration::from_secs(3)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(openai_body(GOOD))
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
         .expect(2)
         .mount(&server)
         .await;
     let (user, _) = openai_setup(&app, &server).await;
-    let err = expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
-    assert!(err.message.contains("did not answer within 1 seconds (2 attempt(s))"), "{}", err.message);
+    let err = expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
+    assert!(
+        err.message
+            .contains("did not answer within 1 seconds (2 attempt(s))"),
+        "{}",
+        err.message
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -292,7 +375,9 @@ async fn malformed_output_gets_one_corrective_retry_then_fails_or_falls_back(poo
     let server = MockServer::start().await;
     // Prose without JSON, then a usable answer.
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(openai_body("Sure! I'd write something friendly about valuations.")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_body(
+            "Sure! I'd write something friendly about valuations.",
+        )))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
@@ -307,36 +392,63 @@ async fn malformed_output_gets_one_corrective_retry_then_fails_or_falls_back(poo
     let r: DraftResult = res.json().await.unwrap();
     assert_eq!(r.provenance.attempts, 2);
     assert_eq!(r.provenance.tokens_in, 38, "tokens of both calls count");
-    let second: Value = server.received_requests().await.unwrap()[1].body_json().unwrap();
-    assert!(second["messages"][1]["content"].as_str().unwrap().contains("no JSON object"));
+    let second: Value = server.received_requests().await.unwrap()[1]
+        .body_json()
+        .unwrap();
+    assert!(second["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("no JSON object"));
 
     // A 2,000-character subject twice: refused with the reason.
     server.reset().await;
-    let long = format!("{{\"subject\": \"{}\", \"body\": \"Hello\"}}", "x".repeat(2000));
+    let long = format!(
+        "{{\"subject\": \"{}\", \"body\": \"Hello\"}}",
+        "x".repeat(2000)
+    );
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(openai_body(&long)))
         .expect(2)
         .mount(&server)
         .await;
-    let err = expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
+    let err = expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
     assert!(err.message.contains("2000 characters"), "{}", err.message);
 
     // A missing body and an unknown merge tag: also refused.
-    for bad in ["{\"subject\": \"Hi\"}", "{\"subject\": \"Hi\", \"body\": \"Hi {{frist_name}}\"}"] {
+    for bad in [
+        "{\"subject\": \"Hi\"}",
+        "{\"subject\": \"Hi\", \"body\": \"Hi {{frist_name}}\"}",
+    ] {
         server.reset().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(200).set_body_json(openai_body(bad)))
             .expect(2)
             .mount(&server)
             .await;
-        let err = expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
-        assert!(err.message.contains("body") || err.message.contains("merge-tag"), "{}", err.message);
+        let err = expect_error(
+            generate(&user).await,
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::UpstreamFailed,
+        )
+        .await;
+        assert!(
+            err.message.contains("body") || err.message.contains("merge-tag"),
+            "{}",
+            err.message
+        );
     }
 
     // With the fallback enabled, the built-in writer answers, labelled.
     server.reset().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(openai_body("{\"subject\": \"Hi\"}")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(openai_body("{\"subject\": \"Hi\"}")),
+        )
         .expect(2)
         .mount(&server)
         .await;
@@ -355,8 +467,15 @@ struct Signed(&'static str);
 
 impl wiremock::Match for Signed {
     fn matches(&self, req: &Request) -> bool {
-        let ts = req.headers.get("x-aura-timestamp").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
-        let sig = req.headers.get("x-aura-signature").and_then(|v| v.to_str().ok());
+        let ts = req
+            .headers
+            .get("x-aura-timestamp")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        let sig = req
+            .headers
+            .get("x-aura-signature")
+            .and_then(|v| v.to_str().ok());
         match (ts, sig) {
             (Some(ts), Some(sig)) => signature(self.0, ts, &req.body) == sig,
             _ => false,
@@ -379,7 +498,11 @@ async fn custom_endpoint_receives_a_signed_task_with_knowledge(pool: PgPool) {
         .post("/api/v1/ai/knowledge", json!({"title": "Spring market report", "topic": "market", "content": "Austin homes sold in 21 days on average this spring. Valuations are free."}))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    user.post("/api/v1/ai/knowledge", json!({"title": "Office hours", "content": "We answer phones from 9 to 5."})).await;
+    user.post(
+        "/api/v1/ai/knowledge",
+        json!({"title": "Office hours", "content": "We answer phones from 9 to 5."}),
+    )
+    .await;
     let p = add_provider(
         &user,
         json!({"name": "Owner GPT", "kind": "custom", "base_url": format!("{}/hooks/aura", server.uri()), "secret": "whsec-owner-gpt"}),
@@ -389,24 +512,47 @@ async fn custom_endpoint_receives_a_signed_task_with_knowledge(pool: PgPool) {
     let res = generate(&user).await;
     let text = res.text().await.unwrap();
     let r: DraftResult = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
-    assert_eq!(r.draft.subject.as_deref(), Some("Your home, {{first_name | \"neighbour\"}}"));
-    assert_eq!(r.provenance.knowledge, vec!["Spring market report".to_string()]);
-    let task: Value = server.received_requests().await.unwrap()[0].body_json().unwrap();
+    assert_eq!(
+        r.draft.subject.as_deref(),
+        Some("Your home, {{first_name | \"neighbour\"}}")
+    );
+    assert_eq!(
+        r.provenance.knowledge,
+        vec!["Spring market report".to_string()]
+    );
+    let task: Value = server.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
     assert_eq!(task["operation"], "generate_step_template");
-    assert_eq!(task["campaign"]["offer"], "a free valuation and a sale in 21 days");
+    assert_eq!(
+        task["campaign"]["offer"],
+        "a free valuation and a sale in 21 days"
+    );
     assert_eq!(task["use_merge_tags"], true);
     assert_eq!(task["knowledge"][0]["title"], "Spring market report");
 
     // A wrong secret does not match the stand-in's signature check.
-    user.patch(&format!("/api/v1/ai/providers/{}", p.id), json!({"secret": "wrong-secret"})).await;
-    expect_error(generate(&user).await, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamFailed).await;
+    user.patch(
+        &format!("/api/v1/ai/providers/{}", p.id),
+        json!({"secret": "wrong-secret"}),
+    )
+    .await;
+    expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn internal_addresses_are_refused_without_a_connection(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_body(GOOD))).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_body(GOOD)))
+        .mount(&server)
+        .await;
     let user = app.signup("ssrf@example.com", "Acme").await;
     let port = server.address().port();
     for url in [
@@ -418,12 +564,28 @@ async fn internal_addresses_are_refused_without_a_connection(pool: PgPool) {
         "http://10.0.0.5/v1".to_string(),
         "http://169.254.169.254/latest/meta-data/".to_string(),
     ] {
-        let res = user.post("/api/v1/ai/providers", json!({"name": "x", "kind": "openai", "base_url": url, "model": "m"})).await;
-        let err = expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
-        assert!(err.fields.unwrap()["base_url"].contains("AURA_ALLOW_PRIVATE_AI_URLS"), "{url}");
+        let res = user
+            .post(
+                "/api/v1/ai/providers",
+                json!({"name": "x", "kind": "openai", "base_url": url, "model": "m"}),
+            )
+            .await;
+        let err = expect_error(
+            res,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+        )
+        .await;
+        assert!(
+            err.fields.unwrap()["base_url"].contains("AURA_ALLOW_PRIVATE_AI_URLS"),
+            "{url}"
+        );
     }
     // A configuration stored before the operator disallowed private addresses is refused at call time.
-    let org: uuid::Uuid = sqlx::query_scalar("select id from organizations").fetch_one(&pool).await.unwrap();
+    let org: uuid::Uuid = sqlx::query_scalar("select id from organizations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     sqlx::query("insert into ai_providers (org_id, id, name, kind, base_url, model) values ($1, $2, 'Old', 'openai', $3, 'm')")
         .bind(org)
         .bind(uuid::Uuid::now_v7())
@@ -431,11 +593,26 @@ async fn internal_addresses_are_refused_without_a_connection(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let providers: Vec<AiProviderConfig> = user.get("/api/v1/ai/providers").await.json().await.unwrap();
-    let test: Value = user.post(&format!("/api/v1/ai/providers/{}/test", providers[0].id), json!({})).await.json().await.unwrap();
+    let providers: Vec<AiProviderConfig> =
+        user.get("/api/v1/ai/providers").await.json().await.unwrap();
+    let test: Value = user
+        .post(
+            &format!("/api/v1/ai/providers/{}/test", providers[0].id),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(test["ok"], false);
-    assert!(test["message"].as_str().unwrap().contains("refused"), "{test}");
-    assert!(server.received_requests().await.unwrap().is_empty(), "no connection was made");
+    assert!(
+        test["message"].as_str().unwrap().contains("refused"),
+        "{test}"
+    );
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "no connection was made"
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -447,15 +624,28 @@ async fn test_connection_reports_success_and_failure(pool: PgPool) {
         .mount(&server)
         .await;
     let (user, p) = openai_setup(&app, &server).await;
-    let ok: Value = user.post(&format!("/api/v1/ai/providers/{}/test", p.id), json!({})).await.json().await.unwrap();
+    let ok: Value = user
+        .post(&format!("/api/v1/ai/providers/{}/test", p.id), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ok["ok"], true, "{ok}");
     assert_eq!(ok["model"], "gpt-4o-mini-2024-07-18");
     server.reset().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Incorrect API key provided"}})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": {"message": "Incorrect API key provided"}})),
+        )
         .mount(&server)
         .await;
-    let bad: Value = user.post(&format!("/api/v1/ai/providers/{}/test", p.id), json!({})).await.json().await.unwrap();
+    let bad: Value = user
+        .post(&format!("/api/v1/ai/providers/{}/test", p.id), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(bad["ok"], false);
     assert!(bad["message"].as_str().unwrap().contains("credentials"));
     let usage: UsageSummary = user.get("/api/v1/ai/usage").await.json().await.unwrap();
@@ -472,7 +662,11 @@ async fn builtin_writer_is_the_default_and_personalises_for_a_lead(pool: PgPool)
         assert!(names.contains(&expected), "{names:?}");
     }
     let hormozi = personas.iter().find(|p| p.name == "Hormozi").unwrap();
-    let contact = user.create_contact(json!({"email": "maria@example.com", "first_name": "Maria", "company": "Lopez Homes"})).await;
+    let contact = user
+        .create_contact(
+            json!({"email": "maria@example.com", "first_name": "Maria", "company": "Lopez Homes"}),
+        )
+        .await;
     let mut body = step_body();
     body["persona_id"] = json!(hormozi.id);
     body["contact_id"] = json!(contact.id);
@@ -482,21 +676,48 @@ async fn builtin_writer_is_the_default_and_personalises_for_a_lead(pool: PgPool)
     assert_eq!(r.provenance.label, "Built-in writer");
     assert!(r.draft.body.contains("Maria"), "{}", r.draft.body);
     assert!(!r.draft.body.contains("{{") && !r.draft.subject.as_deref().unwrap().contains("{{"));
-    assert!(r.draft.body.contains("a free valuation and a sale in 21 days"));
-    assert!(r.draft.body.contains("spring market"), "instructions' mention: {}", r.draft.body);
+    assert!(r
+        .draft
+        .body
+        .contains("a free valuation and a sale in 21 days"));
+    assert!(
+        r.draft.body.contains("spring market"),
+        "instructions' mention: {}",
+        r.draft.body
+    );
 
     // The template keeps merge tags; the same inputs give the same copy.
-    let t1: DraftResult = user.post("/api/v1/ai/generate/step-template", body.clone()).await.json().await.unwrap();
-    let t2: DraftResult = user.post("/api/v1/ai/generate/step-template", body).await.json().await.unwrap();
+    let t1: DraftResult = user
+        .post("/api/v1/ai/generate/step-template", body.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t2: DraftResult = user
+        .post("/api/v1/ai/generate/step-template", body)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(t1.draft, t2.draft);
     assert!(t1.draft.body.contains("{{first_name"));
 
     // A lead is required for a personalised message; unknown personas and contacts are named.
-    let err = expect_error(user.post("/api/v1/ai/generate/message", step_body()).await, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
+    let err = expect_error(
+        user.post("/api/v1/ai/generate/message", step_body()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
     assert!(err.fields.unwrap().contains_key("contact_id"));
     let mut bad = step_body();
     bad["persona_id"] = json!(uuid::Uuid::now_v7());
-    let err = expect_error(user.post("/api/v1/ai/generate/step-template", bad).await, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
+    let err = expect_error(
+        user.post("/api/v1/ai/generate/step-template", bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
     assert!(err.fields.unwrap().contains_key("persona_id"));
 
     // Improve, suggest, classify.
@@ -506,27 +727,49 @@ async fn builtin_writer_is_the_default_and_personalises_for_a_lead(pool: PgPool)
         .json()
         .await
         .unwrap();
-    assert!(improved.draft.body.contains("Reply STOP"), "{}", improved.draft.body);
+    assert!(
+        improved.draft.body.contains("Reply STOP"),
+        "{}",
+        improved.draft.body
+    );
     assert!(!improved.draft.body.contains("!!!"));
     let replies: RepliesResult = user
-        .post("/api/v1/ai/suggest-replies", json!({"channel": "email", "contact_id": contact.id, "conversation": [
+        .post(
+            "/api/v1/ai/suggest-replies",
+            json!({"channel": "email", "contact_id": contact.id, "conversation": [
             {"direction": "outbound", "text": "Would a free valuation help?"},
-            {"direction": "inbound", "text": "Yes, sounds good. Can you call me tomorrow?"}]}))
+            {"direction": "inbound", "text": "Yes, sounds good. Can you call me tomorrow?"}]}),
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(replies.replies.len(), 3);
-    assert!(replies.replies[0].contains("Maria"), "{:?}", replies.replies);
+    assert!(
+        replies.replies[0].contains("Maria"),
+        "{:?}",
+        replies.replies
+    );
     let c: ClassifyResult = user
-        .post("/api/v1/ai/classify", json!({"text": "Please remove me from your list.\n\nOn Tue, Ann wrote:\n> Hi"}))
+        .post(
+            "/api/v1/ai/classify",
+            json!({"text": "Please remove me from your list.\n\nOn Tue, Ann wrote:\n> Hi"}),
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(c.classification.label.as_str(), "unsubscribe");
     assert!(c.provenance.is_none(), "rules decided without a model");
-    let c: ClassifyResult = user.post("/api/v1/ai/classify", json!({"text": "How much does the valuation cost?"})).await.json().await.unwrap();
+    let c: ClassifyResult = user
+        .post(
+            "/api/v1/ai/classify",
+            json!({"text": "How much does the valuation cost?"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(c.classification.label.as_str(), "question");
     assert_eq!(c.provenance.unwrap().label, "Built-in writer");
 }
@@ -539,50 +782,148 @@ async fn personas_and_knowledge_crud(pool: PgPool) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let p: Persona = res.json().await.unwrap();
     assert_eq!(p.channels.len(), 2);
-    let dup: Persona = user.post(&format!("/api/v1/ai/personas/{}/duplicate", p.id), json!({})).await.json().await.unwrap();
+    let dup: Persona = user
+        .post(
+            &format!("/api/v1/ai/personas/{}/duplicate", p.id),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(dup.name, "Listing pro (copy)");
-    let dup2: Persona = user.post(&format!("/api/v1/ai/personas/{}/duplicate", p.id), json!({})).await.json().await.unwrap();
+    let dup2: Persona = user
+        .post(
+            &format!("/api/v1/ai/personas/{}/duplicate", p.id),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(dup2.name, "Listing pro (copy 2)");
-    let err = expect_error(user.post("/api/v1/ai/personas", json!({"name": "listing PRO", "system_prompt": "x"})).await, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
+    let err = expect_error(
+        user.post(
+            "/api/v1/ai/personas",
+            json!({"name": "listing PRO", "system_prompt": "x"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
     assert!(err.fields.unwrap().contains_key("name"));
     let before = app.row_counts().await;
     let err = expect_error(
-        user.patch(&format!("/api/v1/ai/personas/{}", p.id), json!({"temperature": 3.5, "channels": [], "provider_id": uuid::Uuid::now_v7()})).await,
+        user.patch(
+            &format!("/api/v1/ai/personas/{}", p.id),
+            json!({"temperature": 3.5, "channels": [], "provider_id": uuid::Uuid::now_v7()}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ValidationFailed,
     )
     .await;
     let fields = err.fields.unwrap();
-    assert!(fields.contains_key("temperature") && fields.contains_key("channels"), "{fields:?}");
+    assert!(
+        fields.contains_key("temperature") && fields.contains_key("channels"),
+        "{fields:?}"
+    );
     assert_eq!(app.row_counts().await, before);
-    let res = user.patch(&format!("/api/v1/ai/personas/{}", p.id), json!({"system_prompt": "New prompt", "can_auto_reply": true})).await;
+    let res = user
+        .patch(
+            &format!("/api/v1/ai/personas/{}", p.id),
+            json!({"system_prompt": "New prompt", "can_auto_reply": true}),
+        )
+        .await;
     let saved: Persona = res.json().await.unwrap();
-    assert_eq!((saved.system_prompt.as_str(), saved.can_auto_reply, saved.name.as_str()), ("New prompt", true, "Listing pro"));
-    assert_eq!(user.delete(&format!("/api/v1/ai/personas/{}", p.id)).await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(user.get(&format!("/api/v1/ai/personas/{}", p.id)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        (
+            saved.system_prompt.as_str(),
+            saved.can_auto_reply,
+            saved.name.as_str()
+        ),
+        ("New prompt", true, "Listing pro")
+    );
+    assert_eq!(
+        user.delete(&format!("/api/v1/ai/personas/{}", p.id))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        user.get(&format!("/api/v1/ai/personas/{}", p.id))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     for (title, content) in [
         ("Pricing", "Our commission is 2% and valuations are free."),
         ("Pet policy", "Rentals allow cats and small dogs."),
     ] {
-        assert_eq!(user.post("/api/v1/ai/knowledge", json!({"title": title, "content": content})).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            user.post(
+                "/api/v1/ai/knowledge",
+                json!({"title": title, "content": content})
+            )
+            .await
+            .status(),
+            StatusCode::CREATED
+        );
     }
-    let found: Vec<Value> = user.get("/api/v1/ai/knowledge?q=commission").await.json().await.unwrap();
+    let found: Vec<Value> = user
+        .get("/api/v1/ai/knowledge?q=commission")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["title"], "Pricing");
     let all: Vec<Value> = user.get("/api/v1/ai/knowledge").await.json().await.unwrap();
     assert_eq!(all.len(), 2);
-    let err = expect_error(user.post("/api/v1/ai/knowledge", json!({"title": " "})).await, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
+    let err = expect_error(
+        user.post("/api/v1/ai/knowledge", json!({"title": " "}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
     let fields = err.fields.unwrap();
     assert!(fields.contains_key("title") && fields.contains_key("content"));
 
     // Providers: admins only; the built-in writer is not a configuration; models are required.
-    let err = expect_error(user.post("/api/v1/ai/providers", json!({"name": "x", "kind": "builtin", "base_url": "https://8.8.8.8"})).await, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
+    let err = expect_error(
+        user.post(
+            "/api/v1/ai/providers",
+            json!({"name": "x", "kind": "builtin", "base_url": "https://8.8.8.8"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
     assert!(err.fields.unwrap().contains_key("kind"));
-    let err = expect_error(user.post("/api/v1/ai/providers", json!({"name": "x", "kind": "openai", "base_url": "https://8.8.8.8/v1"})).await, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
+    let err = expect_error(
+        user.post(
+            "/api/v1/ai/providers",
+            json!({"name": "x", "kind": "openai", "base_url": "https://8.8.8.8/v1"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
     assert!(err.fields.unwrap().contains_key("model"));
-    let member = app.add_member(&user, "member-ai@example.com", "member").await;
+    let member = app
+        .add_member(&user, "member-ai@example.com", "member")
+        .await;
     expect_error(member.post("/api/v1/ai/providers", json!({"name": "x", "kind": "openai", "base_url": "https://8.8.8.8/v1", "model": "m"})).await, StatusCode::FORBIDDEN, ErrorCode::Forbidden).await;
-    let err = expect_error(user.get("/api/v1/ai/usage?month=2026-13").await, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed).await;
+    let err = expect_error(
+        user.get("/api/v1/ai/usage?month=2026-13").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
     assert!(err.fields.unwrap().contains_key("month"));
 }

@@ -42,7 +42,10 @@ impl AiProvider for Anthropic {
         let (bytes, attempts) = self
             .http
             .send(&url, |c| {
-                let r = c.post(url.clone()).header("anthropic-version", &self.version).json(&body);
+                let r = c
+                    .post(url.clone())
+                    .header("anthropic-version", &self.version)
+                    .json(&body);
                 match &self.key {
                     Some(k) => r.header("x-api-key", k.expose_secret()),
                     None => r,
@@ -63,13 +66,18 @@ impl AiProvider for Anthropic {
                     .join("")
             })
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ProviderError::Malformed("the response had no text content block".into()))?;
+            .ok_or_else(|| {
+                ProviderError::Malformed("the response had no text content block".into())
+            })?;
         let tokens = |p: &str| v.pointer(p).and_then(Value::as_i64).unwrap_or(0) as i32;
         Ok(Answer::from_text(
             &text,
             tokens("/usage/input_tokens"),
             tokens("/usage/output_tokens"),
-            v.get("model").and_then(Value::as_str).unwrap_or(&self.model).to_string(),
+            v.get("model")
+                .and_then(Value::as_str)
+                .unwrap_or(&self.model)
+                .to_string(),
             attempts,
         ))
     }

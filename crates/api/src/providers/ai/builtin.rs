@@ -28,7 +28,14 @@ pub fn write(task: &AiTask) -> Result<Answer, ProviderError> {
             ..Default::default()
         },
     };
-    Ok(Answer { result, tokens_in: 0, tokens_out: 0, model: MODEL.into(), attempts: 1, unusable: None })
+    Ok(Answer {
+        result,
+        tokens_in: 0,
+        tokens_out: 0,
+        model: MODEL.into(),
+        attempts: 1,
+        unusable: None,
+    })
 }
 
 /// Picks phrasings from a seed; each call to `pick` takes the next choice.
@@ -39,7 +46,10 @@ struct Picker {
 
 impl Picker {
     fn new(parts: &[&str]) -> Self {
-        Self { seed: seed_of(parts), n: 0 }
+        Self {
+            seed: seed_of(parts),
+            n: 0,
+        }
     }
 
     fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
@@ -102,7 +112,11 @@ struct Brief {
 
 fn brief(task: &AiTask) -> Brief {
     let c = task.campaign.clone().unwrap_or_default();
-    let instructions = task.step.as_ref().map(|s| s.instructions.as_str()).unwrap_or("");
+    let instructions = task
+        .step
+        .as_ref()
+        .map(|s| s.instructions.as_str())
+        .unwrap_or("");
     let proof = task.knowledge.first().and_then(|k| {
         let first = k.content.split_inclusive(['.', '!', '?']).next()?.trim();
         (first.len() > 10 && first.len() < 220).then(|| first.to_string())
@@ -113,7 +127,9 @@ fn brief(task: &AiTask) -> Brief {
         goal: phrase(&c.goal, "a quick 15-minute call", 60),
         proof,
         extra: mentioned(instructions),
-        wants_short: ["short", "brief", "concise"].iter().any(|w| instructions.to_lowercase().contains(w)),
+        wants_short: ["short", "brief", "concise"]
+            .iter()
+            .any(|w| instructions.to_lowercase().contains(w)),
     }
 }
 
@@ -124,12 +140,16 @@ fn compose(task: &AiTask) -> EndpointResult {
     let lead_key = if task.use_merge_tags {
         String::new()
     } else {
-        [task.lead.get("email"), task.lead.get("phone"), task.lead.get("first_name")]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("/")
+        [
+            task.lead.get("email"),
+            task.lead.get("phone"),
+            task.lead.get("first_name"),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("/")
     };
     let b = brief(task);
     let mut p = Picker::new(&[
@@ -144,11 +164,21 @@ fn compose(task: &AiTask) -> EndpointResult {
     match channel {
         Channel::Email => {
             let (subject, body) = email(task.persona.style, number, &b, &mut p);
-            EndpointResult { subject: Some(subject), body: Some(body), ..Default::default() }
+            EndpointResult {
+                subject: Some(subject),
+                body: Some(body),
+                ..Default::default()
+            }
         }
         Channel::Whatsapp | Channel::Sms => EndpointResult {
             subject: None,
-            body: Some(short_message(task.persona.style, channel, number, &b, &mut p)),
+            body: Some(short_message(
+                task.persona.style,
+                channel,
+                number,
+                &b,
+                &mut p,
+            )),
             ..Default::default()
         },
     }
@@ -164,8 +194,20 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
     let subject;
     if number > 1 {
         subject = match style {
-            WritingStyle::HookFirst => p.pick(&["One more thing, {{first_name | \"quick one\"}}", "Still on your radar?", "The part I left out"]).to_string(),
-            _ => p.pick(&["Following up, {{first_name | \"quick one\"}}", "Re: {{company | \"your plans\"}}", "Worth a second look?"]).to_string(),
+            WritingStyle::HookFirst => p
+                .pick(&[
+                    "One more thing, {{first_name | \"quick one\"}}",
+                    "Still on your radar?",
+                    "The part I left out",
+                ])
+                .to_string(),
+            _ => p
+                .pick(&[
+                    "Following up, {{first_name | \"quick one\"}}",
+                    "Re: {{company | \"your plans\"}}",
+                    "Worth a second look?",
+                ])
+                .to_string(),
         };
         paragraphs.push(format!("{hi} {NAME},"));
         paragraphs.push(match style {
@@ -201,39 +243,63 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
     } else {
         match style {
             WritingStyle::OfferFirst => {
-                subject = p.pick(&[
-                    "{{first_name | \"Quick\"}}: an offer for {{company | \"you\"}}",
-                    "{{company | \"Your team\"}} + a no-risk offer",
-                    "An offer worth 2 minutes, {{first_name | \"friend\"}}",
-                ]).to_string();
+                subject = p
+                    .pick(&[
+                        "{{first_name | \"Quick\"}}: an offer for {{company | \"you\"}}",
+                        "{{company | \"Your team\"}} + a no-risk offer",
+                        "An offer worth 2 minutes, {{first_name | \"friend\"}}",
+                    ])
+                    .to_string();
                 paragraphs.push(format!("{hi} {NAME},"));
                 paragraphs.push(format!(
                     "{} {}.",
-                    p.pick(&["Straight to the offer:", "I'll keep this short. Here's the offer:", "No long intro. Here's what I have for you:"]),
+                    p.pick(&[
+                        "Straight to the offer:",
+                        "I'll keep this short. Here's the offer:",
+                        "No long intro. Here's what I have for you:"
+                    ]),
                     b.offer
                 ));
                 paragraphs.push(format!(
                     "What you get:\n- {}\n- {}\n- {}",
                     capitalized(&b.offer),
-                    p.pick(&["A plan built around {{company | \"your situation\"}}, not a template", "Done for you, so it costs you almost no time", "A clear next step within 48 hours"]),
-                    p.pick(&["Results you can measure in the first 30 days", "A single point of contact who answers the same day", "Everything in writing before you commit"])
+                    p.pick(&[
+                        "A plan built around {{company | \"your situation\"}}, not a template",
+                        "Done for you, so it costs you almost no time",
+                        "A clear next step within 48 hours"
+                    ]),
+                    p.pick(&[
+                        "Results you can measure in the first 30 days",
+                        "A single point of contact who answers the same day",
+                        "Everything in writing before you commit"
+                    ])
                 ));
                 paragraphs.push(format!(
                     "And the risk is on us: {}.",
-                    p.pick(&["if it doesn't pay for itself, you don't pay", "if you don't see the value, you owe us nothing", "if it isn't worth it, walk away, no questions"])
+                    p.pick(&[
+                        "if it doesn't pay for itself, you don't pay",
+                        "if you don't see the value, you owe us nothing",
+                        "if it isn't worth it, walk away, no questions"
+                    ])
                 ));
             }
             WritingStyle::Consultative => {
-                subject = p.pick(&[
-                    "Question about {{company | \"your plans\"}}",
-                    "{{first_name | \"Hi\"}}, quick question",
-                    "An idea for {{company | \"you\"}}",
-                ]).to_string();
+                subject = p
+                    .pick(&[
+                        "Question about {{company | \"your plans\"}}",
+                        "{{first_name | \"Hi\"}}, quick question",
+                        "An idea for {{company | \"you\"}}",
+                    ])
+                    .to_string();
                 paragraphs.push(format!("{hi} {NAME},"));
                 paragraphs.push(format!(
                     "I work with {} and {}. {} {}.",
                     b.icp,
-                    p.pick(&["thought {{company | \"your team\"}} might be in a similar spot", "noticed a pattern that may apply to {{company | \"you\"}}", "wanted to reach out before assuming anything"]),
+                    p.pick(&[
+                        "thought {{company | \"your team\"}} might be in a similar spot",
+                        "noticed a pattern that may apply to {{company | \"you\"}}",
+                        "wanted to reach out before assuming anything"
+                    ]),
                     p.pick(&["We help with", "What we do is simple:", "Our focus is"]),
                     b.offer
                 ));
@@ -244,30 +310,45 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
                 ]).to_string());
             }
             WritingStyle::HookFirst => {
-                subject = p.pick(&[
-                    "Most {{company | \"teams\"}} miss this",
-                    "30 seconds, {{first_name | \"friend\"}}?",
-                    "The fastest win I know",
-                ]).to_string();
+                subject = p
+                    .pick(&[
+                        "Most {{company | \"teams\"}} miss this",
+                        "30 seconds, {{first_name | \"friend\"}}?",
+                        "The fastest win I know",
+                    ])
+                    .to_string();
                 paragraphs.push(format!("{NAME},"));
-                paragraphs.push(p.pick(&[
-                    "Most people overthink this. The best ones don't.",
-                    "Here's a number that surprised me: most never ask.",
-                    "One idea. Thirty seconds. Could change your month.",
-                ]).to_string());
+                paragraphs.push(
+                    p.pick(&[
+                        "Most people overthink this. The best ones don't.",
+                        "Here's a number that surprised me: most never ask.",
+                        "One idea. Thirty seconds. Could change your month.",
+                    ])
+                    .to_string(),
+                );
                 paragraphs.push(format!("{}.\nThat's it. No catch.", capitalized(&b.offer)));
             }
             WritingStyle::Conversational => {
-                subject = p.pick(&[
-                    "Hello from {{org.name}}",
-                    "A quick note, {{first_name | \"there\"}}",
-                    "Thought of you",
-                ]).to_string();
+                subject = p
+                    .pick(&[
+                        "Hello from {{org.name}}",
+                        "A quick note, {{first_name | \"there\"}}",
+                        "Thought of you",
+                    ])
+                    .to_string();
                 paragraphs.push(format!("{hi} {NAME},"));
                 paragraphs.push(format!(
                     "{} {}, {}.",
-                    p.pick(&["It's {{sender.name | \"me\"}} from {{org.name}}.", "Hope you're well.", "Hope your week's going well."]),
-                    p.pick(&["I wanted to tell you about", "quick one about", "I thought you'd like to hear about"]),
+                    p.pick(&[
+                        "It's {{sender.name | \"me\"}} from {{org.name}}.",
+                        "Hope you're well.",
+                        "Hope your week's going well."
+                    ]),
+                    p.pick(&[
+                        "I wanted to tell you about",
+                        "quick one about",
+                        "I thought you'd like to hear about"
+                    ]),
                     b.offer
                 ));
             }
@@ -281,9 +362,16 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
             paragraphs.push(format!("Also worth knowing: {extra}."));
         }
         paragraphs.push(match style {
-            WritingStyle::OfferFirst => format!("Want it? Reply \"yes\" and we'll set up {}.", b.goal),
-            WritingStyle::Consultative => format!("Would {} be worth it to see if this fits?", b.goal),
-            WritingStyle::HookFirst => format!("Curious? Reply \"more\" and I'll send the details, or we can do {}.", b.goal),
+            WritingStyle::OfferFirst => {
+                format!("Want it? Reply \"yes\" and we'll set up {}.", b.goal)
+            }
+            WritingStyle::Consultative => {
+                format!("Would {} be worth it to see if this fits?", b.goal)
+            }
+            WritingStyle::HookFirst => format!(
+                "Curious? Reply \"more\" and I'll send the details, or we can do {}.",
+                b.goal
+            ),
             WritingStyle::Conversational => format!("Would {} suit you?", b.goal),
         });
     }
@@ -294,23 +382,46 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
     (subject, paragraphs.join("\n\n"))
 }
 
-fn short_message(style: WritingStyle, channel: Channel, number: u16, b: &Brief, p: &mut Picker) -> String {
+fn short_message(
+    style: WritingStyle,
+    channel: Channel,
+    number: u16,
+    b: &Brief,
+    p: &mut Picker,
+) -> String {
     let offer = phrase(&b.offer, "", 90);
     let goal = phrase(&b.goal, "", 50);
     let open = match (style, number > 1) {
-        (_, true) => p.pick(&["Hi {{first_name | \"there\"}}, just following up.", "Hi {{first_name | \"there\"}}, circling back."]),
-        (WritingStyle::HookFirst, false) => p.pick(&["{{first_name | \"Hey\"}}, 10 seconds?", "Quick one, {{first_name | \"friend\"}}:"]),
-        (WritingStyle::OfferFirst, false) => p.pick(&["Hi {{first_name | \"there\"}}, straight to it:", "Hi {{first_name | \"there\"}}, an offer for you:"]),
-        _ => p.pick(&["Hi {{first_name | \"there\"}}, it's {{sender.name | \"us\"}} from {{org.name}}.", "Hey {{first_name | \"there\"}}!"]),
+        (_, true) => p.pick(&[
+            "Hi {{first_name | \"there\"}}, just following up.",
+            "Hi {{first_name | \"there\"}}, circling back.",
+        ]),
+        (WritingStyle::HookFirst, false) => p.pick(&[
+            "{{first_name | \"Hey\"}}, 10 seconds?",
+            "Quick one, {{first_name | \"friend\"}}:",
+        ]),
+        (WritingStyle::OfferFirst, false) => p.pick(&[
+            "Hi {{first_name | \"there\"}}, straight to it:",
+            "Hi {{first_name | \"there\"}}, an offer for you:",
+        ]),
+        _ => p.pick(&[
+            "Hi {{first_name | \"there\"}}, it's {{sender.name | \"us\"}} from {{org.name}}.",
+            "Hey {{first_name | \"there\"}}!",
+        ]),
     };
     let middle = match style {
-        WritingStyle::OfferFirst => format!("{}, and if it's not worth it you pay nothing.", capitalized(&offer)),
+        WritingStyle::OfferFirst => format!(
+            "{}, and if it's not worth it you pay nothing.",
+            capitalized(&offer)
+        ),
         WritingStyle::Consultative => format!("We help {} with {}.", phrase(&b.icp, "", 40), offer),
         _ => format!("{}.", capitalized(&offer)),
     };
     let ask = match style {
         WritingStyle::Consultative => format!("Is {goal} worth a look?"),
-        _ => p.pick(&["Interested?", "Want the details?", "Worth a chat?"]).to_string(),
+        _ => p
+            .pick(&["Interested?", "Want the details?", "Worth a chat?"])
+            .to_string(),
     };
     let mut text = format!("{open} {middle} {ask}");
     if channel == Channel::Sms && number == 1 {
@@ -370,8 +481,20 @@ const CASUAL: &[(&str, &str)] = &[
 ];
 
 const HYPE: &[&str] = &[
-    "guaranteed ", "Guaranteed ", "risk-free ", "100% ", "act now", "Act now", "limited time ",
-    "Limited time ", "once in a lifetime ", "no obligation ", "FREE ", "free!!! ", "urgent ", "URGENT ",
+    "guaranteed ",
+    "Guaranteed ",
+    "risk-free ",
+    "100% ",
+    "act now",
+    "Act now",
+    "limited time ",
+    "Limited time ",
+    "once in a lifetime ",
+    "no obligation ",
+    "FREE ",
+    "free!!! ",
+    "urgent ",
+    "URGENT ",
 ];
 
 fn improve(task: &AiTask) -> EndpointResult {
@@ -379,7 +502,10 @@ fn improve(task: &AiTask) -> EndpointResult {
     let channel = task.step.as_ref().map_or(Channel::Email, |s| s.channel);
     let goal = task.goal.unwrap_or(ImproveGoal::Shorter);
     let (subject, body) = match goal {
-        ImproveGoal::Shorter => (task.subject.as_deref().map(|s| first_words(s, 6)), shorter(&text)),
+        ImproveGoal::Shorter => (
+            task.subject.as_deref().map(|s| first_words(s, 6)),
+            shorter(&text),
+        ),
         ImproveGoal::MoreCasual => {
             let mut t = text.clone();
             for (from, to) in CASUAL {
@@ -398,7 +524,13 @@ fn improve(task: &AiTask) -> EndpointResult {
             let t = t.replace('!', ".");
             let t = t
                 .split(' ')
-                .map(|w| if w.len() > 3 && w.chars().all(|c| c.is_uppercase()) { capitalized(&w.to_lowercase()) } else { w.to_string() })
+                .map(|w| {
+                    if w.len() > 3 && w.chars().all(|c| c.is_uppercase()) {
+                        capitalized(&w.to_lowercase())
+                    } else {
+                        w.to_string()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
             let opt_out = match channel {
@@ -411,7 +543,12 @@ fn improve(task: &AiTask) -> EndpointResult {
             } else {
                 format!("{}\n\n{opt_out}", t.trim_end())
             };
-            (task.subject.as_deref().map(|s| s.replace('!', "").replace("FREE", "Free")), t)
+            (
+                task.subject
+                    .as_deref()
+                    .map(|s| s.replace('!', "").replace("FREE", "Free")),
+                t,
+            )
         }
         ImproveGoal::HigherReplyRate => {
             let short = shorter(&text);
@@ -421,7 +558,11 @@ fn improve(task: &AiTask) -> EndpointResult {
             let body = if has_question {
                 short.clone()
             } else {
-                let sign_at = paragraphs.len().saturating_sub(1).max(1).min(paragraphs.len());
+                let sign_at = paragraphs
+                    .len()
+                    .saturating_sub(1)
+                    .max(1)
+                    .min(paragraphs.len());
                 paragraphs.insert(sign_at, ask);
                 paragraphs.join("\n\n")
             };
@@ -433,7 +574,11 @@ fn improve(task: &AiTask) -> EndpointResult {
         _ => shorten(&body.replace("\n\n", " "), MAX_SHORT_MESSAGE_CHARS),
     };
     EndpointResult {
-        subject: if channel == Channel::Email { subject } else { None },
+        subject: if channel == Channel::Email {
+            subject
+        } else {
+            None
+        },
         body: Some(body),
         ..Default::default()
     }
@@ -450,14 +595,23 @@ fn shorter(text: &str) -> String {
     for f in FILLERS {
         t = t.replace(f, "");
     }
-    let paragraphs: Vec<&str> = t.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+    let paragraphs: Vec<&str> = t
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
     if paragraphs.len() <= 3 {
         return paragraphs.join("\n\n");
     }
     let greeting = paragraphs[0];
     let sign = paragraphs[paragraphs.len() - 1];
     let middle = &paragraphs[1..paragraphs.len() - 1];
-    let sentences: Vec<&str> = middle.iter().flat_map(|p| p.split_inclusive(['.', '?', '!'])).map(str::trim).filter(|s| !s.is_empty()).collect();
+    let sentences: Vec<&str> = middle
+        .iter()
+        .flat_map(|p| p.split_inclusive(['.', '?', '!']))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut kept: Vec<&str> = sentences.iter().take(2).copied().collect();
     if let Some(q) = sentences.iter().rev().find(|s| s.ends_with('?')) {
         if !kept.contains(q) {
@@ -479,7 +633,11 @@ fn suggest(task: &AiTask) -> EndpointResult {
         .map(|c| c.label)
         .unwrap_or_else(|| heuristic(last).0);
     let mut p = Picker::new(&[last, task.persona.style.as_str(), &task.persona.name]);
-    let answer = task.knowledge.first().and_then(|k| k.content.split_inclusive(['.', '!', '?']).next()).map(str::trim);
+    let answer = task
+        .knowledge
+        .first()
+        .and_then(|k| k.content.split_inclusive(['.', '!', '?']).next())
+        .map(str::trim);
     let hi = match task.persona.style {
         WritingStyle::Conversational | WritingStyle::HookFirst => "Hey {{first_name | \"there\"}}",
         _ => "Hi {{first_name | \"there\"}}",
@@ -514,18 +672,59 @@ fn suggest(task: &AiTask) -> EndpointResult {
             format!("{hi}, got it. Let me know what you'd like to do next."),
         ],
     };
-    EndpointResult { replies: Some(replies), ..Default::default() }
+    EndpointResult {
+        replies: Some(replies),
+        ..Default::default()
+    }
 }
 
 /// The writer's own reading of a reply the rules were not certain about.
 fn heuristic(text: &str) -> (ReplyLabel, f32, &'static str) {
     let t = rules::own_words(text).to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    if has(&["not interested", "no thanks", "no thank you", "not right now", "not a fit", "we're good", "we are good", "already have", "please pass", "not for us"]) {
+    if has(&[
+        "not interested",
+        "no thanks",
+        "no thank you",
+        "not right now",
+        "not a fit",
+        "we're good",
+        "we are good",
+        "already have",
+        "please pass",
+        "not for us",
+    ]) {
         (ReplyLabel::NotInterested, 0.75, "declines in so many words")
-    } else if has(&["interested", "sounds good", "let's talk", "lets talk", "call me", "book", "tell me more", "send me", "send the details", "keen", "yes please", "count me in", "sounds great"]) {
-        (ReplyLabel::Interested, 0.75, "asks to go ahead or to hear more")
-    } else if t.contains('?') || has(&["how much", "what is", "what's the", "can you", "do you", "is there"]) {
+    } else if has(&[
+        "interested",
+        "sounds good",
+        "let's talk",
+        "lets talk",
+        "call me",
+        "book",
+        "tell me more",
+        "send me",
+        "send the details",
+        "keen",
+        "yes please",
+        "count me in",
+        "sounds great",
+    ]) {
+        (
+            ReplyLabel::Interested,
+            0.75,
+            "asks to go ahead or to hear more",
+        )
+    } else if t.contains('?')
+        || has(&[
+            "how much",
+            "what is",
+            "what's the",
+            "can you",
+            "do you",
+            "is there",
+        ])
+    {
         (ReplyLabel::Question, 0.7, "asks a question")
     } else {
         (ReplyLabel::Other, 0.4, "no clear signal")
@@ -539,5 +738,179 @@ fn classify(task: &AiTask) -> EndpointResult {
         confidence: Some(confidence),
         reason: Some(format!("Built-in writer: {reason}")),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aura_types::ai::{CampaignBrief, StepBrief, TaskPersona};
+    use aura_types::template::{parse, MergeValues};
+    use proptest::prelude::*;
+
+    fn task(
+        style: WritingStyle,
+        channel: Channel,
+        number: u16,
+        offer: &str,
+        lead: &[(&str, &str)],
+        tags: bool,
+    ) -> AiTask {
+        let mut t = crate::ai::task(AiOperation::GenerateStepTemplate, "write");
+        t.persona = TaskPersona {
+            name: style.label().into(),
+            style,
+            system_prompt: String::new(),
+        };
+        t.campaign = Some(CampaignBrief {
+            name: "C".into(),
+            offer: offer.into(),
+            icp: "homeowners in Austin".into(),
+            goal: "a quick call".into(),
+        });
+        t.step = Some(StepBrief {
+            channel,
+            number,
+            instructions: String::new(),
+        });
+        t.lead = lead
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        t.use_merge_tags = tags;
+        t
+    }
+
+    fn text(t: &AiTask) -> (Option<String>, String) {
+        let r = write(t).expect("writes").result;
+        (r.subject, r.body.expect("a body"))
+    }
+
+    #[test]
+    fn deterministic_and_varied_across_leads_and_personas() {
+        let a = task(
+            WritingStyle::OfferFirst,
+            Channel::Email,
+            1,
+            "a free valuation",
+            &[("first_name", "Ana"), ("email", "ana@x.com")],
+            false,
+        );
+        assert_eq!(text(&a), text(&a));
+        let b = task(
+            WritingStyle::OfferFirst,
+            Channel::Email,
+            1,
+            "a free valuation",
+            &[("first_name", "Raj"), ("email", "raj@x.com")],
+            false,
+        );
+        let c = task(
+            WritingStyle::Consultative,
+            Channel::Email,
+            1,
+            "a free valuation",
+            &[("first_name", "Ana"), ("email", "ana@x.com")],
+            false,
+        );
+        assert_ne!(text(&a), text(&c), "personas write differently");
+        // Across many leads, phrasing varies (not only the name).
+        let variants: std::collections::HashSet<String> = (0..20)
+            .map(|i| {
+                let email = format!("lead{i}@x.com");
+                let t = task(
+                    WritingStyle::OfferFirst,
+                    Channel::Email,
+                    1,
+                    "a free valuation",
+                    &[("email", email.as_str())],
+                    false,
+                );
+                text(&t).1
+            })
+            .collect();
+        assert!(variants.len() >= 5, "only {} variants", variants.len());
+        assert_ne!(text(&a), text(&b), "leads get their own copy");
+    }
+
+    #[test]
+    fn styles_follow_their_rules() {
+        let (_, hormozi) = text(&task(
+            WritingStyle::OfferFirst,
+            Channel::Email,
+            1,
+            "a free valuation",
+            &[],
+            true,
+        ));
+        assert!(
+            hormozi.contains("What you get:") && hormozi.contains("risk is on us"),
+            "{hormozi}"
+        );
+        let (_, sales) = text(&task(
+            WritingStyle::Consultative,
+            Channel::Email,
+            1,
+            "a free valuation",
+            &[],
+            true,
+        ));
+        assert_eq!(sales.matches('?').count(), 1, "one question: {sales}");
+        let (subject, wa) = text(&task(
+            WritingStyle::Conversational,
+            Channel::Whatsapp,
+            1,
+            "a free valuation",
+            &[],
+            true,
+        ));
+        assert!(subject.is_none());
+        assert!(wa.chars().count() < MAX_SHORT_MESSAGE_CHARS);
+        let (_, sms) = text(&task(
+            WritingStyle::HookFirst,
+            Channel::Sms,
+            1,
+            "a free valuation",
+            &[],
+            true,
+        ));
+        assert!(sms.contains("Reply STOP"));
+    }
+
+    proptest! {
+        #[test]
+        fn every_output_renders_without_unresolved_tags(
+            offer in "[A-Za-z ,.'-]{0,160}",
+            first in proptest::option::of("[A-Z][a-z]{1,12}"),
+            company in proptest::option::of("[A-Z][a-z]{1,20}( Homes)?"),
+            style in 0usize..4,
+            channel in 0usize..3,
+            number in 1u16..5,
+        ) {
+            let style = WritingStyle::ALL[style];
+            let channel = Channel::ALL[channel];
+            let mut lead = vec![("email", "lead@example.com")];
+            if let Some(f) = &first { lead.push(("first_name", f.as_str())); }
+            if let Some(c) = &company { lead.push(("company", c.as_str())); }
+            let t = task(style, channel, number, &offer, &lead, true);
+            let (subject, body) = text(&t);
+            prop_assert_eq!(subject.is_some(), channel == Channel::Email);
+            // The sender and organization are always known when a message is rendered.
+            let values = MergeValues(
+                lead.iter()
+                    .chain(&[("org.name", "Acme Realty"), ("sender.name", "Sam")])
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            );
+            for part in subject.iter().chain(std::iter::once(&body)) {
+                let tpl = parse(part).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let r = tpl.render(&values, 1);
+                prop_assert!(r.missing.is_empty(), "unresolved {:?} in {}", r.missing, part);
+                prop_assert!(!r.text.contains("{{"));
+                if channel != Channel::Email {
+                    prop_assert!(r.text.chars().count() <= MAX_SHORT_MESSAGE_CHARS, "{} chars", r.text.chars().count());
+                }
+            }
+        }
     }
 }

@@ -25,7 +25,8 @@ pub struct Custom {
 /// `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     // HMAC accepts keys of any length.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -52,7 +53,10 @@ impl AiProvider for Custom {
                     .header(TIMESTAMP_HEADER, timestamp.to_string())
                     .body(body.clone());
                 if let Some(s) = &self.secret {
-                    r = r.header(SIGNATURE_HEADER, signature(s.expose_secret(), timestamp, &body));
+                    r = r.header(
+                        SIGNATURE_HEADER,
+                        signature(s.expose_secret(), timestamp, &body),
+                    );
                 }
                 r
             })

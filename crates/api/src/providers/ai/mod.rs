@@ -28,12 +28,25 @@ pub struct Answer {
 
 impl Answer {
     /// An answer from a model's `text`, read tolerantly.
-    pub fn from_text(text: &str, tokens_in: i32, tokens_out: i32, model: String, attempts: i16) -> Self {
+    pub fn from_text(
+        text: &str,
+        tokens_in: i32,
+        tokens_out: i32,
+        model: String,
+        attempts: i16,
+    ) -> Self {
         let (result, unusable) = match parse::result_from_text(text) {
             Ok(r) => (r, None),
             Err(e) => (EndpointResult::default(), Some(e)),
         };
-        Answer { result, tokens_in, tokens_out, model, attempts, unusable }
+        Answer {
+            result,
+            tokens_in,
+            tokens_out,
+            model,
+            attempts,
+            unusable,
+        }
     }
 }
 
@@ -49,7 +62,11 @@ pub enum ProviderError {
     #[error("the provider is rate limiting (HTTP 429) after {attempts} attempt(s): {message}")]
     RateLimited { attempts: i16, message: String },
     #[error("the provider is failing (HTTP {status}) after {attempts} attempt(s): {message}")]
-    Unavailable { status: u16, attempts: i16, message: String },
+    Unavailable {
+        status: u16,
+        attempts: i16,
+        message: String,
+    },
     #[error("the provider did not answer within {secs} seconds ({attempts} attempt(s))")]
     Timeout { secs: u64, attempts: i16 },
     #[error("the provider could not be reached: {0}")]

@@ -29,7 +29,8 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
                 || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64 of an IPv4 address
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0) // IPv4-compatible
+                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0)
+            // IPv4-compatible
         }
     }
 }
@@ -59,7 +60,9 @@ pub async fn check_url(raw: &str, allow_private: bool) -> Result<Url, String> {
         return Err("must start with http:// or https://".into());
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain a user name or password; put the key in its own field".into());
+        return Err(
+            "must not contain a user name or password; put the key in its own field".into(),
+        );
     }
     let host = url.host().ok_or("has no host")?.to_owned();
     if allow_private {
@@ -71,7 +74,9 @@ pub async fn check_url(raw: &str, allow_private: bool) -> Result<Url, String> {
         Host::Ipv6(ip) if is_internal(IpAddr::V6(ip)) => Err(internal.into()),
         Host::Domain(name) => {
             let port = url.port_or_known_default().unwrap_or(443);
-            let addrs = resolve(&name, port).await.map_err(|e| format!("cannot resolve {name}: {e}"))?;
+            let addrs = resolve(&name, port)
+                .await
+                .map_err(|e| format!("cannot resolve {name}: {e}"))?;
             if addrs.iter().any(|a| is_internal(a.ip())) {
                 Err(internal.into())
             } else {
@@ -128,7 +133,9 @@ impl AiHttp {
     pub fn new(policy: Policy) -> anyhow::Result<Self> {
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(GuardedResolver { allow_private: policy.allow_private }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: policy.allow_private,
+            }))
             .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("Aura/", env!("CARGO_PKG_VERSION")))
             .build()?;
@@ -154,7 +161,10 @@ impl AiHttp {
                 Ok(r) => r,
                 Err(e) if e.is_timeout() => {
                     if last {
-                        return Err(ProviderError::Timeout { secs: self.policy.timeout.as_secs(), attempts: attempt });
+                        return Err(ProviderError::Timeout {
+                            secs: self.policy.timeout.as_secs(),
+                            attempts: attempt,
+                        });
                     }
                     tokio::time::sleep(backoff).await;
                     continue;
@@ -178,7 +188,10 @@ impl AiHttp {
                 Ok(b) => b,
                 Err(e) if e.is_timeout() => {
                     if last {
-                        return Err(ProviderError::Timeout { secs: self.policy.timeout.as_secs(), attempts: attempt });
+                        return Err(ProviderError::Timeout {
+                            secs: self.policy.timeout.as_secs(),
+                            attempts: attempt,
+                        });
                     }
                     continue;
                 }
@@ -192,7 +205,11 @@ impl AiHttp {
             if retryable && !last {
                 let wait = retry_after.unwrap_or(backoff);
                 if wait <= self.policy.max_retry_after {
-                    tracing::info!(status = status.as_u16(), wait_ms = wait.as_millis() as u64, "AI provider asked to retry");
+                    tracing::info!(
+                        status = status.as_u16(),
+                        wait_ms = wait.as_millis() as u64,
+                        "AI provider asked to retry"
+                    );
                     tokio::time::sleep(wait).await;
                     continue;
                 }
@@ -218,7 +235,9 @@ fn check_literal(url: &Url, allow_private: bool) -> Result<(), ProviderError> {
         _ => return Ok(()),
     };
     if !allow_private && is_internal(ip) {
-        return Err(ProviderError::Refused(format!("{ip} is a private, loopback or link-local address")));
+        return Err(ProviderError::Refused(format!(
+            "{ip} is a private, loopback or link-local address"
+        )));
     }
     Ok(())
 }
@@ -259,10 +278,20 @@ async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::
 
 /// `Retry-After` in seconds (or OpenAI's `retry-after-ms`).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok()) {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+    {
         return Some(Duration::from_millis(ms.max(0.0) as u64));
     }
-    let secs = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<f64>().ok()?;
+    let secs = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
     Some(Duration::from_millis((secs.max(0.0) * 1000.0) as u64))
 }
 
@@ -310,15 +339,23 @@ mod tests {
             "http://0/",
             "http://100.64.0.1/",
         ] {
-            assert!(check_url(url, false).await.is_err(), "{url} must be refused");
-            assert!(check_url(url, true).await.is_ok(), "{url} is allowed when private addresses are");
+            assert!(
+                check_url(url, false).await.is_err(),
+                "{url} must be refused"
+            );
+            assert!(
+                check_url(url, true).await.is_ok(),
+                "{url} is allowed when private addresses are"
+            );
         }
     }
 
     #[tokio::test]
     async fn other_urls_are_checked_for_shape() {
         assert!(check_url("ftp://example.com", true).await.is_err());
-        assert!(check_url("https://user:pw@example.com", true).await.is_err());
+        assert!(check_url("https://user:pw@example.com", true)
+            .await
+            .is_err());
         assert!(check_url("not a url", true).await.is_err());
         assert!(check_url("https://8.8.8.8/v1", false).await.is_ok());
         assert!(check_url("https://[2606:4700::1111]/", false).await.is_ok());

@@ -24,7 +24,8 @@ pub fn endpoint(base: &Url, path: &str) -> Result<Url, ProviderError> {
         let p = format!("{}/", b.path());
         b.set_path(&p);
     }
-    b.join(path).map_err(|e| ProviderError::Refused(format!("cannot build the request URL: {e}")))
+    b.join(path)
+        .map_err(|e| ProviderError::Refused(format!("cannot build the request URL: {e}")))
 }
 
 #[async_trait]
@@ -62,13 +63,18 @@ impl AiProvider for OpenAi {
         let text = v
             .pointer("/choices/0/message/content")
             .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::Malformed("the response had no choices[0].message.content".into()))?;
+            .ok_or_else(|| {
+                ProviderError::Malformed("the response had no choices[0].message.content".into())
+            })?;
         let tokens = |p: &str| v.pointer(p).and_then(Value::as_i64).unwrap_or(0) as i32;
         Ok(Answer::from_text(
             text,
             tokens("/usage/prompt_tokens"),
             tokens("/usage/completion_tokens"),
-            v.get("model").and_then(Value::as_str).unwrap_or(&self.model).to_string(),
+            v.get("model")
+                .and_then(Value::as_str)
+                .unwrap_or(&self.model)
+                .to_string(),
             attempts,
         ))
     }

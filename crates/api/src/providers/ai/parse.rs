@@ -31,7 +31,9 @@ pub fn extract_json(text: &str) -> Option<Value> {
                 '}' => {
                     depth -= 1;
                     if depth == 0 {
-                        if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(&t[start..=start + i]) {
+                        if let Ok(v @ Value::Object(_)) =
+                            serde_json::from_str::<Value>(&t[start..=start + i])
+                        {
                             return Some(v);
                         }
                         break;
@@ -59,17 +61,28 @@ pub fn result_from_text(text: &str) -> Result<EndpointResult, String> {
 }
 
 pub fn result_from_value(v: &Value) -> EndpointResult {
-    let replies = ["replies", "suggestions"].iter().find_map(|n| v.get(*n)).and_then(Value::as_array).map(|a| {
-        a.iter()
-            .filter_map(|r| match r {
-                Value::String(s) => Some(s.clone()),
-                Value::Object(_) => text_of(r, &["body", "text", "reply"]),
-                _ => None,
-            })
-            .collect()
-    });
-    let label = text_of(v, &["label", "category"]).and_then(|l| ReplyLabel::parse(l.trim().to_lowercase().replace([' ', '-'], "_").as_str()));
-    let confidence = v.get("confidence").and_then(|c| c.as_f64().or_else(|| c.as_str().and_then(|s| s.trim().parse().ok()))).map(|c| c as f32);
+    let replies = ["replies", "suggestions"]
+        .iter()
+        .find_map(|n| v.get(*n))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| match r {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Object(_) => text_of(r, &["body", "text", "reply"]),
+                    _ => None,
+                })
+                .collect()
+        });
+    let label = text_of(v, &["label", "category"])
+        .and_then(|l| ReplyLabel::parse(l.trim().to_lowercase().replace([' ', '-'], "_").as_str()));
+    let confidence = v
+        .get("confidence")
+        .and_then(|c| {
+            c.as_f64()
+                .or_else(|| c.as_str().and_then(|s| s.trim().parse().ok()))
+        })
+        .map(|c| c as f32);
     EndpointResult {
         subject: text_of(v, &["subject", "subject_line"]),
         body: text_of(v, &["body", "message", "text", "content"]),
@@ -87,12 +100,19 @@ mod tests {
     #[test]
     fn finds_json_in_fences_and_prose() {
         let fenced = "```json\n{\"subject\": \"Hi\", \"body\": \"Text with } brace\"}\n```";
-        assert_eq!(result_from_text(fenced).expect("json").body.as_deref(), Some("Text with } brace"));
+        assert_eq!(
+            result_from_text(fenced).expect("json").body.as_deref(),
+            Some("Text with } brace")
+        );
         let prose = "Sure! Here is your email:\n{\"subject\":\"A\",\"body\":\"B\"}\nLet me know {if} you need more.";
         let r = result_from_text(prose).expect("json");
-        assert_eq!((r.subject.as_deref(), r.body.as_deref()), (Some("A"), Some("B")));
+        assert_eq!(
+            (r.subject.as_deref(), r.body.as_deref()),
+            (Some("A"), Some("B"))
+        );
         assert!(result_from_text("just words").is_err());
-        let labels = result_from_text("{\"label\": \"Out of office\", \"confidence\": \"0.8\"}").expect("json");
+        let labels = result_from_text("{\"label\": \"Out of office\", \"confidence\": \"0.8\"}")
+            .expect("json");
         assert_eq!(labels.label, Some(ReplyLabel::OutOfOffice));
         assert_eq!(labels.confidence, Some(0.8));
     }

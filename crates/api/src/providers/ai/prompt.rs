@@ -28,7 +28,11 @@ pub fn user(task: &AiTask) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Task: {}", task.instructions);
     if let Some(c) = &task.campaign {
-        let _ = writeln!(out, "\nCampaign: {}\nOffer: {}\nIdeal customer: {}\nGoal: {}", c.name, c.offer, c.icp, c.goal);
+        let _ = writeln!(
+            out,
+            "\nCampaign: {}\nOffer: {}\nIdeal customer: {}\nGoal: {}",
+            c.name, c.offer, c.icp, c.goal
+        );
     }
     if let Some(s) = &task.step {
         let _ = writeln!(out, "\nStep {} on {}.", s.number, s.channel.label());
@@ -49,10 +53,17 @@ pub fn user(task: &AiTask) -> String {
             task.merge_tags.join(", ")
         );
     } else if matches!(task.operation, AiOperation::GenerateMessageForLead) {
-        let _ = writeln!(out, "\nWrite the final message for this lead, with their details filled in.");
+        let _ = writeln!(
+            out,
+            "\nWrite the final message for this lead, with their details filled in."
+        );
     }
     if let Some(goal) = task.goal {
-        let _ = writeln!(out, "\nGoal of the rewrite: {}.", goal.label().to_lowercase());
+        let _ = writeln!(
+            out,
+            "\nGoal of the rewrite: {}.",
+            goal.label().to_lowercase()
+        );
     }
     if let Some(subject) = &task.subject {
         let _ = writeln!(out, "\nSubject:\n{subject}");
