@@ -9,8 +9,14 @@ use crate::{
     icons,
     pages::settings::with_message,
     pages::{
-        auth::*, contacts::ContactsPage, home::*, import::ImportPage, segments::SegmentsPage,
-        settings::*, suppressions::SuppressionsPage,
+        ai::{AiSettingsPage, AiStudioPage, KnowledgePage, PersonasPage},
+        auth::*,
+        contacts::ContactsPage,
+        home::*,
+        import::ImportPage,
+        segments::SegmentsPage,
+        settings::*,
+        suppressions::SuppressionsPage,
     },
     state::{use_api, use_auth, use_toasts, Auth, Toasts},
 };
@@ -49,6 +55,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("contacts/import") view=ImportPage />
                         <Route path=path!("contacts/suppressions") view=SuppressionsPage />
                         <Route path=path!("segments") view=SegmentsPage />
+                        <Route path=path!("ai") view=AiStudioPage />
+                        <Route path=path!("ai/personas") view=PersonasPage />
+                        <Route path=path!("ai/knowledge") view=KnowledgePage />
                         <Route path=path!("campaigns") view=CampaignsPage />
                         <Route path=path!("inbox") view=InboxPage />
                         <Route path=path!("templates") view=TemplatesPage />
@@ -57,6 +66,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("organization") view=OrganizationSettingsPage />
                             <Route path=path!("members") view=MembersPage />
                             <Route path=path!("api-keys") view=ApiKeysPage />
+                            <Route path=path!("ai") view=AiSettingsPage />
                         </ParentRoute>
                     </ParentRoute>
                 </Routes>
@@ -86,12 +96,13 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-const NAV: [(&str, &str, &str); 7] = [
+const NAV: [(&str, &str, &str); 8] = [
     ("/", "Dashboard", icons::HOME),
     ("/contacts", "Contacts", icons::USERS),
     ("/segments", "Segments", icons::TEMPLATE),
     ("/campaigns", "Campaigns", icons::MEGAPHONE),
     ("/inbox", "Inbox", icons::INBOX),
+    ("/ai", "AI studio", icons::SPARKLES),
     ("/templates", "Templates", icons::TEMPLATE),
     ("/settings", "Settings", icons::SETTINGS),
 ];
@@ -316,6 +327,7 @@ fn SettingsLayout() -> impl IntoView {
         ("/settings/organization", "Organization", icons::BUILDING),
         ("/settings/members", "Members", icons::USERS),
         ("/settings/api-keys", "API keys", icons::KEY),
+        ("/settings/ai", "AI", icons::SPARKLES),
     ];
     view! {
         <div>
