@@ -120,10 +120,12 @@ test("a provider is configured and tested, the studio generates with it, and usa
   assert.match(sent.messages[1].content, /Mention the spring market/);
   await shot("22-ai-studio-provider");
 
-  // Usage: the test call and the generation.
+  // Usage: the built-in writer's call, the connection test and the generation.
   await page.getByRole("link", { name: "Providers & usage" }).click();
   const usage = page.getByTestId("usage");
-  await usage.filter({ hasText: /Calls\s+2/ }).waitFor();
+  await usage.filter({ hasText: /Calls\s*3/ }).waitFor();
+  await page.getByText("OpenAI · Test connection").waitFor();
+  await page.getByText("Built-in writer · Generate step template").waitFor();
   assert.match(await usage.innerText(), /Tokens\s+118/);
   await shot("23-ai-usage");
 });

@@ -312,7 +312,7 @@ pub fn AiSettingsPage() -> impl IntoView {
                 </Transition>
             </section>
             <aside class="grid content-start gap-6">
-                <form class="card grid gap-4 p-5" aria-label="Default provider" on:submit=move |ev| {
+                <form class="card grid gap-4 p-5" aria-label="AI defaults" on:submit=move |ev| {
                     ev.prevent_default();
                     let id = default_choice.get_untracked().parse::<AiProviderId>().ok();
                     save_settings.dispatch(AiSettingsInput { default_provider_id: Some(id), fallback_to_builtin: Some(fallback.get_untracked()) });
