@@ -65,6 +65,7 @@ pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<DemoLogin> {
     demo_contacts(&mut tx, realty, 160, false, Some(agent)).await?;
     demo_contacts(&mut tx, services, 40, true, None).await?;
     demo_segments(&mut tx, realty).await?;
+    demo_knowledge(&mut tx, realty).await?;
     tx.commit().await?;
     Ok(login(true))
 }
@@ -248,5 +249,30 @@ async fn demo_segments(
         tag: "open house".into(),
     });
     db::segments::add_members(conn, org, open_house, &sel, time::OffsetDateTime::now_utc()).await?;
+    Ok(())
+}
+
+/// Facts the AI may use, so the demo's generated copy can cite them.
+async fn demo_knowledge(
+    conn: &mut sqlx::PgConnection,
+    org: aura_types::OrgId,
+) -> anyhow::Result<()> {
+    let articles = [
+        ("Free valuation guarantee", "offer", "Every seller gets a free written valuation within 48 hours. If we list your home and it does not sell within 90 days, you can leave with no fee.", "Seller guide 2026"),
+        ("Spring market report", "market", "Homes in Portland sold in 21 days on average this spring, 6% above asking. Three-bedroom houses near good schools sold fastest.", "Aura Realty market report"),
+        ("Open house etiquette", "FAQ", "Open houses run Saturdays from 11 to 2. Visitors sign in at the door; we follow up within a day with the disclosure pack and comparable sales.", "Office handbook"),
+    ];
+    let now = time::OffsetDateTime::now_utc();
+    for (title, topic, content, source) in articles {
+        let input = aura_types::ai::ArticleInput {
+            title: Some(title.into()),
+            topic: Some(topic.into()),
+            content: Some(content.into()),
+            source: Some(source.into()),
+        };
+        let article = crate::domain::ai::article(None, &input, now)
+            .map_err(|e| anyhow::anyhow!("demo article: {:?}", e.0))?;
+        db::ai::save_article(&mut *conn, org, &article).await?;
+    }
     Ok(())
 }

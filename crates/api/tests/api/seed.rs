@@ -50,6 +50,16 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .await
         .unwrap();
     assert_eq!(all.total, 160);
+    let articles: Vec<serde_json::Value> =
+        demo.get("/api/v1/ai/knowledge").await.json().await.unwrap();
+    assert_eq!(articles.len(), 3);
+    let personas: Vec<serde_json::Value> =
+        demo.get("/api/v1/ai/personas").await.json().await.unwrap();
+    assert_eq!(
+        personas.len(),
+        4,
+        "every organization starts with the four personas"
+    );
     let with_tz: ContactPage = demo
         .get("/api/v1/contacts?limit=1&country=IN,AE,GB,TR")
         .await
