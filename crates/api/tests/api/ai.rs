@@ -927,3 +927,60 @@ async fn personas_and_knowledge_crud(pool: PgPool) {
     .await;
     assert!(err.fields.unwrap().contains_key("month"));
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn redirects_are_not_followed(pool: PgPool) {
+    let app = ai_app(pool).await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", "http://169.254.169.254/latest/meta-data/"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (user, _) = openai_setup(&app, &server).await;
+    let err = expect_error(
+        generate(&user).await,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamFailed,
+    )
+    .await;
+    assert!(err.message.contains("redirect"), "{}", err.message);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn one_organization_has_a_limited_number_of_calls_in_flight(pool: PgPool) {
+    let app = spawn_app_with(
+        pool,
+        &[
+            ("AURA_ALLOW_PRIVATE_AI_URLS", "true"),
+            ("AURA_AI_CONCURRENCY", "1"),
+        ],
+    )
+    .await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(openai_body(GOOD))
+                .set_delay(std::time::Duration::from_millis(400)),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let (user, _) = openai_setup(&app, &server).await;
+    let started = std::time::Instant::now();
+    let (a, b, c) = tokio::join!(generate(&user), generate(&user), generate(&user));
+    for r in [a, b, c] {
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    // With one call in flight at a time the three 400 ms answers cannot overlap.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1200),
+        "calls overlapped: {:?}",
+        started.elapsed()
+    );
+}
