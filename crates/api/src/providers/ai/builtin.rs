@@ -73,15 +73,65 @@ fn phrase(text: &str, default: &str, max_chars: usize) -> String {
         }
         out.push_str(word);
     }
-    // Start lower-case unless the first word looks like a name or an acronym.
-    let mut chars = out.chars();
-    match (chars.next(), chars.next()) {
-        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
-            a.to_lowercase().chain(out.chars().skip(1)).collect()
+    // The phrase continues a sentence: lower-case a capitalised common first word ("A free
+    // valuation" → "a free valuation"), but never a name or an acronym ("Austin", "HVAC").
+    let first = out.split(' ').next().unwrap_or("");
+    if COMMON_FIRST_WORDS.contains(&first.to_lowercase().as_str())
+        && first.chars().skip(1).all(|c| c.is_lowercase())
+    {
+        let mut chars = out.chars();
+        match chars.next() {
+            Some(a) => a.to_lowercase().chain(chars).collect(),
+            None => out,
         }
-        _ => out,
+    } else {
+        out
     }
 }
+
+const COMMON_FIRST_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "our",
+    "your",
+    "free",
+    "more",
+    "faster",
+    "better",
+    "one",
+    "get",
+    "save",
+    "no",
+    "zero",
+    "quick",
+    "fast",
+    "new",
+    "every",
+    "all",
+    "same-day",
+    "expert",
+    "professional",
+    "help",
+    "helping",
+    "book",
+    "booking",
+    "find",
+    "finding",
+    "sell",
+    "selling",
+    "buy",
+    "buying",
+    "homeowners",
+    "teams",
+    "people",
+    "owners",
+    "families",
+    "first-time",
+    "small",
+    "local",
+    "busy",
+];
 
 fn capitalized(s: &str) -> String {
     let mut c = s.chars();
@@ -252,13 +302,14 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
                     .to_string();
                 paragraphs.push(format!("{hi} {NAME},"));
                 paragraphs.push(format!(
-                    "{} {}.",
+                    "{} {}{}",
+                    p.pick(&["I help", "I work with", "Most of my week goes to"]),
+                    b.icp,
                     p.pick(&[
-                        "Straight to the offer:",
-                        "I'll keep this short. Here's the offer:",
-                        "No long intro. Here's what I have for you:"
-                    ]),
-                    b.offer
+                        ", so I'll skip the long intro.",
+                        ", so I'll get straight to the offer.",
+                        ". Here's the offer, no fluff.",
+                    ])
                 ));
                 paragraphs.push(format!(
                     "What you get:\n- {}\n- {}\n- {}",
@@ -312,7 +363,7 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
             WritingStyle::HookFirst => {
                 subject = p
                     .pick(&[
-                        "Most {{company | \"teams\"}} miss this",
+                        "{{first_name | \"Quick\"}}, most people miss this",
                         "30 seconds, {{first_name | \"friend\"}}?",
                         "The fastest win I know",
                     ])
@@ -338,7 +389,7 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
                     .to_string();
                 paragraphs.push(format!("{hi} {NAME},"));
                 paragraphs.push(format!(
-                    "{} {}, {}.",
+                    "{} {} {}.",
                     p.pick(&[
                         "It's {{sender.name | \"me\"}} from {{org.name}}.",
                         "Hope you're well.",
@@ -346,7 +397,7 @@ fn email(style: WritingStyle, number: u16, b: &Brief, p: &mut Picker) -> (String
                     ]),
                     p.pick(&[
                         "I wanted to tell you about",
-                        "quick one about",
+                        "Quick one about",
                         "I thought you'd like to hear about"
                     ]),
                     b.offer
