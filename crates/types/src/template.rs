@@ -400,6 +400,148 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The spintax seed of one message: the same contact, step and variant always read the same.
+pub fn message_seed(contact: &str, step: &str, variant: &str) -> u64 {
+    seed_of(&[contact, step, variant])
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// HTML-escapes `text`.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, text);
+    out
+}
+
+/// Escapes a line, turning `http://` and `https://` addresses into links.
+fn line_to_html(out: &mut String, line: &str) {
+    let mut rest = line;
+    while let Some(at) = rest
+        .find("http://")
+        .into_iter()
+        .chain(rest.find("https://"))
+        .min()
+    {
+        escape_into(out, &rest[..at]);
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+            .unwrap_or(tail.len());
+        // Trailing punctuation belongs to the sentence, not the address.
+        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+        let url = if url.len() <= "https://".len() {
+            &tail[..end]
+        } else {
+            url
+        };
+        out.push_str("<a href=\"");
+        escape_into(out, url);
+        out.push_str("\">");
+        escape_into(out, url);
+        out.push_str("</a>");
+        rest = &tail[url.len()..];
+    }
+    escape_into(out, rest);
+}
+
+/// A plain-text body as safe HTML for an email's HTML part: blank lines separate paragraphs,
+/// single newlines become `<br>`, web addresses become links, everything else is escaped.
+pub fn text_to_html(text: &str) -> String {
+    let normalized = text.replace("\r\n", "\n");
+    let mut out = String::with_capacity(normalized.len() + 64);
+    for para in normalized
+        .split("\n\n")
+        .map(|p| p.trim_matches('\n'))
+        .filter(|p| !p.trim().is_empty())
+    {
+        out.push_str("<p>");
+        for (i, line) in para.split('\n').enumerate() {
+            if i > 0 {
+                out.push_str("<br>\n");
+            }
+            line_to_html(&mut out, line);
+        }
+        out.push_str("</p>\n");
+    }
+    out
+}
+
+/// How an SMS is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum SmsEncoding {
+    /// The GSM 03.38 alphabet: 160 characters in one segment, 153 per segment when split.
+    Gsm7,
+    /// Anything else (emoji, most non-Latin scripts): 70 in one segment, 67 when split.
+    Ucs2,
+}
+
+/// Length and segments of an SMS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SmsInfo {
+    pub encoding: SmsEncoding,
+    /// Characters as the network counts them (GSM extension characters such as `€` count twice;
+    /// in UCS-2, characters outside the basic plane count twice).
+    pub units: usize,
+    pub segments: usize,
+}
+
+const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_EXTENDED: &str = "^{}\\[~]|€\u{c}";
+
+/// GSM-7 or UCS-2, the length the network counts and the number of segments.
+pub fn sms_info(text: &str) -> SmsInfo {
+    let mut gsm_units = 0usize;
+    let mut gsm = true;
+    for ch in text.chars() {
+        if GSM_BASIC.contains(ch) {
+            gsm_units += 1;
+        } else if GSM_EXTENDED.contains(ch) {
+            gsm_units += 2;
+        } else {
+            gsm = false;
+            break;
+        }
+    }
+    if gsm {
+        let segments = match gsm_units {
+            0 => 0,
+            n if n <= 160 => 1,
+            n => n.div_ceil(153),
+        };
+        return SmsInfo {
+            encoding: SmsEncoding::Gsm7,
+            units: gsm_units,
+            segments,
+        };
+    }
+    let units: usize = text.chars().map(char::len_utf16).sum();
+    let segments = match units {
+        0 => 0,
+        n if n <= 70 => 1,
+        n => n.div_ceil(67),
+    };
+    SmsInfo {
+        encoding: SmsEncoding::Ucs2,
+        units,
+        segments,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,7 +612,62 @@ mod tests {
         );
     }
 
+    #[test]
+    fn plain_text_becomes_safe_html() {
+        let html =
+            text_to_html("Hi <b>Ana</b> & co,\n\nSee https://example.com/a?b=1&c=2.\nThanks\n\n\n");
+        assert_eq!(
+            html,
+            "<p>Hi &lt;b&gt;Ana&lt;/b&gt; &amp; co,</p>\n<p>See <a href=\"https://example.com/a?b=1&amp;c=2\">https://example.com/a?b=1&amp;c=2</a>.<br>\nThanks</p>\n"
+        );
+        assert_eq!(
+            text_to_html("javascript:alert(1) \"x\""),
+            "<p>javascript:alert(1) &quot;x&quot;</p>\n"
+        );
+    }
+
+    #[test]
+    fn sms_encoding_and_segments() {
+        assert_eq!(
+            sms_info(&"a".repeat(160)),
+            SmsInfo {
+                encoding: SmsEncoding::Gsm7,
+                units: 160,
+                segments: 1
+            }
+        );
+        assert_eq!(sms_info(&"a".repeat(161)).segments, 2);
+        assert_eq!(sms_info(&"a".repeat(306)).segments, 2);
+        assert_eq!(sms_info(&"a".repeat(307)).segments, 3);
+        assert_eq!(
+            sms_info("Price: 10€").units,
+            11,
+            "€ is an extension character"
+        );
+        assert_eq!(sms_info(&"é".repeat(160)).encoding, SmsEncoding::Gsm7);
+        let emoji = sms_info("Hi 👋");
+        assert_eq!(
+            (emoji.encoding, emoji.units, emoji.segments),
+            (SmsEncoding::Ucs2, 5, 1)
+        );
+        assert_eq!(
+            sms_info(&"ç".repeat(70)).segments,
+            1,
+            "lower-case ç is not GSM-7"
+        );
+        assert_eq!(sms_info(&"ç".repeat(71)).segments, 2);
+        assert_eq!(sms_info("").segments, 0);
+    }
+
     proptest! {
+        #[test]
+        fn html_never_carries_markup_from_the_text(text in "\\PC{0,120}") {
+            let html = text_to_html(&text);
+            let stripped = html.replace("<p>", "").replace("</p>", "").replace("<br>", "");
+            let without_links = stripped.split("<a href=\"").map(|part| part.split_once("\">").map_or(part, |(_, rest)| rest).replace("</a>", "")).collect::<String>();
+            prop_assert!(!without_links.contains('<') && !without_links.contains('>'), "{}", html);
+        }
+
         #[test]
         fn never_panics(src in "\\PC{0,80}") {
             if let Ok(t) = parse(&src) {
