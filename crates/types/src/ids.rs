@@ -95,3 +95,11 @@ id_type!(
     /// One recorded AI operation.
     AiCallId
 );
+id_type!(
+    /// A campaign.
+    CampaignId
+);
+id_type!(
+    /// A step of a campaign.
+    StepId
+);

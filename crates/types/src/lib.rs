@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod ai;
+pub mod campaign;
 pub mod contact;
 mod countries;
 pub mod enums;
@@ -20,6 +21,7 @@ pub mod template;
 pub mod validate;
 
 pub use account::*;
+pub use campaign::*;
 pub use contact::*;
 pub use error::*;
 pub use geo::*;

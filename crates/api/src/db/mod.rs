@@ -3,6 +3,7 @@
 
 pub mod ai;
 pub mod api_keys;
+pub mod campaigns;
 pub mod contacts;
 pub mod imports;
 pub mod invitations;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod ai;
 pub mod audience;
+pub mod campaign;
 pub mod contact;
 pub mod csvfile;
 pub mod import;

@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod api_keys;
 pub mod auth;
+pub mod campaigns;
 pub mod contacts;
 pub mod health;
 pub mod imports;
@@ -28,6 +29,7 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
         .service(segments::scope())
         .service(suppressions::scope())
         .service(ai::scope())
+        .service(campaigns::scope())
         .route("/openapi.json", aw::get().to(web::openapi_json));
 }
 

@@ -241,6 +241,8 @@ impl TestApp {
             "ai_personas",
             "knowledge_articles",
             "ai_calls",
+            "campaigns",
+            "campaign_steps",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
                 .fetch_one(&self.pool)

@@ -112,7 +112,28 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         .json()
         .await
         .unwrap();
+    let campaign: Value = owner
+        .post("/api/v1/campaigns", json!({"name": "Fixture"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let campaign_id = campaign["campaign"]["id"].as_str().unwrap().to_owned();
+    let with_step: Value = owner
+        .post(
+            &format!("/api/v1/campaigns/{campaign_id}/steps"),
+            json!({"channel": "email", "subject": "Hi", "body": "Hello"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
+        ("campaign_id", campaign_id),
+        (
+            "step_id",
+            with_step["steps"][0]["id"].as_str().unwrap().to_owned(),
+        ),
         ("provider_id", provider["id"].as_str().unwrap().to_owned()),
         ("persona_id", personas[0]["id"].as_str().unwrap().to_owned()),
         ("article_id", article["id"].as_str().unwrap().to_owned()),
@@ -143,6 +164,10 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("AiProviderInput", json!({"name": "Renamed"})),
         ("PersonaInput", json!({"name": "Renamed"})),
         ("ArticleInput", json!({"title": "Renamed"})),
+        ("CampaignInput", json!({"name": "Renamed"})),
+        ("StepInput", json!({"body": "Changed"})),
+        ("StatusChange", json!({"status": "archived"})),
+        ("ReorderSteps", json!({"step_ids": []})),
         ("MembersRequest", json!({"selection": {"ids": []}})),
         (
             "MappingRequest",

@@ -6,6 +6,7 @@ mod ai;
 mod api_keys;
 mod auth;
 mod bad_input;
+mod campaigns;
 mod contacts;
 mod helpers;
 mod imports;

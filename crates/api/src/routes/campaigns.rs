@@ -1,0 +1,466 @@
+//! Campaigns and their steps: create, edit (in draft and paused only), the status state machine,
+//! duplicate, and step add / edit / duplicate / delete / reorder.
+
+use crate::{
+    auth::{caller::Principal, Caller},
+    db,
+    domain::campaign::{self as parse, campaign_fields, launch_problem},
+    error::{ApiError, ApiResult},
+    extract::Json,
+    startup::AppState,
+};
+use actix_web::{web, HttpResponse, Scope};
+use aura_types::{
+    Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, ErrorBody, OrgId,
+    ReorderSteps, StatusChange, Step, StepId, StepInput,
+};
+use sqlx::PgConnection;
+
+pub fn scope() -> Scope {
+    web::scope("/campaigns")
+        .route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/{campaign_id}", web::get().to(get))
+        .route("/{campaign_id}", web::patch().to(update))
+        .route("/{campaign_id}", web::delete().to(delete))
+        .route("/{campaign_id}/status", web::post().to(change_status))
+        .route("/{campaign_id}/duplicate", web::post().to(duplicate))
+        .route("/{campaign_id}/steps", web::post().to(add_step))
+        .route(
+            "/{campaign_id}/steps/reorder",
+            web::post().to(reorder_steps),
+        )
+        .route(
+            "/{campaign_id}/steps/{step_id}",
+            web::patch().to(update_step),
+        )
+        .route(
+            "/{campaign_id}/steps/{step_id}",
+            web::delete().to(delete_step),
+        )
+        .route(
+            "/{campaign_id}/steps/{step_id}/duplicate",
+            web::post().to(duplicate_step),
+        )
+}
+
+async fn detail(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> ApiResult<CampaignDetail> {
+    let campaign = db::campaigns::get(&mut *conn, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let steps = db::campaigns::steps(&mut *conn, org, id).await?;
+    Ok(CampaignDetail { campaign, steps })
+}
+
+/// Locks the campaign and refuses changes unless it is a draft or paused.
+async fn editable(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> ApiResult<()> {
+    match db::campaigns::lock(conn, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+    {
+        s if s.is_editable() => Ok(()),
+        CampaignStatus::Active => Err(ApiError::Conflict(
+            "The campaign is active: pause it before editing.".into(),
+        )),
+        s => Err(ApiError::Conflict(format!(
+            "A {} campaign cannot be edited.",
+            s.label().to_lowercase()
+        ))),
+    }
+}
+
+async fn org_timezone(state: &AppState, org: OrgId) -> ApiResult<String> {
+    Ok(db::orgs::get(&state.pool, org)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .timezone)
+}
+
+async fn check_persona(conn: &mut PgConnection, org: OrgId, step: &Step) -> ApiResult<()> {
+    if let Some(p) = step.persona_id {
+        db::ai::get_persona(&mut *conn, org, p)
+            .await?
+            .ok_or_else(|| ApiError::field("persona_id", "no persona with this id"))?;
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, operation_id = "listCampaigns", path = "/campaigns", tag = "campaigns", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Campaigns, most recently changed first (archived last)", body = Vec<Campaign>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(db::campaigns::list(&state.pool, caller.org_id).await?))
+}
+
+#[utoipa::path(post, operation_id = "createCampaign", path = "/campaigns", tag = "campaigns", security(("bearer" = [])),
+    request_body = CampaignInput,
+    responses(
+        (status = 201, description = "Created as a draft", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CampaignInput>,
+) -> ApiResult<HttpResponse> {
+    let tz = org_timezone(&state, caller.org_id).await?;
+    let fields = campaign_fields(None, &body.0, &tz)?;
+    let id = CampaignId::new();
+    let created_by = match caller.principal {
+        Principal::User(u) => Some(u),
+        Principal::ApiKey(_) => None,
+    };
+    let mut conn = state.pool.acquire().await?;
+    db::campaigns::insert(&mut *conn, caller.org_id, id, &fields, created_by).await?;
+    Ok(HttpResponse::Created().json(detail(&mut conn, caller.org_id, id).await?))
+}
+
+#[utoipa::path(get, operation_id = "getCampaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    responses(
+        (status = 200, description = "The campaign and its steps", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    ))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(HttpResponse::Ok().json(detail(&mut conn, caller.org_id, path.into_inner()).await?))
+}
+
+#[utoipa::path(patch, operation_id = "updateCampaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    request_body = CampaignInput,
+    responses(
+        (status = 200, description = "Saved", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign is active (pause it first), completed or archived", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    body: Json<CampaignInput>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let tz = org_timezone(&state, caller.org_id).await?;
+    let mut tx = state.pool.begin().await?;
+    editable(&mut tx, caller.org_id, id).await?;
+    let current = db::campaigns::get(&mut *tx, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let fields = campaign_fields(Some(&current), &body.0, &tz)?;
+    db::campaigns::update(&mut *tx, caller.org_id, id, &fields).await?;
+    let out = detail(&mut tx, caller.org_id, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(delete, operation_id = "deleteCampaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    responses(
+        (status = 204, description = "Deleted with its steps"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "An active campaign cannot be deleted; pause it first", body = ErrorBody),
+    ))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let mut tx = state.pool.begin().await?;
+    match db::campaigns::lock(&mut tx, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+    {
+        CampaignStatus::Active => {
+            return Err(ApiError::Conflict(
+                "The campaign is active: pause it before deleting it.".into(),
+            ))
+        }
+        _ => db::campaigns::delete(&mut *tx, caller.org_id, id).await?,
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, operation_id = "changeCampaignStatus", path = "/campaigns/{campaign_id}/status", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    request_body = StatusChange,
+    description = "Moves the campaign along draft → active ⇄ paused → completed, or to archived (from draft, paused or completed). Launching needs at least one step with a message.",
+    responses(
+        (status = 200, description = "The campaign in its new status", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "Not allowed from the current status, or not ready to launch", body = ErrorBody),
+        (status = 422, description = "Unknown status", body = ErrorBody),
+    ))]
+pub async fn change_status(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    body: Json<StatusChange>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let to = body.0.status;
+    let mut tx = state.pool.begin().await?;
+    let from = db::campaigns::lock(&mut tx, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !from.can_become(to) {
+        return Err(ApiError::Conflict(format!(
+            "A {} campaign cannot become {}.",
+            from.label().to_lowercase(),
+            to.label().to_lowercase()
+        )));
+    }
+    if to == CampaignStatus::Active {
+        let steps = db::campaigns::steps(&mut *tx, caller.org_id, id).await?;
+        if let Some(problem) = launch_problem(&steps) {
+            return Err(ApiError::Conflict(problem));
+        }
+    }
+    db::campaigns::set_status(&mut *tx, caller.org_id, id, to).await?;
+    let out = detail(&mut tx, caller.org_id, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(post, operation_id = "duplicateCampaign", path = "/campaigns/{campaign_id}/duplicate", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    description = "Copies the campaign's settings and steps into a new draft named \"… (copy)\".",
+    responses(
+        (status = 201, description = "The copy", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    ))]
+pub async fn duplicate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+) -> ApiResult<HttpResponse> {
+    let org = caller.org_id;
+    let mut tx = state.pool.begin().await?;
+    let original = detail(&mut tx, org, path.into_inner()).await?;
+    let c = &original.campaign;
+    let name: String = format!("{} (copy)", c.name)
+        .chars()
+        .take(parse::NAME_MAX)
+        .collect();
+    let input = CampaignInput {
+        name: Some(name),
+        window: Some(c.window.clone()),
+        ..Default::default()
+    };
+    let fields = campaign_fields(Some(c), &input, &c.timezone)?;
+    let id = CampaignId::new();
+    let created_by = match caller.principal {
+        Principal::User(u) => Some(u),
+        Principal::ApiKey(_) => None,
+    };
+    db::campaigns::insert(&mut *tx, org, id, &fields, created_by).await?;
+    for s in &original.steps {
+        let copy = Step {
+            id: StepId::new(),
+            ..s.clone()
+        };
+        db::campaigns::save_step(&mut tx, org, id, &copy).await?;
+    }
+    let out = detail(&mut tx, org, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+#[utoipa::path(post, operation_id = "addStep", path = "/campaigns/{campaign_id}/steps", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    request_body = StepInput,
+    description = "Adds a step at `position` (default: the end). Templates are checked with the shared renderer: a bad merge tag is refused with its line and column.",
+    responses(
+        (status = 201, description = "The campaign with the new step", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign is active, completed or archived", body = ErrorBody),
+        (status = 422, description = "Invalid fields or templates", body = ErrorBody),
+    ))]
+pub async fn add_step(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    body: Json<StepInput>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    let mut tx = state.pool.begin().await?;
+    editable(&mut tx, org, id).await?;
+    let count = db::campaigns::steps(&mut *tx, org, id).await?.len() as i32;
+    if count >= 20 {
+        return Err(ApiError::Conflict(
+            "A campaign has at most 20 steps.".into(),
+        ));
+    }
+    let position = body.0.position.unwrap_or(count + 1).clamp(1, count + 1);
+    let step = parse::step(None, &body.0, position)?;
+    check_persona(&mut tx, org, &step).await?;
+    db::campaigns::open_position(&mut tx, org, id, position).await?;
+    db::campaigns::save_step(&mut tx, org, id, &step).await?;
+    db::campaigns::touch(&mut *tx, org, id).await?;
+    let out = detail(&mut tx, org, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+async fn current_step(
+    conn: &mut PgConnection,
+    org: OrgId,
+    campaign: CampaignId,
+    step: StepId,
+) -> ApiResult<Step> {
+    db::campaigns::steps(&mut *conn, org, campaign)
+        .await?
+        .into_iter()
+        .find(|s| s.id == step)
+        .ok_or(ApiError::NotFound)
+}
+
+#[utoipa::path(patch, operation_id = "updateStep", path = "/campaigns/{campaign_id}/steps/{step_id}", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("step_id" = uuid::Uuid, Path, description = "The step's id")),
+    request_body = StepInput,
+    responses(
+        (status = 200, description = "The campaign with the saved step", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign or step", body = ErrorBody),
+        (status = 409, description = "The campaign is active, completed or archived", body = ErrorBody),
+        (status = 422, description = "Invalid fields or templates", body = ErrorBody),
+    ))]
+pub async fn update_step(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(CampaignId, StepId)>,
+    body: Json<StepInput>,
+) -> ApiResult<HttpResponse> {
+    let org = caller.org_id;
+    let (id, step_id) = path.into_inner();
+    let mut tx = state.pool.begin().await?;
+    editable(&mut tx, org, id).await?;
+    let current = current_step(&mut tx, org, id, step_id).await?;
+    let step = parse::step(Some(&current), &body.0, current.position)?;
+    check_persona(&mut tx, org, &step).await?;
+    db::campaigns::save_step(&mut tx, org, id, &step).await?;
+    db::campaigns::touch(&mut *tx, org, id).await?;
+    let out = detail(&mut tx, org, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(delete, operation_id = "deleteStep", path = "/campaigns/{campaign_id}/steps/{step_id}", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("step_id" = uuid::Uuid, Path, description = "The step's id")),
+    responses(
+        (status = 200, description = "The campaign without the step; later steps move up", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign or step", body = ErrorBody),
+        (status = 409, description = "The campaign is active, completed or archived", body = ErrorBody),
+    ))]
+pub async fn delete_step(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(CampaignId, StepId)>,
+) -> ApiResult<HttpResponse> {
+    let org = caller.org_id;
+    let (id, step_id) = path.into_inner();
+    let mut tx = state.pool.begin().await?;
+    editable(&mut tx, org, id).await?;
+    if !db::campaigns::delete_step(&mut tx, org, id, step_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    db::campaigns::touch(&mut *tx, org, id).await?;
+    let out = detail(&mut tx, org, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(post, operation_id = "duplicateStep", path = "/campaigns/{campaign_id}/steps/{step_id}/duplicate", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("step_id" = uuid::Uuid, Path, description = "The step's id")),
+    description = "Inserts a copy of the step right after it.",
+    responses(
+        (status = 201, description = "The campaign with the copy", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign or step", body = ErrorBody),
+        (status = 409, description = "The campaign is active, completed or archived, or has 20 steps", body = ErrorBody),
+    ))]
+pub async fn duplicate_step(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(CampaignId, StepId)>,
+) -> ApiResult<HttpResponse> {
+    let org = caller.org_id;
+    let (id, step_id) = path.into_inner();
+    let mut tx = state.pool.begin().await?;
+    editable(&mut tx, org, id).await?;
+    let original = current_step(&mut tx, org, id, step_id).await?;
+    if db::campaigns::steps(&mut *tx, org, id).await?.len() >= 20 {
+        return Err(ApiError::Conflict(
+            "A campaign has at most 20 steps.".into(),
+        ));
+    }
+    let copy = Step {
+        id: StepId::new(),
+        position: original.position + 1,
+        ..original
+    };
+    db::campaigns::open_position(&mut tx, org, id, copy.position).await?;
+    db::campaigns::save_step(&mut tx, org, id, &copy).await?;
+    db::campaigns::touch(&mut *tx, org, id).await?;
+    let out = detail(&mut tx, org, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+#[utoipa::path(post, operation_id = "reorderSteps", path = "/campaigns/{campaign_id}/steps/reorder", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    request_body = ReorderSteps,
+    responses(
+        (status = 200, description = "The campaign with its steps in the new order", body = CampaignDetail),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign is active, completed or archived", body = ErrorBody),
+        (status = 422, description = "The list is not exactly the campaign's steps", body = ErrorBody),
+    ))]
+pub async fn reorder_steps(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    body: Json<ReorderSteps>,
+) -> ApiResult<HttpResponse> {
+    let org = caller.org_id;
+    let id = path.into_inner();
+    let mut tx = state.pool.begin().await?;
+    editable(&mut tx, org, id).await?;
+    let mut have: Vec<StepId> = db::campaigns::steps(&mut *tx, org, id)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let mut want = body.0.step_ids.clone();
+    have.sort();
+    want.sort();
+    if have != want {
+        return Err(ApiError::field(
+            "step_ids",
+            "must list every step of the campaign exactly once",
+        ));
+    }
+    db::campaigns::reorder(&mut tx, org, id, &body.0.step_ids).await?;
+    db::campaigns::touch(&mut *tx, org, id).await?;
+    let out = detail(&mut tx, org, id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(out))
+}

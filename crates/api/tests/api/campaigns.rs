@@ -1,0 +1,397 @@
+//! Campaigns and steps: creation with defaults, edits, templates checked with their position,
+//! the state machine (409 on illegal moves and on edits while active), duplicate, step order.
+
+use crate::helpers::*;
+use aura_types::{CampaignDetail, ErrorCode};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+async fn detail(res: reqwest::Response, status: StatusCode) -> CampaignDetail {
+    let s = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(s, status, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn new_campaign(user: &TestUser) -> CampaignDetail {
+    detail(
+        user.post(
+            "/api/v1/campaigns",
+            json!({"name": "Spring sellers", "offer": "Free valuation", "icp": "Homeowners", "goal": "A call"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+async fn add_step(user: &TestUser, c: &CampaignDetail, body: Value) -> CampaignDetail {
+    detail(
+        user.post(&format!("/api/v1/campaigns/{}/steps", c.campaign.id), body)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+async fn set_status(user: &TestUser, c: &CampaignDetail, status: &str) -> reqwest::Response {
+    user.post(
+        &format!("/api/v1/campaigns/{}/status", c.campaign.id),
+        json!({"status": status}),
+    )
+    .await
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn campaigns_are_created_with_defaults_and_edited(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("campaigns@example.com", "Acme").await;
+    let c = new_campaign(&user).await;
+    let k = &c.campaign;
+    assert_eq!(k.status.as_str(), "draft");
+    assert_eq!(k.timezone, "UTC", "the organization's time zone");
+    assert_eq!(
+        (
+            k.window.days.clone(),
+            k.window.start.as_str(),
+            k.window.end.as_str()
+        ),
+        (vec![1, 2, 3, 4, 5], "09:00", "17:00")
+    );
+    assert!(k.stop_on_reply && !k.track_opens && !k.track_clicks);
+    assert_eq!(k.approval.as_str(), "manual");
+    assert_eq!(k.created_by, Some(user.session.me.user.id));
+
+    let res = user
+        .patch(
+            &format!("/api/v1/campaigns/{}", k.id),
+            json!({"timezone": "Asia/Kolkata", "window": {"days": [6, 1, 1], "start": "10:30", "end": "18:00"}, "approval": "auto", "track_opens": true}),
+        )
+        .await;
+    let c2 = detail(res, StatusCode::OK).await;
+    assert_eq!(c2.campaign.timezone, "Asia/Kolkata");
+    assert_eq!(c2.campaign.window.days, vec![1, 6]);
+    assert_eq!(c2.campaign.window.start, "10:30");
+    assert_eq!(c2.campaign.name, "Spring sellers", "absent fields stay");
+
+    let before = app.row_counts().await;
+    let err = expect_error(
+        user.patch(
+            &format!("/api/v1/campaigns/{}", k.id),
+            json!({"name": " ", "timezone": "Mars/Olympus", "window": {"days": [8], "start": "9", "end": "08:00"}, "daily_new_leads": 0}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    let fields = err.fields.unwrap();
+    for f in ["name", "timezone", "window.days", "daily_new_leads"] {
+        assert!(fields.contains_key(f), "{f}: {fields:?}");
+    }
+    let err = expect_error(
+        user.patch(
+            &format!("/api/v1/campaigns/{}", k.id),
+            json!({"window": {"days": [1], "start": "18:00", "end": "09:00"}}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(err.fields.unwrap().contains_key("window.end"));
+    assert_eq!(app.row_counts().await, before);
+    let listed: Vec<Value> = user.get("/api/v1/campaigns").await.json().await.unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn steps_are_added_checked_reordered_duplicated_and_deleted(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("steps@example.com", "Acme").await;
+    let c = new_campaign(&user).await;
+    let c = add_step(&user, &c, json!({"channel": "email", "subject": "Hi {{first_name | \"there\"}}", "body": "{Hi|Hello} {{first_name}},\n\nA free valuation?"})).await;
+    let c = add_step(&user, &c, json!({"channel": "whatsapp", "delay_minutes": 2880, "subject": "ignored", "body": "Quick one, {{first_name | \"there\"}}"})).await;
+    let c = add_step(&user, &c, json!({"channel": "sms", "delay_minutes": 1440, "body": "Reply STOP to opt out", "position": 1})).await;
+    let order: Vec<&str> = c.steps.iter().map(|s| s.channel.as_str()).collect();
+    assert_eq!(
+        order,
+        ["sms", "email", "whatsapp"],
+        "inserted at position 1"
+    );
+    assert_eq!(
+        c.steps.iter().map(|s| s.position).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(c.steps[2].subject, "", "only email has a subject");
+    assert_eq!(
+        c.campaign
+            .channels
+            .iter()
+            .map(|ch| ch.as_str())
+            .collect::<Vec<_>>(),
+        ["sms", "email", "whatsapp"]
+    );
+
+    // A bad merge tag is refused with its position and nothing changes.
+    let before = app.snapshot().await;
+    let err = expect_error(
+        user.patch(
+            &format!("/api/v1/campaigns/{}/steps/{}", c.campaign.id, c.steps[1].id),
+            json!({"body": "Hello\n  {{frist_name}}", "variants": [{"label": "B", "body": "{{first_name", "weight": 1}]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    let fields = err.fields.unwrap();
+    assert!(
+        fields["body"].starts_with("line 2, column 3:"),
+        "{}",
+        fields["body"]
+    );
+    assert!(
+        fields["variants[0].body"].contains("line 1, column 1"),
+        "{fields:?}"
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    // Variants and reorder.
+    let res = user
+        .patch(
+            &format!("/api/v1/campaigns/{}/steps/{}", c.campaign.id, c.steps[1].id),
+            json!({"variants": [{"label": "B", "subject": "Question, {{first_name | \"there\"}}", "body": "Different opening", "weight": 2}]}),
+        )
+        .await;
+    let c = detail(res, StatusCode::OK).await;
+    assert_eq!(c.steps[1].variants[0].weight, 2);
+    let ids: Vec<_> = [2, 0, 1].iter().map(|i| c.steps[*i].id).collect();
+    let c = detail(
+        user.post(
+            &format!("/api/v1/campaigns/{}/steps/reorder", c.campaign.id),
+            json!({"step_ids": ids}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        c.steps
+            .iter()
+            .map(|s| s.channel.as_str())
+            .collect::<Vec<_>>(),
+        ["whatsapp", "sms", "email"]
+    );
+    let err = expect_error(
+        user.post(
+            &format!("/api/v1/campaigns/{}/steps/reorder", c.campaign.id),
+            json!({"step_ids": [ids[0], ids[0], ids[1]]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(err.fields.unwrap().contains_key("step_ids"));
+
+    let c = detail(
+        user.post(
+            &format!(
+                "/api/v1/campaigns/{}/steps/{}/duplicate",
+                c.campaign.id, c.steps[0].id
+            ),
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(c.steps.len(), 4);
+    assert_eq!(
+        (c.steps[1].channel.as_str(), c.steps[1].body.as_str()),
+        ("whatsapp", c.steps[0].body.as_str())
+    );
+    assert_ne!(c.steps[0].id, c.steps[1].id);
+    let c = detail(
+        user.delete(&format!(
+            "/api/v1/campaigns/{}/steps/{}",
+            c.campaign.id, c.steps[0].id
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        c.steps.iter().map(|s| s.position).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "no gap"
+    );
+
+    // An unknown persona is named.
+    let err = expect_error(
+        user.post(
+            &format!("/api/v1/campaigns/{}/steps", c.campaign.id),
+            json!({"channel": "email", "persona_id": uuid::Uuid::now_v7()}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(err.fields.unwrap().contains_key("persona_id"));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_state_machine_guards_launch_and_edits(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("states@example.com", "Acme").await;
+    let c = new_campaign(&user).await;
+    // Nothing to send yet.
+    let err = expect_error(
+        set_status(&user, &c, "active").await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    assert!(err.message.contains("at least one step"));
+    let c = add_step(&user, &c, json!({"channel": "email", "body": "Hello"})).await;
+    let err = expect_error(
+        set_status(&user, &c, "active").await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    assert!(err.message.contains("without a subject"), "{}", err.message);
+    let c = detail(
+        user.patch(
+            &format!(
+                "/api/v1/campaigns/{}/steps/{}",
+                c.campaign.id, c.steps[0].id
+            ),
+            json!({"subject": "Hi"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_error(
+        set_status(&user, &c, "paused").await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    assert_eq!(
+        detail(set_status(&user, &c, "active").await, StatusCode::OK)
+            .await
+            .campaign
+            .status
+            .as_str(),
+        "active"
+    );
+
+    // Active: no edits, no deletion.
+    let snapshot = app.snapshot().await;
+    for res in [
+        user.patch(
+            &format!("/api/v1/campaigns/{}", c.campaign.id),
+            json!({"name": "Renamed"}),
+        )
+        .await,
+        user.post(
+            &format!("/api/v1/campaigns/{}/steps", c.campaign.id),
+            json!({"channel": "sms", "body": "x"}),
+        )
+        .await,
+        user.patch(
+            &format!(
+                "/api/v1/campaigns/{}/steps/{}",
+                c.campaign.id, c.steps[0].id
+            ),
+            json!({"body": "x"}),
+        )
+        .await,
+        user.delete(&format!(
+            "/api/v1/campaigns/{}/steps/{}",
+            c.campaign.id, c.steps[0].id
+        ))
+        .await,
+        user.delete(&format!("/api/v1/campaigns/{}", c.campaign.id))
+            .await,
+    ] {
+        let err = expect_error(res, StatusCode::CONFLICT, ErrorCode::Conflict).await;
+        assert!(err.message.contains("pause it"), "{}", err.message);
+    }
+    assert_eq!(app.snapshot().await, snapshot);
+
+    // Paused: editable again; completed and archived are final.
+    detail(set_status(&user, &c, "paused").await, StatusCode::OK).await;
+    detail(
+        user.patch(
+            &format!("/api/v1/campaigns/{}", c.campaign.id),
+            json!({"name": "Renamed"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    detail(set_status(&user, &c, "completed").await, StatusCode::OK).await;
+    expect_error(
+        set_status(&user, &c, "active").await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    expect_error(
+        user.patch(
+            &format!("/api/v1/campaigns/{}", c.campaign.id),
+            json!({"name": "x"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    detail(set_status(&user, &c, "archived").await, StatusCode::OK).await;
+    expect_error(
+        set_status(&user, &c, "draft").await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    expect_error(
+        set_status(&user, &c, "launched").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+
+    // Duplicating gives a draft with the same steps.
+    let copy = detail(
+        user.post(
+            &format!("/api/v1/campaigns/{}/duplicate", c.campaign.id),
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(copy.campaign.status.as_str(), "draft");
+    assert_eq!(copy.campaign.name, "Renamed (copy)");
+    assert_eq!(copy.steps.len(), 1);
+    assert_eq!(copy.steps[0].subject, "Hi");
+    assert_ne!(copy.steps[0].id, c.steps[0].id);
+    assert_eq!(
+        user.delete(&format!("/api/v1/campaigns/{}", c.campaign.id))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        user.get(&format!("/api/v1/campaigns/{}", c.campaign.id))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,277 @@
+//! Campaigns and their steps, and the campaign state machine.
+
+use crate::contact::{nullable, Channel};
+use crate::ids::{CampaignId, PersonaId, StepId, UserId};
+use crate::string_enum;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+string_enum!(
+    /// Where a campaign is in its life: draft → active ⇄ paused → completed; archived.
+    #[derive(Default)]
+    CampaignStatus as "campaign_status" {
+        #[default]
+        Draft = "draft" / "Draft",
+        Active = "active" / "Active",
+        Paused = "paused" / "Paused",
+        Completed = "completed" / "Completed",
+        Archived = "archived" / "Archived",
+    }
+);
+
+string_enum!(
+    /// Whether prepared messages wait for a person's approval.
+    #[derive(Default)]
+    ApprovalMode as "approval_mode" {
+        /// Every message is approved by a person before it can be sent.
+        #[default]
+        Manual = "manual" / "Approve every message",
+        /// Messages are approved as they are prepared.
+        Auto = "auto" / "Auto-approve",
+    }
+);
+
+impl CampaignStatus {
+    /// Whether a campaign may move from `self` to `to`.
+    pub fn can_become(self, to: CampaignStatus) -> bool {
+        use CampaignStatus::*;
+        matches!(
+            (self, to),
+            (Draft, Active)
+                | (Active, Paused)
+                | (Paused, Active)
+                | (Active, Completed)
+                | (Paused, Completed)
+                | (Draft, Archived)
+                | (Paused, Archived)
+                | (Completed, Archived)
+        )
+    }
+
+    /// Whether its settings and steps may be edited (draft and paused only).
+    pub fn is_editable(self) -> bool {
+        matches!(self, CampaignStatus::Draft | CampaignStatus::Paused)
+    }
+}
+
+/// When messages may go out, in the lead's own time zone (the campaign's when the lead has none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SendWindow {
+    /// ISO weekdays: 1 = Monday … 7 = Sunday.
+    pub days: Vec<u8>,
+    /// Local time `HH:MM`.
+    pub start: String,
+    /// Local time `HH:MM`, after `start`.
+    pub end: String,
+}
+
+impl Default for SendWindow {
+    fn default() -> Self {
+        Self {
+            days: vec![1, 2, 3, 4, 5],
+            start: "09:00".into(),
+            end: "17:00".into(),
+        }
+    }
+}
+
+/// A campaign as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub description: String,
+    /// Who it is for (the ideal customer profile).
+    pub icp: String,
+    pub offer: String,
+    pub goal: String,
+    pub status: CampaignStatus,
+    pub timezone: String,
+    pub window: SendWindow,
+    /// Most leads started per day.
+    pub daily_new_leads: i32,
+    pub stop_on_reply: bool,
+    pub track_opens: bool,
+    pub track_clicks: bool,
+    pub approval: ApprovalMode,
+    pub created_by: Option<UserId>,
+    /// The channels of its steps, in order.
+    pub channels: Vec<Channel>,
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A new campaign, or changes to one (absent: unchanged).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CampaignInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<String>,
+    /// An IANA time zone; the organization's when a new campaign has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<SendWindow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_new_leads: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_on_reply: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_opens: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_clicks: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalMode>,
+}
+
+/// An A/B variant of a step beyond the main one (A).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Variant {
+    /// "B", "C"…
+    pub label: String,
+    #[serde(default)]
+    pub subject: String,
+    pub body: String,
+    /// Relative share of leads.
+    pub weight: i32,
+}
+
+/// One step of a campaign.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Step {
+    pub id: StepId,
+    /// 1, 2, 3… in sending order.
+    pub position: i32,
+    pub channel: Channel,
+    /// Minutes after the previous step (the first step: after enrollment).
+    pub delay_minutes: i32,
+    pub persona_id: Option<PersonaId>,
+    pub ai_instructions: String,
+    /// Write each lead's message with AI (`generate_message_for_lead`) instead of the template.
+    pub personalize: bool,
+    /// Email only.
+    pub subject: String,
+    pub body: String,
+    /// Weight of the main variant (A).
+    pub weight: i32,
+    pub variants: Vec<Variant>,
+    /// A WhatsApp content template for sends outside the 24-hour window.
+    pub whatsapp_template: Option<String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A new step, or changes to one (absent: unchanged).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct StepInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_minutes: Option<i32>,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "server", schema(value_type = Option<uuid::Uuid>))]
+    pub persona_id: Option<Option<PersonaId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_instructions: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personalize: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<Variant>>,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
+    pub whatsapp_template: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Where to insert a new step (1-based); at the end when absent. Ignored on updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i32>,
+}
+
+/// A campaign with its steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CampaignDetail {
+    pub campaign: Campaign,
+    pub steps: Vec<Step>,
+}
+
+/// `POST /campaigns/{id}/status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct StatusChange {
+    pub status: CampaignStatus,
+}
+
+/// `POST /campaigns/{id}/steps/reorder`: every step id, in the new order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ReorderSteps {
+    pub step_ids: Vec<StepId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_state_machine() {
+        use CampaignStatus::*;
+        assert!(Draft.can_become(Active));
+        assert!(Active.can_become(Paused) && Paused.can_become(Active));
+        assert!(!Draft.can_become(Paused));
+        assert!(!Completed.can_become(Active));
+        assert!(
+            CampaignStatus::ALL.iter().all(|s| !Archived.can_become(*s)),
+            "archived is final"
+        );
+        assert!(Draft.is_editable() && Paused.is_editable() && !Active.is_editable());
+    }
+
+    proptest! {
+        /// Any sequence of allowed changes never returns to draft once launched.
+        #[test]
+        fn statuses_never_regress_to_draft(choices in proptest::collection::vec(0usize..5, 0..30)) {
+            let mut s = CampaignStatus::Draft;
+            let mut launched = false;
+            for c in choices {
+                let to = CampaignStatus::ALL[c];
+                if s.can_become(to) {
+                    s = to;
+                    launched |= s != CampaignStatus::Draft;
+                }
+                prop_assert!(!(launched && s == CampaignStatus::Draft));
+            }
+        }
+    }
+}
