@@ -11,6 +11,7 @@ use crate::{
     pages::{
         ai::{AiSettingsPage, AiStudioPage, KnowledgePage, PersonasPage},
         auth::*,
+        campaigns::{CampaignBuilderPage, CampaignsPage},
         contacts::ContactsPage,
         home::*,
         import::ImportPage,
@@ -59,6 +60,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("ai/personas") view=PersonasPage />
                         <Route path=path!("ai/knowledge") view=KnowledgePage />
                         <Route path=path!("campaigns") view=CampaignsPage />
+                        <Route path=path!("campaigns/:id") view=CampaignBuilderPage />
                         <Route path=path!("inbox") view=InboxPage />
                         <Route path=path!("templates") view=TemplatesPage />
                         <ParentRoute path=path!("settings") view=SettingsLayout>

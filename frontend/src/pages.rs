@@ -1,5 +1,6 @@
 pub mod ai;
 pub mod auth;
+pub mod campaigns;
 pub mod contacts;
 pub mod home;
 pub mod import;

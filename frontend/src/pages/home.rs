@@ -157,20 +157,6 @@ fn Upcoming(
 }
 
 #[component]
-pub fn CampaignsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Campaigns"
-            href="/campaigns"
-            subtitle="Multi-step sequences over email, WhatsApp and SMS."
-            icon=icons::MEGAPHONE
-            heading="No campaigns yet"
-            body="The campaign builder comes after contacts: steps with delays, AI personas writing each message, a live preview per lead, approval before anything is sent."
-        />
-    }
-}
-
-#[component]
 pub fn InboxPage() -> impl IntoView {
     view! {
         <Upcoming

@@ -1,0 +1,120 @@
+// Browser test: a campaign built from scratch — an email step, a wait, a WhatsApp step — with a
+// step written by the built-in writer through "Generate with AI", the live preview following the
+// sample lead, a merge-tag problem shown, settings saved, and the launch.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
+const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+let page;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+test("a campaign is built step by step with AI and a live preview, then launched", async () => {
+  await page.goto(`${BASE}/signup`);
+  await page.getByLabel("Your name").fill("Cam Builder");
+  await page.getByLabel("Organization").fill("Bayview Realty");
+  await page.getByLabel("Work email").fill(`builder-${Date.now()}@example.com`);
+  await page.getByLabel("Password").fill("a long enough password");
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await page.getByRole("heading", { name: "Welcome, Cam" }).waitFor();
+
+  // A sample lead.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+  await page.getByRole("button", { name: "New contact" }).first().click();
+  await page.getByLabel("First name").fill("Priya");
+  await page.getByLabel("Email").fill("priya@example.com");
+  await page.getByRole("button", { name: "Save contact" }).click();
+  await page.getByText("Priya", { exact: true }).first().waitFor();
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+  await page.getByRole("heading", { name: "No campaigns yet" }).waitFor();
+  await page.getByRole("button", { name: "New campaign" }).click();
+  await page.getByLabel("Campaign name").fill("Spring sellers");
+  await page.getByRole("button", { name: "Create campaign" }).click();
+  await page.getByRole("heading", { name: "Spring sellers" }).waitFor();
+
+  // The brief, in Settings.
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  await page.getByLabel("Offer").fill("A free valuation and a sale in under 30 days");
+  await page.getByLabel("Ideal customer").fill("homeowners in Bayview");
+  await page.getByLabel("Goal").fill("a 15-minute call");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByText("Settings saved.").first().waitFor();
+  await page.getByRole("button", { name: "Steps", exact: true }).click();
+
+  // Email, then WhatsApp two days later.
+  await page.getByRole("button", { name: "+ Email" }).click();
+  await page.getByRole("heading", { name: "Step 1 · Email" }).waitFor();
+  await page.getByRole("button", { name: "+ WhatsApp" }).click();
+  await page.getByRole("heading", { name: "Step 2 · WhatsApp" }).waitFor();
+  assert.deepEqual(await page.getByTestId("step-wait").allInnerTexts(), ["Start: at enrollment", "Wait 2 days"]);
+
+  // Generate the email with the built-in writer and accept it.
+  await page.getByTestId("step-card").first().click();
+  await page.getByRole("heading", { name: "Step 1 · Email" }).waitFor();
+  await page.getByLabel("Persona").selectOption({ label: "Hormozi" });
+  await page.getByRole("button", { name: "Generate with AI" }).click();
+  const proposal = page.getByTestId("ai-proposal");
+  await proposal.waitFor();
+  assert.match(await proposal.innerText(), /Suggestion by Built-in writer/);
+  assert.match(await proposal.innerText(), /What you get:/);
+  await proposal.getByRole("button", { name: "Use this" }).click();
+  assert.match(await page.getByLabel("Message").inputValue(), /\{\{first_name \| "there"\}\}/);
+
+  // The preview uses fallbacks without a lead, and the lead's name with one.
+  const preview = page.getByTestId("preview");
+  await preview.filter({ hasText: "Hi there" }).or(preview.filter({ hasText: "Hey there" })).or(preview.filter({ hasText: "Hello there" })).first().waitFor();
+  await page.getByLabel("Preview for").selectOption({ label: "Priya" });
+  await preview.filter({ hasText: "Priya" }).waitFor();
+  assert.ok(!(await preview.innerText()).includes("{{"), "no tag left in the preview");
+  await page.getByRole("button", { name: "Save step" }).click();
+  await page.getByText("Step saved.").first().waitFor();
+  await shot("30-campaign-builder");
+
+  // A tag without a fallback is flagged for a lead who lacks the value; a broken tag is refused.
+  await page.getByTestId("step-card").nth(1).click();
+  await page.getByRole("heading", { name: "Step 2 · WhatsApp" }).waitFor();
+  await page.getByLabel("Preview for").selectOption({ label: "Priya" });
+  await page.getByLabel("Message").fill("Hi {{first_name}}, does {{company}} still need a valuation?");
+  await page.getByTestId("unresolved").filter({ hasText: "{{company}}" }).waitFor();
+  await page.getByLabel("Message").fill("Hi {{first_name}, quick one");
+  await page.getByRole("alert").filter({ hasText: "line 1, column 4" }).first().waitFor();
+  await page.getByRole("button", { name: "Save step" }).click();
+  await page.getByText("this merge tag is not closed").last().waitFor();
+  await page.getByLabel("Message").fill("Hi {{first_name | \"there\"}}, quick one: free valuation this week?");
+  await page.getByRole("button", { name: "Save step" }).click();
+  await page.getByText("Step saved.").first().waitFor();
+  const bubble = await preview.innerText();
+  assert.match(bubble, /Hi Priya, quick one/);
+  await shot("31-campaign-whatsapp-preview");
+
+  // Launch; editing is then locked until paused.
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.getByTestId("campaign-status").filter({ hasText: "Active" }).waitFor();
+  await page.getByText("This campaign is running. Pause it to edit its steps or settings.").waitFor();
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.getByTestId("campaign-status").filter({ hasText: "Paused" }).waitFor();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+  await page.getByRole("link", { name: "Spring sellers" }).waitFor();
+  await shot("32-campaign-list");
+});
