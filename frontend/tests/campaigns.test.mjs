@@ -72,14 +72,14 @@ test("a campaign is built step by step with AI and a live preview, then launched
   // Generate the email with the built-in writer and accept it.
   await page.getByTestId("step-card").first().click();
   await page.getByRole("heading", { name: "Step 1 · Email" }).waitFor();
-  await page.getByLabel("Persona").selectOption({ label: "Hormozi" });
+  await page.getByLabel("Persona", { exact: true }).selectOption({ label: "Hormozi" });
   await page.getByRole("button", { name: "Generate with AI" }).click();
   const proposal = page.getByTestId("ai-proposal");
   await proposal.waitFor();
   assert.match(await proposal.innerText(), /Suggestion by Built-in writer/);
   assert.match(await proposal.innerText(), /What you get:/);
   await proposal.getByRole("button", { name: "Use this" }).click();
-  assert.match(await page.getByLabel("Message").inputValue(), /\{\{first_name \| "there"\}\}/);
+  assert.match(await page.getByLabel("Message", { exact: true }).inputValue(), /\{\{first_name \| "there"\}\}/);
 
   // The preview uses fallbacks without a lead, and the lead's name with one.
   const preview = page.getByTestId("preview");
@@ -95,13 +95,13 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByTestId("step-card").nth(1).click();
   await page.getByRole("heading", { name: "Step 2 · WhatsApp" }).waitFor();
   await page.getByLabel("Preview for").selectOption({ label: "Priya" });
-  await page.getByLabel("Message").fill("Hi {{first_name}}, does {{company}} still need a valuation?");
+  await page.getByLabel("Message", { exact: true }).fill("Hi {{first_name}}, does {{company}} still need a valuation?");
   await page.getByTestId("unresolved").filter({ hasText: "{{company}}" }).waitFor();
-  await page.getByLabel("Message").fill("Hi {{first_name}, quick one");
+  await page.getByLabel("Message", { exact: true }).fill("Hi {{first_name}, quick one");
   await page.getByRole("alert").filter({ hasText: "line 1, column 4" }).first().waitFor();
   await page.getByRole("button", { name: "Save step" }).click();
   await page.getByText("this merge tag is not closed").last().waitFor();
-  await page.getByLabel("Message").fill("Hi {{first_name | \"there\"}}, quick one: free valuation this week?");
+  await page.getByLabel("Message", { exact: true }).fill("Hi {{first_name | \"there\"}}, quick one: free valuation this week?");
   await page.getByRole("button", { name: "Save step" }).click();
   await page.getByText("Step saved.").first().waitFor();
   const bubble = await preview.innerText();

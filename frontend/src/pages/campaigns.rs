@@ -197,6 +197,8 @@ pub fn CampaignBuilderPage() -> impl IntoView {
             .unwrap_or_default()
     });
     let tab = RwSignal::new("steps");
+    // The preview's sample lead stays chosen across steps and saves.
+    let sample = RwSignal::new(String::new());
     let selected = RwSignal::new(None::<StepId>);
 
     let apply = move |r: Result<CampaignDetail, crate::api::ApiError>, ok: Option<String>| match r {
@@ -357,7 +359,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                         let org_name = org_name.clone();
                         view! {
                             <div class="grid gap-6 xl:grid-cols-[17rem_1fr_22rem]">
-                                <section aria-label="Steps">
+                                <section class="min-w-0" aria-label="Steps">
                                     <ol class="grid gap-0">
                                         {steps.iter().enumerate().map(|(i, s)| {
                                             let sid = s.id;
@@ -400,7 +402,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                                     match step {
                                         None => view! { <div class="card p-6 text-sm text-muted xl:col-span-2">"Select a step to edit it."</div> }.into_any(),
                                         Some(step) => view! {
-                                            <StepEditor campaign=c.clone() step=step editable=editable personas=personas contacts=contacts org_name=org_name.clone()
+                                            <StepEditor campaign=c.clone() step=step editable=editable personas=personas contacts=contacts org_name=org_name.clone() sample=sample
                                                 on_saved=Callback::new(move |d: CampaignDetail| data.set(Some(Ok(d)))) />
                                         }.into_any(),
                                     }
@@ -422,6 +424,7 @@ fn StepEditor(
     personas: LocalResource<Vec<Persona>>,
     contacts: LocalResource<Vec<Contact>>,
     org_name: String,
+    sample: RwSignal<String>,
     on_saved: Callback<CampaignDetail>,
 ) -> impl IntoView {
     let api = use_api();
@@ -442,7 +445,6 @@ fn StepEditor(
     let delay_value = RwSignal::new(value.to_string());
     let delay_unit = RwSignal::new(unit.to_owned());
     let errs: FieldErrs = RwSignal::new(BTreeMap::new());
-    let sample = RwSignal::new(String::new());
     let proposal = RwSignal::new(None::<DraftResult>);
     let generating = RwSignal::new(false);
 
@@ -587,13 +589,13 @@ fn StepEditor(
                     </div>
                 </div>
             })}
-            <div class="grid gap-4 sm:grid-cols-[8rem_8rem_1fr]">
+            <div class="grid gap-4 sm:grid-cols-2">
                 <Field label=if step.position == 1 { "Start after" } else { "Wait" } name="delay" value=delay_value error=field_err(errs, "delay_minutes") disabled=disabled />
                 <SelectField label="Unit" name="delay-unit" value=delay_unit options=delay_units disabled=disabled />
                 {move || {
                     let mut options = vec![(String::new(), "Organization default".to_owned())];
                     options.extend(personas.get().unwrap_or_default().into_iter().map(|p| (p.id.to_string(), p.name)));
-                    view! { <SelectField label="Persona" name="step-persona" value=persona options=options error=field_err(errs, "persona_id") disabled=disabled /> }
+                    view! { <div class="sm:col-span-2"><SelectField label="Persona" name="step-persona" value=persona options=options error=field_err(errs, "persona_id") disabled=disabled /></div> }
                 }}
             </div>
             <TextArea label="AI instructions" name="ai-instructions" value=instructions error=field_err(errs, "ai_instructions") rows=2 placeholder="e.g. Mention the spring market. Keep it under 80 words." disabled=disabled />
