@@ -360,7 +360,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                         view! {
                             <div class="grid gap-6 xl:grid-cols-[17rem_1fr_22rem]">
                                 <section class="min-w-0" aria-label="Steps">
-                                    <ol class="grid gap-0">
+                                    <ol class="min-w-0">
                                         {steps.iter().enumerate().map(|(i, s)| {
                                             let sid = s.id;
                                             let wait = if i == 0 { format!("Start: {}", if s.delay_minutes == 0 { "at enrollment".to_string() } else { format!("{} after enrollment", wait_label(s.delay_minutes)) }) } else { format!("Wait {}", wait_label(s.delay_minutes)) };
