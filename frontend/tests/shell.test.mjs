@@ -64,7 +64,10 @@ test("the shell shows navigation, the organization and the user", async () => {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
   await page.getByRole("heading", { name: "No contacts yet" }).waitFor();
   // Every section not built yet says what is coming and links to what works.
-  for (const [link, heading] of [["Campaigns", "No campaigns yet"], ["Inbox", "Your inbox is empty"], ["Templates", "No templates yet"]]) {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+  await page.getByRole("heading", { name: "No campaigns yet" }).waitFor();
+  assert.ok(await page.getByRole("button", { name: "New campaign" }).isVisible(), "campaigns can be created");
+  for (const [link, heading] of [["Inbox", "Your inbox is empty"], ["Templates", "No templates yet"]]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
     await page.getByRole("heading", { name: heading }).waitFor();
     assert.ok(await page.getByRole("link", { name: "Set up your brand voice" }).isVisible(), `${link} links to settings`);
