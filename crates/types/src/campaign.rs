@@ -99,6 +99,8 @@ pub struct Campaign {
     pub created_by: Option<UserId>,
     /// The channels of its steps, in order.
     pub channels: Vec<Channel>,
+    /// Enrolled leads by status.
+    pub stats: CampaignStats,
     #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -274,4 +276,102 @@ mod tests {
             }
         }
     }
+}
+
+string_enum!(
+    /// Where one enrolled lead stands in a campaign.
+    TargetStatus as "target_status" {
+        Active = "active" / "Active",
+        Paused = "paused" / "Paused",
+        Completed = "completed" / "Completed",
+    }
+);
+
+string_enum!(
+    /// Why a contact of the audience was not enrolled.
+    SkipReason as "skip_reason" {
+        /// No email (or phone / WhatsApp number) for the first step's channel.
+        NoAddress = "no_address" / "No address for the first step's channel",
+        /// Unsubscribed, bounced, complained or marked do-not-contact.
+        NotActive = "not_active" / "Unsubscribed or stopped",
+        /// The address or its domain is on the suppression list.
+        Suppressed = "suppressed" / "Suppressed",
+        /// Consent denied or revoked; SMS and WhatsApp need it granted.
+        NoConsent = "no_consent" / "No consent for the channel",
+        AlreadyEnrolled = "already_enrolled" / "Already in this campaign",
+        /// Active in another running campaign (when asked to skip those).
+        InAnotherCampaign = "in_another_campaign" / "Active in another campaign",
+    }
+);
+
+/// `POST /campaigns/{id}/targets`: enroll an audience (or, with `dry_run`, only count it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct EnrollRequest {
+    /// Hand-picked ids, or a filter (all contacts: `{"filter": {}}`; with tags:
+    /// `{"filter": {"tags_any": "buyer"}}`; a segment: `{"filter": {"segment_id": "…"}}`).
+    pub selection: crate::contact::Selection,
+    /// Skip leads who are active in another running campaign.
+    #[serde(default)]
+    pub skip_active_elsewhere: bool,
+    /// Count only; enroll nobody.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What an enrollment did (or, for a dry run, would do).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct EnrollResult {
+    /// Contacts the selection matched.
+    pub matched: i64,
+    /// Contacts enrolled (for a dry run: that would be).
+    pub enrolled: i64,
+    /// Contacts skipped, by reason.
+    pub skipped: std::collections::BTreeMap<SkipReason, i64>,
+    pub dry_run: bool,
+}
+
+/// One enrolled lead.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Target {
+    pub contact_id: crate::ids::ContactId,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub status: TargetStatus,
+    /// Steps already sent.
+    pub current_step: i32,
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_run_at: Option<OffsetDateTime>,
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339")]
+    pub enrolled_at: OffsetDateTime,
+}
+
+/// A page of targets, most recently enrolled first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TargetPage {
+    pub items: Vec<Target>,
+    pub total: i64,
+}
+
+/// `PATCH /campaigns/{id}/targets/{contact_id}`: pause or resume one lead.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TargetChange {
+    pub status: TargetStatus,
+}
+
+/// Counts of a campaign's targets.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CampaignStats {
+    pub targets: i64,
+    pub active: i64,
+    pub paused: i64,
+    pub completed: i64,
 }

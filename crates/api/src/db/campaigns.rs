@@ -2,8 +2,8 @@
 
 use crate::domain::campaign::{format_time, CampaignFields};
 use aura_types::{
-    ApprovalMode, Campaign, CampaignId, CampaignStatus, Channel, OrgId, PersonaId, SendWindow,
-    Step, StepId, UserId, Variant,
+    ApprovalMode, Campaign, CampaignId, CampaignStats, CampaignStatus, Channel, OrgId, PersonaId,
+    SendWindow, Step, StepId, UserId, Variant,
 };
 use sqlx::{PgConnection, PgExecutor};
 use time::{OffsetDateTime, Time};
@@ -27,6 +27,10 @@ struct CampaignRow {
     approval: ApprovalMode,
     created_by: Option<UserId>,
     channels: Vec<Channel>,
+    targets: i64,
+    active: i64,
+    paused: i64,
+    completed: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
 }
@@ -58,6 +62,12 @@ impl From<CampaignRow> for Campaign {
             approval: r.approval,
             created_by: r.created_by,
             channels: r.channels,
+            stats: CampaignStats {
+                targets: r.targets,
+                active: r.active,
+                paused: r.paused,
+                completed: r.completed,
+            },
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -73,8 +83,15 @@ pub async fn list(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Campaign>, 
                   c.approval as "approval: ApprovalMode", c.created_by as "created_by: UserId",
                   coalesce((select array_agg(s.channel order by s.position) from campaign_steps s
                             where s.org_id = c.org_id and s.campaign_id = c.id), '{}') as "channels!: Vec<Channel>",
+                  st.targets as "targets!", st.active as "active!", st.paused as "paused!", st.completed as "completed!",
                   c.created_at, c.updated_at
-           from campaigns c where c.org_id = $1
+           from campaigns c
+           cross join lateral (
+               select count(*) as targets, count(*) filter (where t.status = 'active') as active,
+                      count(*) filter (where t.status = 'paused') as paused,
+                      count(*) filter (where t.status = 'completed') as completed
+               from campaign_targets t where t.org_id = c.org_id and t.campaign_id = c.id) st
+           where c.org_id = $1
            order by (c.status = 'archived'), c.updated_at desc"#,
         org as OrgId
     )
@@ -96,8 +113,15 @@ pub async fn get(
                   c.approval as "approval: ApprovalMode", c.created_by as "created_by: UserId",
                   coalesce((select array_agg(s.channel order by s.position) from campaign_steps s
                             where s.org_id = c.org_id and s.campaign_id = c.id), '{}') as "channels!: Vec<Channel>",
+                  st.targets as "targets!", st.active as "active!", st.paused as "paused!", st.completed as "completed!",
                   c.created_at, c.updated_at
-           from campaigns c where c.org_id = $1 and c.id = $2"#,
+           from campaigns c
+           cross join lateral (
+               select count(*) as targets, count(*) filter (where t.status = 'active') as active,
+                      count(*) filter (where t.status = 'paused') as paused,
+                      count(*) filter (where t.status = 'completed') as completed
+               from campaign_targets t where t.org_id = c.org_id and t.campaign_id = c.id) st
+           where c.org_id = $1 and c.id = $2"#,
         org as OrgId,
         id as CampaignId
     )

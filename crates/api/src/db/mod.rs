@@ -13,5 +13,6 @@ pub mod rules;
 pub mod segments;
 pub mod sessions;
 pub mod suppressions;
+pub mod targets;
 pub mod throttle;
 pub mod users;

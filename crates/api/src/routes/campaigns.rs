@@ -11,9 +11,11 @@ use crate::{
 };
 use actix_web::{web, HttpResponse, Scope};
 use aura_types::{
-    Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, ErrorBody, OrgId,
-    ReorderSteps, StatusChange, Step, StepId, StepInput,
+    Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, ContactId, EnrollRequest,
+    EnrollResult, ErrorBody, OrgId, ReorderSteps, StatusChange, Step, StepId, StepInput,
+    TargetChange, TargetPage, TargetStatus,
 };
+use serde::Deserialize;
 use sqlx::PgConnection;
 
 pub fn scope() -> Scope {
@@ -41,6 +43,16 @@ pub fn scope() -> Scope {
         .route(
             "/{campaign_id}/steps/{step_id}/duplicate",
             web::post().to(duplicate_step),
+        )
+        .route("/{campaign_id}/targets", web::get().to(list_targets))
+        .route("/{campaign_id}/targets", web::post().to(enroll))
+        .route(
+            "/{campaign_id}/targets/{contact_id}",
+            web::patch().to(update_target),
+        )
+        .route(
+            "/{campaign_id}/targets/{contact_id}",
+            web::delete().to(remove_target),
         )
 }
 
@@ -463,4 +475,165 @@ pub async fn reorder_steps(
     let out = detail(&mut tx, org, id).await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+// ---- enrollment ----
+
+#[utoipa::path(post, operation_id = "enrollTargets", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    request_body = EnrollRequest,
+    description = "Enrolls an audience (all contacts, contacts with tags, a segment, or ids). Contacts that cannot be reached on the \
+first step's channel — no address, unsubscribed or stopped, suppressed, without consent where the channel needs it (SMS and WhatsApp: granted; \
+email: not denied or revoked) — already enrolled, or optionally active in another campaign, are skipped and counted by reason. \
+Re-applying is idempotent. With `dry_run` nothing is written.",
+    responses(
+        (status = 200, description = "Counts: matched, enrolled, skipped by reason", body = EnrollResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign has no steps, or is completed or archived", body = ErrorBody),
+        (status = 422, description = "Invalid selection", body = ErrorBody),
+    ))]
+pub async fn enroll(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    body: Json<EnrollRequest>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    let body = body.0;
+    let mut tx = state.pool.begin().await?;
+    match db::campaigns::lock(&mut tx, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+    {
+        CampaignStatus::Completed | CampaignStatus::Archived => {
+            return Err(ApiError::Conflict(
+                "Leads cannot join a completed or archived campaign.".into(),
+            ))
+        }
+        _ => {}
+    }
+    let steps = db::campaigns::steps(&mut *tx, org, id).await?;
+    let Some(first) = steps.first() else {
+        return Err(ApiError::Conflict(
+            "Add a step first: the first step's channel decides who can be reached.".into(),
+        ));
+    };
+    let selection =
+        crate::routes::contacts::resolve_selection(&mut tx, org, &body.selection).await?;
+    let ids = db::contacts::ids(&mut *tx, org, &selection, time::OffsetDateTime::now_utc()).await?;
+    let classified = db::targets::classify(
+        &mut tx,
+        org,
+        id,
+        first.channel,
+        &ids,
+        body.skip_active_elsewhere,
+    )
+    .await?;
+    let mut skipped = std::collections::BTreeMap::new();
+    let mut eligible = Vec::new();
+    for (contact, reason) in &classified {
+        match reason {
+            Some(r) => *skipped.entry(*r).or_insert(0i64) += 1,
+            None => eligible.push(*contact),
+        }
+    }
+    let enrolled = if body.dry_run {
+        eligible.len() as i64
+    } else {
+        let n = db::targets::insert(&mut tx, org, id, &eligible, first.delay_minutes).await? as i64;
+        db::campaigns::touch(&mut *tx, org, id).await?;
+        n
+    };
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(EnrollResult {
+        matched: classified.len() as i64,
+        enrolled,
+        skipped,
+        dry_run: body.dry_run,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TargetQuery {
+    /// Only targets with this status.
+    status: Option<TargetStatus>,
+}
+
+#[utoipa::path(get, operation_id = "listTargets", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), TargetQuery),
+    responses(
+        (status = 200, description = "The 500 most recently enrolled targets and the total", body = TargetPage),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    ))]
+pub async fn list_targets(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    query: web::Query<TargetQuery>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    db::campaigns::get(&state.pool, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let items = db::targets::list(&state.pool, org, id, query.status, 500).await?;
+    let total = db::targets::count(&state.pool, org, id, query.status).await?;
+    Ok(HttpResponse::Ok().json(TargetPage { items, total }))
+}
+
+#[utoipa::path(patch, operation_id = "updateTarget", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("contact_id" = uuid::Uuid, Path, description = "The enrolled contact's id")),
+    request_body = TargetChange,
+    responses(
+        (status = 204, description = "Paused or resumed"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign or target", body = ErrorBody),
+        (status = 409, description = "A completed target cannot be changed", body = ErrorBody),
+        (status = 422, description = "Only active and paused can be set", body = ErrorBody),
+    ))]
+pub async fn update_target(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(CampaignId, ContactId)>,
+    body: Json<TargetChange>,
+) -> ApiResult<HttpResponse> {
+    let (id, contact) = path.into_inner();
+    let to = body.0.status;
+    if to == TargetStatus::Completed {
+        return Err(ApiError::field(
+            "status",
+            "set active (resume) or paused; targets complete by themselves",
+        ));
+    }
+    let current = db::targets::status(&state.pool, caller.org_id, id, contact)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if current == TargetStatus::Completed {
+        return Err(ApiError::Conflict(
+            "This lead has completed the campaign.".into(),
+        ));
+    }
+    db::targets::set_status(&state.pool, caller.org_id, id, contact, to).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(delete, operation_id = "removeTarget", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("contact_id" = uuid::Uuid, Path, description = "The enrolled contact's id")),
+    responses(
+        (status = 204, description = "Removed from the campaign"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign or target", body = ErrorBody),
+    ))]
+pub async fn remove_target(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(CampaignId, ContactId)>,
+) -> ApiResult<HttpResponse> {
+    let (id, contact) = path.into_inner();
+    if !db::targets::delete(&state.pool, caller.org_id, id, contact).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
 }

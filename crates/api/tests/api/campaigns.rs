@@ -395,3 +395,174 @@ async fn the_state_machine_guards_launch_and_edits(pool: PgPool) {
         StatusCode::NOT_FOUND
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn enrollment_skips_by_reason_and_is_idempotent(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("enroll@example.com", "Acme").await;
+    let ok = user
+        .create_contact(json!({"email": "ok@example.com", "first_name": "Ok", "tags": ["buyer"]}))
+        .await;
+    user.create_contact(
+        json!({"email": "gone@example.com", "status": "unsubscribed", "tags": ["buyer"]}),
+    )
+    .await;
+    user.create_contact(json!({"phone": "+14154522671", "tags": ["buyer"]}))
+        .await;
+    user.create_contact(json!({"email": "blocked@blocked.example", "tags": ["buyer"]}))
+        .await;
+    user.create_contact(
+        json!({"email": "no@example.com", "consent": {"email": {"status": "denied"}}}),
+    )
+    .await;
+    let sms_ok = user
+        .create_contact(json!({"email": "sms@example.com", "phone": "+442079460958", "consent": {"sms": {"status": "granted"}}}))
+        .await;
+    // A suppression the contact's status does not reflect yet (added through the API it would
+    // also stop the contact, which then counts as not active).
+    sqlx::query("insert into suppressions (org_id, id, kind, value, reason) select id, $1, 'domain', 'blocked.example', 'manual' from organizations")
+        .bind(uuid::Uuid::now_v7())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let c = new_campaign(&user).await;
+    let url = format!("/api/v1/campaigns/{}/targets", c.campaign.id);
+    let err = expect_error(
+        user.post(&url, json!({"selection": {"filter": {}}})).await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    assert!(err.message.contains("Add a step"));
+    let c = add_step(
+        &user,
+        &c,
+        json!({"channel": "email", "subject": "Hi", "body": "Hello", "delay_minutes": 60}),
+    )
+    .await;
+
+    let before = app.snapshot().await;
+    let dry: Value = user
+        .post(&url, json!({"selection": {"filter": {}}, "dry_run": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dry["matched"], 6);
+    assert_eq!(dry["enrolled"], 2, "{dry}");
+    assert_eq!(
+        dry["skipped"],
+        json!({"no_address": 1, "not_active": 1, "suppressed": 1, "no_consent": 1})
+    );
+    assert_eq!(app.snapshot().await, before, "a dry run writes nothing");
+
+    let done: Value = user
+        .post(&url, json!({"selection": {"filter": {}}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (done["enrolled"].as_i64(), done["dry_run"].as_bool()),
+        (Some(2), Some(false))
+    );
+    let again: Value = user
+        .post(&url, json!({"selection": {"filter": {}}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["enrolled"], 0);
+    assert_eq!(again["skipped"]["already_enrolled"], 2);
+    let d = detail(
+        user.get(&format!("/api/v1/campaigns/{}", c.campaign.id))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!((d.campaign.stats.targets, d.campaign.stats.active), (2, 2));
+
+    // Tags select; an SMS campaign needs granted consent; a lead active elsewhere can be skipped.
+    let sms = new_campaign(&user).await;
+    add_step(
+        &user,
+        &sms,
+        json!({"channel": "sms", "body": "Hi {{first_name | \"there\"}}"}),
+    )
+    .await;
+    let sms_url = format!("/api/v1/campaigns/{}/targets", sms.campaign.id);
+    let r: Value = user
+        .post(
+            &sms_url,
+            json!({"selection": {"filter": {"tags_any": "buyer"}}, "dry_run": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["matched"], 4);
+    assert_eq!(
+        r["skipped"]["no_consent"], 1,
+        "a phone without granted SMS consent: {r}"
+    );
+    assert_eq!(
+        detail(set_status(&user, &c, "active").await, StatusCode::OK)
+            .await
+            .campaign
+            .status
+            .as_str(),
+        "active"
+    );
+    let r: Value = user
+        .post(
+            &sms_url,
+            json!({"selection": {"ids": [sms_ok.id, ok.id]}, "skip_active_elsewhere": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["enrolled"], 0, "{r}");
+    assert_eq!(r["skipped"]["in_another_campaign"], 1);
+    assert_eq!(r["skipped"]["no_address"], 1);
+
+    // One target: pause, resume, remove.
+    let page: Value = user.get(&url).await.json().await.unwrap();
+    assert_eq!(page["total"], 2);
+    assert!(page["items"][0]["next_run_at"].is_string());
+    let target = format!("{url}/{}", ok.id);
+    assert_eq!(
+        user.patch(&target, json!({"status": "paused"}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let paused: Value = user
+        .get(&format!("{url}?status=paused"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(paused["total"], 1);
+    expect_error(
+        user.patch(&target, json!({"status": "completed"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert_eq!(
+        user.patch(&target, json!({"status": "active"}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(user.delete(&target).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(user.delete(&target).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        user.patch(&target, json!({"status": "paused"}))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}

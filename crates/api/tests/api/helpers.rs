@@ -243,6 +243,7 @@ impl TestApp {
             "ai_calls",
             "campaigns",
             "campaign_steps",
+            "campaign_targets",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
                 .fetch_one(&self.pool)

@@ -168,6 +168,8 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("StepInput", json!({"body": "Changed"})),
         ("StatusChange", json!({"status": "archived"})),
         ("ReorderSteps", json!({"step_ids": []})),
+        ("EnrollRequest", json!({"selection": {"ids": []}})),
+        ("TargetChange", json!({"status": "paused"})),
         ("MembersRequest", json!({"selection": {"ids": []}})),
         (
             "MappingRequest",
