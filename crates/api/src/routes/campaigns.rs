@@ -521,7 +521,7 @@ pub async fn enroll(
     };
     let selection =
         crate::routes::contacts::resolve_selection(&mut tx, org, &body.selection).await?;
-    let ids = db::contacts::ids(&mut *tx, org, &selection, time::OffsetDateTime::now_utc()).await?;
+    let ids = db::contacts::ids(&mut tx, org, &selection, time::OffsetDateTime::now_utc()).await?;
     let classified = db::targets::classify(
         &mut tx,
         org,
