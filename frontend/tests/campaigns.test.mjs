@@ -108,6 +108,21 @@ test("a campaign is built step by step with AI and a live preview, then launched
   assert.match(bubble, /Hi Priya, quick one/);
   await shot("31-campaign-whatsapp-preview");
 
+  // Audience: check who can be reached, enroll, see the lead.
+  await page.getByRole("button", { name: "Audience", exact: true }).click();
+  await page.getByRole("heading", { name: "Nobody enrolled yet" }).waitFor();
+  await page.getByRole("button", { name: "Check audience" }).click();
+  const check = page.getByTestId("audience-check");
+  await check.filter({ hasText: "1 of 1 can be enrolled" }).waitFor();
+  await check.getByRole("button", { name: "Enroll 1 lead" }).click();
+  await page.getByText("1 lead enrolled.").first().waitFor();
+  await page.getByTestId("targets").getByText("priya@example.com").waitFor();
+  await page.getByTestId("targets-total").filter({ hasText: "1 enrolled" }).waitFor();
+  await page.getByRole("button", { name: "Check audience" }).click();
+  await check.filter({ hasText: "0 of 1 can be enrolled" }).filter({ hasText: "Already in this campaign" }).waitFor();
+  await shot("33-campaign-audience");
+  await page.getByRole("button", { name: "Steps", exact: true }).click();
+
   // Launch; editing is then locked until paused.
   await page.getByRole("button", { name: "Launch" }).click();
   await page.getByTestId("campaign-status").filter({ hasText: "Active" }).waitFor();

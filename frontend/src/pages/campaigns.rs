@@ -16,7 +16,9 @@ use aura_types::template::{
 };
 use aura_types::{
     Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, Channel, Contact,
-    ContactPage, ReorderSteps, SendWindow, StatusChange, Step, StepId, StepInput,
+    ContactFilter, ContactId, ContactPage, EnrollRequest, EnrollResult, ReorderSteps, Segment,
+    Selection, SendWindow, StatusChange, Step, StepId, StepInput, TargetChange, TargetPage,
+    TargetStatus,
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
@@ -347,11 +349,13 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                     </header>
                     {(!editable).then(|| view! { <p class="mb-4 rounded-lg bg-amber-50 px-4 py-2 text-sm text-amber-900" role="status">{if status == CampaignStatus::Active { "This campaign is running. Pause it to edit its steps or settings." } else { "This campaign is read-only." }}</p> })}
                     <nav class="mb-6 flex gap-1 border-b border-line" aria-label="Campaign">
-                        {[("steps", "Steps"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
+                        {[("steps", "Steps"), ("audience", "Audience"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
                             <button class=move || if tab.get() == key { "-mb-px border-b-2 border-accent-600 px-4 py-2.5 text-sm font-medium text-accent-700" } else { "-mb-px border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted hover:text-ink" } on:click=move |_| tab.set(key)>{label}</button>
                         }).collect_view()}
                     </nav>
-                    {move || if tab.get() == "settings" {
+                    {move || if tab.get() == "audience" {
+                        view! { <AudienceTab campaign=c.clone() on_changed=Callback::new(move |_| load()) /> }.into_any()
+                    } else if tab.get() == "settings" {
                         view! { <CampaignSettings campaign=c.clone() editable=editable on_saved=Callback::new(move |d: CampaignDetail| data.set(Some(Ok(d)))) /> }.into_any()
                     } else {
                         let steps = d.steps.clone();
@@ -761,5 +765,178 @@ fn CampaignSettings(
             </section>
             {editable.then(|| view! { <div><button class="btn-primary" type="submit" disabled=move || save.pending().get()>"Save settings"</button></div> })}
         </form>
+    }
+}
+
+/// The Audience tab: choose who joins, see how many can be reached and why others cannot, enroll,
+/// and manage the enrolled leads.
+#[component]
+fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let id = campaign.id;
+    let open = !matches!(
+        campaign.status,
+        CampaignStatus::Completed | CampaignStatus::Archived
+    );
+    let kind = RwSignal::new("all".to_owned());
+    let tags = RwSignal::new(String::new());
+    let segment = RwSignal::new(String::new());
+    let skip_elsewhere = RwSignal::new(false);
+    let check = RwSignal::new(None::<EnrollResult>);
+    let busy = RwSignal::new(false);
+    let segments = LocalResource::new(move || async move {
+        api.get::<Vec<Segment>>("/segments")
+            .await
+            .unwrap_or_default()
+    });
+    let targets = LocalResource::new(move || async move {
+        api.get::<TargetPage>(&format!("/campaigns/{id}/targets"))
+            .await
+    });
+    let request = move |dry_run: bool| {
+        let filter = match kind.get_untracked().as_str() {
+            "tags" => ContactFilter {
+                tags_any: Some(tags.get_untracked()),
+                ..Default::default()
+            },
+            "segment" => ContactFilter {
+                segment_id: segment.get_untracked().parse().ok(),
+                ..Default::default()
+            },
+            _ => ContactFilter::default(),
+        };
+        EnrollRequest {
+            selection: Selection::Filter(Box::new(filter)),
+            skip_active_elsewhere: skip_elsewhere.get_untracked(),
+            dry_run,
+        }
+    };
+    let run = move |dry_run: bool| {
+        busy.set(true);
+        let body = request(dry_run);
+        spawn_local(async move {
+            match api
+                .post::<_, EnrollResult>(&format!("/campaigns/{id}/targets"), &body)
+                .await
+            {
+                Ok(r) if r.dry_run => check.set(Some(r)),
+                Ok(r) => {
+                    toasts.success(format!(
+                        "{} lead{} enrolled.",
+                        r.enrolled,
+                        if r.enrolled == 1 { "" } else { "s" }
+                    ));
+                    check.set(None);
+                    targets.refetch();
+                    on_changed.run(());
+                }
+                Err(e) => toasts.error(
+                    e.fields()
+                        .values()
+                        .next()
+                        .cloned()
+                        .unwrap_or_else(|| e.message()),
+                ),
+            }
+            busy.set(false);
+        });
+    };
+    let target_action = move |contact: ContactId, action: &'static str| {
+        spawn_local(async move {
+            let url = format!("/campaigns/{id}/targets/{contact}");
+            let r = match action {
+                "remove" => api.delete(&url).await,
+                s => api
+                    .patch::<_, serde_json::Value>(
+                        &url,
+                        &TargetChange {
+                            status: TargetStatus::parse(s).unwrap_or(TargetStatus::Paused),
+                        },
+                    )
+                    .await
+                    .map(|_| ()),
+            };
+            match r {
+                Ok(()) => {
+                    targets.refetch();
+                    on_changed.run(());
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+        });
+    };
+    let kinds: Vec<(String, String)> = [
+        ("all", "All contacts"),
+        ("tags", "Contacts with tags"),
+        ("segment", "A segment"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    view! {
+        <div class="grid gap-6 lg:grid-cols-[24rem_1fr]">
+            <form class="card grid content-start gap-4 p-5" aria-label="Audience" on:submit=move |ev| { ev.prevent_default(); run(true); }>
+                <h2 class="font-semibold">"Who joins"</h2>
+                <SelectField label="Audience" name="audience" value=kind options=kinds />
+                <Show when=move || kind.get() == "tags">
+                    <Field label="Tags (any of, comma-separated)" name="audience-tags" value=tags error=Signal::derive(|| None) placeholder="buyer, open house" />
+                </Show>
+                <Show when=move || kind.get() == "segment">
+                    {move || {
+                        let mut options = vec![(String::new(), "Choose a segment".to_owned())];
+                        options.extend(segments.get().unwrap_or_default().into_iter().map(|s| (s.id.to_string(), format!("{} ({})", s.name, s.member_count))));
+                        view! { <SelectField label="Segment" name="audience-segment" value=segment options=options /> }
+                    }}
+                </Show>
+                <label class="flex items-center gap-2 text-sm"><input type="checkbox" prop:checked=move || skip_elsewhere.get() on:change=move |ev| skip_elsewhere.set(event_target_checked(&ev)) />"Skip leads active in another campaign"</label>
+                <button class="btn-secondary" type="submit" disabled=move || busy.get() || !open>"Check audience"</button>
+                {move || check.get().map(|r| view! {
+                    <div class="rounded-lg border border-line p-4 text-sm" data-testid="audience-check">
+                        <p><strong>{r.enrolled}</strong>{format!(" of {} can be enrolled", r.matched)}</p>
+                        {(!r.skipped.is_empty()).then(|| view! {
+                            <ul class="mt-2 grid gap-1 text-xs text-muted">
+                                {r.skipped.iter().map(|(reason, n)| view! { <li class="flex justify-between gap-2"><span>{reason.label()}</span><span>{*n}</span></li> }).collect_view()}
+                            </ul>
+                        })}
+                        <button type="button" class="btn-primary mt-3 w-full" disabled=move || busy.get() || r.enrolled == 0 on:click=move |_| run(false)>{format!("Enroll {} lead{}", r.enrolled, if r.enrolled == 1 { "" } else { "s" })}</button>
+                    </div>
+                })}
+            </form>
+            <section class="card overflow-hidden" aria-label="Enrolled leads">
+                <Transition fallback=|| view! { <LoadingCard rows=3 /> }>
+                    {move || targets.get().map(|r| match r {
+                        Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                        Ok(p) if p.items.is_empty() => view! { <div class="p-6"><EmptyState icon=icons::USERS title="Nobody enrolled yet" body="Choose an audience and check it: you will see how many leads can be reached and why the others cannot." /></div> }.into_any(),
+                        Ok(p) => view! {
+                            <table class="w-full text-left text-sm">
+                                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-muted"><tr><th class="px-4 py-3">"Lead"</th><th class="px-4 py-3">"Status"</th><th class="px-4 py-3">"Steps sent"</th><th class="px-4 py-3">"Enrolled"</th><th></th></tr></thead>
+                                <tbody class="divide-y divide-line" data-testid="targets">
+                                    {p.items.into_iter().map(|t| {
+                                        let contact = t.contact_id;
+                                        let paused = t.status == TargetStatus::Paused;
+                                        view! {
+                                            <tr>
+                                                <td class="px-4 py-3"><p class="font-medium">{t.full_name}</p><p class="text-xs text-muted">{t.email.or(t.phone).unwrap_or_default()}</p></td>
+                                                <td class="px-4 py-3">{t.status.label()}</td>
+                                                <td class="px-4 py-3">{t.current_step}</td>
+                                                <td class="px-4 py-3 text-muted">{short_date(&t.enrolled_at)}</td>
+                                                <td class="px-4 py-3 text-right">
+                                                    {(t.status != TargetStatus::Completed).then(|| view! {
+                                                        <button class="btn-ghost" on:click=move |_| target_action(contact, if paused { "active" } else { "paused" })>{if paused { "Resume" } else { "Pause" }}</button>
+                                                    })}
+                                                    <button class="btn-ghost text-red-600" on:click=move |_| target_action(contact, "remove")>"Remove"</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <p class="border-t border-line px-4 py-3 text-sm text-muted" data-testid="targets-total">{format!("{} enrolled", p.total)}</p>
+                        }.into_any(),
+                    })}
+                </Transition>
+            </section>
+        </div>
     }
 }
