@@ -109,6 +109,13 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::campaigns::list_targets,
         routes::campaigns::update_target,
         routes::campaigns::remove_target,
+        routes::templates::list,
+        routes::templates::get,
+        routes::templates::create,
+        routes::templates::update,
+        routes::templates::delete,
+        routes::templates::use_template,
+        routes::templates::save_as_template,
         routes::health::healthz,
         routes::health::readyz,
     ),
@@ -126,6 +133,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "suppressions", description = "Addresses never to message, and the may-we-contact check"),
         (name = "ai", description = "AI providers, personas, knowledge base, generation, classification and usage. A custom endpoint receives an `AiTask` and answers with an `EndpointResult` (see the schemas)."),
         (name = "campaigns", description = "Campaigns, their steps and the campaign state machine"),
+        (name = "templates", description = "The templates library: system templates and the organization's own"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

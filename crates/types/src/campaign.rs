@@ -375,3 +375,82 @@ pub struct CampaignStats {
     pub paused: i64,
     pub completed: i64,
 }
+
+/// One step of a template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TemplateStep {
+    pub channel: Channel,
+    /// Minutes after the previous step (the first: after enrollment).
+    #[serde(default)]
+    pub delay_minutes: i32,
+    #[serde(default)]
+    pub subject: String,
+    pub body: String,
+}
+
+/// A campaign template: a brief and steps to start a campaign from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CampaignTemplate {
+    pub id: crate::ids::TemplateId,
+    /// Provided by Aura to every organization; read-only (copy it to change it).
+    pub system: bool,
+    pub name: String,
+    pub description: String,
+    /// e.g. "Real estate", "SaaS", "Agency", "Home services".
+    pub industry: String,
+    /// e.g. "Cold outreach", "Lead follow-up", "Seasonal drip".
+    pub use_case: String,
+    pub channels: Vec<Channel>,
+    pub offer: String,
+    pub icp: String,
+    pub goal: String,
+    pub steps: Vec<TemplateStep>,
+    /// Campaigns this organization started from it.
+    pub usage_count: i32,
+}
+
+/// A new organization template, or changes to one (absent: unchanged).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TemplateInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<TemplateStep>>,
+}
+
+/// `POST /templates/{id}/use`: start a campaign (a draft) from a template.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct UseTemplate {
+    /// The campaign's name; the template's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /campaigns/{id}/save-as-template`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SaveAsTemplate {
+    /// The template's name; the campaign's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_case: Option<String>,
+}

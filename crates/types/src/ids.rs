@@ -103,3 +103,7 @@ id_type!(
     /// A step of a campaign.
     StepId
 );
+id_type!(
+    /// A campaign template (a system one or the organization's own).
+    TemplateId
+);

@@ -14,5 +14,6 @@ pub mod segments;
 pub mod sessions;
 pub mod suppressions;
 pub mod targets;
+pub mod templates;
 pub mod throttle;
 pub mod users;

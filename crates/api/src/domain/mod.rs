@@ -9,3 +9,4 @@ pub mod contact;
 pub mod csvfile;
 pub mod import;
 pub mod org;
+pub mod templates;

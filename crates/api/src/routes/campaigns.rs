@@ -44,6 +44,10 @@ pub fn scope() -> Scope {
             "/{campaign_id}/steps/{step_id}/duplicate",
             web::post().to(duplicate_step),
         )
+        .route(
+            "/{campaign_id}/save-as-template",
+            web::post().to(crate::routes::templates::save_as_template),
+        )
         .route("/{campaign_id}/targets", web::get().to(list_targets))
         .route("/{campaign_id}/targets", web::post().to(enroll))
         .route(

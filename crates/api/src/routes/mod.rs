@@ -13,6 +13,7 @@ pub mod members;
 pub mod organization;
 pub mod segments;
 pub mod suppressions;
+pub mod templates;
 pub mod web;
 
 use actix_web::web as aw;
@@ -30,6 +31,7 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
         .service(suppressions::scope())
         .service(ai::scope())
         .service(campaigns::scope())
+        .service(templates::scope())
         .route("/openapi.json", aw::get().to(web::openapi_json));
 }
 

@@ -566,3 +566,119 @@ async fn enrollment_skips_by_reason_and_is_idempotent(pool: PgPool) {
         StatusCode::NOT_FOUND
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn templates_start_campaigns_and_campaigns_become_templates(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("templates@example.com", "Acme").await;
+    let all: Vec<Value> = user.get("/api/v1/templates").await.json().await.unwrap();
+    assert_eq!(all.len(), 8, "the system templates");
+    assert!(all.iter().all(|t| t["system"] == true));
+    let estate: Vec<Value> = user
+        .get("/api/v1/templates?industry=real%20estate")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(estate.len(), 3);
+    let sms: Vec<Value> = user
+        .get("/api/v1/templates?channel=sms")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(sms
+        .iter()
+        .all(|t| t["channels"].as_array().unwrap().contains(&json!("sms"))));
+    assert!(sms.len() >= 3);
+
+    // Start a campaign from the open-house template.
+    let open_house = all
+        .iter()
+        .find(|t| t["name"] == "Open house follow-up")
+        .unwrap();
+    let id = open_house["id"].as_str().unwrap();
+    let c = detail(
+        user.post(
+            &format!("/api/v1/templates/{id}/use"),
+            json!({"name": "Saturday open house"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(c.campaign.name, "Saturday open house");
+    assert_eq!(c.campaign.status.as_str(), "draft");
+    assert_eq!(
+        c.steps
+            .iter()
+            .map(|s| s.channel.as_str())
+            .collect::<Vec<_>>(),
+        ["email", "sms"]
+    );
+    assert_eq!(c.steps[1].delay_minutes, 2 * 1440);
+    assert!(!c.campaign.offer.is_empty());
+    let used: Value = user
+        .get(&format!("/api/v1/templates/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(used["usage_count"], 1);
+
+    // System templates are read-only.
+    expect_error(
+        user.patch(&format!("/api/v1/templates/{id}"), json!({"name": "Mine"}))
+            .await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    expect_error(
+        user.delete(&format!("/api/v1/templates/{id}")).await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+
+    // Save the campaign as an own template, edit it, reject a broken step, delete it.
+    let res = user
+        .post(
+            &format!("/api/v1/campaigns/{}/save-as-template", c.campaign.id),
+            json!({"industry": "Real estate", "use_case": "Event follow-up"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mine: Value = res.json().await.unwrap();
+    assert_eq!(
+        (mine["system"].as_bool(), mine["name"].as_str()),
+        (Some(false), Some("Saturday open house"))
+    );
+    assert_eq!(mine["steps"].as_array().unwrap().len(), 2);
+    let mine_url = format!("/api/v1/templates/{}", mine["id"].as_str().unwrap());
+    let err = expect_error(
+        user.patch(
+            &mine_url,
+            json!({"steps": [{"channel": "email", "subject": "Hi", "body": "Hi {{first_name"}]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(err.fields.unwrap()["steps[0].body"].contains("line 1, column 4"));
+    let renamed: Value = user
+        .patch(&mine_url, json!({"name": "Open house v2"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(renamed["name"], "Open house v2");
+    let listed: Vec<Value> = user.get("/api/v1/templates").await.json().await.unwrap();
+    assert_eq!(listed.len(), 9);
+    assert_eq!(
+        user.delete(&mine_url).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(user.get(&mine_url).await.status(), StatusCode::NOT_FOUND);
+}

@@ -244,6 +244,8 @@ impl TestApp {
             "campaigns",
             "campaign_steps",
             "campaign_targets",
+            "campaign_templates",
+            "template_uses",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
                 .fetch_one(&self.pool)

@@ -128,7 +128,17 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         .json()
         .await
         .unwrap();
+    let template: Value = owner
+        .post(
+            "/api/v1/templates",
+            json!({"name": "Fixture", "steps": [{"channel": "sms", "body": "Hi"}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
+        ("template_id", template["id"].as_str().unwrap().to_owned()),
         ("campaign_id", campaign_id),
         (
             "step_id",
@@ -170,6 +180,9 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("ReorderSteps", json!({"step_ids": []})),
         ("EnrollRequest", json!({"selection": {"ids": []}})),
         ("TargetChange", json!({"status": "paused"})),
+        ("TemplateInput", json!({"name": "Renamed"})),
+        ("UseTemplate", json!({})),
+        ("SaveAsTemplate", json!({})),
         ("MembersRequest", json!({"selection": {"ids": []}})),
         (
             "MappingRequest",
