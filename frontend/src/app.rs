@@ -18,6 +18,7 @@ use crate::{
         segments::SegmentsPage,
         settings::*,
         suppressions::SuppressionsPage,
+        templates::TemplatesPage,
     },
     state::{use_api, use_auth, use_toasts, Auth, Toasts},
 };

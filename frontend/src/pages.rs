@@ -7,3 +7,4 @@ pub mod import;
 pub mod segments;
 pub mod settings;
 pub mod suppressions;
+pub mod templates;

@@ -133,3 +133,29 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByRole("link", { name: "Spring sellers" }).waitFor();
   await shot("32-campaign-list");
 });
+
+test("a campaign starts from a system template and is saved as an own template", async () => {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click();
+  await page.getByTestId("template").first().waitFor();
+  assert.equal(await page.getByTestId("template").count(), 8);
+  await page.getByLabel("Industry").selectOption("Real estate");
+  assert.equal(await page.getByTestId("template").count(), 3);
+  await page.getByLabel("Channel").selectOption("sms");
+  const openHouse = page.getByTestId("template").filter({ hasText: "Open house follow-up" });
+  await openHouse.waitFor();
+  await shot("34-templates");
+  await openHouse.getByRole("button", { name: "Use template" }).click();
+  await page.getByText("Created Open house follow-up from the template.").first().waitFor();
+  await page.getByTestId("step-card").nth(1).waitFor();
+  assert.deepEqual(await page.getByTestId("step-wait").allInnerTexts(), ["Start: 1 hour after enrollment", "Wait 2 days"]);
+  await page.getByRole("button", { name: "Save as template" }).click();
+  await page.getByText("Saved as the template Open house follow-up.").first().waitFor();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click();
+  const mine = page.getByTestId("template").filter({ hasText: "Yours" });
+  await mine.waitFor();
+  assert.match(await mine.innerText(), /Open house follow-up/);
+  assert.match(await page.getByTestId("template").filter({ hasText: "Aura" }).filter({ hasText: "Open house follow-up" }).innerText(), /Used 1 time/);
+  await mine.getByRole("button", { name: "Delete" }).click();
+  await page.getByTestId("template").filter({ hasText: "Yours" }).waitFor({ state: "detached" });
+});
+

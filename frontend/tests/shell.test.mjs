@@ -67,7 +67,9 @@ test("the shell shows navigation, the organization and the user", async () => {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
   await page.getByRole("heading", { name: "No campaigns yet" }).waitFor();
   assert.ok(await page.getByRole("button", { name: "New campaign" }).isVisible(), "campaigns can be created");
-  for (const [link, heading] of [["Inbox", "Your inbox is empty"], ["Templates", "No templates yet"]]) {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click();
+  await page.getByTestId("template").first().waitFor();
+  for (const [link, heading] of [["Inbox", "Your inbox is empty"]]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
     await page.getByRole("heading", { name: heading }).waitFor();
     assert.ok(await page.getByRole("link", { name: "Set up your brand voice" }).isVisible(), `${link} links to settings`);

@@ -345,6 +345,15 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                                 });
                             }
                         }>"Duplicate"</button>
+                        <button class="btn-ghost" on:click=move |_| {
+                            let Some(id) = id() else { return };
+                            spawn_local(async move {
+                                match api.post::<_, aura_types::CampaignTemplate>(&format!("/campaigns/{id}/save-as-template"), &aura_types::SaveAsTemplate::default()).await {
+                                    Ok(t) => toasts.success(format!("Saved as the template {}.", t.name)),
+                                    Err(e) => toasts.error(e.message()),
+                                }
+                            });
+                        }>"Save as template"</button>
                         {status.can_become(CampaignStatus::Archived).then(|| view! { <button class="btn-ghost" on:click=move |_| status_to(CampaignStatus::Archived)>"Archive"</button> })}
                     </header>
                     {(!editable).then(|| view! { <p class="mb-4 rounded-lg bg-amber-50 px-4 py-2 text-sm text-amber-900" role="status">{if status == CampaignStatus::Active { "This campaign is running. Pause it to edit its steps or settings." } else { "This campaign is read-only." }}</p> })}

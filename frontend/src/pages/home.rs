@@ -169,17 +169,3 @@ pub fn InboxPage() -> impl IntoView {
         />
     }
 }
-
-#[component]
-pub fn TemplatesPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Templates"
-            href="/templates"
-            subtitle="Reusable sequences and messages."
-            icon=icons::TEMPLATE
-            heading="No templates yet"
-            body="Ready-made sequences for real estate and home services, and your own saved ones, will live here alongside the campaign builder."
-        />
-    }
-}
