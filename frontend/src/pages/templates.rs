@@ -75,7 +75,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                 all.iter()
                                     .filter(|t| ind.is_empty() || t.industry == ind)
                                     .filter(|t| ch.is_empty() || t.channels.iter().any(|c| c.as_str() == ch))
-                                    .cloned()
+
                                     .map(|t| {
                                         let id = t.id;
                                         view! {
