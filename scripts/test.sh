@@ -40,6 +40,12 @@ step "wasm32 builds: shared types and the web app"
 cargo build -q -p aura-types --target wasm32-unknown-unknown
 bash scripts/build-web.sh
 
+step "the template renderer in WebAssembly (Node) renders the shared corpus byte for byte"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p aura-types --target wasm32-unknown-unknown --test corpus 2>&1 | tee /tmp/aura-wasm-test.log | grep -E '^test |^test result'
+wasm_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' /tmp/aura-wasm-test.log | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+[ "${wasm_passed:-0}" -ge 1 ] || die "the wasm corpus test did not run"
+
 # Access tokens live one second (plus the 5 s verification leeway), so the browser tests also
 # exercise the client's refresh-on-401 path.
 step "browser tests (headless Chromium against aura serve)"
@@ -61,4 +67,4 @@ rm -f .aura-e2e-server.log
 browser_passed=$(grep -Eo '^# pass [0-9]+' /tmp/aura-browser.log | grep -Eo '[0-9]+')
 
 step "all checks passed in $((SECONDS - started))s (screenshots in .aura/screenshots)"
-echo "$((rust_passed + browser_passed)) passed, 0 failed"
+echo "$((rust_passed + wasm_passed + browser_passed)) passed, 0 failed"
