@@ -105,6 +105,7 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::campaigns::delete_step,
         routes::campaigns::duplicate_step,
         routes::campaigns::reorder_steps,
+        routes::campaigns::problems,
         routes::campaigns::enroll,
         routes::campaigns::list_targets,
         routes::campaigns::update_target,

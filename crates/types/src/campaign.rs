@@ -454,3 +454,19 @@ pub struct SaveAsTemplate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_case: Option<String>,
 }
+
+/// A merge tag of a step that some enrolled leads have no value for, and no fallback covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TagProblem {
+    /// The step's position.
+    pub step: i32,
+    /// `subject`, `body`, `variants[0].body`…
+    pub field: String,
+    /// e.g. `company` or `custom.budget`.
+    pub tag: String,
+    /// How many enrolled leads lack it.
+    pub leads: i64,
+    /// Up to five of them, by name.
+    pub examples: Vec<String>,
+}

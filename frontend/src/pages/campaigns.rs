@@ -201,6 +201,26 @@ pub fn CampaignBuilderPage() -> impl IntoView {
     let tab = RwSignal::new("steps");
     // The preview's sample lead stays chosen across steps and saves.
     let sample = RwSignal::new(String::new());
+    // Merge tags that resolve to nothing for enrolled leads (launch is refused while there are any).
+    let problems = RwSignal::new(Vec::<aura_types::TagProblem>::new());
+    Effect::new(move |_| {
+        let Some(Some(Ok(d))) = Some(data.get()) else {
+            return;
+        };
+        if d.campaign.stats.targets == 0 || !d.campaign.status.is_editable() {
+            problems.set(Vec::new());
+            return;
+        }
+        let id = d.campaign.id;
+        spawn_local(async move {
+            if let Ok(p) = api
+                .get::<Vec<aura_types::TagProblem>>(&format!("/campaigns/{id}/problems"))
+                .await
+            {
+                problems.set(p);
+            }
+        });
+    });
     let selected = RwSignal::new(None::<StepId>);
 
     let apply = move |r: Result<CampaignDetail, crate::api::ApiError>, ok: Option<String>| match r {
@@ -357,6 +377,16 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                         {status.can_become(CampaignStatus::Archived).then(|| view! { <button class="btn-ghost" on:click=move |_| status_to(CampaignStatus::Archived)>"Archive"</button> })}
                     </header>
                     {(!editable).then(|| view! { <p class="mb-4 rounded-lg bg-amber-50 px-4 py-2 text-sm text-amber-900" role="status">{if status == CampaignStatus::Active { "This campaign is running. Pause it to edit its steps or settings." } else { "This campaign is read-only." }}</p> })}
+                    {move || (!problems.get().is_empty()).then(|| view! {
+                        <div class="mb-4 rounded-lg border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="tag-problems" role="status">
+                            <p class="font-medium">"Fix these before launching: some enrolled leads have no value for a merge tag without a fallback."</p>
+                            <ul class="mt-1 list-disc pl-5">
+                                {problems.get().into_iter().map(|p| view! {
+                                    <li>{format!("Step {} ({}): {{{{{}}}}} is empty for {} lead{}: {}", p.step, p.field, p.tag, p.leads, if p.leads == 1 { "" } else { "s" }, p.examples.join(", "))}</li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    })}
                     <nav class="mb-6 flex gap-1 border-b border-line" aria-label="Campaign">
                         {[("steps", "Steps"), ("audience", "Audience"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
                             <button class=move || if tab.get() == key { "-mb-px border-b-2 border-accent-600 px-4 py-2.5 text-sm font-medium text-accent-700" } else { "-mb-px border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted hover:text-ink" } on:click=move |_| tab.set(key)>{label}</button>

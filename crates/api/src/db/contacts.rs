@@ -538,3 +538,20 @@ pub async fn move_children(
     .await?;
     Ok(())
 }
+
+/// The contacts enrolled in a campaign who have not completed it.
+pub async fn in_campaign(
+    db: &mut PgConnection,
+    org: OrgId,
+    campaign: aura_types::CampaignId,
+) -> Result<Vec<Contact>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(SELECT);
+    qb.push(" where c.org_id = ")
+        .push_bind(org)
+        .push(" and c.id in (select t.contact_id from campaign_targets t where t.org_id = ")
+        .push_bind(org)
+        .push(" and t.campaign_id = ")
+        .push_bind(campaign.0)
+        .push(" and t.status <> 'completed')");
+    fetch(db, qb).await
+}

@@ -325,3 +325,84 @@ pub fn launch_problem(steps: &[Step]) -> Option<String> {
     }
     None
 }
+
+/// The merge tags of `steps` that resolve to nothing for some of `leads` (no value, no fallback).
+/// A template that does not parse was refused when saved, so it cannot occur here.
+pub fn tag_problems(
+    steps: &[Step],
+    leads: &[aura_types::Contact],
+    org_name: &str,
+) -> Vec<aura_types::TagProblem> {
+    use std::collections::BTreeMap;
+    let sender = template::Sender {
+        name: "Sender".into(),
+        email: "sender@example.com".into(),
+        org_name: org_name.into(),
+    };
+    let values: Vec<(String, template::MergeValues)> = leads
+        .iter()
+        .map(|c| {
+            (
+                c.full_name.clone(),
+                template::MergeValues::for_contact(c, &sender),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for s in steps {
+        if s.personalize {
+            continue;
+        }
+        let mut fields: Vec<(String, &str)> = vec![
+            ("subject".into(), s.subject.as_str()),
+            ("body".into(), s.body.as_str()),
+        ];
+        for (i, v) in s.variants.iter().enumerate() {
+            fields.push((format!("variants[{i}].subject"), v.subject.as_str()));
+            fields.push((format!("variants[{i}].body"), v.body.as_str()));
+        }
+        for (field, text) in fields {
+            let Ok(t) = template::parse(text) else {
+                continue;
+            };
+            let mut missing: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+            for (name, v) in &values {
+                for tag in t.render(v, 0).missing {
+                    missing.entry(tag).or_default().push(name);
+                }
+            }
+            for (tag, who) in missing {
+                out.push(aura_types::TagProblem {
+                    step: s.position,
+                    field: field.clone(),
+                    tag,
+                    leads: who.len() as i64,
+                    examples: who.iter().take(5).map(|n| n.to_string()).collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// One line about the first problem, for a refused launch.
+pub fn describe_problems(problems: &[aura_types::TagProblem]) -> Option<String> {
+    let p = problems.first()?;
+    let more = if problems.len() > 1 {
+        format!(" ({} problems in all)", problems.len())
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Step {} uses {{{{{}}}}} in its {} with no fallback, and {} enrolled lead{} ha{} no value ({}). Add a fallback like {{{{{} | \"…\"}}}} or fill the field in{}.",
+        p.step,
+        p.tag,
+        p.field,
+        p.leads,
+        if p.leads == 1 { "" } else { "s" },
+        if p.leads == 1 { "s" } else { "ve" },
+        p.examples.join(", "),
+        p.tag,
+        more
+    ))
+}

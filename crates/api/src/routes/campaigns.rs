@@ -13,7 +13,7 @@ use actix_web::{web, HttpResponse, Scope};
 use aura_types::{
     Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, ContactId, EnrollRequest,
     EnrollResult, ErrorBody, OrgId, ReorderSteps, StatusChange, Step, StepId, StepInput,
-    TargetChange, TargetPage, TargetStatus,
+    TagProblem, TargetChange, TargetPage, TargetStatus,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -48,6 +48,7 @@ pub fn scope() -> Scope {
             "/{campaign_id}/save-as-template",
             web::post().to(crate::routes::templates::save_as_template),
         )
+        .route("/{campaign_id}/problems", web::get().to(problems))
         .route("/{campaign_id}/targets", web::get().to(list_targets))
         .route("/{campaign_id}/targets", web::post().to(enroll))
         .route(
@@ -243,6 +244,10 @@ pub async fn change_status(
     if to == CampaignStatus::Active {
         let steps = db::campaigns::steps(&mut *tx, caller.org_id, id).await?;
         if let Some(problem) = launch_problem(&steps) {
+            return Err(ApiError::Conflict(problem));
+        }
+        let problems = tag_problems_of(&mut tx, caller.org_id, id, &steps).await?;
+        if let Some(problem) = parse::describe_problems(&problems) {
             return Err(ApiError::Conflict(problem));
         }
     }
@@ -640,4 +645,40 @@ pub async fn remove_target(
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn tag_problems_of(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: CampaignId,
+    steps: &[Step],
+) -> ApiResult<Vec<TagProblem>> {
+    let leads = db::contacts::in_campaign(&mut *conn, org, id).await?;
+    let org_name = db::orgs::get(&mut *conn, org)
+        .await?
+        .map(|o| o.public_name.unwrap_or(o.name))
+        .unwrap_or_default();
+    Ok(parse::tag_problems(steps, &leads, &org_name))
+}
+
+#[utoipa::path(get, operation_id = "campaignProblems", path = "/campaigns/{campaign_id}/problems", tag = "campaigns", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    description = "Merge tags that resolve to nothing (no value, no fallback) for some enrolled leads, with how many and who. Launching is refused while there are any.",
+    responses(
+        (status = 200, description = "The problems; empty when every message renders for every enrolled lead", body = Vec<TagProblem>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    ))]
+pub async fn problems(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    let mut conn = state.pool.acquire().await?;
+    db::campaigns::get(&mut *conn, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let steps = db::campaigns::steps(&mut *conn, org, id).await?;
+    Ok(HttpResponse::Ok().json(tag_problems_of(&mut conn, org, id, &steps).await?))
 }

@@ -682,3 +682,79 @@ async fn templates_start_campaigns_and_campaigns_become_templates(pool: PgPool) 
     );
     assert_eq!(user.get(&mine_url).await.status(), StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn launch_is_refused_while_a_tag_resolves_empty_for_enrolled_leads(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("problems@example.com", "Acme").await;
+    user.create_contact(
+        json!({"email": "with@example.com", "first_name": "Wendy", "company": "Wendy Homes"}),
+    )
+    .await;
+    user.create_contact(json!({"email": "without@example.com", "first_name": "Nora"}))
+        .await;
+    let c = new_campaign(&user).await;
+    let c = add_step(&user, &c, json!({"channel": "email", "subject": "Hi {{first_name | \"there\"}}", "body": "How is {{company}} doing? {{sender.name}}"})).await;
+    let url = format!("/api/v1/campaigns/{}", c.campaign.id);
+    let problems: Vec<Value> = user
+        .get(&format!("{url}/problems"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(problems.is_empty(), "nobody enrolled yet: {problems:?}");
+    user.post(
+        &format!("{url}/targets"),
+        json!({"selection": {"filter": {}}}),
+    )
+    .await;
+
+    let problems: Vec<Value> = user
+        .get(&format!("{url}/problems"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        problems,
+        vec![
+            json!({"step": 1, "field": "body", "tag": "company", "leads": 1, "examples": ["Nora"]})
+        ]
+    );
+    let err = expect_error(
+        set_status(&user, &c, "active").await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    assert!(
+        err.message.contains("{{company}}") && err.message.contains("Nora"),
+        "{}",
+        err.message
+    );
+
+    let c = detail(
+        user.patch(
+            &format!("{url}/steps/{}", c.steps[0].id),
+            json!({"body": "How is {{company | \"business\"}} doing? {{sender.name}}"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let problems: Vec<Value> = user
+        .get(&format!("{url}/problems"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(problems.is_empty());
+    assert_eq!(
+        detail(set_status(&user, &c, "active").await, StatusCode::OK)
+            .await
+            .campaign
+            .status
+            .as_str(),
+        "active"
+    );
+}
