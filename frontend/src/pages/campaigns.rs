@@ -204,7 +204,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
     // Merge tags that resolve to nothing for enrolled leads (launch is refused while there are any).
     let problems = RwSignal::new(Vec::<aura_types::TagProblem>::new());
     Effect::new(move |_| {
-        let Some(Some(Ok(d))) = Some(data.get()) else {
+        let Some(Ok(d)) = data.get() else {
             return;
         };
         if d.campaign.stats.targets == 0 || !d.campaign.status.is_editable() {
