@@ -89,6 +89,20 @@ test("a campaign is built step by step with AI and a live preview, then launched
   assert.ok(!(await preview.innerText()).includes("{{"), "no tag left in the preview");
   await page.getByRole("button", { name: "Save step" }).click();
   await page.getByText("Step saved.").first().waitFor();
+
+  // An A/B variant with its own subject and weight; the preview follows the chosen variant.
+  await page.getByRole("button", { name: "+ Variant" }).click();
+  await page.getByRole("tab", { name: "Variant B" }).waitFor();
+  await page.getByLabel("Subject").fill("Quick question, {{first_name | \"there\"}}");
+  await page.getByLabel("Weight").fill("2");
+  await preview.filter({ hasText: "Quick question, Priya" }).waitFor();
+  await page.getByRole("button", { name: "Save step" }).click();
+  await page.getByText("Step saved.").first().waitFor();
+  await page.getByRole("tab", { name: "Variant B" }).click();
+  assert.equal(await page.getByLabel("Subject").inputValue(), "Quick question, {{first_name | \"there\"}}");
+  assert.equal(await page.getByLabel("Weight").inputValue(), "2");
+  await page.getByRole("tab", { name: "Variant A" }).click();
+  assert.notEqual(await page.getByLabel("Subject").inputValue(), "Quick question, {{first_name | \"there\"}}");
   await shot("30-campaign-builder");
 
   // A tag without a fallback is flagged for a lead who lacks the value; a broken tag is refused.

@@ -475,8 +475,73 @@ fn StepEditor(
     let campaign_id = campaign.id;
     let step_id = step.id;
     let channel = step.channel;
+    // A/B variants: slot 0 is the main variant (A); the subject, body and weight fields edit the
+    // active slot, written back when another tab is chosen and before saving.
+    let slots = RwSignal::new(
+        std::iter::once(aura_types::Variant {
+            label: "A".into(),
+            subject: step.subject.clone(),
+            body: step.body.clone(),
+            weight: step.weight,
+        })
+        .chain(step.variants.iter().cloned())
+        .collect::<Vec<_>>(),
+    );
+    let active = RwSignal::new(0usize);
     let subject = RwSignal::new(step.subject.clone());
     let body = RwSignal::new(step.body.clone());
+    let weight = RwSignal::new(step.weight.to_string());
+    let store = move || {
+        let i = active.get_untracked();
+        slots.update(|v| {
+            if let Some(slot) = v.get_mut(i) {
+                slot.subject = subject.get_untracked();
+                slot.body = body.get_untracked();
+                slot.weight = weight.get_untracked().trim().parse().unwrap_or(-1);
+            }
+        });
+    };
+    let switch_to = move |i: usize| {
+        store();
+        if let Some(slot) = slots.get_untracked().get(i) {
+            subject.set(slot.subject.clone());
+            body.set(slot.body.clone());
+            weight.set(slot.weight.to_string());
+            active.set(i);
+        }
+    };
+    let add_variant = move |_| {
+        store();
+        let n = slots.get_untracked().len();
+        let label = ((b'A' + n as u8) as char).to_string();
+        slots.update(|v| {
+            v.push(aura_types::Variant {
+                label,
+                subject: subject.get_untracked(),
+                body: body.get_untracked(),
+                weight: 1,
+            })
+        });
+        switch_to(n);
+    };
+    let remove_variant = move |_| {
+        let i = active.get_untracked();
+        if i == 0 {
+            return;
+        }
+        slots.update(|v| {
+            v.remove(i);
+            for (k, slot) in v.iter_mut().enumerate().skip(1) {
+                slot.label = ((b'A' + k as u8) as char).to_string();
+            }
+        });
+        if let Some(a) = slots.get_untracked().first() {
+            subject.set(a.subject.clone());
+            body.set(a.body.clone());
+            weight.set(a.weight.to_string());
+        }
+        active.set(0);
+    };
     let instructions = RwSignal::new(step.ai_instructions.clone());
     let persona = RwSignal::new(step.persona_id.map(|p| p.to_string()).unwrap_or_default());
     let personalize = RwSignal::new(step.personalize);
@@ -502,13 +567,23 @@ fn StepEditor(
                 "hours" => 60,
                 _ => 1,
             });
+        store();
+        let all = slots.get_untracked();
+        let main = all.first().cloned().unwrap_or_else(|| aura_types::Variant {
+            label: "A".into(),
+            subject: String::new(),
+            body: String::new(),
+            weight: 1,
+        });
         let input = StepInput {
+            weight: Some(main.weight),
+            variants: Some(all.iter().skip(1).cloned().collect()),
             delay_minutes: Some(minutes),
             persona_id: Some(persona.get_untracked().parse().ok()),
             ai_instructions: Some(instructions.get_untracked()),
             personalize: Some(personalize.get_untracked()),
-            subject: (channel == Channel::Email).then(|| subject.get_untracked()),
-            body: Some(body.get_untracked()),
+            subject: (channel == Channel::Email).then(|| main.subject.clone()),
+            body: Some(main.body.clone()),
             ..Default::default()
         };
         async move {
@@ -592,7 +667,11 @@ fn StepEditor(
         let seed = message_seed(
             &lead.as_ref().map(|c| c.id.to_string()).unwrap_or_default(),
             &step_id.to_string(),
-            "A",
+            &slots.with(|v| {
+                v.get(active.get())
+                    .map(|s| s.label.clone())
+                    .unwrap_or_default()
+            }),
         );
         let render = |text: &str| match template::parse(text) {
             Ok(t) => {
@@ -643,6 +722,23 @@ fn StepEditor(
             </div>
             <TextArea label="AI instructions" name="ai-instructions" value=instructions error=field_err(errs, "ai_instructions") rows=2 placeholder="e.g. Mention the spring market. Keep it under 80 words." disabled=disabled />
             <label class="flex items-center gap-2 text-sm"><input type="checkbox" prop:checked=move || personalize.get() on:change=move |ev| personalize.set(event_target_checked(&ev)) disabled=!editable />"Personalise each lead's message with AI"</label>
+            <div class="flex flex-wrap items-center gap-1 border-b border-line" role="tablist" aria-label="Variants">
+                {move || slots.get().into_iter().enumerate().map(|(i, v)| view! {
+                    <button type="button" role="tab" aria-selected=move || (active.get() == i).to_string()
+                        class=move || if active.get() == i { "-mb-px border-b-2 border-accent-600 px-3 py-1.5 text-sm font-medium text-accent-700" } else { "-mb-px border-b-2 border-transparent px-3 py-1.5 text-sm text-muted hover:text-ink" }
+                        on:click=move |_| switch_to(i)>{format!("Variant {}", v.label)}</button>
+                }).collect_view()}
+                {editable.then(|| view! { <button type="button" class="btn-ghost px-2 py-1 text-xs" disabled=move || slots.with(|v| v.len() >= 6) on:click=add_variant>"+ Variant"</button> })}
+                <span class="ml-auto"></span>
+                <Show when=move || { slots.with(|v| v.len() > 1) }>
+                    <div class="flex items-center gap-2 pb-1 text-xs">
+                        <label for="field-variant-weight" class="text-muted">"Weight"</label>
+                        <input id="field-variant-weight" class="field-input w-16 py-1" type="number" min="0" disabled=!editable prop:value=move || weight.get() on:input=move |ev| weight.set(event_target_value(&ev)) />
+                        {move || (editable && active.get() > 0).then(|| view! { <button type="button" class="btn-ghost px-2 py-1 text-red-600" on:click=remove_variant>"Remove variant"</button> })}
+                    </div>
+                </Show>
+            </div>
+            {move || field_err(errs, "variants").get().or_else(|| errs.with(|e| e.iter().find(|(k, _)| k.starts_with("variants[")).map(|(k, v)| format!("{k}: {v}")))).map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
             {(channel == Channel::Email).then(|| view! { <Field label="Subject" name="subject" value=subject error=field_err(errs, "subject") disabled=disabled /> })}
             <TextArea label="Message" name="body" value=body error=field_err(errs, "body") rows=10 disabled=disabled help="Merge tags like {{first_name | \"there\"}} use the fallback when a lead has no value; {Hi|Hello} picks one option per lead." />
             <div class="flex flex-wrap items-center gap-1.5" aria-label="Merge tags">
