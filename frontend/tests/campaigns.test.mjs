@@ -145,6 +145,7 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByTestId("campaign-status").filter({ hasText: "Paused" }).waitFor();
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
   await page.getByRole("link", { name: "Spring sellers" }).waitFor();
+  assert.match(await page.getByTestId("campaign-counts").first().innerText(), /1 lead enrolled, 1 active, 0 completed/);
   await shot("32-campaign-list");
 });
 

@@ -135,7 +135,8 @@ pub fn CampaignsPage() -> impl IntoView {
                                         <p class="mt-1 flex items-center gap-2 text-xs text-muted">
                                             {status_badge(c.status)}
                                             <span>{format!("{} step{}", c.channels.len(), if c.channels.len() == 1 { "" } else { "s" })}</span>
-                                            {c.channels.iter().map(|ch| view! { <span title=ch.label() class="inline-flex items-center gap-1"><span class="scale-75" inner_html=channel_icon(*ch)></span>{ch.label()}</span> }).collect_view()}
+                                            {Channel::ALL.iter().filter(|ch| c.channels.contains(ch)).map(|ch| view! { <span title=ch.label() class="inline-flex items-center gap-1"><span class="scale-75" inner_html=channel_icon(*ch)></span>{ch.label()}</span> }).collect_view()}
+                                            <span data-testid="campaign-counts">{format!("· {} lead{} enrolled, {} active, {} completed", c.stats.targets, if c.stats.targets == 1 { "" } else { "s" }, c.stats.active, c.stats.completed)}</span>
                                             <span>{format!("· changed {}", short_date(&c.updated_at))}</span>
                                         </p>
                                     </div>
