@@ -132,6 +132,10 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByText("1 lead enrolled.").first().waitFor();
   await page.getByTestId("targets").getByText("priya@example.com").waitFor();
   await page.getByTestId("targets-total").filter({ hasText: "1 enrolled" }).waitFor();
+  await page.getByTestId("targets").getByRole("button", { name: "Pause" }).click();
+  await page.getByTestId("targets").getByText("Paused", { exact: true }).waitFor();
+  await page.getByTestId("targets").getByRole("button", { name: "Resume" }).click();
+  await page.getByTestId("targets").getByText("Active", { exact: true }).waitFor();
   await page.getByRole("button", { name: "Check audience" }).click();
   await check.filter({ hasText: "0 of 1 can be enrolled" }).filter({ hasText: "Already in this campaign" }).waitFor();
   await shot("33-campaign-audience");

@@ -984,7 +984,7 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
             let r = match action {
                 "remove" => api.delete(&url).await,
                 s => api
-                    .patch::<_, serde_json::Value>(
+                    .patch::<_, aura_types::Target>(
                         &url,
                         &TargetChange {
                             status: TargetStatus::parse(s).unwrap_or(TargetStatus::Paused),

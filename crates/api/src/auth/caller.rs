@@ -32,14 +32,19 @@ impl Caller {
         }
     }
 
+    /// The person calling, if a person is (an API key acts for the organization).
+    pub fn person(&self) -> Option<UserId> {
+        match self.principal {
+            Principal::User(id) => Some(id),
+            Principal::ApiKey(_) => None,
+        }
+    }
+
     /// The person calling; API keys act for an organization, not a person (403).
     pub fn user_id(&self) -> Result<UserId, ApiError> {
-        match self.principal {
-            Principal::User(id) => Ok(id),
-            Principal::ApiKey(_) => Err(ApiError::Forbidden(
-                "This needs a signed-in person, not an API key.",
-            )),
-        }
+        self.person().ok_or(ApiError::Forbidden(
+            "This needs a signed-in person, not an API key.",
+        ))
     }
 }
 

@@ -71,11 +71,13 @@ pub async fn insert(
     Ok(r.rows_affected())
 }
 
+/// Targets of a campaign, most recently enrolled first; `contact` picks one.
 pub async fn list(
     db: impl PgExecutor<'_>,
     org: OrgId,
     campaign: CampaignId,
     status: Option<TargetStatus>,
+    contact: Option<ContactId>,
     limit: i64,
 ) -> Result<Vec<Target>, sqlx::Error> {
     sqlx::query_as!(
@@ -86,12 +88,14 @@ pub async fn list(
            from campaign_targets t
            join contacts c on c.org_id = t.org_id and c.id = t.contact_id
            where t.org_id = $1 and t.campaign_id = $2 and ($3::target_status is null or t.status = $3)
+             and ($5::uuid is null or t.contact_id = $5)
            order by t.enrolled_at desc, t.contact_id
            limit $4"#,
         org as OrgId,
         campaign as CampaignId,
         status as Option<TargetStatus>,
-        limit
+        limit,
+        contact as Option<ContactId>
     )
     .fetch_all(db)
     .await
@@ -151,19 +155,11 @@ pub async fn delete(
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn status(
+pub async fn get(
     db: impl PgExecutor<'_>,
     org: OrgId,
     campaign: CampaignId,
     contact: ContactId,
-) -> Result<Option<TargetStatus>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"select status as "status: TargetStatus" from campaign_targets
-           where org_id = $1 and campaign_id = $2 and contact_id = $3"#,
-        org as OrgId,
-        campaign as CampaignId,
-        contact as ContactId
-    )
-    .fetch_optional(db)
-    .await
+) -> Result<Option<Target>, sqlx::Error> {
+    Ok(list(db, org, campaign, None, Some(contact), 1).await?.pop())
 }

@@ -2,10 +2,11 @@
 //! onto what is stored (absent fields unchanged) and checked as a whole.
 
 use crate::db::ai::ProviderRow;
+use crate::domain::{optional_text, required_text};
 use aura_types::ai::{
     AiProviderInput, ArticleInput, KnowledgeArticle, Persona, PersonaInput, ProviderKind,
 };
-use aura_types::{parse_optional_text, parse_text, ArticleId, FieldErrors, PersonaId};
+use aura_types::{parse_optional_text, ArticleId, FieldErrors, PersonaId};
 use time::OffsetDateTime;
 
 pub const PROVIDER_NAME_MAX: usize = 80;
@@ -42,14 +43,13 @@ pub fn provider_fields(
     input: &AiProviderInput,
 ) -> Result<ProviderFields, FieldErrors> {
     let mut e = FieldErrors::new();
-    let name = match (&input.name, current) {
-        (Some(n), _) => e.check("name", parse_text(n, PROVIDER_NAME_MAX)),
-        (None, Some(c)) => Some(c.name.clone()),
-        (None, None) => {
-            e.add("name", "is required");
-            None
-        }
-    };
+    let name = required_text(
+        &mut e,
+        "name",
+        &input.name,
+        current.map(|c| c.name.as_str()),
+        PROVIDER_NAME_MAX,
+    );
     let kind = match (input.kind, current) {
         (Some(ProviderKind::Builtin), _) => {
             e.add(
@@ -65,21 +65,20 @@ pub fn provider_fields(
             None
         }
     };
-    let base_url = match (&input.base_url, current) {
-        (Some(u), _) => e.check("base_url", parse_text(u, 2000)),
-        (None, Some(c)) => Some(c.base_url.clone()),
-        (None, None) => {
-            e.add("base_url", "is required");
-            None
-        }
-    };
-    let model = match (&input.model, current) {
-        (Some(m), _) => e
-            .check("model", parse_optional_text(m, MODEL_MAX))
-            .map(Option::unwrap_or_default),
-        (None, Some(c)) => Some(c.model.clone()),
-        (None, None) => Some(String::new()),
-    };
+    let base_url = required_text(
+        &mut e,
+        "base_url",
+        &input.base_url,
+        current.map(|c| c.base_url.as_str()),
+        2000,
+    );
+    let model = optional_text(
+        &mut e,
+        "model",
+        &input.model,
+        current.map(|c| c.model.as_str()),
+        MODEL_MAX,
+    );
     if let (Some(k), Some(m)) = (kind, &model) {
         if k != ProviderKind::Custom && m.is_empty() {
             e.add(
@@ -142,28 +141,27 @@ pub fn persona(
         created_at: now,
         updated_at: now,
     });
-    let name = match &input.name {
-        Some(n) => e.check("name", parse_text(n, PROVIDER_NAME_MAX)),
-        None if current.is_none() => {
-            e.add("name", "is required");
-            None
-        }
-        None => Some(base.name.clone()),
-    };
-    let system_prompt = match &input.system_prompt {
-        Some(p) => e.check("system_prompt", parse_text(p, PROMPT_MAX)),
-        None if current.is_none() => {
-            e.add("system_prompt", "is required");
-            None
-        }
-        None => Some(base.system_prompt.clone()),
-    };
-    let description = match &input.description {
-        Some(d) => e
-            .check("description", parse_optional_text(d, 500))
-            .map(Option::unwrap_or_default),
-        None => Some(base.description.clone()),
-    };
+    let name = required_text(
+        &mut e,
+        "name",
+        &input.name,
+        current.map(|c| c.name.as_str()),
+        PROVIDER_NAME_MAX,
+    );
+    let system_prompt = required_text(
+        &mut e,
+        "system_prompt",
+        &input.system_prompt,
+        current.map(|c| c.system_prompt.as_str()),
+        PROMPT_MAX,
+    );
+    let description = optional_text(
+        &mut e,
+        "description",
+        &input.description,
+        current.map(|c| c.description.as_str()),
+        500,
+    );
     let channels = match &input.channels {
         Some(list) if list.is_empty() => {
             e.add("channels", "choose at least one channel");
@@ -213,52 +211,32 @@ pub fn article(
 ) -> Result<KnowledgeArticle, FieldErrors> {
     let mut e = FieldErrors::new();
     let new = current.is_none();
-    let required =
-        |e: &mut FieldErrors, field: &str, v: &Option<String>, old: Option<&String>, max: usize| {
-            match (v, old) {
-                (Some(v), _) => e.check(field, parse_text(v, max)),
-                (None, Some(o)) => Some(o.clone()),
-                (None, None) => {
-                    e.add(field, "is required");
-                    None
-                }
-            }
-        };
-    let optional =
-        |e: &mut FieldErrors, field: &str, v: &Option<String>, old: Option<&String>, max: usize| {
-            match v {
-                Some(v) => e
-                    .check(field, parse_optional_text(v, max))
-                    .map(Option::unwrap_or_default),
-                None => Some(old.cloned().unwrap_or_default()),
-            }
-        };
-    let title = required(
+    let title = required_text(
         &mut e,
         "title",
         &input.title,
-        current.map(|c| &c.title),
+        current.map(|c| c.title.as_str()),
         200,
     );
-    let content = required(
+    let content = required_text(
         &mut e,
         "content",
         &input.content,
-        current.map(|c| &c.content),
+        current.map(|c| c.content.as_str()),
         ARTICLE_MAX,
     );
-    let topic = optional(
+    let topic = optional_text(
         &mut e,
         "topic",
         &input.topic,
-        current.map(|c| &c.topic),
+        current.map(|c| c.topic.as_str()),
         100,
     );
-    let source = optional(
+    let source = optional_text(
         &mut e,
         "source",
         &input.source,
-        current.map(|c| &c.source),
+        current.map(|c| c.source.as_str()),
         500,
     );
     e.finish(|| {

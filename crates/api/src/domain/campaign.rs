@@ -2,10 +2,11 @@
 //! parsed with the shared renderer, so a bad merge tag is refused with its line and column.
 
 use crate::domain::org::TimeZone;
+use crate::domain::{optional_text, required_text};
 use aura_types::template;
 use aura_types::{
-    parse_optional_text, parse_text, Campaign, CampaignInput, Channel, FieldErrors, SendWindow,
-    Step, StepId, StepInput, Variant,
+    parse_optional_text, Campaign, CampaignInput, Channel, FieldErrors, SendWindow, Step, StepId,
+    StepInput, Variant,
 };
 use time::Time;
 
@@ -70,57 +71,41 @@ fn window(e: &mut FieldErrors, w: &SendWindow) -> Option<(Vec<i16>, Time, Time)>
     }
 }
 
-fn text(
-    e: &mut FieldErrors,
-    field: &str,
-    input: &Option<String>,
-    current: Option<&str>,
-    max: usize,
-) -> Option<String> {
-    match input {
-        Some(v) => e
-            .check(field, parse_optional_text(v, max))
-            .map(Option::unwrap_or_default),
-        None => Some(current.unwrap_or_default().to_owned()),
-    }
-}
-
 pub fn campaign_fields(
     current: Option<&Campaign>,
     input: &CampaignInput,
     org_timezone: &str,
 ) -> Result<CampaignFields, FieldErrors> {
     let mut e = FieldErrors::new();
-    let name = match (&input.name, current) {
-        (Some(n), _) => e.check("name", parse_text(n, NAME_MAX)),
-        (None, Some(c)) => Some(c.name.clone()),
-        (None, None) => {
-            e.add("name", "is required");
-            None
-        }
-    };
-    let description = text(
+    let name = required_text(
+        &mut e,
+        "name",
+        &input.name,
+        current.map(|c| c.name.as_str()),
+        NAME_MAX,
+    );
+    let description = optional_text(
         &mut e,
         "description",
         &input.description,
         current.map(|c| c.description.as_str()),
         BRIEF_MAX,
     );
-    let icp = text(
+    let icp = optional_text(
         &mut e,
         "icp",
         &input.icp,
         current.map(|c| c.icp.as_str()),
         BRIEF_MAX,
     );
-    let offer = text(
+    let offer = optional_text(
         &mut e,
         "offer",
         &input.offer,
         current.map(|c| c.offer.as_str()),
         BRIEF_MAX,
     );
-    let goal = text(
+    let goal = optional_text(
         &mut e,
         "goal",
         &input.goal,

@@ -1,9 +1,9 @@
 //! The system campaign templates every organization can start from (read-only; copy to change),
 //! and the parsing of an organization's own templates.
 
+use crate::domain::{optional_text, required_text};
 use aura_types::{
-    parse_optional_text, parse_text, CampaignTemplate, Channel, FieldErrors, StepInput, TemplateId,
-    TemplateInput, TemplateStep,
+    CampaignTemplate, Channel, FieldErrors, StepInput, TemplateId, TemplateInput, TemplateStep,
 };
 
 const DAY: i32 = 1440;
@@ -225,19 +225,15 @@ pub fn template(
     input: &TemplateInput,
 ) -> Result<CampaignTemplate, FieldErrors> {
     let mut e = FieldErrors::new();
-    let name = match (&input.name, current) {
-        (Some(n), _) => e.check("name", parse_text(n, 120)),
-        (None, Some(c)) => Some(c.name.clone()),
-        (None, None) => {
-            e.add("name", "is required");
-            None
-        }
-    };
-    let mut text = |field: &str, v: &Option<String>, old: Option<&String>, max: usize| match v {
-        Some(v) => e
-            .check(field, parse_optional_text(v, max))
-            .map(Option::unwrap_or_default),
-        None => Some(old.cloned().unwrap_or_default()),
+    let name = required_text(
+        &mut e,
+        "name",
+        &input.name,
+        current.map(|c| c.name.as_str()),
+        120,
+    );
+    let mut text = |field: &str, v: &Option<String>, old: Option<&String>, max: usize| {
+        optional_text(&mut e, field, v, old.map(String::as_str), max)
     };
     let description = text(
         "description",

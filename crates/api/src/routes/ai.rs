@@ -3,7 +3,7 @@
 
 use crate::{
     ai::{self, rules, Job, Output},
-    auth::{caller::Principal, Caller},
+    auth::Caller,
     db::{self, ai::ProviderWrite},
     domain::ai as parse,
     error::{unique_violation, ApiError, ApiResult},
@@ -594,9 +594,9 @@ async fn sender(state: &AppState, caller: &Caller) -> ApiResult<Sender> {
     let org = db::orgs::get(&state.pool, caller.org_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let user = match caller.principal {
-        Principal::User(id) => db::users::get(&state.pool, id).await?,
-        Principal::ApiKey(_) => None,
+    let user = match caller.person() {
+        Some(id) => db::users::get(&state.pool, id).await?,
+        None => None,
     };
     Ok(Sender {
         name: user.as_ref().map_or_else(
@@ -655,12 +655,16 @@ fn brief_problems(body: &GenerateRequest) -> Result<(), ApiError> {
     }
 }
 
+/// `validate::check` answers each operation with its own kind of output; anything else is a bug
+/// reported as the provider's.
+fn wrong_kind() -> ApiError {
+    ApiError::Upstream("the provider answered with the wrong kind of result".into())
+}
+
 fn draft(output: Output) -> ApiResult<MessageDraft> {
     match output {
         Output::Draft(d) => Ok(d),
-        _ => Err(ApiError::Upstream(
-            "the provider answered with the wrong kind of result".into(),
-        )),
+        _ => Err(wrong_kind()),
     }
 }
 
@@ -689,25 +693,22 @@ async fn generate(
             _ => "Write this campaign step's message for this one lead (no subject; under 300 characters).",
         },
     );
-    let query = [
+    // Knowledge is searched with the brief, the step and what the lead does.
+    let mut words = vec![
         body.campaign.name.as_str(),
         &body.campaign.offer,
         &body.campaign.icp,
         &body.campaign.goal,
         &body.step.instructions,
-    ]
-    .iter()
-    .chain(
-        lead.iter()
-            .flat_map(|l| {
-                ["company", "job_title", "city", "custom.interest"].map(|k| l.get(k).unwrap_or(""))
-            })
-            .collect::<Vec<_>>()
-            .iter(),
-    )
-    .copied()
-    .collect::<Vec<_>>()
-    .join(" ");
+    ];
+    if let Some(l) = &lead {
+        words.extend(
+            ["company", "job_title", "city"]
+                .iter()
+                .filter_map(|k| l.get(k)),
+        );
+    }
+    let query = words.join(" ");
     task.campaign = Some(body.campaign);
     task.step = Some(body.step);
     task.use_merge_tags = !for_lead;
@@ -891,9 +892,7 @@ pub async fn suggest_replies(
             replies,
             provenance,
         })),
-        _ => Err(ApiError::Upstream(
-            "the provider answered with the wrong kind of result".into(),
-        )),
+        _ => Err(wrong_kind()),
     }
 }
 
@@ -954,9 +953,7 @@ pub async fn classify(
             classification: c,
             provenance: Some(provenance),
         })),
-        _ => Err(ApiError::Upstream(
-            "the provider answered with the wrong kind of result".into(),
-        )),
+        _ => Err(wrong_kind()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! duplicate, and step add / edit / duplicate / delete / reorder.
 
 use crate::{
-    auth::{caller::Principal, Caller},
+    auth::Caller,
     db,
     domain::campaign::{self as parse, campaign_fields, launch_problem},
     error::{ApiError, ApiResult},
@@ -13,7 +13,7 @@ use actix_web::{web, HttpResponse, Scope};
 use aura_types::{
     Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, ContactId, EnrollRequest,
     EnrollResult, ErrorBody, OrgId, ReorderSteps, StatusChange, Step, StepId, StepInput,
-    TagProblem, TargetChange, TargetPage, TargetStatus,
+    TagProblem, Target, TargetChange, TargetPage, TargetStatus,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -126,10 +126,7 @@ pub async fn create(
     let tz = org_timezone(&state, caller.org_id).await?;
     let fields = campaign_fields(None, &body.0, &tz)?;
     let id = CampaignId::new();
-    let created_by = match caller.principal {
-        Principal::User(u) => Some(u),
-        Principal::ApiKey(_) => None,
-    };
+    let created_by = caller.person();
     let mut conn = state.pool.acquire().await?;
     db::campaigns::insert(&mut *conn, caller.org_id, id, &fields, created_by).await?;
     Ok(HttpResponse::Created().json(detail(&mut conn, caller.org_id, id).await?))
@@ -285,10 +282,7 @@ pub async fn duplicate(
     };
     let fields = campaign_fields(Some(c), &input, &c.timezone)?;
     let id = CampaignId::new();
-    let created_by = match caller.principal {
-        Principal::User(u) => Some(u),
-        Principal::ApiKey(_) => None,
-    };
+    let created_by = caller.person();
     db::campaigns::insert(&mut *tx, org, id, &fields, created_by).await?;
     for s in &original.steps {
         let copy = Step {
@@ -587,7 +581,7 @@ pub async fn list_targets(
     db::campaigns::get(&state.pool, org, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let items = db::targets::list(&state.pool, org, id, query.status, 500).await?;
+    let items = db::targets::list(&state.pool, org, id, query.status, None, 500).await?;
     let total = db::targets::count(&state.pool, org, id, query.status).await?;
     Ok(HttpResponse::Ok().json(TargetPage { items, total }))
 }
@@ -596,7 +590,7 @@ pub async fn list_targets(
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("contact_id" = uuid::Uuid, Path, description = "The enrolled contact's id")),
     request_body = TargetChange,
     responses(
-        (status = 204, description = "Paused or resumed"),
+        (status = 200, description = "The target, paused or resumed", body = Target),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such campaign or target", body = ErrorBody),
         (status = 409, description = "A completed target cannot be changed", body = ErrorBody),
@@ -616,16 +610,19 @@ pub async fn update_target(
             "set active (resume) or paused; targets complete by themselves",
         ));
     }
-    let current = db::targets::status(&state.pool, caller.org_id, id, contact)
+    let current = db::targets::get(&state.pool, caller.org_id, id, contact)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if current == TargetStatus::Completed {
+    if current.status == TargetStatus::Completed {
         return Err(ApiError::Conflict(
             "This lead has completed the campaign.".into(),
         ));
     }
     db::targets::set_status(&state.pool, caller.org_id, id, contact, to).await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::Ok().json(Target {
+        status: to,
+        ..current
+    }))
 }
 
 #[utoipa::path(delete, operation_id = "removeTarget", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),

@@ -1,7 +1,7 @@
 //! Invitations of the caller's organization (accepting one is under /auth).
 
 use crate::{
-    auth::{tokens::random_secret, Caller, Principal},
+    auth::{tokens::random_secret, Caller},
     db,
     domain::account::NewInvitation,
     error::{unique_violation, ApiError, ApiResult},
@@ -63,10 +63,7 @@ pub async fn create(
         )));
     }
     let token = random_secret("");
-    let invited_by = match caller.principal {
-        Principal::User(u) => Some(u),
-        Principal::ApiKey(_) => None,
-    };
+    let invited_by = caller.person();
     let mut conn = state.pool.acquire().await?;
     let invitation = match db::invitations::insert(
         &mut conn,

@@ -2,7 +2,7 @@
 //! campaign from one, or save a campaign as one.
 
 use crate::{
-    auth::{caller::Principal, Caller},
+    auth::Caller,
     db,
     domain::{campaign as campaign_domain, templates as domain},
     error::{ApiError, ApiResult},
@@ -197,10 +197,7 @@ pub async fn use_template(
     };
     let fields = campaign_domain::campaign_fields(None, &input, &tz)?;
     let id = CampaignId::new();
-    let created_by = match caller.principal {
-        Principal::User(u) => Some(u),
-        Principal::ApiKey(_) => None,
-    };
+    let created_by = caller.person();
     let mut tx = state.pool.begin().await?;
     db::campaigns::insert(&mut *tx, org, id, &fields, created_by).await?;
     for (i, s) in t.steps.iter().enumerate() {

@@ -532,11 +532,15 @@ async fn enrollment_skips_by_reason_and_is_idempotent(pool: PgPool) {
     assert_eq!(page["total"], 2);
     assert!(page["items"][0]["next_run_at"].is_string());
     let target = format!("{url}/{}", ok.id);
+    let paused_one: Value = user
+        .patch(&target, json!({"status": "paused"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
-        user.patch(&target, json!({"status": "paused"}))
-            .await
-            .status(),
-        StatusCode::NO_CONTENT
+        (paused_one["status"].as_str(), paused_one["email"].as_str()),
+        (Some("paused"), Some("ok@example.com"))
     );
     let paused: Value = user
         .get(&format!("{url}?status=paused"))
@@ -555,7 +559,7 @@ async fn enrollment_skips_by_reason_and_is_idempotent(pool: PgPool) {
         user.patch(&target, json!({"status": "active"}))
             .await
             .status(),
-        StatusCode::NO_CONTENT
+        StatusCode::OK
     );
     assert_eq!(user.delete(&target).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(user.delete(&target).await.status(), StatusCode::NOT_FOUND);
