@@ -54,8 +54,9 @@ async fn serve(with_workers: bool, with_http: bool) -> anyhow::Result<()> {
     let shared = Arc::new(settings.clone());
     if !with_http {
         tracing::info!("running workers");
+        let ai = Arc::new(startup::ai_runtime(&settings)?);
         tokio::select! {
-            () = workers::run(pool, shared) => {}
+            () = workers::run(pool, shared, ai) => {}
             () = shutdown_signal() => tracing::info!("stopping"),
         }
         return Ok(());
@@ -63,9 +64,10 @@ async fn serve(with_workers: bool, with_http: bool) -> anyhow::Result<()> {
     let app = startup::Application::build(settings.clone(), pool.clone())?;
     tracing::info!(address = %settings.public_url, port = app.port(), "Aura is listening");
     if with_workers {
+        let ai = app.ai();
         tokio::select! {
             r = app.run_until_stopped() => r?,
-            () = workers::run(pool, shared) => {}
+            () = workers::run(pool, shared, ai) => {}
         }
     } else {
         app.run_until_stopped().await?;

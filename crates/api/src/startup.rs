@@ -69,6 +69,7 @@ pub fn ai_runtime(settings: &Settings) -> anyhow::Result<AiRuntime> {
 pub struct Application {
     port: u16,
     server: Server,
+    ai: Arc<AiRuntime>,
 }
 
 impl Application {
@@ -83,9 +84,10 @@ impl Application {
             )?)),
             None => None,
         };
+        let ai = Arc::new(ai_runtime(&settings)?);
         let state = web::Data::new(AppState {
             mailer,
-            ai: Arc::new(ai_runtime(&settings)?),
+            ai: ai.clone(),
             jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),
             settings: Arc::new(settings.clone()),
             pool,
@@ -130,11 +132,17 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            ai,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The AI machinery the handlers use (workers of the same process share its limits).
+    pub fn ai(&self) -> Arc<AiRuntime> {
+        self.ai.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (graceful shutdown).

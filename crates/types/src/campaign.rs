@@ -470,3 +470,112 @@ pub struct TagProblem {
     /// Up to five of them, by name.
     pub examples: Vec<String>,
 }
+
+/// The text of one A/B variant of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VariantText<'a> {
+    /// "A" for the step's own text, then the variants' labels.
+    pub label: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+impl Step {
+    /// Every variant of the step, A first, with its weight.
+    pub fn variant_texts(&self) -> Vec<(VariantText<'_>, i32)> {
+        std::iter::once((
+            VariantText {
+                label: "A",
+                subject: &self.subject,
+                body: &self.body,
+            },
+            self.weight,
+        ))
+        .chain(self.variants.iter().map(|v| {
+            (
+                VariantText {
+                    label: &v.label,
+                    subject: &v.subject,
+                    body: &v.body,
+                },
+                v.weight,
+            )
+        }))
+        .collect()
+    }
+
+    /// The variant a lead gets: chosen by weight, from a seed of the lead and the step, so the
+    /// same lead always gets the same variant (and the shares follow the weights). With no
+    /// positive weight, A.
+    pub fn variant_for(&self, contact: &str) -> VariantText<'_> {
+        let all = self.variant_texts();
+        let total: u64 = all.iter().map(|(_, w)| (*w).max(0) as u64).sum();
+        if total == 0 {
+            return all[0].0;
+        }
+        let step = self.id.to_string();
+        let mut pick = crate::template::seed_of(&[contact, &step, "variant"]) % total;
+        for (v, w) in &all {
+            let w = (*w).max(0) as u64;
+            if pick < w {
+                return *v;
+            }
+            pick -= w;
+        }
+        all[0].0
+    }
+}
+
+#[cfg(test)]
+mod variant_tests {
+    use super::*;
+
+    fn step(weights: &[i32]) -> Step {
+        Step {
+            id: StepId(uuid::Uuid::from_u128(7)),
+            position: 1,
+            channel: Channel::Email,
+            delay_minutes: 0,
+            persona_id: None,
+            ai_instructions: String::new(),
+            personalize: false,
+            subject: "A subject".into(),
+            body: "A body".into(),
+            weight: weights[0],
+            variants: weights[1..]
+                .iter()
+                .enumerate()
+                .map(|(i, w)| Variant {
+                    label: ((b'B' + i as u8) as char).to_string(),
+                    subject: String::new(),
+                    body: format!("body {i}"),
+                    weight: *w,
+                })
+                .collect(),
+            whatsapp_template: None,
+            metadata: Default::default(),
+        }
+    }
+
+    #[test]
+    fn shares_follow_the_weights_and_each_lead_keeps_its_variant() {
+        let s = step(&[1, 3]);
+        let mut counts = std::collections::HashMap::new();
+        for i in 0..8000 {
+            let lead = format!("lead-{i}");
+            let v = s.variant_for(&lead).label;
+            assert_eq!(s.variant_for(&lead).label, v);
+            *counts.entry(v.to_string()).or_insert(0) += 1;
+        }
+        let b = counts["B"] as f64 / 8000.0;
+        assert!((0.72..0.78).contains(&b), "B got {b}");
+    }
+
+    #[test]
+    fn zero_weights_never_chosen_and_all_zero_means_a() {
+        let s = step(&[0, 5, 0]);
+        assert!((0..500).all(|i| s.variant_for(&i.to_string()).label == "B"));
+        let s = step(&[0, 0]);
+        assert_eq!(s.variant_for("x").label, "A");
+    }
+}

@@ -107,3 +107,11 @@ id_type!(
     /// A campaign template (a system one or the organization's own).
     TemplateId
 );
+id_type!(
+    /// A prepared message: what one lead gets at one step of a campaign.
+    MessageId
+);
+id_type!(
+    /// A run of "prepare messages" for a campaign.
+    PreparationId
+);

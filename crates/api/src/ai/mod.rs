@@ -17,8 +17,10 @@ use crate::providers::ai::{AiProvider, Answer, Builtin, ProviderError};
 use aura_types::ai::{
     AiOperation, AiOutcome, AiTask, Persona, Provenance, ProviderKind, TaskPersona, BUILTIN_WRITER,
 };
+use aura_types::ai::{CampaignBrief, StepBrief};
+use aura_types::template::Sender;
 use aura_types::template::{MergeValues, LEAD_TAGS, SENDER_TAGS};
-use aura_types::{Channel, OrgId, PersonaId};
+use aura_types::{Channel, OrgId, PersonaId, UserId};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -37,6 +39,11 @@ pub struct AiRuntime {
 }
 
 impl AiRuntime {
+    /// Calls to external providers one organization may have in flight.
+    pub fn concurrency(&self) -> usize {
+        self.per_org
+    }
+
     pub fn new(http: AiHttp, sealer: Arc<Sealer>, per_org: usize) -> Self {
         Self {
             http,
@@ -390,6 +397,75 @@ async fn record(
     )
     .await?;
     Ok(())
+}
+
+/// Who a message is from, for `{{sender.*}}` and `{{org.*}}`: the person (or, without one, the
+/// organization under its public name).
+pub async fn sender(pool: &PgPool, org: OrgId, person: Option<UserId>) -> ApiResult<Sender> {
+    let org = db::orgs::get(pool, org).await?.ok_or(ApiError::NotFound)?;
+    let user = match person {
+        Some(id) => db::users::get(pool, id).await?,
+        None => None,
+    };
+    let org_name = org.public_name.unwrap_or(org.name);
+    Ok(Sender {
+        name: user
+            .as_ref()
+            .map_or_else(|| org_name.clone(), |u| u.name.clone()),
+        email: user.map(|u| u.email).unwrap_or_default(),
+        org_name,
+    })
+}
+
+/// A campaign step to write: as a template (`GenerateStepTemplate`; `lead`, if any, is an
+/// example) or for one lead (`GenerateMessageForLead`; its tags are filled in and must resolve).
+pub fn generation_job(
+    org: OrgId,
+    op: AiOperation,
+    persona_id: Option<PersonaId>,
+    campaign: CampaignBrief,
+    step: StepBrief,
+    lead: Option<MergeValues>,
+) -> Job {
+    let for_lead = op == AiOperation::GenerateMessageForLead;
+    let channel = step.channel;
+    let mut task = task(
+        op,
+        match (op, channel) {
+            (AiOperation::GenerateStepTemplate, Channel::Email) => "Write this campaign step's email as a reusable template: a subject and a body.",
+            (AiOperation::GenerateStepTemplate, _) => "Write this campaign step's message as a reusable template (no subject; under 300 characters).",
+            (_, Channel::Email) => "Write this campaign step's email for this one lead: a subject and a body.",
+            _ => "Write this campaign step's message for this one lead (no subject; under 300 characters).",
+        },
+    );
+    // Knowledge is searched with the brief, the step and what the lead does.
+    let mut words = vec![
+        campaign.name.as_str(),
+        &campaign.offer,
+        &campaign.icp,
+        &campaign.goal,
+        &step.instructions,
+    ];
+    if let Some(l) = &lead {
+        words.extend(
+            ["company", "job_title", "city"]
+                .iter()
+                .filter_map(|k| l.get(k)),
+        );
+    }
+    let query = words.join(" ");
+    task.use_merge_tags = !for_lead;
+    task.lead = lead.as_ref().map(|l| l.0.clone()).unwrap_or_default();
+    task.campaign = Some(campaign);
+    task.step = Some(step);
+    Job {
+        org,
+        persona_id,
+        task,
+        channel,
+        lead: if for_lead { lead } else { None },
+        knowledge_query: Some(query),
+    }
 }
 
 /// A task with nothing filled in but the operation and instructions.

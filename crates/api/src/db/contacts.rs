@@ -216,6 +216,22 @@ pub async fn get(
     Ok(fetch(db, qb).await?.pop())
 }
 
+/// Contacts by id (those of other organizations are not found).
+pub async fn by_ids(
+    db: &mut PgConnection,
+    org: OrgId,
+    ids: &[ContactId],
+) -> Result<Vec<Contact>, sqlx::Error> {
+    let mut qb = QueryBuilder::new(SELECT);
+    let ids: Vec<uuid::Uuid> = ids.iter().map(|i| i.0).collect();
+    qb.push(" where c.org_id = ")
+        .push_bind(org)
+        .push(" and c.id = any(")
+        .push_bind(ids)
+        .push(")");
+    fetch(db, qb).await
+}
+
 /// Contacts by id, locked for update until the transaction ends.
 pub async fn lock(
     db: &mut PgConnection,

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod imports;
 pub mod invitations;
 pub mod members;
+pub mod messages;
 pub mod orgs;
 pub mod rules;
 pub mod segments;

@@ -591,21 +591,7 @@ pub async fn delete_article(
 
 /// Who messages are from: the calling user (or, for an API key, the organization).
 async fn sender(state: &AppState, caller: &Caller) -> ApiResult<Sender> {
-    let org = db::orgs::get(&state.pool, caller.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let user = match caller.person() {
-        Some(id) => db::users::get(&state.pool, id).await?,
-        None => None,
-    };
-    Ok(Sender {
-        name: user.as_ref().map_or_else(
-            || org.public_name.clone().unwrap_or_else(|| org.name.clone()),
-            |u| u.name.clone(),
-        ),
-        email: user.map(|u| u.email).unwrap_or_default(),
-        org_name: org.public_name.unwrap_or(org.name),
-    })
+    ai::sender(&state.pool, caller.org_id, caller.person()).await
 }
 
 async fn lead_values(
@@ -683,49 +669,15 @@ async fn generate(
         ));
     }
     let lead = lead_values(state, caller, body.contact_id).await?;
-    let channel = body.step.channel;
-    let mut task = ai::task(
+    let job = ai::generation_job(
+        caller.org_id,
         op,
-        match (op, channel) {
-            (AiOperation::GenerateStepTemplate, Channel::Email) => "Write this campaign step's email as a reusable template: a subject and a body.",
-            (AiOperation::GenerateStepTemplate, _) => "Write this campaign step's message as a reusable template (no subject; under 300 characters).",
-            (_, Channel::Email) => "Write this campaign step's email for this one lead: a subject and a body.",
-            _ => "Write this campaign step's message for this one lead (no subject; under 300 characters).",
-        },
+        body.persona_id,
+        body.campaign,
+        body.step,
+        lead,
     );
-    // Knowledge is searched with the brief, the step and what the lead does.
-    let mut words = vec![
-        body.campaign.name.as_str(),
-        &body.campaign.offer,
-        &body.campaign.icp,
-        &body.campaign.goal,
-        &body.step.instructions,
-    ];
-    if let Some(l) = &lead {
-        words.extend(
-            ["company", "job_title", "city"]
-                .iter()
-                .filter_map(|k| l.get(k)),
-        );
-    }
-    let query = words.join(" ");
-    task.campaign = Some(body.campaign);
-    task.step = Some(body.step);
-    task.use_merge_tags = !for_lead;
-    task.lead = lead.as_ref().map(|l| l.0.clone()).unwrap_or_default();
-    let (output, provenance) = ai::run(
-        &state.pool,
-        &state.ai,
-        Job {
-            org: caller.org_id,
-            persona_id: body.persona_id,
-            task,
-            channel,
-            lead: if for_lead { lead } else { None },
-            knowledge_query: Some(query),
-        },
-    )
-    .await?;
+    let (output, provenance) = ai::run(&state.pool, &state.ai, job).await?;
     Ok(HttpResponse::Ok().json(DraftResult {
         draft: draft(output)?,
         provenance,

@@ -49,6 +49,30 @@ pub fn scope() -> Scope {
             web::post().to(crate::routes::templates::save_as_template),
         )
         .route("/{campaign_id}/problems", web::get().to(problems))
+        .route(
+            "/{campaign_id}/prepare",
+            web::post().to(crate::routes::messages::prepare),
+        )
+        .route(
+            "/{campaign_id}/review",
+            web::get().to(crate::routes::messages::summary),
+        )
+        .route(
+            "/{campaign_id}/messages",
+            web::get().to(crate::routes::messages::list),
+        )
+        .route(
+            "/{campaign_id}/messages/review",
+            web::post().to(crate::routes::messages::review),
+        )
+        .route(
+            "/{campaign_id}/messages/{message_id}",
+            web::get().to(crate::routes::messages::get),
+        )
+        .route(
+            "/{campaign_id}/messages/{message_id}",
+            web::patch().to(crate::routes::messages::edit),
+        )
         .route("/{campaign_id}/targets", web::get().to(list_targets))
         .route("/{campaign_id}/targets", web::post().to(enroll))
         .route(

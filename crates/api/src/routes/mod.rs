@@ -10,6 +10,7 @@ pub mod imports;
 pub mod invitations;
 pub mod me;
 pub mod members;
+pub mod messages;
 pub mod organization;
 pub mod segments;
 pub mod suppressions;

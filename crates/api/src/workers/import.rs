@@ -3,6 +3,7 @@
 //! invalid) in memory, and writes contacts, report rows and progress in one transaction with bulk
 //! statements — never a statement per row.
 
+use super::{Outcome, Wakeup};
 use crate::db;
 use crate::domain::contact::{Apply, ContactChanges, ContactRecord};
 use crate::domain::csvfile;
@@ -203,13 +204,6 @@ pub async fn import_batch(
     Ok((report, progress))
 }
 
-/// The outcome of one turn of the job loop.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Worked,
-    Idle,
-}
-
 /// Claims one queued import and runs it to the end (resuming after the rows an earlier attempt
 /// committed).
 pub async fn run_next(pool: &PgPool) -> anyhow::Result<Outcome> {
@@ -282,11 +276,11 @@ pub async fn run_until_idle(pool: &PgPool) -> anyhow::Result<()> {
 
 /// Wakes this process's import worker at once (another process's worker finds the job on its
 /// next poll).
-static QUEUED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+static QUEUED: Wakeup = Wakeup::new();
 
 /// Tells the worker that an import was queued.
 pub fn wake() {
-    QUEUED.notify_one();
+    QUEUED.wake();
 }
 
 /// The job loop: runs imports as they arrive — at once when woken, else polling every second.
@@ -297,9 +291,6 @@ pub async fn run_forever(pool: PgPool) {
             Ok(Outcome::Idle) => {}
             Err(e) => tracing::warn!(error = ?e, "import worker error; will retry"),
         }
-        tokio::select! {
-            () = QUEUED.notified() => {}
-            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-        }
+        QUEUED.wait().await;
     }
 }

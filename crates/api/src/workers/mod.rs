@@ -1,20 +1,59 @@
 //! Background work. Runs inside `aura serve` by default, or alone with `aura worker`.
 
+use crate::ai::AiRuntime;
 use crate::{config::Settings, db};
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub mod import;
+pub mod prepare;
+
+/// The outcome of one turn of a job loop.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Worked,
+    Idle,
+}
+
+/// Wakes a job loop of this process when work is queued (other processes' loops find it on
+/// their next poll).
+pub struct Wakeup(tokio::sync::Notify);
+
+impl Wakeup {
+    pub const fn new() -> Self {
+        Self(tokio::sync::Notify::const_new())
+    }
+
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    /// Until woken, or a second at most.
+    pub async fn wait(&self) {
+        tokio::select! {
+            () = self.0.notified() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+impl Default for Wakeup {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Runs the background loops until the process is asked to stop.
-pub async fn run(pool: PgPool, settings: std::sync::Arc<Settings>) {
+pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>) {
     tokio::join!(
         import::run_forever(pool.clone()),
+        prepare::run_forever(pool.clone(), ai),
         housekeeping(pool, settings)
     );
 }
 
-async fn housekeeping(pool: PgPool, settings: std::sync::Arc<Settings>) {
+async fn housekeeping(pool: PgPool, settings: Arc<Settings>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;

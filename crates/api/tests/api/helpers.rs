@@ -11,6 +11,8 @@ pub const SECRET: &str = "test-secret-key-test-secret-key-0123456789";
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
+    /// The application's AI machinery, for running its background workers in the test.
+    pub ai: std::sync::Arc<aura_api::ai::AiRuntime>,
 }
 
 /// Starts the real application on port 0 against `pool`, with settings overridden by `vars`.
@@ -42,8 +44,9 @@ pub async fn spawn_app_with(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
     aura_api::telemetry::init(settings.log_format, &settings.log_filter);
     let app = Application::build(settings, pool.clone()).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
+    let ai = app.ai();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, pool }
+    TestApp { address, pool, ai }
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
@@ -148,6 +151,13 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Runs the background preparation worker until no preparation is waiting.
+    pub async fn run_preparations_until_idle(&self) {
+        aura_api::workers::prepare::run_until_idle(&self.pool, &self.ai)
+            .await
+            .unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -246,6 +256,8 @@ impl TestApp {
             "campaign_targets",
             "campaign_templates",
             "template_uses",
+            "campaign_messages",
+            "campaign_preparations",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
                 .fetch_one(&self.pool)

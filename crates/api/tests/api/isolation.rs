@@ -128,6 +128,25 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         .json()
         .await
         .unwrap();
+    owner
+        .post(
+            &format!("/api/v1/campaigns/{campaign_id}/targets"),
+            json!({"selection": {"ids": [contact.id]}}),
+        )
+        .await;
+    owner
+        .post(
+            &format!("/api/v1/campaigns/{campaign_id}/prepare"),
+            json!({}),
+        )
+        .await;
+    app.run_preparations_until_idle().await;
+    let messages: Value = owner
+        .get(&format!("/api/v1/campaigns/{campaign_id}/messages"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let template: Value = owner
         .post(
             "/api/v1/templates",
@@ -140,6 +159,10 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
     HashMap::from([
         ("template_id", template["id"].as_str().unwrap().to_owned()),
         ("campaign_id", campaign_id),
+        (
+            "message_id",
+            messages["items"][0]["id"].as_str().unwrap().to_owned(),
+        ),
         (
             "step_id",
             with_step["steps"][0]["id"].as_str().unwrap().to_owned(),
@@ -180,6 +203,8 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("ReorderSteps", json!({"step_ids": []})),
         ("EnrollRequest", json!({"selection": {"ids": []}})),
         ("TargetChange", json!({"status": "paused"})),
+        ("MessageEdit", json!({"text": "Changed"})),
+        ("ReviewRequest", json!({"action": "approve", "filter": {}})),
         ("TemplateInput", json!({"name": "Renamed"})),
         ("UseTemplate", json!({})),
         ("SaveAsTemplate", json!({})),

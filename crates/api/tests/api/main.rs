@@ -13,6 +13,7 @@ mod imports;
 mod invitation_email;
 mod isolation;
 mod members;
+mod messages;
 mod organization;
 mod seed;
 mod segments;

@@ -1,0 +1,215 @@
+//! What one lead gets at one step: the step's variant for the lead, rendered with the lead's
+//! values (the same seed as the builder's preview, so the preview equals the send), and what is
+//! wrong with it, if anything.
+
+use aura_types::ai::MessageDraft;
+use aura_types::template::{self, message_seed, text_to_html, MergeValues};
+use aura_types::{Channel, Contact, Step};
+
+/// A written message, before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    pub variant: String,
+    pub subject: Option<String>,
+    pub text: String,
+    pub html: Option<String>,
+    pub problems: Vec<String>,
+}
+
+/// The label of messages AI wrote for one lead (the step's A/B variants do not apply to them).
+pub const AI_VARIANT: &str = "AI";
+
+/// Why the lead cannot get a message on `channel`, if it cannot.
+pub fn address_problem(channel: Channel, contact: &Contact) -> Option<String> {
+    let (has, what) = match channel {
+        Channel::Email => (contact.email.is_some(), "No email address"),
+        Channel::Sms => (contact.phone.is_some(), "No phone number for SMS"),
+        Channel::Whatsapp => (contact.whatsapp.is_some(), "No WhatsApp number"),
+    };
+    (!has).then(|| what.to_string())
+}
+
+/// The message of `step` for `contact`, from the step's template.
+pub fn render(step: &Step, contact: &Contact, values: &MergeValues) -> Written {
+    let contact_id = contact.id.to_string();
+    let v = step.variant_for(&contact_id);
+    let seed = message_seed(&contact_id, &step.id.to_string(), v.label);
+    let mut problems: Vec<String> = address_problem(step.channel, contact).into_iter().collect();
+    let mut fill = |text: &str, what: &str| match template::parse(text) {
+        Ok(t) => {
+            let r = t.render(values, seed);
+            for tag in r.missing {
+                problems.push(format!(
+                    "{{{{{tag}}}}} in the {what} has no value for this lead and no fallback"
+                ));
+            }
+            r.text
+        }
+        Err(e) => {
+            problems.push(format!("The {what} has a merge-tag problem at {e}"));
+            text.to_string()
+        }
+    };
+    let subject = (step.channel == Channel::Email).then(|| fill(v.subject, "subject"));
+    let text = fill(v.body, "message");
+    finish(step.channel, v.label.to_string(), subject, text, problems)
+}
+
+/// The message AI wrote for the lead (its merge tags already filled in and checked).
+pub fn from_draft(step: &Step, contact: &Contact, draft: MessageDraft) -> Written {
+    let problems = address_problem(step.channel, contact).into_iter().collect();
+    let subject = (step.channel == Channel::Email).then(|| draft.subject.unwrap_or_default());
+    finish(
+        step.channel,
+        AI_VARIANT.into(),
+        subject,
+        draft.body,
+        problems,
+    )
+}
+
+/// The message AI could not write: empty, with the reason as its problem.
+pub fn failed(step: &Step, reason: &str) -> Written {
+    Written {
+        variant: AI_VARIANT.into(),
+        subject: (step.channel == Channel::Email).then(String::new),
+        text: String::new(),
+        html: None,
+        problems: vec![format!("AI could not write this message: {reason}")],
+    }
+}
+
+/// Trims, checks that nothing required is empty, and makes the email's HTML part.
+pub fn finish(
+    channel: Channel,
+    variant: String,
+    subject: Option<String>,
+    text: String,
+    mut problems: Vec<String>,
+) -> Written {
+    let subject = subject.map(|s| s.trim().to_string());
+    let text = text.trim().to_string();
+    if subject.as_deref() == Some("") {
+        problems.push("The email has no subject".into());
+    }
+    if text.is_empty() {
+        problems.push("The message is empty".into());
+    }
+    let html = (channel == Channel::Email && !text.is_empty()).then(|| text_to_html(&text));
+    Written {
+        variant,
+        subject,
+        text,
+        html,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use aura_types::template::Sender;
+    use aura_types::{ContactId, StepId, Variant};
+
+    fn contact(first: Option<&str>, email: Option<&str>) -> Contact {
+        let mut c: Contact = serde_json::from_value(serde_json::json!({
+            "id": ContactId(uuid::Uuid::from_u128(42)),
+            "full_name": "Ana Lima",
+            "tags": [], "custom": {}, "consent": {},
+            "contact_type": "lead", "status": "active",
+            "last_contacted_at": null, "last_replied_at": null,
+            "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"
+        }))
+        .expect("a minimal contact");
+        c.first_name = first.map(Into::into);
+        c.email = email.map(Into::into);
+        c
+    }
+
+    fn step(channel: Channel, subject: &str, body: &str) -> Step {
+        Step {
+            id: StepId(uuid::Uuid::from_u128(9)),
+            position: 1,
+            channel,
+            delay_minutes: 0,
+            persona_id: None,
+            ai_instructions: String::new(),
+            personalize: false,
+            subject: subject.into(),
+            body: body.into(),
+            weight: 1,
+            variants: Vec::new(),
+            whatsapp_template: None,
+            metadata: Default::default(),
+        }
+    }
+
+    fn values(c: &Contact) -> MergeValues {
+        MergeValues::for_contact(c, &Sender::default())
+    }
+
+    #[test]
+    fn renders_subject_text_and_html_with_the_previews_seed() {
+        let c = contact(Some("Ana"), Some("ana@example.com"));
+        let s = step(
+            Channel::Email,
+            "{Hi|Hello} {{first_name}}",
+            "{Hi|Hello} {{first_name}},\n\nSee <this>.",
+        );
+        let w = render(&s, &c, &values(&c));
+        assert!(w.problems.is_empty(), "{:?}", w.problems);
+        assert_eq!(w.variant, "A");
+        // The preview renders the same template with message_seed(contact, step, "A").
+        let seed = message_seed(&c.id.to_string(), &s.id.to_string(), "A");
+        let expected = template::parse(&s.body)
+            .unwrap()
+            .render(&values(&c), seed)
+            .text;
+        assert_eq!(w.text, expected.trim());
+        assert!(w.subject.as_deref().unwrap().ends_with(" Ana"));
+        assert!(w.html.as_deref().unwrap().contains("See &lt;this&gt;."));
+    }
+
+    #[test]
+    fn names_missing_tags_missing_addresses_and_empty_parts() {
+        let c = contact(None, None);
+        let w = render(
+            &step(Channel::Email, "", "Hi {{first_name}}"),
+            &c,
+            &values(&c),
+        );
+        assert_eq!(
+            w.problems,
+            vec![
+                "No email address".to_string(),
+                "{{first_name}} in the message has no value for this lead and no fallback".into(),
+                "The email has no subject".into(),
+            ]
+        );
+        let w = render(&step(Channel::Sms, "", "  "), &c, &values(&c));
+        assert_eq!(w.subject, None);
+        assert_eq!(w.html, None);
+        assert!(w.problems.contains(&"The message is empty".to_string()));
+        assert!(w.problems.contains(&"No phone number for SMS".to_string()));
+    }
+
+    #[test]
+    fn the_lead_gets_its_weighted_variant() {
+        let c = contact(Some("Ana"), Some("ana@example.com"));
+        let mut s = step(Channel::Whatsapp, "", "A text");
+        s.weight = 0;
+        s.variants = vec![Variant {
+            label: "B".into(),
+            subject: String::new(),
+            body: "B text for {{first_name}}".into(),
+            weight: 1,
+        }];
+        let w = render(&s, &c, &values(&c));
+        assert_eq!(
+            (w.variant.as_str(), w.text.as_str()),
+            ("B", "B text for Ana")
+        );
+        assert!(w.problems.contains(&"No WhatsApp number".to_string()));
+    }
+}

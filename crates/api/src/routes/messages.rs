@@ -1,0 +1,333 @@
+//! Prepared messages: start "prepare", follow its progress, list and read messages exactly as
+//! the lead will get them, edit, approve, reject or regenerate them — one, a selection, or every
+//! message a filter matches.
+
+use crate::{
+    auth::Caller,
+    db::{self, messages::Which},
+    error::{ApiError, ApiResult},
+    extract::Json,
+    startup::AppState,
+    workers,
+};
+use actix_web::{web, HttpResponse};
+use aura_types::ai::MAX_SUBJECT_CHARS;
+use aura_types::template::text_to_html;
+use aura_types::{
+    CampaignId, CampaignStatus, Channel, ContactId, ErrorBody, FieldErrors, Message, MessageEdit,
+    MessageFilter, MessageId, MessagePage, MessageStatus, OrgId, Preparation, ReviewAction,
+    ReviewRequest, ReviewResult, ReviewSummary, StepId,
+};
+use serde::Deserialize;
+use sqlx::PgConnection;
+
+/// The longest message text a person may save.
+const MAX_TEXT_CHARS: usize = 20_000;
+/// The most messages one review request may list.
+const MAX_IDS: usize = 10_000;
+
+/// The campaign, if its messages may still change (not completed or archived).
+async fn open_campaign(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> ApiResult<()> {
+    let c = db::campaigns::get(&mut *conn, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    match c.status {
+        CampaignStatus::Completed | CampaignStatus::Archived => Err(ApiError::Conflict(format!(
+            "The campaign is {}: its messages can no longer change.",
+            c.status.label().to_lowercase()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Queues a preparation (or answers the one already running) and wakes the worker.
+async fn start(conn: &mut PgConnection, caller: &Caller, id: CampaignId) -> ApiResult<Preparation> {
+    let p = db::messages::open_preparation(conn, caller.org_id, id, caller.person()).await?;
+    workers::prepare::wake();
+    Ok(p)
+}
+
+#[utoipa::path(post, operation_id = "prepareMessages", path = "/campaigns/{campaign_id}/prepare", tag = "messages", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    description = "Writes, in the background, the message every enrolled lead will get at every step not yet sent: rendered from the step's template (the A/B variant chosen by weight, the same for the lead every time), or written for the lead by AI where the step asks for personalisation. Messages already there are kept unless they are undecided, unedited and older than their step's last change. In auto-approve mode messages without problems are approved as they are written. Follow the progress with `GET /campaigns/{campaign_id}/review`; a preparation already running is answered as it is.",
+    responses(
+        (status = 202, description = "The preparation, queued or running", body = Preparation),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "No steps or no enrolled leads yet, or the campaign is completed or archived", body = ErrorBody),
+    ))]
+pub async fn prepare(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    let mut conn = state.pool.acquire().await?;
+    open_campaign(&mut conn, org, id).await?;
+    if db::campaigns::steps(&mut *conn, org, id).await?.is_empty() {
+        return Err(ApiError::Conflict(
+            "Add a step before preparing messages.".into(),
+        ));
+    }
+    if db::targets::count(&mut *conn, org, id, None).await? == 0 {
+        return Err(ApiError::Conflict(
+            "Enroll leads (Audience) before preparing messages.".into(),
+        ));
+    }
+    let p = start(&mut conn, &caller, id).await?;
+    Ok(HttpResponse::Accepted().json(p))
+}
+
+#[utoipa::path(get, operation_id = "reviewSummary", path = "/campaigns/{campaign_id}/review", tag = "messages", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    responses(
+        (status = 200, description = "Counts by status, problems, stale and missing messages, and the latest preparation with its progress", body = ReviewSummary),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    ))]
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    let mut conn = state.pool.acquire().await?;
+    db::campaigns::get(&mut *conn, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let s: ReviewSummary = db::messages::summary(&mut conn, org, id).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageQuery {
+    /// Only this step's messages.
+    #[param(value_type = Option<uuid::Uuid>)]
+    step_id: Option<StepId>,
+    status: Option<MessageStatus>,
+    /// "A", "B"… or "AI".
+    variant: Option<String>,
+    /// true: only messages with problems; false: only those without.
+    problems: Option<bool>,
+    /// Only this lead's messages.
+    #[param(value_type = Option<uuid::Uuid>)]
+    contact_id: Option<ContactId>,
+    /// At most 200 (default 50).
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, operation_id = "listMessages", path = "/campaigns/{campaign_id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), MessageQuery),
+    responses(
+        (status = 200, description = "A page of messages (lead by lead, step by step) and how many match", body = MessagePage),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    ))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    query: web::Query<MessageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    let q = query.into_inner();
+    let mut conn = state.pool.acquire().await?;
+    db::campaigns::get(&mut *conn, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let filter = MessageFilter {
+        step_id: q.step_id,
+        status: q.status,
+        variant: q.variant.filter(|v| !v.trim().is_empty()),
+        problems: q.problems,
+        contact_id: q.contact_id,
+    };
+    let which = Which::Filter(&filter);
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let offset = q.offset.unwrap_or(0).max(0);
+    let items = db::messages::list(&mut conn, org, id, &which, limit, offset).await?;
+    let total = db::messages::count(&mut conn, org, id, &which).await?;
+    Ok(HttpResponse::Ok().json(MessagePage { items, total }))
+}
+
+#[utoipa::path(get, operation_id = "getMessage", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("message_id" = uuid::Uuid, Path, description = "The message's id")),
+    responses(
+        (status = 200, description = "The message exactly as the lead will get it (subject, text, HTML part)", body = Message),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign or message", body = ErrorBody),
+    ))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(CampaignId, MessageId)>,
+) -> ApiResult<HttpResponse> {
+    let (id, message) = path.into_inner();
+    let mut conn = state.pool.acquire().await?;
+    let m = db::messages::get(&mut conn, caller.org_id, id, message)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(m))
+}
+
+#[utoipa::path(patch, operation_id = "editMessage", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("message_id" = uuid::Uuid, Path, description = "The message's id")),
+    request_body = MessageEdit,
+    description = "Saves a person's final text (no merge tags are filled in: what is written is what is sent). The message is marked edited, its problems are cleared, and preparing again leaves it alone. Its status does not change.",
+    responses(
+        (status = 200, description = "The edited message", body = Message),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign or message", body = ErrorBody),
+        (status = 409, description = "The campaign is completed or archived", body = ErrorBody),
+        (status = 422, description = "Empty text, or an email without a subject or with one over 150 characters", body = ErrorBody),
+    ))]
+pub async fn edit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(CampaignId, MessageId)>,
+    body: Json<MessageEdit>,
+) -> ApiResult<HttpResponse> {
+    let (org, (id, message)) = (caller.org_id, path.into_inner());
+    let mut tx = state.pool.begin().await?;
+    open_campaign(&mut tx, org, id).await?;
+    let current = db::messages::get(&mut tx, org, id, message)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let body = body.0;
+    let mut e = FieldErrors::new();
+    let text = body.text.unwrap_or(current.text).trim().to_string();
+    if text.is_empty() {
+        e.add("text", "is required");
+    } else if text.chars().count() > MAX_TEXT_CHARS {
+        e.add(
+            "text",
+            format!("must be at most {MAX_TEXT_CHARS} characters"),
+        );
+    }
+    let subject = match current.channel {
+        Channel::Email => {
+            let s = body
+                .subject
+                .or(current.subject)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if s.is_empty() {
+                e.add("subject", "is required for an email");
+            } else if s.chars().count() > MAX_SUBJECT_CHARS {
+                e.add(
+                    "subject",
+                    format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+                );
+            }
+            Some(s)
+        }
+        _ => None,
+    };
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let html = (current.channel == Channel::Email).then(|| text_to_html(&text));
+    db::messages::edit(
+        &mut tx,
+        org,
+        id,
+        message,
+        subject.as_deref(),
+        &text,
+        html.as_deref(),
+    )
+    .await?;
+    let m = db::messages::get(&mut tx, org, id, message)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(m))
+}
+
+#[utoipa::path(post, operation_id = "reviewMessages", path = "/campaigns/{campaign_id}/messages/review", tag = "messages", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    request_body = ReviewRequest,
+    description = "Approves, rejects or regenerates the listed messages (`ids`) or every message a `filter` matches. Approval skips messages with problems. Regenerate removes the messages and queues a preparation that writes them again from the steps as they are now (a person's edits are lost).",
+    responses(
+        (status = 200, description = "How many changed and how many were left as they were", body = ReviewResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign is completed or archived", body = ErrorBody),
+        (status = 422, description = "Neither or both of ids and filter, or too many ids", body = ErrorBody),
+    ))]
+pub async fn review(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    body: Json<ReviewRequest>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (caller.org_id, path.into_inner());
+    let body = body.0;
+    let which = match (&body.ids, &body.filter) {
+        (Some(ids), None) if ids.len() > MAX_IDS => {
+            return Err(ApiError::field(
+                "ids",
+                format!("at most {MAX_IDS} at a time; use a filter for more"),
+            ))
+        }
+        (Some(ids), None) => Which::Ids(ids),
+        (None, Some(f)) => Which::Filter(f),
+        _ => {
+            return Err(ApiError::field(
+                "ids",
+                "give either ids or a filter (use {} for every message)",
+            ))
+        }
+    };
+    let mut tx = state.pool.begin().await?;
+    open_campaign(&mut tx, org, id).await?;
+    let matched = db::messages::count(&mut tx, org, id, &which).await?;
+    let (changed, preparation) = match body.action {
+        ReviewAction::Approve => (
+            db::messages::decide(
+                &mut tx,
+                org,
+                id,
+                &which,
+                MessageStatus::Approved,
+                caller.person(),
+            )
+            .await?,
+            None,
+        ),
+        ReviewAction::Reject => (
+            db::messages::decide(
+                &mut tx,
+                org,
+                id,
+                &which,
+                MessageStatus::Rejected,
+                caller.person(),
+            )
+            .await?,
+            None,
+        ),
+        ReviewAction::Regenerate => {
+            let n = db::messages::delete(&mut tx, org, id, &which).await?;
+            let p = if n > 0 {
+                Some(start(&mut tx, &caller, id).await?)
+            } else {
+                None
+            };
+            (n, p)
+        }
+    };
+    tx.commit().await?;
+    if preparation.is_some() {
+        workers::prepare::wake();
+    }
+    let changed = changed as i64;
+    Ok(HttpResponse::Ok().json(ReviewResult {
+        changed,
+        skipped: matched - changed,
+        preparation,
+    }))
+}
