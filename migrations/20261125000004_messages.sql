@@ -27,7 +27,7 @@ create table campaign_messages (
     decided_by   uuid references users (id) on delete set null,
     decided_at   timestamptz,
     primary key (org_id, id),
-    constraint campaign_messages_one_per_step unique (org_id, campaign_id, step_id, contact_id),
+    constraint campaign_messages_one_per_step unique (org_id, campaign_id, contact_id, step_id),
     foreign key (org_id, campaign_id, contact_id)
         references campaign_targets (org_id, campaign_id, contact_id) on delete cascade,
     foreign key (org_id, step_id) references campaign_steps (org_id, id) on delete cascade

@@ -108,17 +108,18 @@ async fn run(pool: &PgPool, ai: &AiRuntime, job: &ClaimedPreparation) -> anyhow:
         campaign,
         sender,
     };
-    let pending = db::messages::count_pending(pool, org, campaign_id).await?;
+    let pending =
+        db::messages::count_pending(&mut *pool.acquire().await?, org, campaign_id).await?;
     db::messages::set_total(pool, org, job.id, pending).await?;
     let ai_per_batch = ai.concurrency() * AI_PER_CALL_SLOT;
     loop {
-        let pairs = db::messages::pending(pool, org, campaign_id, BATCH).await?;
+        let mut conn = pool.acquire().await?;
+        let pairs = db::messages::pending(&mut conn, org, campaign_id, BATCH).await?;
         if pairs.is_empty() {
             return Ok(());
         }
         let mut ids: Vec<ContactId> = pairs.iter().map(|(c, _)| *c).collect();
         ids.dedup();
-        let mut conn = pool.acquire().await?;
         let contacts: HashMap<ContactId, Contact> = db::contacts::by_ids(&mut conn, org, &ids)
             .await?
             .into_iter()
