@@ -45,6 +45,46 @@ fn channel_icon(c: Channel) -> &'static str {
     }
 }
 
+/// A message as the lead sees it: an email in a mail client (its HTML part when there is one), a
+/// WhatsApp chat bubble, an SMS phone bubble.
+pub fn message_bubble(
+    channel: Channel,
+    subject: Option<String>,
+    text: String,
+    html: Option<String>,
+) -> AnyView {
+    match channel {
+        Channel::Email => {
+            let body = match html {
+                // The server made this HTML from escaped text (`text_to_html`).
+                Some(h) => view! { <div class="email-html px-4 py-4 text-sm leading-relaxed [&_a]:text-accent-700 [&_a]:underline [&_p]:mb-3" inner_html=h></div> }.into_any(),
+                None => view! { <div class="whitespace-pre-wrap px-4 py-4 text-sm leading-relaxed">{text}</div> }.into_any(),
+            };
+            view! {
+                <div class="card overflow-hidden" data-testid="preview">
+                    <div class="border-b border-line bg-slate-50 px-4 py-3 text-xs">
+                        <p><span class="text-muted">"Subject: "</span><strong>{subject.unwrap_or_default()}</strong></p>
+                    </div>
+                    {body}
+                </div>
+            }
+            .into_any()
+        }
+        Channel::Whatsapp => view! {
+            <div class="rounded-2xl bg-[#e5ddd5] p-4" data-testid="preview">
+                <div class="ml-auto max-w-[85%] whitespace-pre-wrap rounded-lg rounded-tr-none bg-[#dcf8c6] px-3 py-2 text-sm shadow-sm">{text}</div>
+            </div>
+        }
+        .into_any(),
+        Channel::Sms => view! {
+            <div class="rounded-[2rem] border-4 border-slate-800 bg-white p-4" data-testid="preview">
+                <div class="ml-auto max-w-[85%] whitespace-pre-wrap rounded-2xl bg-sky-500 px-3 py-2 text-sm text-white">{text}</div>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
 /// "2 days", "3 hours", "45 minutes", "no wait".
 pub fn wait_label(minutes: i32) -> String {
     let plural = |n: i32, unit: &str| {
@@ -334,8 +374,9 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                 let c = d.campaign.clone();
                 let status = c.status;
                 let editable = status.is_editable();
-                let org_name = use_auth()
-                    .me()
+                // Untracked: a refreshed session (new access token) must not rebuild the builder
+                // and lose what is open in it.
+                let org_name = untrack(|| use_auth().me())
                     .and_then(|m| m.active_membership().map(|a| a.organization_name.clone()))
                     .unwrap_or_default();
                 view! {
@@ -389,12 +430,14 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                         </div>
                     })}
                     <nav class="mb-6 flex gap-1 border-b border-line" aria-label="Campaign">
-                        {[("steps", "Steps"), ("audience", "Audience"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
+                        {[("steps", "Steps"), ("audience", "Audience"), ("review", "Review"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
                             <button class=move || if tab.get() == key { "-mb-px border-b-2 border-accent-600 px-4 py-2.5 text-sm font-medium text-accent-700" } else { "-mb-px border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted hover:text-ink" } on:click=move |_| tab.set(key)>{label}</button>
                         }).collect_view()}
                     </nav>
                     {move || if tab.get() == "audience" {
                         view! { <AudienceTab campaign=c.clone() on_changed=Callback::new(move |_| load()) /> }.into_any()
+                    } else if tab.get() == "review" {
+                        view! { <super::review::ReviewTab campaign=c.clone() steps=d.steps.clone() /> }.into_any()
                     } else if tab.get() == "settings" {
                         view! { <CampaignSettings campaign=c.clone() editable=editable on_saved=Callback::new(move |d: CampaignDetail| data.set(Some(Ok(d)))) /> }.into_any()
                     } else {
@@ -762,26 +805,8 @@ fn StepEditor(
                 let missing: Vec<String> = [&subject_r, &body_r].iter().filter_map(|r| r.as_ref().ok()).flat_map(|(_, m)| m.clone()).collect();
                 let problem = [&subject_r, &body_r].iter().find_map(|r| r.as_ref().err().cloned());
                 let text = body_r.map(|(t, _)| t).unwrap_or_default();
-                let bubble = match channel {
-                    Channel::Email => view! {
-                        <div class="card overflow-hidden" data-testid="preview">
-                            <div class="border-b border-line bg-slate-50 px-4 py-3 text-xs">
-                                <p><span class="text-muted">"Subject: "</span><strong>{subject_r.map(|(s, _)| s).unwrap_or_default()}</strong></p>
-                            </div>
-                            <div class="whitespace-pre-wrap px-4 py-4 text-sm leading-relaxed">{text}</div>
-                        </div>
-                    }.into_any(),
-                    Channel::Whatsapp => view! {
-                        <div class="rounded-2xl bg-[#e5ddd5] p-4" data-testid="preview">
-                            <div class="ml-auto max-w-[85%] whitespace-pre-wrap rounded-lg rounded-tr-none bg-[#dcf8c6] px-3 py-2 text-sm shadow-sm">{text}</div>
-                        </div>
-                    }.into_any(),
-                    Channel::Sms => view! {
-                        <div class="rounded-[2rem] border-4 border-slate-800 bg-white p-4" data-testid="preview">
-                            <div class="ml-auto max-w-[85%] whitespace-pre-wrap rounded-2xl bg-sky-500 px-3 py-2 text-sm text-white">{text}</div>
-                        </div>
-                    }.into_any(),
-                };
+                let subject = (channel == Channel::Email).then(|| subject_r.map(|(s, _)| s).unwrap_or_default());
+                let bubble = message_bubble(channel, subject, text, None);
                 view! {
                     {bubble}
                     {problem.map(|p| view! { <p class="rounded-lg bg-red-50 px-3 py-2 text-xs text-red-800" role="alert">{p}</p> })}
