@@ -23,7 +23,7 @@ fn status_badge(s: MessageStatus) -> impl IntoView {
         MessageStatus::Approved => "bg-emerald-100 text-emerald-800",
         MessageStatus::Rejected => "bg-slate-100 text-slate-500",
     };
-    view! { <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {class}") data-testid="message-status">{s.label()}</span> }
+    view! { <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium {class}") data-testid="message-status">{s.label()}</span> }
 }
 
 fn plural(n: i64, one: &str, many: &str) -> String {
