@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: provisions what is missing, then runs every check, stopping at the first failure:
 # formatting, lints, the offline query data, the OpenAPI spec, the Rust tests (unit, property and
-# integration against PostgreSQL), the wasm32 builds, and the browser tests against `aura serve`.
+# integration against PostgreSQL), a short fuzzing run of the template renderer, the wasm32 builds, and the browser tests against `aura serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -35,6 +35,10 @@ step "openapi.yaml matches the code"
 step "Rust tests (unit, property, integration against PostgreSQL)"
 cargo nextest run -p aura-types -p aura-api --no-fail-fast 2>&1 | tee /tmp/aura-nextest.log
 rust_passed=$(grep -Eo 'tests run: [0-9]+ passed' /tmp/aura-nextest.log | tail -n1 | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+
+step "fuzzing the template renderer (20 s, coverage-guided)"
+bash scripts/fuzz.sh 20 >/tmp/aura-fuzz.log 2>&1 || { tail -n 40 /tmp/aura-fuzz.log; die "the renderer's fuzz target failed (input in fuzz/artifacts/)"; }
+grep -E '^Done [0-9]+ runs' /tmp/aura-fuzz.log
 
 step "wasm32 builds: shared types and the web app"
 cargo build -q -p aura-types --target wasm32-unknown-unknown
