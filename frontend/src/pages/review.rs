@@ -326,7 +326,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                     view! {
                                         <span class="text-muted">{format!("{} shown by the filter", plural(total, "message", "messages"))}</span>
                                         <span class="flex-1"></span>
-                                        <button class="btn-primary" disabled=move || busy.get() || total == 0 on:click=move |_| act(ReviewAction::Approve, None)>{format!("Approve all {total}")}</button>
+                                        <button class="btn-primary" disabled=move || { busy.get() || total == 0 || summary.with(|s| matches!(s, Some(Ok(s)) if s.prepared == 0)) } on:click=move |_| act(ReviewAction::Approve, None)>{format!("Approve all {total}")}</button>
                                         <button class="btn-ghost" disabled=move || busy.get() || total == 0 on:click=move |_| act(ReviewAction::Reject, None)>"Reject all"</button>
                                     }.into_any()
                                 } else {
@@ -359,6 +359,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                             let all_ids: Vec<MessageId> = p.items.iter().map(|m| m.id).collect();
                             let all_ids2 = all_ids.clone();
                             view! {
+                                <div class="overflow-x-auto">
                                 <table class="w-full text-left text-sm">
                                     <thead class="bg-slate-50 text-xs uppercase tracking-wide text-muted">
                                         <tr>
@@ -386,7 +387,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                                     </td>
                                                     <td class="px-2 py-3"><p class="font-medium">{m.full_name.clone()}</p><p class="text-xs text-muted">{m.address.clone().unwrap_or_else(|| "no address".into())}</p></td>
                                                     <td class="px-2 py-3 whitespace-nowrap text-xs">{format!("{} · {}", m.step, m.channel.label())}<span class="ml-1 rounded bg-slate-100 px-1.5 text-[11px]">{m.variant.clone()}</span></td>
-                                                    <td class="max-w-xs px-2 py-3"><p class="truncate">{line}</p>
+                                                    <td class="max-w-[16rem] px-2 py-3"><p class="truncate">{line}</p>
                                                         <p class="flex gap-2 text-[11px]">
                                                             {m.edited.then(|| view! { <span class="text-accent-700">"Edited"</span> })}
                                                             {m.stale.then(|| view! { <span class="text-muted">"Step changed since"</span> })}
@@ -399,6 +400,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
+                                </div>
                                 <div class="flex items-center justify-between border-t border-line px-4 py-3 text-sm text-muted">
                                     <span data-testid="messages-total">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + PAGE).min(total))}</span>
                                     <div class="flex gap-2">
