@@ -93,48 +93,42 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
             page.set(Some(r));
         });
     };
-    // Polls the summary while a preparation runs, then refreshes the list.
-    let poll = StoredValue::new(None::<Callback<()>>);
     // A preparation this tab started or saw running: announce it and refresh the list when done.
     let watching = RwSignal::new(false);
+    // Loads the summary, and keeps loading it while a preparation runs.
     let load_summary = move || {
         spawn_local(async move {
-            let r = api
-                .get::<ReviewSummary>(&format!("/campaigns/{id}/review"))
-                .await
-                .map_err(|e| e.message());
-            let running =
-                matches!(&r, Ok(s) if s.preparation.as_ref().is_some_and(Preparation::is_open));
-            let finished = !running && watching.get_untracked();
-            if let (true, Ok(s)) = (finished, &r) {
-                if let Some(p) = &s.preparation {
+            loop {
+                let r = api
+                    .get::<ReviewSummary>(&format!("/campaigns/{id}/review"))
+                    .await
+                    .map_err(|e| e.message());
+                let running =
+                    matches!(&r, Ok(s) if s.preparation.as_ref().is_some_and(Preparation::is_open));
+                let finished = !running && watching.get_untracked();
+                if let (true, Ok(Some(p))) = (finished, r.as_ref().map(|s| &s.preparation)) {
+                    let done = plural(p.done, "message", "messages");
                     if p.failed > 0 {
                         toasts.error(format!(
-                            "Prepared {}; AI could not write {} (see the problems).",
-                            plural(p.done, "message", "messages"),
+                            "Prepared {done}; AI could not write {} (see the problems).",
                             p.failed
                         ));
                     } else {
-                        toasts.success(format!(
-                            "Prepared {}.",
-                            plural(p.done, "message", "messages")
-                        ));
+                        toasts.success(format!("Prepared {done}."));
                     }
                 }
-            }
-            summary.set(Some(r));
-            watching.set(running);
-            if running {
-                gloo_timers::future::TimeoutFuture::new(600).await;
-                if let Some(again) = poll.get_value() {
-                    again.run(());
+                summary.set(Some(r));
+                watching.set(running);
+                if !running {
+                    if finished {
+                        load_list();
+                    }
+                    break;
                 }
-            } else if finished {
-                load_list();
+                gloo_timers::future::TimeoutFuture::new(600).await;
             }
         });
     };
-    poll.set_value(Some(Callback::new(move |_| load_summary())));
     Effect::new(move |_| {
         filter.track();
         offset.set(0);

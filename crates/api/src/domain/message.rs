@@ -80,7 +80,7 @@ pub fn failed(step: &Step, reason: &str) -> Written {
 }
 
 /// Trims, checks that nothing required is empty, and makes the email's HTML part.
-pub fn finish(
+fn finish(
     channel: Channel,
     variant: String,
     subject: Option<String>,

@@ -43,6 +43,18 @@ impl Fixture {
         .await
     }
 
+    /// The lead's message at the step with this index (0-based).
+    async fn message(&self, lead: &Contact, step: usize) -> Message {
+        let mut page = self
+            .messages(&format!(
+                "?contact_id={}&step_id={}",
+                lead.id, self.campaign.steps[step].id
+            ))
+            .await;
+        assert_eq!(page.total, 1, "one message per lead and step");
+        page.items.remove(0)
+    }
+
     async fn summary(&self) -> ReviewSummary {
         ok(self.user.get(&self.url("/review")).await, StatusCode::OK).await
     }
@@ -264,14 +276,7 @@ async fn review_approves_rejects_edits_and_regenerates(pool: PgPool) {
     assert!(approved.items.iter().all(|m| m.decided_at.is_some()));
 
     // Fix Ben's email by hand: edited, problems gone, then approvable.
-    let ben_email = f
-        .messages(&format!(
-            "?contact_id={}&step_id={}",
-            f.ben.id, f.campaign.steps[0].id
-        ))
-        .await
-        .items
-        .remove(0);
+    let ben_email = f.message(&f.ben, 0).await;
     let url = f.url(&format!("/messages/{}", ben_email.id));
     let before = f.app.snapshot().await;
     let err = expect_error(
@@ -312,14 +317,7 @@ async fn review_approves_rejects_edits_and_regenerates(pool: PgPool) {
     assert_eq!((r.changed, r.skipped), (1, 0));
 
     // Reject Ben's SMS; rejecting it again changes nothing.
-    let ben_sms = f
-        .messages(&format!(
-            "?contact_id={}&step_id={}",
-            f.ben.id, f.campaign.steps[1].id
-        ))
-        .await
-        .items
-        .remove(0);
+    let ben_sms = f.message(&f.ben, 1).await;
     let r = f
         .review(json!({"action": "reject", "ids": [ben_sms.id]}))
         .await;
@@ -349,14 +347,7 @@ async fn review_approves_rejects_edits_and_regenerates(pool: PgPool) {
     assert!(r.preparation.unwrap().is_open());
     assert_eq!(f.summary().await.missing, 1);
     f.app.run_preparations_until_idle().await;
-    let again = f
-        .messages(&format!(
-            "?contact_id={}&step_id={}",
-            f.ben.id, f.campaign.steps[0].id
-        ))
-        .await
-        .items
-        .remove(0);
+    let again = f.message(&f.ben, 0).await;
     assert!(!again.edited);
     assert_eq!(again.status, MessageStatus::Prepared);
     assert_ne!(again.id, edited.id);
@@ -368,14 +359,7 @@ async fn a_changed_step_makes_undecided_messages_stale_and_preparing_rewrites_th
     let f = fixture(spawn_app(pool).await, "manual").await;
     f.prepare().await;
     // Approve Ana's SMS; Ben's stays undecided.
-    let ana_sms = f
-        .messages(&format!(
-            "?contact_id={}&step_id={}",
-            f.ana.id, f.campaign.steps[1].id
-        ))
-        .await
-        .items
-        .remove(0);
+    let ana_sms = f.message(&f.ana, 1).await;
     f.review(json!({"action": "approve", "ids": [ana_sms.id]}))
         .await;
     let _: CampaignDetail = ok(
