@@ -50,6 +50,22 @@ pub struct Settings {
     pub ai_concurrency: usize,
     /// The longest `Retry-After` honoured; a provider asking for more fails at once.
     pub ai_max_retry_after_secs: u64,
+    /// Seconds a worker holds a message it is sending; after that its outcome is unknown.
+    pub send_lease_secs: i64,
+    /// Attempts per message on temporary failures (4xx, connection errors) before it fails.
+    pub send_max_attempts: i32,
+    /// The first retry's delay; each further one doubles it (at most six hours).
+    pub send_retry_secs: i64,
+    /// Messages claimed at once (per mailbox without an interval between sends).
+    pub send_batch: i64,
+    /// SMTP connections a worker keeps open per mailbox.
+    pub smtp_connections: usize,
+    /// Seconds an SMTP connection or answer may take.
+    pub smtp_timeout_secs: u64,
+    /// Authentication failures in a row after which a mailbox is paused.
+    pub mailbox_pause_after: i32,
+    /// Where sandbox mailboxes write `.eml` files.
+    pub outbox_dir: PathBuf,
 }
 
 /// A setting that is missing or cannot be parsed; printed as one line at start-up.
@@ -141,6 +157,16 @@ impl Settings {
             ai_max_attempts: parse(&get, "AURA_AI_MAX_ATTEMPTS", 3)?,
             ai_concurrency: parse(&get, "AURA_AI_CONCURRENCY", 4)?,
             ai_max_retry_after_secs: parse(&get, "AURA_AI_MAX_RETRY_AFTER_SECS", 30)?,
+            send_lease_secs: parse(&get, "AURA_SEND_LEASE_SECS", 120)?,
+            send_max_attempts: parse(&get, "AURA_SEND_MAX_ATTEMPTS", 5)?,
+            send_retry_secs: parse(&get, "AURA_SEND_RETRY_SECS", 60)?,
+            send_batch: parse(&get, "AURA_SEND_BATCH", 200)?,
+            smtp_connections: parse(&get, "AURA_SMTP_CONNECTIONS", 4)?,
+            smtp_timeout_secs: parse(&get, "AURA_SMTP_TIMEOUT_SECS", 30)?,
+            mailbox_pause_after: parse(&get, "AURA_MAILBOX_PAUSE_AFTER", 3)?,
+            outbox_dir: PathBuf::from(
+                get("AURA_OUTBOX_DIR").unwrap_or_else(|| ".aura/outbox".into()),
+            ),
         })
     }
 

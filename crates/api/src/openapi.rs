@@ -116,6 +116,23 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::messages::get,
         routes::messages::edit,
         routes::messages::review,
+        routes::mailboxes::list,
+        routes::mailboxes::create,
+        routes::mailboxes::get,
+        routes::mailboxes::update,
+        routes::mailboxes::delete,
+        routes::mailboxes::test,
+        routes::mailboxes::campaign_mailboxes,
+        routes::mailboxes::set_campaign_mailboxes,
+        routes::delivery::get_preflight,
+        routes::delivery::delivery,
+        routes::delivery::resolve,
+        routes::delivery::outbox,
+        routes::delivery::outbox_message,
+        routes::public::unsubscribe_page,
+        routes::public::unsubscribe,
+        routes::public::open,
+        routes::public::click,
         routes::templates::list,
         routes::templates::get,
         routes::templates::create,
@@ -142,6 +159,9 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "campaigns", description = "Campaigns, their steps and the campaign state machine"),
         (name = "messages", description = "Prepared messages: preparing them (in the background, with progress), reviewing, editing, approving, rejecting and regenerating"),
         (name = "templates", description = "The templates library: system templates and the organization's own"),
+        (name = "mailboxes", description = "The organization's email accounts (SMTP or sandbox), their limits, ramp-up and health, and which of them each campaign sends through"),
+        (name = "delivery", description = "Launch pre-flight, delivery counters, messages with an unknown outcome, and the sandbox outbox"),
+        (name = "email-links", description = "The links inside sent email, answered without signing in: unsubscribe (RFC 8058 one-click), open pixel, click redirect. Tokens are signed; anything else is 404."),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -156,7 +176,11 @@ impl Modify for Prefix {
         openapi.paths.paths = paths
             .into_iter()
             .map(|(path, item)| {
-                let full = if path == "/healthz" || path == "/readyz" {
+                let full = if path == "/healthz"
+                    || path == "/readyz"
+                    || path.starts_with("/u/")
+                    || path.starts_with("/t/")
+                {
                     path
                 } else {
                     format!("{API_PREFIX}{path}")

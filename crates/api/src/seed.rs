@@ -66,6 +66,7 @@ pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<DemoLogin> {
     demo_contacts(&mut tx, services, 40, true, None).await?;
     demo_segments(&mut tx, realty).await?;
     demo_knowledge(&mut tx, realty).await?;
+    demo_campaign(&mut tx, realty, owner).await?;
     tx.commit().await?;
     Ok(login(true))
 }
@@ -249,6 +250,106 @@ async fn demo_segments(
         tag: "open house".into(),
     });
     db::segments::add_members(conn, org, open_house, &sel, time::OffsetDateTime::now_utc()).await?;
+    Ok(())
+}
+
+/// A sandbox mailbox (nothing leaves the machine; messages land in the Outbox) and a two-email
+/// campaign to the open-house visitors that sends through it at any hour, ready to prepare,
+/// approve and launch.
+async fn demo_campaign(
+    conn: &mut sqlx::PgConnection,
+    org: aura_types::OrgId,
+    owner: aura_types::UserId,
+) -> anyhow::Result<()> {
+    use aura_types::{
+        CampaignId, CampaignInput, Channel, MailboxId, MailboxInput, MailboxKind, SendWindow,
+        SendingLimits, StepInput, TagOp,
+    };
+    let fail = |what: &str, e: aura_types::FieldErrors| anyhow::anyhow!("demo {what}: {:?}", e.0);
+    let mailbox = MailboxId::new();
+    let fields = crate::domain::mailbox::mailbox_fields(
+        None,
+        &MailboxInput {
+            kind: Some(MailboxKind::Sandbox),
+            from_name: Some("Dana at Aura Realty".into()),
+            from_email: Some("dana@aurarealty.example".into()),
+            signature: Some("Dana Demo\nAura Realty".into()),
+            limits: Some(SendingLimits {
+                daily_limit: 500,
+                ramp_start: 0,
+                ramp_step: 0,
+                min_interval_secs: 1,
+                jitter_secs: 0,
+            }),
+            ..Default::default()
+        },
+        false,
+    )
+    .map_err(|e| fail("mailbox", e))?;
+    db::mailboxes::insert(&mut *conn, org, mailbox, &fields, &None, &None).await?;
+
+    let campaign = CampaignId::new();
+    let input = CampaignInput {
+        name: Some("Open house follow-up".into()),
+        description: Some("Thank the open-house visitors and offer a private viewing. Sends through the sandbox mailbox: nothing leaves this machine.".into()),
+        icp: Some("People who came to one of our open houses".into()),
+        offer: Some("A private viewing at a time that suits them".into()),
+        goal: Some("Book a viewing".into()),
+        timezone: Some("America/New_York".into()),
+        // Any hour, so the demo can run whenever it is tried.
+        window: Some(SendWindow {
+            days: vec![1, 2, 3, 4, 5, 6, 7],
+            start: "00:00".into(),
+            end: "23:59".into(),
+        }),
+        daily_new_leads: Some(100),
+        track_opens: Some(true),
+        track_clicks: Some(true),
+        ..Default::default()
+    };
+    let f = crate::domain::campaign::campaign_fields(None, &input, "America/New_York")
+        .map_err(|e| fail("campaign", e))?;
+    db::campaigns::insert(&mut *conn, org, campaign, &f, Some(owner)).await?;
+    let steps = [
+        StepInput {
+            channel: Some(Channel::Email),
+            subject: Some("Thanks for coming by, {{first_name | \"there\"}}".into()),
+            body: Some("Hi {{first_name | \"there\"}},\n\nThank you for visiting our open house. If you would like a private viewing, or to see similar homes, just reply with a time that suits you.\n\nListings: https://aurarealty.example/listings\n\n{{sender.name}}".into()),
+            ..Default::default()
+        },
+        StepInput {
+            channel: Some(Channel::Email),
+            delay_minutes: Some(2 * 24 * 60),
+            subject: Some("A private viewing?".into()),
+            body: Some("Hi {{first_name | \"there\"}}, a quick follow-up: shall I hold a viewing slot for you this week?".into()),
+            ..Default::default()
+        },
+    ];
+    for (i, input) in steps.iter().enumerate() {
+        let position = i32::try_from(i + 1)?;
+        let step = crate::domain::campaign::step(None, input, position).map_err(|e| fail("step", e))?;
+        db::campaigns::save_step(&mut *conn, org, campaign, &step).await?;
+    }
+    db::mailboxes::set_for_campaign(&mut *conn, org, campaign, &[mailbox]).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let visitors = db::contacts::ids(
+        &mut *conn,
+        org,
+        &db::contacts::Selection::Rule(aura_types::Rule::Tag {
+            op: TagOp::Has,
+            tag: "open house".into(),
+        }),
+        now,
+    )
+    .await?;
+    let allowed: Vec<aura_types::ContactId> =
+        db::targets::classify(&mut *conn, org, campaign, Channel::Email, &visitors, false)
+            .await?
+            .into_iter()
+            .filter(|(_, reason)| reason.is_none())
+            .map(|(id, _)| id)
+            .collect();
+    db::targets::insert(&mut *conn, org, campaign, &allowed, 0).await?;
     Ok(())
 }
 

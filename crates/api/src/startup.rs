@@ -32,6 +32,8 @@ pub struct AppState {
     pub mailer: Option<Arc<dyn Mailer>>,
     /// AI providers' HTTP client, the key sealer and per-organization limits.
     pub ai: Arc<AiRuntime>,
+    /// Opens and clicks of sent email, written in batches.
+    pub events: routes::public::EventSink,
 }
 
 /// A pool that connects on first use, with statement and acquire timeouts.
@@ -86,6 +88,7 @@ impl Application {
         };
         let ai = Arc::new(ai_runtime(&settings)?);
         let state = web::Data::new(AppState {
+            events: routes::public::EventSink::start(pool.clone()),
             mailer,
             ai: ai.clone(),
             jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),
@@ -109,6 +112,13 @@ impl Application {
                 .route("/healthz", web::get().to(routes::health::healthz))
                 .route("/readyz", web::get().to(routes::health::readyz))
                 .route("/api/docs", web::get().to(routes::web::docs))
+                .route(
+                    "/u/{token}",
+                    web::get().to(routes::public::unsubscribe_page),
+                )
+                .route("/u/{token}", web::post().to(routes::public::unsubscribe))
+                .route("/t/o/{token}", web::get().to(routes::public::open))
+                .route("/t/c/{token}", web::get().to(routes::public::click))
                 .service(
                     web::scope("/api/v1")
                         .configure(routes::api_v1)

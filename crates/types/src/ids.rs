@@ -115,3 +115,11 @@ id_type!(
     /// A run of "prepare messages" for a campaign.
     PreparationId
 );
+id_type!(
+    /// An email account campaigns send through.
+    MailboxId
+);
+id_type!(
+    /// A message a sandbox mailbox caught.
+    OutboxId
+);

@@ -17,8 +17,44 @@ string_enum!(
         Approved = "approved" / "Approved",
         /// Will not be sent.
         Rejected = "rejected" / "Rejected",
+        /// Handed to the sender: goes out in the window, at the mailbox's pace.
+        Queued = "queued" / "Queued",
+        /// Being handed to the mail server right now.
+        Sending = "sending" / "Sending",
+        /// Accepted by the mail server.
+        Sent = "sent" / "Sent",
+        /// Refused for good, or gave up after retries.
+        Failed = "failed" / "Failed",
+        /// The address does not exist; now suppressed.
+        Bounced = "bounced" / "Bounced",
+        /// The sender stopped while handing it over: it may or may not have gone out. Never
+        /// re-sent on its own; a person retries it or marks it as sent.
+        Unknown = "unknown" / "Outcome unknown",
+        /// Not sent: the lead unsubscribed or stopped before it went out.
+        Cancelled = "cancelled" / "Cancelled",
     }
 );
+
+impl MessageStatus {
+    /// Still being reviewed: a person may edit, approve, reject or regenerate it.
+    pub fn in_review(self) -> bool {
+        matches!(
+            self,
+            MessageStatus::Prepared | MessageStatus::Approved | MessageStatus::Rejected
+        )
+    }
+
+    /// The delivery statuses, in the order the activity view shows them.
+    pub const DELIVERY: &'static [MessageStatus] = &[
+        MessageStatus::Queued,
+        MessageStatus::Sending,
+        MessageStatus::Sent,
+        MessageStatus::Failed,
+        MessageStatus::Bounced,
+        MessageStatus::Unknown,
+        MessageStatus::Cancelled,
+    ];
+}
 
 string_enum!(
     /// Where a preparation run is.

@@ -17,11 +17,15 @@ use std::collections::BTreeSet;
 
 const PAGE: i64 = 50;
 
-fn status_badge(s: MessageStatus) -> impl IntoView {
+pub fn status_badge(s: MessageStatus) -> impl IntoView {
     let class = match s {
         MessageStatus::Prepared => "bg-amber-100 text-amber-800",
         MessageStatus::Approved => "bg-emerald-100 text-emerald-800",
-        MessageStatus::Rejected => "bg-slate-100 text-slate-500",
+        MessageStatus::Rejected | MessageStatus::Cancelled => "bg-slate-100 text-slate-500",
+        MessageStatus::Queued | MessageStatus::Sending => "bg-sky-100 text-sky-800",
+        MessageStatus::Sent => "bg-indigo-100 text-indigo-800",
+        MessageStatus::Failed | MessageStatus::Bounced => "bg-rose-100 text-rose-800",
+        MessageStatus::Unknown => "bg-orange-100 text-orange-800",
     };
     view! { <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium {class}") data-testid="message-status">{s.label()}</span> }
 }

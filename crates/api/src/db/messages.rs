@@ -493,7 +493,8 @@ pub async fn edit(
     let r = sqlx::query!(
         r#"update campaign_messages set subject = $4, body_text = $5, body_html = $6, edited = true,
                problems = '{}', updated_at = now()
-           where org_id = $1 and campaign_id = $2 and id = $3"#,
+           where org_id = $1 and campaign_id = $2 and id = $3
+             and status in ('prepared', 'approved', 'rejected')"#,
         org as OrgId,
         campaign as CampaignId,
         id as MessageId,
@@ -522,14 +523,15 @@ pub async fn decide(
         .push_bind(by)
         .push(", decided_at = now(), updated_at = now() where");
     push_where(&mut qb, org, campaign, which);
-    qb.push(" and m.status <> ").push_bind(to);
+    qb.push(" and m.status in ('prepared', 'approved', 'rejected') and m.status <> ")
+        .push_bind(to);
     if to == MessageStatus::Approved {
         qb.push(" and cardinality(m.problems) = 0");
     }
     Ok(qb.build().execute(db).await?.rows_affected())
 }
 
-/// Removes the messages of `which` (to be written again).
+/// Removes the messages of `which` that are still in review (to be written again).
 pub async fn delete(
     db: &mut PgConnection,
     org: OrgId,
@@ -538,6 +540,8 @@ pub async fn delete(
 ) -> Result<u64, sqlx::Error> {
     let mut qb = QueryBuilder::new("delete from campaign_messages m where");
     push_where(&mut qb, org, campaign, which);
+    // Messages handed to the sender stay: they are the record of what went out.
+    qb.push(" and m.status in ('prepared', 'approved', 'rejected')");
     Ok(qb.build().execute(db).await?.rows_affected())
 }
 

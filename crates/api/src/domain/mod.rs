@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod contact;
 pub mod csvfile;
 pub mod import;
+pub mod mailbox;
 pub mod message;
 pub mod org;
 pub mod templates;

@@ -4,7 +4,7 @@
 use crate::{
     auth::Caller,
     db,
-    domain::campaign::{self as parse, campaign_fields, launch_problem},
+    domain::campaign::{self as parse, campaign_fields},
     error::{ApiError, ApiResult},
     extract::Json,
     startup::AppState,
@@ -49,6 +49,26 @@ pub fn scope() -> Scope {
             web::post().to(crate::routes::templates::save_as_template),
         )
         .route("/{campaign_id}/problems", web::get().to(problems))
+        .route(
+            "/{campaign_id}/mailboxes",
+            web::get().to(crate::routes::mailboxes::campaign_mailboxes),
+        )
+        .route(
+            "/{campaign_id}/mailboxes",
+            web::put().to(crate::routes::mailboxes::set_campaign_mailboxes),
+        )
+        .route(
+            "/{campaign_id}/preflight",
+            web::get().to(crate::routes::delivery::get_preflight),
+        )
+        .route(
+            "/{campaign_id}/delivery",
+            web::get().to(crate::routes::delivery::delivery),
+        )
+        .route(
+            "/{campaign_id}/messages/{message_id}/delivery",
+            web::post().to(crate::routes::delivery::resolve),
+        )
         .route(
             "/{campaign_id}/prepare",
             web::post().to(crate::routes::messages::prepare),
@@ -235,7 +255,7 @@ pub async fn delete(
 #[utoipa::path(post, operation_id = "changeCampaignStatus", path = "/campaigns/{campaign_id}/status", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = StatusChange,
-    description = "Moves the campaign along draft → active ⇄ paused → completed, or to archived (from draft, paused or completed). Launching needs at least one step with a message.",
+    description = "Moves the campaign along draft → active ⇄ paused → completed, or to archived (from draft, paused or completed). Launching (and resuming) runs the pre-flight check (`GET /campaigns/{campaign_id}/preflight`) and is refused with its failed checks; pausing holds every message not yet handed to the mail server.",
     responses(
         (status = 200, description = "The campaign in its new status", body = CampaignDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -263,18 +283,18 @@ pub async fn change_status(
         )));
     }
     if to == CampaignStatus::Active {
-        let steps = db::campaigns::steps(&mut *tx, caller.org_id, id).await?;
-        if let Some(problem) = launch_problem(&steps) {
-            return Err(ApiError::Conflict(problem));
-        }
-        let problems = tag_problems_of(&mut tx, caller.org_id, id, &steps).await?;
-        if let Some(problem) = parse::describe_problems(&problems) {
-            return Err(ApiError::Conflict(problem));
+        let checks = crate::routes::delivery::preflight(&mut tx, caller.org_id, id).await?;
+        if !checks.ready {
+            return Err(ApiError::Conflict(checks.problems()));
         }
     }
     db::campaigns::set_status(&mut *tx, caller.org_id, id, to).await?;
     let out = detail(&mut tx, caller.org_id, id).await?;
     tx.commit().await?;
+    if to == CampaignStatus::Active {
+        crate::workers::schedule::wake();
+        crate::workers::send::wake();
+    }
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -586,6 +606,9 @@ pub async fn enroll(
 pub struct TargetQuery {
     /// Only targets with this status.
     status: Option<TargetStatus>,
+    /// Only this lead.
+    #[param(value_type = Option<uuid::Uuid>)]
+    contact_id: Option<ContactId>,
 }
 
 #[utoipa::path(get, operation_id = "listTargets", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
@@ -605,7 +628,8 @@ pub async fn list_targets(
     db::campaigns::get(&state.pool, org, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let items = db::targets::list(&state.pool, org, id, query.status, None, 500).await?;
+    let items =
+        db::targets::list(&state.pool, org, id, query.status, query.contact_id, 500).await?;
     let total = db::targets::count(&state.pool, org, id, query.status).await?;
     Ok(HttpResponse::Ok().json(TargetPage { items, total }))
 }
@@ -668,7 +692,7 @@ pub async fn remove_target(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn tag_problems_of(
+pub(crate) async fn tag_problems_of(
     conn: &mut PgConnection,
     org: OrgId,
     id: CampaignId,

@@ -180,7 +180,7 @@ pub async fn get(
         (status = 200, description = "The edited message", body = Message),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such campaign or message", body = ErrorBody),
-        (status = 409, description = "The campaign is completed or archived", body = ErrorBody),
+        (status = 409, description = "The campaign is completed or archived, or the message was already handed to the sender", body = ErrorBody),
         (status = 422, description = "Empty text, or an email without a subject or with one over 150 characters", body = ErrorBody),
     ))]
 pub async fn edit(
@@ -195,6 +195,12 @@ pub async fn edit(
     let current = db::messages::get(&mut tx, org, id, message)
         .await?
         .ok_or(ApiError::NotFound)?;
+    if !current.status.in_review() {
+        return Err(ApiError::Conflict(format!(
+            "This message is {}: it can no longer be edited.",
+            current.status.label().to_lowercase()
+        )));
+    }
     let body = body.0;
     let mut e = FieldErrors::new();
     let text = body.text.unwrap_or(current.text).trim().to_string();

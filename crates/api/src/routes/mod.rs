@@ -5,13 +5,16 @@ pub mod api_keys;
 pub mod auth;
 pub mod campaigns;
 pub mod contacts;
+pub mod delivery;
 pub mod health;
 pub mod imports;
 pub mod invitations;
+pub mod mailboxes;
 pub mod me;
 pub mod members;
 pub mod messages;
 pub mod organization;
+pub mod public;
 pub mod segments;
 pub mod suppressions;
 pub mod templates;
@@ -33,6 +36,8 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
         .service(ai::scope())
         .service(campaigns::scope())
         .service(templates::scope())
+        .service(mailboxes::scope())
+        .service(delivery::outbox_scope())
         .route("/openapi.json", aw::get().to(web::openapi_json));
 }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 pub mod import;
 pub mod prepare;
+pub mod schedule;
+pub mod send;
 
 /// The outcome of one turn of a job loop.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,9 +48,12 @@ impl Default for Wakeup {
 
 /// Runs the background loops until the process is asked to stop.
 pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>) {
+    let sender = send::Sender::new(pool.clone(), settings.clone(), ai.sealer.clone());
     tokio::join!(
         import::run_forever(pool.clone()),
         prepare::run_forever(pool.clone(), ai),
+        schedule::run_forever(pool.clone()),
+        sender.run_forever(),
         housekeeping(pool, settings)
     );
 }

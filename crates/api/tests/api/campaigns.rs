@@ -35,6 +35,51 @@ async fn add_step(user: &TestUser, c: &CampaignDetail, body: Value) -> CampaignD
     .await
 }
 
+/// What launching needs besides the steps: the postal address for the footer, a (sandbox)
+/// mailbox chosen, and — when leads are enrolled — their messages prepared and approved.
+async fn ready_to_send(app: &TestApp, user: &TestUser, c: &CampaignDetail) {
+    let id = c.campaign.id;
+    let res = user
+        .patch(
+            "/api/v1/organizations/current",
+            json!({"postal_address": "1 Harbor St, Portland, ME"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mailbox: Value = user
+        .post(
+            "/api/v1/mailboxes",
+            json!({"kind": "sandbox", "from_name": "Demo", "from_email": format!("demo-{}@example.com", uuid::Uuid::now_v7())}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = user
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/campaigns/{id}/mailboxes"),
+            Some(json!({"mailbox_ids": [mailbox["id"]]})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    if user
+        .post(&format!("/api/v1/campaigns/{id}/prepare"), json!({}))
+        .await
+        .status()
+        == StatusCode::ACCEPTED
+    {
+        app.run_preparations_until_idle().await;
+        let res = user
+            .post(
+                &format!("/api/v1/campaigns/{id}/messages/review"),
+                json!({"action": "approve", "filter": {}}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}
+
 async fn set_status(user: &TestUser, c: &CampaignDetail, status: &str) -> reqwest::Response {
     user.post(
         &format!("/api/v1/campaigns/{}/status", c.campaign.id),
@@ -282,6 +327,7 @@ async fn the_state_machine_guards_launch_and_edits(pool: PgPool) {
         ErrorCode::Conflict,
     )
     .await;
+    ready_to_send(&app, &user, &c).await;
     assert_eq!(
         detail(set_status(&user, &c, "active").await, StatusCode::OK)
             .await
@@ -506,6 +552,7 @@ async fn enrollment_skips_by_reason_and_is_idempotent(pool: PgPool) {
         r["skipped"]["no_consent"], 1,
         "a phone without granted SMS consent: {r}"
     );
+    ready_to_send(&app, &user, &c).await;
     assert_eq!(
         detail(set_status(&user, &c, "active").await, StatusCode::OK)
             .await
@@ -753,6 +800,7 @@ async fn launch_is_refused_while_a_tag_resolves_empty_for_enrolled_leads(pool: P
         .await
         .unwrap();
     assert!(problems.is_empty());
+    ready_to_send(&app, &user, &c).await;
     assert_eq!(
         detail(set_status(&user, &c, "active").await, StatusCode::OK)
             .await

@@ -13,6 +13,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The application's AI machinery, for running its background workers in the test.
     pub ai: std::sync::Arc<aura_api::ai::AiRuntime>,
+    /// The application's settings, for running its workers in the test.
+    pub settings: std::sync::Arc<Settings>,
 }
 
 /// Starts the real application on port 0 against `pool`, with settings overridden by `vars`.
@@ -36,17 +38,26 @@ pub async fn spawn_app_with(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
         ("AURA_HTTP_WORKERS".into(), "1".into()),
         ("AURA_STATIC_DIR".into(), static_dir.display().to_string()),
         ("AURA_LOG".into(), "warn".into()),
+        (
+            "AURA_OUTBOX_DIR".into(),
+            static_dir.join("outbox").display().to_string(),
+        ),
     ]);
     for (k, v) in vars {
         map.insert((*k).into(), (*v).into());
     }
     let settings = Settings::from_lookup(|k| map.get(k).cloned()).unwrap();
     aura_api::telemetry::init(settings.log_format, &settings.log_filter);
-    let app = Application::build(settings, pool.clone()).unwrap();
+    let app = Application::build(settings.clone(), pool.clone()).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let ai = app.ai();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, pool, ai }
+    TestApp {
+        address,
+        pool,
+        ai,
+        settings: std::sync::Arc::new(settings),
+    }
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
@@ -158,6 +169,41 @@ impl TestApp {
             .unwrap();
     }
 
+    /// The application's email sender, as a worker runs it.
+    pub fn sender(&self) -> aura_api::workers::send::Sender {
+        aura_api::workers::send::Sender::new(
+            self.pool.clone(),
+            self.settings.clone(),
+            self.ai.sealer.clone(),
+        )
+    }
+
+    /// Runs the scheduler and the sender until neither has anything to do at `now`.
+    pub async fn deliver_at(&self, now: time::OffsetDateTime) {
+        let sender = self.sender();
+        loop {
+            aura_api::workers::schedule::run_until_idle(&self.pool, now)
+                .await
+                .unwrap();
+            sender.run_until_idle(now).await.unwrap();
+            let due: i64 = sqlx::query_scalar(
+                "select count(*) from campaign_targets t join campaigns c on c.org_id = t.org_id and c.id = t.campaign_id
+                 where t.status = 'active' and c.status = 'active' and t.next_run_at <= $1",
+            )
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+            if due == 0 {
+                break;
+            }
+        }
+        // A last turn sees the leads the sender just finished (and completes their campaigns).
+        aura_api::workers::schedule::run_until_idle(&self.pool, now)
+            .await
+            .unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -257,6 +303,10 @@ impl TestApp {
             "campaign_templates",
             "template_uses",
             "campaign_messages",
+            "mailboxes",
+            "campaign_mailboxes",
+            "outbox",
+            "message_events",
             "campaign_preparations",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))

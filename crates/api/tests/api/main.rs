@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod campaigns;
 mod contacts;
+mod delivery;
 mod helpers;
 mod imports;
 mod invitation_email;

@@ -1,0 +1,848 @@
+//! Delivery's tables work: due targets and queueing (the scheduler), claiming and recording
+//! outcomes (the sender), expired leases, the sandbox outbox and tracking events. Every
+//! statement takes the clock as `now`, so tests drive time.
+
+use aura_types::{
+    CampaignId, ContactId, MailboxId, MessageId, MessageStatus, OrgId, OutboxId, OutboxItem,
+    StepId, SuppressionKind, SuppressionReason,
+};
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+
+// ---- scheduler ----
+
+/// An active target of an active campaign whose next step is due.
+#[derive(Debug)]
+pub struct DueTarget {
+    pub org_id: OrgId,
+    pub campaign_id: CampaignId,
+    pub contact_id: ContactId,
+    pub current_step: i32,
+    pub mailbox_id: Option<MailboxId>,
+    pub thread_refs: Vec<String>,
+    pub campaign_timezone: String,
+    pub send_days: Vec<i16>,
+    pub send_start: time::Time,
+    pub send_end: time::Time,
+    pub daily_new_leads: i32,
+    pub auto_approve: bool,
+    pub lead_timezone: Option<String>,
+    pub contact_active: bool,
+}
+
+/// Locks up to `limit` due targets (others' locked ones are skipped).
+pub async fn due_targets(
+    conn: &mut PgConnection,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<DueTarget>, sqlx::Error> {
+    sqlx::query_as!(
+        DueTarget,
+        r#"select t.org_id as "org_id: OrgId", t.campaign_id as "campaign_id: CampaignId",
+                  t.contact_id as "contact_id: ContactId", t.current_step,
+                  t.mailbox_id as "mailbox_id: MailboxId", t.thread_refs,
+                  c.timezone as campaign_timezone, c.send_days, c.send_start, c.send_end,
+                  c.daily_new_leads, c.approval = 'auto' as "auto_approve!",
+                  k.timezone as lead_timezone, k.status = 'active' as "contact_active!"
+           from campaign_targets t
+           join campaigns c on c.org_id = t.org_id and c.id = t.campaign_id
+           join contacts k on k.org_id = t.org_id and k.id = t.contact_id
+           where t.status = 'active' and t.next_run_at <= $1 and c.status = 'active'
+           order by t.next_run_at
+           limit $2
+           for update of t skip locked"#,
+        now,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The lead's message at a step, if prepared.
+pub struct StepMessage {
+    pub id: MessageId,
+    pub status: MessageStatus,
+    pub has_problems: bool,
+}
+
+pub async fn step_message(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+    step: StepId,
+) -> Result<Option<StepMessage>, sqlx::Error> {
+    sqlx::query_as!(
+        StepMessage,
+        r#"select id as "id: MessageId", status as "status: MessageStatus",
+                  cardinality(problems) > 0 as "has_problems!"
+           from campaign_messages
+           where org_id = $1 and campaign_id = $2 and contact_id = $3 and step_id = $4"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId,
+        step as StepId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Messages of `step` queued since `since` (leads started that day, for the first step).
+pub async fn queued_since(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    step: StepId,
+    since: OffsetDateTime,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from campaign_messages
+           where org_id = $1 and step_id = $2 and queued_at >= $3 and status <> 'cancelled'"#,
+        org as OrgId,
+        step as StepId,
+        since
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Moves a target's next run.
+pub async fn reschedule(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_targets set next_run_at = $4, updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId,
+        at
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Skips a step (its message was rejected): the target moves past it.
+pub async fn skip_step(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+    position: i32,
+    next_at: Option<OffsetDateTime>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_targets set current_step = $4, next_run_at = $5,
+               status = case when $5::timestamptz is null then 'completed' else status end, updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId,
+        position,
+        next_at
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Completes a target (no step left, or the lead stopped).
+pub async fn complete_target(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_targets set status = 'completed', next_run_at = null, updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Hands an approved message to the sender through `mailbox`, continuing the lead's thread; the
+/// target waits (no next run) until it is sent.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue(
+    conn: &mut PgConnection,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+    message: MessageId,
+    mailbox: MailboxId,
+    message_id: &str,
+    refs: &[String],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_messages set status = 'queued', mailbox_id = $3, message_id = $4,
+               in_reply_to = ($5::text[])[cardinality($5::text[])], refs = $5, queued_at = $6, send_after = $6,
+               updated_at = now()
+           where org_id = $1 and id = $2 and status = 'approved'"#,
+        org as OrgId,
+        message as MessageId,
+        mailbox as MailboxId,
+        message_id,
+        refs,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"update campaign_targets set mailbox_id = $4, next_run_at = null, updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId,
+        mailbox as MailboxId
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Completes active campaigns none of whose leads is still active; returns how many.
+pub async fn complete_finished_campaigns(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"update campaigns c set status = 'completed', updated_at = now()
+           where c.status = 'active'
+             and exists (select 1 from campaign_targets t where t.org_id = c.org_id and t.campaign_id = c.id)
+             and not exists (select 1 from campaign_targets t
+                             where t.org_id = c.org_id and t.campaign_id = c.id and t.status = 'active')"#
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+// ---- sender ----
+
+/// A message claimed for sending, with all it needs to be written.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub org_id: OrgId,
+    pub id: MessageId,
+    pub mailbox_id: MailboxId,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub refs: Vec<String>,
+    pub attempts: i32,
+}
+
+/// Claims queued messages that are due, of active campaigns, through active mailboxes whose
+/// pace allows a send now: one per mailbox when it keeps an interval between sends (and moves
+/// its next send on by the interval plus jitter), else up to `batch`. Each is marked sending
+/// with a lease until `now + lease`.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+    batch: i64,
+    lease_secs: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    sqlx::query_as!(
+        Claimed,
+        r#"with boxes as (
+               select m.org_id, m.id, m.min_interval_secs, m.jitter_secs from mailboxes m
+               where m.status = 'active' and m.next_send_at <= $1
+                 and exists (select 1 from campaign_messages q
+                             where q.mailbox_id = m.id and q.status = 'queued' and q.send_after <= $1)
+               order by m.next_send_at
+               limit 64
+               for update skip locked
+           ), picked as (
+               select p.org_id, p.id, b.id as mailbox_id from boxes b cross join lateral (
+                   select q.org_id, q.id from campaign_messages q
+                   join campaigns c on c.org_id = q.org_id and c.id = q.campaign_id and c.status = 'active'
+                   where q.org_id = b.org_id and q.mailbox_id = b.id and q.status = 'queued' and q.send_after <= $1
+                   order by q.send_after, q.id
+                   limit case when b.min_interval_secs > 0 then 1 else $2::bigint end
+                   for update of q skip locked) p
+           ), paced as (
+               update mailboxes m
+               set next_send_at = $1 + make_interval(secs => b.min_interval_secs + floor(random() * (b.jitter_secs + 1)))
+               from boxes b
+               where m.org_id = b.org_id and m.id = b.id and b.min_interval_secs > 0
+                 and exists (select 1 from picked p where p.org_id = b.org_id and p.mailbox_id = b.id)
+           )
+           update campaign_messages q
+           set status = 'sending', locked_until = $1 + make_interval(secs => $3), attempts = q.attempts + 1
+           from picked p
+           where q.org_id = p.org_id and q.id = p.id
+           returning q.org_id as "org_id: OrgId", q.id as "id: MessageId",
+                     q.mailbox_id as "mailbox_id!: MailboxId", coalesce(q.subject, '') as "subject!",
+                     q.body_text, q.body_html, q.message_id as "message_id!", q.in_reply_to, q.refs,
+                     q.attempts"#,
+        now,
+        batch,
+        lease_secs as f64
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// What the sender needs to know about a claimed message's lead, campaign and organization,
+/// read right before sending.
+#[derive(Clone, Debug)]
+pub struct SendContext {
+    pub org_id: OrgId,
+    pub id: MessageId,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// Why it must not go out now (`None`: it may).
+    pub stop: Option<String>,
+    /// The campaign was paused: put it back in the queue.
+    pub hold: bool,
+    pub track_opens: bool,
+    pub track_clicks: bool,
+    pub org_name: String,
+    pub postal_address: Option<String>,
+}
+
+pub async fn context(
+    db: impl PgExecutor<'_>,
+    messages: &[(OrgId, MessageId)],
+) -> Result<Vec<SendContext>, sqlx::Error> {
+    let orgs: Vec<uuid::Uuid> = messages.iter().map(|m| m.0 .0).collect();
+    let ids: Vec<uuid::Uuid> = messages.iter().map(|m| m.1 .0).collect();
+    sqlx::query_as!(
+        SendContext,
+        r#"select q.org_id as "org_id: OrgId", q.id as "id: MessageId", k.email,
+                  nullif(trim(concat_ws(' ', k.first_name, k.last_name)), '') as name,
+                  case
+                    when k.status <> 'active' then 'The lead is ' || replace(k.status::text, '_', ' ') || '.'
+                    when k.email is null then 'The lead has no email address.'
+                    when exists (select 1 from suppressions s where s.org_id = q.org_id and (
+                                   (s.kind = 'email' and s.value = lower(k.email))
+                                or (s.kind = 'domain' and s.value = split_part(lower(k.email), '@', 2))))
+                      then 'The address is suppressed.'
+                    when k.consent -> 'email' ->> 'status' in ('denied', 'revoked') then 'The lead refused email.'
+                    when t.status = 'completed' then 'The lead left the campaign.'
+                  end as stop,
+                  (c.status <> 'active' or t.status = 'paused') as "hold!",
+                  c.track_opens, c.track_clicks,
+                  coalesce(o.public_name, o.name) as "org_name!", o.postal_address
+           from unnest($1::uuid[], $2::uuid[]) as x(org_id, id)
+           join campaign_messages q on q.org_id = x.org_id and q.id = x.id
+           join contacts k on k.org_id = q.org_id and k.id = q.contact_id
+           join campaign_targets t on t.org_id = q.org_id and t.campaign_id = q.campaign_id and t.contact_id = q.contact_id
+           join campaigns c on c.org_id = q.org_id and c.id = q.campaign_id
+           join organizations o on o.id = q.org_id"#,
+        &orgs,
+        &ids
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A message's outcome, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    Sent {
+        reply: String,
+    },
+    /// Back to the queue, not before `at`.
+    Retry {
+        reply: String,
+        at: OffsetDateTime,
+    },
+    Failed {
+        reply: String,
+    },
+    Bounced {
+        reply: String,
+    },
+    Unknown {
+        reply: String,
+    },
+    Cancelled {
+        reason: String,
+    },
+    /// The campaign or lead was paused after the claim: back to the queue as it was.
+    Release,
+}
+
+/// Records outcomes in one transaction: messages, then their targets (advanced after a send,
+/// stopped after a failure, bounce or cancellation), suppressions for bounces.
+pub async fn record(
+    conn: &mut PgConnection,
+    outcomes: &[(OrgId, MessageId, Recorded)],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let mut orgs = Vec::new();
+    let mut ids = Vec::new();
+    let mut statuses = Vec::new();
+    let mut replies = Vec::new();
+    let mut afters: Vec<Option<OffsetDateTime>> = Vec::new();
+    for (org, id, r) in outcomes {
+        let (status, reply, after) = match r {
+            Recorded::Sent { reply } => ("sent", Some(reply.clone()), None),
+            Recorded::Retry { reply, at } => ("queued", Some(reply.clone()), Some(*at)),
+            Recorded::Failed { reply } => ("failed", Some(reply.clone()), None),
+            Recorded::Bounced { reply } => ("bounced", Some(reply.clone()), None),
+            Recorded::Unknown { reply } => ("unknown", Some(reply.clone()), None),
+            Recorded::Cancelled { reason } => ("cancelled", Some(reason.clone()), None),
+            Recorded::Release => ("release", None, None),
+        };
+        orgs.push(org.0);
+        ids.push(id.0);
+        statuses.push(status);
+        replies.push(reply);
+        afters.push(after);
+    }
+    // Messages first; only those still being sent by this claim change.
+    let changed = sqlx::query!(
+        r#"with o as (
+               select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+                   as o(org_id, id, status, reply, after)
+           )
+           update campaign_messages q set
+               status = (case o.status when 'release' then 'queued' else o.status end)::message_status,
+               smtp_reply = case o.status when 'release' then q.smtp_reply else o.reply end,
+               sent_at = case o.status when 'sent' then $6 else q.sent_at end,
+               send_after = case o.status when 'queued' then o.after else q.send_after end,
+               attempts = case o.status when 'release' then q.attempts - 1 else q.attempts end,
+               locked_until = null, updated_at = now()
+           from o
+           where q.org_id = o.org_id and q.id = o.id and q.status = 'sending'
+           returning q.org_id as "org_id: OrgId", q.campaign_id as "campaign_id: CampaignId",
+                     q.contact_id as "contact_id: ContactId", q.step_id as "step_id: StepId",
+                     q.status as "status: MessageStatus", q.message_id, q.subject"#,
+        &orgs,
+        &ids,
+        &statuses as &[&str],
+        &replies as &[Option<String>],
+        &afters as &[Option<OffsetDateTime>],
+        now
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let (mut s_org, mut s_campaign, mut s_contact, mut s_step, mut s_mid) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut x_org, mut x_campaign, mut x_contact) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bounced: Vec<(OrgId, ContactId)> = Vec::new();
+    for m in &changed {
+        match m.status {
+            MessageStatus::Sent => {
+                s_org.push(m.org_id.0);
+                s_campaign.push(m.campaign_id.0);
+                s_contact.push(m.contact_id.0);
+                s_step.push(m.step_id.0);
+                s_mid.push(m.message_id.clone().unwrap_or_default());
+            }
+            MessageStatus::Failed | MessageStatus::Bounced | MessageStatus::Cancelled => {
+                x_org.push(m.org_id.0);
+                x_campaign.push(m.campaign_id.0);
+                x_contact.push(m.contact_id.0);
+                if m.status == MessageStatus::Bounced {
+                    bounced.push((m.org_id, m.contact_id));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !s_org.is_empty() {
+        advance_targets(
+            &mut *conn,
+            &s_org,
+            &s_campaign,
+            &s_contact,
+            &s_step,
+            &s_mid,
+            now,
+        )
+        .await?;
+    }
+    if !x_org.is_empty() {
+        sqlx::query!(
+            r#"update campaign_targets t set status = 'completed', next_run_at = null, updated_at = now()
+               from unnest($1::uuid[], $2::uuid[], $3::uuid[]) as x(org_id, campaign_id, contact_id)
+               where t.org_id = x.org_id and t.campaign_id = x.campaign_id and t.contact_id = x.contact_id"#,
+            &x_org,
+            &x_campaign,
+            &x_contact
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (org, contact) in bounced {
+        suppress_contact_email(
+            &mut *conn,
+            org,
+            contact,
+            SuppressionReason::Bounced,
+            "bounce",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// After sends: each target moves past the sent step, remembers the thread, and is due again
+/// after the next step's delay — or completes after the last step.
+async fn advance_targets(
+    conn: &mut PgConnection,
+    orgs: &[uuid::Uuid],
+    campaigns: &[uuid::Uuid],
+    contacts: &[uuid::Uuid],
+    steps: &[uuid::Uuid],
+    message_ids: &[String],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"with s as (
+               select x.*, st.position, nx.delay_minutes as next_delay
+               from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[])
+                   as x(org_id, campaign_id, contact_id, step_id, message_id)
+               join campaign_steps st on st.org_id = x.org_id and st.id = x.step_id
+               left join lateral (
+                   select n.delay_minutes from campaign_steps n
+                   where n.org_id = st.org_id and n.campaign_id = st.campaign_id and n.position > st.position
+                   order by n.position limit 1) nx on true
+           )
+           update campaign_targets t set
+               current_step = greatest(t.current_step, s.position),
+               thread_refs = t.thread_refs || s.message_id,
+               next_run_at = case when s.next_delay is null then null
+                                  else $6::timestamptz + make_interval(mins => s.next_delay) end,
+               status = case when s.next_delay is null then 'completed' else t.status end,
+               updated_at = now()
+           from s
+           where t.org_id = s.org_id and t.campaign_id = s.campaign_id and t.contact_id = s.contact_id"#,
+        orgs,
+        campaigns,
+        contacts,
+        steps,
+        message_ids,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Suppresses a contact's email address for `reason` and stops the contact.
+pub async fn suppress_contact_email(
+    conn: &mut PgConnection,
+    org: OrgId,
+    contact: ContactId,
+    reason: SuppressionReason,
+    source: &str,
+) -> Result<(), sqlx::Error> {
+    let email = sqlx::query_scalar!(
+        "select lower(email) from contacts where org_id = $1 and id = $2",
+        org as OrgId,
+        contact as ContactId
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .flatten();
+    if let Some(email) = email {
+        crate::db::suppressions::insert_many(
+            &mut *conn,
+            org,
+            &[(SuppressionKind::Email, email)],
+            reason,
+            Some(source),
+        )
+        .await?;
+        crate::db::suppressions::apply_to_contacts(&mut *conn, org, Some(&[contact])).await?;
+    }
+    Ok(())
+}
+
+/// Messages whose sender stopped while handing them over (lease expired): outcome unknown,
+/// never re-sent on their own. Returns how many.
+pub async fn expire_leases(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"update campaign_messages set status = 'unknown', locked_until = null, updated_at = now(),
+               smtp_reply = 'The sender stopped while handing this message to the mail server; it may or may not have gone out.'
+           where status = 'sending' and locked_until < $1"#,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Who a message went to, for its unsubscribe link.
+pub struct Recipient {
+    pub campaign_id: CampaignId,
+    pub contact_id: ContactId,
+    pub email: Option<String>,
+    pub org_name: String,
+}
+
+pub async fn recipient(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    message: MessageId,
+) -> Result<Option<Recipient>, sqlx::Error> {
+    sqlx::query_as!(
+        Recipient,
+        r#"select m.campaign_id as "campaign_id: CampaignId", m.contact_id as "contact_id: ContactId",
+                  k.email, coalesce(o.public_name, o.name) as "org_name!"
+           from campaign_messages m
+           join contacts k on k.org_id = m.org_id and k.id = m.contact_id
+           join organizations o on o.id = m.org_id
+           where m.org_id = $1 and m.id = $2"#,
+        org as OrgId,
+        message as MessageId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+// ---- outbox and events ----
+
+/// A message a sandbox mailbox caught.
+pub struct Caught<'a> {
+    pub org: OrgId,
+    pub mailbox: MailboxId,
+    pub message: MessageId,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub raw: &'a [u8],
+}
+
+pub async fn insert_outbox(
+    db: impl PgExecutor<'_>,
+    c: &Caught<'_>,
+    now: OffsetDateTime,
+) -> Result<OutboxId, sqlx::Error> {
+    let id = OutboxId::new();
+    sqlx::query!(
+        r#"insert into outbox (org_id, id, mailbox_id, message_id, recipient, subject, raw, caught_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8)"#,
+        c.org as OrgId,
+        id as OutboxId,
+        c.mailbox as MailboxId,
+        c.message as MessageId,
+        c.recipient,
+        c.subject,
+        c.raw,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
+pub async fn list_outbox(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    limit: i64,
+) -> Result<Vec<OutboxItem>, sqlx::Error> {
+    sqlx::query_as!(
+        OutboxItem,
+        r#"select id as "id: OutboxId", mailbox_id as "mailbox_id: MailboxId",
+                  message_id as "message_id: MessageId", recipient, subject, caught_at
+           from outbox where org_id = $1 order by caught_at desc, id desc limit $2"#,
+        org as OrgId,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn outbox_raw(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: OutboxId,
+) -> Result<Option<(OutboxItem, Vec<u8>)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select id as "id: OutboxId", mailbox_id as "mailbox_id: MailboxId",
+                  message_id as "message_id: MessageId", recipient, subject, caught_at, raw
+           from outbox where org_id = $1 and id = $2"#,
+        org as OrgId,
+        id as OutboxId
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| {
+        (
+            OutboxItem {
+                id: r.id,
+                mailbox_id: r.mailbox_id,
+                message_id: r.message_id,
+                recipient: r.recipient,
+                subject: r.subject,
+                caught_at: r.caught_at,
+            },
+            r.raw,
+        )
+    }))
+}
+
+/// One open, click or unsubscribe.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub org_id: OrgId,
+    pub message_id: MessageId,
+    pub kind: &'static str,
+    pub url: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+/// Writes events in one statement (events of messages that no longer exist are dropped).
+pub async fn insert_events(db: impl PgExecutor<'_>, events: &[Event]) -> Result<u64, sqlx::Error> {
+    let orgs: Vec<uuid::Uuid> = events.iter().map(|e| e.org_id.0).collect();
+    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.message_id.0).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+    let urls: Vec<Option<String>> = events.iter().map(|e| e.url.clone()).collect();
+    let ats: Vec<OffsetDateTime> = events.iter().map(|e| e.at).collect();
+    let done = sqlx::query!(
+        r#"insert into message_events (org_id, message_id, kind, url, at)
+           select e.org_id, e.id, e.kind::message_event_kind, e.url, e.at
+           from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) as e(org_id, id, kind, url, at)
+           where exists (select 1 from campaign_messages q where q.org_id = e.org_id and q.id = e.id)"#,
+        &orgs,
+        &ids,
+        &kinds as &[&str],
+        &urls as &[Option<String>],
+        &ats
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+// ---- reports ----
+
+/// Per-step delivery counters of a campaign, in step order.
+pub async fn step_counters(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+) -> Result<Vec<aura_types::StepDelivery>, sqlx::Error> {
+    sqlx::query_as!(
+        aura_types::StepDelivery,
+        r#"select s.id as "step_id: StepId", s.position,
+                  count(*) filter (where m.status = 'queued') as "queued!",
+                  count(*) filter (where m.status = 'sending') as "sending!",
+                  count(*) filter (where m.status = 'sent') as "sent!",
+                  count(*) filter (where m.status = 'failed') as "failed!",
+                  count(*) filter (where m.status = 'bounced') as "bounced!",
+                  count(*) filter (where m.status = 'unknown') as "unknown!",
+                  count(*) filter (where m.status = 'cancelled') as "cancelled!",
+                  count(*) filter (where m.status = 'sent' and exists (
+                      select 1 from message_events e where e.org_id = m.org_id and e.message_id = m.id and e.kind = 'open')) as "opened!",
+                  count(*) filter (where m.status = 'sent' and exists (
+                      select 1 from message_events e where e.org_id = m.org_id and e.message_id = m.id and e.kind = 'click')) as "clicked!"
+           from campaign_steps s
+           left join campaign_messages m on m.org_id = s.org_id and m.step_id = s.id
+           where s.org_id = $1 and s.campaign_id = $2
+           group by s.id, s.position
+           order by s.position"#,
+        org as OrgId,
+        campaign as CampaignId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Where a campaign's leads are: (active, waiting for approval, completed, stopped contacts).
+pub async fn target_counters(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+) -> Result<(i64, i64, i64, i64), sqlx::Error> {
+    let r = sqlx::query!(
+        r#"select count(*) filter (where t.status = 'active') as "active!",
+                  count(*) filter (where t.status = 'active' and ns.id is not null
+                                     and (m.id is null or m.status = 'prepared')) as "waiting!",
+                  count(*) filter (where t.status = 'completed') as "completed!",
+                  count(*) filter (where k.status <> 'active') as "stopped!"
+           from campaign_targets t
+           join contacts k on k.org_id = t.org_id and k.id = t.contact_id
+           left join lateral (
+               select s.id from campaign_steps s
+               where s.org_id = t.org_id and s.campaign_id = t.campaign_id and s.position > t.current_step
+               order by s.position limit 1) ns on true
+           left join campaign_messages m on m.org_id = t.org_id and m.campaign_id = t.campaign_id
+                and m.contact_id = t.contact_id and m.step_id = ns.id
+           where t.org_id = $1 and t.campaign_id = $2"#,
+        org as OrgId,
+        campaign as CampaignId
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((r.active, r.waiting, r.completed, r.stopped))
+}
+
+/// What pre-flight needs to know about a campaign's messages: approved ones and undecided ones
+/// with problems.
+pub async fn review_counters(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+) -> Result<(i64, i64, i64), sqlx::Error> {
+    let r = sqlx::query!(
+        r#"select count(*) as "all!",
+                  count(*) filter (where status = 'approved') as "approved!",
+                  count(*) filter (where status = 'prepared' and cardinality(problems) > 0) as "problems!"
+           from campaign_messages where org_id = $1 and campaign_id = $2"#,
+        org as OrgId,
+        campaign as CampaignId
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((r.all, r.approved, r.problems))
+}
+
+/// Resolves a message whose outcome is unknown: back to the queue, or counted as sent (its lead
+/// moves on). False when the message is not of the campaign or not unknown.
+pub async fn resolve_unknown(
+    conn: &mut PgConnection,
+    org: OrgId,
+    campaign: CampaignId,
+    message: MessageId,
+    mark_sent: bool,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"update campaign_messages set
+               status = (case when $4 then 'sent' else 'queued' end)::message_status,
+               sent_at = case when $4 then $5 else sent_at end,
+               send_after = $5, locked_until = null, updated_at = now(),
+               smtp_reply = case when $4 then 'Marked as sent by a person.' else smtp_reply end
+           where org_id = $1 and campaign_id = $2 and id = $3 and status = 'unknown'
+           returning contact_id as "contact_id: ContactId", step_id as "step_id: StepId", message_id"#,
+        org as OrgId,
+        campaign as CampaignId,
+        message as MessageId,
+        mark_sent,
+        now
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(false) };
+    if mark_sent {
+        advance_targets(
+            conn,
+            &[org.0],
+            &[campaign.0],
+            &[row.contact_id.0],
+            &[row.step_id.0],
+            &[row.message_id.unwrap_or_default()],
+            now,
+        )
+        .await?;
+    }
+    Ok(true)
+}

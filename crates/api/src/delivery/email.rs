@@ -1,0 +1,274 @@
+//! One campaign email as it goes on the wire: headers (Message-ID on the mailbox's domain,
+//! threading, RFC 8058 one-click unsubscribe), multipart/alternative text + HTML, the mailbox's
+//! signature, the organization's postal address and the unsubscribe link in the footer, and —
+//! where the campaign asks for them — the open pixel and click-tracking links.
+
+use aura_types::template::escape_html;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{address::Envelope, Address, Message};
+use time::OffsetDateTime;
+
+/// Everything needed to write one email.
+pub struct Outgoing<'a> {
+    /// The Message-ID without angle brackets.
+    pub message_id: &'a str,
+    pub from_name: &'a str,
+    pub from_email: &'a str,
+    pub reply_to: Option<&'a str>,
+    pub to_name: Option<&'a str>,
+    pub to_email: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    /// The HTML part's body (a fragment); made from the text when absent.
+    pub html: Option<&'a str>,
+    pub signature: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub references: &'a [String],
+    pub unsubscribe_url: &'a str,
+    /// The organization as the footer names it, and its postal address.
+    pub footer: Option<(&'a str, &'a str)>,
+    pub open_pixel_url: Option<&'a str>,
+    /// Rewrites a link of the HTML part into its tracking link.
+    pub click_url: Option<&'a dyn Fn(&str) -> String>,
+    pub date: OffsetDateTime,
+}
+
+/// A new Message-ID on the domain of `from_email`.
+pub fn new_message_id(from_email: &str) -> String {
+    let domain = from_email.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    format!("{}@{}", uuid::Uuid::now_v7().simple(), domain)
+}
+
+fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox, String> {
+    let address: Address = email
+        .parse()
+        .map_err(|e| format!("{email:?} is not a valid address: {e}"))?;
+    Ok(Mailbox::new(
+        name.filter(|n| !n.trim().is_empty()).map(str::to_owned),
+        address,
+    ))
+}
+
+fn raw(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// The text part: the message, the signature, then the footer.
+fn text_part(o: &Outgoing<'_>) -> String {
+    let mut out = o.text.trim_end().to_owned();
+    if !o.signature.trim().is_empty() {
+        out.push_str("\n\n");
+        out.push_str(o.signature.trim_end());
+    }
+    out.push_str("\n\n--\n");
+    if let Some((name, address)) = o.footer {
+        out.push_str(&format!("{name}, {address}\n"));
+    }
+    out.push_str(&format!(
+        "You can unsubscribe at any time: {}\n",
+        o.unsubscribe_url
+    ));
+    out
+}
+
+/// Rewrites every `href="http…"` of `html` through `f`.
+fn rewrite_links(html: &str, f: &dyn Fn(&str) -> String) -> String {
+    const HREF: &str = "href=\"";
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(at) = rest.find(HREF) {
+        let (head, tail) = rest.split_at(at + HREF.len());
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        // The attribute is HTML-escaped; the link itself is not.
+        let url = tail[..end].replace("&amp;", "&");
+        if url.starts_with("http://") || url.starts_with("https://") {
+            out.push_str(&escape_html(&f(&url)));
+        } else {
+            out.push_str(&tail[..end]);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn html_part(o: &Outgoing<'_>) -> String {
+    let body = o
+        .html
+        .map_or_else(|| aura_types::template::text_to_html(o.text), str::to_owned);
+    let body = match o.click_url {
+        Some(f) => rewrite_links(&body, f),
+        None => body,
+    };
+    let mut out = String::with_capacity(body.len() + 1024);
+    out.push_str("<!doctype html>\n<html><head><meta charset=\"utf-8\"></head>\n<body style=\"font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#1f2937\">\n");
+    out.push_str(&body);
+    if !o.signature.trim().is_empty() {
+        out.push_str(&aura_types::template::text_to_html(o.signature));
+    }
+    out.push_str("<p style=\"margin-top:32px;font-size:12px;color:#6b7280\">");
+    if let Some((name, address)) = o.footer {
+        out.push_str(&escape_html(&format!("{name}, {address}")));
+        out.push_str("<br>\n");
+    }
+    out.push_str("<a style=\"color:#6b7280\" href=\"");
+    out.push_str(&escape_html(o.unsubscribe_url));
+    out.push_str("\">Unsubscribe</a></p>\n");
+    if let Some(pixel) = o.open_pixel_url {
+        out.push_str("<img src=\"");
+        out.push_str(&escape_html(pixel));
+        out.push_str("\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// The envelope and the bytes of the message.
+pub fn build(o: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), String> {
+    let from = mailbox(Some(o.from_name), o.from_email)?;
+    let to = mailbox(o.to_name, o.to_email)?;
+    let mut b = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(o.subject)
+        .message_id(Some(format!("<{}>", o.message_id)))
+        .date(o.date.into())
+        .raw_header(raw(
+            "List-Unsubscribe",
+            format!(
+                "<{}>, <mailto:{}?subject=unsubscribe>",
+                o.unsubscribe_url, o.from_email
+            ),
+        ))
+        .raw_header(raw(
+            "List-Unsubscribe-Post",
+            "List-Unsubscribe=One-Click".into(),
+        ));
+    if let Some(reply_to) = o.reply_to.filter(|r| !r.trim().is_empty()) {
+        b = b.reply_to(mailbox(None, reply_to)?);
+    }
+    if let Some(parent) = o.in_reply_to {
+        b = b.in_reply_to(format!("<{parent}>"));
+    }
+    if !o.references.is_empty() {
+        let refs: Vec<String> = o.references.iter().map(|r| format!("<{r}>")).collect();
+        b = b.references(refs.join(" "));
+    }
+    let message = b
+        .multipart(MultiPart::alternative_plain_html(
+            text_part(o),
+            html_part(o),
+        ))
+        .map_err(|e| format!("the message could not be built: {e}"))?;
+    Ok((message.envelope().clone(), message.formatted()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use time::macros::datetime;
+
+    fn outgoing<'a>(refs: &'a [String], click: Option<&'a dyn Fn(&str) -> String>) -> Outgoing<'a> {
+        Outgoing {
+            message_id: "abc@mail.example.com",
+            from_name: "Dana from Aura Realty",
+            from_email: "dana@mail.example.com",
+            reply_to: Some("replies@example.com"),
+            to_name: Some("Ana Lima"),
+            to_email: "ana@example.org",
+            subject: "Homes near the harbor",
+            text: "Hi Ana,\n\nsee https://example.com/homes?a=1&b=2 today.",
+            html: None,
+            signature: "Dana\nAura Realty",
+            in_reply_to: Some("first@mail.example.com"),
+            references: refs,
+            unsubscribe_url: "https://aura.example/u/TOKEN",
+            footer: Some(("Aura Realty", "120 Harbor Street, Portland")),
+            open_pixel_url: Some("https://aura.example/t/o/PIXEL"),
+            click_url: click,
+            date: datetime!(2026-11-23 15:00 UTC),
+        }
+    }
+
+    #[test]
+    fn the_message_carries_threading_one_click_unsubscribe_and_both_parts() {
+        let refs = vec!["first@mail.example.com".to_owned()];
+        let f = |u: &str| format!("https://aura.example/t/c/{}", u.len());
+        let o = outgoing(&refs, Some(&f));
+        let (env, bytes) = build(&o).unwrap();
+        // Folded header lines unfolded.
+        let text = String::from_utf8(bytes).unwrap().replace("\r\n ", " ");
+        assert_eq!(env.to()[0].to_string(), "ana@example.org");
+        assert_eq!(env.from().unwrap().to_string(), "dana@mail.example.com");
+        for header in [
+            "Message-ID: <abc@mail.example.com>",
+            "In-Reply-To: <first@mail.example.com>",
+            "References: <first@mail.example.com>",
+            "List-Unsubscribe: <https://aura.example/u/TOKEN>, <mailto:dana@mail.example.com?subject=unsubscribe>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            "Reply-To: replies@example.com",
+            "Content-Type: multipart/alternative",
+        ] {
+            assert!(text.contains(header), "{header} missing in\n{text}");
+        }
+        assert!(text.contains("Content-Type: text/plain"));
+        assert!(text.contains("Content-Type: text/html"));
+        // The footer names the organization's postal address in both parts.
+        let (plain, html) = (text_part(&o), html_part(&o));
+        assert!(
+            plain.contains("Aura Realty, 120 Harbor Street, Portland"),
+            "{plain}"
+        );
+        assert!(
+            html.contains("Aura Realty, 120 Harbor Street, Portland"),
+            "{html}"
+        );
+        assert!(plain.contains("unsubscribe at any time: https://aura.example/u/TOKEN"));
+        assert!(html.contains("href=\"https://aura.example/u/TOKEN\">Unsubscribe</a>"));
+        // The HTML link goes through tracking (the original is 33 characters); the text keeps it.
+        assert!(
+            html.contains("<a href=\"https://aura.example/t/c/33\">"),
+            "{html}"
+        );
+        assert!(plain.contains("https://example.com/homes?a=1&b=2 today"));
+        assert!(html.contains("<img src=\"https://aura.example/t/o/PIXEL\""));
+        assert!(plain.contains("Dana\nAura Realty"));
+    }
+
+    #[test]
+    fn without_tracking_links_are_left_alone_and_no_pixel_is_added() {
+        let mut o = outgoing(&[], None);
+        o.open_pixel_url = None;
+        o.in_reply_to = None;
+        let text = String::from_utf8(build(&o).unwrap().1).unwrap();
+        assert!(!text.contains("In-Reply-To"));
+        assert!(!text.contains("References"));
+        let html = html_part(&o);
+        assert!(!html.contains("/t/"), "{html}");
+        assert!(
+            html.contains("href=\"https://example.com/homes?a=1&amp;b=2\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn only_web_links_are_rewritten() {
+        let f = |u: &str| format!("T({u})");
+        let html = r#"<a href="mailto:x@y.z">m</a> <a href="https://a.example/?q=1&amp;r=2">w</a>"#;
+        assert_eq!(
+            rewrite_links(html, &f),
+            r#"<a href="mailto:x@y.z">m</a> <a href="T(https://a.example/?q=1&amp;r=2)">w</a>"#
+        );
+    }
+
+    #[test]
+    fn a_bad_recipient_is_an_error_not_a_panic() {
+        let mut o = outgoing(&[], None);
+        o.to_email = "not an address";
+        assert!(build(&o).unwrap_err().contains("not a valid address"));
+        assert!(new_message_id("dana@mail.example.com").ends_with("@mail.example.com"));
+    }
+}

@@ -1,0 +1,281 @@
+//! Campaign email over SMTP, through each organization's own servers: connecting stage by stage
+//! (TCP, TLS or STARTTLS, EHLO, AUTH) so a test names exactly what failed, and sending one
+//! message on an open connection with an outcome that says whether the server could have
+//! accepted it.
+
+use crate::domain::mailbox::ServerFields;
+use aura_types::{SmtpSecurity, TestStage};
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use std::time::Duration;
+
+/// Where and how to connect.
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Option<String>,
+    /// The name given in EHLO (the mailbox's domain).
+    pub hello: String,
+    pub timeout: Duration,
+}
+
+impl Server {
+    pub fn new(
+        f: &ServerFields,
+        password: Option<String>,
+        from_email: &str,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            host: f.host.clone(),
+            port: f.port,
+            security: f.security,
+            username: f.username.clone(),
+            password,
+            hello: from_email
+                .rsplit_once('@')
+                .map_or("localhost", |(_, d)| d)
+                .to_owned(),
+            timeout,
+        }
+    }
+}
+
+/// Why a connection could not be made.
+#[derive(Clone, Debug)]
+pub struct ConnectError {
+    /// `connect`, `tls`, `ehlo`, `starttls` or `auth`.
+    pub stage: &'static str,
+    pub detail: String,
+}
+
+impl ConnectError {
+    pub fn is_auth(&self) -> bool {
+        self.stage == "auth"
+    }
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.stage, self.detail)
+    }
+}
+
+fn err(stage: &'static str, e: impl std::fmt::Display) -> ConnectError {
+    ConnectError {
+        stage,
+        detail: e.to_string(),
+    }
+}
+
+/// Opens an authenticated connection, reporting each stage it passed to `report`.
+pub async fn connect(
+    s: &Server,
+    report: &mut dyn FnMut(&'static str, String),
+) -> Result<AsyncSmtpConnection, ConnectError> {
+    // The TCP connection first, alone, so "cannot reach the server" is told apart from TLS
+    // and protocol failures.
+    let address = (s.host.as_str(), s.port);
+    match tokio::time::timeout(s.timeout, tokio::net::TcpStream::connect(address)).await {
+        Ok(Ok(probe)) => drop(probe),
+        Ok(Err(e)) => {
+            return Err(err(
+                "connect",
+                format!("cannot reach {}:{}: {e}", s.host, s.port),
+            ))
+        }
+        Err(_) => {
+            return Err(err(
+                "connect",
+                format!(
+                    "no answer from {}:{} within {} s",
+                    s.host,
+                    s.port,
+                    s.timeout.as_secs()
+                ),
+            ))
+        }
+    }
+    report("connect", format!("reached {}:{}", s.host, s.port));
+    let hello = ClientId::Domain(s.hello.clone());
+    let tls = || TlsParameters::new_rustls(s.host.clone()).map_err(|e| err("tls", e));
+    let implicit = match s.security {
+        SmtpSecurity::Tls => Some(tls()?),
+        _ => None,
+    };
+    let mut conn =
+        AsyncSmtpConnection::connect_tokio1(address, Some(s.timeout), &hello, implicit, None)
+            .await
+            .map_err(|e| {
+                if e.is_tls() {
+                    err("tls", e)
+                } else {
+                    err("ehlo", e)
+                }
+            })?;
+    if s.security == SmtpSecurity::Tls {
+        report("tls", "TLS established".into());
+    }
+    report("ehlo", "the server greeted us".into());
+    if s.security == SmtpSecurity::Starttls {
+        if !conn.can_starttls() {
+            return Err(err(
+                "starttls",
+                "the server does not offer STARTTLS; choose TLS (port 465) or check the port",
+            ));
+        }
+        conn.starttls(tls()?, &hello)
+            .await
+            .map_err(|e| err("starttls", e))?;
+        report("starttls", "upgraded to TLS".into());
+    }
+    if !s.username.is_empty() {
+        let credentials =
+            Credentials::new(s.username.clone(), s.password.clone().unwrap_or_default());
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+            .await
+            .map_err(|e| err("auth", e))?;
+        report("auth", format!("signed in as {}", s.username));
+    }
+    Ok(conn)
+}
+
+/// "Test": a real connection up to authentication, then QUIT.
+pub async fn test(s: &Server) -> Vec<TestStage> {
+    let mut stages = Vec::new();
+    let mut report = |stage: &'static str, detail: String| {
+        stages.push(TestStage {
+            stage: stage.into(),
+            ok: true,
+            detail,
+        });
+    };
+    let outcome = connect(s, &mut report).await;
+    match outcome {
+        Ok(mut conn) => {
+            conn.quit().await.ok();
+        }
+        Err(e) => stages.push(TestStage {
+            stage: e.stage.into(),
+            ok: false,
+            detail: e.detail,
+        }),
+    }
+    stages
+}
+
+/// What became of one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted (2xx after the data); the server's answer.
+    Sent(String),
+    /// Not accepted, may succeed later (4xx, or the connection failed before the data).
+    Transient(String),
+    /// Refused for good (5xx).
+    Failed(String),
+    /// The recipient does not exist (550/551/553 to RCPT, or a 5.1.x status).
+    Bounced(String),
+    /// The connection failed after the data was sent: the server may have accepted it.
+    Unknown(String),
+}
+
+fn code_of(e: &lettre::transport::smtp::Error) -> Option<u16> {
+    e.status().and_then(|c| c.to_string().parse().ok())
+}
+
+/// Whether an answer says the address does not exist.
+fn is_bounce(code: u16, text: &str, at_rcpt: bool) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains(" 5.1.")
+        || t.contains("(5.1.")
+        || t.starts_with("5.1.")
+        || (at_rcpt && matches!(code, 550 | 551 | 553))
+        || t.contains("user unknown")
+        || t.contains("no such user")
+}
+
+fn refused(e: &lettre::transport::smtp::Error, at_rcpt: bool) -> Outcome {
+    let text = e.to_string();
+    match code_of(e) {
+        Some(c) if (400..500).contains(&c) => Outcome::Transient(text),
+        Some(c) if c >= 500 && is_bounce(c, &text, at_rcpt) => Outcome::Bounced(text),
+        Some(c) if c >= 500 => Outcome::Failed(text),
+        // No answer: the connection broke before the data went out.
+        _ => Outcome::Transient(text),
+    }
+}
+
+/// Sends one message on an open connection. After an outcome other than `Sent`, the connection
+/// should not be reused.
+pub async fn send(conn: &mut AsyncSmtpConnection, envelope: &Envelope, email: &[u8]) -> Outcome {
+    let mut params = Vec::new();
+    if !email.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
+        params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    if let Err(e) = conn
+        .command(Mail::new(envelope.from().cloned(), params))
+        .await
+    {
+        return refused(&e, false);
+    }
+    for to in envelope.to() {
+        if let Err(e) = conn.command(Rcpt::new(to.clone(), vec![])).await {
+            return refused(&e, true);
+        }
+    }
+    if let Err(e) = conn.command(Data).await {
+        return refused(&e, false);
+    }
+    match conn.message(email).await {
+        Ok(r) => Outcome::Sent(format!(
+            "{} {}",
+            r.code(),
+            r.message().collect::<Vec<_>>().join(" ")
+        )),
+        Err(e) => match code_of(&e) {
+            Some(_) => refused(&e, false),
+            // The data went out and no answer came back: it may have been accepted.
+            None => Outcome::Unknown(e.to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_unknown_answers_are_bounces() {
+        assert!(is_bounce(
+            550,
+            "permanent error (550): 5.1.1 No such user here",
+            true
+        ));
+        assert!(is_bounce(
+            550,
+            "permanent error (550): mailbox unavailable",
+            true
+        ));
+        assert!(is_bounce(
+            554,
+            "permanent error (554): 5.1.1 user unknown",
+            false
+        ));
+        assert!(!is_bounce(
+            554,
+            "permanent error (554): 5.7.1 message rejected as spam",
+            false
+        ));
+        assert!(!is_bounce(
+            552,
+            "permanent error (552): message too big",
+            false
+        ));
+    }
+}

@@ -1,0 +1,301 @@
+//! Mailboxes: the organization's email accounts (add, edit, test with a real connection,
+//! delete), and which of them each campaign sends through.
+
+use crate::{
+    auth::Caller,
+    crypto,
+    db::{self, mailboxes::SecretChange},
+    domain::mailbox::{mailbox_fields, ServerFields},
+    error::{ApiError, ApiResult},
+    extract::Json,
+    providers::smtp,
+    startup::AppState,
+};
+use actix_web::{web, HttpResponse, Scope};
+use aura_types::{
+    CampaignId, CampaignMailboxes, ErrorBody, Mailbox, MailboxId, MailboxInput, MailboxKind,
+    MailboxTest, TestStage,
+};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+pub fn scope() -> Scope {
+    web::scope("/mailboxes")
+        .route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/{mailbox_id}", web::get().to(get))
+        .route("/{mailbox_id}", web::patch().to(update))
+        .route("/{mailbox_id}", web::delete().to(delete))
+        .route("/{mailbox_id}/test", web::post().to(test))
+}
+
+fn email_taken(e: sqlx::Error) -> ApiError {
+    match crate::error::unique_violation(&e) {
+        Some("mailboxes_email_key") => {
+            ApiError::field("from_email", "another mailbox sends from this address")
+        }
+        _ => e.into(),
+    }
+}
+
+fn seal(state: &AppState, change: &Option<Option<String>>) -> SecretChange {
+    change.as_ref().map(|p| {
+        p.as_ref()
+            .map(|plain| (state.ai.sealer.seal(plain), crypto::hint(plain)))
+    })
+}
+
+async fn shown(state: &AppState, caller: &Caller, id: MailboxId) -> ApiResult<Mailbox> {
+    let row = db::mailboxes::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(row.to_api(OffsetDateTime::now_utc()))
+}
+
+#[utoipa::path(get, operation_id = "listMailboxes", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organization's mailboxes, oldest first, with today's use and health; passwords are never returned", body = Vec<Mailbox>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let now = OffsetDateTime::now_utc();
+    let rows = db::mailboxes::list(&state.pool, caller.org_id, None, now).await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.to_api(now)).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(post, operation_id = "createMailbox", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+    request_body = MailboxInput,
+    description = "Adds an email account: `smtp` (the organization's own server; the password is sealed at rest and never returned) or `sandbox` (nothing leaves the machine: messages are kept in the outbox, and handed to a local mail catcher when a host is set). An unencrypted connection is accepted only to a server on this machine or a private network.",
+    responses(
+        (status = 201, description = "Added", body = Mailbox),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage mailboxes", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or another mailbox sends from this address", body = ErrorBody),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<MailboxInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let f = mailbox_fields(None, &body.0, false)?;
+    let id = MailboxId::new();
+    db::mailboxes::insert(
+        &state.pool,
+        caller.org_id,
+        id,
+        &f,
+        &seal(&state, &f.smtp.password),
+        &seal(&state, &f.imap.password),
+    )
+    .await
+    .map_err(email_taken)?;
+    Ok(HttpResponse::Created().json(shown(&state, &caller, id).await?))
+}
+
+#[utoipa::path(get, operation_id = "getMailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    responses(
+        (status = 200, description = "The mailbox", body = Mailbox),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such mailbox", body = ErrorBody),
+    ))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<MailboxId>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(shown(&state, &caller, path.into_inner()).await?))
+}
+
+#[utoipa::path(patch, operation_id = "updateMailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    request_body = MailboxInput,
+    description = "Changes what the body names (a password: absent keeps it, empty or null removes it). Setting `status` to `active` resumes a paused mailbox and clears its failure count; changing the ramp-up restarts it today.",
+    responses(
+        (status = 200, description = "Saved", body = Mailbox),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage mailboxes", body = ErrorBody),
+        (status = 404, description = "No such mailbox", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<MailboxId>,
+    body: Json<MailboxInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    let current = db::mailboxes::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let f = mailbox_fields(
+        Some(&current.fields()),
+        &body.0,
+        current.smtp_secret_sealed.is_some(),
+    )?;
+    db::mailboxes::update(
+        &state.pool,
+        caller.org_id,
+        id,
+        &f,
+        &seal(&state, &f.smtp.password),
+        &seal(&state, &f.imap.password),
+    )
+    .await
+    .map_err(email_taken)?;
+    crate::workers::schedule::wake();
+    Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
+}
+
+#[utoipa::path(delete, operation_id = "deleteMailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    responses(
+        (status = 204, description = "Deleted; campaigns no longer send through it"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage mailboxes", body = ErrorBody),
+        (status = 404, description = "No such mailbox", body = ErrorBody),
+        (status = 409, description = "Messages are queued through it; pause it and let them finish, or pause their campaigns", body = ErrorBody),
+    ))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<MailboxId>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    db::mailboxes::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if db::mailboxes::in_use(&state.pool, caller.org_id, id).await? {
+        return Err(ApiError::Conflict(
+            "Messages are queued through this mailbox. Pause their campaigns first.".into(),
+        ));
+    }
+    db::mailboxes::delete(&state.pool, caller.org_id, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, operation_id = "testMailbox", path = "/mailboxes/{mailbox_id}/test", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    description = "Makes a real connection to the mailbox's SMTP server — TCP, TLS or STARTTLS, EHLO, AUTH — and reports each stage up to the first that failed, in the server's own words. Sends no email. A sandbox without a host checks that its outbox folder can be written.",
+    responses(
+        (status = 200, description = "What happened at each stage", body = MailboxTest),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such mailbox", body = ErrorBody),
+    ))]
+pub async fn test(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<MailboxId>,
+) -> ApiResult<HttpResponse> {
+    let row = db::mailboxes::get(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let stages = if row.kind == MailboxKind::Sandbox && row.smtp_host.is_empty() {
+        let dir = state.settings.outbox_dir.join(caller.org_id.to_string());
+        let result = tokio::fs::create_dir_all(&dir).await;
+        vec![TestStage {
+            stage: "outbox".into(),
+            ok: result.is_ok(),
+            detail: match result {
+                Ok(()) => format!("messages are kept in the outbox and in {}", dir.display()),
+                Err(e) => format!("{} cannot be written: {e}", dir.display()),
+            },
+        }]
+    } else {
+        let password = row.smtp_password(&state.ai.sealer).map_err(|e| {
+            ApiError::Conflict(format!("The stored password cannot be opened: {e}"))
+        })?;
+        let fields: ServerFields = row.fields().smtp;
+        let server = smtp::Server::new(
+            &fields,
+            password,
+            &row.from_email,
+            Duration::from_secs(state.settings.smtp_timeout_secs.clamp(1, 30)),
+        );
+        smtp::test(&server).await
+    };
+    let ok = stages.iter().all(|s| s.ok);
+    let failure = stages.iter().find(|s| !s.ok);
+    db::mailboxes::record_health(
+        &state.pool,
+        caller.org_id,
+        row.id,
+        failure
+            .map(|f| format!("{}: {}", f.stage, f.detail))
+            .as_deref(),
+        false,
+        state.settings.mailbox_pause_after,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(MailboxTest { ok, stages }))
+}
+
+#[utoipa::path(get, operation_id = "getCampaignMailboxes", path = "/campaigns/{campaign_id}/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    responses(
+        (status = 200, description = "The mailboxes the campaign sends through", body = CampaignMailboxes),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+    ))]
+pub async fn campaign_mailboxes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    db::campaigns::get(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mailbox_ids = db::mailboxes::of_campaign(&state.pool, caller.org_id, id).await?;
+    Ok(HttpResponse::Ok().json(CampaignMailboxes { mailbox_ids }))
+}
+
+#[utoipa::path(put, operation_id = "setCampaignMailboxes", path = "/campaigns/{campaign_id}/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    request_body = CampaignMailboxes,
+    description = "Sets the mailboxes the campaign rotates over. Each lead keeps the mailbox of its first email for every follow-up.",
+    responses(
+        (status = 200, description = "Saved", body = CampaignMailboxes),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 422, description = "A mailbox id that is not one of the organization's", body = ErrorBody),
+    ))]
+pub async fn set_campaign_mailboxes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<CampaignId>,
+    body: Json<CampaignMailboxes>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let mut ids = body.0.mailbox_ids;
+    ids.sort();
+    ids.dedup();
+    if ids.len() > 100 {
+        return Err(ApiError::field("mailbox_ids", "at most 100 mailboxes"));
+    }
+    let mut tx = state.pool.begin().await?;
+    db::campaigns::lock(&mut tx, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let known = db::mailboxes::list(
+        &mut *tx,
+        caller.org_id,
+        Some(&ids),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    if known.len() != ids.len() {
+        return Err(ApiError::field(
+            "mailbox_ids",
+            "contains an id that is not one of your mailboxes",
+        ));
+    }
+    db::mailboxes::set_for_campaign(&mut tx, caller.org_id, id, &ids).await?;
+    let mailbox_ids = db::mailboxes::of_campaign(&mut *tx, caller.org_id, id).await?;
+    tx.commit().await?;
+    crate::workers::schedule::wake();
+    Ok(HttpResponse::Ok().json(CampaignMailboxes { mailbox_ids }))
+}

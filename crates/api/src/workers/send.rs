@@ -1,0 +1,467 @@
+//! The sender: claims queued messages (FOR UPDATE SKIP LOCKED, with a lease), checks once more
+//! right before sending that the lead may still get them, writes each email and hands it to the
+//! mailbox's SMTP server over a small pool of connections per mailbox, and records what
+//! happened. A message is marked "sending" before it goes out and its outcome recorded after,
+//! so a worker that dies in between leaves it "unknown" when the lease runs out — never sent
+//! twice by several workers or by a restart.
+
+use super::{Outcome, Wakeup};
+use crate::config::Settings;
+use crate::crypto::Sealer;
+use crate::db;
+use crate::db::delivery::{Claimed, Recorded, SendContext};
+use crate::db::mailboxes::MailboxRow;
+use crate::delivery::email::{self, Outgoing};
+use crate::delivery::tokens::{Kind, Signer};
+use crate::providers::smtp::{self, Server};
+use aura_types::{MailboxId, MailboxKind, MessageId, OrgId};
+use lettre::address::Envelope;
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+static QUEUED: Wakeup = Wakeup::new();
+
+/// Tells this process's sender that messages were queued.
+pub fn wake() {
+    QUEUED.wake();
+}
+
+/// Idle connections older than this are closed rather than reused.
+const MAX_IDLE: Duration = Duration::from_secs(60);
+/// Idle connections older than this are checked with NOOP before reuse.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
+
+struct Pooled {
+    conn: AsyncSmtpConnection,
+    since: Instant,
+    /// The mailbox's `updated_at` when it was opened (settings changed: reconnect).
+    version: OffsetDateTime,
+}
+
+/// One worker's sender.
+pub struct Sender {
+    pool: PgPool,
+    settings: Arc<Settings>,
+    sealer: Arc<Sealer>,
+    signer: Signer,
+    connections: Mutex<HashMap<MailboxId, Vec<Pooled>>>,
+}
+
+type Result3 = (OrgId, MessageId, Recorded);
+
+impl Sender {
+    pub fn new(pool: PgPool, settings: Arc<Settings>, sealer: Arc<Sealer>) -> Self {
+        let signer = Signer::new(settings.secret_key.expose_secret().as_bytes());
+        Self {
+            pool,
+            settings,
+            sealer,
+            signer,
+            connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The job loop.
+    pub async fn run_forever(self) {
+        loop {
+            match self.run_once(OffsetDateTime::now_utc()).await {
+                Ok(Outcome::Worked) => continue,
+                Ok(Outcome::Idle) => {}
+                Err(e) => tracing::warn!(error = ?e, "sender error; will retry"),
+            }
+            QUEUED.wait().await;
+        }
+    }
+
+    /// Sends until nothing is claimable at `now` (tests drive the clock with this).
+    pub async fn run_until_idle(&self, now: OffsetDateTime) -> anyhow::Result<()> {
+        while self.run_once(now).await? == Outcome::Worked {}
+        Ok(())
+    }
+
+    /// One claim, send and record.
+    pub async fn run_once(&self, now: OffsetDateTime) -> anyhow::Result<Outcome> {
+        let expired = db::delivery::expire_leases(&self.pool, now).await?;
+        if expired > 0 {
+            tracing::warn!(
+                messages = expired,
+                "messages left unknown by a stopped sender"
+            );
+        }
+        let claimed = self.claim(now).await?;
+        if claimed.is_empty() {
+            return Ok(Outcome::Idle);
+        }
+        let outcomes = self.deliver(claimed, now).await?;
+        let mut tx = self.pool.begin().await?;
+        db::delivery::record(&mut tx, &outcomes, OffsetDateTime::now_utc().max(now)).await?;
+        tx.commit().await?;
+        Ok(Outcome::Worked)
+    }
+
+    /// Claims what may be sent at `now`.
+    pub async fn claim(&self, now: OffsetDateTime) -> anyhow::Result<Vec<Claimed>> {
+        Ok(db::delivery::claim(
+            &self.pool,
+            now,
+            self.settings.send_batch.max(1),
+            self.settings.send_lease_secs.max(1),
+        )
+        .await?)
+    }
+
+    /// Sends claimed messages and says what became of each (nothing is recorded here).
+    pub async fn deliver(
+        &self,
+        claimed: Vec<Claimed>,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<Vec<Result3>> {
+        let keys: Vec<(OrgId, MessageId)> = claimed.iter().map(|c| (c.org_id, c.id)).collect();
+        let contexts: HashMap<(OrgId, MessageId), SendContext> =
+            db::delivery::context(&self.pool, &keys)
+                .await?
+                .into_iter()
+                .map(|c| ((c.org_id, c.id), c))
+                .collect();
+        let mut out = Vec::with_capacity(claimed.len());
+        let mut groups: HashMap<(OrgId, MailboxId), Vec<(Claimed, SendContext)>> = HashMap::new();
+        for c in claimed {
+            match contexts.get(&(c.org_id, c.id)) {
+                None => out.push((
+                    c.org_id,
+                    c.id,
+                    Recorded::Cancelled {
+                        reason: "The lead or campaign no longer exists.".into(),
+                    },
+                )),
+                Some(x) if x.hold => out.push((c.org_id, c.id, Recorded::Release)),
+                Some(x) if x.stop.is_some() => out.push((
+                    c.org_id,
+                    c.id,
+                    Recorded::Cancelled {
+                        reason: x.stop.clone().unwrap_or_default(),
+                    },
+                )),
+                Some(x) => groups
+                    .entry((c.org_id, c.mailbox_id))
+                    .or_default()
+                    .push((c, x.clone())),
+            }
+        }
+        let sends = groups
+            .into_iter()
+            .map(|((org, mailbox), items)| async move {
+                match db::mailboxes::get(&self.pool, org, mailbox).await {
+                    Ok(Some(m)) => self.send_group(&m, items, now).await,
+                    Ok(None) => items
+                        .into_iter()
+                        .map(|(c, _)| {
+                            (
+                                c.org_id,
+                                c.id,
+                                Recorded::Failed {
+                                    reply: "The mailbox was deleted.".into(),
+                                },
+                            )
+                        })
+                        .collect(),
+                    Err(e) => items
+                        .into_iter()
+                        .map(|(c, _)| {
+                            (
+                                c.org_id,
+                                c.id,
+                                self.retry(&c, format!("database: {e}"), now),
+                            )
+                        })
+                        .collect(),
+                }
+            });
+        for group in futures_util::future::join_all(sends).await {
+            out.extend(group);
+        }
+        Ok(out)
+    }
+
+    fn retry(&self, c: &Claimed, reply: String, now: OffsetDateTime) -> Recorded {
+        if c.attempts >= self.settings.send_max_attempts {
+            return Recorded::Failed {
+                reply: format!("Gave up after {} attempts: {reply}", c.attempts),
+            };
+        }
+        let exp = u32::try_from(c.attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(0);
+        let delay = self
+            .settings
+            .send_retry_secs
+            .max(1)
+            .saturating_mul(1i64 << exp)
+            .min(6 * 3600);
+        Recorded::Retry {
+            reply,
+            at: now + time::Duration::seconds(delay),
+        }
+    }
+
+    fn write(
+        &self,
+        m: &MailboxRow,
+        c: &Claimed,
+        x: &SendContext,
+    ) -> Result<(Envelope, Vec<u8>), String> {
+        let base = &self.settings.public_url;
+        let unsubscribe = format!(
+            "{base}/u/{}",
+            self.signer.sign(Kind::Unsubscribe, c.org_id, c.id, None)
+        );
+        let pixel = x.track_opens.then(|| {
+            format!(
+                "{base}/t/o/{}",
+                self.signer.sign(Kind::Open, c.org_id, c.id, None)
+            )
+        });
+        let click = |url: &str| {
+            if url.len() > crate::delivery::tokens::MAX_URL_LEN {
+                return url.to_owned();
+            }
+            format!(
+                "{base}/t/c/{}",
+                self.signer.sign(Kind::Click, c.org_id, c.id, Some(url))
+            )
+        };
+        let to = x.email.as_deref().ok_or("The lead has no email address.")?;
+        email::build(&Outgoing {
+            message_id: &c.message_id,
+            from_name: &m.from_name,
+            from_email: &m.from_email,
+            reply_to: m.reply_to.as_deref(),
+            to_name: x.name.as_deref(),
+            to_email: to,
+            subject: &c.subject,
+            text: &c.body_text,
+            html: c.body_html.as_deref(),
+            signature: &m.signature,
+            in_reply_to: c.in_reply_to.as_deref(),
+            references: &c.refs,
+            unsubscribe_url: &unsubscribe,
+            footer: x
+                .postal_address
+                .as_deref()
+                .map(|a| (x.org_name.as_str(), a)),
+            open_pixel_url: pixel.as_deref(),
+            click_url: if x.track_clicks { Some(&click) } else { None },
+            date: OffsetDateTime::now_utc(),
+        })
+    }
+
+    async fn send_group(
+        &self,
+        m: &MailboxRow,
+        items: Vec<(Claimed, SendContext)>,
+        now: OffsetDateTime,
+    ) -> Vec<Result3> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut ready = Vec::with_capacity(items.len());
+        for (c, x) in items {
+            match self.write(m, &c, &x) {
+                Ok((envelope, bytes)) => ready.push((c, x, envelope, bytes)),
+                Err(e) => out.push((c.org_id, c.id, Recorded::Failed { reply: e })),
+            }
+        }
+        if m.kind == MailboxKind::Sandbox {
+            for (c, x, _, bytes) in &ready {
+                if let Err(e) = self.keep_in_outbox(m, c, x, bytes, now).await {
+                    tracing::warn!(error = %e, "the sandbox outbox could not keep a message");
+                }
+            }
+            if m.smtp_host.is_empty() {
+                out.extend(ready.into_iter().map(|(c, ..)| {
+                    (
+                        c.org_id,
+                        c.id,
+                        Recorded::Sent {
+                            reply: "Sandbox: kept in the outbox, not sent.".into(),
+                        },
+                    )
+                }));
+                return out;
+            }
+        }
+        let password = match m.smtp_password(&self.sealer) {
+            Ok(p) => p,
+            Err(e) => {
+                let reply = format!("The mailbox password cannot be opened: {e}");
+                out.extend(
+                    ready
+                        .into_iter()
+                        .map(|(c, ..)| (c.org_id, c.id, self.retry(&c, reply.clone(), now))),
+                );
+                return out;
+            }
+        };
+        let server = Server::new(
+            &m.fields().smtp,
+            password,
+            &m.from_email,
+            Duration::from_secs(self.settings.smtp_timeout_secs.max(1)),
+        );
+        // Spread the messages over the mailbox's connections.
+        let lanes = self
+            .settings
+            .smtp_connections
+            .clamp(1, 32)
+            .min(ready.len().max(1));
+        let mut chunks: Vec<Vec<_>> = (0..lanes).map(|_| Vec::new()).collect();
+        for (i, item) in ready.into_iter().enumerate() {
+            chunks[i % lanes].push(item);
+        }
+        let results = futures_util::future::join_all(
+            chunks
+                .into_iter()
+                .map(|chunk| self.send_lane(m, &server, chunk, now)),
+        )
+        .await;
+        let mut connect_error = None;
+        let mut any_sent = false;
+        for (lane, error) in results {
+            any_sent |= lane
+                .iter()
+                .any(|(_, _, r)| matches!(r, Recorded::Sent { .. }));
+            out.extend(lane);
+            connect_error = connect_error.or(error);
+        }
+        let health = match (&connect_error, any_sent) {
+            (Some(e), _) => {
+                db::mailboxes::record_health(
+                    &self.pool,
+                    m.org_id,
+                    m.id,
+                    Some(&e.to_string()),
+                    e.is_auth(),
+                    self.settings.mailbox_pause_after,
+                )
+                .await
+            }
+            (None, true) => {
+                db::mailboxes::record_health(&self.pool, m.org_id, m.id, None, false, 0).await
+            }
+            (None, false) => Ok(()),
+        };
+        if let Err(e) = health {
+            tracing::warn!(error = %e, "recording mailbox health failed");
+        }
+        out
+    }
+
+    /// Sends a lane of messages over one connection (reconnecting after a failure); returns the
+    /// outcomes and the connection error, if one stopped it.
+    async fn send_lane(
+        &self,
+        m: &MailboxRow,
+        server: &Server,
+        items: Vec<(Claimed, SendContext, Envelope, Vec<u8>)>,
+        now: OffsetDateTime,
+    ) -> (Vec<Result3>, Option<smtp::ConnectError>) {
+        let mut out = Vec::with_capacity(items.len());
+        let mut conn = self.take(m).await;
+        let mut error = None;
+        for (c, _, envelope, bytes) in items {
+            if let Some(e) = &error {
+                out.push((c.org_id, c.id, self.retry(&c, format!("{e}"), now)));
+                continue;
+            }
+            if conn.is_none() {
+                match smtp::connect(server, &mut |_, _| {}).await {
+                    Ok(fresh) => conn = Some(fresh),
+                    Err(e) => {
+                        out.push((c.org_id, c.id, self.retry(&c, format!("{e}"), now)));
+                        error = Some(e);
+                        continue;
+                    }
+                }
+            }
+            let Some(open) = conn.as_mut() else { continue };
+            let outcome = smtp::send(open, &envelope, &bytes).await;
+            let recorded = match outcome {
+                smtp::Outcome::Sent(reply) => Recorded::Sent { reply },
+                smtp::Outcome::Transient(reply) => self.retry(&c, reply, now),
+                smtp::Outcome::Failed(reply) => Recorded::Failed { reply },
+                smtp::Outcome::Bounced(reply) => Recorded::Bounced { reply },
+                smtp::Outcome::Unknown(reply) => Recorded::Unknown { reply },
+            };
+            if !matches!(recorded, Recorded::Sent { .. }) {
+                // After a refusal the transaction is in an unknown state: start afresh.
+                if let Some(mut broken) = conn.take() {
+                    broken.abort().await;
+                }
+            }
+            out.push((c.org_id, c.id, recorded));
+        }
+        if let Some(open) = conn {
+            self.give_back(m, open).await;
+        }
+        (out, error)
+    }
+
+    async fn take(&self, m: &MailboxRow) -> Option<AsyncSmtpConnection> {
+        let mut pooled = {
+            let mut all = self.connections.lock().await;
+            let list = all.entry(m.id).or_default();
+            loop {
+                let p = list.pop()?;
+                if p.version == m.updated_at && p.since.elapsed() < MAX_IDLE {
+                    break p;
+                }
+            }
+        };
+        if pooled.since.elapsed() > CHECK_AFTER_IDLE && !pooled.conn.test_connected().await {
+            return None;
+        }
+        Some(pooled.conn)
+    }
+
+    async fn give_back(&self, m: &MailboxRow, conn: AsyncSmtpConnection) {
+        if conn.has_broken() {
+            return;
+        }
+        self.connections
+            .lock()
+            .await
+            .entry(m.id)
+            .or_default()
+            .push(Pooled {
+                conn,
+                since: Instant::now(),
+                version: m.updated_at,
+            });
+    }
+
+    async fn keep_in_outbox(
+        &self,
+        m: &MailboxRow,
+        c: &Claimed,
+        x: &SendContext,
+        bytes: &[u8],
+        now: OffsetDateTime,
+    ) -> anyhow::Result<()> {
+        let to = x.email.clone().unwrap_or_default();
+        let caught = db::delivery::Caught {
+            org: c.org_id,
+            mailbox: m.id,
+            message: c.id,
+            recipient: &to,
+            subject: &c.subject,
+            raw: bytes,
+        };
+        let id = db::delivery::insert_outbox(&self.pool, &caught, now).await?;
+        let dir = self.settings.outbox_dir.join(c.org_id.to_string());
+        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::write(dir.join(format!("{id}.eml")), bytes).await?;
+        Ok(())
+    }
+}

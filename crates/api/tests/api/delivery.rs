@@ -1,0 +1,1130 @@
+//! Email delivery end to end: mailboxes, launch pre-flight, the scheduler (windows in the lead's
+//! time zone, caps, ramp-up, rotation, stickiness, threading), the sender against a real SMTP
+//! server on loopback (outcomes, retries, bounces, unknown), unsubscribe and tracking links.
+//! The clock is driven: workers run at chosen moments, nothing sleeps.
+
+use crate::helpers::*;
+use crate::smtp::{self, Options, SmtpSink};
+use aura_types::{
+    CampaignDetail, Contact, Delivery, ErrorCode, Mailbox, MailboxTest, Message, MessagePage,
+    Preflight,
+};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+async fn ok<T: serde::de::DeserializeOwned>(res: reqwest::Response, status: StatusCode) -> T {
+    let got = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Monday 30 November 2026, 10:00 in New York (15:00 UTC): inside a 09–17 weekday window.
+const MONDAY_10AM_NY: OffsetDateTime = datetime!(2026-11-30 15:00 UTC);
+
+struct Fx {
+    app: TestApp,
+    user: TestUser,
+    sink: SmtpSink,
+    campaign: CampaignDetail,
+    mailboxes: Vec<Mailbox>,
+}
+
+impl Fx {
+    fn url(&self, rest: &str) -> String {
+        format!("/api/v1/campaigns/{}{rest}", self.campaign.campaign.id)
+    }
+
+    async fn launch(&self) -> reqwest::Response {
+        self.user
+            .post(&self.url("/status"), json!({"status": "active"}))
+            .await
+    }
+
+    async fn messages(&self, query: &str) -> Vec<Message> {
+        let page: MessagePage = ok(
+            self.user.get(&self.url(&format!("/messages{query}"))).await,
+            StatusCode::OK,
+        )
+        .await;
+        page.items
+    }
+
+    async fn message_of(&self, lead: &Contact, step: usize) -> Message {
+        let mut items = self
+            .messages(&format!(
+                "?contact_id={}&step_id={}",
+                lead.id, self.campaign.steps[step].id
+            ))
+            .await;
+        assert_eq!(items.len(), 1);
+        items.remove(0)
+    }
+
+    async fn delivery(&self) -> Delivery {
+        ok(self.user.get(&self.url("/delivery")).await, StatusCode::OK).await
+    }
+
+    async fn target(&self, lead: &Contact) -> Value {
+        let page: Value = ok(
+            self.user
+                .get(&self.url(&format!("/targets?contact_id={}", lead.id)))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        page["items"][0].clone()
+    }
+
+    /// Header `name` of what the server received for `lead`, in order.
+    fn headers_for(&self, lead: &Contact, name: &str) -> Vec<Option<String>> {
+        let email = lead.email.clone().unwrap();
+        self.sink
+            .received()
+            .iter()
+            .filter(|r| r.rcpt.contains(&email))
+            .map(|r| r.header(name))
+            .collect()
+    }
+}
+
+fn mailbox_body(sink: &SmtpSink, email: &str, limits: Value) -> Value {
+    json!({
+        "kind": "smtp", "from_name": "Dana Reyes", "from_email": email,
+        "reply_to": "replies@acme.test", "signature": "Dana Reyes\nAcme Realty",
+        "smtp": {"host": "127.0.0.1", "port": sink.port, "security": "none"},
+        "limits": limits
+    })
+}
+
+fn unlimited() -> Value {
+    json!({"daily_limit": 1000, "ramp_start": 0, "ramp_step": 0, "min_interval_secs": 0, "jitter_secs": 0})
+}
+
+/// An organization with a postal address, `mailboxes` SMTP mailboxes on a loopback server, the
+/// leads, a campaign (New York, weekdays 09–17) with `steps`, everyone enrolled, messages
+/// prepared and approved, the mailboxes chosen — ready to launch.
+async fn fixture(
+    pool: PgPool,
+    leads: &[Value],
+    steps: &[Value],
+    campaign: Value,
+    mailbox_limits: &[Value],
+    options: Options,
+) -> (Fx, Vec<Contact>) {
+    let app = spawn_app(pool).await;
+    let sink = smtp::start_with(options).await;
+    let user = app.signup("dana@acme.test", "Acme Realty").await;
+    let _: Value = ok(
+        user.patch(
+            "/api/v1/organizations/current",
+            json!({"postal_address": "1 Harbor St, Portland, ME 04101", "public_name": "Acme Realty"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut mailboxes = Vec::new();
+    for (i, limits) in mailbox_limits.iter().enumerate() {
+        let m: Mailbox = ok(
+            user.post(
+                "/api/v1/mailboxes",
+                mailbox_body(&sink, &format!("dana{i}@mail.acme.test"), limits.clone()),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        mailboxes.push(m);
+    }
+    let mut contacts = Vec::new();
+    for l in leads {
+        let mut body = l.clone();
+        body["tags"] = json!(["lead"]);
+        contacts.push(user.create_contact(body).await);
+    }
+    let mut body = json!({"name": "Harbor homes", "timezone": "America/New_York",
+                          "window": {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00"}});
+    for (k, v) in campaign.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let mut c: CampaignDetail = ok(
+        user.post("/api/v1/campaigns", body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = c.campaign.id;
+    for s in steps {
+        c = ok(
+            user.post(&format!("/api/v1/campaigns/{id}/steps"), s.clone())
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let _: Value = ok(
+        user.post(
+            &format!("/api/v1/campaigns/{id}/targets"),
+            json!({"selection": {"filter": {"tags_any": "lead"}}}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let fx = Fx {
+        app,
+        user,
+        sink,
+        campaign: c,
+        mailboxes,
+    };
+    let _: Value = ok(
+        fx.user.post(&fx.url("/prepare"), json!({})).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    fx.app.run_preparations_until_idle().await;
+    let _: Value = ok(
+        fx.user
+            .post(
+                &fx.url("/messages/review"),
+                json!({"action": "approve", "filter": {}}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let ids: Vec<_> = fx.mailboxes.iter().map(|m| m.id).collect();
+    let _: Value = ok(
+        fx.user
+            .call(
+                reqwest::Method::PUT,
+                &fx.url("/mailboxes"),
+                Some(json!({"mailbox_ids": ids})),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    (fx, contacts)
+}
+
+fn two_email_steps() -> Vec<Value> {
+    vec![
+        json!({"channel": "email", "subject": "Homes near {{city | \"you\"}}",
+               "body": "Hi {{first_name}},\n\nNew listings: https://acme.test/listings?area=harbor&beds=3"}),
+        json!({"channel": "email", "delay_minutes": 1440, "subject": "Following up",
+               "body": "Hi {{first_name}}, did you see the listings?"}),
+    ]
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_launched_campaign_sends_threaded_email_in_the_window(pool: PgPool) {
+    let (fx, leads) = fixture(
+        pool,
+        &[
+            json!({"email": "ana@example.org", "first_name": "Ana", "city": "Portland", "timezone": "America/New_York"}),
+            // Tokyo: 00:00 on Tuesday when it is 10:00 Monday in New York.
+            json!({"email": "kenji@example.jp", "first_name": "Kenji", "timezone": "Asia/Tokyo"}),
+        ],
+        &two_email_steps(),
+        json!({"track_opens": true, "track_clicks": true}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let (ana, kenji) = (&leads[0], &leads[1]);
+    let pre: Preflight = ok(fx.user.get(&fx.url("/preflight")).await, StatusCode::OK).await;
+    assert!(pre.ready, "{pre:?}");
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    // Ana got step 1; Kenji's window (09–17 Tokyo) is closed, so he waits — nothing queued.
+    let got = fx.sink.accepted();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let first = &got[0];
+    assert_eq!(first.rcpt, vec!["ana@example.org".to_owned()]);
+    assert_eq!(
+        first.header("Subject").as_deref(),
+        Some("Homes near Portland")
+    );
+    assert_eq!(
+        first.header("From").as_deref(),
+        Some("\"Dana Reyes\" <dana0@mail.acme.test>")
+    );
+    let mid = first.header("Message-ID").unwrap();
+    assert!(
+        mid.starts_with('<') && mid.ends_with("@mail.acme.test>"),
+        "{mid}"
+    );
+    let unsubscribe = first.header("List-Unsubscribe").unwrap();
+    assert!(
+        unsubscribe.contains("/u/")
+            && unsubscribe.contains("<mailto:dana0@mail.acme.test?subject=unsubscribe>"),
+        "{unsubscribe}"
+    );
+    assert_eq!(
+        first.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert!(first
+        .header("Content-Type")
+        .unwrap()
+        .starts_with("multipart/alternative"));
+    assert!(
+        first.data.contains("Content-Type: text/plain")
+            && first.data.contains("Content-Type: text/html")
+    );
+    assert!(
+        first.data.contains("1 Harbor St, Portland, ME 04101"),
+        "footer with the postal address"
+    );
+    assert!(
+        first.data.contains("Dana Reyes\r\nAcme Realty"),
+        "signature in the text part"
+    );
+    assert!(first.data.contains("/t/o/"), "open pixel");
+    assert!(
+        first.data.contains("/t/c/"),
+        "tracked link in the HTML part"
+    );
+    assert!(
+        first
+            .data
+            .contains("https://acme.test/listings?area=harbor&beds=3"),
+        "the text part keeps the link"
+    );
+    assert_eq!(first.header("In-Reply-To"), None);
+
+    let m = fx.message_of(ana, 0).await;
+    assert_eq!(m.status.as_str(), "sent");
+    let k = fx.message_of(kenji, 0).await;
+    assert_eq!(k.status.as_str(), "approved");
+    let t = fx.target(kenji).await;
+    // Next opening: Tuesday 09:00 in Tokyo = Tuesday 00:00 UTC.
+    assert_eq!(t["next_run_at"], "2026-12-01T00:00:00Z", "{t}");
+
+    // Half a day later nothing more is due; Kenji's morning comes, then Ana's follow-up a day on.
+    fx.app.deliver_at(MONDAY_10AM_NY + Duration::hours(8)).await;
+    assert_eq!(fx.sink.accepted().len(), 1);
+    fx.app.deliver_at(datetime!(2026-12-01 00:00 UTC)).await;
+    assert_eq!(
+        fx.headers_for(kenji, "Subject"),
+        vec![Some("Homes near you".into())]
+    );
+    fx.app
+        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .await;
+    let ana_subjects = fx.headers_for(ana, "Subject");
+    assert_eq!(
+        ana_subjects,
+        vec![
+            Some("Homes near Portland".into()),
+            Some("Following up".into())
+        ]
+    );
+    // The follow-up threads under the first email, from the same mailbox.
+    assert_eq!(
+        fx.headers_for(ana, "In-Reply-To")[1].as_deref(),
+        Some(mid.as_str())
+    );
+    assert_eq!(
+        fx.headers_for(ana, "References")[1].as_deref(),
+        Some(mid.as_str())
+    );
+    assert_eq!(
+        fx.headers_for(ana, "From")[1],
+        fx.headers_for(ana, "From")[0]
+    );
+    let t = fx.target(ana).await;
+    assert_eq!(t["status"], "completed");
+    assert_eq!(t["current_step"], 2);
+
+    fx.app.deliver_at(datetime!(2026-12-02 00:00 UTC)).await;
+    let d = fx.delivery().await;
+    assert_eq!((d.steps[0].sent, d.steps[1].sent), (2, 2), "{d:?}");
+    assert_eq!((d.active, d.completed), (0, 2));
+    // Every lead done: the campaign completes.
+    let c: CampaignDetail = ok(fx.user.get(&fx.url("")).await, StatusCode::OK).await;
+    assert_eq!(c.campaign.status.as_str(), "completed");
+    // Sent messages are the record of what went out: review can no longer change them.
+    let err = expect_error(
+        fx.user
+            .patch(
+                &fx.url(&format!("/messages/{}", m.id)),
+                json!({"text": "Changed"}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    )
+    .await;
+    assert!(
+        err.message.contains("completed") || err.message.contains("sent"),
+        "{}",
+        err.message
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn launch_is_refused_until_the_pre_flight_passes(pool: PgPool) {
+    let (fx, _) = fixture(
+        pool,
+        &[json!({"email": "ana@example.org", "first_name": "Ana"})],
+        &two_email_steps()[..1],
+        json!({}),
+        &[],
+        Options::default(),
+    )
+    .await;
+    let pre: Preflight = ok(fx.user.get(&fx.url("/preflight")).await, StatusCode::OK).await;
+    let failed: Vec<&str> = pre
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.check.as_str())
+        .collect();
+    assert_eq!(failed, vec!["mailboxes"], "{pre:?}");
+    let snapshot = fx.app.snapshot().await;
+    let err = expect_error(fx.launch().await, StatusCode::CONFLICT, ErrorCode::Conflict).await;
+    assert!(err.message.contains("mailboxes"), "{}", err.message);
+    assert_eq!(fx.app.snapshot().await, snapshot);
+    // A paused mailbox does not count.
+    let m: Mailbox = ok(
+        fx.user
+            .post(
+                "/api/v1/mailboxes",
+                mailbox_body(&fx.sink, "d@mail.acme.test", unlimited()),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let _: Mailbox = ok(
+        fx.user
+            .patch(
+                &format!("/api/v1/mailboxes/{}", m.id),
+                json!({"status": "paused"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let _: Value = ok(
+        fx.user
+            .call(
+                reqwest::Method::PUT,
+                &fx.url("/mailboxes"),
+                Some(json!({"mailbox_ids": [m.id]})),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let err = expect_error(fx.launch().await, StatusCode::CONFLICT, ErrorCode::Conflict).await;
+    assert!(err.message.contains("paused"), "{}", err.message);
+    let _: Mailbox = ok(
+        fx.user
+            .patch(
+                &format!("/api/v1/mailboxes/{}", m.id),
+                json!({"status": "active"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    // Unapproved messages block a manual-approval campaign.
+    let _: Value = ok(
+        fx.user
+            .post(
+                &fx.url("/messages/review"),
+                json!({"action": "reject", "filter": {}}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let err = expect_error(fx.launch().await, StatusCode::CONFLICT, ErrorCode::Conflict).await;
+    assert!(err.message.contains("approve"), "{}", err.message);
+    let _: Value = ok(
+        fx.user
+            .post(
+                &fx.url("/messages/review"),
+                json!({"action": "approve", "filter": {}}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    // No postal address: refused (it goes in the footer of every email).
+    sqlx::query("update organizations set postal_address = null")
+        .execute(&fx.app.pool)
+        .await
+        .unwrap();
+    let err = expect_error(fx.launch().await, StatusCode::CONFLICT, ErrorCode::Conflict).await;
+    assert!(err.message.contains("postal address"), "{}", err.message);
+    sqlx::query("update organizations set postal_address = '1 Harbor St'")
+        .execute(&fx.app.pool)
+        .await
+        .unwrap();
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn caps_ramp_up_rotation_and_stickiness(pool: PgPool) {
+    let leads: Vec<Value> = (0..6)
+        .map(|i| json!({"email": format!("lead{i}@example.org"), "first_name": format!("Lead{i}"), "timezone": "America/New_York"}))
+        .collect();
+    let (fx, contacts) = fixture(
+        pool,
+        &leads,
+        &two_email_steps(),
+        json!({"daily_new_leads": 4}),
+        // Two mailboxes; the second ramps up from 1 a day (+1 a day).
+        &[unlimited(), json!({"daily_limit": 50, "ramp_start": 1, "ramp_step": 1, "min_interval_secs": 0, "jitter_secs": 0})],
+        Options::default(),
+    )
+    .await;
+    // The second mailbox was added on Monday: its ramp-up starts then.
+    sqlx::query("update mailboxes set ramp_from = '2026-11-30' where ramp_start > 0")
+        .execute(&fx.app.pool)
+        .await
+        .unwrap();
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    // The campaign starts at most 4 leads a day; the ramping mailbox sends 1 of them.
+    let got = fx.sink.accepted();
+    assert_eq!(got.len(), 4);
+    let froms: Vec<String> = got.iter().map(|r| r.header("From").unwrap()).collect();
+    assert_eq!(
+        froms.iter().filter(|f| f.contains("dana1@")).count(),
+        1,
+        "{froms:?}"
+    );
+    assert_eq!(
+        froms.iter().filter(|f| f.contains("dana0@")).count(),
+        3,
+        "{froms:?}"
+    );
+    // The two left wait for Tuesday's window.
+    let waiting: Vec<Value> = {
+        let mut v = Vec::new();
+        for c in &contacts {
+            let t = fx.target(c).await;
+            if t["current_step"] == 0 {
+                v.push(t);
+            }
+        }
+        v
+    };
+    assert_eq!(waiting.len(), 2);
+    for t in &waiting {
+        assert_eq!(t["next_run_at"], "2026-12-01T14:00:00Z", "{t}");
+    }
+    // Tuesday: the two new leads start, and everyone's follow-up comes from their first mailbox.
+    fx.app
+        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .await;
+    assert_eq!(fx.sink.accepted().len(), 4 + 2 + 4);
+    for c in &contacts {
+        let froms = fx.headers_for(c, "From");
+        assert!(!froms.is_empty());
+        assert!(
+            froms.iter().all(|f| f == &froms[0]),
+            "{} moved mailbox: {froms:?}",
+            c.email.clone().unwrap()
+        );
+    }
+    // The ramping mailbox sent at most its limit each day (1 on Monday, 2 on Tuesday).
+    let from_ramping = fx
+        .sink
+        .accepted()
+        .iter()
+        .filter(|r| r.header("From").unwrap().contains("dana1@"))
+        .count();
+    assert!((2..=3).contains(&from_ramping), "{from_ramping}");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn pausing_holds_everything_not_yet_handed_over(pool: PgPool) {
+    let (fx, contacts) = fixture(
+        pool,
+        &[json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"})],
+        &two_email_steps(),
+        json!({}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    aura_api::workers::schedule::run_until_idle(&fx.app.pool, MONDAY_10AM_NY)
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.message_of(&contacts[0], 0).await.status.as_str(),
+        "queued"
+    );
+    let _: CampaignDetail = ok(
+        fx.user
+            .post(&fx.url("/status"), json!({"status": "paused"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    fx.app
+        .sender()
+        .run_until_idle(MONDAY_10AM_NY)
+        .await
+        .unwrap();
+    assert!(fx.sink.accepted().is_empty());
+    assert_eq!(
+        fx.message_of(&contacts[0], 0).await.status.as_str(),
+        "queued"
+    );
+    let _: CampaignDetail = ok(
+        fx.user
+            .post(&fx.url("/status"), json!({"status": "active"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    assert_eq!(fx.sink.accepted().len(), 1);
+}
+
+/// The token of the unsubscribe link in a received message.
+fn unsubscribe_token(r: &smtp::Received) -> String {
+    let h = r.header("List-Unsubscribe").unwrap();
+    let url = h.trim_start_matches('<').split('>').next().unwrap();
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_lead_who_unsubscribes_between_claim_and_send_gets_nothing(pool: PgPool) {
+    let (fx, contacts) = fixture(
+        pool,
+        &[
+            json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"}),
+            json!({"email": "ben@example.org", "first_name": "Ben", "timezone": "America/New_York"}),
+        ],
+        &two_email_steps(),
+        json!({}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    // Ana gets step 1, so that she has an unsubscribe link.
+    aura_api::workers::schedule::run_until_idle(&fx.app.pool, MONDAY_10AM_NY)
+        .await
+        .unwrap();
+    let sender = fx.app.sender();
+    sender.run_until_idle(MONDAY_10AM_NY).await.unwrap();
+    assert_eq!(fx.sink.accepted().len(), 2);
+    let ana_mail = fx
+        .sink
+        .accepted()
+        .into_iter()
+        .find(|r| r.rcpt[0] == "ana@example.org")
+        .unwrap();
+    // Her follow-up is claimed by a sender …
+    let later = MONDAY_10AM_NY + Duration::hours(24);
+    aura_api::workers::schedule::run_until_idle(&fx.app.pool, later)
+        .await
+        .unwrap();
+    let claimed = sender.claim(later).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    // … she unsubscribes with one click …
+    let res = reqwest::Client::new()
+        .post(fx.app.url(&format!("/u/{}", unsubscribe_token(&ana_mail))))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // … and the sender, handing over what it claimed, sends only Ben's.
+    let outcomes = sender.deliver(claimed, later).await.unwrap();
+    let mut tx = fx.app.pool.begin().await.unwrap();
+    aura_api::db::delivery::record(&mut tx, &outcomes, later)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let got = fx.sink.accepted();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[2].rcpt, vec!["ben@example.org".to_owned()]);
+    let m = fx.message_of(&contacts[0], 1).await;
+    assert_eq!(m.status.as_str(), "cancelled");
+    let t = fx.target(&contacts[0]).await;
+    assert_eq!(t["status"], "completed");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn failures_from_the_server_are_retried_bounced_or_left_unknown(pool: PgPool) {
+    let (fx, contacts) = fixture(
+        pool,
+        &[
+            json!({"email": "tempfail@example.org", "first_name": "Tess", "timezone": "America/New_York"}),
+            json!({"email": "unknown@example.org", "first_name": "Una", "timezone": "America/New_York"}),
+            json!({"email": "drop@example.org", "first_name": "Drew", "timezone": "America/New_York"}),
+            json!({"email": "busy@example.org", "first_name": "Bea", "timezone": "America/New_York"}),
+            json!({"email": "ok@example.org", "first_name": "Olga", "timezone": "America/New_York"}),
+        ],
+        &two_email_steps(),
+        json!({}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let [tess, una, drew, bea, olga] = [
+        &contacts[0],
+        &contacts[1],
+        &contacts[2],
+        &contacts[3],
+        &contacts[4],
+    ];
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    // 451 and 421: back in the queue with a backoff.
+    for lead in [tess, bea] {
+        let m = fx.message_of(lead, 0).await;
+        assert_eq!(
+            m.status.as_str(),
+            "queued",
+            "{}",
+            lead.email.clone().unwrap()
+        );
+    }
+    let row: (i32, OffsetDateTime, Option<String>) = sqlx::query_as(
+        "select attempts, send_after, smtp_reply from campaign_messages m join contacts c on c.id = m.contact_id
+         where c.email = 'tempfail@example.org' and m.step_id = $1",
+    )
+    .bind(fx.campaign.steps[0].id.0)
+    .fetch_one(&fx.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, 1);
+    assert_eq!(row.1, MONDAY_10AM_NY + Duration::seconds(60));
+    assert!(row.2.unwrap().contains("451"));
+    // 550 5.1.1: bounced, the address suppressed and the lead stopped.
+    assert_eq!(fx.message_of(una, 0).await.status.as_str(), "bounced");
+    let perm: Value = ok(
+        fx.user
+            .get("/api/v1/suppressions/check?channel=email&address=unknown@example.org")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(perm["allowed"], false, "{perm}");
+    assert_eq!(fx.target(una).await["status"], "completed");
+    // Hung up after the data: unknown, never sent again on its own.
+    assert_eq!(fx.message_of(drew, 0).await.status.as_str(), "unknown");
+    assert_eq!(fx.message_of(olga, 0).await.status.as_str(), "sent");
+    let dropped = fx
+        .sink
+        .received()
+        .iter()
+        .filter(|r| r.rcpt[0] == "drop@example.org")
+        .count();
+    assert_eq!(dropped, 1);
+    // Retries back off 60 s, 120 s, 240 s, 480 s; the fifth failure gives up.
+    let mut at = MONDAY_10AM_NY;
+    for wait in [60, 120, 240, 480] {
+        at += Duration::seconds(wait);
+        fx.app.deliver_at(at).await;
+    }
+    let m = fx.message_of(tess, 0).await;
+    assert_eq!(m.status.as_str(), "failed");
+    let d = fx.delivery().await;
+    assert_eq!(
+        (
+            d.steps[0].sent,
+            d.steps[0].failed,
+            d.steps[0].bounced,
+            d.steps[0].unknown
+        ),
+        (1, 2, 1, 1),
+        "{d:?}"
+    );
+    assert_eq!(
+        fx.sink
+            .received()
+            .iter()
+            .filter(|r| r.rcpt[0] == "drop@example.org")
+            .count(),
+        1,
+        "unknown is never re-sent"
+    );
+    // A person decides: Drew's first email counts as sent; his follow-up follows a day later.
+    let drew_m = fx.message_of(drew, 0).await;
+    let res = fx
+        .user
+        .post(
+            &fx.url(&format!("/messages/{}/delivery", drew_m.id)),
+            json!({"action": "mark_sent"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(fx.message_of(drew, 0).await.status.as_str(), "sent");
+    let res = fx
+        .user
+        .post(
+            &fx.url(&format!("/messages/{}/delivery", drew_m.id)),
+            json!({"action": "retry"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(fx.target(drew).await["current_step"], 1);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_mailbox_that_keeps_failing_authentication_is_paused(pool: PgPool) {
+    let (fx, contacts) = fixture(
+        pool,
+        &[json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"})],
+        &two_email_steps(),
+        json!({}),
+        &[unlimited()],
+        Options {
+            auth: Some(("dana".into(), "right-password".into())),
+            ..Options::default()
+        },
+    )
+    .await;
+    let id = fx.mailboxes[0].id;
+    let url = format!("/api/v1/mailboxes/{id}");
+    // No credentials: the server wants them.
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    let _: Mailbox = ok(
+        fx.user
+            .patch(
+                &url,
+                json!({"smtp": {"username": "dana", "password": "wrong"}}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    // "Test" names the stage and the server's words.
+    let t: MailboxTest = ok(
+        fx.user.post(&format!("{url}/test"), json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!t.ok);
+    let last = t.stages.last().unwrap();
+    assert_eq!(last.stage, "auth");
+    assert!(last.detail.contains("535"), "{t:?}");
+    let mut at = MONDAY_10AM_NY;
+    for _ in 0..3 {
+        fx.app.deliver_at(at).await;
+        at += Duration::hours(1);
+    }
+    let m: Mailbox = ok(fx.user.get(&url).await, StatusCode::OK).await;
+    assert_eq!(m.status.as_str(), "paused", "{m:?}");
+    assert!(m
+        .paused_reason
+        .unwrap()
+        .contains("Authentication failed 3 times"));
+    assert!(fx.sink.accepted().is_empty());
+    assert_eq!(
+        fx.message_of(&contacts[0], 0).await.status.as_str(),
+        "queued"
+    );
+    // Fixed and resumed: it goes out.
+    let _: Mailbox = ok(
+        fx.user
+            .patch(
+                &url,
+                json!({"smtp": {"password": "right-password"}, "status": "active"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let t: MailboxTest = ok(
+        fx.user.post(&format!("{url}/test"), json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(t.ok, "{t:?}");
+    assert_eq!(
+        t.stages
+            .iter()
+            .map(|s| s.stage.as_str())
+            .collect::<Vec<_>>(),
+        vec!["connect", "ehlo", "auth"]
+    );
+    fx.app.deliver_at(at + Duration::hours(1)).await;
+    assert_eq!(fx.sink.accepted().len(), 1);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn mailboxes_keep_passwords_sealed_and_validate_input(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let sink = smtp::start(false).await;
+    let user = app.signup("dana@acme.test", "Acme").await;
+    let mut body = mailbox_body(&sink, "dana@mail.acme.test", unlimited());
+    body["smtp"]["username"] = json!("dana");
+    body["smtp"]["password"] = json!("s3cret-app-password");
+    let res = user.post("/api/v1/mailboxes", body.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("s3cret-app-password"), "{text}");
+    let m: Mailbox = serde_json::from_str(&text).unwrap();
+    assert!(m.smtp.password.set);
+    assert_eq!(m.smtp.password.ends_with.as_deref(), Some("word"));
+    let sealed: Vec<u8> = sqlx::query_scalar("select smtp_secret_sealed from mailboxes")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("s3cret"));
+    let listed = user.get("/api/v1/mailboxes").await.text().await.unwrap();
+    assert!(!listed.contains("s3cret-app-password"));
+    // The same address twice is refused by field.
+    let err = expect_error(
+        user.post("/api/v1/mailboxes", body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(err.fields.unwrap().contains_key("from_email"));
+    // Unencrypted to a public host, bad fields: 422, nothing written.
+    let before = app.snapshot().await;
+    let err = expect_error(
+        user.post("/api/v1/mailboxes", json!({"from_name": "X", "from_email": "x@acme.test", "smtp": {"host": "smtp.gmail.com", "security": "none"}, "limits": {"daily_limit": 0, "ramp_start": 0, "ramp_step": 0, "min_interval_secs": 0, "jitter_secs": 0}})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::ValidationFailed,
+    )
+    .await;
+    let fields = err.fields.unwrap();
+    assert!(
+        fields.contains_key("smtp.security") && fields.contains_key("limits.daily_limit"),
+        "{fields:?}"
+    );
+    assert_eq!(app.snapshot().await, before);
+    // A server that is not there: the test says so at the first stage.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let _: Mailbox = ok(
+        user.patch(
+            &format!("/api/v1/mailboxes/{}", m.id),
+            json!({"smtp": {"port": port}}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let t: MailboxTest = ok(
+        user.post(&format!("/api/v1/mailboxes/{}/test", m.id), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (t.ok, t.stages.len(), t.stages[0].stage.as_str()),
+        (false, 1, "connect"),
+        "{t:?}"
+    );
+    let m: Mailbox = ok(
+        user.get(&format!("/api/v1/mailboxes/{}", m.id)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(m.health.consecutive_failures, 1);
+    assert!(m.health.last_error.unwrap().contains("connect"));
+    // A member cannot change mailboxes.
+    let member = app.add_member(&user, "sam@acme.test", "member").await;
+    let res = member
+        .patch(
+            &format!("/api/v1/mailboxes/{}", m.id),
+            json!({"from_name": "Sam"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = user.delete(&format!("/api/v1/mailboxes/{}", m.id)).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) {
+    let (fx, contacts) = fixture(
+        pool,
+        &[
+            json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"}),
+            json!({"email": "ben@example.org", "first_name": "Ben", "timezone": "America/New_York"}),
+            json!({"email": "cy@example.org", "first_name": "Cy", "timezone": "America/New_York"}),
+        ],
+        &two_email_steps(),
+        json!({"track_opens": true, "track_clicks": true}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    let mail = |who: &str| {
+        fx.sink
+            .accepted()
+            .into_iter()
+            .find(|r| r.rcpt[0] == who)
+            .unwrap()
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // The page: confirm with a choice; no sign-in.
+    let ana_token = unsubscribe_token(&mail("ana@example.org"));
+    let page = client
+        .get(fx.app.url(&format!("/u/{ana_token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Acme Realty")
+            && html.contains("a•••@example.org")
+            && html.contains("name=\"scope\""),
+        "{html}"
+    );
+    // A body that is neither one-click nor a choice: 422, nothing changes.
+    let before = fx.app.snapshot().await;
+    let res = client
+        .post(fx.app.url(&format!("/u/{ana_token}")))
+        .form(&[("hello", "world")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fx.app.snapshot().await, before);
+    // One-click, multipart (RFC 8058).
+    let form = reqwest::multipart::Form::new().text("List-Unsubscribe", "One-Click");
+    let res = client
+        .post(fx.app.url(&format!("/u/{ana_token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("location").is_none());
+    let perm: Value = ok(
+        fx.user
+            .get("/api/v1/suppressions/check?channel=email&address=ana@example.org")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(perm["allowed"], false);
+    // From the page, "only this series": Ben leaves the campaign but is not suppressed.
+    let ben_token = unsubscribe_token(&mail("ben@example.org"));
+    let res = client
+        .post(fx.app.url(&format!("/u/{ben_token}")))
+        .form(&[("scope", "campaign")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(fx.target(&contacts[1]).await["status"], "completed");
+    let perm: Value = ok(
+        fx.user
+            .get("/api/v1/suppressions/check?channel=email&address=ben@example.org")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(perm["allowed"], true);
+
+    // Opens and clicks: the pixel is a no-store GIF; the redirect goes where it was signed to.
+    let cy = mail("cy@example.org");
+    let pixel = cy
+        .data
+        .split("/t/o/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = client
+        .get(fx.app.url(&format!("/t/o/{pixel}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/gif");
+    assert!(res.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
+    let link = cy
+        .data
+        .split("/t/c/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = client
+        .get(fx.app.url(&format!("/t/c/{link}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(
+        res.headers()["location"],
+        "https://acme.test/listings?area=harbor&beds=3"
+    );
+    // Events are written in the background, shortly.
+    let mut d = fx.delivery().await;
+    for _ in 0..100 {
+        if d.steps[0].opened == 1 && d.steps[0].clicked == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        d = fx.delivery().await;
+    }
+    assert_eq!((d.steps[0].opened, d.steps[0].clicked), (1, 1), "{d:?}");
+
+    // Garbage, tampered or cross-kind tokens: 404, never 500.
+    let mut tampered = link.clone().into_bytes();
+    let last = tampered.len() - 5;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for path in [
+        "/u/x".to_owned(),
+        "/u/%00%ff".to_owned(),
+        format!("/u/{pixel}"),
+        format!("/t/o/{link}"),
+        format!("/t/c/{tampered}"),
+        format!("/t/c/{}", "A".repeat(5000)),
+        "/t/o/".to_owned() + &"-".repeat(64),
+    ] {
+        let res = client.get(fx.app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        let res = client
+            .post(fx.app.url(&path))
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status() == StatusCode::NOT_FOUND || res.status() == StatusCode::METHOD_NOT_ALLOWED,
+            "{path}: {}",
+            res.status()
+        );
+    }
+    // Ana's follow-up never goes out.
+    fx.app
+        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .await;
+    assert_eq!(fx.headers_for(&contacts[0], "Subject").len(), 1);
+    assert_eq!(fx.headers_for(&contacts[2], "Subject").len(), 2);
+}
