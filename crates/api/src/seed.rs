@@ -327,7 +327,8 @@ async fn demo_campaign(
     ];
     for (i, input) in steps.iter().enumerate() {
         let position = i32::try_from(i + 1)?;
-        let step = crate::domain::campaign::step(None, input, position).map_err(|e| fail("step", e))?;
+        let step =
+            crate::domain::campaign::step(None, input, position).map_err(|e| fail("step", e))?;
         db::campaigns::save_step(&mut *conn, org, campaign, &step).await?;
     }
     db::mailboxes::set_for_campaign(&mut *conn, org, campaign, &[mailbox]).await?;

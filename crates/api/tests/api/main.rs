@@ -22,3 +22,4 @@ mod smtp;
 mod spec;
 mod suppressions;
 mod web;
+mod workers;

@@ -87,31 +87,55 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
 
     // A whole campaign runs on the sandbox mailbox: prepare, approve, launch, and every enrolled
     // visitor's first email lands in the Outbox.
-    let mailboxes: Vec<aura_types::Mailbox> = demo.get("/api/v1/mailboxes").await.json().await.unwrap();
+    let mailboxes: Vec<aura_types::Mailbox> =
+        demo.get("/api/v1/mailboxes").await.json().await.unwrap();
     assert_eq!(mailboxes.len(), 1);
     assert_eq!(mailboxes[0].kind, aura_types::MailboxKind::Sandbox);
-    let campaigns: Vec<aura_types::Campaign> = demo.get("/api/v1/campaigns").await.json().await.unwrap();
-    let demo_campaign = campaigns.iter().find(|c| c.name == "Open house follow-up").unwrap();
+    let campaigns: Vec<aura_types::Campaign> =
+        demo.get("/api/v1/campaigns").await.json().await.unwrap();
+    let demo_campaign = campaigns
+        .iter()
+        .find(|c| c.name == "Open house follow-up")
+        .unwrap();
     let url = format!("/api/v1/campaigns/{}", demo_campaign.id);
     let enrolled = demo_campaign.stats.active;
     assert!(enrolled >= 5, "{:?}", demo_campaign.stats);
-    assert_eq!(demo.post(&format!("{url}/prepare"), serde_json::json!({})).await.status(), reqwest::StatusCode::ACCEPTED);
+    assert_eq!(
+        demo.post(&format!("{url}/prepare"), serde_json::json!({}))
+            .await
+            .status(),
+        reqwest::StatusCode::ACCEPTED
+    );
     app.run_preparations_until_idle().await;
     let approved: aura_types::ReviewResult = demo
-        .post(&format!("{url}/messages/review"), serde_json::json!({"action": "approve", "filter": {}}))
+        .post(
+            &format!("{url}/messages/review"),
+            serde_json::json!({"action": "approve", "filter": {}}),
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(approved.changed, enrolled * 2);
-    let res = demo.post(&format!("{url}/status"), serde_json::json!({"status": "active"})).await;
-    assert_eq!(res.status(), reqwest::StatusCode::OK, "{}", res.text().await.unwrap());
+    let res = demo
+        .post(
+            &format!("{url}/status"),
+            serde_json::json!({"status": "active"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
     // The mailbox keeps a second between sends: drive the clock a second at a time.
     let start = time::OffsetDateTime::now_utc();
     for s in 0..=enrolled {
         app.deliver_at(start + time::Duration::seconds(s * 2)).await;
     }
-    let outbox: Vec<aura_types::OutboxItem> = demo.get("/api/v1/outbox").await.json().await.unwrap();
+    let outbox: Vec<aura_types::OutboxItem> =
+        demo.get("/api/v1/outbox").await.json().await.unwrap();
     assert_eq!(i64::try_from(outbox.len()).unwrap(), enrolled);
     let caught: aura_types::OutboxMessage = demo
         .get(&format!("/api/v1/outbox/{}", outbox[0].id))
@@ -119,6 +143,12 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .json()
         .await
         .unwrap();
-    assert!(caught.raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{}", caught.raw);
+    assert!(
+        caught
+            .raw
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{}",
+        caught.raw
+    );
     assert!(caught.raw.contains("120 Harbor Street"));
 }
