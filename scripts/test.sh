@@ -58,6 +58,8 @@ psql "$ADMIN_DATABASE_URL" -qc 'drop database if exists aura_e2e with (force)' >
 psql "$ADMIN_DATABASE_URL" -qc 'create database aura_e2e' >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DATABASE_URL="$e2e_db" "$aura" migrate >/dev/null
+# The demo organization: the delivery test runs its campaign on the sandbox mailbox.
+DATABASE_URL="$e2e_db" AURA_SECRET_KEY="e2e-secret-e2e-secret-e2e-secret-e2e" "$aura" seed-demo >/dev/null
 DATABASE_URL="$e2e_db" AURA_SECRET_KEY="e2e-secret-e2e-secret-e2e-secret-e2e" AURA_BIND="127.0.0.1:$port" \
   AURA_PUBLIC_URL="http://127.0.0.1:$port" AURA_ACCESS_TOKEN_TTL_SECS=1 AURA_ALLOW_PRIVATE_AI_URLS=true AURA_LOG=warn "$aura" serve >.aura-e2e-server.log 2>&1 &
 server=$!

@@ -78,6 +78,25 @@ impl Api {
         )
     }
 
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> ApiResult<T> {
+        parse(
+            &self
+                .send(Method::PUT, path, Some(Body::json(body)?))
+                .await?,
+        )
+    }
+
+    /// Posts `body` to an operation that answers 204 No Content.
+    pub async fn post_no_content<B: Serialize>(&self, path: &str, body: &B) -> ApiResult<()> {
+        self.send(Method::POST, path, Some(Body::json(body)?))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn delete(&self, path: &str) -> ApiResult<()> {
         self.send(Method::DELETE, path, None).await.map(|_| ())
     }

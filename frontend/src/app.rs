@@ -15,6 +15,7 @@ use crate::{
         contacts::ContactsPage,
         home::*,
         import::ImportPage,
+        mailboxes::{MailboxesPage, OutboxPage},
         segments::SegmentsPage,
         settings::*,
         suppressions::SuppressionsPage,
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("campaigns") view=CampaignsPage />
                         <Route path=path!("campaigns/:id") view=CampaignBuilderPage />
                         <Route path=path!("inbox") view=InboxPage />
+                        <Route path=path!("outbox") view=OutboxPage />
                         <Route path=path!("templates") view=TemplatesPage />
                         <ParentRoute path=path!("settings") view=SettingsLayout>
                             <Route path=path!("") view=|| view! { <Redirect path="/settings/organization" /> } />
@@ -70,6 +72,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("members") view=MembersPage />
                             <Route path=path!("api-keys") view=ApiKeysPage />
                             <Route path=path!("ai") view=AiSettingsPage />
+                            <Route path=path!("mailboxes") view=MailboxesPage />
                         </ParentRoute>
                     </ParentRoute>
                 </Routes>
@@ -99,12 +102,13 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-const NAV: [(&str, &str, &str); 8] = [
+const NAV: [(&str, &str, &str); 9] = [
     ("/", "Dashboard", icons::HOME),
     ("/contacts", "Contacts", icons::USERS),
     ("/segments", "Segments", icons::TEMPLATE),
     ("/campaigns", "Campaigns", icons::MEGAPHONE),
     ("/inbox", "Inbox", icons::INBOX),
+    ("/outbox", "Outbox", icons::SEND),
     ("/ai", "AI studio", icons::SPARKLES),
     ("/templates", "Templates", icons::TEMPLATE),
     ("/settings", "Settings", icons::SETTINGS),
@@ -331,6 +335,7 @@ fn SettingsLayout() -> impl IntoView {
         ("/settings/members", "Members", icons::USERS),
         ("/settings/api-keys", "API keys", icons::KEY),
         ("/settings/ai", "AI", icons::SPARKLES),
+        ("/settings/mailboxes", "Mailboxes", icons::MAIL),
     ];
     view! {
         <div>

@@ -314,7 +314,7 @@ async fn demo_campaign(
         StepInput {
             channel: Some(Channel::Email),
             subject: Some("Thanks for coming by, {{first_name | \"there\"}}".into()),
-            body: Some("Hi {{first_name | \"there\"}},\n\nThank you for visiting our open house. If you would like a private viewing, or to see similar homes, just reply with a time that suits you.\n\nListings: https://aurarealty.example/listings\n\n{{sender.name}}".into()),
+            body: Some("Hi {{first_name | \"there\"}},\n\nThank you for visiting our open house. If you would like a private viewing, or to see similar homes, just reply with a time that suits you.\n\nListings: https://aurarealty.example/listings".into()),
             ..Default::default()
         },
         StepInput {

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod import;
 pub mod mailbox;
 pub mod message;
+pub mod mime;
 pub mod org;
 pub mod segment;
 pub mod suppression;

@@ -105,6 +105,32 @@ pub struct Message {
     #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
     #[serde(with = "time::serde::rfc3339::option")]
     pub decided_at: Option<OffsetDateTime>,
+    /// Once handed to the sender: how it went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryInfo>,
+}
+
+/// What the sender did with a message.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DeliveryInfo {
+    /// The mailbox it goes (or went) out through.
+    pub mailbox_id: Option<crate::ids::MailboxId>,
+    /// Its Message-ID header.
+    pub message_id: Option<String>,
+    pub attempts: i32,
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub queued_at: Option<OffsetDateTime>,
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub sent_at: Option<OffsetDateTime>,
+    /// The next attempt, while it waits in the queue.
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub next_attempt_at: Option<OffsetDateTime>,
+    /// The mail server's last answer, or why it was not sent.
+    pub reply: Option<String>,
 }
 
 /// Which prepared messages (every field narrows; none: all of the campaign's).

@@ -288,6 +288,11 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                     &StatusChange { status: to },
                 )
                 .await;
+            // Launching (or being refused) shows the Delivery tab: its checklist says why, its
+            // counters follow the sending.
+            if to == CampaignStatus::Active {
+                tab.set("delivery");
+            }
             apply(r, Some(format!("Campaign {}.", to.label().to_lowercase())));
         });
     };
@@ -430,12 +435,14 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                         </div>
                     })}
                     <nav class="mb-6 flex gap-1 border-b border-line" aria-label="Campaign">
-                        {[("steps", "Steps"), ("audience", "Audience"), ("review", "Review"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
+                        {[("steps", "Steps"), ("audience", "Audience"), ("review", "Review"), ("delivery", "Delivery"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
                             <button class=move || if tab.get() == key { "-mb-px border-b-2 border-accent-600 px-4 py-2.5 text-sm font-medium text-accent-700" } else { "-mb-px border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted hover:text-ink" } on:click=move |_| tab.set(key)>{label}</button>
                         }).collect_view()}
                     </nav>
                     {move || if tab.get() == "audience" {
                         view! { <AudienceTab campaign=c.clone() on_changed=Callback::new(move |_| load()) /> }.into_any()
+                    } else if tab.get() == "delivery" {
+                        view! { <super::delivery::DeliveryTab campaign=c.clone() /> }.into_any()
                     } else if tab.get() == "review" {
                         view! { <super::review::ReviewTab campaign=c.clone() steps=d.steps.clone() /> }.into_any()
                     } else if tab.get() == "settings" {

@@ -322,7 +322,8 @@ pub async fn upsert(
 const SELECT: &str = "select m.id, m.campaign_id, m.step_id, s.position, m.channel, m.contact_id, c.first_name, \
     c.last_name, c.email, c.phone, c.whatsapp, m.variant, m.subject, m.body_text, m.body_html, m.status, m.edited, \
     (m.status = 'prepared' and not m.edited and m.prepared_at < s.updated_at) as stale, m.problems, m.provenance, \
-    m.prepared_at, m.decided_at \
+    m.prepared_at, m.decided_at, m.mailbox_id, m.message_id, m.attempts, m.queued_at, m.sent_at, \
+    m.send_after, m.smtp_reply \
     from campaign_messages m \
     join campaign_steps s on s.org_id = m.org_id and s.id = m.step_id \
     join contacts c on c.org_id = m.org_id and c.id = m.contact_id";
@@ -351,6 +352,13 @@ struct MessageRow {
     provenance: Option<Json<Provenance>>,
     prepared_at: OffsetDateTime,
     decided_at: Option<OffsetDateTime>,
+    mailbox_id: Option<aura_types::MailboxId>,
+    message_id: Option<String>,
+    attempts: i32,
+    queued_at: Option<OffsetDateTime>,
+    sent_at: Option<OffsetDateTime>,
+    send_after: Option<OffsetDateTime>,
+    smtp_reply: Option<String>,
 }
 
 impl From<MessageRow> for Message {
@@ -385,6 +393,17 @@ impl From<MessageRow> for Message {
             provenance: r.provenance.map(|j| j.0),
             prepared_at: r.prepared_at,
             decided_at: r.decided_at,
+            delivery: (!r.status.in_review()).then(|| aura_types::DeliveryInfo {
+                mailbox_id: r.mailbox_id,
+                message_id: r.message_id,
+                attempts: r.attempts,
+                queued_at: r.queued_at,
+                sent_at: r.sent_at,
+                next_attempt_at: (r.status == MessageStatus::Queued)
+                    .then_some(r.send_after)
+                    .flatten(),
+                reply: r.smtp_reply,
+            }),
         }
     }
 }

@@ -24,12 +24,7 @@ pub struct Received {
 impl Received {
     /// A header's value (unfolded), if present.
     pub fn header(&self, name: &str) -> Option<String> {
-        let head = self.data.split("\r\n\r\n").next().unwrap_or("");
-        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
-        unfolded.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
+        aura_types::mime::header(&self.data, name)
     }
 }
 
@@ -55,30 +50,6 @@ impl SmtpSink {
     pub fn accepted(&self) -> Vec<Received> {
         self.received().into_iter().filter(|r| r.accepted).collect()
     }
-}
-
-fn decode_quoted_printable(text: &str) -> String {
-    let joined = text.replace("=\r\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'=', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// How the server behaves.
@@ -190,7 +161,7 @@ async fn session(
                     );
                     body.push_str("\r\n");
                 }
-                let data = decode_quoted_printable(&body);
+                let data = aura_types::mime::decode_quoted_printable(&body);
                 let first = rcpt.first().cloned().unwrap_or_default();
                 if first.starts_with("drop") {
                     log.lock().unwrap().push(Received {

@@ -1,0 +1,279 @@
+//! The campaign's Delivery tab: which mailboxes it sends from, the launch checklist
+//! (pre-flight), live per-step counters, and the messages handed to the sender with what the
+//! mail server said — including those whose outcome is unknown, to retry or mark as sent.
+
+use super::review::status_badge;
+use crate::components::*;
+use crate::icons;
+use crate::state::{use_api, use_toasts};
+use aura_types::{
+    Campaign, CampaignMailboxes, CampaignStatus, Delivery, DeliveryAction, DeliveryActionKind,
+    Mailbox, MailboxId, MailboxKind, MailboxStatus, MessageId, MessagePage, MessageStatus,
+    Preflight,
+};
+use leptos::{prelude::*, task::spawn_local};
+use std::collections::BTreeSet;
+
+#[component]
+pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let id = campaign.id;
+    let running = campaign.status == CampaignStatus::Active;
+    let mailboxes =
+        LocalResource::new(move || async move { api.get::<Vec<Mailbox>>("/mailboxes").await });
+    let chosen = RwSignal::new(BTreeSet::<MailboxId>::new());
+    let chosen_saved = RwSignal::new(BTreeSet::<MailboxId>::new());
+    let preflight = RwSignal::new(None::<Result<Preflight, String>>);
+    let delivery = RwSignal::new(None::<Result<Delivery, String>>);
+    let status = RwSignal::new(MessageStatus::Sent);
+    let page = RwSignal::new(None::<Result<MessagePage, String>>);
+
+    let load_preflight = move || {
+        spawn_local(async move {
+            let r = api
+                .get::<Preflight>(&format!("/campaigns/{id}/preflight"))
+                .await;
+            preflight.try_set(Some(r.map_err(|e| e.message())));
+        });
+    };
+    let load_delivery = move || {
+        spawn_local(async move {
+            let r = api
+                .get::<Delivery>(&format!("/campaigns/{id}/delivery"))
+                .await;
+            delivery.try_set(Some(r.map_err(|e| e.message())));
+            // The tab may have closed while the request was out.
+            let Some(s) = status.try_get_untracked() else {
+                return;
+            };
+            let r = api
+                .get::<MessagePage>(&format!(
+                    "/campaigns/{id}/messages?status={}&limit=100",
+                    s.as_str()
+                ))
+                .await;
+            page.try_set(Some(r.map_err(|e| e.message())));
+        });
+    };
+    spawn_local(async move {
+        if let Ok(c) = api
+            .get::<CampaignMailboxes>(&format!("/campaigns/{id}/mailboxes"))
+            .await
+        {
+            let set: BTreeSet<_> = c.mailbox_ids.into_iter().collect();
+            chosen.set(set.clone());
+            chosen_saved.set(set);
+        }
+    });
+    load_preflight();
+    load_delivery();
+    Effect::new(move |prev: Option<()>| {
+        status.track();
+        if prev.is_some() {
+            page.set(None);
+            load_delivery();
+        }
+    });
+    // While the campaign runs, the counters follow it.
+    if running {
+        spawn_local(async move {
+            loop {
+                gloo_timers::future::TimeoutFuture::new(2000).await;
+                if delivery.try_get_untracked().is_none() {
+                    break;
+                }
+                load_delivery();
+            }
+        });
+    }
+
+    let save_mailboxes = move |_| {
+        let body = CampaignMailboxes {
+            mailbox_ids: chosen.get_untracked().into_iter().collect(),
+        };
+        spawn_local(async move {
+            match api
+                .put::<_, CampaignMailboxes>(&format!("/campaigns/{id}/mailboxes"), &body)
+                .await
+            {
+                Ok(saved) => {
+                    let set: BTreeSet<_> = saved.mailbox_ids.into_iter().collect();
+                    toasts.success(format!(
+                        "Sends from {} mailbox{}.",
+                        set.len(),
+                        if set.len() == 1 { "" } else { "es" }
+                    ));
+                    chosen.set(set.clone());
+                    chosen_saved.set(set);
+                    load_preflight();
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+        });
+    };
+    let resolve = move |message: MessageId, action: DeliveryActionKind| {
+        spawn_local(async move {
+            let body = DeliveryAction { action };
+            match api
+                .post_no_content(
+                    &format!("/campaigns/{id}/messages/{message}/delivery"),
+                    &body,
+                )
+                .await
+            {
+                Ok(()) => {
+                    toasts.success(match action {
+                        DeliveryActionKind::Retry => "Queued again.",
+                        DeliveryActionKind::MarkSent => "Marked as sent; the lead moves on.",
+                    });
+                    load_delivery();
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+        });
+    };
+
+    view! {
+        <div class="grid gap-6 lg:grid-cols-[1fr_20rem]">
+            <div class="grid gap-6">
+                <section class="card p-5" aria-label="Activity">
+                    <div class="mb-3 flex items-center justify-between">
+                        <h2 class="text-lg font-semibold">"Activity"</h2>
+                        {running.then(|| view! { <span class="flex items-center gap-2 text-xs text-muted"><span class="h-2 w-2 animate-pulse rounded-full bg-emerald-500"></span>"Live"</span> })}
+                    </div>
+                    {move || match delivery.get() {
+                        None => view! { <LoadingCard rows=2 /> }.into_any(),
+                        Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
+                        Some(Ok(d)) => {
+                            let total_sent: i64 = d.steps.iter().map(|s| s.sent).sum();
+                            view! {
+                                <p class="mb-3 text-sm text-muted" data-testid="delivery-leads">
+                                    {format!("{} leads in progress · {} waiting for approval · {} done · {} stopped (unsubscribed or bounced) · {} sent in all", d.active, d.waiting_for_approval, d.completed, d.unsubscribed, total_sent)}
+                                </p>
+                                <div class="overflow-x-auto">
+                                    <table class="w-full text-right text-sm" data-testid="delivery-steps">
+                                        <thead class="text-xs uppercase tracking-wide text-muted">
+                                            <tr><th class="py-2 text-left">"Step"</th><th>"Queued"</th><th>"Sending"</th><th>"Sent"</th><th>"Failed"</th><th>"Bounced"</th><th>"Unknown"</th><th>"Cancelled"</th><th>"Opened"</th><th>"Clicked"</th></tr>
+                                        </thead>
+                                        <tbody class="divide-y divide-line">
+                                            {d.steps.into_iter().map(|s| view! {
+                                                <tr>
+                                                    <td class="py-2 text-left font-medium">{format!("Step {}", s.position)}</td>
+                                                    <td>{s.queued}</td><td>{s.sending}</td>
+                                                    <td class="font-semibold text-indigo-700" data-testid="step-sent">{s.sent}</td>
+                                                    <td>{s.failed}</td><td>{s.bounced}</td><td>{s.unknown}</td><td>{s.cancelled}</td>
+                                                    <td>{s.opened}</td><td>{s.clicked}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        }
+                    }}
+                </section>
+                <section class="card p-5" aria-label="Sent messages">
+                    <div class="mb-3 flex flex-wrap items-center gap-1" role="tablist" aria-label="Delivery status">
+                        {MessageStatus::DELIVERY.iter().map(|s| {
+                            let s = *s;
+                            view! {
+                                <button role="tab" aria-selected=move || (status.get() == s).to_string()
+                                    class=move || if status.get() == s { "rounded-full bg-accent-600 px-3 py-1 text-xs font-medium text-white" } else { "rounded-full px-3 py-1 text-xs font-medium text-muted hover:bg-slate-100" }
+                                    on:click=move |_| status.set(s)>{s.label()}</button>
+                            }
+                        }).collect_view()}
+                    </div>
+                    {move || match page.get() {
+                        None => view! { <LoadingCard rows=3 /> }.into_any(),
+                        Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
+                        Some(Ok(p)) if p.items.is_empty() => view! { <p class="py-6 text-center text-sm text-muted">{format!("No {} messages.", status.get_untracked().label().to_lowercase())}</p> }.into_any(),
+                        Some(Ok(p)) => view! {
+                            <ul class="divide-y divide-line" data-testid="delivery-messages">
+                                {p.items.into_iter().map(|m| {
+                                    let mid = m.id;
+                                    let info = m.delivery.clone().unwrap_or_default();
+                                    let when = info.sent_at.or(info.next_attempt_at).or(info.queued_at).map(|t| short_date(&t)).unwrap_or_default();
+                                    view! {
+                                        <li class="flex flex-wrap items-start gap-3 py-3 text-sm">
+                                            <div class="min-w-0 flex-1">
+                                                <p class="font-medium">{format!("{} · Step {}", m.full_name, m.step)}<span class="ml-2">{status_badge(m.status)}</span></p>
+                                                <p class="truncate text-muted">{m.subject.clone().unwrap_or_default()}</p>
+                                                {info.reply.clone().map(|r| view! { <p class="text-xs text-muted" data-testid="delivery-reply">{r}</p> })}
+                                            </div>
+                                            <p class="text-xs text-muted">{when}{(info.attempts > 1).then(|| format!(" · {} attempts", info.attempts))}</p>
+                                            {(m.status == MessageStatus::Unknown).then(|| view! {
+                                                <div class="flex gap-2">
+                                                    <button class="btn-secondary" title="It may reach the lead twice if it did go out" on:click=move |_| resolve(mid, DeliveryActionKind::Retry)>"Retry"</button>
+                                                    <button class="btn-ghost" on:click=move |_| resolve(mid, DeliveryActionKind::MarkSent)>"Mark as sent"</button>
+                                                </div>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }}
+                </section>
+            </div>
+            <aside class="grid content-start gap-6">
+                <section class="card p-5" aria-label="Launch checklist">
+                    <div class="mb-3 flex items-center justify-between">
+                        <h2 class="font-semibold">"Launch checklist"</h2>
+                        <button class="btn-ghost px-2 py-1 text-xs" on:click=move |_| load_preflight()>"Check again"</button>
+                    </div>
+                    {move || match preflight.get() {
+                        None => view! { <Spinner label="Checking…" /> }.into_any(),
+                        Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
+                        Some(Ok(p)) => view! {
+                            <ul class="grid gap-2 text-sm" data-testid="preflight">
+                                {p.checks.into_iter().map(|c| view! {
+                                    <li class="flex gap-2">
+                                        <span class=if c.ok { "text-emerald-600" } else { "text-rose-600" } inner_html=if c.ok { icons::CHECK } else { icons::X }></span>
+                                        <span class=if c.ok { "text-ink" } else { "text-rose-800" }>{c.detail}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            <p class=if p.ready { "mt-3 text-sm font-medium text-emerald-700" } else { "mt-3 text-sm font-medium text-rose-700" }>{if p.ready { "Ready to launch." } else { "Fix these to launch." }}</p>
+                        }.into_any(),
+                    }}
+                </section>
+                <section class="card p-5" aria-label="Mailboxes">
+                    <h2 class="mb-1 font-semibold">"Sends from"</h2>
+                    <p class="mb-3 text-xs text-muted">"Rotates over the chosen mailboxes; each lead keeps the one of its first email."</p>
+                    <Transition fallback=|| view! { <Spinner /> }>
+                        {move || mailboxes.get().map(|r| match r {
+                            Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                            Ok(list) if list.is_empty() => view! {
+                                <p class="text-sm text-muted">"No mailboxes yet. "<a class="text-accent-700 underline" href="/settings/mailboxes">"Add one in Settings → Mailboxes"</a>"."</p>
+                            }.into_any(),
+                            Ok(list) => view! {
+                                <div class="grid gap-2">
+                                    {list.into_iter().map(|m| {
+                                        let mid = m.id;
+                                        view! {
+                                            <label class="flex items-start gap-2 text-sm">
+                                                <input type="checkbox" class="mt-0.5" name="campaign-mailbox"
+                                                    prop:checked=move || chosen.with(|c| c.contains(&mid))
+                                                    on:change=move |ev| { let on = event_target_checked(&ev); chosen.update(|c| { if on { c.insert(mid); } else { c.remove(&mid); } }); } />
+                                                <span class="min-w-0">
+                                                    <span class="block truncate">{m.from_email.clone()}</span>
+                                                    <span class="block text-xs text-muted">
+                                                        {if m.kind == MailboxKind::Sandbox { "Sandbox · " } else { "" }}
+                                                        {if m.status == MailboxStatus::Paused { "Paused · ".to_owned() } else { String::new() }}
+                                                        {format!("{} of {} today", m.sent_today, m.today_limit)}
+                                                    </span>
+                                                </span>
+                                            </label>
+                                        }
+                                    }).collect_view()}
+                                    <button class="btn-secondary mt-2" disabled=move || chosen.get() == chosen_saved.get() on:click=save_mailboxes>"Save mailboxes"</button>
+                                </div>
+                            }.into_any(),
+                        })}
+                    </Transition>
+                </section>
+            </aside>
+        </div>
+    }
+}

@@ -1,0 +1,504 @@
+//! Settings → Mailboxes (the organization's email accounts: add, edit, test, pause, limits and
+//! health) and the Outbox (what sandbox mailboxes caught, shown as it would have gone out).
+
+use crate::components::*;
+use crate::icons;
+use crate::state::{use_api, use_auth, use_toasts};
+use aura_types::{
+    Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus, MailboxTest, OutboxId,
+    OutboxItem, OutboxMessage, SendingLimits, ServerInput, SmtpSecurity,
+};
+use leptos::{prelude::*, task::spawn_local};
+use std::collections::BTreeMap;
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// A number field's value, or `field` named in the errors.
+fn number<T: std::str::FromStr>(
+    errs: &mut BTreeMap<String, String>,
+    field: &str,
+    text: &str,
+) -> Option<T> {
+    match text.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errs.insert(field.into(), "must be a whole number".into());
+            None
+        }
+    }
+}
+
+/// The kind and health of a mailbox as badges.
+fn badges(m: &Mailbox) -> impl IntoView {
+    let kind = (m.kind == MailboxKind::Sandbox).then(|| view! {
+        <span class="badge bg-violet-50 text-violet-800 ring-violet-200" title="Nothing leaves this machine: messages are kept in the Outbox">"Sandbox"</span>
+    });
+    let health = if m.status == MailboxStatus::Paused {
+        view! { <span class="badge bg-amber-50 text-amber-800 ring-amber-200" data-testid="mailbox-health">"Paused"</span> }.into_any()
+    } else if m.health.consecutive_failures > 0 {
+        view! { <span class="badge bg-rose-50 text-rose-800 ring-rose-200" data-testid="mailbox-health">{format!("Failing ({}×)", m.health.consecutive_failures)}</span> }.into_any()
+    } else if m.health.last_success_at.is_some() {
+        view! { <span class="badge bg-emerald-50 text-emerald-800 ring-emerald-200" data-testid="mailbox-health">"Healthy"</span> }.into_any()
+    } else {
+        view! { <span class="badge bg-slate-50 text-slate-700 ring-line" data-testid="mailbox-health">"Not used yet"</span> }.into_any()
+    };
+    view! { {kind}{health} }
+}
+
+#[component]
+pub fn MailboxesPage() -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let auth = use_auth();
+    let is_admin = Signal::derive(move || auth.me().is_some_and(|m| m.role.is_admin()));
+    let mailboxes =
+        LocalResource::new(move || async move { api.get::<Vec<Mailbox>>("/mailboxes").await });
+
+    let editing = RwSignal::new(None::<MailboxId>);
+    let form_open = RwSignal::new(false);
+    let kind = RwSignal::new("smtp".to_owned());
+    let from_name = RwSignal::new(String::new());
+    let from_email = RwSignal::new(String::new());
+    let reply_to = RwSignal::new(String::new());
+    let signature = RwSignal::new(String::new());
+    let host = RwSignal::new(String::new());
+    let port = RwSignal::new("587".to_owned());
+    let security = RwSignal::new("starttls".to_owned());
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let password_hint = RwSignal::new(None::<String>);
+    let imap_host = RwSignal::new(String::new());
+    let imap_port = RwSignal::new("993".to_owned());
+    let imap_username = RwSignal::new(String::new());
+    let imap_password = RwSignal::new(String::new());
+    let daily = RwSignal::new("50".to_owned());
+    let ramp_start = RwSignal::new("0".to_owned());
+    let ramp_step = RwSignal::new("0".to_owned());
+    let interval = RwSignal::new("60".to_owned());
+    let jitter = RwSignal::new("30".to_owned());
+    let errs: FieldErrs = RwSignal::new(BTreeMap::new());
+
+    let open_form = move |m: Option<Mailbox>| {
+        errs.set(BTreeMap::new());
+        password.set(String::new());
+        imap_password.set(String::new());
+        let (limits, m) = match m {
+            Some(m) => (m.limits.clone(), Some(m)),
+            None => (SendingLimits::default(), None),
+        };
+        editing.set(m.as_ref().map(|m| m.id));
+        kind.set(m.as_ref().map_or("smtp", |m| m.kind.as_str()).to_owned());
+        from_name.set(m.as_ref().map(|m| m.from_name.clone()).unwrap_or_default());
+        from_email.set(m.as_ref().map(|m| m.from_email.clone()).unwrap_or_default());
+        reply_to.set(
+            m.as_ref()
+                .and_then(|m| m.reply_to.clone())
+                .unwrap_or_default(),
+        );
+        signature.set(m.as_ref().map(|m| m.signature.clone()).unwrap_or_default());
+        host.set(m.as_ref().map(|m| m.smtp.host.clone()).unwrap_or_default());
+        port.set(m.as_ref().map_or(587, |m| m.smtp.port).to_string());
+        security.set(
+            m.as_ref()
+                .map_or("starttls", |m| m.smtp.security.as_str())
+                .to_owned(),
+        );
+        username.set(
+            m.as_ref()
+                .map(|m| m.smtp.username.clone())
+                .unwrap_or_default(),
+        );
+        password_hint.set(m.as_ref().and_then(|m| {
+            m.smtp
+                .password
+                .set
+                .then(|| m.smtp.password.ends_with.clone().unwrap_or_default())
+        }));
+        imap_host.set(m.as_ref().map(|m| m.imap.host.clone()).unwrap_or_default());
+        imap_port.set(m.as_ref().map_or(993, |m| m.imap.port).to_string());
+        imap_username.set(
+            m.as_ref()
+                .map(|m| m.imap.username.clone())
+                .unwrap_or_default(),
+        );
+        daily.set(limits.daily_limit.to_string());
+        ramp_start.set(limits.ramp_start.to_string());
+        ramp_step.set(limits.ramp_step.to_string());
+        interval.set(limits.min_interval_secs.to_string());
+        jitter.set(limits.jitter_secs.to_string());
+        form_open.set(true);
+    };
+
+    let save = Action::new_local(move |_: &()| {
+        let mut local = BTreeMap::new();
+        let limits = (|| {
+            Some(SendingLimits {
+                daily_limit: number(&mut local, "limits.daily_limit", &daily.get_untracked())?,
+                ramp_start: number(&mut local, "limits.ramp_start", &ramp_start.get_untracked())?,
+                ramp_step: number(&mut local, "limits.ramp_step", &ramp_step.get_untracked())?,
+                min_interval_secs: number(
+                    &mut local,
+                    "limits.min_interval_secs",
+                    &interval.get_untracked(),
+                )?,
+                jitter_secs: number(&mut local, "limits.jitter_secs", &jitter.get_untracked())?,
+            })
+        })();
+        let smtp_port: Option<u16> = number(&mut local, "smtp.port", &port.get_untracked());
+        let imap_port_n: Option<u16> = number(&mut local, "imap.port", &imap_port.get_untracked());
+        let id = editing.get_untracked();
+        let new_password = opt(&password.get_untracked());
+        let input = MailboxInput {
+            kind: if id.is_none() {
+                MailboxKind::parse(&kind.get_untracked())
+            } else {
+                None
+            },
+            from_name: Some(from_name.get_untracked()),
+            from_email: Some(from_email.get_untracked()),
+            reply_to: Some(opt(&reply_to.get_untracked())),
+            signature: Some(signature.get_untracked()),
+            smtp: Some(ServerInput {
+                host: Some(host.get_untracked()),
+                port: smtp_port,
+                security: SmtpSecurity::parse(&security.get_untracked()),
+                username: Some(username.get_untracked()),
+                password: new_password.map(Some),
+            }),
+            imap: Some(ServerInput {
+                host: Some(imap_host.get_untracked()),
+                port: imap_port_n,
+                security: None,
+                username: Some(imap_username.get_untracked()),
+                password: opt(&imap_password.get_untracked()).map(Some),
+            }),
+            limits,
+            status: None,
+        };
+        async move {
+            if !local.is_empty() {
+                errs.set(local);
+                return None;
+            }
+            Some(match id {
+                Some(id) => {
+                    api.patch::<_, Mailbox>(&format!("/mailboxes/{id}"), &input)
+                        .await
+                }
+                None => api.post::<_, Mailbox>("/mailboxes", &input).await,
+            })
+        }
+    });
+    on_result(save, move |r| match r {
+        None => {}
+        Some(Ok(m)) => {
+            toasts.success(format!("{} saved.", m.from_email));
+            form_open.set(false);
+            mailboxes.refetch();
+        }
+        Some(Err(e)) => {
+            errs.set(e.fields());
+            if e.fields().is_empty() {
+                toasts.error(e.message());
+            }
+        }
+    });
+    let set_status = move |id: MailboxId, to: MailboxStatus| {
+        spawn_local(async move {
+            let input = MailboxInput {
+                status: Some(to),
+                ..Default::default()
+            };
+            match api
+                .patch::<_, Mailbox>(&format!("/mailboxes/{id}"), &input)
+                .await
+            {
+                Ok(m) => {
+                    toasts.success(format!(
+                        "{} {}.",
+                        m.from_email,
+                        if to == MailboxStatus::Paused {
+                            "paused"
+                        } else {
+                            "resumed"
+                        }
+                    ));
+                    mailboxes.refetch();
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+        });
+    };
+    let remove = move |id: MailboxId| {
+        spawn_local(async move {
+            match api.delete(&format!("/mailboxes/{id}")).await {
+                Ok(()) => mailboxes.refetch(),
+                Err(e) => toasts.error(e.message()),
+            }
+        });
+    };
+    let tests = RwSignal::new(BTreeMap::<MailboxId, Option<MailboxTest>>::new());
+    let run_test = move |id: MailboxId| {
+        tests.update(|t| {
+            t.insert(id, None);
+        });
+        spawn_local(async move {
+            match api
+                .post::<_, MailboxTest>(&format!("/mailboxes/{id}/test"), &serde_json::json!({}))
+                .await
+            {
+                Ok(t) => tests.update(|m| {
+                    m.insert(id, Some(t));
+                }),
+                Err(e) => {
+                    tests.update(|m| {
+                        m.remove(&id);
+                    });
+                    toasts.error(e.message());
+                }
+            }
+            mailboxes.refetch();
+        });
+    };
+    let kinds = StoredValue::new(vec![
+        (
+            "smtp".to_owned(),
+            "Your SMTP server (Google Workspace, Microsoft 365, any provider)".to_owned(),
+        ),
+        (
+            "sandbox".to_owned(),
+            "Sandbox — nothing leaves this machine".to_owned(),
+        ),
+    ]);
+    let securities: Vec<(String, String)> = SmtpSecurity::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), s.label().to_owned()))
+        .collect();
+    let sandbox = Signal::derive(move || kind.get() == "sandbox");
+
+    view! {
+        <div class="mb-4 flex flex-wrap items-center justify-between gap-3">
+            <div>
+                <h2 class="text-lg font-semibold">"Mailboxes"</h2>
+                <p class="text-sm text-muted">"The email accounts campaigns send from. Each lead keeps the mailbox of its first email, so follow-ups thread."</p>
+            </div>
+            <div class="flex gap-2">
+                <a href="/outbox" class="btn-secondary"><span inner_html=icons::INBOX></span>"Outbox"</a>
+                <Show when=move || is_admin.get()>
+                    <button class="btn-primary" on:click=move |_| open_form(None)><span inner_html=icons::PLUS></span>"Add mailbox"</button>
+                </Show>
+            </div>
+        </div>
+        <Show when=move || form_open.get()>
+            <form class="card mb-6 grid gap-4 p-5 sm:grid-cols-2" aria-label="Mailbox" on:submit=move |ev| { ev.prevent_default(); save.dispatch(()); }>
+                <Show when=move || editing.get().is_none()>
+                    <div class="sm:col-span-2"><SelectField label="Kind" name="mailbox-kind" value=kind options=kinds.get_value() error=field_err(errs, "kind") /></div>
+                </Show>
+                <Show when=move || sandbox.get()>
+                    <p class="rounded-lg bg-violet-50 px-3 py-2 text-sm text-violet-900 sm:col-span-2">"A sandbox mailbox sends nothing: every message is kept in the Outbox (and as an .eml file), or handed to a local mail catcher when you give its host. Use it to try campaigns safely."</p>
+                </Show>
+                <Field label="From name" name="mailbox-from-name" value=from_name error=field_err(errs, "from_name") placeholder="Dana Reyes" autofocus=true />
+                <Field label="From address" name="mailbox-from-email" kind="email" value=from_email error=field_err(errs, "from_email") placeholder="dana@yourcompany.com" />
+                <Field label="Reply-to (optional)" name="mailbox-reply-to" kind="email" value=reply_to error=field_err(errs, "reply_to") />
+                <TextArea label="Signature" name="mailbox-signature" value=signature error=field_err(errs, "signature") rows=3 />
+                <fieldset class="grid gap-4 sm:col-span-2 sm:grid-cols-2">
+                    <legend class="mb-1 text-sm font-semibold">{move || if sandbox.get() { "Mail catcher (optional)" } else { "SMTP server" }}</legend>
+                    <Field label="Host" name="mailbox-host" value=host error=field_err(errs, "smtp.host") placeholder=if sandbox.get_untracked() { "mailpit" } else { "smtp.gmail.com" } />
+                    <Field label="Port" name="mailbox-port" kind="number" value=port error=field_err(errs, "smtp.port") help="587 with STARTTLS, 465 with TLS." />
+                    <SelectField label="Security" name="mailbox-security" value=security options=securities.clone() error=field_err(errs, "smtp.security") help="None is only accepted for a server on this machine or a private network." />
+                    <Field label="Username" name="mailbox-username" value=username error=field_err(errs, "smtp.username") autocomplete="off" />
+                    <div>
+                        <label class="field-label" for="field-mailbox-password">"Password or app password"</label>
+                        <input id="field-mailbox-password" name="mailbox-password" type="password" autocomplete="new-password" class="field-input"
+                            placeholder=move || password_hint.get().map(|h| format!("Saved, ends in {h}; leave empty to keep it")).unwrap_or_default()
+                            prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+                        <p class="field-help">"Encrypted at rest and never shown again."</p>
+                        {move || field_err(errs, "smtp.password").get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                    </div>
+                </fieldset>
+                <details class="sm:col-span-2">
+                    <summary class="cursor-pointer text-sm font-semibold">"IMAP (for reading replies)"</summary>
+                    <div class="mt-3 grid gap-4 sm:grid-cols-2">
+                        <Field label="IMAP host" name="mailbox-imap-host" value=imap_host error=field_err(errs, "imap.host") placeholder="imap.gmail.com" />
+                        <Field label="IMAP port" name="mailbox-imap-port" kind="number" value=imap_port error=field_err(errs, "imap.port") />
+                        <Field label="IMAP username" name="mailbox-imap-username" value=imap_username error=field_err(errs, "imap.username") autocomplete="off" />
+                        <Field label="IMAP password" name="mailbox-imap-password" kind="password" value=imap_password error=field_err(errs, "imap.password") autocomplete="new-password" help="Leave empty to keep the saved one." />
+                    </div>
+                </details>
+                <fieldset class="grid gap-4 sm:col-span-2 sm:grid-cols-5">
+                    <legend class="mb-1 text-sm font-semibold">"Pace"</legend>
+                    <Field label="Daily limit" name="mailbox-daily" kind="number" value=daily error=field_err(errs, "limits.daily_limit") />
+                    <Field label="Ramp-up: first day" name="mailbox-ramp-start" kind="number" value=ramp_start error=field_err(errs, "limits.ramp_start") help="0: no ramp-up" />
+                    <Field label="…then + per day" name="mailbox-ramp-step" kind="number" value=ramp_step error=field_err(errs, "limits.ramp_step") />
+                    <Field label="Seconds between sends" name="mailbox-interval" kind="number" value=interval error=field_err(errs, "limits.min_interval_secs") />
+                    <Field label="+ random up to (s)" name="mailbox-jitter" kind="number" value=jitter error=field_err(errs, "limits.jitter_secs") />
+                </fieldset>
+                <div class="flex gap-2 sm:col-span-2">
+                    <button class="btn-primary" type="submit" disabled=move || save.pending().get()>{move || if save.pending().get() { "Saving…" } else { "Save mailbox" }}</button>
+                    <button class="btn-secondary" type="button" on:click=move |_| form_open.set(false)>"Cancel"</button>
+                </div>
+            </form>
+        </Show>
+        <Transition fallback=|| view! { <LoadingCard rows=2 /> }>
+            {move || mailboxes.get().map(|r| match r {
+                Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                Ok(list) if list.is_empty() => view! {
+                    <EmptyState icon=icons::MAIL title="No mailboxes yet" body="Add the email accounts your campaigns send from — or a sandbox mailbox to try a campaign without sending real email." />
+                }.into_any(),
+                Ok(list) => view! {
+                    <ul class="grid gap-3">
+                        {list.into_iter().map(|m| {
+                            let id = m.id;
+                            let edit = m.clone();
+                            let paused = m.status == MailboxStatus::Paused;
+                            let server = if m.kind == MailboxKind::Sandbox && m.smtp.host.is_empty() {
+                                "Kept in the Outbox".to_owned()
+                            } else {
+                                format!("{}:{} · {}", m.smtp.host, m.smtp.port, m.smtp.security.label())
+                            };
+                            let pace = format!(
+                                "{} of {} today{} · {} s apart (+ up to {} s)",
+                                m.sent_today, m.today_limit,
+                                if m.limits.ramp_start > 0 && m.today_limit < m.limits.daily_limit { format!(" (ramping up to {})", m.limits.daily_limit) } else { String::new() },
+                                m.limits.min_interval_secs, m.limits.jitter_secs
+                            );
+                            let used = if m.today_limit > 0 { (m.sent_today * 100 / i64::from(m.today_limit)).min(100) } else { 0 };
+                            view! {
+                                <li class="card p-4" data-testid="mailbox">
+                                    <div class="flex flex-wrap items-start justify-between gap-3">
+                                        <div class="min-w-0">
+                                            <p class="flex flex-wrap items-center gap-2 font-semibold">{format!("{} <{}>", m.from_name, m.from_email)}{badges(&m)}</p>
+                                            <p class="text-sm text-muted">{server}</p>
+                                            <p class="text-xs text-muted">{pace}</p>
+                                            <div class="mt-2 h-1.5 w-48 overflow-hidden rounded-full bg-slate-100" role="progressbar" aria-label="Used today" aria-valuenow=used aria-valuemin="0" aria-valuemax="100"><div class="h-full bg-accent-500" style=format!("width:{used}%")></div></div>
+                                            {m.paused_reason.clone().map(|r| view! { <p class="mt-2 text-sm text-amber-800" role="status">{r}</p> })}
+                                            {m.health.last_error.clone().filter(|_| m.health.consecutive_failures > 0).map(|e| view! { <p class="mt-1 text-xs text-rose-700">{format!("Last error: {e}")}</p> })}
+                                        </div>
+                                        <div class="flex flex-wrap gap-2">
+                                            <button class="btn-secondary" on:click=move |_| run_test(id)>"Test"</button>
+                                            <Show when=move || is_admin.get()>
+                                                <button class="btn-ghost" on:click={ let edit = edit.clone(); move |_| open_form(Some(edit.clone())) }>"Edit"</button>
+                                                <button class="btn-ghost" on:click=move |_| set_status(id, if paused { MailboxStatus::Active } else { MailboxStatus::Paused })>{if paused { "Resume" } else { "Pause" }}</button>
+                                                <button class="btn-ghost text-red-600" on:click=move |_| remove(id)>"Delete"</button>
+                                            </Show>
+                                        </div>
+                                    </div>
+                                    {move || tests.with(|t| t.get(&id).cloned()).map(|t| match t {
+                                        None => view! { <div class="mt-3"><Spinner label="Connecting…" /></div> }.into_any(),
+                                        Some(t) => view! {
+                                            <ol class="mt-3 grid gap-1 text-sm" data-testid="mailbox-test" aria-label="Connection test">
+                                                {t.stages.into_iter().map(|s| view! {
+                                                    <li class=if s.ok { "flex gap-2 text-emerald-800" } else { "flex gap-2 text-rose-700" }>
+                                                        <span class="w-20 shrink-0 font-medium uppercase tracking-wide text-xs pt-0.5">{s.stage.clone()}</span>
+                                                        <span>{if s.ok { "✓ " } else { "✗ " }}{s.detail}</span>
+                                                    </li>
+                                                }).collect_view()}
+                                            </ol>
+                                        }.into_any(),
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn OutboxPage() -> impl IntoView {
+    let api = use_api();
+    let items =
+        LocalResource::new(move || async move { api.get::<Vec<OutboxItem>>("/outbox").await });
+    let open = RwSignal::new(None::<OutboxId>);
+    let shown = RwSignal::new(None::<Result<OutboxMessage, String>>);
+    Effect::new(move |_| {
+        let Some(id) = open.get() else { return };
+        shown.set(None);
+        spawn_local(async move {
+            shown.set(Some(
+                api.get::<OutboxMessage>(&format!("/outbox/{id}"))
+                    .await
+                    .map_err(|e| e.message()),
+            ));
+        });
+    });
+    // Newly caught messages appear without reloading.
+    let poll = RwSignal::new(0u32);
+    spawn_local(async move {
+        loop {
+            gloo_timers::future::TimeoutFuture::new(3000).await;
+            if poll.try_update(|n| *n += 1).is_none() {
+                break;
+            }
+            items.refetch();
+        }
+    });
+    view! {
+        <PageHeader title="Outbox" subtitle="What sandbox mailboxes caught: every message exactly as it would have gone out. Nothing here left this machine." />
+        <div class="grid gap-6 lg:grid-cols-[22rem_1fr]">
+            <section aria-label="Caught messages">
+                <Transition fallback=|| view! { <LoadingCard rows=4 /> }>
+                    {move || items.get().map(|r| match r {
+                        Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <EmptyState icon=icons::INBOX title="Nothing caught yet" body="Launch a campaign that sends through a sandbox mailbox; its messages land here." />
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="card divide-y divide-line overflow-hidden">
+                                {list.into_iter().map(|m| {
+                                    let id = m.id;
+                                    view! {
+                                        <li>
+                                            <button class=move || if open.get() == Some(id) { "w-full bg-accent-50 px-4 py-3 text-left" } else { "w-full px-4 py-3 text-left hover:bg-slate-50" }
+                                                data-testid="outbox-item" on:click=move |_| open.set(Some(id))>
+                                                <p class="truncate text-sm font-medium">{m.subject.clone()}</p>
+                                                <p class="truncate text-xs text-muted">{format!("To {} · {}", m.recipient, short_date(&m.caught_at))}</p>
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    })}
+                </Transition>
+            </section>
+            <section aria-label="Message" class="min-w-0">
+                {move || match (open.get(), shown.get()) {
+                    (None, _) => view! { <p class="text-sm text-muted">"Choose a message to read it."</p> }.into_any(),
+                    (Some(_), None) => view! { <LoadingCard rows=6 /> }.into_any(),
+                    (Some(_), Some(Err(e))) => view! { <ErrorCard message=e /> }.into_any(),
+                    (Some(_), Some(Ok(m))) => {
+                        let h = aura_types::mime::headers(&m.raw);
+                        let get = |name: &str| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).unwrap_or_default();
+                        let unsubscribe = get("List-Unsubscribe")
+                            .split(',')
+                            .map(|p| p.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+                            .find(|u| u.starts_with("http"));
+                        view! {
+                            <article class="card p-5" data-testid="outbox-message">
+                                <dl class="grid grid-cols-[7rem_1fr] gap-x-3 gap-y-1 text-sm">
+                                    {["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "List-Unsubscribe-Post"].into_iter().filter(|k| !get(k).is_empty()).map(|k| view! {
+                                        <dt class="text-muted">{k}</dt><dd class="break-all">{get(k)}</dd>
+                                    }).collect_view()}
+                                </dl>
+                                <pre class="mt-4 whitespace-pre-wrap rounded-lg bg-slate-50 p-4 font-sans text-sm" data-testid="outbox-text">{aura_types::mime::text_part(&m.raw)}</pre>
+                                <div class="mt-4 flex flex-wrap gap-2">
+                                    {unsubscribe.map(|u| view! { <a class="btn-secondary" href=u target="_blank" rel="noopener" data-testid="outbox-unsubscribe">"Open the unsubscribe link"</a> })}
+                                </div>
+                                <details class="mt-4">
+                                    <summary class="cursor-pointer text-sm text-muted">"Raw message"</summary>
+                                    <pre class="mt-2 max-h-96 overflow-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100">{m.raw.clone()}</pre>
+                                </details>
+                            </article>
+                        }.into_any()
+                    }
+                }}
+            </section>
+        </div>
+    }
+}

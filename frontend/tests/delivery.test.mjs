@@ -1,0 +1,99 @@
+// Browser test: the demo's campaign runs against its sandbox mailbox — messages prepared,
+// approved, launched, watched moving to sent — then read in the Outbox, and the lead
+// unsubscribes through the link in the caught message.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
+const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+let page;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+test("the demo campaign sends through the sandbox, lands in the Outbox, and its unsubscribe link works", async () => {
+  await page.goto(`${BASE}/login`);
+  await page.getByLabel("Email").fill("demo@example.com");
+  await page.getByLabel("Password").fill("aura-demo-2026");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.locator("#org-switcher").waitFor();
+  if ((await page.locator("#org-switcher option:checked").textContent()) !== "Aura Demo Realty") {
+    await page.locator("#org-switcher").selectOption({ label: "Aura Demo Realty" });
+    await page.getByText("Now working in Aura Demo Realty.").first().waitFor();
+  }
+
+  // The sandbox mailbox is labelled as such, and its test says where messages go.
+  await page.goto(`${BASE}/settings/mailboxes`);
+  const mailbox = page.getByTestId("mailbox");
+  await mailbox.filter({ hasText: "dana@aurarealty.example" }).waitFor();
+  await mailbox.getByText("Sandbox", { exact: true }).waitFor();
+  await mailbox.getByRole("button", { name: "Test" }).click();
+  await mailbox.getByTestId("mailbox-test").filter({ hasText: "kept in the outbox" }).waitFor();
+  await shot("37-settings-mailboxes");
+
+  // The demo campaign: prepare and approve every message.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+  await page.getByRole("link", { name: "Open house follow-up" }).click();
+  await page.getByRole("heading", { name: "Open house follow-up" }).waitFor();
+  await page.getByRole("button", { name: "Review", exact: true }).click();
+  await page.getByRole("button", { name: /^Prepare \d+ messages$/ }).click();
+  await page.getByText(/^Prepared \d+ messages\.$/).first().waitFor();
+  await page.getByRole("button", { name: /^Approve all \d+$/ }).click();
+  await page.getByText(/^Approved \d+ messages\.$/).first().waitFor();
+
+  // Launch: the Delivery tab shows the checklist and the counters move to sent.
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.getByText("Campaign active.").first().waitFor();
+  await page.getByTestId("preflight").filter({ hasText: "Sends from dana@aurarealty.example" }).waitFor();
+  const sent = page.getByTestId("step-sent").first();
+  await page.waitForFunction(
+    () => Number(document.querySelector("[data-testid=step-sent]")?.textContent ?? "0") >= 3,
+    null,
+    { timeout: 60_000 },
+  );
+  assert.ok(Number(await sent.textContent()) >= 3);
+  await page.getByRole("tab", { name: "Sent" }).click();
+  await page.getByTestId("delivery-messages").getByText("Sandbox: kept in the outbox, not sent.").first().waitFor();
+  await shot("38-campaign-delivery");
+
+  // The Outbox: the message exactly as it would have gone out.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Outbox" }).click();
+  await page.getByRole("heading", { name: "Outbox" }).waitFor();
+  await page.getByTestId("outbox-item").first().click();
+  const message = page.getByTestId("outbox-message");
+  await message.getByText("List-Unsubscribe=One-Click", { exact: true }).waitFor();
+  const text = message.getByTestId("outbox-text");
+  await text.filter({ hasText: "Thank you for visiting our open house" }).waitFor();
+  assert.match(await text.innerText(), /120 Harbor Street/);
+  assert.match(await text.innerText(), /You can unsubscribe at any time: http/);
+  await shot("39-outbox");
+
+  // The lead unsubscribes through the link in the message: a page, a confirmation, done.
+  const href = await message.getByTestId("outbox-unsubscribe").getAttribute("href");
+  assert.match(href, /\/u\/[A-Za-z0-9_-]+$/);
+  const lead = await browser.newPage();
+  await lead.goto(href);
+  await lead.getByRole("heading", { name: "Unsubscribe from Aura Realty" }).waitFor();
+  await lead.getByRole("button", { name: "Unsubscribe" }).click();
+  await lead.getByRole("heading", { name: "You are unsubscribed" }).waitFor();
+  await lead.screenshot({ path: path.join(SHOTS, "40-unsubscribed.png") });
+  await lead.close();
+});
