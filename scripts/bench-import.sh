@@ -17,11 +17,8 @@ cargo build --release -q -p aura-api
 aura="$CARGO_TARGET_DIR/release/aura"
 "$aura" migrate >/dev/null
 
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-AURA_BIND="127.0.0.1:$port" AURA_LOG=warn "$aura" serve >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+bench_start serve
+bench_signup Bench
 
 step "generating $ROWS rows"
 python3 - "$ROWS" "$work" <<'PY'
@@ -35,12 +32,6 @@ with open(f"{work}/contacts.csv", "w") as csv, open(f"{work}/copy.tsv", "w") as 
         csv.write(f'{first},{last},{email},{company},{city},{country},"{tags}"\n')
         tsv.write(f"{uuid.uuid4()}\t{first}\t{last}\t{email}\t{company}\t{city}\t{country}\t{{bench,batch{i % 10}}}\n")
 PY
-
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-token=$(curl -fsS -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/signup" \
-  -d "{\"email\":\"bench-$(date +%s%N)@example.com\",\"password\":\"benchmark password\",\"name\":\"Bench\",\"organization_name\":\"Bench\"}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-org=$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/organizations/current" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
 step "Aura import: upload, analyse, run"
 start=$(date +%s.%N)

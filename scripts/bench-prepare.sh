@@ -18,23 +18,8 @@ cargo build --release -q -p aura-api
 aura="$CARGO_TARGET_DIR/release/aura"
 "$aura" migrate >/dev/null
 
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-AURA_BIND="127.0.0.1:$port" AURA_LOG=warn "$aura" serve >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; [ -n "${KEEP_LOG:-}" ] && cp "$work/server.log" /tmp/bench-server.log; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-
-api() { # method path [json]
-  curl -fsS -X "$1" -H "authorization: Bearer $token" -H 'content-type: application/json' \
-    "http://127.0.0.1:$port/api/v1$2" ${3:+-d "$3"}
-}
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
-token=$(curl -fsS -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/signup" \
-  -d "{\"email\":\"bench-$(date +%s%N)@example.com\",\"password\":\"benchmark password\",\"name\":\"Bench\",\"organization_name\":\"Bench Realty\"}" \
-  | json 'd["access_token"]')
-org=$(api GET /organizations/current | json 'd["id"]')
+bench_start serve
+bench_signup
 
 step "$LEADS leads, a campaign of 3 steps, everyone enrolled"
 psql -q "$DATABASE_URL" -c "insert into contacts (org_id, id, first_name, last_name, email, phone, company, city, custom)

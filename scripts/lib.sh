@@ -102,3 +102,44 @@ ensure_secret() {
     export AURA_SECRET_KEY
   fi
 }
+
+# ---- benchmarks ----
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Starts `$aura $*` (serve or worker) in the background with the environment already exported,
+# on a free port ($port), logging to $work/server.log; stops it when the script exits.
+# Sets $work, $port and $server.
+bench_start() {
+  work=$(mktemp -d)
+  port=$(free_port)
+  AURA_BIND="127.0.0.1:$port" AURA_LOG="${AURA_LOG:-warn}" "$aura" "$@" >"$work/server.log" 2>&1 &
+  server=$!
+  trap 'bench_stop' EXIT
+  for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  die "the server did not start: $(tail -n 5 "$work/server.log")"
+}
+
+# Stops what the benchmark started (by process id) and removes its scratch folder.
+bench_stop() {
+  for pid in ${server:-} ${extra_pids:-}; do kill "$pid" 2>/dev/null || true; done
+  [ -n "${KEEP_LOG:-}" ] && [ -f "${work:-}/server.log" ] && cp "$work/server.log" /tmp/bench-server.log
+  rm -rf "${work:-}"
+}
+
+# `api METHOD PATH [JSON]` against the started server with $token.
+api() {
+  curl -fsS -X "$1" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    "http://127.0.0.1:$port/api/v1$2" ${3:+-d "$3"}
+}
+
+# `json EXPR`: evaluates a Python expression over the JSON on stdin (as `d`).
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# Signs up a fresh organization; sets $token and $org.
+bench_signup() {
+  token=$(curl -fsS -H 'content-type: application/json' "http://127.0.0.1:$port/api/v1/auth/signup" \
+    -d "{\"email\":\"bench-$(date +%s%N)@example.com\",\"password\":\"benchmark password\",\"name\":\"Bench\",\"organization_name\":\"${1:-Bench Realty}\"}" \
+    | json 'd["access_token"]')
+  org=$(api GET /organizations/current | json 'd["id"]')
+}

@@ -26,14 +26,14 @@ const PIXEL: &[u8] = &[
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
-/// Events waiting to be written; beyond this, new ones are dropped (and logged).
-const BUFFER: usize = 50_000;
+/// Events waiting to be written; beyond this, new ones are dropped (and counted in the log).
+const BUFFER: usize = 100_000;
 /// Most events per insert.
-const WRITE_BATCH: usize = 1000;
+const WRITE_BATCH: usize = 5000;
 
 /// Opens and clicks on their way to the database.
 #[derive(Clone)]
-pub struct EventSink(mpsc::Sender<Event>);
+pub struct EventSink(mpsc::Sender<Event>, std::sync::Arc<std::sync::atomic::AtomicU64>);
 
 impl EventSink {
     /// The sink, and the task that writes what it receives (run it on the server's runtime).
@@ -46,16 +46,20 @@ impl EventSink {
                     tracing::warn!(error = %e, events = batch.len(), "tracking events could not be written");
                 }
                 batch.clear();
-                // Let a burst gather into the next batch.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Let a trickle gather into the next batch.
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
-        Self(tx)
+        Self(tx, Default::default())
     }
 
     fn record(&self, event: Event) {
         if self.0.try_send(event).is_err() {
-            tracing::warn!("tracking event dropped: the buffer is full");
+            let dropped = self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            // Logged at the first drop and every 10,000th after, not for each.
+            if dropped == 1 || dropped % 10_000 == 0 {
+                tracing::warn!(dropped, "tracking events dropped: the write buffer is full");
+            }
         }
     }
 }

@@ -149,8 +149,10 @@ async fn session(
                     .await
                     .ok();
                 let mut body = String::new();
+                let mut complete = false;
                 while let Ok(Some(l)) = lines.next_line().await {
                     if l == "." {
+                        complete = true;
                         break;
                     }
                     // Dot-stuffing undone.
@@ -160,6 +162,10 @@ async fn session(
                             .unwrap_or(&l),
                     );
                     body.push_str("\r\n");
+                }
+                // The client went away before the end of the data: nothing was received.
+                if !complete {
+                    return;
                 }
                 let data = aura_types::mime::decode_quoted_printable(&body);
                 let first = rcpt.first().cloned().unwrap_or_default();

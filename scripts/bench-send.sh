@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Benchmark: 10,000 personalised ~5 KB campaign emails from queued to accepted by Postfix's
+# `smtp-sink` on loopback (mailbox limits lifted), through Aura's real path — an `aura worker`
+# process claiming from PostgreSQL, writing each message (multipart text + HTML, Message-ID,
+# List-Unsubscribe, footer) and handing it over SMTP — beside Postfix's `smtp-source` sending the
+# same count and size into the same sink with connection reuse, measured in the same run.
+# Prints both rates, the ratio (target ≥ 0.5) and the worker's peak memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+MESSAGES="${MESSAGES:-10000}"
+ensure_postgres aura_bench
+psql "$ADMIN_DATABASE_URL" -qc "drop database if exists aura_bench with (force)" >/dev/null
+ensure_database
+ensure_secret
+step "building the server (release)"
+cargo build --release -q -p aura-api
+aura="$CARGO_TARGET_DIR/release/aura"
+"$aura" migrate >/dev/null
+
+step "Postfix's smtp-sink and smtp-source (from Debian's postfix package, unpacked, not installed)"
+pfx=.aura/postfix
+if [ ! -x "$pfx/usr/sbin/smtp-sink" ]; then
+  mkdir -p "$pfx"
+  (cd "$pfx" && apt-get download postfix >/dev/null && dpkg -x postfix_*.deb . && rm -f postfix_*.deb)
+fi
+export LD_LIBRARY_PATH="$PWD/$pfx/usr/lib/postfix"
+sink_port=$(free_port)
+"$pfx/usr/sbin/smtp-sink" -u nobody "127.0.0.1:$sink_port" 1000 &
+extra_pids=$!
+trap 'bench_stop' EXIT
+sleep 0.3
+
+step "reference: smtp-source, $MESSAGES messages of 5 KB, 4 sessions reusing their connections"
+ref_start=$(date +%s.%N)
+"$pfx/usr/sbin/smtp-source" -d -s 4 -m "$MESSAGES" -l 5120 -f bench@example.com -t lead@example.org "127.0.0.1:$sink_port"
+ref_end=$(date +%s.%N)
+
+step "Aura: a campaign of $MESSAGES leads, prepared and approved, its mailbox paused"
+bench_start serve --no-workers
+bench_signup
+api PATCH /organizations/current '{"postal_address":"1 Benchmark Way, Portland, ME 04101"}' >/dev/null
+mailbox=$(api POST /mailboxes "{\"from_name\":\"Bench\",\"from_email\":\"bench@mail.example.com\",\"smtp\":{\"host\":\"127.0.0.1\",\"port\":$sink_port,\"security\":\"none\"},\"limits\":{\"daily_limit\":100000,\"ramp_start\":0,\"ramp_step\":0,\"min_interval_secs\":0,\"jitter_secs\":0},\"status\":\"paused\"}" | json 'd["id"]')
+psql -q "$DATABASE_URL" -c "insert into contacts (org_id, id, first_name, last_name, email, company, city)
+  select '$org', gen_random_uuid(), 'First' || i, 'Last' || i, 'lead' || i || '@example.org',
+         'Company ' || (i % 500), (array['Portland','London','Mumbai','Dubai'])[1 + i % 4]
+  from generate_series(1, $MESSAGES) i" >/dev/null
+hour=$(date -u +%H)
+tz=UTC; { [ "$hour" -lt 2 ] || [ "$hour" -gt 21 ]; } && tz=America/Los_Angeles
+campaign=$(api POST /campaigns "{\"name\":\"Send benchmark\",\"timezone\":\"$tz\",\"daily_new_leads\":100000,\"window\":{\"days\":[1,2,3,4,5,6,7],\"start\":\"00:00\",\"end\":\"23:59\"}}" | json 'd["campaign"]["id"]')
+body=$(python3 - <<'PY'
+import json
+para = ("We have been helping families around {{city}} find homes that fit how they actually live, "
+        "and {{company}} came up when we looked at who is growing in the area. ")
+text = "Hi {{first_name}},\n\n" + "\n\n".join(para * 3 for _ in range(6)) + "\n\nWould a short call next week help? https://example.com/book\n\nBench"
+print(json.dumps({"channel": "email", "subject": "{{first_name}}, homes near {{city}}", "body": text}))
+PY
+)
+api POST "/campaigns/$campaign/steps" "$body" >/dev/null
+api POST "/campaigns/$campaign/targets" '{"selection":{"filter":{}}}' >/dev/null
+api POST "/campaigns/$campaign/prepare" '{}' >/dev/null
+# The server runs without workers: prepare in a worker process, then stop it.
+AURA_LOG=warn "$aura" worker >"$work/prepare.log" 2>&1 &
+prep=$!
+until [ "$(api GET "/campaigns/$campaign/review" | json 'd["preparation"]["status"]')" = done ]; do sleep 0.2; done
+kill "$prep"; wait "$prep" 2>/dev/null || true
+api POST "/campaigns/$campaign/messages/review" '{"action":"approve","filter":{}}' >/dev/null
+api PUT "/campaigns/$campaign/mailboxes" "{\"mailbox_ids\":[\"$mailbox\"]}" >/dev/null
+api POST "/campaigns/$campaign/status" '{"status":"active"}' >/dev/null
+
+step "Aura: the worker queues all $MESSAGES (mailbox paused), then sends them"
+count() { psql -tA "$DATABASE_URL" -c "select count(*) from campaign_messages where status = '$1'"; }
+AURA_LOG=warn "$aura" worker >"$work/worker.log" 2>&1 &
+worker=$!
+extra_pids="$extra_pids $worker"
+until [ "$(count queued)" = "$MESSAGES" ]; do sleep 0.2; done
+size=$(psql -tA "$DATABASE_URL" -c "select round(avg(length(body_text) + length(body_html))) from campaign_messages")
+start=$(date +%s.%N)
+api PATCH "/mailboxes/$mailbox" '{"status":"active"}' >/dev/null
+until [ "$(count sent)" = "$MESSAGES" ]; do
+  kill -0 "$worker" 2>/dev/null || die "the worker stopped: $(tail -n 5 "$work/worker.log")"
+  sleep 0.02
+done
+end=$(date +%s.%N)
+peak=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
+[ "$(count failed)$(count unknown)" = "00" ] || die "some messages failed or are unknown"
+
+python3 - "$MESSAGES" "$start" "$end" "$ref_start" "$ref_end" "$peak" "$size" <<'PY'
+import sys
+n, s, e, rs, re_, peak, size = int(sys.argv[1]), *map(float, sys.argv[2:])
+ours, ref = e - s, re_ - rs
+print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (claim, re-check, write ~{size / 1024:.1f} KB of text + HTML per lead plus headers, SMTP on 4 connections, record)")
+print(f"smtp-source : {n} messages in {ref:6.2f} s = {n / ref:8.0f} msg/s (5 KB, 4 sessions reusing connections, same sink)")
+print(f"ratio       : {ref / ours:.2f}x smtp-source (target >= 0.5)")
+print(f"worker peak memory (VmHWM): {peak / 1024:.1f} MiB")
+PY
