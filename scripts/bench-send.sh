@@ -37,11 +37,11 @@ ref_start=$(date +%s.%N)
 "$pfx/usr/sbin/smtp-source" -d -s 4 -m "$MESSAGES" -l 5120 -f bench@example.com -t lead@example.org "127.0.0.1:$sink_port"
 ref_end=$(date +%s.%N)
 
-step "Aura: a campaign of $MESSAGES leads, prepared and approved, its mailbox paused"
+step "Aura: a campaign of $MESSAGES leads, prepared, approved and launched"
 bench_start serve --no-workers
 bench_signup
 api PATCH /organizations/current '{"postal_address":"1 Benchmark Way, Portland, ME 04101"}' >/dev/null
-mailbox=$(api POST /mailboxes "{\"from_name\":\"Bench\",\"from_email\":\"bench@mail.example.com\",\"smtp\":{\"host\":\"127.0.0.1\",\"port\":$sink_port,\"security\":\"none\"},\"limits\":{\"daily_limit\":100000,\"ramp_start\":0,\"ramp_step\":0,\"min_interval_secs\":0,\"jitter_secs\":0},\"status\":\"paused\"}" | json 'd["id"]')
+mailbox=$(api POST /mailboxes "{\"from_name\":\"Bench\",\"from_email\":\"bench@mail.example.com\",\"smtp\":{\"host\":\"127.0.0.1\",\"port\":$sink_port,\"security\":\"none\"},\"limits\":{\"daily_limit\":100000,\"ramp_start\":0,\"ramp_step\":0,\"min_interval_secs\":0,\"jitter_secs\":0}}" | json 'd["id"]')
 psql -q "$DATABASE_URL" -c "insert into contacts (org_id, id, first_name, last_name, email, company, city)
   select '$org', gen_random_uuid(), 'First' || i, 'Last' || i, 'lead' || i || '@example.org',
          'Company ' || (i % 500), (array['Portland','London','Mumbai','Dubai'])[1 + i % 4]
@@ -69,15 +69,19 @@ api POST "/campaigns/$campaign/messages/review" '{"action":"approve","filter":{}
 api PUT "/campaigns/$campaign/mailboxes" "{\"mailbox_ids\":[\"$mailbox\"]}" >/dev/null
 api POST "/campaigns/$campaign/status" '{"status":"active"}' >/dev/null
 
-step "Aura: the worker queues all $MESSAGES (mailbox paused), then sends them"
+step "Aura: the worker queues all $MESSAGES (the mailbox's next send held back), then sends them"
 count() { psql -tA "$DATABASE_URL" -c "select count(*) from campaign_messages where status = '$1'"; }
+# Hold the mailbox's pace so that everything is queued before the first send; the clock starts
+# when the worker claims its first message after the hold is lifted.
+psql -q "$DATABASE_URL" -c "update mailboxes set next_send_at = 'infinity'" >/dev/null
 AURA_LOG=warn "$aura" worker >"$work/worker.log" 2>&1 &
 worker=$!
 extra_pids="$extra_pids $worker"
 until [ "$(count queued)" = "$MESSAGES" ]; do sleep 0.2; done
 size=$(psql -tA "$DATABASE_URL" -c "select round(avg(length(body_text) + length(body_html))) from campaign_messages")
+psql -q "$DATABASE_URL" -c "update mailboxes set next_send_at = '-infinity'" >/dev/null
+until [ "$(psql -tA "$DATABASE_URL" -c "select count(*) from campaign_messages where status in ('sending', 'sent')")" != 0 ]; do sleep 0.01; done
 start=$(date +%s.%N)
-api PATCH "/mailboxes/$mailbox" '{"status":"active"}' >/dev/null
 until [ "$(count sent)" = "$MESSAGES" ]; do
   kill -0 "$worker" 2>/dev/null || die "the worker stopped: $(tail -n 5 "$work/worker.log")"
   sleep 0.02

@@ -79,49 +79,54 @@ pub async fn connect(
     s: &Server,
     report: &mut dyn FnMut(&'static str, String),
 ) -> Result<AsyncSmtpConnection, ConnectError> {
-    // The TCP connection first, alone, so "cannot reach the server" is told apart from TLS
-    // and protocol failures.
+    let within = |what: &'static str| {
+        move |_| err(what, format!("no answer within {} s", s.timeout.as_secs()))
+    };
+    // Our own TCP connection (with Nagle's algorithm off: SMTP is a conversation of small
+    // writes, and waiting for delayed acknowledgements would cost ~40 ms a command).
     let address = (s.host.as_str(), s.port);
-    match tokio::time::timeout(s.timeout, tokio::net::TcpStream::connect(address)).await {
-        Ok(Ok(probe)) => drop(probe),
-        Ok(Err(e)) => {
-            return Err(err(
+    let tcp = tokio::time::timeout(s.timeout, tokio::net::TcpStream::connect(address))
+        .await
+        .map_err(within("connect"))?
+        .map_err(|e| {
+            err(
                 "connect",
                 format!("cannot reach {}:{}: {e}", s.host, s.port),
-            ))
-        }
-        Err(_) => {
-            return Err(err(
-                "connect",
-                format!(
-                    "no answer from {}:{} within {} s",
-                    s.host,
-                    s.port,
-                    s.timeout.as_secs()
-                ),
-            ))
-        }
-    }
+            )
+        })?;
+    tcp.set_nodelay(true).ok();
     report("connect", format!("reached {}:{}", s.host, s.port));
     let hello = ClientId::Domain(s.hello.clone());
     let tls = || TlsParameters::new_rustls(s.host.clone()).map_err(|e| err("tls", e));
-    let implicit = match s.security {
-        SmtpSecurity::Tls => Some(tls()?),
-        _ => None,
-    };
-    let mut conn =
-        AsyncSmtpConnection::connect_tokio1(address, Some(s.timeout), &hello, implicit, None)
-            .await
-            .map_err(|e| {
-                if e.is_tls() {
-                    err("tls", e)
-                } else {
-                    err("ehlo", e)
-                }
-            })?;
-    if s.security == SmtpSecurity::Tls {
+    let mut conn = if s.security == SmtpSecurity::Tls {
+        // Implicit TLS from the first byte: lettre's own connection (its TLS handshake).
+        drop(tcp);
+        let c = AsyncSmtpConnection::connect_tokio1(
+            address,
+            Some(s.timeout),
+            &hello,
+            Some(tls()?),
+            None,
+        )
+        .await
+        .map_err(|e| {
+            if e.is_tls() {
+                err("tls", e)
+            } else {
+                err("ehlo", e)
+            }
+        })?;
         report("tls", "TLS established".into());
-    }
+        c
+    } else {
+        tokio::time::timeout(
+            s.timeout,
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello),
+        )
+        .await
+        .map_err(within("ehlo"))?
+        .map_err(|e| err("ehlo", e))?
+    };
     report("ehlo", "the server greeted us".into());
     if s.security == SmtpSecurity::Starttls {
         if !conn.can_starttls() {
@@ -130,17 +135,22 @@ pub async fn connect(
                 "the server does not offer STARTTLS; choose TLS (port 465) or check the port",
             ));
         }
-        conn.starttls(tls()?, &hello)
+        tokio::time::timeout(s.timeout, conn.starttls(tls()?, &hello))
             .await
+            .map_err(within("starttls"))?
             .map_err(|e| err("starttls", e))?;
         report("starttls", "upgraded to TLS".into());
     }
     if !s.username.is_empty() {
         let credentials =
             Credentials::new(s.username.clone(), s.password.clone().unwrap_or_default());
-        conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
-            .await
-            .map_err(|e| err("auth", e))?;
+        tokio::time::timeout(
+            s.timeout,
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+        )
+        .await
+        .map_err(within("auth"))?
+        .map_err(|e| err("auth", e))?;
         report("auth", format!("signed in as {}", s.username));
     }
     Ok(conn)
@@ -211,44 +221,106 @@ fn refused(e: &lettre::transport::smtp::Error, at_rcpt: bool) -> Outcome {
     }
 }
 
-/// Sends one message on an open connection. After an outcome other than `Sent`, the connection
-/// should not be reused.
-pub async fn send(conn: &mut AsyncSmtpConnection, envelope: &Envelope, email: &[u8]) -> Outcome {
+/// The message's data as one write: dot-stuffed (RFC 5321 §4.5.2) and ended with
+/// `<CRLF>.<CRLF>`, so the data and its end travel together.
+struct DataWithEnd(String);
+
+impl DataWithEnd {
+    fn new(email: &str) -> Self {
+        let mut out = String::with_capacity(email.len() + 64);
+        for (i, line) in email.split("\r\n").enumerate() {
+            if i > 0 {
+                out.push_str("\r\n");
+            }
+            if line.starts_with('.') {
+                out.push('.');
+            }
+            out.push_str(line);
+        }
+        if !out.ends_with("\r\n") {
+            out.push_str("\r\n");
+        }
+        out.push_str(".\r\n");
+        Self(out)
+    }
+}
+
+impl std::fmt::Display for DataWithEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Sends one message on an open connection, each command within `timeout`. After an outcome
+/// other than `Sent`, the connection should not be reused.
+pub async fn send(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    email: &[u8],
+    timeout: Duration,
+) -> Outcome {
+    let late = || Outcome::Transient(format!("no answer within {} s", timeout.as_secs()));
     let mut params = Vec::new();
     if !email.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
-    if let Err(e) = conn
-        .command(Mail::new(envelope.from().cloned(), params))
-        .await
+    match tokio::time::timeout(
+        timeout,
+        conn.command(Mail::new(envelope.from().cloned(), params)),
+    )
+    .await
     {
-        return refused(&e, false);
+        Err(_) => return late(),
+        Ok(Err(e)) => return refused(&e, false),
+        Ok(Ok(_)) => {}
     }
     for to in envelope.to() {
-        if let Err(e) = conn.command(Rcpt::new(to.clone(), vec![])).await {
-            return refused(&e, true);
+        match tokio::time::timeout(timeout, conn.command(Rcpt::new(to.clone(), vec![]))).await {
+            Err(_) => return late(),
+            Ok(Err(e)) => return refused(&e, true),
+            Ok(Ok(_)) => {}
         }
     }
-    if let Err(e) = conn.command(Data).await {
-        return refused(&e, false);
+    match tokio::time::timeout(timeout, conn.command(Data)).await {
+        Err(_) => return late(),
+        Ok(Err(e)) => return refused(&e, false),
+        Ok(Ok(_)) => {}
     }
-    match conn.message(email).await {
-        Ok(r) => Outcome::Sent(format!(
+    let answer = match std::str::from_utf8(email) {
+        Ok(text) => tokio::time::timeout(timeout, conn.command(DataWithEnd::new(text))).await,
+        Err(_) => tokio::time::timeout(timeout, conn.message(email)).await,
+    };
+    match answer {
+        Ok(Ok(r)) => Outcome::Sent(format!(
             "{} {}",
             r.code(),
             r.message().collect::<Vec<_>>().join(" ")
         )),
-        Err(e) => match code_of(&e) {
+        Ok(Err(e)) => match code_of(&e) {
             Some(_) => refused(&e, false),
             // The data went out and no answer came back: it may have been accepted.
             None => Outcome::Unknown(e.to_string()),
         },
+        Err(_) => Outcome::Unknown(format!(
+            "no answer to the data within {} s; it may have been accepted",
+            timeout.as_secs()
+        )),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_is_dot_stuffed_and_ended_once() {
+        assert_eq!(
+            DataWithEnd::new("a\r\n.b\r\n..c\r\n").0,
+            "a\r\n..b\r\n...c\r\n.\r\n"
+        );
+        assert_eq!(DataWithEnd::new("no newline").0, "no newline\r\n.\r\n");
+        assert_eq!(DataWithEnd::new(".").0, "..\r\n.\r\n");
+    }
 
     #[test]
     fn user_unknown_answers_are_bounces() {

@@ -33,7 +33,10 @@ const WRITE_BATCH: usize = 5000;
 
 /// Opens and clicks on their way to the database.
 #[derive(Clone)]
-pub struct EventSink(mpsc::Sender<Event>, std::sync::Arc<std::sync::atomic::AtomicU64>);
+pub struct EventSink(
+    mpsc::Sender<Event>,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+);
 
 impl EventSink {
     /// The sink, and the task that writes what it receives (run it on the server's runtime).

@@ -386,7 +386,7 @@ impl Sender {
                 }
             }
             let Some(open) = conn.as_mut() else { continue };
-            let outcome = smtp::send(open, &envelope, &bytes).await;
+            let outcome = smtp::send(open, &envelope, &bytes, server.timeout).await;
             let recorded = match outcome {
                 smtp::Outcome::Sent(reply) => Recorded::Sent { reply },
                 smtp::Outcome::Transient(reply) => self.retry(&c, reply, now),
