@@ -94,7 +94,7 @@ python3 - "$MESSAGES" "$start" "$end" "$ref_start" "$ref_end" "$peak" "$size" <<
 import sys
 n, s, e, rs, re_, peak, size = int(sys.argv[1]), *map(float, sys.argv[2:])
 ours, ref = e - s, re_ - rs
-print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (claim, re-check, write ~{size / 1024:.1f} KB of text + HTML per lead plus headers, SMTP on 4 connections, record)")
+print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (claim, re-check, write ~{size / 1024:.1f} KB of text + HTML per lead plus headers, SMTP over 4 batches x 2 connections, record)")
 print(f"smtp-source : {n} messages in {ref:6.2f} s = {n / ref:8.0f} msg/s (5 KB, 4 sessions reusing connections, same sink)")
 print(f"ratio       : {ref / ours:.2f}x smtp-source (target >= 0.5)")
 print(f"worker peak memory (VmHWM): {peak / 1024:.1f} MiB")

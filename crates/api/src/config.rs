@@ -58,8 +58,10 @@ pub struct Settings {
     pub send_retry_secs: i64,
     /// Messages claimed at once (per mailbox without an interval between sends).
     pub send_batch: i64,
-    /// SMTP connections a worker keeps open per mailbox.
+    /// SMTP connections one batch uses per mailbox.
     pub smtp_connections: usize,
+    /// Batches a worker sends at once (each claims its own).
+    pub send_tasks: usize,
     /// Seconds an SMTP connection or answer may take.
     pub smtp_timeout_secs: u64,
     /// Authentication failures in a row after which a mailbox is paused.
@@ -161,7 +163,8 @@ impl Settings {
             send_max_attempts: parse(&get, "AURA_SEND_MAX_ATTEMPTS", 5)?,
             send_retry_secs: parse(&get, "AURA_SEND_RETRY_SECS", 60)?,
             send_batch: parse(&get, "AURA_SEND_BATCH", 200)?,
-            smtp_connections: parse(&get, "AURA_SMTP_CONNECTIONS", 4)?,
+            smtp_connections: parse(&get, "AURA_SMTP_CONNECTIONS", 2)?,
+            send_tasks: parse(&get, "AURA_SEND_TASKS", 4)?,
             smtp_timeout_secs: parse(&get, "AURA_SMTP_TIMEOUT_SECS", 30)?,
             mailbox_pause_after: parse(&get, "AURA_MAILBOX_PAUSE_AFTER", 3)?,
             outbox_dir: PathBuf::from(

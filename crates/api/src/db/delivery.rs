@@ -373,13 +373,26 @@ pub enum Recorded {
     Release,
 }
 
-/// Records outcomes in one transaction: messages, then their targets (advanced after a send,
-/// stopped after a failure, bounce or cancellation), suppressions for bounces.
+/// Plans the rest of the transaction's statements as key lookups. Every statement of a batch
+/// of outcomes touches rows by primary key; without this, on tables just filled by enrollment
+/// (no statistics yet) the planner joins a batch to a sequential scan of every target — a second
+/// per batch of 200 with 10,000 targets, growing with the campaign.
+async fn keyed_lookups(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("set local enable_seqscan = off")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("set local jit = off").execute(conn).await?;
+    Ok(())
+}
+
+/// Records outcomes in one transaction (the caller's): messages, then their targets (advanced
+/// after a send, stopped after a failure, bounce or cancellation), suppressions for bounces.
 pub async fn record(
     conn: &mut PgConnection,
     outcomes: &[(OrgId, MessageId, Recorded)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
+    keyed_lookups(&mut *conn).await?;
     let mut orgs = Vec::new();
     let mut ids = Vec::new();
     let mut statuses = Vec::new();
@@ -833,6 +846,7 @@ pub async fn resolve_unknown(
     .await?;
     let Some(row) = row else { return Ok(false) };
     if mark_sent {
+        keyed_lookups(&mut *conn).await?;
         advance_targets(
             conn,
             &[org.0],

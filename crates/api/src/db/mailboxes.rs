@@ -169,6 +169,27 @@ pub async fn list(
     only: Option<&[MailboxId]>,
     now: OffsetDateTime,
 ) -> Result<Vec<MailboxRow>, sqlx::Error> {
+    select(db, org, only, now, true).await
+}
+
+/// One mailbox as the sender needs it: settings and password, without counting its day's use.
+pub async fn for_sending(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: MailboxId,
+) -> Result<Option<MailboxRow>, sqlx::Error> {
+    Ok(select(db, org, Some(&[id]), OffsetDateTime::now_utc(), false)
+        .await?
+        .pop())
+}
+
+async fn select(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    only: Option<&[MailboxId]>,
+    now: OffsetDateTime,
+    with_use: bool,
+) -> Result<Vec<MailboxRow>, sqlx::Error> {
     let ids: Option<Vec<uuid::Uuid>> = only.map(|o| o.iter().map(|i| i.0).collect());
     let since = day_start(now.to_offset(time::UtcOffset::UTC));
     sqlx::query_as!(
@@ -183,16 +204,17 @@ pub async fn list(
                   m.jitter_secs, m.status as "status: MailboxStatus", m.paused_reason,
                   m.last_success_at, m.last_error_at, m.last_error, m.consecutive_failures,
                   m.created_at, m.updated_at,
-                  (select count(*) from campaign_messages q
+                  case when $4 then (select count(*) from campaign_messages q
                     where q.org_id = m.org_id and q.mailbox_id = m.id
                       and q.queued_at >= $3
-                      and q.status <> 'cancelled') as "sent_today!"
+                      and q.status <> 'cancelled') else 0 end as "sent_today!"
            from mailboxes m
            where m.org_id = $1 and ($2::uuid[] is null or m.id = any($2))
            order by m.created_at, m.id"#,
         org as OrgId,
         ids.as_deref(),
-        since
+        since,
+        with_use
     )
     .fetch_all(db)
     .await

@@ -73,6 +73,15 @@ pub struct ClaimedPreparation {
     pub attempts: i32,
 }
 
+/// Refreshes the planner's statistics of the tables that enrollment and preparation fill in
+/// bulk (ANALYZE samples a bounded number of rows, whatever the tables' size).
+pub async fn refresh_statistics(db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("analyze campaign_targets, campaign_messages")
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Takes the oldest open preparation no other worker holds, for `lease_secs`.
 pub async fn claim_preparation(
     db: impl PgExecutor<'_>,

@@ -48,12 +48,15 @@ impl Default for Wakeup {
 
 /// Runs the background loops until the process is asked to stop.
 pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>) {
-    let sender = send::Sender::new(pool.clone(), settings.clone(), ai.sealer.clone());
+    // Several sending loops share one sender (its connection pools): while one waits on the
+    // database, another talks SMTP.
+    let sender = Arc::new(send::Sender::new(pool.clone(), settings.clone(), ai.sealer.clone()));
+    let senders = (0..settings.send_tasks.clamp(1, 64)).map(|_| sender.clone().run_forever());
     tokio::join!(
         import::run_forever(pool.clone()),
         prepare::run_forever(pool.clone(), ai),
         schedule::run_forever(pool.clone()),
-        sender.run_forever(),
+        futures_util::future::join_all(senders),
         housekeeping(pool, settings)
     );
 }

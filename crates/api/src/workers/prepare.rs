@@ -63,7 +63,13 @@ pub async fn run_next(pool: &PgPool, ai: &AiRuntime) -> anyhow::Result<Outcome> 
     let _guard = span.enter();
     match run(pool, ai, &job).await {
         Ok(()) => {
-            db::messages::finish(pool, job.org_id, job.id, PreparationStatus::Done, None).await?
+            db::messages::finish(pool, job.org_id, job.id, PreparationStatus::Done, None).await?;
+            // A preparation is the bulk load before sending: the tables it and the enrollment
+            // filled get statistics now, not minutes later, so that the scheduler's and the
+            // sender's key lookups are planned as such.
+            if let Err(e) = db::messages::refresh_statistics(pool).await {
+                tracing::warn!(error = %e, "refreshing table statistics failed");
+            }
         }
         Err(e) if job.attempts >= MAX_ATTEMPTS => {
             tracing::error!(error = ?e, "preparation failed for good");

@@ -67,8 +67,8 @@ impl Sender {
         }
     }
 
-    /// The job loop.
-    pub async fn run_forever(self) {
+    /// The job loop (a worker runs several, sharing the sender).
+    pub async fn run_forever(self: Arc<Self>) {
         loop {
             match self.run_once(OffsetDateTime::now_utc()).await {
                 Ok(Outcome::Worked) => continue,
@@ -157,7 +157,7 @@ impl Sender {
         let sends = groups
             .into_iter()
             .map(|((org, mailbox), items)| async move {
-                match db::mailboxes::get(&self.pool, org, mailbox).await {
+                match db::mailboxes::for_sending(&self.pool, org, mailbox).await {
                     Ok(Some(m)) => self.send_group(&m, items, now).await,
                     Ok(None) => items
                         .into_iter()
