@@ -178,9 +178,11 @@ pub async fn for_sending(
     org: OrgId,
     id: MailboxId,
 ) -> Result<Option<MailboxRow>, sqlx::Error> {
-    Ok(select(db, org, Some(&[id]), OffsetDateTime::now_utc(), false)
-        .await?
-        .pop())
+    Ok(
+        select(db, org, Some(&[id]), OffsetDateTime::now_utc(), false)
+            .await?
+            .pop(),
+    )
 }
 
 async fn select(

@@ -48,9 +48,12 @@ impl EventSink {
                 if let Err(e) = db::delivery::insert_events(&pool, &batch).await {
                     tracing::warn!(error = %e, events = batch.len(), "tracking events could not be written");
                 }
+                let full = batch.len() == WRITE_BATCH;
                 batch.clear();
-                // Let a trickle gather into the next batch.
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                // A trickle gathers into the next batch; a flood is written as fast as it comes.
+                if !full {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
         });
         Self(tx, Default::default())

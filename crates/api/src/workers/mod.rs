@@ -50,7 +50,11 @@ impl Default for Wakeup {
 pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>) {
     // Several sending loops share one sender (its connection pools): while one waits on the
     // database, another talks SMTP.
-    let sender = Arc::new(send::Sender::new(pool.clone(), settings.clone(), ai.sealer.clone()));
+    let sender = Arc::new(send::Sender::new(
+        pool.clone(),
+        settings.clone(),
+        ai.sealer.clone(),
+    ));
     let senders = (0..settings.send_tasks.clamp(1, 64)).map(|_| sender.clone().run_forever());
     tokio::join!(
         import::run_forever(pool.clone()),
