@@ -141,6 +141,43 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await shot("33-campaign-audience");
   await page.getByRole("button", { name: "Steps", exact: true }).click();
 
+  // Launching is refused until the checklist passes: the Delivery tab says what is missing.
+  const campaignUrl = page.url();
+  await page.getByRole("button", { name: "Launch" }).click();
+  const preflight = page.getByTestId("preflight");
+  await preflight.filter({ hasText: "Choose the mailboxes this campaign sends from" }).waitFor();
+  await preflight.filter({ hasText: "Add your organization's postal address" }).waitFor();
+  await preflight.filter({ hasText: "No approved messages yet" }).waitFor();
+  await shot("41-campaign-preflight");
+  // The postal address, a sandbox mailbox, the mailbox chosen, the messages approved.
+  await page.goto(`${BASE}/settings/organization`);
+  await page.getByLabel("Postal address").fill("9 Bay Road, Bayview, CA 94000, USA");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByText("Organization settings saved.").first().waitFor();
+  await page.goto(`${BASE}/settings/mailboxes`);
+  await page.getByRole("button", { name: "Add mailbox" }).click();
+  await page.locator("#field-mailbox-kind").selectOption("sandbox");
+  await page.getByLabel("From name").fill("Cam at Bayview");
+  await page.getByLabel("From address").fill("cam@bayview.example");
+  await page.getByRole("button", { name: "Save mailbox" }).click();
+  await page.getByText("cam@bayview.example saved.").first().waitFor();
+  await page.goto(campaignUrl);
+  await page.getByRole("button", { name: "Delivery", exact: true }).click();
+  await page.getByRole("checkbox", { name: /cam@bayview\.example/ }).check();
+  await page.getByRole("button", { name: "Save mailboxes" }).click();
+  await page.getByText("Sends from 1 mailbox.").first().waitFor();
+  await page.getByRole("button", { name: "Review", exact: true }).click();
+  await page.getByRole("button", { name: /^Prepare \d+ messages?$/ }).click();
+  await page.getByText(/^Prepared \d+ messages?/).first().waitFor();
+  await page.getByRole("button", { name: /^Approve all \d+$/ }).click();
+  await page.getByText(/^Approved \d+ messages?/).first().waitFor();
+  // Priya has no WhatsApp number: that message cannot go out, so it is rejected.
+  await page.getByLabel("Only with problems").check();
+  await page.getByRole("button", { name: "Reject all" }).click();
+  await page.getByText(/^Rejected 1 message/).first().waitFor();
+  await page.getByRole("button", { name: "Delivery", exact: true }).click();
+  await page.getByText("Ready to launch.").waitFor();
+
   // Launch; editing is then locked until paused.
   await page.getByRole("button", { name: "Launch" }).click();
   await page.getByTestId("campaign-status").filter({ hasText: "Active" }).waitFor();

@@ -14,6 +14,10 @@ use aura_types::{
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
 
+fn leads(n: i64) -> String {
+    format!("{n} {}", if n == 1 { "lead" } else { "leads" })
+}
+
 #[component]
 pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
     let api = use_api();
@@ -149,7 +153,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                             let total_sent: i64 = d.steps.iter().map(|s| s.sent).sum();
                             view! {
                                 <p class="mb-3 text-sm text-muted" data-testid="delivery-leads">
-                                    {format!("{} leads in progress · {} waiting for approval · {} done · {} stopped (unsubscribed or bounced) · {} sent in all", d.active, d.waiting_for_approval, d.completed, d.unsubscribed, total_sent)}
+                                    {format!("{} in progress · {} waiting for approval · {} done · {} stopped (unsubscribed or bounced) · {} sent in all", leads(d.active), d.waiting_for_approval, d.completed, d.unsubscribed, total_sent)}
                                 </p>
                                 <div class="overflow-x-auto">
                                     <table class="w-full text-right text-sm" data-testid="delivery-steps">
