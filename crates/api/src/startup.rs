@@ -34,6 +34,8 @@ pub struct AppState {
     pub ai: Arc<AiRuntime>,
     /// Opens and clicks of sent email, written in batches.
     pub events: routes::public::EventSink,
+    /// Signs and checks the links inside sent email (the key is derived once).
+    pub links: crate::delivery::tokens::Signer,
 }
 
 /// A pool that connects on first use, with statement and acquire timeouts.
@@ -89,6 +91,9 @@ impl Application {
         let ai = Arc::new(ai_runtime(&settings)?);
         let state = web::Data::new(AppState {
             events: routes::public::EventSink::start(pool.clone()),
+            links: crate::delivery::tokens::Signer::new(
+                settings.secret_key.expose_secret().as_bytes(),
+            ),
             mailer,
             ai: ai.clone(),
             jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),

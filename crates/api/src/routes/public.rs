@@ -6,14 +6,13 @@
 
 use crate::{
     db::{self, delivery::Event},
-    delivery::tokens::{Claims, Kind, Signer},
+    delivery::tokens::{Claims, Kind},
     error::{ApiError, ApiResult},
     startup::AppState,
 };
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use aura_types::template::escape_html;
-use aura_types::{ErrorBody, MessageId, OrgId, SuppressionReason};
-use secrecy::ExposeSecret;
+use aura_types::{ErrorBody, SuppressionReason};
 use sqlx::PgPool;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -70,10 +69,6 @@ impl EventSink {
     }
 }
 
-fn signer(state: &AppState) -> Signer {
-    Signer::new(state.settings.secret_key.expose_secret().as_bytes())
-}
-
 fn event(c: &Claims, kind: &'static str) -> Event {
     Event {
         org_id: c.org,
@@ -91,7 +86,8 @@ fn event(c: &Claims, kind: &'static str) -> Event {
         (status = 404, description = "Not a valid token", body = ErrorBody),
     ))]
 pub async fn open(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let claims = signer(&state)
+    let claims = state
+        .links
         .verify(Kind::Open, &path)
         .ok_or(ApiError::NotFound)?;
     state.events.record(event(&claims, "open"));
@@ -112,7 +108,8 @@ pub async fn open(state: web::Data<AppState>, path: web::Path<String>) -> ApiRes
         (status = 404, description = "Not a valid token", body = ErrorBody),
     ))]
 pub async fn click(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
-    let claims = signer(&state)
+    let claims = state
+        .links
         .verify(Kind::Click, &path)
         .ok_or(ApiError::NotFound)?;
     let url = claims.url.clone().unwrap_or_default();
@@ -126,31 +123,16 @@ pub async fn click(state: web::Data<AppState>, path: web::Path<String>) -> ApiRe
         .finish())
 }
 
-/// The lead and organization a valid unsubscribe token names.
-struct Recipient {
-    org: OrgId,
-    message: MessageId,
-    campaign: aura_types::CampaignId,
-    contact: aura_types::ContactId,
-    email: Option<String>,
-    org_name: String,
-}
-
-async fn recipient(state: &AppState, token: &str) -> ApiResult<Recipient> {
-    let c = signer(state)
+/// The message a valid unsubscribe token names, and its lead.
+async fn recipient(state: &AppState, token: &str) -> ApiResult<(Claims, db::delivery::Recipient)> {
+    let c = state
+        .links
         .verify(Kind::Unsubscribe, token)
         .ok_or(ApiError::NotFound)?;
     let row = db::delivery::recipient(&state.pool, c.org, c.message)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Recipient {
-        org: c.org,
-        message: c.message,
-        campaign: row.campaign_id,
-        contact: row.contact_id,
-        email: row.email,
-        org_name: row.org_name,
-    })
+    Ok((c, row))
 }
 
 fn page(title: &str, body: &str) -> HttpResponse {
@@ -190,7 +172,7 @@ pub async fn unsubscribe_page(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let r = recipient(&state, &path).await?;
+    let (_, r) = recipient(&state, &path).await?;
     let org = escape_html(&r.org_name);
     let who = escape_html(&mask(r.email.as_deref()));
     Ok(page(
@@ -252,7 +234,7 @@ pub async fn unsubscribe(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let r = recipient(&state, &path).await?;
+    let (c, r) = recipient(&state, &path).await?;
     let one_click = form_field(&req, &body, "List-Unsubscribe").as_deref() == Some("One-Click");
     let only_campaign =
         match (one_click, form_field(&req, &body, "scope").as_deref()) {
@@ -265,12 +247,12 @@ pub async fn unsubscribe(
         };
     let mut tx = state.pool.begin().await?;
     if only_campaign {
-        db::delivery::complete_target(&mut *tx, r.org, r.campaign, r.contact).await?;
+        db::delivery::complete_target(&mut *tx, c.org, r.campaign_id, r.contact_id).await?;
     } else {
         db::delivery::suppress_contact_email(
             &mut tx,
-            r.org,
-            r.contact,
+            c.org,
+            r.contact_id,
             SuppressionReason::Unsubscribed,
             if one_click {
                 "one-click unsubscribe"
@@ -283,8 +265,8 @@ pub async fn unsubscribe(
     db::delivery::insert_events(
         &mut *tx,
         &[Event {
-            org_id: r.org,
-            message_id: r.message,
+            org_id: c.org,
+            message_id: c.message,
             kind: "unsubscribe",
             url: only_campaign.then(|| "campaign".to_owned()),
             at: OffsetDateTime::now_utc(),
