@@ -120,6 +120,10 @@ id_type!(
     MailboxId
 );
 id_type!(
+    /// A domain's DKIM signing key.
+    DkimKeyId
+);
+id_type!(
     /// A message a sandbox mailbox caught.
     OutboxId
 );

@@ -3,7 +3,7 @@
 
 use crate::ai::SecretState;
 use crate::contact::nullable;
-use crate::ids::{MailboxId, MessageId, OutboxId, StepId};
+use crate::ids::{DkimKeyId, MailboxId, MessageId, OutboxId, StepId};
 use crate::string_enum;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -79,12 +79,62 @@ pub struct Mailbox {
     pub status: MailboxStatus,
     pub paused_reason: Option<String>,
     pub health: MailboxHealth,
+    /// The DKIM selector its messages are signed with (the key of its From domain); `None`:
+    /// not signed.
+    #[serde(default)]
+    pub dkim_selector: Option<String>,
     #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+string_enum!(
+    /// How a DKIM key signs.
+    DkimAlgorithm as "dkim_algorithm" {
+        Rsa = "rsa" / "RSA",
+        Ed25519 = "ed25519" / "Ed25519",
+    }
+);
+
+/// A sending domain's DKIM key as the API shows it: the private key is never returned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DkimKey {
+    pub id: DkimKeyId,
+    /// The domain it signs for: every mailbox sending from an address on it.
+    pub domain: String,
+    pub selector: String,
+    pub algorithm: DkimAlgorithm,
+    /// "RSA 2048 bits", "Ed25519".
+    pub description: String,
+    /// The TXT record to publish: its name (`selector._domainkey.domain`) …
+    pub dns_name: String,
+    /// … and its value (`v=DKIM1; k=…; p=…`).
+    pub dns_value: String,
+    /// The organization's mailboxes that sign with it.
+    pub mailbox_ids: Vec<MailboxId>,
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A DKIM private key to upload for a domain (it replaces the domain's key, if there is one).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DkimKeyInput {
+    /// The domain of the From addresses it signs, e.g. `mail.example.com`.
+    pub domain: String,
+    /// The selector it is published under in DNS (`selector._domainkey.domain`).
+    pub selector: String,
+    /// PEM (`-----BEGIN RSA PRIVATE KEY-----` or `-----BEGIN PRIVATE KEY-----`, RSA 1024–4096
+    /// bits or Ed25519), or an Ed25519 key's 32 bytes in base64.
+    pub private_key: String,
 }
 
 /// A mail server's address and login; the password only as "set, ends with …".

@@ -4,8 +4,8 @@ use crate::crypto::Sealed;
 use crate::domain::mailbox::{MailboxFields, ServerFields};
 use aura_types::ai::SecretState;
 use aura_types::{
-    limit_on_day, CampaignId, Mailbox, MailboxHealth, MailboxId, MailboxKind, MailboxStatus, OrgId,
-    SendingLimits, ServerSettings, SmtpSecurity,
+    limit_on_day, CampaignId, DkimAlgorithm, Mailbox, MailboxHealth, MailboxId, MailboxKind,
+    MailboxStatus, OrgId, SendingLimits, ServerSettings, SmtpSecurity,
 };
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
@@ -49,6 +49,13 @@ pub struct MailboxRow {
     pub updated_at: OffsetDateTime,
     /// Messages queued through it since midnight UTC.
     pub sent_today: i64,
+    /// The DKIM key of its From domain, if the organization uploaded one.
+    pub dkim_selector: Option<String>,
+    pub dkim_domain: Option<String>,
+    pub dkim_algorithm: Option<DkimAlgorithm>,
+    pub dkim_key_id: Option<String>,
+    pub dkim_key_sealed: Option<Vec<u8>>,
+    pub dkim_updated_at: Option<OffsetDateTime>,
 }
 
 fn port(p: i32) -> u16 {
@@ -139,6 +146,7 @@ impl MailboxRow {
                 last_error: self.last_error.clone(),
                 consecutive_failures: self.consecutive_failures,
             },
+            dkim_selector: self.dkim_selector.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -209,8 +217,12 @@ async fn select(
                   case when $4 then (select count(*) from campaign_messages q
                     where q.org_id = m.org_id and q.mailbox_id = m.id
                       and q.queued_at >= $3
-                      and q.status <> 'cancelled') else 0 end as "sent_today!"
+                      and q.status <> 'cancelled') else 0 end as "sent_today!",
+                  d.selector as "dkim_selector?", d.domain as "dkim_domain?",
+                  d.algorithm as "dkim_algorithm?: DkimAlgorithm", d.key_id as "dkim_key_id?",
+                  d.key_sealed as "dkim_key_sealed?", d.updated_at as "dkim_updated_at?"
            from mailboxes m
+           left join dkim_keys d on d.org_id = m.org_id and d.domain = lower(split_part(m.from_email, '@', 2))
            where m.org_id = $1 and ($2::uuid[] is null or m.id = any($2))
            order by m.created_at, m.id"#,
         org as OrgId,

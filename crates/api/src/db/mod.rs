@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod campaigns;
 pub mod contacts;
 pub mod delivery;
+pub mod dkim;
 pub mod imports;
 pub mod invitations;
 pub mod mailboxes;

@@ -4,6 +4,7 @@
 //! where the campaign asks for them — the open pixel and click-tracking links.
 
 use aura_types::template::escape_html;
+use lettre::message::dkim::DkimConfig;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{address::Envelope, Address, Message};
@@ -32,6 +33,8 @@ pub struct Outgoing<'a> {
     /// Rewrites a link of the HTML part into its tracking link.
     pub click_url: Option<&'a dyn Fn(&str) -> String>,
     pub date: OffsetDateTime,
+    /// Signs the message with the From domain's DKIM key.
+    pub dkim: Option<&'a DkimConfig>,
 }
 
 /// A new Message-ID on the domain of `from_email`.
@@ -156,12 +159,15 @@ pub fn build(o: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), String> {
         let refs: Vec<String> = o.references.iter().map(|r| format!("<{r}>")).collect();
         b = b.references(refs.join(" "));
     }
-    let message = b
+    let mut message = b
         .multipart(MultiPart::alternative_plain_html(
             text_part(o),
             html_part(o),
         ))
         .map_err(|e| format!("the message could not be built: {e}"))?;
+    if let Some(dkim) = o.dkim {
+        message.sign(dkim);
+    }
     Ok((message.envelope().clone(), message.formatted()))
 }
 
@@ -190,6 +196,7 @@ mod tests {
             open_pixel_url: Some("https://aura.example/t/o/PIXEL"),
             click_url: click,
             date: datetime!(2026-11-23 15:00 UTC),
+            dkim: None,
         }
     }
 
@@ -270,5 +277,45 @@ mod tests {
         o.to_email = "not an address";
         assert!(build(&o).unwrap_err().contains("not a valid address"));
         assert!(new_message_id("dana@mail.example.com").ends_with("@mail.example.com"));
+    }
+
+    #[test]
+    fn a_message_from_a_domain_with_a_key_is_signed_over_the_one_click_headers() {
+        let key = crate::delivery::dkim::parse_private_key(
+            "9Ht2gAzHjTvP+LNpOjMonsNT/4nc26uv+bzOlnNw2Ck=",
+        )
+        .unwrap();
+        let config = crate::delivery::dkim::config(
+            "aura",
+            "mail.example.com",
+            key.algorithm,
+            secrecy::ExposeSecret::expose_secret(&key.private),
+        )
+        .unwrap();
+        let mut o = outgoing(&[], None);
+        o.dkim = Some(&config);
+        let text = String::from_utf8(build(&o).unwrap().1)
+            .unwrap()
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
+        let sig = text
+            .lines()
+            .find(|l| l.starts_with("DKIM-Signature:"))
+            .unwrap_or_else(|| panic!("no signature in\n{text}"));
+        for tag in [
+            "a=ed25519-sha256",
+            "d=mail.example.com",
+            "s=aura",
+            "c=relaxed/relaxed",
+            "h=from:reply-to:to:subject:date:message-id:in-reply-to:references:list-unsubscribe:list-unsubscribe-post:mime-version",
+        ] {
+            assert!(sig.contains(tag), "{tag} missing in {sig}");
+        }
+        assert!(sig.contains("bh=") && sig.contains(" b="), "{sig}");
+        // Unsigned without a key.
+        o.dkim = None;
+        assert!(!String::from_utf8(build(&o).unwrap().1)
+            .unwrap()
+            .contains("DKIM-Signature"));
     }
 }

@@ -1,6 +1,7 @@
 //! Email delivery's pure parts: send windows in a lead's time zone, the signed tokens of
 //! unsubscribe and tracking links, and writing a campaign email.
 
+pub mod dkim;
 pub mod email;
 pub mod tokens;
 pub mod window;

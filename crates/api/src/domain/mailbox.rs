@@ -265,6 +265,60 @@ pub fn mailbox_fields(
     })
 }
 
+/// A DKIM key upload after parsing.
+pub struct DkimFields {
+    pub domain: String,
+    pub selector: String,
+    pub key: crate::delivery::dkim::ParsedKey,
+}
+
+/// Whether `s` is a DNS name: dot-separated labels of letters, digits, `-` (and `_` where
+/// `underscore`), none empty, none longer than 63, none starting or ending with `-`.
+fn dns_name(s: &str, underscore: bool) -> bool {
+    !s.is_empty()
+        && s.len() <= HOST_MAX
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || (underscore && c == '_'))
+        })
+}
+
+/// Parses a DKIM key upload: the domain (lower-cased, an `@` part or a leading `@` dropped),
+/// the selector, and the private key.
+pub fn dkim_fields(input: &aura_types::DkimKeyInput) -> Result<DkimFields, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let raw = input.domain.trim().to_ascii_lowercase();
+    let domain = raw
+        .rsplit_once('@')
+        .map_or(raw.as_str(), |(_, d)| d)
+        .to_owned();
+    if !dns_name(&domain, false) || !domain.contains('.') {
+        e.add("domain", "must be a domain such as mail.example.com");
+    }
+    let selector = input.selector.trim().to_ascii_lowercase();
+    if !dns_name(&selector, true) {
+        e.add(
+            "selector",
+            "must be a DNS label such as aura or s2026 (letters, digits, - and _)",
+        );
+    }
+    let key = e.check(
+        "private_key",
+        crate::delivery::dkim::parse_private_key(&input.private_key),
+    );
+    e.finish(|| {
+        Some(DkimFields {
+            domain,
+            selector,
+            key: key?,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -388,5 +442,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.smtp.host, "");
+    }
+
+    #[test]
+    fn a_dkim_upload_is_parsed_with_errors_by_field() {
+        let input = aura_types::DkimKeyInput {
+            domain: " Dana@Mail.Example.COM ".into(),
+            selector: "Aura2026".into(),
+            private_key: "9Ht2gAzHjTvP+LNpOjMonsNT/4nc26uv+bzOlnNw2Ck=".into(),
+        };
+        let f = dkim_fields(&input).unwrap();
+        assert_eq!(f.domain, "mail.example.com");
+        assert_eq!(f.selector, "aura2026");
+        let bad = aura_types::DkimKeyInput {
+            domain: "localhost".into(),
+            selector: "a b".into(),
+            private_key: "nope".into(),
+        };
+        let e = dkim_fields(&bad).err().unwrap();
+        for field in ["domain", "selector", "private_key"] {
+            assert!(e.0.contains_key(field), "{field}: {e:?}");
+        }
+        for domain in ["-x.example", "a..example", "ex ample.com", ""] {
+            let i = aura_types::DkimKeyInput {
+                domain: domain.into(),
+                ..input.clone()
+            };
+            assert!(dkim_fields(&i).is_err(), "{domain}");
+        }
     }
 }

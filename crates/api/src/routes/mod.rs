@@ -6,6 +6,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod contacts;
 pub mod delivery;
+pub mod dkim;
 pub mod health;
 pub mod imports;
 pub mod invitations;
@@ -37,6 +38,7 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
         .service(campaigns::scope())
         .service(templates::scope())
         .service(mailboxes::scope())
+        .service(dkim::scope())
         .service(delivery::outbox_scope())
         .route("/openapi.json", aw::get().to(web::openapi_json));
 }

@@ -16,6 +16,7 @@ use crate::delivery::tokens::{Kind, Signer};
 use crate::providers::smtp::{self, Server};
 use aura_types::{MailboxId, MailboxKind, MessageId, OrgId};
 use lettre::address::Envelope;
+use lettre::message::dkim::DkimConfig;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
@@ -32,6 +33,8 @@ pub fn wake() {
     QUEUED.wake();
 }
 
+/// A healthy mailbox's last success is recorded at most this often.
+const HEALTH_EVERY_SECS: i64 = 60;
 /// Idle connections older than this are closed rather than reused.
 const MAX_IDLE: Duration = Duration::from_secs(60);
 /// Idle connections older than this are checked with NOOP before reuse.
@@ -51,9 +54,15 @@ pub struct Sender {
     sealer: Arc<Sealer>,
     signer: Signer,
     connections: Mutex<HashMap<MailboxId, Vec<Pooled>>>,
+    /// Signing configurations by organization and domain, with the key's `updated_at` (a
+    /// replaced key is read again).
+    dkim: std::sync::Mutex<HashMap<(OrgId, String), SigningConfig>>,
 }
 
 type Result3 = (OrgId, MessageId, Recorded);
+
+/// A domain's signing configuration, with its key's `updated_at`.
+type SigningConfig = (OffsetDateTime, Arc<DkimConfig>);
 
 impl Sender {
     pub fn new(pool: PgPool, settings: Arc<Settings>, sealer: Arc<Sealer>) -> Self {
@@ -64,6 +73,7 @@ impl Sender {
             sealer,
             signer,
             connections: Mutex::new(HashMap::new()),
+            dkim: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -98,6 +108,9 @@ impl Sender {
         if claimed.is_empty() {
             return Ok(Outcome::Idle);
         }
+        // More may be waiting: a resting loop of this worker claims the next batch while this
+        // one sends (a loop that found the mailbox locked by this claim went to rest).
+        QUEUED.wake();
         let outcomes = self.deliver(claimed, now).await?;
         let mut tx = self.pool.begin().await?;
         db::delivery::record(&mut tx, &outcomes, OffsetDateTime::now_utc().max(now)).await?;
@@ -208,11 +221,45 @@ impl Sender {
         }
     }
 
+    /// The signing configuration of the mailbox's domain, if it has a key.
+    fn dkim_for(&self, m: &MailboxRow) -> Result<Option<Arc<DkimConfig>>, String> {
+        let (Some(selector), Some(domain), Some(algorithm), Some(key_id), Some(sealed), Some(at)) = (
+            &m.dkim_selector,
+            &m.dkim_domain,
+            m.dkim_algorithm,
+            &m.dkim_key_id,
+            &m.dkim_key_sealed,
+            m.dkim_updated_at,
+        ) else {
+            return Ok(None);
+        };
+        let cache_key = (m.org_id, domain.clone());
+        if let Ok(cache) = self.dkim.lock() {
+            if let Some((stamp, config)) = cache.get(&cache_key) {
+                if *stamp == at {
+                    return Ok(Some(config.clone()));
+                }
+            }
+        }
+        let private = self
+            .sealer
+            .open(key_id, sealed)
+            .map_err(|e| format!("The DKIM key of {domain} cannot be opened: {e}"))?;
+        let config = Arc::new(crate::delivery::dkim::config(
+            selector, domain, algorithm, &private,
+        )?);
+        if let Ok(mut cache) = self.dkim.lock() {
+            cache.insert(cache_key, (at, config.clone()));
+        }
+        Ok(Some(config))
+    }
+
     fn write(
         &self,
         m: &MailboxRow,
         c: &Claimed,
         x: &SendContext,
+        dkim: Option<&DkimConfig>,
     ) -> Result<(Envelope, Vec<u8>), String> {
         let base = &self.settings.public_url;
         let unsubscribe = format!(
@@ -256,6 +303,7 @@ impl Sender {
             open_pixel_url: pixel.as_deref(),
             click_url: if x.track_clicks { Some(&click) } else { None },
             date: OffsetDateTime::now_utc(),
+            dkim,
         })
     }
 
@@ -266,9 +314,20 @@ impl Sender {
         now: OffsetDateTime,
     ) -> Vec<Result3> {
         let mut out = Vec::with_capacity(items.len());
+        let dkim = match self.dkim_for(m) {
+            Ok(d) => d,
+            Err(reply) => {
+                out.extend(
+                    items
+                        .into_iter()
+                        .map(|(c, _)| (c.org_id, c.id, self.retry(&c, reply.clone(), now))),
+                );
+                return out;
+            }
+        };
         let mut ready = Vec::with_capacity(items.len());
         for (c, x) in items {
-            match self.write(m, &c, &x) {
+            match self.write(m, &c, &x, dkim.as_deref()) {
                 Ok((envelope, bytes)) => ready.push((c, x, envelope, bytes)),
                 Err(e) => out.push((c.org_id, c.id, Recorded::Failed { reply: e })),
             }
@@ -346,6 +405,16 @@ impl Sender {
                     self.settings.mailbox_pause_after,
                 )
                 .await
+            }
+            // A healthy mailbox's success is written once a minute, not every batch (the
+            // write would wait on, and make skip, the claims of the other sending loops).
+            (None, true)
+                if m.consecutive_failures == 0
+                    && m.last_success_at.is_some_and(|t| {
+                        OffsetDateTime::now_utc() - t < time::Duration::seconds(HEALTH_EVERY_SECS)
+                    }) =>
+            {
+                Ok(())
             }
             (None, true) => {
                 db::mailboxes::record_health(&self.pool, m.org_id, m.id, None, false, 0).await

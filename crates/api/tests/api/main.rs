@@ -9,6 +9,7 @@ mod bad_input;
 mod campaigns;
 mod contacts;
 mod delivery;
+mod dkim;
 mod helpers;
 mod imports;
 mod invitation_email;

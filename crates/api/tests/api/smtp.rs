@@ -17,6 +17,8 @@ pub struct Received {
     pub rcpt: Vec<String>,
     /// The data, quoted-printable decoded.
     pub data: String,
+    /// The data as it came (dot-stuffing undone), for checking signatures.
+    pub raw: String,
     /// False when the server hung up instead of accepting it.
     pub accepted: bool,
 }
@@ -173,6 +175,7 @@ async fn session(
                     log.lock().unwrap().push(Received {
                         rcpt: rcpt.clone(),
                         data,
+                        raw: body,
                         accepted: false,
                     });
                     return;
@@ -188,6 +191,7 @@ async fn session(
                 log.lock().unwrap().push(Received {
                     rcpt: rcpt.clone(),
                     data,
+                    raw: body,
                     accepted: true,
                 });
                 b"250 2.0.0 Queued as 42\r\n".to_vec()
