@@ -49,6 +49,23 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   await mailbox.getByTestId("mailbox-test").filter({ hasText: "kept in the outbox" }).waitFor();
   await shot("37-settings-mailboxes");
 
+  // Domain signing: the demo domain's key (Ed25519), the DNS record to publish, the mailbox
+  // marked as signed. A wrong key is refused with the reason and nothing is saved.
+  await page.getByRole("button", { name: "Add signing key" }).click();
+  await page.getByLabel("Domain", { exact: true }).fill("aurarealty.example");
+  await page.getByLabel("Private key").fill("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----");
+  await page.getByRole("button", { name: "Save key" }).click();
+  await page.getByText("This is a public key; paste the private key").waitFor();
+  await page.getByLabel("Private key").fill("9Ht2gAzHjTvP+LNpOjMonsNT/4nc26uv+bzOlnNw2Ck=");
+  await page.getByRole("button", { name: "Save key" }).click();
+  await page.getByText(/^Key saved for aurarealty\.example\./).first().waitFor();
+  const key = page.getByTestId("dkim-key");
+  await key.getByTestId("dkim-dns-name").filter({ hasText: "aura._domainkey.aurarealty.example" }).waitFor();
+  assert.match(await key.getByTestId("dkim-dns-value").innerText(), /^v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=$/);
+  await key.getByText("Signs 1 mailbox").waitFor();
+  await mailbox.getByTestId("mailbox-dkim").waitFor();
+  await shot("42-settings-dkim");
+
   // The demo campaign: prepare and approve every message.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
   await page.getByRole("link", { name: "Open house follow-up" }).click();
@@ -80,6 +97,7 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   await page.getByTestId("outbox-item").first().click();
   const message = page.getByTestId("outbox-message");
   await message.getByText("List-Unsubscribe=One-Click", { exact: true }).waitFor();
+  await message.getByTestId("outbox-dkim").filter({ hasText: "Signed by aurarealty.example (selector aura)" }).waitFor();
   const text = message.getByTestId("outbox-text");
   await text.filter({ hasText: "Thank you for visiting our open house" }).waitFor();
   assert.match(await text.innerText(), /120 Harbor Street/);

@@ -5,8 +5,8 @@ use crate::components::*;
 use crate::icons;
 use crate::state::{use_api, use_auth, use_toasts};
 use aura_types::{
-    Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus, MailboxTest, OutboxId,
-    OutboxItem, OutboxMessage, SendingLimits, ServerInput, SmtpSecurity,
+    DkimKey, DkimKeyId, DkimKeyInput, Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus,
+    MailboxTest, OutboxId, OutboxItem, OutboxMessage, SendingLimits, ServerInput, SmtpSecurity,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeMap;
@@ -45,7 +45,10 @@ fn badges(m: &Mailbox) -> impl IntoView {
     } else {
         view! { <span class="badge bg-slate-50 text-slate-700 ring-line" data-testid="mailbox-health">"Not used yet"</span> }.into_any()
     };
-    view! { {kind}{health} }
+    let dkim = m.dkim_selector.clone().map(|s| view! {
+        <span class="badge bg-sky-50 text-sky-800 ring-sky-200" data-testid="mailbox-dkim" title=format!("Signed with the DKIM key of its domain (selector {s})")>"DKIM signed"</span>
+    });
+    view! { {kind}{health}{dkim} }
 }
 
 #[component]
@@ -406,7 +409,136 @@ pub fn MailboxesPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Transition>
+        <DkimSection is_admin=is_admin on_change=Callback::new(move |()| mailboxes.refetch()) />
     }
+}
+
+/// Domain signing: a DKIM private key per sending domain, the DNS record to publish, and which
+/// mailboxes sign with it.
+#[component]
+fn DkimSection(is_admin: Signal<bool>, on_change: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let keys =
+        LocalResource::new(move || async move { api.get::<Vec<DkimKey>>("/dkim-keys").await });
+    let form_open = RwSignal::new(false);
+    let domain = RwSignal::new(String::new());
+    let selector = RwSignal::new("aura".to_owned());
+    let private_key = RwSignal::new(String::new());
+    let errs: FieldErrs = RwSignal::new(BTreeMap::new());
+    let save = Action::new_local(move |_: &()| {
+        let input = DkimKeyInput {
+            domain: domain.get_untracked(),
+            selector: selector.get_untracked(),
+            private_key: private_key.get_untracked(),
+        };
+        async move { api.post::<_, DkimKey>("/dkim-keys", &input).await }
+    });
+    on_result(save, move |r| match r {
+        Ok(k) => {
+            toasts.success(format!(
+                "Key saved for {}. Publish its DNS record so receivers can check the signature.",
+                k.domain
+            ));
+            private_key.set(String::new());
+            errs.set(BTreeMap::new());
+            form_open.set(false);
+            keys.refetch();
+            on_change.run(());
+        }
+        Err(e) => {
+            errs.set(e.fields());
+            if e.fields().is_empty() {
+                toasts.error(e.message());
+            }
+        }
+    });
+    let remove = move |id: DkimKeyId| {
+        spawn_local(async move {
+            match api.delete(&format!("/dkim-keys/{id}")).await {
+                Ok(()) => {
+                    keys.refetch();
+                    on_change.run(());
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+        });
+    };
+    view! {
+        <section class="mt-8" aria-labelledby="dkim-heading">
+            <div class="mb-3 flex flex-wrap items-center justify-between gap-3">
+                <div>
+                    <h2 id="dkim-heading" class="text-lg font-semibold">"Domain signing (DKIM)"</h2>
+                    <p class="text-sm text-muted">"Upload the private key of a sending domain: every mailbox on that domain signs its email, one-click unsubscribe headers included. Mailbox providers trust signed mail more."</p>
+                </div>
+                <Show when=move || is_admin.get() && !form_open.get()>
+                    <button class="btn-secondary" on:click=move |_| { errs.set(BTreeMap::new()); form_open.set(true); }><span inner_html=icons::PLUS></span>"Add signing key"</button>
+                </Show>
+            </div>
+            <Show when=move || form_open.get()>
+                <form class="card mb-4 grid gap-4 p-5 sm:grid-cols-2" aria-label="DKIM key" on:submit=move |ev| { ev.prevent_default(); save.dispatch(()); }>
+                    <Field label="Domain" name="dkim-domain" value=domain error=field_err(errs, "domain") placeholder="mail.yourcompany.com" help="The part after @ in the From address. A domain has one key; uploading another replaces it." autofocus=true />
+                    <Field label="Selector" name="dkim-selector" value=selector error=field_err(errs, "selector") help="The name it is published under: selector._domainkey.domain" />
+                    <div class="sm:col-span-2">
+                        <TextArea label="Private key" name="dkim-private-key" value=private_key error=field_err(errs, "private_key") rows=6 placeholder="-----BEGIN PRIVATE KEY-----" help="RSA (1024–4096 bits) or Ed25519, as PEM; an Ed25519 key may also be its 32 bytes in base64. Encrypted at rest and never shown again." />
+                    </div>
+                    <div class="flex gap-2 sm:col-span-2">
+                        <button class="btn-primary" type="submit" disabled=move || save.pending().get()>{move || if save.pending().get() { "Saving…" } else { "Save key" }}</button>
+                        <button class="btn-secondary" type="button" on:click=move |_| form_open.set(false)>"Cancel"</button>
+                    </div>
+                </form>
+            </Show>
+            <Transition fallback=|| view! { <LoadingCard rows=1 /> }>
+                {move || keys.get().map(|r| match r {
+                    Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="card p-4 text-sm text-muted">"No signing keys yet: email goes out unsigned (your provider may sign it for its own domain)."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="grid gap-3">
+                            {list.into_iter().map(|k| {
+                                let id = k.id;
+                                let users = match k.mailbox_ids.len() {
+                                    0 => "No mailbox sends from this domain yet".to_owned(),
+                                    1 => "Signs 1 mailbox".to_owned(),
+                                    n => format!("Signs {n} mailboxes"),
+                                };
+                                view! {
+                                    <li class="card p-4" data-testid="dkim-key">
+                                        <div class="flex flex-wrap items-start justify-between gap-3">
+                                            <div class="min-w-0">
+                                                <p class="font-semibold">{k.domain.clone()}</p>
+                                                <p class="text-sm text-muted">{format!("Selector {} · {} · {}", k.selector, k.description, users)}</p>
+                                            </div>
+                                            <Show when=move || is_admin.get()>
+                                                <button class="btn-ghost text-red-600" on:click=move |_| remove(id)>"Delete"</button>
+                                            </Show>
+                                        </div>
+                                        <dl class="mt-3 grid gap-1 text-sm">
+                                            <dt class="text-xs font-medium uppercase tracking-wide text-muted">"Publish this TXT record"</dt>
+                                            <dd><code class="select-all break-all rounded bg-slate-50 px-1.5 py-0.5" data-testid="dkim-dns-name">{k.dns_name.clone()}</code></dd>
+                                            <dd><code class="block select-all break-all rounded bg-slate-50 px-1.5 py-1 text-xs" data-testid="dkim-dns-value">{k.dns_value.clone()}</code></dd>
+                                        </dl>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// "Signed by d (selector s)" from a DKIM-Signature header's value.
+fn dkim_summary(value: &str) -> Option<String> {
+    let tag = |name: &str| {
+        value.split(';').find_map(|t| {
+            let (k, v) = t.split_once('=')?;
+            (k.trim() == name).then(|| v.trim().to_owned())
+        })
+    };
+    Some(format!("Signed by {} (selector {})", tag("d")?, tag("s")?))
 }
 
 #[component]
@@ -485,6 +617,9 @@ pub fn OutboxPage() -> impl IntoView {
                                     {["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "List-Unsubscribe-Post"].into_iter().filter(|k| !get(k).is_empty()).map(|k| view! {
                                         <dt class="text-muted">{k}</dt><dd class="break-all">{get(k)}</dd>
                                     }).collect_view()}
+                                    {dkim_summary(&get("DKIM-Signature")).map(|d| view! {
+                                        <dt class="text-muted">"DKIM"</dt><dd class="break-all" data-testid="outbox-dkim">{d}</dd>
+                                    })}
                                 </dl>
                                 <pre class="mt-4 whitespace-pre-wrap rounded-lg bg-slate-50 p-4 font-sans text-sm" data-testid="outbox-text">{aura_types::mime::text_part(&m.raw)}</pre>
                                 <div class="mt-4 flex flex-wrap gap-2">
