@@ -70,6 +70,10 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
   await page.getByRole("link", { name: "Open house follow-up" }).click();
   await page.getByRole("heading", { name: "Open house follow-up" }).waitFor();
+  // Its follow-up goes out as a reply to the first email.
+  await page.getByTestId("step-card").nth(1).click();
+  await page.getByRole("heading", { name: "Step 2 · Email" }).waitFor();
+  assert.ok(await page.getByRole("checkbox", { name: /Send as a reply/ }).isChecked());
   await page.getByRole("button", { name: "Review", exact: true }).click();
   await page.getByRole("button", { name: /^Prepare \d+ messages$/ }).click();
   await page.getByText(/^Prepared \d+ messages\.$/).first().waitFor();

@@ -321,6 +321,8 @@ async fn demo_campaign(
             channel: Some(Channel::Email),
             delay_minutes: Some(2 * 24 * 60),
             subject: Some("A private viewing?".into()),
+            // Goes out as "Re: Thanks for coming by, …" in the same conversation.
+            reply_subject: Some(true),
             body: Some("Hi {{first_name | \"there\"}}, a quick follow-up: shall I hold a viewing slot for you this week?".into()),
             ..Default::default()
         },

@@ -169,6 +169,10 @@ pub struct Step {
     pub personalize: bool,
     /// Email only.
     pub subject: String,
+    /// Email follow-ups: sent as a reply, with "Re: " and the subject of the lead's previous email
+    /// (this step's own subject when the lead has had none), so it threads in the inbox.
+    #[serde(default)]
+    pub reply_subject: bool,
     pub body: String,
     /// Weight of the main variant (A).
     pub weight: i32,
@@ -199,6 +203,9 @@ pub struct StepInput {
     pub personalize: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// Email follow-ups: send as a reply ("Re: " and the previous email's subject).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_subject: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -540,6 +547,7 @@ mod variant_tests {
             ai_instructions: String::new(),
             personalize: false,
             subject: "A subject".into(),
+            reply_subject: false,
             body: "A body".into(),
             weight: weights[0],
             variants: weights[1..]

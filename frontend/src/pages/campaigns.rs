@@ -596,6 +596,7 @@ fn StepEditor(
     let instructions = RwSignal::new(step.ai_instructions.clone());
     let persona = RwSignal::new(step.persona_id.map(|p| p.to_string()).unwrap_or_default());
     let personalize = RwSignal::new(step.personalize);
+    let reply = RwSignal::new(step.reply_subject);
     let (value, unit) = match step.delay_minutes {
         m if m % 1440 == 0 => (m / 1440, "days"),
         m if m % 60 == 0 => (m / 60, "hours"),
@@ -634,6 +635,7 @@ fn StepEditor(
             ai_instructions: Some(instructions.get_untracked()),
             personalize: Some(personalize.get_untracked()),
             subject: (channel == Channel::Email).then(|| main.subject.clone()),
+            reply_subject: (channel == Channel::Email).then(|| reply.get_untracked()),
             body: Some(main.body.clone()),
             ..Default::default()
         };
@@ -773,6 +775,12 @@ fn StepEditor(
             </div>
             <TextArea label="AI instructions" name="ai-instructions" value=instructions error=field_err(errs, "ai_instructions") rows=2 placeholder="e.g. Mention the spring market. Keep it under 80 words." disabled=disabled />
             <label class="flex items-center gap-2 text-sm"><input type="checkbox" prop:checked=move || personalize.get() on:change=move |ev| personalize.set(event_target_checked(&ev)) disabled=!editable />"Personalise each lead's message with AI"</label>
+            {(channel == Channel::Email && step.position > 1).then(|| view! {
+                <label class="flex items-start gap-2 text-sm">
+                    <input type="checkbox" class="mt-1" prop:checked=move || reply.get() on:change=move |ev| reply.set(event_target_checked(&ev)) disabled=!editable />
+                    <span>"Send as a reply"<span class="block text-xs text-muted">"The subject becomes “Re: ” and the subject of the lead's previous email, so it lands in the same conversation. The subject below is used only if the lead got no earlier email."</span></span>
+                </label>
+            })}
             <div class="flex flex-wrap items-center gap-1 border-b border-line" role="tablist" aria-label="Variants">
                 {move || slots.get().into_iter().enumerate().map(|(i, v)| view! {
                     <button type="button" role="tab" aria-selected=move || (active.get() == i).to_string()
@@ -988,7 +996,9 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
                 .post::<_, EnrollResult>(&format!("/campaigns/{id}/targets"), &body)
                 .await
             {
-                Ok(r) if r.dry_run => check.set(Some(r)),
+                Ok(r) if r.dry_run => {
+                    check.try_set(Some(r));
+                }
                 Ok(r) => {
                     toasts.success(format!(
                         "{} lead{} enrolled.",
@@ -1007,7 +1017,7 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
                         .unwrap_or_else(|| e.message()),
                 ),
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
     let target_action = move |contact: ContactId, action: &'static str| {
@@ -1028,7 +1038,11 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
             match r {
                 Ok(()) => {
                     targets.refetch();
-                    on_changed.run(());
+                    // Pausing or resuming a lead changes nothing about the campaign; reloading
+                    // it would remount this tab under the person's next click.
+                    if action == "remove" {
+                        on_changed.run(());
+                    }
                 }
                 Err(e) => toasts.error(e.message()),
             }

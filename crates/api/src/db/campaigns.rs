@@ -263,8 +263,8 @@ pub async fn steps(
 ) -> Result<Vec<Step>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select id as "id: StepId", position, channel as "channel: Channel", delay_minutes,
-                  persona_id as "persona_id: PersonaId", ai_instructions, personalize, subject, body, weight,
-                  variants, whatsapp_template, metadata
+                  persona_id as "persona_id: PersonaId", ai_instructions, personalize, subject, reply_subject,
+                  body, weight, variants, whatsapp_template, metadata
            from campaign_steps where org_id = $1 and campaign_id = $2 order by position"#,
         org as OrgId,
         campaign as CampaignId
@@ -282,6 +282,7 @@ pub async fn steps(
             ai_instructions: r.ai_instructions,
             personalize: r.personalize,
             subject: r.subject,
+            reply_subject: r.reply_subject,
             body: r.body,
             weight: r.weight,
             variants: serde_json::from_value::<Vec<Variant>>(r.variants).unwrap_or_default(),
@@ -322,13 +323,14 @@ pub async fn save_step(
     sqlx::query!(
         r#"insert into campaign_steps (org_id, id, campaign_id, position, channel, delay_minutes, persona_id,
                                        ai_instructions, personalize, subject, body, weight, variants,
-                                       whatsapp_template, metadata)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                       whatsapp_template, metadata, reply_subject)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
            on conflict (org_id, id) do update set channel = excluded.channel, delay_minutes = excluded.delay_minutes,
                persona_id = excluded.persona_id, ai_instructions = excluded.ai_instructions,
                personalize = excluded.personalize, subject = excluded.subject, body = excluded.body,
                weight = excluded.weight, variants = excluded.variants,
-               whatsapp_template = excluded.whatsapp_template, metadata = excluded.metadata, updated_at = now()"#,
+               whatsapp_template = excluded.whatsapp_template, metadata = excluded.metadata,
+               reply_subject = excluded.reply_subject, updated_at = now()"#,
         org as OrgId,
         s.id as StepId,
         campaign as CampaignId,
@@ -343,7 +345,8 @@ pub async fn save_step(
         s.weight,
         serde_json::to_value(&s.variants).unwrap_or_default(),
         s.whatsapp_template,
-        serde_json::Value::Object(s.metadata.clone())
+        serde_json::Value::Object(s.metadata.clone()),
+        s.reply_subject
     )
     .execute(conn)
     .await?;

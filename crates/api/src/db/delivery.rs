@@ -20,6 +20,8 @@ pub struct DueTarget {
     pub current_step: i32,
     pub mailbox_id: Option<MailboxId>,
     pub thread_refs: Vec<String>,
+    /// The subject of the lead's last email of this campaign.
+    pub last_subject: Option<String>,
     pub campaign_timezone: String,
     pub send_days: Vec<i16>,
     pub send_start: time::Time,
@@ -40,7 +42,7 @@ pub async fn due_targets(
         DueTarget,
         r#"select t.org_id as "org_id: OrgId", t.campaign_id as "campaign_id: CampaignId",
                   t.contact_id as "contact_id: ContactId", t.current_step,
-                  t.mailbox_id as "mailbox_id: MailboxId", t.thread_refs,
+                  t.mailbox_id as "mailbox_id: MailboxId", t.thread_refs, t.last_subject,
                   c.timezone as campaign_timezone, c.send_days, c.send_start, c.send_end,
                   c.daily_new_leads, c.approval = 'auto' as "auto_approve!",
                   k.timezone as lead_timezone, k.status = 'active' as "contact_active!"
@@ -169,8 +171,8 @@ pub async fn complete_target(
     Ok(())
 }
 
-/// Hands an approved message to the sender through `mailbox`, continuing the lead's thread; the
-/// target waits (no next run) until it is sent.
+/// Hands an approved message to the sender through `mailbox`, continuing the lead's thread (with
+/// `subject`, when the step goes out as a reply); the target waits (no next run) until it is sent.
 #[allow(clippy::too_many_arguments)]
 pub async fn queue(
     conn: &mut PgConnection,
@@ -181,19 +183,21 @@ pub async fn queue(
     mailbox: MailboxId,
     message_id: &str,
     refs: &[String],
+    subject: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update campaign_messages set status = 'queued', mailbox_id = $3, message_id = $4,
                in_reply_to = ($5::text[])[cardinality($5::text[])], refs = $5, queued_at = $6, send_after = $6,
-               updated_at = now()
+               subject = coalesce($7, subject), updated_at = now()
            where org_id = $1 and id = $2 and status = 'approved'"#,
         org as OrgId,
         message as MessageId,
         mailbox as MailboxId,
         message_id,
         refs,
-        now
+        now,
+        subject
     )
     .execute(&mut *conn)
     .await?;
@@ -465,8 +469,14 @@ pub async fn record(
     .fetch_all(&mut *conn)
     .await?;
 
-    let (mut s_org, mut s_campaign, mut s_contact, mut s_step, mut s_mid) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut s_org, mut s_campaign, mut s_contact, mut s_step, mut s_mid, mut s_subject) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let (mut x_org, mut x_campaign, mut x_contact) = (Vec::new(), Vec::new(), Vec::new());
     let mut bounced: Vec<(OrgId, ContactId)> = Vec::new();
     for m in &changed {
@@ -477,6 +487,7 @@ pub async fn record(
                 s_contact.push(m.contact_id.0);
                 s_step.push(m.step_id.0);
                 s_mid.push(m.message_id.clone().unwrap_or_default());
+                s_subject.push(m.subject.clone());
             }
             MessageStatus::Failed | MessageStatus::Bounced | MessageStatus::Cancelled => {
                 x_org.push(m.org_id.0);
@@ -492,11 +503,14 @@ pub async fn record(
     if !s_org.is_empty() {
         advance_targets(
             &mut *conn,
-            &s_org,
-            &s_campaign,
-            &s_contact,
-            &s_step,
-            &s_mid,
+            &Sent {
+                orgs: &s_org,
+                campaigns: &s_campaign,
+                contacts: &s_contact,
+                steps: &s_step,
+                message_ids: &s_mid,
+                subjects: &s_subject,
+            },
             now,
         )
         .await?;
@@ -526,22 +540,28 @@ pub async fn record(
     Ok(())
 }
 
-/// After sends: each target moves past the sent step, remembers the thread, and is due again
-/// after the next step's delay — or completes after the last step.
+/// Sent messages, column by column.
+struct Sent<'a> {
+    orgs: &'a [uuid::Uuid],
+    campaigns: &'a [uuid::Uuid],
+    contacts: &'a [uuid::Uuid],
+    steps: &'a [uuid::Uuid],
+    message_ids: &'a [String],
+    subjects: &'a [Option<String>],
+}
+
+/// After sends: each target moves past the sent step, remembers the thread and the subject, and
+/// is due again after the next step's delay — or completes after the last step.
 async fn advance_targets(
     conn: &mut PgConnection,
-    orgs: &[uuid::Uuid],
-    campaigns: &[uuid::Uuid],
-    contacts: &[uuid::Uuid],
-    steps: &[uuid::Uuid],
-    message_ids: &[String],
+    sent: &Sent<'_>,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"with s as (
                select x.*, st.position, nx.delay_minutes as next_delay
-               from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[])
-                   as x(org_id, campaign_id, contact_id, step_id, message_id)
+               from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $7::text[])
+                   as x(org_id, campaign_id, contact_id, step_id, message_id, subject)
                join campaign_steps st on st.org_id = x.org_id and st.id = x.step_id
                left join lateral (
                    select n.delay_minutes from campaign_steps n
@@ -551,18 +571,20 @@ async fn advance_targets(
            update campaign_targets t set
                current_step = greatest(t.current_step, s.position),
                thread_refs = t.thread_refs || s.message_id,
+               last_subject = coalesce(s.subject, t.last_subject),
                next_run_at = case when s.next_delay is null then null
                                   else $6::timestamptz + make_interval(mins => s.next_delay) end,
                status = case when s.next_delay is null then 'completed' else t.status end,
                updated_at = now()
            from s
            where t.org_id = s.org_id and t.campaign_id = s.campaign_id and t.contact_id = s.contact_id"#,
-        orgs,
-        campaigns,
-        contacts,
-        steps,
-        message_ids,
-        now
+        sent.orgs,
+        sent.campaigns,
+        sent.contacts,
+        sent.steps,
+        sent.message_ids,
+        now,
+        sent.subjects as &[Option<String>]
     )
     .execute(conn)
     .await?;
@@ -858,7 +880,7 @@ pub async fn resolve_unknown(
                send_after = $5, locked_until = null, updated_at = now(),
                smtp_reply = case when $4 then 'Marked as sent by a person.' else smtp_reply end
            where org_id = $1 and campaign_id = $2 and id = $3 and status = 'unknown'
-           returning contact_id as "contact_id: ContactId", step_id as "step_id: StepId", message_id"#,
+           returning contact_id as "contact_id: ContactId", step_id as "step_id: StepId", message_id, subject"#,
         org as OrgId,
         campaign as CampaignId,
         message as MessageId,
@@ -872,11 +894,14 @@ pub async fn resolve_unknown(
         keyed_lookups(&mut *conn).await?;
         advance_targets(
             conn,
-            &[org.0],
-            &[campaign.0],
-            &[row.contact_id.0],
-            &[row.step_id.0],
-            &[row.message_id.unwrap_or_default()],
+            &Sent {
+                orgs: &[org.0],
+                campaigns: &[campaign.0],
+                contacts: &[row.contact_id.0],
+                steps: &[row.step_id.0],
+                message_ids: &[row.message_id.unwrap_or_default()],
+                subjects: &[row.subject],
+            },
             now,
         )
         .await?;

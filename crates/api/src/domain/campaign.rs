@@ -269,6 +269,11 @@ pub fn step(current: Option<&Step>, input: &StepInput, position: i32) -> Result<
             } else {
                 String::new()
             },
+            reply_subject: channel == Channel::Email
+                && input
+                    .reply_subject
+                    .or(current.map(|s| s.reply_subject))
+                    .unwrap_or(false),
             body,
             weight,
             variants: variants

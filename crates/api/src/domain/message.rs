@@ -137,6 +137,7 @@ mod tests {
             ai_instructions: String::new(),
             personalize: false,
             subject: subject.into(),
+            reply_subject: false,
             body: body.into(),
             weight: 1,
             variants: Vec::new(),

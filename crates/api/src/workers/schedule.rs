@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::db;
 use crate::db::delivery::DueTarget;
 use crate::db::mailboxes::MailboxRow;
-use crate::delivery::email::new_message_id;
+use crate::delivery::email::{new_message_id, reply_subject};
 use crate::delivery::window::{self, Window};
 use aura_types::{CampaignId, Channel, MailboxId, MailboxStatus, MessageStatus, OrgId, Step};
 use sqlx::PgPool;
@@ -261,6 +261,10 @@ async fn decide(
         return later(&mut *conn, t, now + CHANNEL_RECHECK).await;
     };
     let message_id = new_message_id(&row.from_email);
+    let reply = step
+        .reply_subject
+        .then(|| t.last_subject.as_deref().map(reply_subject))
+        .flatten();
     db::delivery::queue(
         &mut *conn,
         org,
@@ -270,6 +274,7 @@ async fn decide(
         mailbox,
         &message_id,
         &t.thread_refs,
+        reply.as_deref(),
         now,
     )
     .await?;

@@ -1128,3 +1128,63 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
     assert_eq!(fx.headers_for(&contacts[0], "Subject").len(), 1);
     assert_eq!(fx.headers_for(&contacts[2], "Subject").len(), 2);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_follow_up_sent_as_a_reply_says_re_and_the_leads_own_subject(pool: PgPool) {
+    let mut steps = two_email_steps();
+    steps[1]["reply_subject"] = json!(true);
+    let (fx, leads) = fixture(
+        pool,
+        &[
+            json!({"email": "ana@example.org", "first_name": "Ana", "city": "Portland", "timezone": "America/New_York"}),
+            json!({"email": "ben@example.org", "first_name": "Ben", "timezone": "America/New_York"}),
+        ],
+        &steps,
+        json!({}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    assert!(!fx.campaign.steps[0].reply_subject);
+    assert!(fx.campaign.steps[1].reply_subject);
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app
+        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .await;
+    for (lead, first) in [
+        (&leads[0], "Homes near Portland"),
+        (&leads[1], "Homes near you"),
+    ] {
+        assert_eq!(
+            fx.headers_for(lead, "Subject"),
+            vec![Some(first.into()), Some(format!("Re: {first}"))]
+        );
+        let mids = fx.headers_for(lead, "Message-ID");
+        assert_eq!(fx.headers_for(lead, "In-Reply-To")[1], mids[0]);
+        // The message as recorded says what went out.
+        assert_eq!(
+            fx.message_of(lead, 1).await.subject.as_deref(),
+            Some(format!("Re: {first}").as_str())
+        );
+    }
+    // Only email steps can be replies.
+    let draft: CampaignDetail = ok(
+        fx.user
+            .post("/api/v1/campaigns", json!({"name": "Texts"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let c: CampaignDetail = ok(
+        fx.user
+            .post(
+                &format!("/api/v1/campaigns/{}/steps", draft.campaign.id),
+                json!({"channel": "sms", "body": "Hi {{first_name}}", "reply_subject": true}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert!(!c.steps[0].reply_subject);
+}

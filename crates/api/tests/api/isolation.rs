@@ -209,7 +209,18 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         .json()
         .await
         .unwrap();
+    let dkim: Value = owner
+        .post(
+            "/api/v1/dkim-keys",
+            json!({"domain": format!("d{}.example.com", uuid::Uuid::now_v7().simple()), "selector": "aura",
+                   "private_key": "9Ht2gAzHjTvP+LNpOjMonsNT/4nc26uv+bzOlnNw2Ck="}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
+        ("key_id", dkim["id"].as_str().unwrap().to_owned()),
         ("mailbox_id", mailbox["id"].as_str().unwrap().to_owned()),
         ("outbox_id", outbox[0]["id"].as_str().unwrap().to_owned()),
         ("template_id", template["id"].as_str().unwrap().to_owned()),
