@@ -281,8 +281,11 @@ pub async fn claim(
            ), picked as (
                select p.org_id, p.id, b.id as mailbox_id from boxes b cross join lateral (
                    select q.org_id, q.id from campaign_messages q
-                   join campaigns c on c.org_id = q.org_id and c.id = q.campaign_id and c.status = 'active'
                    where q.org_id = b.org_id and q.mailbox_id = b.id and q.status = 'queued' and q.send_after <= $1
+                     -- A filter, not a join: joined, the campaign led the plan and every queued
+                     -- message of it was read and sorted at each claim.
+                     and exists (select 1 from campaigns c
+                                 where c.org_id = q.org_id and c.id = q.campaign_id and c.status = 'active')
                    order by q.send_after, q.id
                    limit case when b.min_interval_secs > 0 then 1 else $2::bigint end
                    for update of q skip locked) p
@@ -455,7 +458,10 @@ pub async fn record(
                attempts = case o.status when 'release' then q.attempts - 1 else q.attempts end,
                locked_until = null, updated_at = now()
            from o
-           where q.org_id = o.org_id and q.id = o.id and q.status = 'sending'
+           -- The status compared as text: as an enum it matches the lease index's predicate, which
+           -- the planner (whose statistics say "nothing is being sent") then scanned once per
+           -- outcome — 65 ms a batch at 20,000 messages. By key, each outcome is one lookup.
+           where q.org_id = o.org_id and q.id = o.id and q.status::text = 'sending'
            returning q.org_id as "org_id: OrgId", q.campaign_id as "campaign_id: CampaignId",
                      q.contact_id as "contact_id: ContactId", q.step_id as "step_id: StepId",
                      q.status as "status: MessageStatus", q.message_id, q.subject"#,
