@@ -1127,6 +1127,19 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
         .await;
     assert_eq!(fx.headers_for(&contacts[0], "Subject").len(), 1);
     assert_eq!(fx.headers_for(&contacts[2], "Subject").len(), 2);
+
+    // Events go with their messages: deleting the campaign (or the organization) leaves none.
+    let events = || {
+        sqlx::query_scalar::<_, i64>("select count(*) from message_events").fetch_one(&fx.app.pool)
+    };
+    assert!(events().await.unwrap() >= 3, "open, click, unsubscribe");
+    let _ = fx
+        .user
+        .post(&fx.url("/status"), json!({"status": "paused"}))
+        .await;
+    let res = fx.user.delete(&fx.url("")).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(events().await.unwrap(), 0);
 }
 
 #[sqlx::test(migrations = "../../migrations")]
