@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 MESSAGES="${MESSAGES:-10000}"
+# DKIM=rsa or DKIM=ed25519 signs every message with a fresh key of that kind.
+DKIM="${DKIM:-}"
 ensure_postgres aura_bench
 psql "$ADMIN_DATABASE_URL" -qc "drop database if exists aura_bench with (force)" >/dev/null
 ensure_database
@@ -42,6 +44,11 @@ bench_start serve --no-workers
 bench_signup
 api PATCH /organizations/current '{"postal_address":"1 Benchmark Way, Portland, ME 04101"}' >/dev/null
 mailbox=$(api POST /mailboxes "{\"from_name\":\"Bench\",\"from_email\":\"bench@mail.example.com\",\"smtp\":{\"host\":\"127.0.0.1\",\"port\":$sink_port,\"security\":\"none\"},\"limits\":{\"daily_limit\":100000,\"ramp_start\":0,\"ramp_step\":0,\"min_interval_secs\":0,\"jitter_secs\":0}}" | json 'd["id"]')
+if [ -n "$DKIM" ]; then
+  case "$DKIM" in rsa) key=$(openssl genrsa 2048 2>/dev/null) ;; ed25519) key=$(openssl genpkey -algorithm ed25519) ;; *) die "DKIM is rsa or ed25519" ;; esac
+  api POST /dkim-keys "$(python3 -c 'import json,sys; print(json.dumps({"domain": "mail.example.com", "selector": "bench", "private_key": sys.stdin.read()}))' <<<"$key")" >/dev/null
+  [ "$(api GET "/mailboxes/$mailbox" | json 'd["dkim_selector"]')" = bench ] || die "the mailbox does not sign"
+fi
 psql -q "$DATABASE_URL" -c "insert into contacts (org_id, id, first_name, last_name, email, company, city)
   select '$org', gen_random_uuid(), 'First' || i, 'Last' || i, 'lead' || i || '@example.org',
          'Company ' || (i % 500), (array['Portland','London','Mumbai','Dubai'])[1 + i % 4]
@@ -103,11 +110,12 @@ end=$(sql "select extract(epoch from max(sent_at)) from campaign_messages")
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
 [ "$(count failed)$(count unknown)" = "00" ] || die "some messages failed or are unknown"
 
-python3 - "$MESSAGES" "$start" "$end" "$ref_start" "$ref_end" "$peak" "$size" <<'PY'
+python3 - "$MESSAGES" "$start" "$end" "$ref_start" "$ref_end" "$peak" "$size" "${DKIM:-none}" <<'PY'
 import sys
-n, s, e, rs, re_, peak, size = int(sys.argv[1]), *map(float, sys.argv[2:])
+n, s, e, rs, re_, peak, size = int(sys.argv[1]), *map(float, sys.argv[2:8])
+dkim = sys.argv[8]
 ours, ref = e - s, re_ - rs
-print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (claim, re-check, write ~{size / 1024:.1f} KB of text + HTML per lead plus headers, SMTP over 4 batches x 2 connections, record)")
+print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (claim, re-check, write ~{size / 1024:.1f} KB of text + HTML per lead plus headers, SMTP over 4 batches x 2 connections, record; DKIM: {dkim})")
 print(f"smtp-source : {n} messages in {ref:6.2f} s = {n / ref:8.0f} msg/s (5 KB, 4 sessions reusing connections, same sink)")
 print(f"ratio       : {ref / ours:.2f}x smtp-source (target >= 0.5)")
 print(f"worker peak memory (VmHWM): {peak / 1024:.1f} MiB")

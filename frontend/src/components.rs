@@ -18,6 +18,15 @@ pub fn field_err(errs: FieldErrs, name: &'static str) -> Signal<Option<String>> 
     Signal::derive(move || errs.with(|e| e.get(name).cloned()))
 }
 
+/// Shows a failed save: under its fields when the server named them, else as a toast.
+pub fn show_error(errs: FieldErrs, e: &crate::api::ApiError) {
+    let fields = e.fields();
+    if fields.is_empty() {
+        use_toasts().error(e.message());
+    }
+    errs.set(fields);
+}
+
 #[component]
 pub fn Field(
     #[prop(into)] label: String,
@@ -389,6 +398,21 @@ pub fn DialogButtons(
             <button type="submit" class="btn-primary" disabled=move || pending.get()>
                 {move || if pending.get() { busy } else { label }}
             </button>
+        </div>
+    }
+}
+
+/// An in-page form's submit and Cancel buttons; the submit button shows "Saving…" while pending.
+#[component]
+pub fn FormButtons(
+    open: RwSignal<bool>,
+    pending: Signal<bool>,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="flex gap-2 sm:col-span-2">
+            <button class="btn-primary" type="submit" disabled=move || pending.get()>{move || if pending.get() { "Saving…" } else { label }}</button>
+            <button class="btn-secondary" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
         </div>
     }
 }

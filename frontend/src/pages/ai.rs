@@ -3,8 +3,8 @@
 
 use crate::{
     components::{
-        field_err, on_result, short_date, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard,
-        PageHeader, SelectField, Spinner, TextArea,
+        field_err, on_result, short_date, show_error, EmptyState, ErrorCard, Field, FieldErrs,
+        FormButtons, LoadingCard, PageHeader, SelectField, Spinner, TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
@@ -163,12 +163,7 @@ pub fn AiSettingsPage() -> impl IntoView {
             form_open.set(false);
             providers.refetch();
         }
-        Err(e) => {
-            errs.set(e.fields());
-            if e.fields().is_empty() {
-                toasts.error(e.message());
-            }
-        }
+        Err(e) => show_error(errs, &e),
     });
     let delete_provider = Action::new_local(move |id: &AiProviderId| {
         let id = *id;
@@ -261,10 +256,7 @@ pub fn AiSettingsPage() -> impl IntoView {
                         <Show when=move || kind.get() == "anthropic">
                             <Field label="API version" name="provider-version" value=api_version error=field_err(errs, "api_version") placeholder="2023-06-01" />
                         </Show>
-                        <div class="flex gap-2 sm:col-span-2">
-                            <button class="btn-primary" type="submit" disabled=move || save_provider.pending().get()>{move || if save_provider.pending().get() { "Saving…" } else { "Save provider" }}</button>
-                            <button class="btn-secondary" type="button" on:click=move |_| form_open.set(false)>"Cancel"</button>
-                        </div>
+                        <FormButtons open=form_open pending=save_provider.pending().into() label="Save provider" />
                     </form>
                 </Show>
                 <Transition fallback=|| view! { <LoadingCard rows=2 /> }>

@@ -4,8 +4,8 @@
 
 use crate::{
     components::{
-        field_err, on_result, short_date, DialogButtons, EmptyState, ErrorCard, Field, FieldErrs,
-        LoadingCard, Modal, PageHeader, SelectField, TextArea,
+        field_err, on_result, short_date, show_error, DialogButtons, EmptyState, ErrorCard, Field,
+        FieldErrs, LoadingCard, Modal, PageHeader, SelectField, TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
@@ -121,12 +121,7 @@ pub fn CampaignsPage() -> impl IntoView {
             open.set(false);
             navigate(&format!("/campaigns/{}", d.campaign.id), Default::default());
         }
-        Err(e) => {
-            errs.set(e.fields());
-            if e.fields().is_empty() {
-                toasts.error(e.message());
-            }
-        }
+        Err(e) => show_error(errs, &e),
     });
     let duplicate = Action::new_local(move |id: &CampaignId| {
         let id = *id;

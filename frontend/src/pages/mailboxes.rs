@@ -202,12 +202,7 @@ pub fn MailboxesPage() -> impl IntoView {
             form_open.set(false);
             mailboxes.refetch();
         }
-        Some(Err(e)) => {
-            errs.set(e.fields());
-            if e.fields().is_empty() {
-                toasts.error(e.message());
-            }
-        }
+        Some(Err(e)) => show_error(errs, &e),
     });
     let set_status = move |id: MailboxId, to: MailboxStatus| {
         spawn_local(async move {
@@ -339,10 +334,7 @@ pub fn MailboxesPage() -> impl IntoView {
                     <Field label="Seconds between sends" name="mailbox-interval" kind="number" value=interval error=field_err(errs, "limits.min_interval_secs") />
                     <Field label="+ random up to (s)" name="mailbox-jitter" kind="number" value=jitter error=field_err(errs, "limits.jitter_secs") />
                 </fieldset>
-                <div class="flex gap-2 sm:col-span-2">
-                    <button class="btn-primary" type="submit" disabled=move || save.pending().get()>{move || if save.pending().get() { "Saving…" } else { "Save mailbox" }}</button>
-                    <button class="btn-secondary" type="button" on:click=move |_| form_open.set(false)>"Cancel"</button>
-                </div>
+                <FormButtons open=form_open pending=save.pending().into() label="Save mailbox" />
             </form>
         </Show>
         <Transition fallback=|| view! { <LoadingCard rows=2 /> }>
@@ -446,12 +438,7 @@ fn DkimSection(is_admin: Signal<bool>, on_change: Callback<()>) -> impl IntoView
             keys.refetch();
             on_change.run(());
         }
-        Err(e) => {
-            errs.set(e.fields());
-            if e.fields().is_empty() {
-                toasts.error(e.message());
-            }
-        }
+        Err(e) => show_error(errs, &e),
     });
     let remove = move |id: DkimKeyId| {
         spawn_local(async move {
@@ -482,10 +469,7 @@ fn DkimSection(is_admin: Signal<bool>, on_change: Callback<()>) -> impl IntoView
                     <div class="sm:col-span-2">
                         <TextArea label="Private key" name="dkim-private-key" value=private_key error=field_err(errs, "private_key") rows=6 placeholder="-----BEGIN PRIVATE KEY-----" help="RSA (1024–4096 bits) or Ed25519, as PEM; an Ed25519 key may also be its 32 bytes in base64. Encrypted at rest and never shown again." />
                     </div>
-                    <div class="flex gap-2 sm:col-span-2">
-                        <button class="btn-primary" type="submit" disabled=move || save.pending().get()>{move || if save.pending().get() { "Saving…" } else { "Save key" }}</button>
-                        <button class="btn-secondary" type="button" on:click=move |_| form_open.set(false)>"Cancel"</button>
-                    </div>
+                    <FormButtons open=form_open pending=save.pending().into() label="Save key" />
                 </form>
             </Show>
             <Transition fallback=|| view! { <LoadingCard rows=1 /> }>

@@ -246,12 +246,15 @@ pub struct Claimed {
 }
 
 /// Claims queued messages that are due, of active campaigns, through active mailboxes whose
-/// pace allows a send now (a mailbox's earliest queued message is one probe of the send index;
-/// an `exists` here was planned as a scan of every message, 20 ms a claim at 10,000 queued).
-/// A mailbox that keeps an interval is locked so that one claim at a time moves its pace; one
-/// without is shared, concurrent claims taking different messages (each skips the others'): one per mailbox when it keeps an interval between sends (and moves
+/// pace allows a send now: one per mailbox when it keeps an interval between sends (and moves
 /// its next send on by the interval plus jitter), else up to `batch`. Each is marked sending
 /// with a lease until `now + lease`.
+///
+/// A mailbox that keeps an interval is locked, so that one claim at a time moves its pace; one
+/// without is shared, concurrent claims taking different messages (each skips the others').
+/// Whether a mailbox has anything due is one probe of the send index for its earliest queued
+/// message (an `exists` there was planned as a scan of every message: 20 ms a claim at 10,000
+/// queued).
 pub async fn claim(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,
