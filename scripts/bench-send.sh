@@ -31,6 +31,7 @@ export LD_LIBRARY_PATH="$PWD/$pfx/usr/lib/postfix"
 sink_port=$(free_port)
 "$pfx/usr/sbin/smtp-sink" -u nobody "127.0.0.1:$sink_port" 1000 &
 extra_pids=$!
+sink=$!
 trap 'bench_stop' EXIT
 sleep 0.3
 
@@ -87,36 +88,68 @@ worker=$!
 extra_pids="$extra_pids $worker"
 until [ "$(count queued)" = "$MESSAGES" ]; do sleep 0.2; done
 size=$(psql -tA "$DATABASE_URL" -c "select round(avg(length(body_text) + length(body_html))) from campaign_messages")
+# CPU used while sending, by the worker, the sink and PostgreSQL (all its processes): ticks of
+# each process now and at the end (a process that starts in between counts from zero).
+cpu_ticks() {
+  python3 - "$worker" "$sink" <<'PY'
+import json, os, sys
+out = {}
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        continue
+    comm = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    who = "worker" if pid == sys.argv[1] else "sink" if pid == sys.argv[2] else "postgres" if comm == "postgres" else None
+    if who:
+        out[pid] = [who, int(fields[11]) + int(fields[12])]
+print(json.dumps(out))
+PY
+}
+cpu_before=$(cpu_ticks)
 psql -q "$DATABASE_URL" -c "update mailboxes set next_send_at = '-infinity'" >/dev/null
 # Timing: the start is the first claim, seen by polling; the end is the last outcome the worker
 # recorded (its own clock, kept in the database). Checking for the end four times a second, with
-# the server's own psql rather than the wrapper script, keeps the measuring off the two cores
-# being measured (polling every 20 ms through the wrapper took most of a core).
+# the server's own psql rather than the wrapper script, and with questions the queue's and the
+# lease's indexes answer (a count over the table read all of it: 26 ms a poll), keeps the
+# measuring off the two cores being measured.
 sql() { "$psql_bin" -tA "$DATABASE_URL" -c "$1"; }
 # The first claim came after the previous poll began: that moment is the start (never late).
 start=$(date +%s.%N)
 while :; do
   before=$(date +%s.%N)
-  [ "$(sql "select count(*) from campaign_messages where status in ('sending', 'sent')")" != 0 ] && break
+  [ "$(sql "select count(*) from campaign_messages where status = 'queued'")" != "$MESSAGES" ] && break
   start=$before
   sleep 0.01
 done
-until [ "$(sql "select count(*) from campaign_messages where status in ('queued', 'sending')")" = 0 ]; do
+until [ "$(sql "select exists (select 1 from campaign_messages where status = 'queued')
+                    or exists (select 1 from campaign_messages where status = 'sending')")" = f ]; do
   kill -0 "$worker" 2>/dev/null || die "the worker stopped: $(tail -n 5 "$work/worker.log")"
   sleep 0.25
 done
 end=$(sql "select extract(epoch from max(sent_at)) from campaign_messages")
+cpu_after=$(cpu_ticks)
 [ "$(count sent)" = "$MESSAGES" ] || die "not every message was sent: $(count sent) of $MESSAGES"
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
 [ "$(count failed)$(count unknown)" = "00" ] || die "some messages failed or are unknown"
 
-python3 - "$MESSAGES" "$start" "$end" "$ref_start" "$ref_end" "$peak" "$size" "${DKIM:-none}" <<'PY'
-import sys
+python3 - "$MESSAGES" "$start" "$end" "$ref_start" "$ref_end" "$peak" "$size" "${DKIM:-none}" "$cpu_before" "$cpu_after" <<'PY'
+import json, os, sys
 n, s, e, rs, re_, peak, size = int(sys.argv[1]), *map(float, sys.argv[2:8])
 dkim = sys.argv[8]
+before, after = json.loads(sys.argv[9]), json.loads(sys.argv[10])
+used = {"worker": 0, "postgres": 0, "sink": 0}
+for pid, (who, ticks) in after.items():
+    used[who] += ticks - before.get(pid, [who, 0])[1]
+hz = os.sysconf("SC_CLK_TCK")
 ours, ref = e - s, re_ - rs
 print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (claim, re-check, write ~{size / 1024:.1f} KB of text + HTML per lead plus headers, SMTP over 4 batches x 2 connections, record; DKIM: {dkim})")
 print(f"smtp-source : {n} messages in {ref:6.2f} s = {n / ref:8.0f} msg/s (5 KB, 4 sessions reusing connections, same sink)")
 print(f"ratio       : {ref / ours:.2f}x smtp-source (target >= 0.5)")
 print(f"worker peak memory (VmHWM): {peak / 1024:.1f} MiB")
+print("CPU per message while sending: " + ", ".join(f"{who} {used[who] / hz / n * 1e6:.0f} us" for who in ("postgres", "worker", "sink"))
+      + f" (from the lift of the hold to the last outcome, {e - s:.2f} s on {os.cpu_count()} cores)")
 PY

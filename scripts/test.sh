@@ -33,7 +33,9 @@ step "openapi.yaml matches the code"
 "$aura" openapi | diff -u openapi.yaml - >/dev/null || die "openapi.yaml is stale: run \`make openapi\` and commit it"
 
 step "Rust tests (unit, property, integration against PostgreSQL)"
-cargo nextest run -p aura-types -p aura-api --no-fail-fast 2>&1 | tee /tmp/aura-nextest.log
+# Without backtraces a failure ends with its message (file, line and values), which is what a
+# reader of the log's last lines needs.
+RUST_BACKTRACE=0 cargo nextest run -p aura-types -p aura-api --no-fail-fast 2>&1 | tee /tmp/aura-nextest.log
 rust_passed=$(grep -Eo 'tests run: [0-9]+ passed' /tmp/aura-nextest.log | tail -n1 | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
 
 step "fuzzing the template renderer (20 s, coverage-guided)"

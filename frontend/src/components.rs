@@ -417,6 +417,27 @@ pub fn FormButtons(
     }
 }
 
+/// "1–50 of 120" with Previous and Next, under a list read a page at a time; `go` loads the
+/// page `offset` now points at.
+#[component]
+pub fn Pager(
+    offset: RwSignal<i64>,
+    page_size: i64,
+    total: i64,
+    go: Callback<()>,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="flex items-center justify-between border-t border-line px-4 py-3 text-sm text-muted">
+            <span data-testid=testid>{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + page_size).min(total))}</span>
+            <div class="flex gap-2">
+                <button class="btn-ghost" disabled=move || offset.get() == 0 on:click=move |_| { offset.update(|o| *o = (*o - page_size).max(0)); go.run(()); }>"Previous"</button>
+                <button class="btn-ghost" disabled=move || { offset.get() + page_size >= total } on:click=move |_| { offset.update(|o| *o += page_size); go.run(()); }>"Next"</button>
+            </div>
+        </div>
+    }
+}
+
 /// A multipart form holding the file chosen in the `<input type=file>` that fired `ev`, as the
 /// field `file` (what the API's upload endpoints read).
 pub fn chosen_file_form(ev: &leptos::ev::Event) -> Option<web_sys::FormData> {

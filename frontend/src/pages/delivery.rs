@@ -14,6 +14,9 @@ use aura_types::{
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
 
+/// Messages listed per page.
+const PAGE: i64 = 100;
+
 fn leads(n: i64) -> String {
     format!("{n} {}", if n == 1 { "lead" } else { "leads" })
 }
@@ -32,6 +35,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
     let delivery = RwSignal::new(None::<Result<Delivery, String>>);
     let status = RwSignal::new(MessageStatus::Sent);
     let page = RwSignal::new(None::<Result<MessagePage, String>>);
+    let offset = RwSignal::new(0i64);
 
     let load_preflight = move || {
         spawn_local(async move {
@@ -48,18 +52,20 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                 .await;
             delivery.try_set(Some(r.map_err(|e| e.message())));
             // The tab may have closed while the request was out.
-            let Some(s) = status.try_get_untracked() else {
+            let (Some(s), Some(at)) = (status.try_get_untracked(), offset.try_get_untracked())
+            else {
                 return;
             };
             let r = api
                 .get::<MessagePage>(&format!(
-                    "/campaigns/{id}/messages?status={}&limit=100",
+                    "/campaigns/{id}/messages?status={}&limit={PAGE}&offset={at}",
                     s.as_str()
                 ))
                 .await;
             page.try_set(Some(r.map_err(|e| e.message())));
         });
     };
+    let turn_page = Callback::new(move |()| load_delivery());
     spawn_local(async move {
         if let Ok(c) = api
             .get::<CampaignMailboxes>(&format!("/campaigns/{id}/mailboxes"))
@@ -76,6 +82,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
         status.track();
         if prev.is_some() {
             page.set(None);
+            offset.set(0);
             load_delivery();
         }
     });
@@ -192,7 +199,9 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                         None => view! { <LoadingCard rows=3 /> }.into_any(),
                         Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
                         Some(Ok(p)) if p.items.is_empty() => view! { <p class="py-6 text-center text-sm text-muted">{format!("No {} messages.", status.get_untracked().label().to_lowercase())}</p> }.into_any(),
-                        Some(Ok(p)) => view! {
+                        Some(Ok(p)) => {
+                            let total = p.total;
+                            view! {
                             <ul class="divide-y divide-line" data-testid="delivery-messages">
                                 {p.items.into_iter().map(|m| {
                                     let mid = m.id;
@@ -216,7 +225,9 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
-                        }.into_any(),
+                            {(total > PAGE).then(|| view! { <Pager offset page_size=PAGE total go=turn_page testid="delivery-total" /> })}
+                        }.into_any()
+                        }
                     }}
                 </section>
             </div>

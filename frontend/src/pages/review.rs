@@ -4,7 +4,7 @@
 
 use super::campaigns::message_bubble;
 use crate::{
-    components::{EmptyState, ErrorCard, LoadingCard, SelectField, TextArea},
+    components::{EmptyState, ErrorCard, LoadingCard, Pager, SelectField, TextArea},
     icons,
     state::{use_api, use_toasts},
 };
@@ -97,6 +97,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
             page.set(Some(r));
         });
     };
+    let turn_page = Callback::new(move |()| load_list());
     // A preparation this tab started or saw running: announce it and refresh the list when done.
     let watching = RwSignal::new(false);
     // Loads the summary, and keeps loading it while a preparation runs.
@@ -399,13 +400,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                     </tbody>
                                 </table>
                                 </div>
-                                <div class="flex items-center justify-between border-t border-line px-4 py-3 text-sm text-muted">
-                                    <span data-testid="messages-total">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + PAGE).min(total))}</span>
-                                    <div class="flex gap-2">
-                                        <button class="btn-ghost" disabled=move || offset.get() == 0 on:click=move |_| { offset.update(|o| *o = (*o - PAGE).max(0)); load_list(); }>"Previous"</button>
-                                        <button class="btn-ghost" disabled=move || { offset.get() + PAGE >= total } on:click=move |_| { offset.update(|o| *o += PAGE); load_list(); }>"Next"</button>
-                                    </div>
-                                </div>
+                                <Pager offset page_size=PAGE total go=turn_page testid="messages-total" />
                             }.into_any()
                         }
                     }}

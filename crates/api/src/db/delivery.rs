@@ -247,8 +247,9 @@ pub struct Claimed {
 
 /// Claims queued messages that are due, of active campaigns, through active mailboxes whose
 /// pace allows a send now: one per mailbox when it keeps an interval between sends (and moves
-/// its next send on by the interval plus jitter), else up to `batch`. Each is marked sending
-/// with a lease until `now + lease`.
+/// its next send on by the interval plus jitter), else up to `batch`. Each is leased until
+/// `now + lease`: it stays `queued`, and a queued message with a lease is being sent (the API
+/// calls it "sending").
 ///
 /// A mailbox that keeps an interval is locked, so that one claim at a time moves its pace; one
 /// without is shared, concurrent claims taking different messages (each skips the others').
@@ -267,7 +268,7 @@ pub async fn claim(
                select m.org_id, m.id, m.min_interval_secs, m.jitter_secs from mailboxes m
                where m.status = 'active' and m.next_send_at <= $1 and m.min_interval_secs > 0
                  and (select q.send_after from campaign_messages q
-                      where q.mailbox_id = m.id and q.status = 'queued'
+                      where q.mailbox_id = m.id and q.status = 'queued' and q.locked_until is null
                       order by q.send_after limit 1) <= $1
                order by m.next_send_at
                limit 64
@@ -276,7 +277,7 @@ pub async fn claim(
                select m.org_id, m.id, m.min_interval_secs, m.jitter_secs from mailboxes m
                where m.status = 'active' and m.next_send_at <= $1 and m.min_interval_secs = 0
                  and (select q.send_after from campaign_messages q
-                      where q.mailbox_id = m.id and q.status = 'queued'
+                      where q.mailbox_id = m.id and q.status = 'queued' and q.locked_until is null
                       order by q.send_after limit 1) <= $1
                limit 64
            ), boxes as (
@@ -285,6 +286,7 @@ pub async fn claim(
                select p.org_id, p.id, b.id as mailbox_id from boxes b cross join lateral (
                    select q.org_id, q.id from campaign_messages q
                    where q.org_id = b.org_id and q.mailbox_id = b.id and q.status = 'queued' and q.send_after <= $1
+                     and q.locked_until is null
                      -- A filter, not a join: joined, the campaign led the plan and every queued
                      -- message of it was read and sorted at each claim.
                      and exists (select 1 from campaigns c
@@ -299,8 +301,10 @@ pub async fn claim(
                where m.org_id = b.org_id and m.id = b.id and b.min_interval_secs > 0
                  and exists (select 1 from picked p where p.org_id = b.org_id and p.mailbox_id = b.id)
            )
+           -- No indexed column changes: the row is rewritten in place (see the migration
+           -- claim_in_place).
            update campaign_messages q
-           set status = 'sending', locked_until = $1 + make_interval(secs => $3), attempts = q.attempts + 1
+           set locked_until = $1 + make_interval(secs => $3), attempts = q.attempts + 1
            from picked p
            where q.org_id = p.org_id and q.id = p.id
            returning q.org_id as "org_id: OrgId", q.id as "id: MessageId",
@@ -333,10 +337,13 @@ pub struct SendContext {
     pub postal_address: Option<String>,
 }
 
+/// Reads the contexts of claimed messages, in the caller's transaction (planned once per
+/// connection: see [`generic_plans`]).
 pub async fn context(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     messages: &[(OrgId, MessageId)],
 ) -> Result<Vec<SendContext>, sqlx::Error> {
+    generic_plans(&mut *conn).await?;
     let orgs: Vec<uuid::Uuid> = messages.iter().map(|m| m.0 .0).collect();
     let ids: Vec<uuid::Uuid> = messages.iter().map(|m| m.1 .0).collect();
     sqlx::query_as!(
@@ -365,8 +372,20 @@ pub async fn context(
         &orgs,
         &ids
     )
-    .fetch_all(db)
+    .fetch_all(conn)
     .await
+}
+
+/// Plans the rest of the transaction's statements for any parameters, once per connection.
+/// The sender's statements take a batch as arrays of keys; planned afresh for each batch (as
+/// PostgreSQL does for a statement's first five runs on a connection, and so for nearly every
+/// batch of a campaign spread over the pool's connections), the re-check's six-table join took
+/// 14–23 ms to plan — longer than it takes to run.
+async fn generic_plans(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("select set_config('plan_cache_mode', 'force_generic_plan', true)")
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A message's outcome, as recorded.
@@ -409,7 +428,7 @@ async fn keyed_lookups(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 
 /// Lets the transaction commit without waiting for its WAL to reach the disk. Only for writes
 /// whose loss in a database crash is safe: an outcome lost that way leaves its message
-/// "sending", which the lease turns into "unknown" — never sent again.
+/// leased ("sending"), which the lease's expiry turns into "unknown" — never sent again.
 async fn commit_without_waiting(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query("select set_config('synchronous_commit', 'off', true)")
         .execute(conn)
@@ -461,10 +480,10 @@ pub async fn record(
                attempts = case o.status when 'release' then q.attempts - 1 else q.attempts end,
                locked_until = null, updated_at = now()
            from o
-           -- The status compared as text: as an enum it matches the lease index's predicate, which
-           -- the planner (whose statistics say "nothing is being sent") then scanned once per
+           -- The status compared as text: as an enum it matches the send index's predicate, which
+           -- the planner (whose statistics may say "nothing is queued") could scan once per
            -- outcome — 65 ms a batch at 20,000 messages. By key, each outcome is one lookup.
-           where q.org_id = o.org_id and q.id = o.id and q.status::text = 'sending'
+           where q.org_id = o.org_id and q.id = o.id and q.status::text = 'queued' and q.locked_until is not null
            returning q.org_id as "org_id: OrgId", q.campaign_id as "campaign_id: CampaignId",
                      q.contact_id as "contact_id: ContactId", q.step_id as "step_id: StepId",
                      q.status as "status: MessageStatus", q.message_id, q.subject"#,
@@ -631,7 +650,8 @@ pub async fn suppress_contact_email(
 }
 
 /// Messages whose sender stopped while handing them over (lease expired): outcome unknown,
-/// never re-sent on their own. Returns how many.
+/// never re-sent on their own. Returns how many. The lease is not indexed (see `claim`): this
+/// reads the queue, so the sender asks every few seconds, not at every claim.
 pub async fn expire_leases(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,
@@ -639,7 +659,7 @@ pub async fn expire_leases(
     let done = sqlx::query!(
         r#"update campaign_messages set status = 'unknown', locked_until = null, updated_at = now(),
                smtp_reply = 'The sender stopped while handing this message to the mail server; it may or may not have gone out.'
-           where status = 'sending' and locked_until < $1"#,
+           where status = 'queued' and locked_until < $1"#,
         now
     )
     .execute(db)
@@ -766,6 +786,20 @@ pub struct Event {
     pub at: OffsetDateTime,
 }
 
+/// Writes a batch of opens and clicks in its own transaction, committed without waiting for the
+/// disk: they were held in memory until now, and a database crash losing the last moment of
+/// them is no worse than a server restart; an unsubscribe is written with its suppression.
+pub async fn write_tracking_events(
+    pool: &sqlx::PgPool,
+    events: &[Event],
+) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    commit_without_waiting(&mut tx).await?;
+    let written = insert_events(&mut *tx, events).await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
 /// Writes events in one statement (events of messages that no longer exist are dropped).
 pub async fn insert_events(db: impl PgExecutor<'_>, events: &[Event]) -> Result<u64, sqlx::Error> {
     let orgs: Vec<uuid::Uuid> = events.iter().map(|e| e.org_id.0).collect();
@@ -800,8 +834,8 @@ pub async fn step_counters(
     sqlx::query_as!(
         aura_types::StepDelivery,
         r#"select s.id as "step_id: StepId", s.position,
-                  count(*) filter (where m.status = 'queued') as "queued!",
-                  count(*) filter (where m.status = 'sending') as "sending!",
+                  count(*) filter (where m.status = 'queued' and m.locked_until is null) as "queued!",
+                  count(*) filter (where m.status = 'queued' and m.locked_until is not null) as "sending!",
                   count(*) filter (where m.status = 'sent') as "sent!",
                   count(*) filter (where m.status = 'failed') as "failed!",
                   count(*) filter (where m.status = 'bounced') as "bounced!",

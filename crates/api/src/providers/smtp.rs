@@ -1,15 +1,19 @@
 //! Campaign email over SMTP, through each organization's own servers: connecting stage by stage
 //! (TCP, TLS or STARTTLS, EHLO, AUTH) so a test names exactly what failed, and sending one
 //! message on an open connection with an outcome that says whether the server could have
-//! accepted it.
+//! accepted it. Where the server offers PIPELINING (RFC 2920), a message's envelope (MAIL, RCPT,
+//! DATA) goes out in one write and its answers are read in order: two round trips a message
+//! instead of four.
 
 use crate::domain::mailbox::ServerFields;
 use aura_types::{SmtpSecurity, TestStage};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+use std::future::Future;
 use std::time::Duration;
 
 /// Where and how to connect.
@@ -74,11 +78,47 @@ fn err(stage: &'static str, e: impl std::fmt::Display) -> ConnectError {
     }
 }
 
+/// An open, authenticated connection.
+pub struct Connection {
+    inner: AsyncSmtpConnection,
+    /// The server takes pipelined commands (RFC 2920).
+    pub pipelining: bool,
+}
+
+impl Connection {
+    pub fn has_broken(&self) -> bool {
+        self.inner.has_broken()
+    }
+
+    /// Asks the server (NOOP) whether the connection still works.
+    pub async fn test_connected(&mut self) -> bool {
+        self.inner.test_connected().await
+    }
+
+    /// Closes the connection without waiting for the transaction in progress.
+    pub async fn abort(&mut self) {
+        self.inner.abort().await;
+    }
+
+    pub async fn quit(&mut self) {
+        self.inner.quit().await.ok();
+    }
+}
+
+/// Whether an EHLO answer offers `keyword`.
+fn offers(ehlo: &Response, keyword: &str) -> bool {
+    ehlo.message().skip(1).any(|line| {
+        line.split_whitespace()
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case(keyword))
+    })
+}
+
 /// Opens an authenticated connection, reporting each stage it passed to `report`.
 pub async fn connect(
     s: &Server,
     report: &mut dyn FnMut(&'static str, String),
-) -> Result<AsyncSmtpConnection, ConnectError> {
+) -> Result<Connection, ConnectError> {
     let within = |what: &'static str| {
         move |_| err(what, format!("no answer within {} s", s.timeout.as_secs()))
     };
@@ -141,6 +181,14 @@ pub async fn connect(
             .map_err(|e| err("starttls", e))?;
         report("starttls", "upgraded to TLS".into());
     }
+    // lettre keeps only the extensions it uses: whether the server takes pipelined commands is
+    // read from the answer to a second EHLO (allowed at any time; before AUTH, which it would
+    // otherwise reset on some servers).
+    let ehlo = tokio::time::timeout(s.timeout, conn.command(Ehlo::new(hello.clone())))
+        .await
+        .map_err(within("ehlo"))?
+        .map_err(|e| err("ehlo", e))?;
+    let pipelining = offers(&ehlo, "PIPELINING");
     if !s.username.is_empty() {
         let credentials =
             Credentials::new(s.username.clone(), s.password.clone().unwrap_or_default());
@@ -153,7 +201,10 @@ pub async fn connect(
         .map_err(|e| err("auth", e))?;
         report("auth", format!("signed in as {}", s.username));
     }
-    Ok(conn)
+    Ok(Connection {
+        inner: conn,
+        pipelining,
+    })
 }
 
 /// "Test": a real connection up to authentication, then QUIT.
@@ -168,9 +219,7 @@ pub async fn test(s: &Server) -> Vec<TestStage> {
     };
     let outcome = connect(s, &mut report).await;
     match outcome {
-        Ok(mut conn) => {
-            conn.quit().await.ok();
-        }
+        Ok(mut conn) => conn.quit().await,
         Err(e) => stages.push(TestStage {
             stage: e.stage.into(),
             ok: false,
@@ -221,74 +270,111 @@ fn refused(e: &lettre::transport::smtp::Error, at_rcpt: bool) -> Outcome {
     }
 }
 
-/// The message's data as one write: dot-stuffed (RFC 5321 §4.5.2) and ended with
-/// `<CRLF>.<CRLF>`, so the data and its end travel together.
-struct DataWithEnd(String);
+/// Text written as it is (several commands, or a message's data).
+struct Verbatim(String);
 
-impl DataWithEnd {
-    fn new(email: &str) -> Self {
-        let mut out = String::with_capacity(email.len() + 64);
-        for (i, line) in email.split("\r\n").enumerate() {
-            if i > 0 {
-                out.push_str("\r\n");
-            }
-            if line.starts_with('.') {
-                out.push('.');
-            }
-            out.push_str(line);
-        }
-        if !out.ends_with("\r\n") {
-            out.push_str("\r\n");
-        }
-        out.push_str(".\r\n");
-        Self(out)
+impl std::fmt::Display for Verbatim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-impl std::fmt::Display for DataWithEnd {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// The message's data as one write: dot-stuffed (RFC 5321 §4.5.2) and ended with
+/// `<CRLF>.<CRLF>`, so the data and its end travel together.
+fn data_with_end(email: &str) -> Verbatim {
+    let mut out = String::with_capacity(email.len() + 64);
+    for (i, line) in email.split("\r\n").enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        if line.starts_with('.') {
+            out.push('.');
+        }
+        out.push_str(line);
+    }
+    if !out.ends_with("\r\n") {
+        out.push_str("\r\n");
+    }
+    out.push_str(".\r\n");
+    Verbatim(out)
+}
+
+/// Waits for one answer of the envelope; `Some` outcome when it is not a go-ahead.
+async fn envelope_answer(
+    timeout: Duration,
+    answer: impl Future<Output = Result<Response, lettre::transport::smtp::Error>>,
+    at_rcpt: bool,
+) -> Option<Outcome> {
+    match tokio::time::timeout(timeout, answer).await {
+        Err(_) => Some(Outcome::Transient(format!(
+            "no answer within {} s",
+            timeout.as_secs()
+        ))),
+        Ok(Err(e)) => Some(refused(&e, at_rcpt)),
+        Ok(Ok(_)) => None,
     }
 }
 
 /// Sends one message on an open connection, each command within `timeout`. After an outcome
 /// other than `Sent`, the connection should not be reused.
 pub async fn send(
-    conn: &mut AsyncSmtpConnection,
+    conn: &mut Connection,
     envelope: &Envelope,
     email: &[u8],
     timeout: Duration,
 ) -> Outcome {
-    let late = || Outcome::Transient(format!("no answer within {} s", timeout.as_secs()));
     let mut params = Vec::new();
-    if !email.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
+    if !email.is_ascii()
+        && conn
+            .inner
+            .server_info()
+            .supports_feature(Extension::EightBitMime)
+    {
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
-    match tokio::time::timeout(
-        timeout,
-        conn.command(Mail::new(envelope.from().cloned(), params)),
-    )
-    .await
-    {
-        Err(_) => return late(),
-        Ok(Err(e)) => return refused(&e, false),
-        Ok(Ok(_)) => {}
-    }
-    for to in envelope.to() {
-        match tokio::time::timeout(timeout, conn.command(Rcpt::new(to.clone(), vec![]))).await {
-            Err(_) => return late(),
-            Ok(Err(e)) => return refused(&e, true),
-            Ok(Ok(_)) => {}
+    let mail = Mail::new(envelope.from().cloned(), params);
+    let rcpts: Vec<Rcpt> = envelope
+        .to()
+        .iter()
+        .map(|to| Rcpt::new(to.clone(), vec![]))
+        .collect();
+    let refusal = if conn.pipelining {
+        // One write; the answers come in order. After a refusal the rest are left unread: the
+        // caller closes a connection whose message was not sent.
+        let mut group = mail.to_string();
+        for rcpt in &rcpts {
+            group.push_str(&rcpt.to_string());
         }
-    }
-    match tokio::time::timeout(timeout, conn.command(Data)).await {
-        Err(_) => return late(),
-        Ok(Err(e)) => return refused(&e, false),
-        Ok(Ok(_)) => {}
+        group.push_str(&Data.to_string());
+        let mut refusal =
+            envelope_answer(timeout, conn.inner.command(Verbatim(group)), false).await;
+        for _ in &rcpts {
+            if refusal.is_none() {
+                refusal = envelope_answer(timeout, conn.inner.read_response(), true).await;
+            }
+        }
+        match refusal {
+            None => envelope_answer(timeout, conn.inner.read_response(), false).await,
+            some => some,
+        }
+    } else {
+        let mut refusal = envelope_answer(timeout, conn.inner.command(mail), false).await;
+        for rcpt in rcpts {
+            if refusal.is_none() {
+                refusal = envelope_answer(timeout, conn.inner.command(rcpt), true).await;
+            }
+        }
+        match refusal {
+            None => envelope_answer(timeout, conn.inner.command(Data), false).await,
+            some => some,
+        }
+    };
+    if let Some(outcome) = refusal {
+        return outcome;
     }
     let answer = match std::str::from_utf8(email) {
-        Ok(text) => tokio::time::timeout(timeout, conn.command(DataWithEnd::new(text))).await,
-        Err(_) => tokio::time::timeout(timeout, conn.message(email)).await,
+        Ok(text) => tokio::time::timeout(timeout, conn.inner.command(data_with_end(text))).await,
+        Err(_) => tokio::time::timeout(timeout, conn.inner.message(email)).await,
     };
     match answer {
         Ok(Ok(r)) => Outcome::Sent(format!(
@@ -315,11 +401,11 @@ mod tests {
     #[test]
     fn data_is_dot_stuffed_and_ended_once() {
         assert_eq!(
-            DataWithEnd::new("a\r\n.b\r\n..c\r\n").0,
+            data_with_end("a\r\n.b\r\n..c\r\n").0,
             "a\r\n..b\r\n...c\r\n.\r\n"
         );
-        assert_eq!(DataWithEnd::new("no newline").0, "no newline\r\n.\r\n");
-        assert_eq!(DataWithEnd::new(".").0, "..\r\n.\r\n");
+        assert_eq!(data_with_end("no newline").0, "no newline\r\n.\r\n");
+        assert_eq!(data_with_end(".").0, "..\r\n.\r\n");
     }
 
     #[test]

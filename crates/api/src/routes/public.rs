@@ -29,6 +29,9 @@ const PIXEL: &[u8] = &[
 const BUFFER: usize = 100_000;
 /// Most events per insert.
 const WRITE_BATCH: usize = 5000;
+/// Batches written at once: while one waits on the database (a checkpoint can hold a commit
+/// for most of a second), the next is already on its way.
+const WRITERS: usize = 2;
 
 /// Opens and clicks on their way to the database.
 #[derive(Clone)]
@@ -42,13 +45,21 @@ impl EventSink {
     pub fn start(pool: PgPool) -> Self {
         let (tx, mut rx) = mpsc::channel::<Event>(BUFFER);
         tokio::spawn(async move {
+            let writers = std::sync::Arc::new(tokio::sync::Semaphore::new(WRITERS));
             let mut batch = Vec::with_capacity(WRITE_BATCH);
             while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-                if let Err(e) = db::delivery::insert_events(&pool, &batch).await {
-                    tracing::warn!(error = %e, events = batch.len(), "tracking events could not be written");
-                }
-                let full = batch.len() == WRITE_BATCH;
-                batch.clear();
+                let Ok(permit) = writers.clone().acquire_owned().await else {
+                    break;
+                };
+                let events = std::mem::replace(&mut batch, Vec::with_capacity(WRITE_BATCH));
+                let full = events.len() == WRITE_BATCH;
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = db::delivery::write_tracking_events(&pool, &events).await {
+                        tracing::warn!(error = %e, events = events.len(), "tracking events could not be written");
+                    }
+                    drop(permit);
+                });
                 // A trickle gathers into the next batch; a flood is written as fast as it comes.
                 if !full {
                     tokio::time::sleep(Duration::from_millis(20)).await;

@@ -1,7 +1,7 @@
 //! The sender: claims queued messages (FOR UPDATE SKIP LOCKED, with a lease), checks once more
 //! right before sending that the lead may still get them, writes each email and hands it to the
 //! mailbox's SMTP server over a small pool of connections per mailbox, and records what
-//! happened. A message is marked "sending" before it goes out and its outcome recorded after,
+//! happened. A message is leased ("sending") before it goes out and its outcome recorded after,
 //! so a worker that dies in between leaves it "unknown" when the lease runs out — never sent
 //! twice by several workers or by a restart.
 
@@ -17,7 +17,6 @@ use crate::providers::smtp::{self, Server};
 use aura_types::{MailboxId, MailboxKind, MessageId, OrgId};
 use lettre::address::Envelope;
 use lettre::message::dkim::DkimConfig;
-use lettre::transport::smtp::client::AsyncSmtpConnection;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -39,9 +38,11 @@ const HEALTH_EVERY_SECS: i64 = 60;
 const MAX_IDLE: Duration = Duration::from_secs(60);
 /// Idle connections older than this are checked with NOOP before reuse.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
+/// Expired leases are looked for at most this often (and at most four times a lease).
+const EXPIRE_EVERY_SECS: i64 = 30;
 
 struct Pooled {
-    conn: AsyncSmtpConnection,
+    conn: smtp::Connection,
     since: Instant,
     /// The mailbox's `updated_at` when it was opened (settings changed: reconnect).
     version: OffsetDateTime,
@@ -57,6 +58,8 @@ pub struct Sender {
     /// Signing configurations by organization and domain, with the key's `updated_at` (a
     /// replaced key is read again).
     dkim: std::sync::Mutex<HashMap<(OrgId, String), SigningConfig>>,
+    /// When expired leases were last looked for (on the sender's clock, `now`).
+    expired_at: std::sync::Mutex<Option<OffsetDateTime>>,
 }
 
 type Result3 = (OrgId, MessageId, Recorded);
@@ -74,6 +77,7 @@ impl Sender {
             signer,
             connections: Mutex::new(HashMap::new()),
             dkim: std::sync::Mutex::new(HashMap::new()),
+            expired_at: std::sync::Mutex::new(None),
         }
     }
 
@@ -97,12 +101,14 @@ impl Sender {
 
     /// One claim, send and record.
     pub async fn run_once(&self, now: OffsetDateTime) -> anyhow::Result<Outcome> {
-        let expired = db::delivery::expire_leases(&self.pool, now).await?;
-        if expired > 0 {
-            tracing::warn!(
-                messages = expired,
-                "messages left unknown by a stopped sender"
-            );
+        if self.expiry_due(now) {
+            let expired = db::delivery::expire_leases(&self.pool, now).await?;
+            if expired > 0 {
+                tracing::warn!(
+                    messages = expired,
+                    "messages left unknown by a stopped sender"
+                );
+            }
         }
         let claimed = self.claim(now).await?;
         if claimed.is_empty() {
@@ -116,6 +122,20 @@ impl Sender {
         db::delivery::record(&mut tx, &outcomes, OffsetDateTime::now_utc().max(now)).await?;
         tx.commit().await?;
         Ok(Outcome::Worked)
+    }
+
+    /// Whether to look for expired leases at `now` (at first, then every few seconds; a clock
+    /// that went back counts as due).
+    fn expiry_due(&self, now: OffsetDateTime) -> bool {
+        let every = (self.settings.send_lease_secs / 4).clamp(1, EXPIRE_EVERY_SECS);
+        let Ok(mut last) = self.expired_at.lock() else {
+            return true;
+        };
+        let due = last.is_none_or(|t| now < t || now - t >= time::Duration::seconds(every));
+        if due {
+            *last = Some(now);
+        }
+        due
     }
 
     /// Claims what may be sent at `now`.
@@ -136,12 +156,14 @@ impl Sender {
         now: OffsetDateTime,
     ) -> anyhow::Result<Vec<Result3>> {
         let keys: Vec<(OrgId, MessageId)> = claimed.iter().map(|c| (c.org_id, c.id)).collect();
+        let mut tx = self.pool.begin().await?;
         let contexts: HashMap<(OrgId, MessageId), SendContext> =
-            db::delivery::context(&self.pool, &keys)
+            db::delivery::context(&mut tx, &keys)
                 .await?
                 .into_iter()
                 .map(|c| ((c.org_id, c.id), c))
                 .collect();
+        tx.commit().await?;
         let mut out = Vec::with_capacity(claimed.len());
         let mut groups: HashMap<(OrgId, MailboxId), Vec<(Claimed, SendContext)>> = HashMap::new();
         for c in claimed {
@@ -477,7 +499,7 @@ impl Sender {
         (out, error)
     }
 
-    async fn take(&self, m: &MailboxRow) -> Option<AsyncSmtpConnection> {
+    async fn take(&self, m: &MailboxRow) -> Option<smtp::Connection> {
         let mut pooled = {
             let mut all = self.connections.lock().await;
             let list = all.entry(m.id).or_default();
@@ -494,7 +516,7 @@ impl Sender {
         Some(pooled.conn)
     }
 
-    async fn give_back(&self, m: &MailboxRow, conn: AsyncSmtpConnection) {
+    async fn give_back(&self, m: &MailboxRow, conn: smtp::Connection) {
         if conn.has_broken() {
             return;
         }

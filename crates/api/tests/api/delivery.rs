@@ -637,6 +637,12 @@ async fn a_lead_who_unsubscribes_between_claim_and_send_gets_nothing(pool: PgPoo
         .unwrap();
     let claimed = sender.claim(later).await.unwrap();
     assert_eq!(claimed.len(), 2);
+    // (Claimed messages are "sending" and no other claim takes them.)
+    assert_eq!(
+        fx.message_of(&contacts[1], 1).await.status.as_str(),
+        "sending"
+    );
+    assert!(sender.claim(later).await.unwrap().is_empty());
     // … she unsubscribes with one click …
     let res = reqwest::Client::new()
         .post(fx.app.url(&format!("/u/{}", unsubscribe_token(&ana_mail))))
@@ -723,6 +729,8 @@ async fn failures_from_the_server_are_retried_bounced_or_left_unknown(pool: PgPo
     // Hung up after the data: unknown, never sent again on its own.
     assert_eq!(fx.message_of(drew, 0).await.status.as_str(), "unknown");
     assert_eq!(fx.message_of(olga, 0).await.status.as_str(), "sent");
+    // The server offers PIPELINING: each envelope went out in one write.
+    assert!(fx.sink.received().iter().all(|r| r.pipelined));
     let dropped = fx
         .sink
         .received()
@@ -778,6 +786,42 @@ async fn failures_from_the_server_are_retried_bounced_or_left_unknown(pool: PgPo
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(fx.target(drew).await["current_step"], 1);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn without_pipelining_each_command_waits_for_its_answer(pool: PgPool) {
+    let (fx, contacts) = fixture(
+        pool,
+        &[
+            json!({"email": "tempfail@example.org", "first_name": "Tess", "timezone": "America/New_York"}),
+            json!({"email": "unknown@example.org", "first_name": "Una", "timezone": "America/New_York"}),
+            json!({"email": "ok@example.org", "first_name": "Olga", "timezone": "America/New_York"}),
+            json!({"email": "ok2@example.org", "first_name": "Omar", "timezone": "America/New_York"}),
+        ],
+        &two_email_steps(),
+        json!({}),
+        &[unlimited()],
+        Options {
+            no_pipelining: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    let status = |i: usize| {
+        let fx = &fx;
+        let lead = &contacts[i];
+        async move { fx.message_of(lead, 0).await.status.as_str().to_owned() }
+    };
+    assert_eq!(status(0).await, "queued");
+    assert_eq!(status(1).await, "bounced");
+    assert_eq!(status(2).await, "sent");
+    assert_eq!(status(3).await, "sent");
+    let got = fx.sink.accepted();
+    assert_eq!(got.len(), 2, "{got:?}");
+    // Nothing was written ahead of an answer the server never offered to take early.
+    assert!(got.iter().all(|r| !r.pipelined), "{got:?}");
 }
 
 #[sqlx::test(migrations = "../../migrations")]

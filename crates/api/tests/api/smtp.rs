@@ -1,6 +1,7 @@
 //! A small SMTP server for tests. It speaks the protocol lettre uses (EHLO, AUTH PLAIN/LOGIN,
-//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts with its envelope, and
-//! misbehaves on request, chosen by the recipient's local part:
+//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), with PIPELINING (RFC 2920) offered unless told not to,
+//! keeps every message it accepts with its envelope and whether its envelope came pipelined,
+//! and misbehaves on request, chosen by the recipient's local part:
 //! `tempfail…` → 451 to RCPT, `unknown…` → 550 5.1.1 to RCPT, `busy…` → 421 after the data
 //! (and hangs up), `drop…` → hangs up after the data without answering.
 
@@ -21,6 +22,8 @@ pub struct Received {
     pub raw: String,
     /// False when the server hung up instead of accepting it.
     pub accepted: bool,
+    /// MAIL arrived together with the commands after it (one write).
+    pub pipelined: bool,
 }
 
 impl Received {
@@ -52,6 +55,16 @@ impl SmtpSink {
     pub fn accepted(&self) -> Vec<Received> {
         self.received().into_iter().filter(|r| r.accepted).collect()
     }
+
+    /// How many messages were accepted (without copying them).
+    pub fn accepted_count(&self) -> usize {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.accepted)
+            .count()
+    }
 }
 
 /// How the server behaves.
@@ -61,6 +74,8 @@ pub struct Options {
     pub refuse_recipients: bool,
     /// Offer AUTH and accept only this user and password.
     pub auth: Option<(String, String)>,
+    /// Do not offer PIPELINING.
+    pub no_pipelining: bool,
 }
 
 /// Starts the server on a free port. With `refuse_recipients`, every RCPT gets a permanent 550.
@@ -104,6 +119,12 @@ async fn session(
     write.write_all(b"220 sink.test ESMTP\r\n").await.ok();
     let mut rcpt: Vec<String> = Vec::new();
     let mut authed = options.auth.is_none();
+    let mut pipelined = false;
+    let pipelining = if options.no_pipelining {
+        ""
+    } else {
+        "250-PIPELINING\r\n"
+    };
     while let Ok(Some(line)) = lines.next_line().await {
         let verb = line
             .split_whitespace()
@@ -112,9 +133,10 @@ async fn session(
             .to_ascii_uppercase();
         let reply: Vec<u8> = match verb.as_str() {
             "EHLO" if options.auth.is_some() => {
-                b"250-sink.test\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n".to_vec()
+                format!("250-sink.test\r\n{pipelining}250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n")
+                    .into_bytes()
             }
-            "EHLO" => b"250-sink.test\r\n250 8BITMIME\r\n".to_vec(),
+            "EHLO" => format!("250-sink.test\r\n{pipelining}250 8BITMIME\r\n").into_bytes(),
             "AUTH" => {
                 let given = auth(&line, &mut lines, &mut write).await;
                 authed = given.is_some() && given == options.auth;
@@ -127,6 +149,8 @@ async fn session(
             "MAIL" if !authed => b"530 5.7.0 Authentication required\r\n".to_vec(),
             "MAIL" | "RSET" => {
                 rcpt.clear();
+                // What the client wrote after MAIL is already here: it did not wait for this answer.
+                pipelined = verb == "MAIL" && !lines.get_ref().buffer().is_empty();
                 b"250 2.0.0 OK\r\n".to_vec()
             }
             "HELO" | "NOOP" => b"250 2.0.0 OK\r\n".to_vec(),
@@ -145,6 +169,9 @@ async fn session(
                     b"250 2.1.5 OK\r\n".to_vec()
                 }
             }
+            // RFC 2920: with no recipient accepted, DATA is refused (a pipelining client has
+            // already sent it).
+            "DATA" if rcpt.is_empty() => b"554 5.5.1 No valid recipients\r\n".to_vec(),
             "DATA" => {
                 write
                     .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
@@ -177,6 +204,7 @@ async fn session(
                         data,
                         raw: body,
                         accepted: false,
+                        pipelined,
                     });
                     return;
                 }
@@ -193,6 +221,7 @@ async fn session(
                     data,
                     raw: body,
                     accepted: true,
+                    pipelined,
                 });
                 b"250 2.0.0 Queued as 42\r\n".to_vec()
             }

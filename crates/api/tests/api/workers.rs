@@ -132,6 +132,7 @@ fn worker(pool: &PgPool) -> Child {
         .env("AURA_LOG", "error")
         .env("AURA_SEND_LEASE_SECS", "3")
         .env("AURA_SEND_BATCH", "40")
+        .env("AURA_SEND_TASKS", "4")
         .env("AURA_SMTP_CONNECTIONS", "2")
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -225,15 +226,28 @@ async fn workers_killed_mid_campaign_leave_every_message_sent_once_or_unknown(po
     let app = spawn_app(pool.clone()).await;
     let sink = smtp::start(false).await;
     launched(&app, &sink, 2000).await;
-    // Kill a worker (SIGKILL) again and again, at varying moments of its run.
+    // Kill a worker (SIGKILL) again and again while it sends: each after the server has taken a
+    // different number of its messages (so at different points of a batch), however fast or
+    // slow the machine is.
     let mut kills = 0;
-    for ms in [350u64, 500, 250, 600, 300, 450, 700, 400] {
+    // Four sending tasks claim 40 each: up to 160 leased at a kill, and the kills after more
+    // than that land after outcomes were recorded.
+    for more in [1usize, 12, 45, 90, 170, 7, 33, 60] {
+        let from = sink.accepted_count();
         let mut w = worker(&pool);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+        let start = Instant::now();
+        while sink.accepted_count() < from + more {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "worker {kills} sent {} of {more} messages in 60 s",
+                sink.accepted_count() - from
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         w.kill().await.unwrap();
         kills += 1;
     }
-    let before_final = sink.accepted().len();
+    let before_final = sink.accepted_count();
     // One worker finishes the campaign (and turns expired leases into unknown).
     let mut last = worker(&pool);
     let c = settle(&pool, Duration::from_secs(180)).await;
@@ -245,7 +259,7 @@ async fn workers_killed_mid_campaign_leave_every_message_sent_once_or_unknown(po
         "the kills happened mid-campaign ({before_final} received before the last worker)"
     );
     println!(
-        "crash test: {kills} SIGKILLs, {sent} sent exactly once, {unknown} unknown ({} of them received), {} received in all",
+        "crash test: {kills} SIGKILLs ({before_final} received by then), {sent} sent exactly once, {unknown} unknown ({} of them received), {} received in all",
         sink.accepted().len() - usize::try_from(sent).unwrap(),
         sink.accepted().len()
     );
