@@ -255,13 +255,15 @@ pub struct Claimed {
 /// without is shared, concurrent claims taking different messages (each skips the others').
 /// Whether a mailbox has anything due is one probe of the send index for its earliest queued
 /// message (an `exists` there was planned as a scan of every message: 20 ms a claim at 10,000
-/// queued).
+/// queued). Runs in the caller's transaction, planned once per connection (see
+/// [`generic_plans`]; planned afresh, a claim took 3–4 ms to plan).
 pub async fn claim(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     now: OffsetDateTime,
     batch: i64,
     lease_secs: i64,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
+    generic_plans(&mut *conn).await?;
     sqlx::query_as!(
         Claimed,
         r#"with paced_boxes as (
@@ -288,9 +290,10 @@ pub async fn claim(
                    where q.org_id = b.org_id and q.mailbox_id = b.id and q.status = 'queued' and q.send_after <= $1
                      and q.locked_until is null
                      -- A filter, not a join: joined, the campaign led the plan and every queued
-                     -- message of it was read and sorted at each claim.
-                     and exists (select 1 from campaigns c
-                                 where c.org_id = q.org_id and c.id = q.campaign_id and c.status = 'active')
+                     -- message of it was read and sorted at each claim (30 ms at 10,000
+                     -- queued). An `exists` is turned into such a join; a scalar subquery is not.
+                     and (select c.status from campaigns c
+                          where c.org_id = q.org_id and c.id = q.campaign_id) = 'active'
                    order by q.send_after, q.id
                    limit case when b.min_interval_secs > 0 then 1 else $2::bigint end
                    for update of q skip locked) p
@@ -315,7 +318,7 @@ pub async fn claim(
         batch,
         lease_secs as f64
     )
-    .fetch_all(db)
+    .fetch_all(conn)
     .await
 }
 

@@ -140,13 +140,16 @@ impl Sender {
 
     /// Claims what may be sent at `now`.
     pub async fn claim(&self, now: OffsetDateTime) -> anyhow::Result<Vec<Claimed>> {
-        Ok(db::delivery::claim(
-            &self.pool,
+        let mut tx = self.pool.begin().await?;
+        let claimed = db::delivery::claim(
+            &mut tx,
             now,
             self.settings.send_batch.max(1),
             self.settings.send_lease_secs.max(1),
         )
-        .await?)
+        .await?;
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     /// Sends claimed messages and says what became of each (nothing is recorded here).
