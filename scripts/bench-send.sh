@@ -104,6 +104,15 @@ for pid in os.listdir("/proc"):
     comm = stat[stat.index("(") + 1:stat.rindex(")")]
     fields = stat[stat.rindex(")") + 2:].split()
     who = "worker" if pid == sys.argv[1] else "sink" if pid == sys.argv[2] else "postgres" if comm == "postgres" else None
+    if who == "postgres":
+        try:
+            title = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            title = ""
+        # Sessions (the worker's connections, the benchmark's polls) apart from PostgreSQL's own
+        # background work (WAL writer, checkpointer, autovacuum...).
+        background = ("autovacuum", "checkpointer", "walwriter", "background writer", "launcher", "-D")
+        who = "postgres-bg" if any(b in title for b in background) else "postgres"
     if who:
         out[pid] = [who, int(fields[11]) + int(fields[12])]
 print(json.dumps(out))
@@ -141,7 +150,7 @@ import json, os, sys
 n, s, e, rs, re_, peak, size = int(sys.argv[1]), *map(float, sys.argv[2:8])
 dkim = sys.argv[8]
 before, after = json.loads(sys.argv[9]), json.loads(sys.argv[10])
-used = {"worker": 0, "postgres": 0, "sink": 0}
+used = {"worker": 0, "postgres": 0, "postgres-bg": 0, "sink": 0}
 for pid, (who, ticks) in after.items():
     used[who] += ticks - before.get(pid, [who, 0])[1]
 hz = os.sysconf("SC_CLK_TCK")
@@ -150,6 +159,6 @@ print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (cla
 print(f"smtp-source : {n} messages in {ref:6.2f} s = {n / ref:8.0f} msg/s (5 KB, 4 sessions reusing connections, same sink)")
 print(f"ratio       : {ref / ours:.2f}x smtp-source (target >= 0.5)")
 print(f"worker peak memory (VmHWM): {peak / 1024:.1f} MiB")
-print("CPU per message while sending: " + ", ".join(f"{who} {used[who] / hz / n * 1e6:.0f} us" for who in ("postgres", "worker", "sink"))
+print("CPU per message while sending: " + ", ".join(f"{label} {used[who] / hz / n * 1e6:.0f} us" for who, label in (("postgres", "postgres sessions"), ("postgres-bg", "postgres background"), ("worker", "worker"), ("sink", "sink")))
       + f" (from the lift of the hold to the last outcome, {e - s:.2f} s on {os.cpu_count()} cores)")
 PY

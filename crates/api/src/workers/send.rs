@@ -464,37 +464,52 @@ impl Sender {
         let mut out = Vec::with_capacity(items.len());
         let mut conn = self.take(m).await;
         let mut error = None;
-        for (c, _, envelope, bytes) in items {
+        let mut rest = &items[..];
+        while !rest.is_empty() {
             if let Some(e) = &error {
-                out.push((c.org_id, c.id, self.retry(&c, format!("{e}"), now)));
-                continue;
+                out.extend(
+                    rest.iter()
+                        .map(|(c, ..)| (c.org_id, c.id, self.retry(c, format!("{e}"), now))),
+                );
+                break;
             }
-            if conn.is_none() {
-                match smtp::connect(server, &mut |_, _| {}).await {
-                    Ok(fresh) => conn = Some(fresh),
+            let open = match conn.as_mut() {
+                Some(open) => open,
+                None => match smtp::connect(server, &mut |_, _| {}).await {
+                    Ok(fresh) => conn.insert(fresh),
                     Err(e) => {
-                        out.push((c.org_id, c.id, self.retry(&c, format!("{e}"), now)));
                         error = Some(e);
                         continue;
                     }
-                }
-            }
-            let Some(open) = conn.as_mut() else { continue };
-            let outcome = smtp::send(open, &envelope, &bytes, server.timeout).await;
-            let recorded = match outcome {
-                smtp::Outcome::Sent(reply) => Recorded::Sent { reply },
-                smtp::Outcome::Transient(reply) => self.retry(&c, reply, now),
-                smtp::Outcome::Failed(reply) => Recorded::Failed { reply },
-                smtp::Outcome::Bounced(reply) => Recorded::Bounced { reply },
-                smtp::Outcome::Unknown(reply) => Recorded::Unknown { reply },
+                },
             };
-            if !matches!(recorded, Recorded::Sent { .. }) {
-                // After a refusal the transaction is in an unknown state: start afresh.
-                if let Some(mut broken) = conn.take() {
-                    broken.abort().await;
+            let messages: Vec<(&Envelope, &[u8])> = rest
+                .iter()
+                .map(|(_, _, envelope, bytes)| (envelope, bytes.as_slice()))
+                .collect();
+            let outcomes = smtp::send_all(open, &messages, server.timeout).await;
+            let (done, left) = rest.split_at(outcomes.len().clamp(1, rest.len()));
+            let mut outcomes = outcomes.into_iter();
+            for (c, ..) in done {
+                let outcome = outcomes.next().unwrap_or_else(|| {
+                    smtp::Outcome::Transient("the connection gave no outcome".into())
+                });
+                let recorded = match outcome {
+                    smtp::Outcome::Sent(reply) => Recorded::Sent { reply },
+                    smtp::Outcome::Transient(reply) => self.retry(c, reply, now),
+                    smtp::Outcome::Failed(reply) => Recorded::Failed { reply },
+                    smtp::Outcome::Bounced(reply) => Recorded::Bounced { reply },
+                    smtp::Outcome::Unknown(reply) => Recorded::Unknown { reply },
+                };
+                if !matches!(recorded, Recorded::Sent { .. }) {
+                    // After a refusal the transaction is in an unknown state: start afresh.
+                    if let Some(mut broken) = conn.take() {
+                        broken.abort().await;
+                    }
                 }
+                out.push((c.org_id, c.id, recorded));
             }
-            out.push((c.org_id, c.id, recorded));
+            rest = left;
         }
         if let Some(open) = conn {
             self.give_back(m, open).await;

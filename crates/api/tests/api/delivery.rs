@@ -789,6 +789,70 @@ async fn failures_from_the_server_are_retried_bounced_or_left_unknown(pool: PgPo
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn each_message_travels_with_the_next_envelope_and_a_refusal_loses_none(pool: PgPool) {
+    let mut leads: Vec<Value> = (0..8)
+        .map(|i| {
+            json!({"email": format!("ok{i}@example.org"), "first_name": format!("Lead{i}"),
+                   "timezone": "America/New_York"})
+        })
+        .collect();
+    leads.push(
+        json!({"email": "busy@example.org", "first_name": "Bea", "timezone": "America/New_York"}),
+    );
+    let (fx, contacts) = fixture(
+        pool,
+        &leads,
+        &two_email_steps(),
+        json!({}),
+        &[unlimited()],
+        Options {
+            watch_next_envelope: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    for lead in &contacts[..8] {
+        assert_eq!(fx.message_of(lead, 0).await.status.as_str(), "sent");
+    }
+    // 421 after Bea's data: back in the queue; whatever followed her went out on a new
+    // connection, once.
+    assert_eq!(
+        fx.message_of(&contacts[8], 0).await.status.as_str(),
+        "queued"
+    );
+    let got = fx.sink.received();
+    for i in 0..8 {
+        let to = format!("ok{i}@example.org");
+        let times = got.iter().filter(|r| r.rcpt[0] == to).count();
+        assert_eq!(times, 1, "{to} was received {times} times");
+    }
+    // On each connection, every message's data came with the next message's envelope, before
+    // the server had answered the data: one round trip a message.
+    let mut runs: std::collections::BTreeMap<usize, Vec<&smtp::Received>> = Default::default();
+    for r in &got {
+        runs.entry(r.connection).or_default().push(r);
+    }
+    let mut followed = 0;
+    for run in runs.values() {
+        for r in &run[..run.len() - 1] {
+            assert!(
+                r.next_envelope_with_data,
+                "{:?} on connection {}",
+                r.rcpt, r.connection
+            );
+            followed += 1;
+        }
+    }
+    assert!(
+        followed >= got.len() - 3,
+        "{followed} of {}: {runs:?}",
+        got.len()
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn without_pipelining_each_command_waits_for_its_answer(pool: PgPool) {
     let (fx, contacts) = fixture(
         pool,

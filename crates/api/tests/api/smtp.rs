@@ -24,6 +24,11 @@ pub struct Received {
     pub accepted: bool,
     /// MAIL arrived together with the commands after it (one write).
     pub pipelined: bool,
+    /// The connection it came on (numbered from 0 in the order they were accepted).
+    pub connection: usize,
+    /// The next message's MAIL came right behind the end of this data, before the server
+    /// answered it (only watched with [`Options::watch_next_envelope`]).
+    pub next_envelope_with_data: bool,
 }
 
 impl Received {
@@ -76,6 +81,9 @@ pub struct Options {
     pub auth: Option<(String, String)>,
     /// Do not offer PIPELINING.
     pub no_pipelining: bool,
+    /// After each message's data, wait up to 50 ms for more before answering, to see whether
+    /// the client wrote the next envelope behind the data (see `Received`).
+    pub watch_next_envelope: bool,
 }
 
 /// Starts the server on a free port. With `refuse_recipients`, every RCPT gets a permanent 550.
@@ -95,9 +103,11 @@ pub async fn start_with(options: Options) -> SmtpSink {
     let received = Arc::new(Mutex::new(Vec::new()));
     let (store, log) = (messages.clone(), received.clone());
     tokio::spawn(async move {
+        let mut connection = 0;
         while let Ok((socket, _)) = listener.accept().await {
             let (store, log, options) = (store.clone(), log.clone(), options.clone());
-            tokio::spawn(async move { session(socket, options, store, log).await });
+            tokio::spawn(async move { session(socket, connection, options, store, log).await });
+            connection += 1;
         }
     });
     SmtpSink {
@@ -110,12 +120,13 @@ pub async fn start_with(options: Options) -> SmtpSink {
 
 async fn session(
     socket: tokio::net::TcpStream,
+    connection: usize,
     options: Options,
     store: Arc<Mutex<Vec<String>>>,
     log: Arc<Mutex<Vec<Received>>>,
 ) {
     let (read, mut write) = socket.into_split();
-    let mut lines = BufReader::new(read).lines();
+    let mut lines = BufReader::with_capacity(64 * 1024, read).lines();
     write.write_all(b"220 sink.test ESMTP\r\n").await.ok();
     let mut rcpt: Vec<String> = Vec::new();
     let mut authed = options.auth.is_none();
@@ -196,6 +207,14 @@ async fn session(
                 if !complete {
                     return;
                 }
+                let mut next_envelope_with_data = !lines.get_ref().buffer().is_empty();
+                if options.watch_next_envelope && !next_envelope_with_data {
+                    let more = lines.get_mut().fill_buf();
+                    next_envelope_with_data =
+                        tokio::time::timeout(std::time::Duration::from_millis(50), more)
+                            .await
+                            .is_ok_and(|r| r.is_ok_and(|b| !b.is_empty()));
+                }
                 let data = aura_types::mime::decode_quoted_printable(&body);
                 let first = rcpt.first().cloned().unwrap_or_default();
                 if first.starts_with("drop") {
@@ -205,6 +224,8 @@ async fn session(
                         raw: body,
                         accepted: false,
                         pipelined,
+                        connection,
+                        next_envelope_with_data,
                     });
                     return;
                 }
@@ -222,6 +243,8 @@ async fn session(
                     raw: body,
                     accepted: true,
                     pipelined,
+                    connection,
+                    next_envelope_with_data,
                 });
                 b"250 2.0.0 Queued as 42\r\n".to_vec()
             }
