@@ -5,8 +5,8 @@
 
 use aura_types::template::escape_html;
 use lettre::message::dkim::DkimConfig;
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{address::Envelope, Address, Message};
 use time::OffsetDateTime;
 
@@ -142,6 +142,52 @@ fn html_part(o: &Outgoing<'_>) -> String {
     out
 }
 
+/// `text` as quoted-printable (RFC 2045 §6.7): CRLF line breaks (for `\n` or `\r\n`), printable
+/// ASCII as it is, every other byte — and `=`, and a space or tab ending a line — as `=XX`, and
+/// soft line breaks (`=` at the end of a line) keeping every line within 76 characters. Both
+/// parts are always written this way: one pass over the text, with nothing to choose.
+fn quoted_printable(text: &str) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    const MAX: usize = 76;
+    let mut out = Vec::with_capacity(text.len() + text.len() / 32 + 16);
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        let bytes = line.strip_suffix('\r').unwrap_or(line).as_bytes();
+        let mut column = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let last = i + 1 == bytes.len();
+            let literal =
+                matches!(b, b'!'..=b'<' | b'>'..=b'~') || (matches!(b, b' ' | b'\t') && !last);
+            let width = if literal { 1 } else { 3 };
+            // A character that does not end the line leaves room for a soft break after it.
+            if column + width > if last { MAX } else { MAX - 1 } {
+                out.extend_from_slice(b"=\r\n");
+                column = 0;
+            }
+            if literal {
+                out.push(b);
+            } else {
+                out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            }
+            column += width;
+        }
+    }
+    out
+}
+
+/// A part of the message: `body` quoted-printable, as [`quoted_printable`] writes it.
+fn part(content_type: ContentType, body: &str) -> SinglePart {
+    SinglePart::builder()
+        .header(content_type)
+        .header(ContentTransferEncoding::QuotedPrintable)
+        .body(Body::dangerous_pre_encoded(
+            quoted_printable(body),
+            ContentTransferEncoding::QuotedPrintable,
+        ))
+}
+
 /// The envelope and the bytes of the message.
 pub fn build(o: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), String> {
     let from = mailbox(Some(o.from_name), o.from_email)?;
@@ -174,10 +220,11 @@ pub fn build(o: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), String> {
         b = b.references(refs.join(" "));
     }
     let mut message = b
-        .multipart(MultiPart::alternative_plain_html(
-            text_part(o),
-            html_part(o),
-        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(part(ContentType::TEXT_PLAIN, &text_part(o)))
+                .singlepart(part(ContentType::TEXT_HTML, &html_part(o))),
+        )
         .map_err(|e| format!("the message could not be built: {e}"))?;
     if let Some(dkim) = o.dkim {
         message.sign(dkim);
@@ -257,6 +304,35 @@ mod tests {
         assert!(plain.contains("https://example.com/homes?a=1&b=2 today"));
         assert!(html.contains("<img src=\"https://aura.example/t/o/PIXEL\""));
         assert!(plain.contains("Dana\nAura Realty"));
+    }
+
+    #[test]
+    fn quoted_printable_keeps_lines_short_and_decodes_to_the_text() {
+        let long = "word ".repeat(40);
+        let cases = [
+            String::new(),
+            "plain text\n".into(),
+            format!("{long}\n{}", "x".repeat(200)),
+            "a = b, 100% sure \t\nnext line ends with a space \r\nlast".into(),
+            "Olá, José — café ☕ at 9:00?\n.starts with a dot\n\n\nend=".into(),
+            format!("{}é{}", "y".repeat(74), "z".repeat(80)),
+            "\r lone carriage return\u{0}\x7f".into(),
+        ];
+        for text in cases {
+            let encoded = String::from_utf8(quoted_printable(&text)).unwrap();
+            for line in encoded.split("\r\n") {
+                assert!(line.len() <= 76, "{line:?} of {text:?}");
+                assert!(line
+                    .bytes()
+                    .all(|b| (b' '..=b'~').contains(&b) || b == b'\t'));
+                assert!(!line.ends_with(' ') && !line.ends_with('\t'), "{line:?}");
+            }
+            assert!(!encoded.replace("\r\n", "").contains(['\r', '\n']));
+            let decoded = aura_types::mime::decode_quoted_printable(&encoded);
+            assert_eq!(decoded, text.replace("\r\n", "\n").replace('\n', "\r\n"));
+        }
+        // Printable text is left as it is; `=` is escaped.
+        assert_eq!(quoted_printable("a=b c\n"), b"a=3Db c\r\n");
     }
 
     #[test]
