@@ -441,6 +441,8 @@ async fn commit_without_waiting(conn: &mut PgConnection) -> Result<(), sqlx::Err
 
 /// Records outcomes in one transaction (the caller's): messages, then their targets (advanced
 /// after a send, stopped after a failure, bounce or cancellation), suppressions for bounces.
+/// Its statements are planned once per connection, as key lookups (see [`generic_plans`] and
+/// [`keyed_lookups`]).
 pub async fn record(
     conn: &mut PgConnection,
     outcomes: &[(OrgId, MessageId, Recorded)],
@@ -448,6 +450,8 @@ pub async fn record(
 ) -> Result<(), sqlx::Error> {
     keyed_lookups(&mut *conn).await?;
     commit_without_waiting(&mut *conn).await?;
+    // Planned afresh, the two statements below took 2 ms a batch to plan (10 µs a message).
+    generic_plans(&mut *conn).await?;
     let mut orgs = Vec::new();
     let mut ids = Vec::new();
     let mut statuses = Vec::new();

@@ -284,15 +284,19 @@ impl std::fmt::Display for Verbatim {
 /// `<CRLF>.<CRLF>`, so the data and its end travel together.
 fn data_with_end(email: &str) -> Verbatim {
     let mut out = String::with_capacity(email.len() + 64);
-    for (i, line) in email.split("\r\n").enumerate() {
-        if i > 0 {
-            out.push_str("\r\n");
-        }
-        if line.starts_with('.') {
-            out.push('.');
-        }
-        out.push_str(line);
+    let mut from = 0;
+    if email.starts_with('.') {
+        out.push('.');
     }
+    // A line that starts with a dot gets a second one.
+    for (at, _) in email.match_indices('\n') {
+        if email.as_bytes().get(at + 1) == Some(&b'.') {
+            out.push_str(&email[from..=at]);
+            out.push('.');
+            from = at + 1;
+        }
+    }
+    out.push_str(&email[from..]);
     if !out.ends_with("\r\n") {
         out.push_str("\r\n");
     }
@@ -516,6 +520,9 @@ mod tests {
         );
         assert_eq!(data_with_end("no newline").0, "no newline\r\n.\r\n");
         assert_eq!(data_with_end(".").0, "..\r\n.\r\n");
+        // After a bare line feed too: a server that ends lines there must not see an end.
+        assert_eq!(data_with_end("x\n.\r\n").0, "x\n..\r\n.\r\n");
+        assert_eq!(data_with_end("").0, "\r\n.\r\n");
     }
 
     #[test]
