@@ -3,14 +3,8 @@
 // usage; then the built-in writer in the studio, a persona edit and a knowledge-base article.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import http from "node:http";
-import path from "node:path";
-import { chromium } from "playwright-core";
-
-const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
-const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
-mkdirSync(SHOTS, { recursive: true });
+import { BASE, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
@@ -56,12 +50,7 @@ before(async () => {
   });
   await new Promise((r) => standIn.listen(0, "127.0.0.1", r));
   standInUrl = `http://127.0.0.1:${standIn.address().port}/v1`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  page.on("pageerror", (e) => console.error("page error:", e.message));
+  ({ browser, page } = await openBrowser({ width: 1366, height: 900 }));
 });
 
 after(async () => {
@@ -69,7 +58,7 @@ after(async () => {
   standIn?.close();
 });
 
-const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name) => screenshot(page, name);
 
 test("a provider is configured and tested, the studio generates with it, and usage shows the calls", async () => {
   await page.goto(`${BASE}/signup`);

@@ -3,31 +3,20 @@
 // sample lead, a merge-tag problem shown, settings saved, and the launch.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { chromium } from "playwright-core";
-
-const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
-const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
-mkdirSync(SHOTS, { recursive: true });
+import { BASE, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
-  page.on("pageerror", (e) => console.error("page error:", e.message));
+  ({ browser, page } = await openBrowser({ width: 1440, height: 960 }));
 });
 
 after(async () => {
   await browser?.close();
 });
 
-const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name) => screenshot(page, name);
 
 test("a campaign is built step by step with AI and a live preview, then launched", async () => {
   await page.goto(`${BASE}/signup`);

@@ -3,31 +3,20 @@
 // unsubscribes through the link in the caught message.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { chromium } from "playwright-core";
-
-const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
-const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
-mkdirSync(SHOTS, { recursive: true });
+import { BASE, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
-  page.on("pageerror", (e) => console.error("page error:", e.message));
+  ({ browser, page } = await openBrowser({ width: 1440, height: 960 }));
 });
 
 after(async () => {
   await browser?.close();
 });
 
-const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name) => screenshot(page, name);
 
 test("the demo campaign sends through the sandbox, lands in the Outbox, and its unsubscribe link works", async () => {
   await page.goto(`${BASE}/login`);
@@ -116,6 +105,6 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   await lead.getByRole("heading", { name: "Unsubscribe from Aura Realty" }).waitFor();
   await lead.getByRole("button", { name: "Unsubscribe" }).click();
   await lead.getByRole("heading", { name: "You are unsubscribed" }).waitFor();
-  await lead.screenshot({ path: path.join(SHOTS, "40-unsubscribed.png") });
+  await screenshot(lead, "40-unsubscribed", false);
   await lead.close();
 });

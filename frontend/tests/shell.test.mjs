@@ -3,13 +3,7 @@
 // $AURA_SCREENSHOTS (default .aura/screenshots).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { chromium } from "playwright-core";
-
-const BASE = process.env.AURA_URL ?? "http://127.0.0.1:8080";
-const SHOTS = process.env.AURA_SCREENSHOTS ?? path.resolve(".aura/screenshots");
-mkdirSync(SHOTS, { recursive: true });
+import { BASE, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
@@ -17,23 +11,14 @@ const email = `owner-${Date.now()}@example.com`;
 const password = "a long enough password";
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    // Playwright gives every launch a fresh, empty profile directory of its own.
-  });
-  page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
-  page.on("pageerror", (e) => console.error("page error:", e.message));
+  ({ browser, page } = await openBrowser({ width: 1366, height: 860 }));
 });
 
 after(async () => {
   await browser?.close();
 });
 
-const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (name) => screenshot(page, name);
 
 test("sign-up shows field errors from the shared rules, then creates the workspace", async () => {
   await page.goto(`${BASE}/signup`);

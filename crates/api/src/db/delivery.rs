@@ -256,7 +256,7 @@ pub struct Claimed {
 /// Whether a mailbox has anything due is one probe of the send index for its earliest queued
 /// message (an `exists` there was planned as a scan of every message: 20 ms a claim at 10,000
 /// queued). Runs in the caller's transaction, planned once per connection (see
-/// [`generic_plans`]; planned afresh, a claim took 3–4 ms to plan).
+/// [`generic_plans`]; planned afresh, a claim took 3–5 ms to plan).
 pub async fn claim(
     conn: &mut PgConnection,
     now: OffsetDateTime,
