@@ -144,8 +144,8 @@ while :; do
   start=$before
   sleep 0.01
 done
-until [ "$(sql "select exists (select 1 from campaign_messages where status = 'queued')
-                    or exists (select 1 from campaign_messages where status = 'sending')")" = f ]; do
+# A message being sent stays 'queued' (with a lease) until its outcome is recorded.
+until [ "$(sql "select exists (select 1 from campaign_messages where status = 'queued')")" = f ]; do
   kill -0 "$worker" 2>/dev/null || die "the worker stopped: $(tail -n 5 "$work/worker.log")"
   sleep 0.25
 done
@@ -169,7 +169,7 @@ hz = os.sysconf("SC_CLK_TCK")
 ours, ref = e - s, (ref_before + ref_after) / 2
 print(f"aura worker : {n} messages in {ours:6.2f} s = {n / ours:8.0f} msg/s (claim, re-check, write ~{size / 1024:.1f} KB of text + HTML per lead plus headers, SMTP over 4 batches x 2 connections, record; DKIM: {dkim})")
 print(f"smtp-source : {n} messages in {ref:6.2f} s = {n / ref:8.0f} msg/s (5 KB, 4 sessions reusing connections, same sink; "
-      f"mean of {n / ref_before:.0f} before and {n / ref_after:.0f} after)")
+      f"the mean time of a run at {n / ref_before:.0f} msg/s before and one at {n / ref_after:.0f} after)")
 print(f"ratio       : {ref / ours:.2f}x smtp-source (target >= 0.5)")
 print(f"worker peak memory (VmHWM): {peak / 1024:.1f} MiB")
 print("CPU per message while sending: " + ", ".join(f"{label} {used[who] / hz / n * 1e6:.0f} us" for who, label in (("postgres", "postgres sessions"), ("postgres-bg", "postgres background"), ("worker", "worker"), ("sink", "sink")))

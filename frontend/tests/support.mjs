@@ -23,7 +23,7 @@ export async function openBrowser(viewport) {
   return { browser, page };
 }
 
-/** Saves a screenshot of `page` (or of an element) as `<name>.png`. */
+/** Saves a screenshot of `page` (the whole page, or only what is in view) as `<name>.png`. */
 export function screenshot(page, name, fullPage = true) {
-  return page.screenshot({ path: path.join(SHOTS, `${name}.png`), ...(fullPage ? { fullPage } : {}) });
+  return page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }

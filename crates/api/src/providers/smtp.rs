@@ -415,9 +415,10 @@ fn data_outcome(
     }
 }
 
-/// Sends one message on an open connection, each command within `timeout`. After an outcome
-/// other than `Sent`, the connection should not be reused.
-pub async fn send(
+/// Sends one message on an open connection, each command within `timeout` (what [`send_all`]
+/// does where it cannot pipeline). After an outcome other than `Sent`, the connection should
+/// not be reused.
+async fn send(
     conn: &mut Connection,
     envelope: &Envelope,
     email: &[u8],
