@@ -18,7 +18,6 @@ pub struct NewMessage {
     pub variant: String,
     pub subject: Option<String>,
     pub text: String,
-    pub html: Option<String>,
     pub status: MessageStatus,
     pub problems: Vec<String>,
     pub provenance: Option<Provenance>,
@@ -272,7 +271,6 @@ pub async fn upsert(
     let mut variants = Vec::with_capacity(rows.len());
     let mut subjects = Vec::with_capacity(rows.len());
     let mut texts = Vec::with_capacity(rows.len());
-    let mut htmls = Vec::with_capacity(rows.len());
     let mut statuses = Vec::with_capacity(rows.len());
     let mut problems = Vec::with_capacity(rows.len());
     let mut provenance = Vec::with_capacity(rows.len());
@@ -284,7 +282,6 @@ pub async fn upsert(
         variants.push(r.variant.clone());
         subjects.push(r.subject.clone());
         texts.push(r.text.clone());
-        htmls.push(r.html.clone());
         statuses.push(r.status);
         // Arrays of arrays must be rectangular in PostgreSQL: problems travel as JSON.
         problems.push(serde_json::to_value(&r.problems).unwrap_or_default());
@@ -296,16 +293,16 @@ pub async fn upsert(
     }
     let r = sqlx::query!(
         r#"insert into campaign_messages (org_id, id, campaign_id, step_id, contact_id, channel, variant, subject,
-                                          body_text, body_html, status, problems, provenance, decided_at)
-           select $1, r.id, $2, r.step_id, r.contact_id, r.channel, r.variant, r.subject, r.body_text, r.body_html,
+                                          body_text, status, problems, provenance, decided_at)
+           select $1, r.id, $2, r.step_id, r.contact_id, r.channel, r.variant, r.subject, r.body_text,
                   r.status, array(select jsonb_array_elements_text(r.problems)), r.provenance,
                   case when r.status = 'approved' then now() end
            from unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::channel[], $7::text[], $8::text[], $9::text[],
-                       $10::text[], $11::message_status[], $12::jsonb[], $13::jsonb[])
-                as r(id, step_id, contact_id, channel, variant, subject, body_text, body_html, status, problems, provenance)
+                       $10::message_status[], $11::jsonb[], $12::jsonb[])
+                as r(id, step_id, contact_id, channel, variant, subject, body_text, status, problems, provenance)
            on conflict (org_id, campaign_id, contact_id, step_id) do update
               set channel = excluded.channel, variant = excluded.variant, subject = excluded.subject,
-                  body_text = excluded.body_text, body_html = excluded.body_html, status = excluded.status,
+                  body_text = excluded.body_text, status = excluded.status,
                   problems = excluded.problems, provenance = excluded.provenance, decided_at = excluded.decided_at,
                   decided_by = null, prepared_at = now(), updated_at = now()
               where campaign_messages.status = 'prepared' and not campaign_messages.edited"#,
@@ -318,7 +315,6 @@ pub async fn upsert(
         &variants,
         &subjects as &[Option<String>],
         &texts,
-        &htmls as &[Option<String>],
         &statuses as &[MessageStatus],
         &problems,
         &provenance as &[Option<serde_json::Value>],
@@ -329,7 +325,7 @@ pub async fn upsert(
 }
 
 const SELECT: &str = "select m.id, m.campaign_id, m.step_id, s.position, m.channel, m.contact_id, c.first_name, \
-    c.last_name, c.email, c.phone, c.whatsapp, m.variant, m.subject, m.body_text, m.body_html, \
+    c.last_name, c.email, c.phone, c.whatsapp, m.variant, m.subject, m.body_text, \
     case when m.status = 'queued' and m.locked_until is not null then 'sending'::message_status else m.status end as status, \
     m.edited, \
     (m.status = 'prepared' and not m.edited and m.prepared_at < s.updated_at) as stale, m.problems, m.provenance, \
@@ -355,7 +351,6 @@ struct MessageRow {
     variant: String,
     subject: Option<String>,
     body_text: String,
-    body_html: Option<String>,
     status: MessageStatus,
     edited: bool,
     stale: bool,
@@ -395,8 +390,8 @@ impl From<MessageRow> for Message {
             address,
             variant: r.variant,
             subject: r.subject,
+            html: crate::domain::message::html(r.channel, &r.body_text),
             text: r.body_text,
-            html: r.body_html,
             status: r.status,
             edited: r.edited,
             stale: r.stale,
@@ -528,10 +523,9 @@ pub async fn edit(
     id: MessageId,
     subject: Option<&str>,
     text: &str,
-    html: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query!(
-        r#"update campaign_messages set subject = $4, body_text = $5, body_html = $6, edited = true,
+        r#"update campaign_messages set subject = $4, body_text = $5, edited = true,
                problems = '{}', updated_at = now()
            where org_id = $1 and campaign_id = $2 and id = $3
              and status in ('prepared', 'approved', 'rejected')"#,
@@ -539,8 +533,7 @@ pub async fn edit(
         campaign as CampaignId,
         id as MessageId,
         subject,
-        text,
-        html
+        text
     )
     .execute(db)
     .await?;

@@ -20,9 +20,8 @@ pub struct Outgoing<'a> {
     pub to_name: Option<&'a str>,
     pub to_email: &'a str,
     pub subject: &'a str,
+    /// The text part's body; the HTML part's body is made from it.
     pub text: &'a str,
-    /// The HTML part's body (a fragment); made from the text when absent.
-    pub html: Option<&'a str>,
     pub signature: &'a str,
     pub in_reply_to: Option<&'a str>,
     pub references: &'a [String],
@@ -112,9 +111,7 @@ fn rewrite_links(html: &str, f: &dyn Fn(&str) -> String) -> String {
 }
 
 fn html_part(o: &Outgoing<'_>) -> String {
-    let body = o
-        .html
-        .map_or_else(|| aura_types::template::text_to_html(o.text), str::to_owned);
+    let body = aura_types::template::text_to_html(o.text);
     let body = match o.click_url {
         Some(f) => rewrite_links(&body, f),
         None => body,
@@ -295,7 +292,6 @@ mod tests {
             to_email: "ana@example.org",
             subject: "Homes near the harbor",
             text: "Hi Ana,\n\nsee https://example.com/homes?a=1&b=2 today.",
-            html: None,
             signature: "Dana\nAura Realty",
             in_reply_to: Some("first@mail.example.com"),
             references: refs,

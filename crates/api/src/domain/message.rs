@@ -12,7 +12,6 @@ pub struct Written {
     pub variant: String,
     pub subject: Option<String>,
     pub text: String,
-    pub html: Option<String>,
     pub problems: Vec<String>,
 }
 
@@ -52,20 +51,14 @@ pub fn render(step: &Step, contact: &Contact, values: &MergeValues) -> Written {
     };
     let subject = (step.channel == Channel::Email).then(|| fill(v.subject, "subject"));
     let text = fill(v.body, "message");
-    finish(step.channel, v.label.to_string(), subject, text, problems)
+    finish(v.label.to_string(), subject, text, problems)
 }
 
 /// The message AI wrote for the lead (its merge tags already filled in and checked).
 pub fn from_draft(step: &Step, contact: &Contact, draft: MessageDraft) -> Written {
     let problems = address_problem(step.channel, contact).into_iter().collect();
     let subject = (step.channel == Channel::Email).then(|| draft.subject.unwrap_or_default());
-    finish(
-        step.channel,
-        AI_VARIANT.into(),
-        subject,
-        draft.body,
-        problems,
-    )
+    finish(AI_VARIANT.into(), subject, draft.body, problems)
 }
 
 /// The message AI could not write: empty, with the reason as its problem.
@@ -74,14 +67,18 @@ pub fn failed(step: &Step, reason: &str) -> Written {
         variant: AI_VARIANT.into(),
         subject: (step.channel == Channel::Email).then(String::new),
         text: String::new(),
-        html: None,
         problems: vec![format!("AI could not write this message: {reason}")],
     }
 }
 
-/// Trims, checks that nothing required is empty, and makes the email's HTML part.
+/// The HTML part of a message: an email's text rendered as HTML (made where it is shown and
+/// sent, never stored; none for an empty text or another channel).
+pub fn html(channel: Channel, text: &str) -> Option<String> {
+    (channel == Channel::Email && !text.is_empty()).then(|| text_to_html(text))
+}
+
+/// Trims and checks that nothing required is empty.
 fn finish(
-    channel: Channel,
     variant: String,
     subject: Option<String>,
     text: String,
@@ -95,12 +92,10 @@ fn finish(
     if text.is_empty() {
         problems.push("The message is empty".into());
     }
-    let html = (channel == Channel::Email && !text.is_empty()).then(|| text_to_html(&text));
     Written {
         variant,
         subject,
         text,
-        html,
         problems,
     }
 }
@@ -169,7 +164,9 @@ mod tests {
             .text;
         assert_eq!(w.text, expected.trim());
         assert!(w.subject.as_deref().unwrap().ends_with(" Ana"));
-        assert!(w.html.as_deref().unwrap().contains("See &lt;this&gt;."));
+        assert!(html(Channel::Email, &w.text)
+            .unwrap()
+            .contains("See &lt;this&gt;."));
     }
 
     #[test]
@@ -190,7 +187,7 @@ mod tests {
         );
         let w = render(&step(Channel::Sms, "", "  "), &c, &values(&c));
         assert_eq!(w.subject, None);
-        assert_eq!(w.html, None);
+        assert_eq!(html(Channel::Sms, &w.text), None);
         assert!(w.problems.contains(&"The message is empty".to_string()));
         assert!(w.problems.contains(&"No phone number for SMS".to_string()));
     }

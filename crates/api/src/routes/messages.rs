@@ -12,7 +12,6 @@ use crate::{
 };
 use actix_web::{web, HttpResponse};
 use aura_types::ai::MAX_SUBJECT_CHARS;
-use aura_types::template::text_to_html;
 use aura_types::{
     CampaignId, CampaignStatus, Channel, ContactId, ErrorBody, FieldErrors, Message, MessageEdit,
     MessageFilter, MessageId, MessagePage, MessageStatus, OrgId, Preparation, ReviewAction,
@@ -235,17 +234,7 @@ pub async fn edit(
     if !e.is_empty() {
         return Err(e.into());
     }
-    let html = (current.channel == Channel::Email).then(|| text_to_html(&text));
-    db::messages::edit(
-        &mut tx,
-        org,
-        id,
-        message,
-        subject.as_deref(),
-        &text,
-        html.as_deref(),
-    )
-    .await?;
+    db::messages::edit(&mut tx, org, id, message, subject.as_deref(), &text).await?;
     let m = db::messages::get(&mut tx, org, id, message)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -252,7 +252,6 @@ fn new_message(
         variant: w.variant,
         subject: w.subject,
         text: w.text,
-        html: w.html,
         status,
         problems: w.problems,
         provenance,

@@ -316,7 +316,6 @@ impl Sender {
             to_email: to,
             subject: &c.subject,
             text: &c.body_text,
-            html: c.body_html.as_deref(),
             signature: &m.signature,
             in_reply_to: c.in_reply_to.as_deref(),
             references: &c.refs,
