@@ -502,14 +502,17 @@ pub async fn record(
                -- per outcome — 65 ms a batch at 20,000 messages. By key, each outcome is one lookup.
                where q.org_id = o.org_id and q.id = o.id and q.status::text = 'queued' and q.locked_until is not null
                returning q.org_id, q.campaign_id, q.contact_id, q.step_id, o.status, q.message_id, q.subject
+           ), steps as materialized (
+               -- Each step sent from, once (a batch is mostly of one step), with the next one's delay.
+               select st.org_id, st.id, st.position,
+                      (select n.delay_minutes from campaign_steps n
+                       where n.org_id = st.org_id and n.campaign_id = st.campaign_id and n.position > st.position
+                       order by n.position limit 1) as next_delay
+               from (select distinct m.org_id, m.step_id from m where m.status = 'sent') x
+               join campaign_steps st on st.org_id = x.org_id and st.id = x.step_id
            ), s as (
-               select m.*, st.position, nx.delay_minutes as next_delay
-               from m
-               left join campaign_steps st on m.status = 'sent' and st.org_id = m.org_id and st.id = m.step_id
-               left join lateral (
-                   select n.delay_minutes from campaign_steps n
-                   where n.org_id = st.org_id and n.campaign_id = st.campaign_id and n.position > st.position
-                   order by n.position limit 1) nx on true
+               select m.*, st.position, st.next_delay
+               from m left join steps st on m.status = 'sent' and st.org_id = m.org_id and st.id = m.step_id
                where m.status in ('sent', 'failed', 'bounced', 'cancelled')
            ), t as (
                update campaign_targets t set
