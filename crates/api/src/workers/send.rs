@@ -158,7 +158,7 @@ impl Sender {
         claimed: Vec<Claimed>,
         now: OffsetDateTime,
     ) -> anyhow::Result<Vec<Result3>> {
-        let keys: Vec<(OrgId, MessageId)> = claimed.iter().map(|c| (c.org_id, c.id)).collect();
+        let keys: Vec<&Claimed> = claimed.iter().collect();
         let mut tx = self.pool.begin().await?;
         let contexts: HashMap<(OrgId, MessageId), SendContext> =
             db::delivery::context(&mut tx, &keys)
