@@ -118,7 +118,7 @@ fn offers(ehlo: &Response, keyword: &str) -> bool {
 /// Opens an authenticated connection, reporting each stage it passed to `report`.
 pub async fn connect(
     s: &Server,
-    report: &mut dyn FnMut(&'static str, String),
+    report: &mut (dyn FnMut(&'static str, String) + Send),
 ) -> Result<Connection, ConnectError> {
     let within = |what: &'static str| {
         move |_| err(what, format!("no answer within {} s", s.timeout.as_secs()))

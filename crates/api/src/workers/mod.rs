@@ -55,14 +55,28 @@ pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>) {
         settings.clone(),
         ai.sealer.clone(),
     ));
-    let senders = (0..settings.send_tasks.clamp(1, 64)).map(|_| sender.clone().run_forever());
-    tokio::join!(
-        import::run_forever(pool.clone()),
-        prepare::run_forever(pool.clone(), ai),
-        schedule::run_forever(pool.clone()),
-        futures_util::future::join_all(senders),
-        housekeeping(pool, settings)
-    );
+    // The loops are tasks of their own, so the runtime spreads them over its threads (joined
+    // into one future, they all ran on the thread that polled it, one at a time). Preparation
+    // stays on this future: the compiler cannot yet prove its future may move between threads.
+    // Dropping this future (the process is stopping) aborts the tasks.
+    let mut loops = tokio::task::JoinSet::new();
+    loops.spawn(import::run_forever(pool.clone()));
+    loops.spawn(schedule::run_forever(pool.clone()));
+    for _ in 0..settings.send_tasks.clamp(1, 64) {
+        loops.spawn(sender.clone().run_forever());
+    }
+    loops.spawn(housekeeping(pool.clone(), settings));
+    let tasks = async {
+        while let Some(done) = loops.join_next().await {
+            // The loops never end on their own; a panic in one is the process's, as before.
+            if let Err(e) = done {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+    };
+    tokio::join!(prepare::run_forever(pool, ai), tasks);
 }
 
 async fn housekeeping(pool: PgPool, settings: Arc<Settings>) {
