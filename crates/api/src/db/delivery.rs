@@ -257,14 +257,14 @@ pub struct Claimed {
 /// Whether a mailbox has anything due is one probe of the send index for its earliest queued
 /// message (an `exists` there was planned as a scan of every message: 20 ms a claim at 10,000
 /// queued). Runs in the caller's transaction, planned once per connection (see
-/// [`generic_plans`]; planned afresh, a claim took 3–5 ms to plan).
+/// [`GENERIC_PLANS`]; planned afresh, a claim took 3–5 ms to plan).
 pub async fn claim(
     conn: &mut PgConnection,
     now: OffsetDateTime,
     batch: i64,
     lease_secs: i64,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
-    generic_plans(&mut *conn).await?;
+    set_local(&mut *conn, &[GENERIC_PLANS]).await?;
     sqlx::query_as!(
         Claimed,
         r#"with paced_boxes as (
@@ -345,18 +345,13 @@ pub struct SendContext {
 
 /// Reads the contexts of claimed messages, in the caller's transaction: each lead and target,
 /// and each campaign of the batch once, with its organization (a batch is mostly of one
-/// campaign). Planned once per connection (see [`generic_plans`]) and joined in the order
+/// campaign). Planned once per connection (see [`GENERIC_PLANS`]) and joined in the order
 /// written: left to search every join order, planning took 10 ms per connection; as written, 3.
 pub async fn context(
     conn: &mut PgConnection,
     messages: &[&Claimed],
 ) -> Result<Vec<SendContext>, sqlx::Error> {
-    sqlx::query(
-        "select set_config('plan_cache_mode', 'force_generic_plan', true), \
-                set_config('join_collapse_limit', '1', true)",
-    )
-    .execute(&mut *conn)
-    .await?;
+    set_local(&mut *conn, &[GENERIC_PLANS, JOINS_AS_WRITTEN]).await?;
     let orgs: Vec<uuid::Uuid> = messages.iter().map(|m| m.org_id.0).collect();
     let ids: Vec<uuid::Uuid> = messages.iter().map(|m| m.id.0).collect();
     let contacts: Vec<uuid::Uuid> = messages.iter().map(|m| m.contact_id.0).collect();
@@ -405,8 +400,30 @@ pub async fn context(
 /// PostgreSQL does for a statement's first five runs on a connection, and so for nearly every
 /// batch of a campaign spread over the pool's connections), the re-check's six-table join took
 /// 14–23 ms to plan — longer than it takes to run.
-async fn generic_plans(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("select set_config('plan_cache_mode', 'force_generic_plan', true)")
+const GENERIC_PLANS: &[(&str, &str)] = &[("plan_cache_mode", "force_generic_plan")];
+
+/// Joins in the order the statement is written (for a statement whose written order is the
+/// right one: planning then skips the search over every order).
+const JOINS_AS_WRITTEN: &[(&str, &str)] = &[("join_collapse_limit", "1")];
+
+/// Plans the rest of the transaction's statements as key lookups. Every statement of a batch
+/// of outcomes touches rows by primary key; without this, on tables just filled by enrollment
+/// (no statistics yet) the planner joins a batch to a sequential scan of every target — a second
+/// per batch of 200 with 10,000 targets, growing with the campaign.
+const KEYED_LOOKUPS: &[(&str, &str)] = &[("enable_seqscan", "off"), ("jit", "off")];
+
+/// Lets the transaction commit without waiting for its WAL to reach the disk. Only for writes
+/// whose loss in a database crash is safe: an outcome lost that way leaves its message
+/// leased ("sending"), which the lease's expiry turns into "unknown" — never sent again.
+const COMMIT_WITHOUT_WAITING: &[(&str, &str)] = &[("synchronous_commit", "off")];
+
+/// Sets settings for the rest of the caller's transaction, all in one round trip.
+async fn set_local(conn: &mut PgConnection, groups: &[&[(&str, &str)]]) -> Result<(), sqlx::Error> {
+    let (names, values): (Vec<&str>, Vec<&str>) =
+        groups.iter().flat_map(|g| g.iter().copied()).unzip();
+    sqlx::query("select set_config(s.name, s.value, true) from unnest($1::text[], $2::text[]) as s(name, value)")
+        .bind(&names)
+        .bind(&values)
         .execute(conn)
         .await?;
     Ok(())
@@ -439,40 +456,21 @@ pub enum Recorded {
     Release,
 }
 
-/// Plans the rest of the transaction's statements as key lookups. Every statement of a batch
-/// of outcomes touches rows by primary key; without this, on tables just filled by enrollment
-/// (no statistics yet) the planner joins a batch to a sequential scan of every target — a second
-/// per batch of 200 with 10,000 targets, growing with the campaign.
-async fn keyed_lookups(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("select set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Lets the transaction commit without waiting for its WAL to reach the disk. Only for writes
-/// whose loss in a database crash is safe: an outcome lost that way leaves its message
-/// leased ("sending"), which the lease's expiry turns into "unknown" — never sent again.
-async fn commit_without_waiting(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("select set_config('synchronous_commit', 'off', true)")
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Records outcomes in one transaction (the caller's): messages, then their targets (advanced
 /// after a send, stopped after a failure, bounce or cancellation), suppressions for bounces.
-/// Its statements are planned once per connection, as key lookups (see [`generic_plans`] and
-/// [`keyed_lookups`]).
+/// Its statements are planned once per connection, as key lookups (see [`GENERIC_PLANS`] and
+/// [`KEYED_LOOKUPS`]).
 pub async fn record(
     conn: &mut PgConnection,
     outcomes: &[(OrgId, MessageId, Recorded)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    keyed_lookups(&mut *conn).await?;
-    commit_without_waiting(&mut *conn).await?;
-    // Planned afresh, the two statements below took 2 ms a batch to plan (10 µs a message).
-    generic_plans(&mut *conn).await?;
+    // Planned afresh, the statement below took 2 ms a batch to plan (10 µs a message).
+    set_local(
+        &mut *conn,
+        &[KEYED_LOOKUPS, COMMIT_WITHOUT_WAITING, GENERIC_PLANS],
+    )
+    .await?;
     let mut orgs = Vec::new();
     let mut ids = Vec::new();
     let mut statuses = Vec::new();
@@ -744,7 +742,7 @@ pub async fn write_tracking_events(
     events: &[Event],
 ) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    commit_without_waiting(&mut tx).await?;
+    set_local(&mut tx, &[COMMIT_WITHOUT_WAITING]).await?;
     let written = insert_events(&mut *tx, events).await?;
     tx.commit().await?;
     Ok(written)
