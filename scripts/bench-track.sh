@@ -71,10 +71,13 @@ while :; do
   opens=$now; sleep 1
 done
 dropped=$(sed 's/\x1b\[[0-9;]*m//g' "$work/server.log" | grep -oE 'dropped[=":]+[0-9]+' | tail -n1 | grep -oE '[0-9]+$' || true)
+# The largest backlog the writer reported (it logs each time the backlog doubles past a tenth of
+# its buffer): how far the database fell behind the answers.
+peak=$(sed 's/\x1b\[[0-9;]*m//g' "$work/server.log" | grep -oE 'waiting[=":]+[0-9]+' | grep -oE '[0-9]+$' | sort -n | tail -n1 || true)
 
-python3 - "$work" "$opens" "${dropped:-0}" $CONNECTIONS <<'PY'
+python3 - "$work" "$opens" "${dropped:-0}" "${peak:-0}" $CONNECTIONS <<'PY'
 import re, sys
-work, opens, dropped, connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+work, opens, dropped, peak, connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 def read(name):
     t = open(f"{work}/{name}.txt").read()
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
@@ -90,4 +93,5 @@ for c in connections:
     print(f"  ratios         : pixel {pixel[0] / noop[0]:.2f}x, click {click[0] / noop[0]:.2f}x the no-op rate (target >= 0.7; p99 < 5 ms)")
     answered += int(re.search(r"(\d+) requests in", open(f"{work}/pixel-{c}.txt").read()).group(1))
 print(f"opens recorded : {opens} of {answered} answered ({100 * opens / answered:.1f} %; written in batches after the answers; events dropped when the buffer was full: at least {dropped})")
+print(f"largest backlog: {peak} events waiting for the database" if peak else "largest backlog: under a tenth of the buffer")
 PY

@@ -68,6 +68,9 @@ pub struct Settings {
     pub mailbox_pause_after: i32,
     /// Where sandbox mailboxes write `.eml` files.
     pub outbox_dir: PathBuf,
+    /// Opens and clicks that may wait in memory for the database; beyond this, new ones are
+    /// dropped (and counted in the log).
+    pub tracking_buffer: usize,
 }
 
 /// A setting that is missing or cannot be parsed; printed as one line at start-up.
@@ -170,6 +173,7 @@ impl Settings {
             outbox_dir: PathBuf::from(
                 get("AURA_OUTBOX_DIR").unwrap_or_else(|| ".aura/outbox".into()),
             ),
+            tracking_buffer: parse(&get, "AURA_TRACKING_BUFFER", 1_000_000)?,
         })
     }
 

@@ -90,7 +90,7 @@ impl Application {
         };
         let ai = Arc::new(ai_runtime(&settings)?);
         let state = web::Data::new(AppState {
-            events: routes::public::EventSink::start(pool.clone()),
+            events: routes::public::EventSink::start(pool.clone(), settings.tracking_buffer),
             links: crate::delivery::tokens::Signer::new(
                 settings.secret_key.expose_secret().as_bytes(),
             ),

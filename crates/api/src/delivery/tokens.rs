@@ -33,19 +33,21 @@ pub struct Claims {
 /// Signs and checks tokens with a key derived from the secret key.
 #[derive(Clone)]
 pub struct Signer {
-    key: [u8; 32],
+    /// The HMAC keyed once; each signature starts from a copy of it.
+    keyed: Hmac<Sha256>,
 }
 
 impl Signer {
     pub fn new(secret: &[u8]) -> Self {
+        let key = crate::crypto::derive_key(secret, b"aura email links");
         Self {
-            key: crate::crypto::derive_key(secret, b"aura email links"),
+            // HMAC accepts keys of any length.
+            keyed: <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length"),
         }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        // HMAC accepts keys of any length.
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length")
+        self.keyed.clone()
     }
 
     pub fn sign(&self, kind: Kind, org: OrgId, message: MessageId, url: Option<&str>) -> String {

@@ -14,6 +14,7 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use aura_types::template::escape_html;
 use aura_types::{ErrorBody, SuppressionReason};
 use sqlx::PgPool;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -25,67 +26,120 @@ const PIXEL: &[u8] = &[
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
-/// Events waiting to be written; beyond this, new ones are dropped (and counted in the log).
-const BUFFER: usize = 100_000;
 /// Most events per insert.
 const WRITE_BATCH: usize = 5000;
 /// Batches written at once: while one waits on the database (a checkpoint can hold a commit
 /// for most of a second), the next is already on its way.
 const WRITERS: usize = 2;
+/// The first wait before a failed batch is written again; each further one doubles it, up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(10);
 
-/// Opens and clicks on their way to the database.
+/// Opens and clicks on their way to the database. Each is kept until it is written: a batch the
+/// database refuses or cannot take (down, restarting, out of connections) is written again
+/// later. Only when `capacity` events are already waiting is a new one dropped (and counted in
+/// the log).
 #[derive(Clone)]
-pub struct EventSink(
-    mpsc::Sender<Event>,
-    std::sync::Arc<std::sync::atomic::AtomicU64>,
-);
+pub struct EventSink(std::sync::Arc<Shared>);
+
+struct Shared {
+    tx: mpsc::Sender<Event>,
+    capacity: usize,
+    dropped: AtomicU64,
+}
 
 impl EventSink {
     /// The sink, and the task that writes what it receives (run it on the server's runtime).
-    pub fn start(pool: PgPool) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Event>(BUFFER);
-        tokio::spawn(async move {
-            let writers = std::sync::Arc::new(tokio::sync::Semaphore::new(WRITERS));
-            let mut batch = Vec::with_capacity(WRITE_BATCH);
-            while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-                let Ok(permit) = writers.clone().acquire_owned().await else {
-                    break;
-                };
-                let events = std::mem::replace(&mut batch, Vec::with_capacity(WRITE_BATCH));
-                let full = events.len() == WRITE_BATCH;
-                let pool = pool.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = db::delivery::write_tracking_events(&pool, &events).await {
-                        tracing::warn!(error = %e, events = events.len(), "tracking events could not be written");
-                    }
-                    drop(permit);
-                });
-                // A trickle gathers into the next batch; a flood is written as fast as it comes.
-                if !full {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }
-        });
-        Self(tx, Default::default())
+    pub fn start(pool: PgPool, capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        let (tx, rx) = mpsc::channel::<Event>(capacity);
+        tokio::spawn(write_all(pool, rx, capacity));
+        Self(std::sync::Arc::new(Shared {
+            tx,
+            capacity,
+            dropped: AtomicU64::new(0),
+        }))
     }
 
     fn record(&self, event: Event) {
-        if self.0.try_send(event).is_err() {
-            let dropped = self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if self.0.tx.try_send(event).is_err() {
+            let dropped = self.0.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             // Logged at the first drop and every 10,000th after, not for each.
             if dropped == 1 || dropped % 10_000 == 0 {
-                tracing::warn!(dropped, "tracking events dropped: the write buffer is full");
+                let capacity = self.0.capacity;
+                tracing::warn!(
+                    dropped,
+                    capacity,
+                    "tracking events dropped: the write buffer is full"
+                );
             }
         }
     }
 }
 
-fn event(c: &Claims, kind: &'static str) -> Event {
+/// Takes batches off the buffer and writes them, [`WRITERS`] at a time, until the sink is gone.
+/// A growing backlog (the database is slower than the clicks) is logged each time it doubles
+/// past a tenth of the buffer, and once more when it is written down.
+async fn write_all(pool: PgPool, mut rx: mpsc::Receiver<Event>, capacity: usize) {
+    let writers = std::sync::Arc::new(tokio::sync::Semaphore::new(WRITERS));
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    let mut reported = 0;
+    while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        let waiting = rx.len();
+        if waiting >= (capacity / 10).max(reported * 2).max(1) {
+            reported = waiting;
+            tracing::warn!(
+                waiting,
+                capacity,
+                "tracking events are waiting for the database"
+            );
+        } else if reported > 0 && waiting == 0 {
+            tracing::warn!(
+                peak = reported,
+                "tracking events caught up with the backlog"
+            );
+            reported = 0;
+        }
+        let Ok(permit) = writers.clone().acquire_owned().await else {
+            break;
+        };
+        let events = std::mem::replace(&mut batch, Vec::with_capacity(WRITE_BATCH));
+        let full = events.len() == WRITE_BATCH;
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            write_until_written(&pool, &events).await;
+            drop(permit);
+        });
+        // A trickle gathers into the next batch; a flood is written as fast as it comes.
+        if !full {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Writes one batch, trying again after a growing wait for as long as the database fails.
+async fn write_until_written(pool: &PgPool, events: &[Event]) {
+    let mut wait = RETRY_FIRST;
+    for attempt in 1u32.. {
+        match db::delivery::write_tracking_events(pool, events).await {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, events = events.len(), attempt, retry_in_ms = wait.as_millis() as u64,
+                    "tracking events could not be written; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
+
+fn event(c: Claims, kind: &'static str) -> Event {
     Event {
         org_id: c.org,
         message_id: c.message,
         kind,
-        url: c.url.clone(),
+        url: c.url,
         at: OffsetDateTime::now_utc(),
     }
 }
@@ -101,7 +155,7 @@ pub async fn open(state: web::Data<AppState>, path: web::Path<String>) -> ApiRes
         .links
         .verify(Kind::Open, &path)
         .ok_or(ApiError::NotFound)?;
-    state.events.record(event(&claims, "open"));
+    state.events.record(event(claims, "open"));
     Ok(HttpResponse::Ok()
         .insert_header((
             header::CACHE_CONTROL,
@@ -123,15 +177,16 @@ pub async fn click(state: web::Data<AppState>, path: web::Path<String>) -> ApiRe
         .links
         .verify(Kind::Click, &path)
         .ok_or(ApiError::NotFound)?;
-    let url = claims.url.clone().unwrap_or_default();
+    let url = claims.url.as_deref().unwrap_or_default();
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(ApiError::NotFound);
     }
-    state.events.record(event(&claims, "click"));
-    Ok(HttpResponse::Found()
+    let answer = HttpResponse::Found()
         .insert_header((header::LOCATION, url))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+        .finish();
+    state.events.record(event(claims, "click"));
+    Ok(answer)
 }
 
 /// The message a valid unsubscribe token names, and its lead.

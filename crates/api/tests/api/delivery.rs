@@ -1251,6 +1251,78 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn opens_wait_out_a_database_that_cannot_take_them(pool: PgPool) {
+    let (fx, _) = fixture(
+        pool,
+        &[json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"})],
+        &two_email_steps()[..1],
+        json!({"track_opens": true}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    let sent = fx.sink.accepted();
+    assert_eq!(sent.len(), 1);
+    let pixel = sent[0]
+        .data
+        .split("/t/o/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let events = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from message_events where kind = 'open'")
+            .fetch_one(&fx.app.pool)
+            .await
+            .unwrap()
+    };
+
+    // The table the writer inserts into is gone for a while: every write fails.
+    sqlx::query("alter table message_events rename to message_events_away")
+        .execute(&fx.app.pool)
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = client
+            .get(fx.app.url(&format!("/t/o/{pixel}")))
+            .send()
+            .await
+            .unwrap();
+        // The recipient is answered at once, whatever the database does.
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    // Long enough for the writer to have tried, failed and waited at least once.
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    sqlx::query("alter table message_events_away rename to message_events")
+        .execute(&fx.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        events().await,
+        0,
+        "nothing could be written while the table was away"
+    );
+
+    // Once the database can take them, the kept opens are written: none lost, none twice.
+    let mut written = 0;
+    for _ in 0..150 {
+        written = events().await;
+        if written == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(written, 3);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(events().await, 3);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_follow_up_sent_as_a_reply_says_re_and_the_leads_own_subject(pool: PgPool) {
     let mut steps = two_email_steps();
     steps[1]["reply_subject"] = json!(true);
