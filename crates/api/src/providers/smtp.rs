@@ -237,6 +237,9 @@ pub enum Outcome {
     Sent(String),
     /// Not accepted, may succeed later (4xx, or the connection failed before the data).
     Transient(String),
+    /// Not accepted because the server is closing this connection (421), as servers that take
+    /// so many messages a connection do: worth trying again at once on a new connection.
+    Closing(String),
     /// Refused for good (5xx).
     Failed(String),
     /// The recipient does not exist (550/551/553 to RCPT, or a 5.1.x status).
@@ -263,6 +266,7 @@ fn is_bounce(code: u16, text: &str, at_rcpt: bool) -> bool {
 fn refused(e: &lettre::transport::smtp::Error, at_rcpt: bool) -> Outcome {
     let text = e.to_string();
     match code_of(e) {
+        Some(421) => Outcome::Closing(text),
         Some(c) if (400..500).contains(&c) => Outcome::Transient(text),
         Some(c) if c >= 500 && is_bounce(c, &text, at_rcpt) => Outcome::Bounced(text),
         Some(c) if c >= 500 => Outcome::Failed(text),

@@ -464,6 +464,8 @@ impl Sender {
         let mut conn = self.take(m).await;
         let mut error = None;
         let mut rest = &items[..];
+        // The message last sent again at once because the server closed its connection (421).
+        let mut resent = None;
         while !rest.is_empty() {
             if let Some(e) = &error {
                 out.extend(
@@ -487,15 +489,27 @@ impl Sender {
                 .map(|(_, _, envelope, bytes)| (envelope, bytes.as_slice()))
                 .collect();
             let outcomes = smtp::send_all(open, &messages, server.timeout).await;
-            let (done, left) = rest.split_at(outcomes.len().clamp(1, rest.len()));
+            let (done, mut left) = rest.split_at(outcomes.len().clamp(1, rest.len()));
             let mut outcomes = outcomes.into_iter();
-            for (c, ..) in done {
+            for (i, (c, ..)) in done.iter().enumerate() {
                 let outcome = outcomes.next().unwrap_or_else(|| {
                     smtp::Outcome::Transient("the connection gave no outcome".into())
                 });
+                if matches!(outcome, smtp::Outcome::Closing(_)) && resent != Some(c.id) {
+                    // A server that takes so many messages a connection says so (421) and
+                    // closes it: this message goes again at once, on a new connection, once.
+                    resent = Some(c.id);
+                    if let Some(mut closed) = conn.take() {
+                        closed.abort().await;
+                    }
+                    left = &rest[i..];
+                    break;
+                }
                 let recorded = match outcome {
                     smtp::Outcome::Sent(reply) => Recorded::Sent { reply },
-                    smtp::Outcome::Transient(reply) => self.retry(c, reply, now),
+                    smtp::Outcome::Transient(reply) | smtp::Outcome::Closing(reply) => {
+                        self.retry(c, reply, now)
+                    }
                     smtp::Outcome::Failed(reply) => Recorded::Failed { reply },
                     smtp::Outcome::Bounced(reply) => Recorded::Bounced { reply },
                     smtp::Outcome::Unknown(reply) => Recorded::Unknown { reply },

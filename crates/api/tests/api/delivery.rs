@@ -853,6 +853,46 @@ async fn each_message_travels_with_the_next_envelope_and_a_refusal_loses_none(po
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_server_that_closes_after_so_many_messages_gets_the_rest_on_new_connections(
+    pool: PgPool,
+) {
+    let leads: Vec<Value> = (0..5)
+        .map(|i| json!({"email": format!("lead{i}@example.org"), "first_name": "Lee", "timezone": "America/New_York"}))
+        .collect();
+    let (fx, _) = fixture(
+        pool,
+        &leads,
+        &two_email_steps()[..1],
+        json!({}),
+        &[unlimited()],
+        Options {
+            messages_per_connection: Some(2),
+            ..Options::default()
+        },
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    // Every message went out at once, each exactly once, two a connection: none waited for a
+    // retry after the server's 421.
+    let received = fx.sink.received();
+    let mut to: Vec<String> = received.iter().map(|r| r.rcpt[0].clone()).collect();
+    to.sort();
+    let expected: Vec<String> = (0..5).map(|i| format!("lead{i}@example.org")).collect();
+    assert_eq!(to, expected);
+    assert!(received.iter().all(|r| r.accepted));
+    let mut connections: Vec<usize> = received.iter().map(|r| r.connection).collect();
+    connections.dedup();
+    assert!(connections.len() >= 3, "{connections:?}");
+    let messages = fx.messages("").await;
+    assert_eq!(messages.len(), 5);
+    assert!(
+        messages.iter().all(|m| m.status.as_str() == "sent"),
+        "{messages:?}"
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn without_pipelining_each_command_waits_for_its_answer(pool: PgPool) {
     let (fx, contacts) = fixture(
         pool,

@@ -84,6 +84,8 @@ pub struct Options {
     /// After each message's data, wait up to 50 ms for more before answering, to see whether
     /// the client wrote the next envelope behind the data (see `Received`).
     pub watch_next_envelope: bool,
+    /// Take this many messages a connection; then answer MAIL with 421 and close it.
+    pub messages_per_connection: Option<usize>,
 }
 
 /// Starts the server on a free port. With `refuse_recipients`, every RCPT gets a permanent 550.
@@ -131,6 +133,7 @@ async fn session(
     let mut rcpt: Vec<String> = Vec::new();
     let mut authed = options.auth.is_none();
     let mut pipelined = false;
+    let mut taken = 0;
     let pipelining = if options.no_pipelining {
         ""
     } else {
@@ -158,6 +161,17 @@ async fn session(
                 }
             }
             "MAIL" if !authed => b"530 5.7.0 Authentication required\r\n".to_vec(),
+            "MAIL"
+                if options
+                    .messages_per_connection
+                    .is_some_and(|most| taken >= most) =>
+            {
+                write
+                    .write_all(b"421 4.7.0 Too many messages on one connection, closing\r\n")
+                    .await
+                    .ok();
+                return;
+            }
             "MAIL" | "RSET" => {
                 rcpt.clear();
                 // What the client wrote after MAIL is already here: it did not wait for this answer.
@@ -236,6 +250,7 @@ async fn session(
                         .ok();
                     return;
                 }
+                taken += 1;
                 store.lock().unwrap().push(data.clone());
                 log.lock().unwrap().push(Received {
                     rcpt: rcpt.clone(),
