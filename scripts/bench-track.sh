@@ -40,8 +40,8 @@ until [ "$(api GET "/campaigns/$campaign/review" | json 'd["preparation"]["statu
 api POST "/campaigns/$campaign/messages/review" '{"action":"approve","filter":{}}' >/dev/null
 api PUT "/campaigns/$campaign/mailboxes" "{\"mailbox_ids\":[\"$mailbox\"]}" >/dev/null
 api POST "/campaigns/$campaign/status" '{"status":"active"}' >/dev/null
-for _ in $(seq 100); do [ "$(api GET /outbox | json 'len(d)')" = 1 ] && break; sleep 0.2; done
-raw=$(api GET "/outbox/$(api GET /outbox | json 'd[0]["id"]')" | json 'd["raw"]')
+for _ in $(seq 100); do [ "$(api GET /outbox | json 'd["total"]')" = 1 ] && break; sleep 0.2; done
+raw=$(api GET "/outbox/$(api GET /outbox | json 'd["items"][0]["id"]')" | json 'd["raw"]')
 tokens=$(python3 -c '
 import re, sys
 from email import message_from_string

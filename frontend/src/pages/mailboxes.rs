@@ -6,7 +6,7 @@ use crate::icons;
 use crate::state::{use_api, use_auth, use_toasts};
 use aura_types::{
     DkimKey, DkimKeyId, DkimKeyInput, Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus,
-    MailboxTest, OutboxId, OutboxItem, OutboxMessage, SendingLimits, ServerInput, SmtpSecurity,
+    MailboxTest, OutboxId, OutboxMessage, SendingLimits, ServerInput, SmtpSecurity,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeMap;
@@ -525,11 +525,21 @@ fn dkim_summary(value: &str) -> Option<String> {
     Some(format!("Signed by {} (selector {})", tag("d")?, tag("s")?))
 }
 
+/// Caught messages listed at once on the Outbox page.
+const OUTBOX_PAGE: i64 = 50;
+
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     let api = use_api();
-    let items =
-        LocalResource::new(move || async move { api.get::<Vec<OutboxItem>>("/outbox").await });
+    // The page shown: newest first, OUTBOX_PAGE at a time.
+    let offset = RwSignal::new(0i64);
+    let items = LocalResource::new(move || {
+        let at = offset.get();
+        async move {
+            api.get::<aura_types::OutboxPage>(&format!("/outbox?limit={OUTBOX_PAGE}&offset={at}"))
+                .await
+        }
+    });
     let open = RwSignal::new(None::<OutboxId>);
     let shown = RwSignal::new(None::<Result<OutboxMessage, String>>);
     Effect::new(move |_| {
@@ -561,12 +571,13 @@ pub fn OutboxPage() -> impl IntoView {
                 <Transition fallback=|| view! { <LoadingCard rows=4 /> }>
                     {move || items.get().map(|r| match r {
                         Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(page) if page.total == 0 => view! {
                             <EmptyState icon=icons::INBOX title="Nothing caught yet" body="Launch a campaign that sends through a sandbox mailbox; its messages land here." />
                         }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="card divide-y divide-line overflow-hidden">
-                                {list.into_iter().map(|m| {
+                        Ok(page) => view! {
+                            <div class="card overflow-hidden">
+                            <ul class="divide-y divide-line">
+                                {page.items.into_iter().map(|m| {
                                     let id = m.id;
                                     view! {
                                         <li>
@@ -579,6 +590,10 @@ pub fn OutboxPage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
+                            {(page.total > OUTBOX_PAGE).then(|| view! {
+                                <Pager offset page_size=OUTBOX_PAGE total=page.total go=Callback::new(|_| {}) testid="outbox-total" />
+                            })}
+                            </div>
                         }.into_any(),
                     })}
                 </Transition>

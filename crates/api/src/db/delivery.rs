@@ -678,20 +678,33 @@ pub async fn insert_outbox(
     Ok(id)
 }
 
+/// A page of what the organization's sandbox mailboxes caught, newest first.
 pub async fn list_outbox(
     db: impl PgExecutor<'_>,
     org: OrgId,
     limit: i64,
+    offset: i64,
 ) -> Result<Vec<OutboxItem>, sqlx::Error> {
     sqlx::query_as!(
         OutboxItem,
         r#"select id as "id: OutboxId", mailbox_id as "mailbox_id: MailboxId",
                   message_id as "message_id: MessageId", recipient, subject, caught_at
-           from outbox where org_id = $1 order by caught_at desc, id desc limit $2"#,
+           from outbox where org_id = $1 order by caught_at desc, id desc limit $2 offset $3"#,
         org as OrgId,
-        limit
+        limit,
+        offset
     )
     .fetch_all(db)
+    .await
+}
+
+/// How many messages the organization's sandbox mailboxes caught.
+pub async fn count_outbox(db: impl PgExecutor<'_>, org: OrgId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from outbox where org_id = $1"#,
+        org as OrgId
+    )
+    .fetch_one(db)
     .await
 }
 

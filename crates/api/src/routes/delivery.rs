@@ -13,9 +13,10 @@ use crate::{
 use actix_web::{web, HttpResponse, Scope};
 use aura_types::{
     ApprovalMode, CampaignId, Channel, Delivery, DeliveryAction, DeliveryActionKind, ErrorBody,
-    MailboxStatus, MessageId, OrgId, OutboxId, OutboxItem, OutboxMessage, Preflight,
+    MailboxStatus, MessageId, OrgId, OutboxId, OutboxMessage, OutboxPage, Preflight,
     PreflightCheck,
 };
+use serde::Deserialize;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
@@ -240,14 +241,33 @@ pub async fn resolve(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// At most 200 (default 50).
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
 #[utoipa::path(get, operation_id = "listOutbox", path = "/outbox", tag = "delivery", security(("bearer" = [])),
-    description = "What the organization's sandbox mailboxes caught, newest first (at most 200).",
+    description = "What the organization's sandbox mailboxes caught, newest first, a page at a time.",
+    params(OutboxQuery),
     responses(
-        (status = 200, description = "Caught messages", body = Vec<OutboxItem>),
+        (status = 200, description = "A page of caught messages and how many there are", body = OutboxPage),
+        (status = 400, description = "A limit or offset that is not a number", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
-pub async fn outbox(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(db::delivery::list_outbox(&state.pool, caller.org_id, 200).await?))
+pub async fn outbox(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<OutboxQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let offset = query.offset.unwrap_or(0).max(0);
+    let mut conn = state.pool.acquire().await?;
+    let items = db::delivery::list_outbox(&mut *conn, caller.org_id, limit, offset).await?;
+    let total = db::delivery::count_outbox(&mut *conn, caller.org_id).await?;
+    Ok(HttpResponse::Ok().json(OutboxPage { items, total }))
 }
 
 #[utoipa::path(get, operation_id = "getOutboxMessage", path = "/outbox/{outbox_id}", tag = "delivery", security(("bearer" = [])),

@@ -222,7 +222,10 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
     HashMap::from([
         ("key_id", dkim["id"].as_str().unwrap().to_owned()),
         ("mailbox_id", mailbox["id"].as_str().unwrap().to_owned()),
-        ("outbox_id", outbox[0]["id"].as_str().unwrap().to_owned()),
+        (
+            "outbox_id",
+            outbox["items"][0]["id"].as_str().unwrap().to_owned(),
+        ),
         ("template_id", template["id"].as_str().unwrap().to_owned()),
         ("campaign_id", campaign_id),
         (

@@ -134,9 +134,34 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
     for s in 0..=enrolled {
         app.deliver_at(start + time::Duration::seconds(s * 2)).await;
     }
-    let outbox: Vec<aura_types::OutboxItem> =
-        demo.get("/api/v1/outbox").await.json().await.unwrap();
-    assert_eq!(i64::try_from(outbox.len()).unwrap(), enrolled);
+    let page: aura_types::OutboxPage = demo
+        .get("/api/v1/outbox?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.total, enrolled);
+    let outbox = page.items;
+    assert_eq!(i64::try_from(outbox.len()).unwrap(), enrolled.min(200));
+    assert!(
+        outbox.windows(2).all(|w| w[0].caught_at >= w[1].caught_at),
+        "newest first"
+    );
+    // A page at a time: the same order, the same total.
+    let second: aura_types::OutboxPage = demo
+        .get("/api/v1/outbox?limit=2&offset=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second.total, enrolled);
+    assert_eq!(second.items, outbox[1..3].to_vec());
+    let bad = demo.get("/api/v1/outbox?limit=many").await;
+    assert_eq!(bad.status(), reqwest::StatusCode::BAD_REQUEST);
+    // Another organization's outbox is its own.
+    let other = app.signup("other@example.org", "Other Realty").await;
+    let theirs: aura_types::OutboxPage = other.get("/api/v1/outbox").await.json().await.unwrap();
+    assert_eq!((theirs.total, theirs.items.len()), (0, 0));
     let caught: aura_types::OutboxMessage = demo
         .get(&format!("/api/v1/outbox/{}", outbox[0].id))
         .await
