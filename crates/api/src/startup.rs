@@ -70,10 +70,15 @@ pub fn ai_runtime(settings: &Settings) -> anyhow::Result<AiRuntime> {
     ))
 }
 
+/// The longest a stopping server waits for its opens and clicks to be written.
+const DRAIN_EVENTS: Duration = Duration::from_secs(30);
+
 pub struct Application {
     port: u16,
     server: Server,
     ai: Arc<AiRuntime>,
+    /// Ends once every open and click the server took is written (after the server stops).
+    events_written: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -89,8 +94,10 @@ impl Application {
             None => None,
         };
         let ai = Arc::new(ai_runtime(&settings)?);
+        let (events, events_written) =
+            routes::public::EventSink::start(pool.clone(), settings.tracking_buffer);
         let state = web::Data::new(AppState {
-            events: routes::public::EventSink::start(pool.clone(), settings.tracking_buffer),
+            events,
             links: crate::delivery::tokens::Signer::new(
                 settings.secret_key.expose_secret().as_bytes(),
             ),
@@ -148,6 +155,7 @@ impl Application {
             port,
             server: server.run(),
             ai,
+            events_written,
         })
     }
 
@@ -160,9 +168,19 @@ impl Application {
         self.ai.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (graceful shutdown).
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (graceful shutdown) and
+    /// writes the opens and clicks still waiting in memory (for at most [`DRAIN_EVENTS`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if tokio::time::timeout(DRAIN_EVENTS, self.events_written)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "stopping with tracking events not yet written: the database is too slow"
+            );
+        }
+        served
     }
 
     /// The server's handle, for stopping it from a test.

@@ -50,16 +50,18 @@ struct Shared {
 }
 
 impl EventSink {
-    /// The sink, and the task that writes what it receives (run it on the server's runtime).
-    pub fn start(pool: PgPool, capacity: usize) -> Self {
+    /// The sink, and the task that writes what it receives (run it on the server's runtime);
+    /// the task ends once every sink is dropped and all they took is written.
+    pub fn start(pool: PgPool, capacity: usize) -> (Self, tokio::task::JoinHandle<()>) {
         let capacity = capacity.max(1);
         let (tx, rx) = mpsc::channel::<Event>(capacity);
-        tokio::spawn(write_all(pool, rx, capacity));
-        Self(std::sync::Arc::new(Shared {
+        let written = tokio::spawn(write_all(pool, rx, capacity));
+        let sink = Self(std::sync::Arc::new(Shared {
             tx,
             capacity,
             dropped: AtomicU64::new(0),
-        }))
+        }));
+        (sink, written)
     }
 
     fn record(&self, event: Event) {
@@ -78,7 +80,8 @@ impl EventSink {
     }
 }
 
-/// Takes batches off the buffer and writes them, [`WRITERS`] at a time, until the sink is gone.
+/// Takes batches off the buffer and writes them, [`WRITERS`] at a time, until every sink is gone
+/// and what they took is written.
 /// A growing backlog (the database is slower than the clicks) is logged each time it doubles
 /// past a tenth of the buffer, and once more when it is written down.
 async fn write_all(pool: PgPool, mut rx: mpsc::Receiver<Event>, capacity: usize) {
@@ -116,6 +119,8 @@ async fn write_all(pool: PgPool, mut rx: mpsc::Receiver<Event>, capacity: usize)
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+    // Every sink is gone: wait for the batches still being written.
+    let _ = writers.acquire_many(WRITERS as u32).await;
 }
 
 /// Writes one batch, trying again after a growing wait for as long as the database fails.

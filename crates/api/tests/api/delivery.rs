@@ -1363,6 +1363,52 @@ async fn opens_wait_out_a_database_that_cannot_take_them(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_stopping_server_writes_the_opens_it_took(pool: PgPool) {
+    let (fx, _) = fixture(
+        pool,
+        &[json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"})],
+        &two_email_steps()[..1],
+        json!({"track_opens": true}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    let sent = fx.sink.accepted();
+    let pixel = sent[0]
+        .data
+        .split("/t/o/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // A second server on the same database takes opens, then is stopped at once.
+    let (server, handle, stopped) = spawn_stoppable_app(fx.app.pool.clone());
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = client
+            .get(server.url(&format!("/t/o/{pixel}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    handle.stop(true).await;
+    stopped.await.unwrap().unwrap();
+    // Once it has stopped, everything it answered is written.
+    let written: i64 =
+        sqlx::query_scalar("select count(*) from message_events where kind = 'open'")
+            .fetch_one(&fx.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(written, 3);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn a_follow_up_sent_as_a_reply_says_re_and_the_leads_own_subject(pool: PgPool) {
     let mut steps = two_email_steps();
     steps[1]["reply_subject"] = json!(true);

@@ -19,6 +19,28 @@ pub struct TestApp {
 
 /// Starts the real application on port 0 against `pool`, with settings overridden by `vars`.
 pub async fn spawn_app_with(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
+    let (test_app, app) = build_app(pool, vars);
+    tokio::spawn(app.run_until_stopped());
+    test_app
+}
+
+/// Starts the real application and answers what stops it and its end (after a graceful stop).
+pub fn spawn_stoppable_app(
+    pool: PgPool,
+) -> (
+    TestApp,
+    actix_web::dev::ServerHandle,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (test_app, app) = build_app(pool, &[]);
+    let handle = app.handle();
+    let stopped = tokio::spawn(app.run_until_stopped());
+    (test_app, handle, stopped)
+}
+
+/// The real application on port 0 against `pool`, with settings overridden by `vars`, built
+/// but not yet running.
+fn build_app(pool: PgPool, vars: &[(&str, &str)]) -> (TestApp, Application) {
     let static_dir =
         std::env::temp_dir().join(format!("aura-test-static-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&static_dir).unwrap();
@@ -51,13 +73,13 @@ pub async fn spawn_app_with(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
     let app = Application::build(settings.clone(), pool.clone()).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let ai = app.ai();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let test_app = TestApp {
         address,
         pool,
         ai,
         settings: std::sync::Arc::new(settings),
-    }
+    };
+    (test_app, app)
 }
 
 pub async fn spawn_app(pool: PgPool) -> TestApp {
