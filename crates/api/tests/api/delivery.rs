@@ -1191,15 +1191,7 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
 
     // Opens and clicks: the pixel is a no-store GIF; the redirect goes where it was signed to.
     let cy = mail("cy@example.org");
-    let pixel = cy
-        .data
-        .split("/t/o/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let pixel = token_after(&cy.data, "/t/o/");
     let res = client
         .get(fx.app.url(&format!("/t/o/{pixel}")))
         .send()
@@ -1211,15 +1203,7 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
         .to_str()
         .unwrap()
         .contains("no-store"));
-    let link = cy
-        .data
-        .split("/t/c/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let link = token_after(&cy.data, "/t/c/");
     let res = client
         .get(fx.app.url(&format!("/t/c/{link}")))
         .send()
@@ -1290,8 +1274,8 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
     assert_eq!(events().await.unwrap(), 0);
 }
 
-#[sqlx::test(migrations = "../../migrations")]
-async fn opens_wait_out_a_database_that_cannot_take_them(pool: PgPool) {
+/// One lead, one tracked email sent: the fixture and the token of the email's open pixel.
+async fn one_tracked_email_sent(pool: PgPool) -> (Fx, String) {
     let (fx, _) = fixture(
         pool,
         &[json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"})],
@@ -1305,37 +1289,45 @@ async fn opens_wait_out_a_database_that_cannot_take_them(pool: PgPool) {
     fx.app.deliver_at(MONDAY_10AM_NY).await;
     let sent = fx.sink.accepted();
     assert_eq!(sent.len(), 1);
-    let pixel = sent[0]
-        .data
-        .split("/t/o/")
-        .nth(1)
+    let pixel = token_after(&sent[0].data, "/t/o/");
+    (fx, pixel)
+}
+
+/// The token of the first link in an email's HTML that starts with `path` (`/t/o/`, `/t/c/`).
+fn token_after(html: &str, path: &str) -> String {
+    let after = html.split(path).nth(1).unwrap();
+    after.split('"').next().unwrap().to_owned()
+}
+
+/// Loads an open pixel three times; each answers 200.
+async fn open_three_times(pixel_url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = client.get(pixel_url).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}
+
+/// Opens written to the database.
+async fn opens_recorded(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("select count(*) from message_events where kind = 'open'")
+        .fetch_one(pool)
+        .await
         .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let events = || async {
-        sqlx::query_scalar::<_, i64>("select count(*) from message_events where kind = 'open'")
-            .fetch_one(&fx.app.pool)
-            .await
-            .unwrap()
-    };
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn opens_wait_out_a_database_that_cannot_take_them(pool: PgPool) {
+    let (fx, pixel) = one_tracked_email_sent(pool).await;
+    let events = || opens_recorded(&fx.app.pool);
 
     // The table the writer inserts into is gone for a while: every write fails.
     sqlx::query("alter table message_events rename to message_events_away")
         .execute(&fx.app.pool)
         .await
         .unwrap();
-    let client = reqwest::Client::new();
-    for _ in 0..3 {
-        let res = client
-            .get(fx.app.url(&format!("/t/o/{pixel}")))
-            .send()
-            .await
-            .unwrap();
-        // The recipient is answered at once, whatever the database does.
-        assert_eq!(res.status(), StatusCode::OK);
-    }
+    // The recipient is answered at once, whatever the database does.
+    open_three_times(&fx.app.url(&format!("/t/o/{pixel}"))).await;
     // Long enough for the writer to have tried, failed and waited at least once.
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     sqlx::query("alter table message_events_away rename to message_events")
@@ -1364,48 +1356,15 @@ async fn opens_wait_out_a_database_that_cannot_take_them(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_stopping_server_writes_the_opens_it_took(pool: PgPool) {
-    let (fx, _) = fixture(
-        pool,
-        &[json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"})],
-        &two_email_steps()[..1],
-        json!({"track_opens": true}),
-        &[unlimited()],
-        Options::default(),
-    )
-    .await;
-    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
-    let sent = fx.sink.accepted();
-    let pixel = sent[0]
-        .data
-        .split("/t/o/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (fx, pixel) = one_tracked_email_sent(pool).await;
 
     // A second server on the same database takes opens, then is stopped at once.
     let (server, handle, stopped) = spawn_stoppable_app(fx.app.pool.clone());
-    let client = reqwest::Client::new();
-    for _ in 0..3 {
-        let res = client
-            .get(server.url(&format!("/t/o/{pixel}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-    }
+    open_three_times(&server.url(&format!("/t/o/{pixel}"))).await;
     handle.stop(true).await;
     stopped.await.unwrap().unwrap();
     // Once it has stopped, everything it answered is written.
-    let written: i64 =
-        sqlx::query_scalar("select count(*) from message_events where kind = 'open'")
-            .fetch_one(&fx.app.pool)
-            .await
-            .unwrap();
-    assert_eq!(written, 3);
+    assert_eq!(opens_recorded(&fx.app.pool).await, 3);
 }
 
 #[sqlx::test(migrations = "../../migrations")]
