@@ -28,7 +28,8 @@ const PIXEL: &[u8] = &[
 
 /// Most events per insert: a few milliseconds of the database's time, so a flood of opens is
 /// written in short statements that do not hold a core the web workers need for long (with
-/// 5,000, the tracking benchmark's p99 at 16 connections was 6–8 ms; with 1,000, about 4 ms).
+/// 5,000, the tracking benchmark's p99 at 16 connections was mostly 6–8 ms; with 1,000, mostly
+/// 4–5.5 ms, on the same 2-core machine).
 const WRITE_BATCH: usize = 1000;
 /// Batches written at once: while one waits on the database (a checkpoint can hold a commit
 /// for most of a second), the next is already on its way.
