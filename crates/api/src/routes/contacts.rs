@@ -41,8 +41,6 @@ pub fn scope() -> Scope {
         .route("/{contact_id}/merge", web::post().to(merge))
 }
 
-/// Largest page of contacts.
-pub const PAGE_MAX: i64 = 200;
 /// Most ids one bulk request may name.
 pub const BULK_IDS_MAX: usize = 10_000;
 
@@ -99,8 +97,9 @@ pub async fn resolve_selection(
 }
 
 fn parse_limit(limit: Option<&str>) -> ApiResult<i64> {
+    use super::{PAGE_DEFAULT, PAGE_MAX};
     match limit.map(str::trim).filter(|l| !l.is_empty()) {
-        None => Ok(50),
+        None => Ok(PAGE_DEFAULT),
         Some(l) => l
             .parse::<i64>()
             .ok()

@@ -262,8 +262,10 @@ pub async fn outbox(
     caller: Caller,
     query: web::Query<OutboxQuery>,
 ) -> ApiResult<HttpResponse> {
-    let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let offset = query.offset.unwrap_or(0).max(0);
+    let (limit, offset) = (
+        super::page_limit(query.limit),
+        super::page_offset(query.offset),
+    );
     let mut conn = state.pool.acquire().await?;
     let items = db::delivery::list_outbox(&mut *conn, caller.org_id, limit, offset).await?;
     let total = db::delivery::count_outbox(&mut *conn, caller.org_id).await?;

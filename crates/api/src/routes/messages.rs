@@ -144,8 +144,7 @@ pub async fn list(
         contact_id: q.contact_id,
     };
     let which = Which::Filter(&filter);
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let offset = q.offset.unwrap_or(0).max(0);
+    let (limit, offset) = (super::page_limit(q.limit), super::page_offset(q.offset));
     let items = db::messages::list(&mut conn, org, id, &which, limit, offset).await?;
     let total = db::messages::count(&mut conn, org, id, &which).await?;
     Ok(HttpResponse::Ok().json(MessagePage { items, total }))

@@ -80,7 +80,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let limit = super::page_limit(query.limit);
     let mut items =
         db::suppressions::list(&state.pool, caller.org_id, q, query.cursor, limit + 1).await?;
     let total = db::suppressions::count(&state.pool, caller.org_id, q).await?;

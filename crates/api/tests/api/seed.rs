@@ -134,12 +134,19 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
     for s in 0..=enrolled {
         app.deliver_at(start + time::Duration::seconds(s * 2)).await;
     }
-    let page: aura_types::OutboxPage = demo
-        .get("/api/v1/outbox?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let outbox_page = |query: &'static str| {
+        let demo = &demo;
+        async move {
+            let page: aura_types::OutboxPage = demo
+                .get(&format!("/api/v1/outbox{query}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            page
+        }
+    };
+    let page = outbox_page("?limit=200").await;
     assert_eq!(page.total, enrolled);
     let outbox = page.items;
     assert_eq!(i64::try_from(outbox.len()).unwrap(), enrolled.min(200));
@@ -148,12 +155,7 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         "newest first"
     );
     // A page at a time: the same order, the same total.
-    let second: aura_types::OutboxPage = demo
-        .get("/api/v1/outbox?limit=2&offset=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second = outbox_page("?limit=2&offset=1").await;
     assert_eq!(second.total, enrolled);
     assert_eq!(second.items, outbox[1..3].to_vec());
     let bad = demo.get("/api/v1/outbox?limit=many").await;
