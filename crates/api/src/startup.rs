@@ -122,6 +122,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .route("/healthz", web::get().to(routes::health::healthz))
+                .configure(routes::public::tracking)
                 .route("/readyz", web::get().to(routes::health::readyz))
                 .route("/api/docs", web::get().to(routes::web::docs))
                 .route(
@@ -129,8 +130,6 @@ impl Application {
                     web::get().to(routes::public::unsubscribe_page),
                 )
                 .route("/u/{token}", web::post().to(routes::public::unsubscribe))
-                .route("/t/o/{token}", web::get().to(routes::public::open))
-                .route("/t/c/{token}", web::get().to(routes::public::click))
                 .service(
                     web::scope("/api/v1")
                         .configure(routes::api_v1)

@@ -1,6 +1,7 @@
 //! Logging: `tracing` with a pretty format locally and JSON lines in production.
 
 use crate::config::LogFormat;
+use actix_web::HttpMessage;
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 /// Installs the global subscriber. Safe to call more than once (later calls do nothing).
@@ -23,13 +24,36 @@ pub fn init(format: LogFormat, filter: &str) {
     let _ = result;
 }
 
-/// The span of every request: tracing-actix-web's fields (method, route, status, request id) plus
-/// the organization, recorded by the `Caller` extractor once the caller is known.
+/// The span of every request: method, target, client, request id and, once known, the route,
+/// status and organization (recorded by the `Caller` extractor). Its fields are only worked out
+/// when the span is logged, and the route is recorded after routing (see [`access_log`]): naming
+/// it before would match the path against the routes a second time.
 pub struct RequestSpan;
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        tracing_actix_web::root_span!(request, org_id = tracing::field::Empty)
+        use tracing::field::Empty;
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = Empty,
+            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.user_agent = %request
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or(""),
+            http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.status_code = Empty,
+            request_id = %request
+                .extensions()
+                .get::<tracing_actix_web::RequestId>()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            exception.message = Empty,
+            exception.details = Empty,
+            org_id = Empty,
+        )
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(
@@ -37,6 +61,15 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// Names the route a request took in its span (the pattern it matched, such as
+/// `/api/v1/contacts/{id}`), when the span is logged.
+pub fn record_route(route: &str) {
+    let span = tracing::Span::current();
+    if !span.is_disabled() {
+        span.record("http.route", route);
     }
 }
 
@@ -48,6 +81,11 @@ pub async fn access_log(
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let res = next.call(req).await?;
+    if !tracing::Span::current().is_disabled() {
+        if let Some(route) = res.request().match_pattern() {
+            record_route(&route);
+        }
+    }
     let status = res.status().as_u16();
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if status >= 500 {

@@ -747,18 +747,40 @@ pub struct Event {
     pub at: OffsetDateTime,
 }
 
-/// Writes a batch of opens and clicks in its own transaction, committed without waiting for the
-/// disk: they were held in memory until now, and a database crash losing the last moment of
-/// them is no worse than a server restart; an unsubscribe is written with its suppression.
-pub async fn write_tracking_events(
-    pool: &sqlx::PgPool,
-    events: &[Event],
-) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    set_local(&mut tx, &[COMMIT_WITHOUT_WAITING]).await?;
-    let written = insert_events(&mut *tx, events).await?;
-    tx.commit().await?;
-    Ok(written)
+/// The connection opens and clicks are written on. It is its own, outside the pool: in a flood it
+/// writes without pause, and the pool's connections stay free for requests. Its commits do not
+/// wait for the disk: the events were held in memory until now, and a database crash losing the
+/// last moment of them is no worse than a server restart (an unsubscribe is written with its
+/// suppression instead). Each batch is one statement, committed on its own: one round trip.
+pub struct EventWriter {
+    options: sqlx::postgres::PgConnectOptions,
+    conn: Option<PgConnection>,
+}
+
+impl EventWriter {
+    /// A writer that connects as the pool does, when it first writes.
+    pub fn new(pool: &sqlx::PgPool) -> Self {
+        let options = (*pool.connect_options())
+            .clone()
+            .options(COMMIT_WITHOUT_WAITING.iter().copied());
+        Self {
+            options,
+            conn: None,
+        }
+    }
+
+    /// Writes a batch (see [`insert_events`]). After a failure the next batch is written on a
+    /// new connection.
+    pub async fn write(&mut self, events: &[Event]) -> Result<u64, sqlx::Error> {
+        use sqlx::Connection;
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => PgConnection::connect_with(&self.options).await?,
+        };
+        let written = insert_events(&mut conn, events).await?;
+        self.conn = Some(conn);
+        Ok(written)
+    }
 }
 
 /// Writes events in one statement (events of messages that no longer exist are dropped).

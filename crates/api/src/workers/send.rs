@@ -293,7 +293,8 @@ impl Sender {
         );
         let pixel = x.track_opens.then(|| {
             format!(
-                "{base}/t/o/{}",
+                "{base}{}/{}",
+                crate::routes::public::OPEN_PREFIX,
                 self.signer.sign(Kind::Open, c.org_id, c.id, None)
             )
         });
@@ -302,7 +303,8 @@ impl Sender {
                 return url.to_owned();
             }
             format!(
-                "{base}/t/c/{}",
+                "{base}{}/{}",
+                crate::routes::public::CLICK_PREFIX,
                 self.signer.sign(Kind::Click, c.org_id, c.id, Some(url))
             )
         };

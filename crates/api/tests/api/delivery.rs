@@ -1203,6 +1203,18 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
         .to_str()
         .unwrap()
         .contains("no-store"));
+    // Only GET and HEAD: another method is refused as on any other address.
+    let url = fx.app.url(&format!("/t/o/{pixel}"));
+    assert_eq!(
+        client.head(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let res = client.post(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "method_not_allowed"
+    );
     let link = token_after(&cy.data, "/t/c/");
     let res = client
         .get(fx.app.url(&format!("/t/c/{link}")))
@@ -1238,6 +1250,11 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
         format!("/t/c/{tampered}"),
         format!("/t/c/{}", "A".repeat(5000)),
         "/t/o/".to_owned() + &"-".repeat(64),
+        "/t/o/".to_owned(),
+        "/t/o".to_owned(),
+        format!("/t/o/{pixel}/"),
+        format!("/t/o/{pixel}/{pixel}"),
+        format!("/t/c//{link}"),
     ] {
         let res = client.get(fx.app.url(&path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
