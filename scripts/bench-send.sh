@@ -136,7 +136,17 @@ psql -q "$DATABASE_URL" -c "update mailboxes set next_send_at = '-infinity'" >/d
 # the server's own psql rather than the wrapper script, and with questions the queue's and the
 # lease's indexes answer (a count over the table read all of it: 26 ms a poll), keeps the
 # measuring off the two cores being measured.
-sql() { "$psql_bin" -tA "$DATABASE_URL" -c "$1"; }
+# The questions go to one psql session kept open for the whole run: a new psql for each poll
+# (a process, a connection with its TLS handshake, and a database backend, each time) took CPU
+# from the two cores being measured. Each question is one line and answers one line.
+coproc POLL { "$psql_bin" -tAq -v ON_ERROR_STOP=1 "$DATABASE_URL"; }
+extra_pids="$extra_pids $POLL_PID"
+sql() {
+  echo "${1//$'\n'/ };" >&"${POLL[1]}"
+  local answer
+  IFS= read -r answer <&"${POLL[0]}" || die "the polling session ended"
+  echo "$answer"
+}
 # The first claim came after the previous poll began: that moment is the start (never late). The
 # first claim leases the first message in sending order: one probe of the send index tells.
 start=$(date +%s.%N)
