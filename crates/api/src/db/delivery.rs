@@ -757,11 +757,15 @@ pub struct EventWriter {
     conn: Option<PgConnection>,
 }
 
+/// The `application_name` of the writer's connection (as `pg_stat_activity` shows it).
+pub const EVENT_WRITER_NAME: &str = "aura: opens and clicks";
+
 impl EventWriter {
     /// A writer that connects as the pool does, when it first writes.
     pub fn new(pool: &sqlx::PgPool) -> Self {
         let options = (*pool.connect_options())
             .clone()
+            .application_name(EVENT_WRITER_NAME)
             .options(COMMIT_WITHOUT_WAITING.iter().copied());
         Self {
             options,

@@ -1358,17 +1358,45 @@ async fn opens_wait_out_a_database_that_cannot_take_them(pool: PgPool) {
     );
 
     // Once the database can take them, the kept opens are written: none lost, none twice.
+    assert_eq!(opens_written(&fx.app.pool, 3).await, 3);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(events().await, 3);
+}
+
+/// The opens recorded once there are `expected` of them, or after 15 s.
+async fn opens_written(pool: &PgPool, expected: i64) -> i64 {
     let mut written = 0;
     for _ in 0..150 {
-        written = events().await;
-        if written == 3 {
+        written = opens_recorded(pool).await;
+        if written == expected {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(written, 3);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(events().await, 3);
+    written
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_cut_writer_connection_is_replaced_and_no_open_is_lost(pool: PgPool) {
+    let (fx, pixel) = one_tracked_email_sent(pool).await;
+    let url = fx.app.url(&format!("/t/o/{pixel}"));
+    open_three_times(&url).await;
+    assert_eq!(opens_written(&fx.app.pool, 3).await, 3);
+
+    // The database ends the writer's session (a restart, a failover, an administrator).
+    let cut: i64 = sqlx::query_scalar(
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity
+         where datname = current_database() and application_name = $1",
+    )
+    .bind(aura_api::db::delivery::EVENT_WRITER_NAME)
+    .fetch_one(&fx.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(cut, 1, "the writer has one connection of its own");
+
+    // The next opens are written all the same, on a new connection.
+    open_three_times(&url).await;
+    assert_eq!(opens_written(&fx.app.pool, 6).await, 6);
 }
 
 #[sqlx::test(migrations = "../../migrations")]
