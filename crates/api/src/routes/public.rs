@@ -30,7 +30,8 @@ const PIXEL: &[u8] = &[
 /// machine's cores with the web workers, so a flood of opens is written in short statements, one
 /// at a time: at most one core is ever busy writing them, and never for long. On a 2-core machine
 /// the tracking benchmark's p99 at 16 connections was mostly 6–8 ms with statements of 5,000
-/// written two at a time, 4–7 ms with 1,000 two at a time, and 1.8–4.7 ms with 250 one at a time.
+/// written two at a time, 4–7 ms with 1,000 two at a time, and 1.8–3.1 ms with 250 one at a time
+/// on the writer's own connection.
 const WRITE_BATCH: usize = 250;
 /// The first wait before a failed batch is written again; each further one doubles it, up to
 /// [`RETRY_MAX`].

@@ -1,0 +1,111 @@
+// Browser test: an Outbox with more caught messages than one page holds is read page by page.
+// The messages are really sent: a campaign of 51 leads runs through an unpaced sandbox mailbox,
+// set up through the API with an API key (the browser's access tokens live a second here).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE, openBrowser, screenshot } from "./support.mjs";
+
+let browser;
+let page;
+
+before(async () => {
+  ({ browser, page } = await openBrowser({ width: 1440, height: 960 }));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const LEADS = 51;
+
+async function call(token, method, path, body) {
+  const res = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function until(what, check, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test("an Outbox of more than one page is read page by page", async () => {
+  const email = `outbox-${Date.now()}@example.com`;
+  const password = "outbox pages 2026";
+  const signup = await fetch(`${BASE}/api/v1/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password, name: "Olive Outbox", organization_name: "Outbox Pages" }),
+  });
+  assert.equal(signup.status, 201, await signup.clone().text());
+  const { access_token } = await signup.json();
+  const key = (await call(access_token, "POST", "/api-keys", { name: "outbox test", role: "admin" })).token;
+
+  await call(key, "PATCH", "/organizations/current", { postal_address: "1 Harbor Street, Portland, ME 04101" });
+  const mailbox = await call(key, "POST", "/mailboxes", {
+    kind: "sandbox",
+    from_name: "Olive",
+    from_email: "olive@outbox.example",
+    limits: { daily_limit: 1000, ramp_start: 0, ramp_step: 0, min_interval_secs: 0, jitter_secs: 0 },
+  });
+  for (let i = 1; i <= LEADS; i++) {
+    await call(key, "POST", "/contacts", { email: `lead${i}@example.org`, first_name: `Lead${i}` });
+  }
+  // A window that is open now, away from midnight in its timezone.
+  const hour = new Date().getUTCHours();
+  const timezone = hour >= 2 && hour <= 21 ? "UTC" : "America/Los_Angeles";
+  const campaign = (await call(key, "POST", "/campaigns", {
+    name: "Outbox pages",
+    timezone,
+    daily_new_leads: 1000,
+    window: { days: [1, 2, 3, 4, 5, 6, 7], start: "00:00", end: "23:59" },
+  })).campaign.id;
+  await call(key, "POST", `/campaigns/${campaign}/steps`, { channel: "email", subject: "Hello {{first_name}}", body: "Hi {{first_name}}, a note about the harbor listings." });
+  await call(key, "POST", `/campaigns/${campaign}/targets`, { selection: { filter: {} } });
+  await call(key, "POST", `/campaigns/${campaign}/prepare`, {});
+  await until("preparation", async () => (await call(key, "GET", `/campaigns/${campaign}/review`)).preparation.status === "done");
+  await call(key, "POST", `/campaigns/${campaign}/messages/review`, { action: "approve", filter: {} });
+  await call(key, "PUT", `/campaigns/${campaign}/mailboxes`, { mailbox_ids: [mailbox.id] });
+  await call(key, "POST", `/campaigns/${campaign}/status`, { status: "active" });
+  await until("every lead's email in the outbox", async () => (await call(key, "GET", "/outbox?limit=1")).total === LEADS);
+
+  await page.goto(`${BASE}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.locator("#org-switcher").waitFor();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Outbox" }).click();
+  await page.getByRole("heading", { name: "Outbox" }).waitFor();
+
+  // The first page: 50, newest first, and the count of all of them.
+  const total = page.getByTestId("outbox-total");
+  await total.filter({ hasText: `1–50 of ${LEADS}` }).waitFor();
+  assert.equal(await page.getByTestId("outbox-item").count(), 50);
+  const previous = page.getByRole("button", { name: "Previous" });
+  const next = page.getByRole("button", { name: "Next" });
+  assert.ok(await previous.isDisabled());
+  const firstPage = await page.getByTestId("outbox-item").allInnerTexts();
+
+  // The second page holds the one left, which the first did not show; then back again.
+  await next.click();
+  await total.filter({ hasText: `51–51 of ${LEADS}` }).waitFor();
+  await until("the second page", async () => (await page.getByTestId("outbox-item").count()) === 1);
+  assert.ok(await next.isDisabled());
+  const last = await page.getByTestId("outbox-item").innerText();
+  assert.ok(!firstPage.includes(last), `${last} was on the first page too`);
+  const everyone = new Set([...firstPage, last].map((t) => t.match(/lead\d+@example\.org/)?.[0]));
+  assert.equal(everyone.size, LEADS, "every lead's email once, across the two pages");
+  await screenshot(page, "43-outbox-second-page");
+  await previous.click();
+  await total.filter({ hasText: `1–50 of ${LEADS}` }).waitFor();
+  await until("the first page again", async () => (await page.getByTestId("outbox-item").count()) === 50);
+});
