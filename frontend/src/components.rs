@@ -461,3 +461,28 @@ pub fn percent_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// HTML from outside the app (a message's HTML part) shown in a sandboxed frame: its own
+/// document (`srcdoc`), no scripts, no same-origin access, no forms or pop-ups — never injected
+/// into the app's document. Its height follows the amount of text, within bounds.
+#[component]
+pub fn HtmlFrame(#[prop(into)] html: String, #[prop(into)] title: String) -> impl IntoView {
+    let lines = html.matches("<p").count() + html.matches("<br").count() + html.len() / 90;
+    let height = (48 + lines * 24).clamp(120, 640);
+    let doc = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\"><style>\
+         body{{margin:16px;font:14px/1.6 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#0f172a}}\
+         a{{color:#4338ca;text-decoration:underline}}p{{margin:0 0 12px}}</style></head><body>{html}</body></html>"
+    );
+    view! {
+        <iframe
+            class="block w-full border-0 bg-white"
+            style=format!("height:{height}px")
+            sandbox=""
+            referrerpolicy="no-referrer"
+            title=title
+            srcdoc=doc
+            data-testid="html-frame"
+        ></iframe>
+    }
+}

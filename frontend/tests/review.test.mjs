@@ -93,9 +93,13 @@ test("a tag is enrolled, messages are prepared, approved in bulk and one is fixe
   await page.getByTestId("message-row").filter({ hasText: "Ana" }).filter({ hasText: "1 · Email" }).click();
   const detail = page.getByTestId("message-detail");
   const preview = detail.getByTestId("preview");
-  await preview.filter({ hasText: "Three new listings fit Lima Homes." }).waitFor();
-  assert.match(await preview.innerText(), /Rae Viewer/);
-  assert.match(await preview.innerText(), /(Hi|Hello) Ana, homes for Lima Homes/);
+  // The email's HTML is in a sandboxed frame of its own (no scripts, no access to the app).
+  const frame = preview.getByTestId("html-frame");
+  assert.equal(await frame.getAttribute("sandbox"), "");
+  const body = detail.frameLocator("[data-testid=html-frame]").locator("body");
+  await body.filter({ hasText: "Three new listings fit Lima Homes." }).waitFor();
+  assert.match(await body.innerText(), /Rae Viewer/);
+  assert.match(await body.innerText(), /(Hi|Hello) Ana, homes for Lima Homes/);
   await shot("35-campaign-review");
 
   // Approve everything: Ben's email (no company, no fallback) is held back.

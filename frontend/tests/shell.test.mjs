@@ -3,7 +3,7 @@
 // $AURA_SCREENSHOTS (default .aura/screenshots).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, openBrowser, screenshot } from "./support.mjs";
+import { BASE, expectCspViolation, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
@@ -38,6 +38,22 @@ test("sign-up shows field errors from the shared rules, then creates the workspa
   await page.getByRole("heading", { name: "Welcome, Olivia" }).waitFor();
   await page.getByText("Get your workspace ready").waitFor();
   await shot("01-dashboard");
+});
+
+test("the app is served with a strict Content-Security-Policy that blocks injected script", async () => {
+  const res = await page.request.get(`${BASE}/contacts`);
+  const policy = res.headers()["content-security-policy"] ?? "";
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(policy.split(";").find((d) => d.trim().startsWith("script-src")), /unsafe-inline/);
+  assert.match(policy, /frame-ancestors 'none'/);
+  assert.equal(res.headers()["x-frame-options"], "DENY");
+  assert.equal(res.headers()["x-content-type-options"], "nosniff");
+  assert.equal(res.headers()["referrer-policy"], "strict-origin-when-cross-origin");
+  // Markup with an inline handler, as an attacker's HTML would carry: the policy stops it.
+  await expectCspViolation(page, () =>
+    page.evaluate(() => document.body.insertAdjacentHTML("beforeend", `<img src="/favicon.svg?x" onload="window.__injected = 1">`)),
+  );
+  assert.equal(await page.evaluate(() => window.__injected), undefined);
 });
 
 test("the shell shows navigation, the organization and the user", async () => {

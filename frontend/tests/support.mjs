@@ -18,9 +18,48 @@ export async function openBrowser(viewport) {
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ],
   });
+  // Every page of the run is watched for Content-Security-Policy violations: the app is served
+  // with a strict policy, and a violation Chromium reports fails the test when the browser closes.
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (...args) => watchCsp(await newPage(...args));
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    context.on("page", watchCsp);
+    return context;
+  };
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    const found = cspViolations.splice(0);
+    if (found.length) throw new Error(`Content-Security-Policy violations:\n${found.join("\n")}`);
+  };
   const page = await browser.newPage({ viewport });
   page.on("pageerror", (e) => console.error("page error:", e.message));
   return { browser, page };
+}
+
+/** CSP violations reported by Chromium and not yet expected by a test. */
+const cspViolations = [];
+
+function watchCsp(page) {
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) {
+      console.error("CSP violation:", m.text());
+      cspViolations.push(m.text());
+    }
+  });
+  return page;
+}
+
+/** Runs `action`, which must cause a CSP violation (proof that the policy is on), and takes
+ *  that violation off the list so it does not fail the test. */
+export async function expectCspViolation(page, action) {
+  const before = cspViolations.length;
+  await action();
+  for (let i = 0; i < 50 && cspViolations.length === before; i++) await page.waitForTimeout(100);
+  if (cspViolations.length === before) throw new Error("expected a Content-Security-Policy violation, none was reported");
+  cspViolations.splice(before);
 }
 
 /** Saves a screenshot of `page` (the whole page, or only what is in view) as `<name>.png`. */

@@ -1,6 +1,8 @@
 //! Typed settings, read once from the environment (`DATABASE_URL`, `AURA_*`) with local defaults.
 //! Every variable is documented in `.env.example`.
 
+use crate::client_addr::TrustedProxies;
+use crate::providers::policy::NetPolicy;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, sync::Arc};
 
@@ -19,6 +21,10 @@ pub struct Settings {
     pub public_url: String,
     /// Root secret: signs access tokens and derives the keys that encrypt secrets at rest.
     pub secret_key: SecretString,
+    /// Signs the links in sent email (unsubscribe, open, click); the secret key when unset.
+    pub link_key: SecretString,
+    /// Retired link keys: links they signed keep working.
+    pub old_link_keys: Vec<SecretString>,
     pub static_dir: PathBuf,
     pub log_format: LogFormat,
     pub log_filter: String,
@@ -40,8 +46,12 @@ pub struct Settings {
     pub master_key: Arc<SecretBox<[u8; 32]>>,
     /// Earlier master keys, still accepted for opening what they sealed.
     pub old_master_keys: Vec<Arc<SecretBox<[u8; 32]>>>,
-    /// Lets AI providers live on private, loopback or link-local addresses (a local Ollama).
-    pub allow_private_ai_urls: bool,
+    /// Which hosts an organization's servers (SMTP, IMAP, AI providers, webhooks) may be on:
+    /// public addresses, plus what `AURA_OUTBOUND_ALLOW` lists (and every private address with
+    /// `AURA_ALLOW_PRIVATE_AI_URLS=true`, its older, all-or-nothing form).
+    pub network: NetPolicy,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: TrustedProxies,
     /// Seconds one HTTP attempt to an AI provider may take.
     pub ai_timeout_secs: u64,
     /// HTTP attempts per AI call (retries on 429, 5xx, timeouts).
@@ -133,7 +143,25 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or_default();
+        let link_key = get("AURA_LINK_KEY").unwrap_or_else(|| secret_key.clone());
+        if link_key.len() < 32 {
+            return Err(ConfigError {
+                name: "AURA_LINK_KEY",
+                reason: format!("must be at least 32 characters, got {}", link_key.len()),
+            });
+        }
+        let old_link_keys = get("AURA_LINK_KEYS_OLD")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(|k| SecretString::from(k.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Self {
+            link_key: SecretString::from(link_key),
+            old_link_keys,
             database_url: SecretString::from(database_url_from(&get)),
             db_max_connections: parse(&get, "AURA_DB_MAX_CONNECTIONS", 10)?,
             bind: parse(&get, "AURA_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
@@ -157,7 +185,21 @@ impl Settings {
             mail_from: get("AURA_MAIL_FROM").unwrap_or_else(|| "Aura <no-reply@localhost>".into()),
             master_key: Arc::new(SecretBox::new(Box::new(master_key))),
             old_master_keys,
-            allow_private_ai_urls: parse(&get, "AURA_ALLOW_PRIVATE_AI_URLS", false)?,
+            network: NetPolicy::parse(
+                &get("AURA_OUTBOUND_ALLOW").unwrap_or_default(),
+                parse(&get, "AURA_ALLOW_PRIVATE_AI_URLS", false)?,
+            )
+            .map_err(|reason| ConfigError {
+                name: "AURA_OUTBOUND_ALLOW",
+                reason,
+            })?,
+            trusted_proxies: TrustedProxies::parse(
+                &get("AURA_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|reason| ConfigError {
+                name: "AURA_TRUSTED_PROXIES",
+                reason,
+            })?,
             ai_timeout_secs: parse(&get, "AURA_AI_TIMEOUT_SECS", 60)?,
             ai_max_attempts: parse(&get, "AURA_AI_MAX_ATTEMPTS", 3)?,
             ai_concurrency: parse(&get, "AURA_AI_CONCURRENCY", 4)?,

@@ -100,10 +100,15 @@ impl Sealer {
     }
 }
 
-/// The last four characters of a secret, to recognise it by.
-pub fn hint(secret: &str) -> String {
+/// The shortest secret whose last four characters may be shown: a long random key (provider
+/// keys are 32+ characters) keeps ample secret after them; a short one would be half told.
+pub const HINT_MIN_LEN: usize = 20;
+
+/// The last four characters of a long random key, to recognise it by; nothing for a shorter
+/// secret. Never used for passwords, which show no part of themselves.
+pub fn hint(secret: &str) -> Option<String> {
     let chars: Vec<char> = secret.chars().collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
+    (chars.len() >= HINT_MIN_LEN).then(|| chars[chars.len() - 4..].iter().collect())
 }
 
 #[cfg(test)]
@@ -161,7 +166,8 @@ mod tests {
 
     #[test]
     fn hints_are_the_last_four_characters() {
-        assert_eq!(hint("sk-abcdef"), "cdef");
-        assert_eq!(hint("ab"), "ab");
+        assert_eq!(hint("sk-0123456789abcdefghij").as_deref(), Some("ghij"));
+        assert_eq!(hint("sk-abcdef"), None);
+        assert_eq!(hint("ab"), None);
     }
 }

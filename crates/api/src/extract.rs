@@ -112,7 +112,16 @@ pub struct Upload {
     pub fields: std::collections::HashMap<String, String>,
 }
 
-/// Reads a multipart form with one file field named `file` of at most `max` bytes.
+/// Parts a form may have: the file and a few text fields. A form with more is refused as soon as
+/// the part after the last allowed one begins, so a body of tens of thousands of tiny fields is
+/// never parsed in full.
+pub const MAX_FORM_PARTS: usize = 16;
+
+/// Bytes a text (non-file) field of a form may have.
+pub const MAX_FORM_FIELD_BYTES: usize = 64 * 1024;
+
+/// Reads a multipart form with one file field named `file` of at most `max` bytes, and at most
+/// [`MAX_FORM_PARTS`] parts in all, each text field at most [`MAX_FORM_FIELD_BYTES`].
 pub async fn read_upload(
     mut form: actix_multipart::Multipart,
     max: usize,
@@ -132,9 +141,26 @@ pub async fn read_upload(
         ),
         other => ApiError::BadRequest(format!("The upload could not be read: {other}")),
     };
+    let mut parts = 0usize;
     while let Some(field) = form.next().await {
+        parts += 1;
+        if parts > MAX_FORM_PARTS {
+            return Err(ApiError::BadRequest(format!(
+                "The form has more than {MAX_FORM_PARTS} parts; send the file and its few fields only."
+            )));
+        }
         let mut field = field.map_err(bad)?;
         let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" && has_file {
+            return Err(ApiError::BadRequest(
+                "The form has more than one `file`; send one file at a time.".into(),
+            ));
+        }
+        let cap = if name == "file" {
+            max
+        } else {
+            MAX_FORM_FIELD_BYTES
+        };
         let filename = field
             .content_disposition()
             .and_then(|d| d.get_filename())
@@ -142,8 +168,8 @@ pub async fn read_upload(
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(bad)?;
-            if data.len() + chunk.len() > max {
-                return Err(ApiError::PayloadTooLarge(max));
+            if data.len() + chunk.len() > cap {
+                return Err(ApiError::PayloadTooLarge(cap));
             }
             data.extend_from_slice(&chunk);
         }

@@ -4,6 +4,8 @@
 
 pub mod ai;
 pub mod auth;
+pub mod client_addr;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;

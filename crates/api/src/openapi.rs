@@ -145,6 +145,8 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::templates::save_as_template,
         routes::health::healthz,
         routes::health::readyz,
+        routes::web::openapi_json,
+        routes::web::docs,
     ),
     components(schemas(aura_types::ai::AiTask, aura_types::ai::EndpointResult)),
     modifiers(&Prefix, &Security),
@@ -166,6 +168,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "delivery", description = "Launch pre-flight, delivery counters, messages with an unknown outcome, and the sandbox outbox"),
         (name = "email-links", description = "The links inside sent email, answered without signing in: unsubscribe (RFC 8058 one-click), open pixel, click redirect. Tokens are signed; anything else is 404."),
         (name = "health", description = "Liveness and readiness"),
+        (name = "docs", description = "This API's documentation: the OpenAPI document and Swagger UI"),
     )
 )]
 pub struct ApiDoc;
@@ -181,6 +184,7 @@ impl Modify for Prefix {
             .map(|(path, item)| {
                 let full = if path == "/healthz"
                     || path == "/readyz"
+                    || path == "/api/docs"
                     || path.starts_with("/u/")
                     || path.starts_with("/t/")
                 {

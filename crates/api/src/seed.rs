@@ -286,7 +286,8 @@ async fn demo_campaign(
         false,
     )
     .map_err(|e| fail("mailbox", e))?;
-    db::mailboxes::insert(&mut *conn, org, mailbox, &fields, &None, &None).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    db::mailboxes::insert(&mut *conn, org, mailbox, &fields, &None, &None, today).await?;
 
     let campaign = CampaignId::new();
     let input = CampaignInput {
@@ -352,7 +353,7 @@ async fn demo_campaign(
             .filter(|(_, reason)| reason.is_none())
             .map(|(id, _)| id)
             .collect();
-    db::targets::insert(&mut *conn, org, campaign, &allowed, 0).await?;
+    db::targets::insert(&mut *conn, org, campaign, &allowed, 0, now).await?;
     Ok(())
 }
 

@@ -36,6 +36,11 @@ pub struct AppState {
     pub events: routes::public::EventSink,
     /// Signs and checks the links inside sent email (the key is derived once).
     pub links: crate::delivery::tokens::Signer,
+    /// The time business rules see (enrollment, ramp-up); tests set it.
+    pub clock: crate::clock::Clock,
+    /// The Content-Security-Policy of the web app's pages (with the hashes of the built app's
+    /// inline loader).
+    pub page_policy: String,
 }
 
 /// A pool that connects on first use, with statement and acquire timeouts.
@@ -57,7 +62,7 @@ pub fn pool(settings: &Settings) -> anyhow::Result<PgPool> {
 /// The AI machinery for these settings.
 pub fn ai_runtime(settings: &Settings) -> anyhow::Result<AiRuntime> {
     let http = AiHttp::new(Policy {
-        allow_private: settings.allow_private_ai_urls,
+        network: settings.network.clone(),
         timeout: Duration::from_secs(settings.ai_timeout_secs.max(1)),
         max_attempts: settings.ai_max_attempts.max(1),
         max_retry_after: Duration::from_secs(settings.ai_max_retry_after_secs),
@@ -83,6 +88,15 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, pool, crate::clock::Clock::system())
+    }
+
+    /// The application with the clock its business rules read (tests pass one they set).
+    pub fn build_with_clock(
+        settings: Settings,
+        pool: PgPool,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {} (AURA_BIND): {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -96,12 +110,14 @@ impl Application {
         let ai = Arc::new(ai_runtime(&settings)?);
         let (events, events_written) =
             routes::public::EventSink::start(pool.clone(), settings.tracking_buffer);
+        let index_html =
+            std::fs::read_to_string(settings.static_dir.join("index.html")).unwrap_or_default();
         let state = web::Data::new(AppState {
+            page_policy: routes::web::page_policy(&index_html),
             events,
-            links: crate::delivery::tokens::Signer::new(
-                settings.secret_key.expose_secret().as_bytes(),
-            ),
+            links: crate::delivery::tokens::Signer::from_settings(&settings),
             mailer,
+            clock,
             ai: ai.clone(),
             jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),
             settings: Arc::new(settings.clone()),
@@ -115,21 +131,14 @@ impl Application {
             App::new()
                 .wrap(Compress::default())
                 .wrap(from_fn(routes::web::cache_headers))
+                .wrap(from_fn(routes::web::security_headers))
                 .wrap(from_fn(error_middleware))
                 .wrap(from_fn(access_log))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
-                .route("/healthz", web::get().to(routes::health::healthz))
-                .configure(routes::public::tracking)
-                .route("/readyz", web::get().to(routes::health::readyz))
-                .route("/api/docs", web::get().to(routes::web::docs))
-                .route(
-                    "/u/{token}",
-                    web::get().to(routes::public::unsubscribe_page),
-                )
-                .route("/u/{token}", web::post().to(routes::public::unsubscribe))
+                .configure(|cfg| routes::root().configure(cfg))
                 .service(
                     web::scope("/api/v1")
                         .configure(routes::api_v1)

@@ -37,13 +37,15 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             "HTTP request",
             http.method = %request.method(),
             http.route = Empty,
-            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.client_ip = %crate::client_addr::of_request(request.request())
+                .map(|ip| ip.to_string())
+                .unwrap_or_default(),
             http.user_agent = %request
                 .headers()
                 .get(actix_web::http::header::USER_AGENT)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or(""),
-            http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.target = %redacted_target(request.uri()),
             http.status_code = Empty,
             request_id = %request
                 .extensions()
@@ -62,6 +64,47 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     ) {
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+/// Paths whose last segment is a capability (whoever has the link may act): unsubscribe, the
+/// open pixel, click redirects.
+const CAPABILITY_PREFIXES: [&str; 3] = ["/u/", "/t/o/", "/t/c/"];
+
+/// Query parameters that may carry a secret.
+const SECRET_PARAMS: [&str; 8] = [
+    "token",
+    "key",
+    "api_key",
+    "secret",
+    "code",
+    "password",
+    "signature",
+    "sig",
+];
+
+/// A request's target as the log may show it: a capability token in the path and the values of
+/// secret-looking query parameters are replaced by `[redacted]`, so a log reader cannot use a
+/// link that was in it.
+pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
+    let path = uri.path();
+    let mut out = match CAPABILITY_PREFIXES.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) => format!("{prefix}[redacted]"),
+        None => path.to_owned(),
+    };
+    if let Some(query) = uri.query() {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if SECRET_PARAMS.iter().any(|s| k.eq_ignore_ascii_case(s)) => {
+                    format!("{k}=[redacted]")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    out
 }
 
 /// Names the route a request took in its span (the pattern it matched, such as
@@ -94,4 +137,27 @@ pub async fn access_log(
         tracing::info!(status, elapsed_ms, "request");
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn capability_tokens_never_reach_the_log() {
+        for (uri, shown) in [
+            ("/u/AAAA.BBBB", "/u/[redacted]"),
+            ("/t/o/tok-en_1", "/t/o/[redacted]"),
+            ("/t/c/tok?x=1", "/t/c/[redacted]?x=1"),
+            (
+                "/api/v1/contacts?q=ana&token=abc&limit=5",
+                "/api/v1/contacts?q=ana&token=[redacted]&limit=5",
+            ),
+            ("/api/v1/contacts/42", "/api/v1/contacts/42"),
+        ] {
+            let uri: actix_web::http::Uri = uri.parse().unwrap();
+            assert_eq!(redacted_target(&uri), shown);
+        }
+    }
 }

@@ -216,12 +216,17 @@ pub struct ApiKey {
     pub name: String,
     /// The first characters of the key, for recognising it.
     pub prefix: String,
+    /// The role it was given. It acts with the lesser of this and its creator's current role.
     pub role: Role,
     pub created_by: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
+    /// Why the key does not work, when it does not (its creator left the organization); such a
+    /// key answers 401 until it is revoked and replaced.
+    #[serde(default)]
+    pub inactive_reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -112,13 +112,25 @@ string_enum!(
     }
 );
 
-/// Whether a secret is stored, and its last characters so the user can recognise it.
+/// Whether a secret is stored. Only a long random secret (an API key) also shows its last
+/// characters, so the user can recognise it; a password never shows any part of itself.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SecretState {
     pub set: bool,
-    /// The last four characters.
+    /// The last four characters of a long key; absent for passwords and short secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends_with: Option<String>,
+}
+
+impl SecretState {
+    /// Whether it is set, and nothing else.
+    pub fn set(set: bool) -> Self {
+        Self {
+            set,
+            ends_with: None,
+        }
+    }
 }
 
 /// A configured provider. Its key is never returned.

@@ -76,11 +76,30 @@ pub struct SuppressionImportResult {
     pub contacts_updated: i64,
 }
 
+crate::string_enum!(
+    /// Why an address may not be messaged on a channel (the first that applies).
+    BlockReason as "block_reason" {
+        /// The address is on the suppression list.
+        Suppressed = "suppressed" / "Suppressed address",
+        /// The email's domain is on the suppression list.
+        SuppressedDomain = "suppressed_domain" / "Suppressed domain",
+        /// A contact with the address is unsubscribed, bounced, complained or do-not-contact.
+        ContactStatus = "contact_status" / "Contact not active",
+        /// A contact with the address denied or revoked consent on the channel.
+        ConsentRefused = "consent_refused" / "Consent refused",
+        /// SMS and WhatsApp need consent granted, and no contact with the address has given it.
+        NoConsent = "no_consent" / "No consent",
+    }
+);
+
 /// The answer to "may we contact this address on this channel?".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ContactPermission {
     pub allowed: bool,
+    /// Why not, for programs.
+    #[serde(default)]
+    pub code: Option<BlockReason>,
     /// Why not, for people.
     pub reason: Option<String>,
 }

@@ -248,7 +248,7 @@ pub fn AiSettingsPage() -> impl IntoView {
                         <div>
                             <label class="field-label" for="field-provider-secret">{move || if kind.get() == "custom" { "Signing secret" } else { "API key" }}</label>
                             <input id="field-provider-secret" name="provider-secret" type="password" autocomplete="off" class="field-input"
-                                placeholder=move || secret_hint.get().map(|h| format!("Saved, ends in {h}; leave empty to keep it")).unwrap_or_else(|| "Paste the key".into())
+                                placeholder=move || match secret_hint.get() { Some(h) if !h.is_empty() => format!("Saved, ends in {h}; leave empty to keep it"), Some(_) => "Saved; leave empty to keep it".into(), None => "Paste the key".into() }
                                 prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev)) />
                             <p class="field-help">"Encrypted at rest and never shown again."</p>
                             {move || field_err(errs, "secret").get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
@@ -270,7 +270,7 @@ pub fn AiSettingsPage() -> impl IntoView {
                                 {list.into_iter().map(|p| {
                                     let id = p.id;
                                     let edit = p.clone();
-                                    let key = if p.secret.set { format!("Key set, ends in {}", p.secret.ends_with.clone().unwrap_or_default()) } else { "No key".into() };
+                                    let key = match (p.secret.set, &p.secret.ends_with) { (true, Some(h)) => format!("Key set, ends in {h}"), (true, None) => "Key set".into(), (false, _) => "No key".into() };
                                     view! {
                                         <li class="card p-4" data-testid="provider">
                                             <div class="flex flex-wrap items-start justify-between gap-3">

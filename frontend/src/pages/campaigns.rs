@@ -5,7 +5,7 @@
 use crate::{
     components::{
         field_err, on_result, short_date, show_error, DialogButtons, EmptyState, ErrorCard, Field,
-        FieldErrs, LoadingCard, Modal, PageHeader, SelectField, TextArea,
+        FieldErrs, HtmlFrame, LoadingCard, Modal, PageHeader, SelectField, TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
@@ -56,8 +56,8 @@ pub fn message_bubble(
     match channel {
         Channel::Email => {
             let body = match html {
-                // The server made this HTML from escaped text (`text_to_html`).
-                Some(h) => view! { <div class="email-html px-4 py-4 text-sm leading-relaxed [&_a]:text-accent-700 [&_a]:underline [&_p]:mb-3" inner_html=h></div> }.into_any(),
+                // Shown in a sandboxed frame, never in the app's document.
+                Some(h) => view! { <HtmlFrame html=h title="The email as the lead sees it" /> }.into_any(),
                 None => view! { <div class="whitespace-pre-wrap px-4 py-4 text-sm leading-relaxed">{text}</div> }.into_any(),
             };
             view! {

@@ -72,7 +72,7 @@ pub fn MailboxesPage() -> impl IntoView {
     let security = RwSignal::new("starttls".to_owned());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let password_hint = RwSignal::new(None::<String>);
+    let password_saved = RwSignal::new(false);
     let imap_host = RwSignal::new(String::new());
     let imap_port = RwSignal::new("993".to_owned());
     let imap_username = RwSignal::new(String::new());
@@ -114,12 +114,7 @@ pub fn MailboxesPage() -> impl IntoView {
                 .map(|m| m.smtp.username.clone())
                 .unwrap_or_default(),
         );
-        password_hint.set(m.as_ref().and_then(|m| {
-            m.smtp
-                .password
-                .set
-                .then(|| m.smtp.password.ends_with.clone().unwrap_or_default())
-        }));
+        password_saved.set(m.as_ref().is_some_and(|m| m.smtp.password.set));
         imap_host.set(m.as_ref().map(|m| m.imap.host.clone()).unwrap_or_default());
         imap_port.set(m.as_ref().map_or(993, |m| m.imap.port).to_string());
         imap_username.set(
@@ -311,7 +306,7 @@ pub fn MailboxesPage() -> impl IntoView {
                     <div>
                         <label class="field-label" for="field-mailbox-password">"Password or app password"</label>
                         <input id="field-mailbox-password" name="mailbox-password" type="password" autocomplete="new-password" class="field-input"
-                            placeholder=move || password_hint.get().map(|h| format!("Saved, ends in {h}; leave empty to keep it")).unwrap_or_default()
+                            placeholder=move || if password_saved.get() { "Saved; leave empty to keep it" } else { "" }
                             prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                         <p class="field-help">"Encrypted at rest and never shown again."</p>
                         {move || field_err(errs, "smtp.password").get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}

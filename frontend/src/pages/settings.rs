@@ -599,7 +599,12 @@ fn KeyTable(keys: Vec<ApiKey>, reload: Callback<()>) -> impl IntoView {
                                     </td>
                                     <td class="px-6 py-4"><code class="rounded bg-slate-100 px-2 py-1 font-mono text-xs">{format!("{}…", k.prefix)}</code></td>
                                     <td class="px-6 py-4"><RoleBadge role=k.role /></td>
-                                    <td class="px-6 py-4 text-sm text-muted">{k.last_used_at.map(|t| short_date(&t)).unwrap_or_else(|| "Never".into())}</td>
+                                    <td class="px-6 py-4 text-sm text-muted">
+                                        {k.last_used_at.map(|t| short_date(&t)).unwrap_or_else(|| "Never".into())}
+                                        {k.inactive_reason.map(|why| view! {
+                                            <p class="mt-1 text-xs font-medium text-amber-700" title="The key answers 401. Revoke it and create a new one.">{format!("Not working: {why}")}</p>
+                                        })}
+                                    </td>
                                     <td class="px-6 py-4 text-right">
                                         <button
                                             class="btn-ghost px-2 py-1 text-xs text-red-600 hover:bg-red-50 hover:text-red-700"

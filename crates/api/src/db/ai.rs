@@ -54,7 +54,7 @@ pub struct ProviderWrite<'a> {
     pub model: &'a str,
     pub temperature: Option<f32>,
     pub api_version: Option<&'a str>,
-    pub secret: Option<Option<(Sealed, String)>>,
+    pub secret: Option<Option<(Sealed, Option<String>)>>,
 }
 
 pub async fn list_providers(
@@ -110,7 +110,7 @@ pub async fn insert_provider(
         w.api_version,
         secret.as_ref().map(|(s, _)| s.key_id.clone()),
         secret.as_ref().map(|(s, _)| s.bytes.clone()),
-        secret.as_ref().map(|(_, hint)| hint.clone()),
+        secret.as_ref().and_then(|(_, hint)| hint.clone()),
     )
     .execute(db)
     .await?;
@@ -144,7 +144,7 @@ pub async fn update_provider(
         keep,
         secret.as_ref().map(|(s, _)| s.key_id.clone()),
         secret.as_ref().map(|(s, _)| s.bytes.clone()),
-        secret.as_ref().map(|(_, hint)| hint.clone()),
+        secret.as_ref().and_then(|(_, hint)| hint.clone()),
     )
     .execute(db)
     .await?;

@@ -2,9 +2,10 @@
 //! outcomes (the sender), expired leases, the sandbox outbox and tracking events. Every
 //! statement takes the clock as `now`, so tests drive time.
 
+use crate::domain::contactability::Block;
 use aura_types::{
-    CampaignId, ContactId, MailboxId, MessageId, MessageStatus, OrgId, OutboxId, OutboxItem,
-    StepId, SuppressionKind, SuppressionReason,
+    CampaignId, Channel, ContactId, MailboxId, MessageId, MessageStatus, OrgId, OutboxId,
+    OutboxItem, StepId, SuppressionKind, SuppressionReason,
 };
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
@@ -333,14 +334,33 @@ pub struct SendContext {
     pub id: MessageId,
     pub email: Option<String>,
     pub name: Option<String>,
-    /// Why it must not go out now (`None`: it may).
-    pub stop: Option<String>,
+    /// `contact_block`'s answer for the lead's address (the one "may we contact").
+    pub block_code: Option<String>,
+    pub block_detail: Option<String>,
+    /// The lead has no email address.
+    pub no_email: bool,
+    /// The lead left the campaign.
+    pub left: bool,
     /// The campaign was paused: put it back in the queue.
     pub hold: bool,
     pub track_opens: bool,
     pub track_clicks: bool,
     pub org_name: String,
     pub postal_address: Option<String>,
+}
+
+impl SendContext {
+    /// Why it must not go out now (`None`: it may).
+    pub fn stop(&self) -> Option<String> {
+        if self.no_email {
+            return Some("The lead has no email address.".into());
+        }
+        if let Some(block) = Block::from_row(self.block_code.as_deref(), self.block_detail.clone())
+        {
+            return Some(block.describe(Channel::Email));
+        }
+        self.left.then(|| "The lead left the campaign.".to_owned())
+    }
 }
 
 /// Reads the contexts of claimed messages, in the caller's transaction: each lead and target,
@@ -369,23 +389,16 @@ pub async fn context(
            )
            select x.org_id as "org_id!: OrgId", x.id as "id!: MessageId", k.email,
                   nullif(trim(concat_ws(' ', k.first_name, k.last_name)), '') as name,
-                  case
-                    when k.status <> 'active' then 'The lead is ' || replace(k.status::text, '_', ' ') || '.'
-                    when k.email is null then 'The lead has no email address.'
-                    when exists (select 1 from suppressions s where s.org_id = x.org_id and (
-                                   (s.kind = 'email' and s.value = lower(k.email))
-                                or (s.kind = 'domain' and s.value = split_part(lower(k.email), '@', 2))))
-                      then 'The address is suppressed.'
-                    when k.consent -> 'email' ->> 'status' in ('denied', 'revoked') then 'The lead refused email.'
-                    when t.status = 'completed' then 'The lead left the campaign.'
-                  end as stop,
+                  b.code as block_code, b.detail as block_detail,
+                  (k.email is null) as "no_email!", (t.status = 'completed') as "left!",
                   (cx.status <> 'active' or t.status = 'paused') as "hold!",
                   cx.track_opens as "track_opens!", cx.track_clicks as "track_clicks!",
                   cx.org_name as "org_name!", cx.postal_address
            from x
            join contacts k on k.org_id = x.org_id and k.id = x.contact_id
            join campaign_targets t on t.org_id = x.org_id and t.campaign_id = x.campaign_id and t.contact_id = x.contact_id
-           join cx on cx.org_id = x.org_id and cx.id = x.campaign_id"#,
+           join cx on cx.org_id = x.org_id and cx.id = x.campaign_id
+           left join lateral contact_block(x.org_id, 'email', k.email) b on k.email is not null"#,
         &orgs,
         &ids,
         &contacts,

@@ -26,13 +26,11 @@ pub struct MailboxRow {
     pub smtp_username: String,
     pub smtp_secret_key_id: Option<String>,
     pub smtp_secret_sealed: Option<Vec<u8>>,
-    pub smtp_secret_hint: Option<String>,
     pub imap_host: String,
     pub imap_port: i32,
     pub imap_security: SmtpSecurity,
     pub imap_username: String,
     pub imap_secret_sealed: Option<Vec<u8>>,
-    pub imap_secret_hint: Option<String>,
     pub daily_limit: i32,
     pub ramp_start: i32,
     pub ramp_step: i32,
@@ -106,7 +104,7 @@ impl MailboxRow {
         }
     }
 
-    /// What the API shows: never a password, only whether one is set and how it ends.
+    /// What the API shows: never a password, not even part of one — only whether one is set.
     pub fn to_api(&self, now: OffsetDateTime) -> Mailbox {
         Mailbox {
             id: self.id,
@@ -120,20 +118,14 @@ impl MailboxRow {
                 port: port(self.smtp_port),
                 security: self.smtp_security,
                 username: self.smtp_username.clone(),
-                password: SecretState {
-                    set: self.smtp_secret_sealed.is_some(),
-                    ends_with: self.smtp_secret_hint.clone(),
-                },
+                password: SecretState::set(self.smtp_secret_sealed.is_some()),
             },
             imap: ServerSettings {
                 host: self.imap_host.clone(),
                 port: port(self.imap_port),
                 security: self.imap_security,
                 username: self.imap_username.clone(),
-                password: SecretState {
-                    set: self.imap_secret_sealed.is_some(),
-                    ends_with: self.imap_secret_hint.clone(),
-                },
+                password: SecretState::set(self.imap_secret_sealed.is_some()),
             },
             limits: self.limits(),
             today_limit: self.limit_today(now),
@@ -207,9 +199,9 @@ async fn select(
         r#"select m.org_id as "org_id: OrgId", m.id as "id: MailboxId", m.kind as "kind: MailboxKind", m.from_name, m.from_email,
                   m.reply_to, m.signature, m.smtp_host, m.smtp_port,
                   m.smtp_security as "smtp_security: SmtpSecurity", m.smtp_username,
-                  m.smtp_secret_key_id, m.smtp_secret_sealed, m.smtp_secret_hint,
+                  m.smtp_secret_key_id, m.smtp_secret_sealed,
                   m.imap_host, m.imap_port, m.imap_security as "imap_security: SmtpSecurity",
-                  m.imap_username, m.imap_secret_sealed, m.imap_secret_hint,
+                  m.imap_username, m.imap_secret_sealed,
                   m.daily_limit, m.ramp_start, m.ramp_step, m.ramp_from, m.min_interval_secs,
                   m.jitter_secs, m.status as "status: MailboxStatus", m.paused_reason,
                   m.last_success_at, m.last_error_at, m.last_error, m.consecutive_failures,
@@ -245,9 +237,10 @@ pub async fn get(
 }
 
 /// A password change: `None` keeps the stored one, `Some(None)` removes it.
-pub type SecretChange = Option<Option<(Sealed, String)>>;
+pub type SecretChange = Option<Option<Sealed>>;
 
-/// Inserts mailbox `id`.
+/// Inserts mailbox `id`, its ramp-up starting on `today`.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     org: OrgId,
@@ -255,16 +248,17 @@ pub async fn insert(
     f: &MailboxFields,
     smtp_secret: &SecretChange,
     imap_secret: &SecretChange,
+    today: time::Date,
 ) -> Result<(), sqlx::Error> {
     let smtp = smtp_secret.clone().flatten();
     let imap = imap_secret.clone().flatten();
     sqlx::query!(
         r#"insert into mailboxes (org_id, id, kind, from_name, from_email, reply_to, signature,
-               smtp_host, smtp_port, smtp_security, smtp_username, smtp_secret_key_id, smtp_secret_sealed, smtp_secret_hint,
-               imap_host, imap_port, imap_security, imap_username, imap_secret_key_id, imap_secret_sealed, imap_secret_hint,
-               daily_limit, ramp_start, ramp_step, min_interval_secs, jitter_secs, status)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                   $22, $23, $24, $25, $26, $27)"#,
+               smtp_host, smtp_port, smtp_security, smtp_username, smtp_secret_key_id, smtp_secret_sealed,
+               imap_host, imap_port, imap_security, imap_username, imap_secret_key_id, imap_secret_sealed,
+               daily_limit, ramp_start, ramp_step, min_interval_secs, jitter_secs, status, ramp_from)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                   $20, $21, $22, $23, $24, $25, $26)"#,
         org as OrgId,
         id as MailboxId,
         f.kind as MailboxKind,
@@ -276,22 +270,21 @@ pub async fn insert(
         i32::from(f.smtp.port),
         f.smtp.security as SmtpSecurity,
         f.smtp.username,
-        smtp.as_ref().map(|(s, _)| s.key_id.clone()),
-        smtp.as_ref().map(|(s, _)| s.bytes.clone()),
-        smtp.as_ref().map(|(_, h)| h.clone()),
+        smtp.as_ref().map(|s| s.key_id.clone()),
+        smtp.as_ref().map(|s| s.bytes.clone()),
         f.imap.host,
         i32::from(f.imap.port),
         f.imap.security as SmtpSecurity,
         f.imap.username,
-        imap.as_ref().map(|(s, _)| s.key_id.clone()),
-        imap.as_ref().map(|(s, _)| s.bytes.clone()),
-        imap.as_ref().map(|(_, h)| h.clone()),
+        imap.as_ref().map(|s| s.key_id.clone()),
+        imap.as_ref().map(|s| s.bytes.clone()),
         f.limits.daily_limit,
         f.limits.ramp_start,
         f.limits.ramp_step,
         f.limits.min_interval_secs,
         f.limits.jitter_secs,
         f.status as MailboxStatus,
+        today,
     )
     .execute(db)
     .await?;
@@ -299,7 +292,8 @@ pub async fn insert(
 }
 
 /// Saves changes to mailbox `id`; false when there is none. Activating a paused mailbox clears
-/// its failure count and reason; changing the ramp-up restarts it today.
+/// its failure count and reason; changing the ramp-up restarts it on `today`.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: impl PgExecutor<'_>,
     org: OrgId,
@@ -307,6 +301,7 @@ pub async fn update(
     f: &MailboxFields,
     smtp_secret: &SecretChange,
     imap_secret: &SecretChange,
+    today: time::Date,
 ) -> Result<bool, sqlx::Error> {
     let keep_smtp = smtp_secret.is_none();
     let smtp = smtp_secret.clone().flatten();
@@ -318,16 +313,14 @@ pub async fn update(
                smtp_host = $7, smtp_port = $8, smtp_security = $9, smtp_username = $10,
                smtp_secret_key_id = case when $11 then smtp_secret_key_id else $12 end,
                smtp_secret_sealed = case when $11 then smtp_secret_sealed else $13 end,
-               smtp_secret_hint = case when $11 then smtp_secret_hint else $14 end,
-               imap_host = $15, imap_port = $16, imap_security = $17, imap_username = $18,
-               imap_secret_key_id = case when $19 then imap_secret_key_id else $20 end,
-               imap_secret_sealed = case when $19 then imap_secret_sealed else $21 end,
-               imap_secret_hint = case when $19 then imap_secret_hint else $22 end,
-               ramp_from = case when (ramp_start, ramp_step) is distinct from ($24, $25) then current_date else ramp_from end,
-               daily_limit = $23, ramp_start = $24, ramp_step = $25, min_interval_secs = $26, jitter_secs = $27,
-               consecutive_failures = case when status = 'paused' and $28::mailbox_status = 'active' then 0 else consecutive_failures end,
-               paused_reason = case when $28::mailbox_status = 'active' then null else paused_reason end,
-               status = $28, updated_at = now()
+               imap_host = $14, imap_port = $15, imap_security = $16, imap_username = $17,
+               imap_secret_key_id = case when $18 then imap_secret_key_id else $19 end,
+               imap_secret_sealed = case when $18 then imap_secret_sealed else $20 end,
+               ramp_from = case when (ramp_start, ramp_step) is distinct from ($22, $23) then $27::date else ramp_from end,
+               daily_limit = $21, ramp_start = $22, ramp_step = $23, min_interval_secs = $24, jitter_secs = $25,
+               consecutive_failures = case when status = 'paused' and $26::mailbox_status = 'active' then 0 else consecutive_failures end,
+               paused_reason = case when $26::mailbox_status = 'active' then null else paused_reason end,
+               status = $26, updated_at = now()
            where org_id = $1 and id = $2"#,
         org as OrgId,
         id as MailboxId,
@@ -340,23 +333,22 @@ pub async fn update(
         f.smtp.security as SmtpSecurity,
         f.smtp.username,
         keep_smtp,
-        smtp.as_ref().map(|(s, _)| s.key_id.clone()),
-        smtp.as_ref().map(|(s, _)| s.bytes.clone()),
-        smtp.as_ref().map(|(_, h)| h.clone()),
+        smtp.as_ref().map(|s| s.key_id.clone()),
+        smtp.as_ref().map(|s| s.bytes.clone()),
         f.imap.host,
         i32::from(f.imap.port),
         f.imap.security as SmtpSecurity,
         f.imap.username,
         keep_imap,
-        imap.as_ref().map(|(s, _)| s.key_id.clone()),
-        imap.as_ref().map(|(s, _)| s.bytes.clone()),
-        imap.as_ref().map(|(_, h)| h.clone()),
+        imap.as_ref().map(|s| s.key_id.clone()),
+        imap.as_ref().map(|s| s.bytes.clone()),
         f.limits.daily_limit,
         f.limits.ramp_start,
         f.limits.ramp_step,
         f.limits.min_interval_secs,
         f.limits.jitter_secs,
         f.status as MailboxStatus,
+        today,
     )
     .execute(db)
     .await?;

@@ -1,8 +1,8 @@
 //! Suppressions, their effect on contacts, and the one answer to "may we contact this address?".
 
+use crate::domain::contactability::Block;
 use aura_types::{
-    Channel, ContactId, ContactPermission, OrgId, Suppression, SuppressionId, SuppressionKind,
-    SuppressionReason,
+    Channel, ContactId, OrgId, Suppression, SuppressionId, SuppressionKind, SuppressionReason,
 };
 use sqlx::{PgConnection, PgExecutor};
 
@@ -144,50 +144,21 @@ pub async fn delete(
 }
 
 /// May the organization message `address` (an email, or an E.164 number for SMS / WhatsApp) on
-/// `channel`? No when the address (or its email domain) is suppressed, when a contact with the
-/// address is not active, or when that contact denied or revoked consent on the channel.
-/// Every sender asks this right before sending.
+/// `channel`, and if not, why: the database's one definition (`contact_block`), which
+/// enrollment and the sender's re-check use too.
 pub async fn may_contact(
     db: impl PgExecutor<'_>,
     org: OrgId,
     channel: Channel,
     address: &str,
-) -> Result<ContactPermission, sqlx::Error> {
+) -> Result<Option<Block>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"with a as (select lower(trim($3)) as addr, $2::text as ch)
-           select
-             (select s.reason::text from suppressions s, a where s.org_id = $1 and (
-                  (a.ch = 'email' and s.kind = 'email' and s.value = a.addr)
-               or (a.ch = 'email' and s.kind = 'domain' and s.value = split_part(a.addr, '@', 2))
-               or (a.ch <> 'email' and s.kind = 'phone' and s.value = a.addr)) limit 1) as suppressed,
-             (select c.status::text from contacts c, a where c.org_id = $1 and c.status <> 'active' and (
-                  (a.ch = 'email' and lower(c.email) = a.addr)
-               or (a.ch = 'sms' and c.phone = a.addr)
-               or (a.ch = 'whatsapp' and c.whatsapp = a.addr)) limit 1) as stopped,
-             (select c.consent -> a.ch ->> 'status' from contacts c, a where c.org_id = $1
-                and c.consent -> a.ch ->> 'status' in ('denied', 'revoked') and (
-                  (a.ch = 'email' and lower(c.email) = a.addr)
-               or (a.ch = 'sms' and c.phone = a.addr)
-               or (a.ch = 'whatsapp' and c.whatsapp = a.addr)) limit 1) as refused"#,
+        r#"select code, detail from contact_block($1, $2, $3)"#,
         org as OrgId,
-        channel.as_str(),
+        channel as Channel,
         address
     )
-    .fetch_one(db)
+    .fetch_optional(db)
     .await?;
-    let reason = if let Some(r) = row.suppressed {
-        Some(format!(
-            "The address is suppressed ({}).",
-            r.replace('_', " ")
-        ))
-    } else if let Some(s) = row.stopped {
-        Some(format!("The contact's status is {}.", s.replace('_', " ")))
-    } else {
-        row.refused
-            .map(|c| format!("The contact's {} consent is {c}.", channel.label()))
-    };
-    Ok(ContactPermission {
-        allowed: reason.is_none(),
-        reason,
-    })
+    Ok(row.and_then(|r| Block::from_row(r.code.as_deref(), r.detail)))
 }

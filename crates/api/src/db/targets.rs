@@ -1,5 +1,6 @@
 //! Campaign targets: who is enrolled in a campaign, and why the others of an audience are not.
 
+use crate::domain::contactability::Block;
 use aura_types::{CampaignId, Channel, ContactId, OrgId, SkipReason, Target, TargetStatus};
 use sqlx::{PgConnection, PgExecutor};
 
@@ -19,20 +20,19 @@ pub async fn classify(
                   case
                     when exists (select 1 from campaign_targets t
                                  where t.org_id = $1 and t.campaign_id = $2 and t.contact_id = c.id) then 'already_enrolled'
-                    when c.status <> 'active' then 'not_active'
-                    when (case $3::channel when 'email' then c.email when 'sms' then c.phone else c.whatsapp end) is null
-                      then 'no_address'
-                    when exists (select 1 from suppressed_contacts s where s.org_id = $1 and s.contact_id = c.id) then 'suppressed'
-                    when coalesce(c.consent -> ($3::channel)::text ->> 'status', 'unknown') in ('denied', 'revoked')
-                      or ($3::channel <> 'email' and coalesce(c.consent -> ($3::channel)::text ->> 'status', 'unknown') <> 'granted')
-                      then 'no_consent'
+                    when a.addr is null then 'no_address'
+                    when b.code is not null then 'block'
                     when $5 and exists (select 1 from campaign_targets t
                                         join campaigns k on k.org_id = t.org_id and k.id = t.campaign_id
                                         where t.org_id = $1 and t.contact_id = c.id and t.campaign_id <> $2
                                           and t.status = 'active' and k.status in ('active', 'paused'))
                       then 'in_another_campaign'
-                  end as reason
+                  end as reason,
+                  b.code, b.detail
            from contacts c
+           cross join lateral (select case $3::channel when 'email' then c.email when 'sms' then c.phone
+                                        else c.whatsapp end as addr) a
+           left join lateral contact_block($1, $3::channel, a.addr) b on a.addr is not null
            where c.org_id = $1 and c.id = any($4::uuid[])"#,
         org as OrgId,
         campaign as CampaignId,
@@ -44,27 +44,37 @@ pub async fn classify(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.id, r.reason.as_deref().and_then(SkipReason::parse)))
+        .map(|r| {
+            let reason = match r.reason.as_deref() {
+                Some("block") => {
+                    Block::from_row(r.code.as_deref(), r.detail).map(|b| b.skip_reason())
+                }
+                other => other.and_then(SkipReason::parse),
+            };
+            (r.id, reason)
+        })
         .collect())
 }
 
-/// Enrolls `ids`, the first step due `first_delay_minutes` from now; returns how many were new.
+/// Enrolls `ids`, the first step due `first_delay_minutes` after `now`; returns how many were new.
 pub async fn insert(
     conn: &mut PgConnection,
     org: OrgId,
     campaign: CampaignId,
     ids: &[ContactId],
     first_delay_minutes: i32,
+    now: time::OffsetDateTime,
 ) -> Result<u64, sqlx::Error> {
     let ids: Vec<uuid::Uuid> = ids.iter().map(|i| i.0).collect();
     let r = sqlx::query!(
         r#"insert into campaign_targets (org_id, campaign_id, contact_id, next_run_at)
-           select $1, $2, id, now() + make_interval(mins => $4) from unnest($3::uuid[]) as id
+           select $1, $2, id, $5::timestamptz + make_interval(mins => $4) from unnest($3::uuid[]) as id
            on conflict do nothing"#,
         org as OrgId,
         campaign as CampaignId,
         &ids,
-        first_delay_minutes
+        first_delay_minutes,
+        now
     )
     .execute(conn)
     .await?;

@@ -30,24 +30,48 @@ pub struct Claims {
     pub url: Option<String>,
 }
 
-/// Signs and checks tokens with a key derived from the secret key.
+/// Signs tokens with the current link key and checks them against it and every retired one
+/// (`AURA_LINK_KEY`, `AURA_LINK_KEYS_OLD`), so rotating the key never breaks a link already sent.
 #[derive(Clone)]
 pub struct Signer {
-    /// The HMAC keyed once; each signature starts from a copy of it.
-    keyed: Hmac<Sha256>,
+    /// Each key's HMAC keyed once (the current one first); each signature starts from a copy.
+    keyed: Vec<Hmac<Sha256>>,
+}
+
+fn keyed(secret: &[u8]) -> Hmac<Sha256> {
+    let key = crate::crypto::derive_key(secret, b"aura email links");
+    // HMAC accepts keys of any length.
+    <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length")
 }
 
 impl Signer {
     pub fn new(secret: &[u8]) -> Self {
-        let key = crate::crypto::derive_key(secret, b"aura email links");
+        Self::with_retired(secret, &[])
+    }
+
+    /// Signs with `current`; also accepts what the `retired` keys signed.
+    pub fn with_retired(current: &[u8], retired: &[&[u8]]) -> Self {
         Self {
-            // HMAC accepts keys of any length.
-            keyed: <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length"),
+            keyed: std::iter::once(current)
+                .chain(retired.iter().copied())
+                .map(keyed)
+                .collect(),
         }
     }
 
+    /// The signer of these settings' link keys.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        use secrecy::ExposeSecret;
+        let retired: Vec<&[u8]> = settings
+            .old_link_keys
+            .iter()
+            .map(|k| k.expose_secret().as_bytes())
+            .collect();
+        Self::with_retired(settings.link_key.expose_secret().as_bytes(), &retired)
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
-        self.keyed.clone()
+        self.keyed[0].clone()
     }
 
     pub fn sign(&self, kind: Kind, org: OrgId, message: MessageId, url: Option<&str>) -> String {
@@ -74,9 +98,11 @@ impl Signer {
             return None;
         }
         let (body, tag) = bytes.split_at(bytes.len() - TAG_LEN);
-        let mut mac = self.mac();
-        mac.update(body);
-        mac.verify_truncated_left(tag).ok()?;
+        self.keyed.iter().find(|k| {
+            let mut mac = (*k).clone();
+            mac.update(body);
+            mac.verify_truncated_left(tag).is_ok()
+        })?;
         if body[0] != kind as u8 {
             return None;
         }
@@ -122,6 +148,27 @@ mod tests {
             Signer::new(b"another key").verify(Kind::Unsubscribe, &u),
             None
         );
+    }
+
+    #[test]
+    fn a_rotated_key_still_accepts_what_the_retired_one_signed() {
+        let (org, msg) = ids();
+        let old = Signer::new(b"the first link key, long enough....");
+        let sent = old.sign(Kind::Unsubscribe, org, msg, None);
+        let rotated = Signer::with_retired(
+            b"the second link key, long enough...",
+            &[b"the first link key, long enough...."],
+        );
+        assert_eq!(
+            rotated.verify(Kind::Unsubscribe, &sent).unwrap().message,
+            msg
+        );
+        let new = rotated.sign(Kind::Unsubscribe, org, msg, None);
+        assert_ne!(new, sent);
+        assert_eq!(old.verify(Kind::Unsubscribe, &new), None);
+        assert!(Signer::new(b"the second link key, long enough...")
+            .verify(Kind::Unsubscribe, &new)
+            .is_some());
     }
 
     #[test]

@@ -144,7 +144,8 @@ fn parse_consent(
 }
 
 impl ContactChanges {
-    /// Parses an API body. `region` is the organization's country, for local phone numbers.
+    /// Parses an API body. Local phone numbers are read in the body's own `country`, else in
+    /// `region` (the organization's country).
     pub fn parse(
         input: ContactInput,
         region: Option<&str>,
@@ -181,6 +182,18 @@ impl ContactChanges {
                     .map(|a| Some(a.as_str().to_owned()))
             }
         });
+        out.country = input.country.and_then(|v| {
+            if empty(&v) {
+                Some(None)
+            } else {
+                e.check("country", parse_country(&v))
+                    .map(|c| Some(c.to_owned()))
+            }
+        });
+        // A number written without its country code is read in the contact's own country
+        // first (a CRM export's country column), then the organization's.
+        let own_country = out.country.clone().flatten();
+        let region = own_country.as_deref().or(region);
         for (field, value, slot) in [
             ("phone", input.phone, &mut out.phone),
             ("whatsapp", input.whatsapp, &mut out.whatsapp),
@@ -205,14 +218,6 @@ impl ContactChanges {
                     None
                 }
                 u => Some(u),
-            }
-        });
-        out.country = input.country.and_then(|v| {
-            if empty(&v) {
-                Some(None)
-            } else {
-                e.check("country", parse_country(&v))
-                    .map(|c| Some(c.to_owned()))
             }
         });
         out.timezone = input.timezone.and_then(|v| {
@@ -507,6 +512,49 @@ mod tests {
         assert!(PhoneE164::parse("call me", Some("US")).is_err());
         assert!(PhoneE164::parse("415 555 2671", None).is_err());
         assert_eq!(PhoneE164::country("+919876543210"), Some("IN"));
+    }
+
+    #[test]
+    fn a_local_number_is_read_in_the_contacts_own_country_first() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let parse = |phone: &str, country: Option<&str>, org: Option<&str>| {
+            let input = ContactInput {
+                phone: Some(phone.into()),
+                country: country.map(Into::into),
+                ..Default::default()
+            };
+            ContactChanges::parse(input, org, now).map(|c| c.phone.flatten())
+        };
+        // No organization country: the row's own country decides.
+        assert_eq!(
+            parse("612 345 678", Some("ES"), None).unwrap().as_deref(),
+            Some("+34612345678")
+        );
+        assert_eq!(
+            parse("(520) 555-0142", Some("US"), None)
+                .unwrap()
+                .as_deref(),
+            Some("+15205550142")
+        );
+        // The row's country wins over the organization's.
+        assert_eq!(
+            parse("612 345 678", Some("Spain"), Some("US"))
+                .unwrap()
+                .as_deref(),
+            Some("+34612345678")
+        );
+        // Without either, a local number is still refused, by field.
+        assert!(parse("612 345 678", None, None)
+            .unwrap_err()
+            .0
+            .contains_key("phone"));
+        // A number with its country code ignores both.
+        assert_eq!(
+            parse("+44 20 7946 0958", Some("ES"), Some("US"))
+                .unwrap()
+                .as_deref(),
+            Some("+442079460958")
+        );
     }
 
     #[test]

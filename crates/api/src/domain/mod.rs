@@ -6,6 +6,7 @@ pub mod ai;
 pub mod audience;
 pub mod campaign;
 pub mod contact;
+pub mod contactability;
 pub mod csvfile;
 pub mod import;
 pub mod mailbox;

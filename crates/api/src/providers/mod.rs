@@ -3,4 +3,5 @@
 
 pub mod ai;
 pub mod mail;
+pub mod policy;
 pub mod smtp;

@@ -7,6 +7,7 @@
 //! a message instead of four.
 
 use crate::domain::mailbox::ServerFields;
+use crate::providers::policy::NetPolicy;
 use aura_types::{SmtpSecurity, TestStage};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -28,6 +29,8 @@ pub struct Server {
     /// The name given in EHLO (the mailbox's domain).
     pub hello: String,
     pub timeout: Duration,
+    /// Which addresses may be reached (checked after resolution, before any connection).
+    pub network: NetPolicy,
 }
 
 impl Server {
@@ -36,6 +39,7 @@ impl Server {
         password: Option<String>,
         from_email: &str,
         timeout: Duration,
+        network: &NetPolicy,
     ) -> Self {
         Self {
             host: f.host.clone(),
@@ -48,6 +52,7 @@ impl Server {
                 .map_or("localhost", |(_, d)| d)
                 .to_owned(),
             timeout,
+            network: network.clone(),
         }
     }
 }
@@ -123,9 +128,18 @@ pub async fn connect(
     let within = |what: &'static str| {
         move |_| err(what, format!("no answer within {} s", s.timeout.as_secs()))
     };
+    // The address is resolved and checked by the network policy first: a refused host is never
+    // connected to, whatever its name resolves to now.
+    let addrs = s
+        .network
+        .resolve(&s.host, s.port)
+        .await
+        .map_err(|e| err("connect", e))?;
     // Our own TCP connection (with Nagle's algorithm off: SMTP is a conversation of small
     // writes, and waiting for delayed acknowledgements would cost ~40 ms a command).
-    let address = (s.host.as_str(), s.port);
+    let Some(&address) = addrs.first() else {
+        return Err(err("connect", format!("{} has no address", s.host)));
+    };
     let tcp = tokio::time::timeout(s.timeout, tokio::net::TcpStream::connect(address))
         .await
         .map_err(within("connect"))?

@@ -1,6 +1,7 @@
 //! The AI layer over HTTP: settings and provider configurations (admins), personas, the knowledge
 //! base, the operations and the monthly usage.
 
+use crate::routes::Routes;
 use crate::{
     ai::{self, rules, Job, Output},
     auth::Caller,
@@ -11,7 +12,7 @@ use crate::{
     providers::ai::{net, ProviderError},
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::ai::*;
 use aura_types::template::{MergeValues, Sender};
 use aura_types::{AiProviderId, ArticleId, Channel, ErrorBody, FieldErrors, OrgId, PersonaId};
@@ -19,50 +20,39 @@ use serde::Deserialize;
 use std::time::Instant;
 use time::{Date, Month, OffsetDateTime, Time};
 
-pub fn scope() -> Scope {
-    web::scope("/ai")
-        .route("/settings", web::get().to(get_settings))
-        .route("/settings", web::patch().to(update_settings))
-        .route("/providers", web::get().to(list_providers))
-        .route("/providers", web::post().to(create_provider))
-        .route("/providers/{provider_id}", web::get().to(get_provider))
-        .route("/providers/{provider_id}", web::patch().to(update_provider))
-        .route(
-            "/providers/{provider_id}",
-            web::delete().to(delete_provider),
-        )
-        .route(
-            "/providers/{provider_id}/test",
-            web::post().to(test_provider),
-        )
-        .route("/personas", web::get().to(list_personas))
-        .route("/personas", web::post().to(create_persona))
-        .route("/personas/{persona_id}", web::get().to(get_persona))
-        .route("/personas/{persona_id}", web::patch().to(update_persona))
-        .route("/personas/{persona_id}", web::delete().to(delete_persona))
-        .route(
-            "/personas/{persona_id}/duplicate",
-            web::post().to(duplicate_persona),
-        )
-        .route("/knowledge", web::get().to(list_articles))
-        .route("/knowledge", web::post().to(create_article))
-        .route("/knowledge/{article_id}", web::get().to(get_article))
-        .route("/knowledge/{article_id}", web::patch().to(update_article))
-        .route("/knowledge/{article_id}", web::delete().to(delete_article))
-        .route(
-            "/generate/step-template",
-            web::post().to(generate_step_template),
-        )
-        .route("/generate/message", web::post().to(generate_message))
-        .route("/improve", web::post().to(improve))
-        .route("/suggest-replies", web::post().to(suggest_replies))
-        .route("/classify", web::post().to(classify))
-        .route("/usage", web::get().to(usage))
+pub fn scope() -> Routes {
+    Routes::new("/ai")
+        .get("/settings", get_settings)
+        .patch("/settings", update_settings)
+        .get("/providers", list_providers)
+        .post("/providers", create_provider)
+        .get("/providers/{provider_id}", get_provider)
+        .patch("/providers/{provider_id}", update_provider)
+        .delete("/providers/{provider_id}", delete_provider)
+        .post("/providers/{provider_id}/test", test_provider)
+        .get("/personas", list_personas)
+        .post("/personas", create_persona)
+        .get("/personas/{persona_id}", get_persona)
+        .patch("/personas/{persona_id}", update_persona)
+        .delete("/personas/{persona_id}", delete_persona)
+        .post("/personas/{persona_id}/duplicate", duplicate_persona)
+        .get("/knowledge", list_articles)
+        .post("/knowledge", create_article)
+        .get("/knowledge/{article_id}", get_article)
+        .patch("/knowledge/{article_id}", update_article)
+        .delete("/knowledge/{article_id}", delete_article)
+        .post("/generate/step-template", generate_step_template)
+        .post("/generate/message", generate_message)
+        .post("/improve", improve)
+        .post("/suggest-replies", suggest_replies)
+        .post("/classify", classify)
+        .get("/usage", usage)
 }
 
 // ---- settings ----
 
-#[utoipa::path(get, operation_id = "getAiSettings", path = "/ai/settings", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getAiSettings", summary = "Get the AI settings", path = "/ai/settings", tag = "ai", security(("bearer" = [])),
+    description = "The organization's default provider (none: the built-in writer) and whether a failing provider falls back to the built-in writer.",
     responses(
         (status = 200, description = "The default provider (none: the built-in writer) and the fallback choice", body = AiSettings),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -71,8 +61,9 @@ pub async fn get_settings(state: web::Data<AppState>, caller: Caller) -> ApiResu
     Ok(HttpResponse::Ok().json(db::ai::settings(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(patch, operation_id = "updateAiSettings", path = "/ai/settings", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateAiSettings", summary = "Update the AI settings", path = "/ai/settings", tag = "ai", security(("bearer" = [])),
     request_body = AiSettingsInput,
+    description = "Sets the default provider (`null`: the built-in writer) and the fallback to the built-in writer; absent fields stay. Admins and owners only.",
     responses(
         (status = 200, description = "Saved", body = AiSettings),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -112,7 +103,8 @@ fn provider_name_taken(e: sqlx::Error) -> ApiError {
     }
 }
 
-#[utoipa::path(get, operation_id = "listAiProviders", path = "/ai/providers", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listAiProviders", summary = "List AI providers", path = "/ai/providers", tag = "ai", security(("bearer" = [])),
+    description = "The organization's provider configurations. Keys and signing secrets are never returned: `secret` only says whether one is stored (with the last four characters of a long key).",
     responses(
         (status = 200, description = "Configured providers; keys are never returned", body = Vec<AiProviderConfig>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -126,7 +118,7 @@ async fn provider_write<'a>(
     state: &AppState,
     fields: &'a parse::ProviderFields,
 ) -> ApiResult<ProviderWrite<'a>> {
-    net::check_url(&fields.base_url, state.settings.allow_private_ai_urls)
+    net::check_url(&fields.base_url, &state.settings.network)
         .await
         .map_err(|m| ApiError::field("base_url", m))?;
     let secret = fields.secret.as_ref().map(|s| {
@@ -144,10 +136,10 @@ async fn provider_write<'a>(
     })
 }
 
-#[utoipa::path(post, operation_id = "createAiProvider", path = "/ai/providers", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createAiProvider", summary = "Add an AI provider", path = "/ai/providers", tag = "ai", security(("bearer" = [])),
     request_body = AiProviderInput,
     description = "Adds a provider. The key (or a custom endpoint's signing secret) is encrypted at rest and never returned. \
-Addresses on private, loopback or link-local networks are refused unless the server allows them (AURA_ALLOW_PRIVATE_AI_URLS).",
+Addresses on private, loopback or link-local networks (in any spelling, or behind a name that resolves to one) are refused unless the server's administrator allows them (AURA_OUTBOUND_ALLOW).",
     responses(
         (status = 201, description = "Created", body = AiProviderConfig),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -171,8 +163,9 @@ pub async fn create_provider(
     Ok(HttpResponse::Created().json(row.to_config()))
 }
 
-#[utoipa::path(get, operation_id = "getAiProvider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getAiProvider", summary = "Get an AI provider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
     params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
+    description = "One provider configuration. Its key is never returned: `secret` only says whether one is stored.",
     responses(
         (status = 200, description = "The provider", body = AiProviderConfig),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -189,9 +182,10 @@ pub async fn get_provider(
     Ok(HttpResponse::Ok().json(row.to_config()))
 }
 
-#[utoipa::path(patch, operation_id = "updateAiProvider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateAiProvider", summary = "Update an AI provider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
     params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
     request_body = AiProviderInput,
+    description = "Changes the fields the body names; absent fields stay. `secret`: absent keeps the stored key, `\"\"` or `null` removes it; the address is checked as when adding a provider. Admins and owners only.",
     responses(
         (status = 200, description = "Saved", body = AiProviderConfig),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -221,7 +215,7 @@ pub async fn update_provider(
     Ok(HttpResponse::Ok().json(row.to_config()))
 }
 
-#[utoipa::path(delete, operation_id = "deleteAiProvider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteAiProvider", summary = "Delete an AI provider", path = "/ai/providers/{provider_id}", tag = "ai", security(("bearer" = [])),
     params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
     description = "Deletes the configuration; personas using it and the default fall back to the organization's default or the built-in writer.",
     responses(
@@ -242,12 +236,13 @@ pub async fn delete_provider(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, operation_id = "testAiProvider", path = "/ai/providers/{provider_id}/test", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "testAiProvider", summary = "Test an AI provider's connection", path = "/ai/providers/{provider_id}/test", tag = "ai", security(("bearer" = [])),
     params(("provider_id" = uuid::Uuid, Path, description = "The provider's id")),
     description = "Makes one tiny real call and reports what happened (`ok: false` with the reason when it failed). The call is recorded in the usage.",
     responses(
         (status = 200, description = "The outcome of the call", body = ConnectionTest),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins test providers", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     ))]
 pub async fn test_provider(
@@ -255,6 +250,7 @@ pub async fn test_provider(
     caller: Caller,
     path: web::Path<AiProviderId>,
 ) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
     let row = db::ai::get_provider(&state.pool, caller.org_id, path.into_inner())
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -337,7 +333,8 @@ async fn check_persona_provider(state: &AppState, org: OrgId, p: &Persona) -> Ap
     Ok(())
 }
 
-#[utoipa::path(get, operation_id = "listPersonas", path = "/ai/personas", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listPersonas", summary = "List AI personas", path = "/ai/personas", tag = "ai", security(("bearer" = [])),
+    description = "The organization's personas, oldest first. An AI operation that names no persona writes as the first of them.",
     responses(
         (status = 200, description = "Personas, oldest first", body = Vec<Persona>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -346,8 +343,9 @@ pub async fn list_personas(state: web::Data<AppState>, caller: Caller) -> ApiRes
     Ok(HttpResponse::Ok().json(db::ai::list_personas(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(post, operation_id = "createPersona", path = "/ai/personas", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createPersona", summary = "Create an AI persona", path = "/ai/personas", tag = "ai", security(("bearer" = [])),
     request_body = PersonaInput,
+    description = "Adds a persona: a voice and a system prompt, a style for the built-in writer, and optionally its own provider, model and temperature, which override the organization's default. Names are unique within the organization, and a provider must be one of its own.",
     responses(
         (status = 201, description = "Created", body = Persona),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -369,8 +367,9 @@ pub async fn create_persona(
     Ok(HttpResponse::Created().json(saved))
 }
 
-#[utoipa::path(get, operation_id = "getPersona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getPersona", summary = "Get an AI persona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
     params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
+    description = "One persona of the organization.",
     responses(
         (status = 200, description = "The persona", body = Persona),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -387,9 +386,10 @@ pub async fn get_persona(
     Ok(HttpResponse::Ok().json(p))
 }
 
-#[utoipa::path(patch, operation_id = "updatePersona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updatePersona", summary = "Update an AI persona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
     params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
     request_body = PersonaInput,
+    description = "Changes the fields the body names; absent fields stay, and `null` clears an override (provider, model, temperature). A provider must be one of the organization's.",
     responses(
         (status = 200, description = "Saved", body = Persona),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -416,8 +416,9 @@ pub async fn update_persona(
     Ok(HttpResponse::Ok().json(saved))
 }
 
-#[utoipa::path(delete, operation_id = "deletePersona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deletePersona", summary = "Delete an AI persona", path = "/ai/personas/{persona_id}", tag = "ai", security(("bearer" = [])),
     params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
+    description = "Deletes the persona. Campaign steps that wrote as it no longer name a persona.",
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -434,7 +435,7 @@ pub async fn delete_persona(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, operation_id = "duplicatePersona", path = "/ai/personas/{persona_id}/duplicate", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "duplicatePersona", summary = "Duplicate an AI persona", path = "/ai/personas/{persona_id}/duplicate", tag = "ai", security(("bearer" = [])),
     params(("persona_id" = uuid::Uuid, Path, description = "The persona's id")),
     description = "Copies a persona under a new name (\"… (copy)\", \"… (copy 2)\"…).",
     responses(
@@ -490,8 +491,9 @@ pub struct KnowledgeQuery {
     q: Option<String>,
 }
 
-#[utoipa::path(get, operation_id = "listKnowledge", path = "/ai/knowledge", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listKnowledge", summary = "List knowledge-base articles", path = "/ai/knowledge", tag = "ai", security(("bearer" = [])),
     params(KnowledgeQuery),
+    description = "The organization's knowledge-base articles by title; with `q`, only the matching ones, best matches first. When AI writes a campaign step or suggests replies, the most relevant articles are given to it as context.",
     responses(
         (status = 200, description = "Articles by title, or by relevance when searching", body = Vec<KnowledgeArticle>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -505,8 +507,9 @@ pub async fn list_articles(
     Ok(HttpResponse::Ok().json(db::ai::list_articles(&state.pool, caller.org_id, q).await?))
 }
 
-#[utoipa::path(post, operation_id = "createKnowledge", path = "/ai/knowledge", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createKnowledge", summary = "Add a knowledge-base article", path = "/ai/knowledge", tag = "ai", security(("bearer" = [])),
     request_body = ArticleInput,
+    description = "Adds an article of facts the AI may use as context (offers, FAQs, listings, policies): its title, topic, content and source.",
     responses(
         (status = 201, description = "Created", body = KnowledgeArticle),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -525,8 +528,9 @@ pub async fn create_article(
     Ok(HttpResponse::Created().json(saved))
 }
 
-#[utoipa::path(get, operation_id = "getKnowledge", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getKnowledge", summary = "Get a knowledge-base article", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
     params(("article_id" = uuid::Uuid, Path, description = "The article's id")),
+    description = "One article of the organization's knowledge base.",
     responses(
         (status = 200, description = "The article", body = KnowledgeArticle),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -543,9 +547,10 @@ pub async fn get_article(
     Ok(HttpResponse::Ok().json(a))
 }
 
-#[utoipa::path(patch, operation_id = "updateKnowledge", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateKnowledge", summary = "Update a knowledge-base article", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
     params(("article_id" = uuid::Uuid, Path, description = "The article's id")),
     request_body = ArticleInput,
+    description = "Changes the fields the body names; absent fields stay as they are.",
     responses(
         (status = 200, description = "Saved", body = KnowledgeArticle),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -569,8 +574,9 @@ pub async fn update_article(
     Ok(HttpResponse::Ok().json(saved))
 }
 
-#[utoipa::path(delete, operation_id = "deleteKnowledge", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteKnowledge", summary = "Delete a knowledge-base article", path = "/ai/knowledge/{article_id}", tag = "ai", security(("bearer" = [])),
     params(("article_id" = uuid::Uuid, Path, description = "The article's id")),
+    description = "Deletes the article; AI operations no longer get it as context.",
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -684,7 +690,7 @@ async fn generate(
     }))
 }
 
-#[utoipa::path(post, operation_id = "generateStepTemplate", path = "/ai/generate/step-template", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "generateStepTemplate", summary = "Write a campaign step template with AI", path = "/ai/generate/step-template", tag = "ai", security(("bearer" = [])),
     request_body = GenerateRequest,
     description = "Writes a campaign step as a template with merge tags (and fallbacks), as \"Generate with AI\" in the campaign builder does. `contact_id`, when given, is an example lead for context.",
     responses(
@@ -701,7 +707,7 @@ pub async fn generate_step_template(
     generate(&state, &caller, body.0, AiOperation::GenerateStepTemplate).await
 }
 
-#[utoipa::path(post, operation_id = "generateMessageForLead", path = "/ai/generate/message", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "generateMessageForLead", summary = "Write a personalised message for one lead", path = "/ai/generate/message", tag = "ai", security(("bearer" = [])),
     request_body = GenerateRequest,
     description = "Writes a campaign step for one lead (`contact_id` required), fully personalised: any merge tag in the answer is filled in and must resolve.",
     responses(
@@ -718,8 +724,9 @@ pub async fn generate_message(
     generate(&state, &caller, body.0, AiOperation::GenerateMessageForLead).await
 }
 
-#[utoipa::path(post, operation_id = "improveMessage", path = "/ai/improve", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "improveMessage", summary = "Improve a message with AI", path = "/ai/improve", tag = "ai", security(("bearer" = [])),
     request_body = ImproveRequest,
+    description = "Rewrites a message toward a `goal` (shorter, more casual, more compliant, higher reply rate), keeping its meaning, merge tags and facts. It is written as the given persona (the first persona when absent) by its provider or the organization's default, and recorded in the usage. When the provider fails, the built-in writer answers if the organization allows the fallback; otherwise 502.",
     responses(
         (status = 200, description = "The improved message", body = DraftResult),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -779,8 +786,9 @@ pub async fn improve(
     }))
 }
 
-#[utoipa::path(post, operation_id = "suggestReplies", path = "/ai/suggest-replies", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "suggestReplies", summary = "Suggest replies to a conversation", path = "/ai/suggest-replies", tag = "ai", security(("bearer" = [])),
     request_body = SuggestRepliesRequest,
+    description = "Suggests up to 3 replies to send next in a conversation (oldest message first, 1 to 50 messages), best first, written as the given persona (the first persona when absent). The lead's last message picks the knowledge-base articles given as context; `contact_id`, when given, adds the lead's details.",
     responses(
         (status = 200, description = "Up to 3 replies, best first", body = RepliesResult),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -848,7 +856,7 @@ pub async fn suggest_replies(
     }
 }
 
-#[utoipa::path(post, operation_id = "classifyReply", path = "/ai/classify", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "classifyReply", summary = "Classify a reply", path = "/ai/classify", tag = "ai", security(("bearer" = [])),
     request_body = ClassifyRequest,
     description = "Labels a reply. Rules decide first, without a model, where they are certain: bounce reports, \
 auto-replies (Auto-Submitted and similar headers, out-of-office wording) and unsubscribe requests; `provenance` is then null.",
@@ -945,8 +953,9 @@ fn month_range(month: Option<&str>) -> Result<(String, OffsetDateTime, OffsetDat
     ))
 }
 
-#[utoipa::path(get, operation_id = "aiUsage", path = "/ai/usage", tag = "ai", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "aiUsage", summary = "Get a month's AI usage", path = "/ai/usage", tag = "ai", security(("bearer" = [])),
     params(UsageQuery),
+    description = "Calls, failures, fallbacks, tokens and average latency of one calendar month (UTC), in total and by provider, model and operation. Connection tests count too.",
     responses(
         (status = 200, description = "Calls, failures, tokens and latency of one month, by provider, model and operation", body = UsageSummary),
         (status = 401, description = "Not signed in", body = ErrorBody),

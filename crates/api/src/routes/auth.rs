@@ -1,5 +1,6 @@
 //! Sign-up, log-in, refresh, log-out, switching organization and accepting invitations.
 
+use crate::routes::Routes;
 use crate::{
     auth::{
         cookie::{cleared_refresh_cookie, refresh_cookie, REFRESH_COOKIE},
@@ -11,7 +12,7 @@ use crate::{
     extract::Json,
     startup::AppState,
 };
-use actix_web::{web, HttpRequest, HttpResponse, Scope};
+use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{
     AcceptInvitationRequest, ErrorBody, InvitationPreview, InvitationTokenRequest, LoginRequest,
     Me, OrgId, Role, Session, SignupRequest, SwitchOrganizationRequest, UserId,
@@ -19,15 +20,15 @@ use aura_types::{
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub fn scope() -> Scope {
-    web::scope("/auth")
-        .route("/signup", web::post().to(signup))
-        .route("/login", web::post().to(login))
-        .route("/refresh", web::post().to(refresh))
-        .route("/logout", web::post().to(logout))
-        .route("/switch-organization", web::post().to(switch_organization))
-        .route("/invitations/preview", web::post().to(preview_invitation))
-        .route("/invitations/accept", web::post().to(accept_invitation))
+pub fn scope() -> Routes {
+    Routes::new("/auth")
+        .post("/signup", signup)
+        .post("/login", login)
+        .post("/refresh", refresh)
+        .post("/logout", logout)
+        .post("/switch-organization", switch_organization)
+        .post("/invitations/preview", preview_invitation)
+        .post("/invitations/accept", accept_invitation)
 }
 
 /// Loads who `user` is in `org`, for a session or `GET /me`.
@@ -80,7 +81,7 @@ async fn start_session(
         .json(session))
 }
 
-#[utoipa::path(post, operation_id = "signUp", path = "/auth/signup", tag = "auth", request_body = SignupRequest,
+#[utoipa::path(post, operation_id = "signUp", summary = "Sign up", path = "/auth/signup", tag = "auth", request_body = SignupRequest,
     description = "Creates an account, its organization and the owner membership in one transaction, and signs in. The refresh token is set as an httpOnly cookie.",
     responses(
         (status = 201, description = "Signed up and signed in", body = Session),
@@ -125,9 +126,8 @@ pub async fn signup(
 
 /// The throttling keys of an attempt: the email and the client address.
 fn throttle_keys(email: &str, req: &HttpRequest) -> [String; 2] {
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    let ip = crate::client_addr::of_request(req)
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into());
     [
         format!("email:{}", email.trim().to_lowercase()),
@@ -178,7 +178,7 @@ async fn verify_credentials(
     }
 }
 
-#[utoipa::path(post, operation_id = "logIn", path = "/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, operation_id = "logIn", summary = "Sign in", path = "/auth/login", tag = "auth", request_body = LoginRequest,
     description = "Signs in with email and password. Repeated failures for one email or one client address are throttled.",
     responses(
         (status = 200, description = "Signed in", body = Session),
@@ -217,7 +217,7 @@ pub async fn login(
     Ok(response)
 }
 
-#[utoipa::path(post, operation_id = "refreshSession", path = "/auth/refresh", tag = "auth",
+#[utoipa::path(post, operation_id = "refreshSession", summary = "Refresh the session", path = "/auth/refresh", tag = "auth",
     description = "Exchanges the refresh-token cookie for a new access token and a new refresh token. Presenting an already-used refresh token revokes every session of its family.",
     responses(
         (status = 200, description = "New session", body = Session),
@@ -262,7 +262,7 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     }
 }
 
-#[utoipa::path(post, operation_id = "logOut", path = "/auth/logout", tag = "auth",
+#[utoipa::path(post, operation_id = "logOut", summary = "Sign out", path = "/auth/logout", tag = "auth",
     description = "Revokes the session of the refresh-token cookie and clears the cookie. Always succeeds.",
     responses((status = 204, description = "Signed out")))]
 #[tracing::instrument(skip_all)]
@@ -276,7 +276,7 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         .finish())
 }
 
-#[utoipa::path(post, operation_id = "switchOrganization", path = "/auth/switch-organization", tag = "auth", request_body = SwitchOrganizationRequest,
+#[utoipa::path(post, operation_id = "switchOrganization", summary = "Switch to another organization", path = "/auth/switch-organization", tag = "auth", request_body = SwitchOrganizationRequest,
     security(("bearer" = [])),
     description = "Makes another of the caller's organizations the active one and answers with a session acting for it.",
     responses(
@@ -324,7 +324,7 @@ pub async fn switch_organization(
     Ok(response)
 }
 
-#[utoipa::path(post, operation_id = "previewInvitation", path = "/auth/invitations/preview", tag = "invitations", request_body = InvitationTokenRequest,
+#[utoipa::path(post, operation_id = "previewInvitation", summary = "Preview an invitation", path = "/auth/invitations/preview", tag = "invitations", request_body = InvitationTokenRequest,
     description = "Shows what an invitation token is for (organization, email, role) and whether an account exists for its email.",
     responses(
         (status = 200, description = "The invitation", body = InvitationPreview),
@@ -347,7 +347,7 @@ pub async fn preview_invitation(
     }))
 }
 
-#[utoipa::path(post, operation_id = "acceptInvitation", path = "/auth/invitations/accept", tag = "invitations", request_body = AcceptInvitationRequest,
+#[utoipa::path(post, operation_id = "acceptInvitation", summary = "Accept an invitation", path = "/auth/invitations/accept", tag = "invitations", request_body = AcceptInvitationRequest,
     description = "Accepts an invitation. With an existing account for the invited email, `password` is that account's password; otherwise `name` and a new `password` create the account. Answers with a session acting for the inviting organization.",
     responses(
         (status = 200, description = "Joined and signed in", body = Session),

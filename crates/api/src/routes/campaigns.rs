@@ -1,6 +1,7 @@
 //! Campaigns and their steps: create, edit (in draft and paused only), the status state machine,
 //! duplicate, and step add / edit / duplicate / delete / reorder.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db,
@@ -9,7 +10,7 @@ use crate::{
     extract::Json,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, ContactId, EnrollRequest,
     EnrollResult, ErrorBody, OrgId, ReorderSteps, StatusChange, Step, StepId, StepInput,
@@ -18,91 +19,61 @@ use aura_types::{
 use serde::Deserialize;
 use sqlx::PgConnection;
 
-pub fn scope() -> Scope {
-    web::scope("/campaigns")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/{campaign_id}", web::get().to(get))
-        .route("/{campaign_id}", web::patch().to(update))
-        .route("/{campaign_id}", web::delete().to(delete))
-        .route("/{campaign_id}/status", web::post().to(change_status))
-        .route("/{campaign_id}/duplicate", web::post().to(duplicate))
-        .route("/{campaign_id}/steps", web::post().to(add_step))
-        .route(
-            "/{campaign_id}/steps/reorder",
-            web::post().to(reorder_steps),
-        )
-        .route(
-            "/{campaign_id}/steps/{step_id}",
-            web::patch().to(update_step),
-        )
-        .route(
-            "/{campaign_id}/steps/{step_id}",
-            web::delete().to(delete_step),
-        )
-        .route(
-            "/{campaign_id}/steps/{step_id}/duplicate",
-            web::post().to(duplicate_step),
-        )
-        .route(
+pub fn scope() -> Routes {
+    Routes::new("/campaigns")
+        .get("", list)
+        .post("", create)
+        .get("/{campaign_id}", get)
+        .patch("/{campaign_id}", update)
+        .delete("/{campaign_id}", delete)
+        .post("/{campaign_id}/status", change_status)
+        .post("/{campaign_id}/duplicate", duplicate)
+        .post("/{campaign_id}/steps", add_step)
+        .post("/{campaign_id}/steps/reorder", reorder_steps)
+        .patch("/{campaign_id}/steps/{step_id}", update_step)
+        .delete("/{campaign_id}/steps/{step_id}", delete_step)
+        .post("/{campaign_id}/steps/{step_id}/duplicate", duplicate_step)
+        .post(
             "/{campaign_id}/save-as-template",
-            web::post().to(crate::routes::templates::save_as_template),
+            crate::routes::templates::save_as_template,
         )
-        .route("/{campaign_id}/problems", web::get().to(problems))
-        .route(
+        .get("/{campaign_id}/problems", problems)
+        .get(
             "/{campaign_id}/mailboxes",
-            web::get().to(crate::routes::mailboxes::campaign_mailboxes),
+            crate::routes::mailboxes::campaign_mailboxes,
         )
-        .route(
+        .put(
             "/{campaign_id}/mailboxes",
-            web::put().to(crate::routes::mailboxes::set_campaign_mailboxes),
+            crate::routes::mailboxes::set_campaign_mailboxes,
         )
-        .route(
+        .get(
             "/{campaign_id}/preflight",
-            web::get().to(crate::routes::delivery::get_preflight),
+            crate::routes::delivery::get_preflight,
         )
-        .route(
-            "/{campaign_id}/delivery",
-            web::get().to(crate::routes::delivery::delivery),
-        )
-        .route(
+        .get("/{campaign_id}/delivery", crate::routes::delivery::delivery)
+        .post(
             "/{campaign_id}/messages/{message_id}/delivery",
-            web::post().to(crate::routes::delivery::resolve),
+            crate::routes::delivery::resolve,
         )
-        .route(
-            "/{campaign_id}/prepare",
-            web::post().to(crate::routes::messages::prepare),
-        )
-        .route(
-            "/{campaign_id}/review",
-            web::get().to(crate::routes::messages::summary),
-        )
-        .route(
-            "/{campaign_id}/messages",
-            web::get().to(crate::routes::messages::list),
-        )
-        .route(
+        .post("/{campaign_id}/prepare", crate::routes::messages::prepare)
+        .get("/{campaign_id}/review", crate::routes::messages::summary)
+        .get("/{campaign_id}/messages", crate::routes::messages::list)
+        .post(
             "/{campaign_id}/messages/review",
-            web::post().to(crate::routes::messages::review),
+            crate::routes::messages::review,
         )
-        .route(
+        .get(
             "/{campaign_id}/messages/{message_id}",
-            web::get().to(crate::routes::messages::get),
+            crate::routes::messages::get,
         )
-        .route(
+        .patch(
             "/{campaign_id}/messages/{message_id}",
-            web::patch().to(crate::routes::messages::edit),
+            crate::routes::messages::edit,
         )
-        .route("/{campaign_id}/targets", web::get().to(list_targets))
-        .route("/{campaign_id}/targets", web::post().to(enroll))
-        .route(
-            "/{campaign_id}/targets/{contact_id}",
-            web::patch().to(update_target),
-        )
-        .route(
-            "/{campaign_id}/targets/{contact_id}",
-            web::delete().to(remove_target),
-        )
+        .get("/{campaign_id}/targets", list_targets)
+        .post("/{campaign_id}/targets", enroll)
+        .patch("/{campaign_id}/targets/{contact_id}", update_target)
+        .delete("/{campaign_id}/targets/{contact_id}", remove_target)
 }
 
 async fn detail(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> ApiResult<CampaignDetail> {
@@ -146,7 +117,8 @@ async fn check_persona(conn: &mut PgConnection, org: OrgId, step: &Step) -> ApiR
     Ok(())
 }
 
-#[utoipa::path(get, operation_id = "listCampaigns", path = "/campaigns", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listCampaigns", summary = "List campaigns", path = "/campaigns", tag = "campaigns", security(("bearer" = [])),
+    description = "Every campaign of the organization, most recently changed first, archived ones last.",
     responses(
         (status = 200, description = "Campaigns, most recently changed first (archived last)", body = Vec<Campaign>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -155,8 +127,9 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(db::campaigns::list(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(post, operation_id = "createCampaign", path = "/campaigns", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createCampaign", summary = "Create a campaign", path = "/campaigns", tag = "campaigns", security(("bearer" = [])),
     request_body = CampaignInput,
+    description = "Creates a draft campaign from its brief and settings; add steps, mailboxes and leads before launching. Without a `timezone` it takes the organization's.",
     responses(
         (status = 201, description = "Created as a draft", body = CampaignDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -176,8 +149,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(detail(&mut conn, caller.org_id, id).await?))
 }
 
-#[utoipa::path(get, operation_id = "getCampaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getCampaign", summary = "Get a campaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    description = "The campaign with its steps in sending order.",
     responses(
         (status = 200, description = "The campaign and its steps", body = CampaignDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -192,9 +166,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(detail(&mut conn, caller.org_id, path.into_inner()).await?))
 }
 
-#[utoipa::path(patch, operation_id = "updateCampaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateCampaign", summary = "Update a campaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = CampaignInput,
+    description = "Changes the fields the body names; absent fields stay. Only a draft or paused campaign can be edited.",
     responses(
         (status = 200, description = "Saved", body = CampaignDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -222,8 +197,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(delete, operation_id = "deleteCampaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteCampaign", summary = "Delete a campaign", path = "/campaigns/{campaign_id}", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    description = "Deletes the campaign with its steps, enrolled leads and prepared messages; the contacts stay. An active campaign must be paused first.",
     responses(
         (status = 204, description = "Deleted with its steps"),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -252,7 +228,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, operation_id = "changeCampaignStatus", path = "/campaigns/{campaign_id}/status", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "changeCampaignStatus", summary = "Change a campaign's status", path = "/campaigns/{campaign_id}/status", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = StatusChange,
     description = "Moves the campaign along draft → active ⇄ paused → completed, or to archived (from draft, paused or completed). Launching (and resuming) runs the pre-flight check (`GET /campaigns/{campaign_id}/preflight`) and is refused with its failed checks; pausing holds every message not yet handed to the mail server.",
@@ -298,7 +274,7 @@ pub async fn change_status(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(post, operation_id = "duplicateCampaign", path = "/campaigns/{campaign_id}/duplicate", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "duplicateCampaign", summary = "Duplicate a campaign", path = "/campaigns/{campaign_id}/duplicate", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     description = "Copies the campaign's settings and steps into a new draft named \"… (copy)\".",
     responses(
@@ -340,7 +316,7 @@ pub async fn duplicate(
     Ok(HttpResponse::Created().json(out))
 }
 
-#[utoipa::path(post, operation_id = "addStep", path = "/campaigns/{campaign_id}/steps", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "addStep", summary = "Add a step to a campaign", path = "/campaigns/{campaign_id}/steps", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = StepInput,
     description = "Adds a step at `position` (default: the end). Templates are checked with the shared renderer: a bad merge tag is refused with its line and column.",
@@ -390,9 +366,10 @@ async fn current_step(
         .ok_or(ApiError::NotFound)
 }
 
-#[utoipa::path(patch, operation_id = "updateStep", path = "/campaigns/{campaign_id}/steps/{step_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateStep", summary = "Update a step", path = "/campaigns/{campaign_id}/steps/{step_id}", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("step_id" = uuid::Uuid, Path, description = "The step's id")),
     request_body = StepInput,
+    description = "Changes the fields the body names; absent fields stay. Templates are checked with the shared renderer (a bad merge tag is refused with its line and column), and a persona must be one of the organization's. Only a draft or paused campaign can be edited.",
     responses(
         (status = 200, description = "The campaign with the saved step", body = CampaignDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -420,8 +397,9 @@ pub async fn update_step(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(delete, operation_id = "deleteStep", path = "/campaigns/{campaign_id}/steps/{step_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteStep", summary = "Delete a step", path = "/campaigns/{campaign_id}/steps/{step_id}", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("step_id" = uuid::Uuid, Path, description = "The step's id")),
+    description = "Deletes the step and its prepared messages; later steps move up. Only a draft or paused campaign can be edited.",
     responses(
         (status = 200, description = "The campaign without the step; later steps move up", body = CampaignDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -446,7 +424,7 @@ pub async fn delete_step(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(post, operation_id = "duplicateStep", path = "/campaigns/{campaign_id}/steps/{step_id}/duplicate", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "duplicateStep", summary = "Duplicate a step", path = "/campaigns/{campaign_id}/steps/{step_id}/duplicate", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("step_id" = uuid::Uuid, Path, description = "The step's id")),
     description = "Inserts a copy of the step right after it.",
     responses(
@@ -483,9 +461,10 @@ pub async fn duplicate_step(
     Ok(HttpResponse::Created().json(out))
 }
 
-#[utoipa::path(post, operation_id = "reorderSteps", path = "/campaigns/{campaign_id}/steps/reorder", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "reorderSteps", summary = "Reorder a campaign's steps", path = "/campaigns/{campaign_id}/steps/reorder", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = ReorderSteps,
+    description = "Puts the steps in the order of `step_ids`, which must list every step of the campaign exactly once. Only a draft or paused campaign can be edited.",
     responses(
         (status = 200, description = "The campaign with its steps in the new order", body = CampaignDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -526,7 +505,7 @@ pub async fn reorder_steps(
 
 // ---- enrollment ----
 
-#[utoipa::path(post, operation_id = "enrollTargets", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "enrollTargets", summary = "Enroll leads in a campaign", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = EnrollRequest,
     description = "Enrolls an audience (all contacts, contacts with tags, a segment, or ids). Contacts that cannot be reached on the \
@@ -568,7 +547,8 @@ pub async fn enroll(
     };
     let selection =
         crate::routes::contacts::resolve_selection(&mut tx, org, &body.selection).await?;
-    let ids = db::contacts::ids(&mut tx, org, &selection, time::OffsetDateTime::now_utc()).await?;
+    let now = state.clock.now();
+    let ids = db::contacts::ids(&mut tx, org, &selection, now).await?;
     let classified = db::targets::classify(
         &mut tx,
         org,
@@ -589,7 +569,8 @@ pub async fn enroll(
     let enrolled = if body.dry_run {
         eligible.len() as i64
     } else {
-        let n = db::targets::insert(&mut tx, org, id, &eligible, first.delay_minutes).await? as i64;
+        let n = db::targets::insert(&mut tx, org, id, &eligible, first.delay_minutes, now).await?
+            as i64;
         db::campaigns::touch(&mut *tx, org, id).await?;
         n
     };
@@ -611,8 +592,9 @@ pub struct TargetQuery {
     contact_id: Option<ContactId>,
 }
 
-#[utoipa::path(get, operation_id = "listTargets", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listTargets", summary = "List a campaign's enrolled leads", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), TargetQuery),
+    description = "The 500 most recently enrolled leads, optionally only those with one status or one lead, each with its status, the steps already sent and when it runs next. `total` counts every lead with the given status.",
     responses(
         (status = 200, description = "The 500 most recently enrolled targets and the total", body = TargetPage),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -634,9 +616,10 @@ pub async fn list_targets(
     Ok(HttpResponse::Ok().json(TargetPage { items, total }))
 }
 
-#[utoipa::path(patch, operation_id = "updateTarget", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateTarget", summary = "Pause or resume a lead", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("contact_id" = uuid::Uuid, Path, description = "The enrolled contact's id")),
     request_body = TargetChange,
+    description = "Sets one lead's status to `paused` (nothing more is sent to it, queued messages included, until it is resumed) or `active` (resume). A lead that has completed the campaign cannot be changed.",
     responses(
         (status = 200, description = "The target, paused or resumed", body = Target),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -673,8 +656,9 @@ pub async fn update_target(
     }))
 }
 
-#[utoipa::path(delete, operation_id = "removeTarget", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "removeTarget", summary = "Remove a lead from a campaign", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("contact_id" = uuid::Uuid, Path, description = "The enrolled contact's id")),
+    description = "Removes the lead from the campaign together with its prepared messages; the contact stays.",
     responses(
         (status = 204, description = "Removed from the campaign"),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -706,7 +690,7 @@ pub(crate) async fn tag_problems_of(
     Ok(parse::tag_problems(steps, &leads, &org_name))
 }
 
-#[utoipa::path(get, operation_id = "campaignProblems", path = "/campaigns/{campaign_id}/problems", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "campaignProblems", summary = "List a campaign's unresolved merge tags", path = "/campaigns/{campaign_id}/problems", tag = "campaigns", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     description = "Merge tags that resolve to nothing (no value, no fallback) for some enrolled leads, with how many and who. Launching is refused while there are any.",
     responses(

@@ -1,6 +1,7 @@
 //! Contacts: list (keyset pages, search, filters), create, read with notes, edit, delete, notes,
 //! merge, bulk actions and tags.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db::{self, contacts::Selection},
@@ -12,7 +13,7 @@ use crate::{
     extract::Json,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     parse_tag, parse_tags, parse_text, BulkAction, BulkRequest, BulkResult, Contact, ContactDetail,
     ContactFilter, ContactId, ContactInput, ContactPage, ErrorBody, MergeRequest, Note, NoteInput,
@@ -22,23 +23,20 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-pub fn scope() -> Scope {
-    web::scope("/contacts")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/bulk", web::post().to(bulk))
-        .route("/tags", web::get().to(tags))
-        .route("/tags/rename", web::post().to(rename_tag))
-        .route(
-            "/import",
-            web::post().to(crate::routes::imports::import_json),
-        )
-        .service(crate::routes::imports::scope())
-        .route("/{contact_id}", web::get().to(get))
-        .route("/{contact_id}", web::patch().to(update))
-        .route("/{contact_id}", web::delete().to(delete))
-        .route("/{contact_id}/notes", web::post().to(add_note))
-        .route("/{contact_id}/merge", web::post().to(merge))
+pub fn scope() -> Routes {
+    Routes::new("/contacts")
+        .get("", list)
+        .post("", create)
+        .post("/bulk", bulk)
+        .get("/tags", tags)
+        .post("/tags/rename", rename_tag)
+        .post("/import", crate::routes::imports::import_json)
+        .nest(crate::routes::imports::scope())
+        .get("/{contact_id}", get)
+        .patch("/{contact_id}", update)
+        .delete("/{contact_id}", delete)
+        .post("/{contact_id}/notes", add_note)
+        .post("/{contact_id}/merge", merge)
 }
 
 /// Most ids one bulk request may name.
@@ -110,7 +108,7 @@ fn parse_limit(limit: Option<&str>) -> ApiResult<i64> {
     }
 }
 
-#[utoipa::path(get, operation_id = "listContacts", path = "/contacts", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listContacts", summary = "List contacts", path = "/contacts", tag = "contacts", security(("bearer" = [])),
     params(ListQuery),
     description = "Contacts matching every given filter, newest first, in pages. `total` counts all matches.",
     responses(
@@ -200,7 +198,7 @@ async fn check_and_save(
         })
 }
 
-#[utoipa::path(post, operation_id = "createContact", path = "/contacts", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createContact", summary = "Create a contact", path = "/contacts", tag = "contacts", security(("bearer" = [])),
     request_body = ContactInput,
     description = "Creates a contact. It needs an email or a phone; phones are stored as E.164; the time zone is inferred when the country (or the phone's country) has only one.",
     responses(
@@ -229,8 +227,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(contact))
 }
 
-#[utoipa::path(get, operation_id = "getContact", path = "/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getContact", summary = "Get a contact", path = "/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
     params(("contact_id" = uuid::Uuid, Path, description = "The contact's id")),
+    description = "The contact with its notes.",
     responses(
         (status = 200, description = "The contact with its notes", body = ContactDetail),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -251,7 +250,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(ContactDetail { contact, notes }))
 }
 
-#[utoipa::path(patch, operation_id = "updateContact", path = "/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateContact", summary = "Update a contact", path = "/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
     params(("contact_id" = uuid::Uuid, Path, description = "The contact's id")),
     request_body = ContactInput,
     description = "Changes the given fields; an empty string or `null` clears one.",
@@ -288,7 +287,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(contact))
 }
 
-#[utoipa::path(delete, operation_id = "deleteContact", path = "/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteContact", summary = "Delete a contact", path = "/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
     params(("contact_id" = uuid::Uuid, Path, description = "The contact's id")),
     description = "Deletes the contact and erases its personal data (fields, notes, memberships).",
     responses(
@@ -310,9 +309,10 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, operation_id = "addContactNote", path = "/contacts/{contact_id}/notes", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "addContactNote", summary = "Add a note to a contact", path = "/contacts/{contact_id}/notes", tag = "contacts", security(("bearer" = [])),
     params(("contact_id" = uuid::Uuid, Path, description = "The contact's id")),
     request_body = NoteInput,
+    description = "Adds a note of at most 10,000 characters to the contact, written by the signed-in person (with no author when called with an API key).",
     responses(
         (status = 201, description = "Added", body = Note),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -339,7 +339,7 @@ pub async fn add_note(
     Ok(HttpResponse::Created().json(note))
 }
 
-#[utoipa::path(post, operation_id = "mergeContacts", path = "/contacts/{contact_id}/merge", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "mergeContacts", summary = "Merge two contacts", path = "/contacts/{contact_id}/merge", tag = "contacts", security(("bearer" = [])),
     params(("contact_id" = uuid::Uuid, Path, description = "The contact that stays")),
     request_body = MergeRequest,
     description = "Merges `other_id` into this contact: empty fields are filled from it, tags and custom fields combined, notes and segment memberships moved; then `other_id` is deleted.",
@@ -388,7 +388,7 @@ pub async fn merge(
     Ok(HttpResponse::Ok().json(contact))
 }
 
-#[utoipa::path(post, operation_id = "bulkContacts", path = "/contacts/bulk", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "bulkContacts", summary = "Apply an action to many contacts", path = "/contacts/bulk", tag = "contacts", security(("bearer" = [])),
     request_body = BulkRequest,
     description = "Applies one action to contacts chosen by ids or by a filter (the same filter as the list). Ids of other organizations are not matched.",
     responses(
@@ -438,7 +438,8 @@ pub async fn bulk(
     }))
 }
 
-#[utoipa::path(get, operation_id = "listTags", path = "/contacts/tags", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listTags", summary = "List tags", path = "/contacts/tags", tag = "contacts", security(("bearer" = [])),
+    description = "Every tag in use in the organization with its number of contacts, most used first.",
     responses(
         (status = 200, description = "Tags in use with their number of contacts, most used first", body = Vec<TagCount>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -448,7 +449,7 @@ pub async fn tags(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(db::contacts::tag_counts(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(post, operation_id = "renameTag", path = "/contacts/tags/rename", tag = "contacts", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "renameTag", summary = "Rename a tag", path = "/contacts/tags/rename", tag = "contacts", security(("bearer" = [])),
     request_body = RenameTagRequest,
     description = "Renames a tag on every contact. Renaming to a tag that exists merges the two.",
     responses(

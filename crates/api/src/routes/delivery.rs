@@ -1,6 +1,7 @@
 //! Delivery as people see it: the pre-flight check before launch, a campaign's delivery
 //! counters, resolving messages whose outcome is unknown, and the sandbox outbox.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db,
@@ -10,7 +11,7 @@ use crate::{
     routes::campaigns::tag_problems_of,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     ApprovalMode, CampaignId, Channel, Delivery, DeliveryAction, DeliveryActionKind, ErrorBody,
     MailboxStatus, MessageId, OrgId, OutboxId, OutboxMessage, OutboxPage, Preflight,
@@ -20,10 +21,10 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-pub fn outbox_scope() -> Scope {
-    web::scope("/outbox")
-        .route("", web::get().to(outbox))
-        .route("/{outbox_id}", web::get().to(outbox_message))
+pub fn outbox_scope() -> Routes {
+    Routes::new("/outbox")
+        .get("", outbox)
+        .get("/{outbox_id}", outbox_message)
 }
 
 fn check(check: &str, ok: bool, detail: impl Into<String>) -> PreflightCheck {
@@ -148,7 +149,7 @@ pub async fn preflight(
     Ok(Preflight::new(checks))
 }
 
-#[utoipa::path(get, operation_id = "campaignPreflight", path = "/campaigns/{campaign_id}/preflight", tag = "delivery", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "campaignPreflight", summary = "Get a campaign's pre-flight checks", path = "/campaigns/{campaign_id}/preflight", tag = "delivery", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     description = "What launching checks: steps with messages, mailboxes chosen and not all paused, the postal address for the footer, no merge tag without a value (or no prepared message with problems), approved messages (manual approval), a sane send window. Launch is refused while any check fails.",
     responses(
@@ -165,7 +166,7 @@ pub async fn get_preflight(
     Ok(HttpResponse::Ok().json(preflight(&mut conn, caller.org_id, path.into_inner()).await?))
 }
 
-#[utoipa::path(get, operation_id = "campaignDelivery", path = "/campaigns/{campaign_id}/delivery", tag = "delivery", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "campaignDelivery", summary = "Get a campaign's delivery counters", path = "/campaigns/{campaign_id}/delivery", tag = "delivery", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     description = "Per-step counters of queued, sending, sent, failed, bounced, unknown and cancelled messages (and opens and clicks where tracked), and where the leads are. List the messages themselves with `GET /campaigns/{campaign_id}/messages?status=…`.",
     responses(
@@ -195,7 +196,7 @@ pub async fn delivery(
     }))
 }
 
-#[utoipa::path(post, operation_id = "resolveDelivery", path = "/campaigns/{campaign_id}/messages/{message_id}/delivery", tag = "delivery", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "resolveDelivery", summary = "Resolve a message whose outcome is unknown", path = "/campaigns/{campaign_id}/messages/{message_id}/delivery", tag = "delivery", security(("bearer" = [])),
     params(
         ("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"),
         ("message_id" = uuid::Uuid, Path, description = "The message's id"),
@@ -249,7 +250,7 @@ pub struct OutboxQuery {
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, operation_id = "listOutbox", path = "/outbox", tag = "delivery", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listOutbox", summary = "List the sandbox outbox", path = "/outbox", tag = "delivery", security(("bearer" = [])),
     description = "What the organization's sandbox mailboxes caught, newest first, a page at a time.",
     params(OutboxQuery),
     responses(
@@ -272,8 +273,9 @@ pub async fn outbox(
     Ok(HttpResponse::Ok().json(OutboxPage { items, total }))
 }
 
-#[utoipa::path(get, operation_id = "getOutboxMessage", path = "/outbox/{outbox_id}", tag = "delivery", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getOutboxMessage", summary = "Get a sandbox outbox message", path = "/outbox/{outbox_id}", tag = "delivery", security(("bearer" = [])),
     params(("outbox_id" = uuid::Uuid, Path, description = "The caught message's id")),
+    description = "One message a sandbox mailbox caught, with its whole source (RFC 5322) exactly as it would have gone out.",
     responses(
         (status = 200, description = "The message exactly as it would have gone out", body = OutboxMessage),
         (status = 401, description = "Not signed in", body = ErrorBody),

@@ -2,6 +2,7 @@
 //! sending from an address on the domain signs with it. The private key is sealed at rest and
 //! never returned; the API shows the DNS record to publish instead.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db::{self, dkim::DkimRow},
@@ -11,15 +12,15 @@ use crate::{
     extract::Json,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{DkimKey, DkimKeyId, DkimKeyInput, ErrorBody};
 use secrecy::ExposeSecret;
 
-pub fn scope() -> Scope {
-    web::scope("/dkim-keys")
-        .route("", web::get().to(list))
-        .route("", web::post().to(upload))
-        .route("/{key_id}", web::delete().to(delete))
+pub fn scope() -> Routes {
+    Routes::new("/dkim-keys")
+        .get("", list)
+        .post("", upload)
+        .delete("/{key_id}", delete)
 }
 
 fn to_api(r: DkimRow) -> DkimKey {
@@ -38,7 +39,8 @@ fn to_api(r: DkimRow) -> DkimKey {
     }
 }
 
-#[utoipa::path(get, operation_id = "listDkimKeys", path = "/dkim-keys", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listDkimKeys", summary = "List DKIM keys", path = "/dkim-keys", tag = "mailboxes", security(("bearer" = [])),
+    description = "The organization's signing keys, one per domain, each with the TXT record to publish and the mailboxes that sign with it. Private keys are never returned.",
     responses(
         (status = 200, description = "The organization's DKIM keys by domain, each with the DNS record to publish and the mailboxes that sign with it; private keys are never returned", body = Vec<DkimKey>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -48,7 +50,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(rows.into_iter().map(to_api).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(post, operation_id = "uploadDkimKey", path = "/dkim-keys", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "uploadDkimKey", summary = "Upload a domain's DKIM key", path = "/dkim-keys", tag = "mailboxes", security(("bearer" = [])),
     request_body = DkimKeyInput,
     description = "Uploads the private key a domain signs with (RSA 1024–4096 bits as PKCS#1 or PKCS#8 PEM, or Ed25519 as PKCS#8 PEM or its 32-byte seed in base64). It replaces the domain's key if it had one. From then on every message from an address on the domain carries a DKIM-Signature (relaxed/relaxed, covering From, To, Subject, Date, Message-ID, threading and the one-click unsubscribe headers). Publish the returned TXT record for receivers to check it.",
     responses(
@@ -86,8 +88,9 @@ pub async fn upload(
     Ok(res.json(to_api(row)))
 }
 
-#[utoipa::path(delete, operation_id = "deleteDkimKey", path = "/dkim-keys/{key_id}", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteDkimKey", summary = "Delete a DKIM key", path = "/dkim-keys/{key_id}", tag = "mailboxes", security(("bearer" = [])),
     params(("key_id" = uuid::Uuid, Path, description = "The key's id")),
+    description = "Deletes the domain's key; messages from addresses on the domain are no longer signed. Admins and owners only.",
     responses(
         (status = 204, description = "Deleted; the domain's messages are no longer signed"),
         (status = 401, description = "Not signed in", body = ErrorBody),

@@ -4,7 +4,7 @@ use crate::startup::AppState;
 use actix_web::{web, HttpResponse};
 use aura_types::Health;
 
-#[utoipa::path(get, operation_id = "liveness", path = "/healthz", tag = "health",
+#[utoipa::path(get, operation_id = "liveness", summary = "Check liveness", path = "/healthz", tag = "health",
     description = "Liveness: the process answers.",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
@@ -13,7 +13,7 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-#[utoipa::path(get, operation_id = "readiness", path = "/readyz", tag = "health",
+#[utoipa::path(get, operation_id = "readiness", summary = "Check readiness", path = "/readyz", tag = "health",
     description = "Readiness: the database answers and every migration this build knows is applied.",
     responses(
         (status = 200, description = "Ready", body = Health),

@@ -1,6 +1,7 @@
 //! Contact imports: upload a CSV file, map its columns, preview, run in the background with
 //! progress, read the per-row report (JSON or CSV); and the JSON bulk import for integrations.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db,
@@ -12,13 +13,13 @@ use crate::{
     extract::{read_upload, Json},
     routes::contacts::org_region,
     startup::AppState,
-    workers::import::{import_batch, ParsedRow, BATCH_ROWS},
+    workers::import::{import_batch, ParsedRow},
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
-    parse_tags, ErrorBody, Import, ImportId, ImportOptions, ImportPreview, ImportProgress,
-    ImportStatus, JsonImportRequest, JsonImportResult, MappingRequest, PreviewRow, ReportPage,
-    RowOutcome, StartImportRequest,
+    parse_tags, ErrorBody, Import, ImportId, ImportOptions, ImportPreview, ImportStatus,
+    JsonImportRequest, JsonImportResult, MappingRequest, PreviewRow, ReportPage, RowOutcome,
+    StartImportRequest,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -30,15 +31,15 @@ pub const JSON_IMPORT_MAX: usize = 10_000;
 /// Rows shown in a preview.
 const PREVIEW_ROWS: usize = 20;
 
-pub fn scope() -> Scope {
-    web::scope("/imports")
-        .route("", web::get().to(list))
-        .route("", web::post().to(upload))
-        .route("/{import_id}", web::get().to(get))
-        .route("/{import_id}/preview", web::post().to(preview))
-        .route("/{import_id}/start", web::post().to(start))
-        .route("/{import_id}/report", web::get().to(report))
-        .route("/{import_id}/report.csv", web::get().to(report_csv))
+pub fn scope() -> Routes {
+    Routes::new("/imports")
+        .get("", list)
+        .post("", upload)
+        .get("/{import_id}", get)
+        .post("/{import_id}/preview", preview)
+        .post("/{import_id}/start", start)
+        .get("/{import_id}/report", report)
+        .get("/{import_id}/report.csv", report_csv)
 }
 
 /// The upload form.
@@ -50,7 +51,7 @@ pub struct UploadForm {
     file: Vec<u8>,
 }
 
-#[utoipa::path(post, operation_id = "uploadImport", path = "/contacts/imports", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "uploadImport", summary = "Upload a CSV file to import", path = "/contacts/imports", tag = "imports", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     description = "Uploads a CSV file and analyses it: encoding, delimiter, headers, row count and a proposed column mapping. Nothing is imported until `start`.",
     responses(
@@ -116,7 +117,8 @@ pub async fn upload(
     Ok(HttpResponse::Created().json(import))
 }
 
-#[utoipa::path(get, operation_id = "listImports", path = "/contacts/imports", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listImports", summary = "List CSV imports", path = "/contacts/imports", tag = "imports", security(("bearer" = [])),
+    description = "The organization's 50 latest CSV imports, newest first, with their status and progress.",
     responses(
         (status = 200, description = "The 50 latest imports, newest first", body = Vec<Import>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -126,7 +128,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(db::imports::list(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(get, operation_id = "getImport", path = "/contacts/imports/{import_id}", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getImport", summary = "Get an import", path = "/contacts/imports/{import_id}", tag = "imports", security(("bearer" = [])),
     params(("import_id" = uuid::Uuid, Path, description = "The import's id")),
     description = "The import with its status and progress; poll it while it runs.",
     responses(
@@ -163,7 +165,7 @@ async fn uploaded(state: &AppState, caller: &Caller, id: ImportId) -> ApiResult<
     Ok((import, text))
 }
 
-#[utoipa::path(post, operation_id = "previewImport", path = "/contacts/imports/{import_id}/preview", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "previewImport", summary = "Preview an import under a mapping", path = "/contacts/imports/{import_id}/preview", tag = "imports", security(("bearer" = [])),
     params(("import_id" = uuid::Uuid, Path, description = "The import's id")),
     request_body = MappingRequest,
     description = "The first 20 rows as they would be imported under a mapping, each with its problems.",
@@ -229,7 +231,7 @@ fn check_options(options: &mut ImportOptions) -> ApiResult<()> {
     Ok(())
 }
 
-#[utoipa::path(post, operation_id = "startImport", path = "/contacts/imports/{import_id}/start", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "startImport", summary = "Start an import", path = "/contacts/imports/{import_id}/start", tag = "imports", security(("bearer" = [])),
     params(("import_id" = uuid::Uuid, Path, description = "The import's id")),
     request_body = StartImportRequest,
     description = "Queues the import with a mapping and options; a background worker runs it. Poll the import for progress.",
@@ -276,8 +278,9 @@ pub struct ReportQuery {
     limit: Option<i64>,
 }
 
-#[utoipa::path(get, operation_id = "getImportReport", path = "/contacts/imports/{import_id}/report", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getImportReport", summary = "Get an import's report", path = "/contacts/imports/{import_id}/report", tag = "imports", security(("bearer" = [])),
     params(("import_id" = uuid::Uuid, Path, description = "The import's id"), ReportQuery),
+    description = "What became of each row of the file (outcome, reason, contact), in file order, optionally only rows with one outcome. Pages by `offset` and `limit` (1–1000, default 100); `total` counts the matching rows.",
     responses(
         (status = 200, description = "Report rows in file order", body = ReportPage),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -308,8 +311,9 @@ pub async fn report(
     Ok(HttpResponse::Ok().json(ReportPage { items, total }))
 }
 
-#[utoipa::path(get, operation_id = "downloadImportReport", path = "/contacts/imports/{import_id}/report.csv", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "downloadImportReport", summary = "Download an import's report as CSV", path = "/contacts/imports/{import_id}/report.csv", tag = "imports", security(("bearer" = [])),
     params(("import_id" = uuid::Uuid, Path, description = "The import's id")),
+    description = "The whole report as one CSV attachment with the columns row, outcome, reason and contact_id.",
     responses(
         (status = 200, description = "The whole report as CSV: row, outcome, reason, contact_id", content_type = "text/csv", body = String),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -361,9 +365,9 @@ pub async fn report_csv(
         .body(body))
 }
 
-#[utoipa::path(post, operation_id = "importContacts", path = "/contacts/import", tag = "imports", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "importContacts", summary = "Import contacts from JSON", path = "/contacts/import", tag = "imports", security(("bearer" = [])),
     request_body = JsonImportRequest,
-    description = "Imports up to 10,000 contacts at once with the CSV import's rules and options (for n8n and other integrations). Invalid contacts are reported and never block the valid ones.",
+    description = "Imports up to 10,000 contacts at once with the CSV import's rules and options (for n8n and other integrations), in one transaction: either every valid contact is written or, on a server failure, none is. Invalid contacts are reported and never block the valid ones.",
     responses(
         (status = 200, description = "Counts and one report row per contact sent", body = JsonImportResult),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -397,21 +401,11 @@ pub async fn import_json(
             (i as i64 + 1, row)
         })
         .collect();
-    let mut progress = ImportProgress::default();
-    let mut rows = Vec::with_capacity(parsed.len());
-    let mut iter = parsed.into_iter().peekable();
-    while iter.peek().is_some() {
-        let batch: Vec<ParsedRow> = iter.by_ref().take(BATCH_ROWS).collect();
-        let mut tx = state.pool.begin().await?;
-        let (report, p) =
-            import_batch(&mut tx, caller.org_id, batch, options.duplicate_strategy).await?;
-        tx.commit().await?;
-        progress.read += p.read;
-        progress.created += p.created;
-        progress.updated += p.updated;
-        progress.skipped += p.skipped;
-        progress.invalid += p.invalid;
-        rows.extend(report);
-    }
+    // All or nothing: the request is one transaction, so a failure part-way leaves no contact
+    // of it written (and a retry by the integration cannot double-apply the first part).
+    let mut tx = state.pool.begin().await?;
+    let (rows, progress) =
+        import_batch(&mut tx, caller.org_id, parsed, options.duplicate_strategy).await?;
+    tx.commit().await?;
     Ok(HttpResponse::Ok().json(JsonImportResult { progress, rows }))
 }

@@ -1,5 +1,6 @@
 //! Invitations of the caller's organization (accepting one is under /auth).
 
+use crate::routes::Routes;
 use crate::{
     auth::{tokens::random_secret, Caller},
     db,
@@ -9,17 +10,18 @@ use crate::{
     providers::mail::Email,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{CreateInvitationRequest, CreatedInvitation, ErrorBody, Invitation, InvitationId};
 
-pub fn scope() -> Scope {
-    web::scope("/invitations")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/{invitation_id}", web::delete().to(revoke))
+pub fn scope() -> Routes {
+    Routes::new("/invitations")
+        .get("", list)
+        .post("", create)
+        .delete("/{invitation_id}", revoke)
 }
 
-#[utoipa::path(get, operation_id = "listInvitations", path = "/invitations", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listInvitations", summary = "List open invitations", path = "/invitations", tag = "invitations", security(("bearer" = [])),
+    description = "Invitations not yet accepted, revoked or expired, newest first. Their tokens are never returned. Admins and owners only.",
     responses(
         (status = 200, description = "Open invitations, newest first", body = Vec<Invitation>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -31,7 +33,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(db::invitations::list_open(&state.pool, caller.org_id).await?))
 }
 
-#[utoipa::path(post, operation_id = "createInvitation", path = "/invitations", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createInvitation", summary = "Invite a person", path = "/invitations", tag = "invitations", security(("bearer" = [])),
     request_body = CreateInvitationRequest,
     description = "Invites a person. When Aura has an SMTP server (AURA_SMTP_URL) the link is emailed to them (`email_sent`); the answer also holds the secret accept link, shown once, to share by hand.",
     responses(
@@ -133,8 +135,9 @@ fn invitation_email(org_name: &str, invitation: &Invitation, accept_url: &str) -
     }
 }
 
-#[utoipa::path(delete, operation_id = "revokeInvitation", path = "/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "revokeInvitation", summary = "Revoke an invitation", path = "/invitations/{invitation_id}", tag = "invitations", security(("bearer" = [])),
     params(("invitation_id" = uuid::Uuid, Path, description = "The invitation id")),
+    description = "Revokes an open invitation; its accept link stops working. Admins and owners only, and only owners revoke an invitation to become an owner.",
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "Not signed in", body = ErrorBody),

@@ -1,17 +1,17 @@
 //! Mailboxes: the organization's email accounts (add, edit, test with a real connection,
 //! delete), and which of them each campaign sends through.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
-    crypto,
     db::{self, mailboxes::SecretChange},
-    domain::mailbox::{mailbox_fields, ServerFields},
+    domain::mailbox::{mailbox_fields, MailboxFields, ServerFields},
     error::{ApiError, ApiResult},
     extract::Json,
     providers::smtp,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     CampaignId, CampaignMailboxes, ErrorBody, Mailbox, MailboxId, MailboxInput, MailboxKind,
     MailboxTest, TestStage,
@@ -19,14 +19,14 @@ use aura_types::{
 use std::time::Duration;
 use time::OffsetDateTime;
 
-pub fn scope() -> Scope {
-    web::scope("/mailboxes")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/{mailbox_id}", web::get().to(get))
-        .route("/{mailbox_id}", web::patch().to(update))
-        .route("/{mailbox_id}", web::delete().to(delete))
-        .route("/{mailbox_id}/test", web::post().to(test))
+pub fn scope() -> Routes {
+    Routes::new("/mailboxes")
+        .get("", list)
+        .post("", create)
+        .get("/{mailbox_id}", get)
+        .patch("/{mailbox_id}", update)
+        .delete("/{mailbox_id}", delete)
+        .post("/{mailbox_id}/test", test)
 }
 
 fn email_taken(e: sqlx::Error) -> ApiError {
@@ -38,11 +38,28 @@ fn email_taken(e: sqlx::Error) -> ApiError {
     }
 }
 
+/// The network policy's check of the servers' hosts, when they are saved (422 naming the field).
+async fn check_hosts(state: &AppState, f: &MailboxFields) -> ApiResult<()> {
+    let mut refused = std::collections::BTreeMap::new();
+    for (field, host) in [("smtp.host", &f.smtp.host), ("imap.host", &f.imap.host)] {
+        if host.is_empty() {
+            continue;
+        }
+        if let Err(e) = state.settings.network.check_host(host).await {
+            refused.insert(field.to_owned(), e.to_string());
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(refused))
+    }
+}
+
 fn seal(state: &AppState, change: &Option<Option<String>>) -> SecretChange {
-    change.as_ref().map(|p| {
-        p.as_ref()
-            .map(|plain| (state.ai.sealer.seal(plain), crypto::hint(plain)))
-    })
+    change
+        .as_ref()
+        .map(|p| p.as_ref().map(|plain| state.ai.sealer.seal(plain)))
 }
 
 async fn shown(state: &AppState, caller: &Caller, id: MailboxId) -> ApiResult<Mailbox> {
@@ -52,7 +69,8 @@ async fn shown(state: &AppState, caller: &Caller, id: MailboxId) -> ApiResult<Ma
     Ok(row.to_api(OffsetDateTime::now_utc()))
 }
 
-#[utoipa::path(get, operation_id = "listMailboxes", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listMailboxes", summary = "List mailboxes", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+    description = "The organization's mailboxes, oldest first, with today's use and health. Passwords are never returned.",
     responses(
         (status = 200, description = "The organization's mailboxes, oldest first, with today's use and health; passwords are never returned", body = Vec<Mailbox>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -63,14 +81,14 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.to_api(now)).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(post, operation_id = "createMailbox", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createMailbox", summary = "Add a mailbox", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
     request_body = MailboxInput,
-    description = "Adds an email account: `smtp` (the organization's own server; the password is sealed at rest and never returned) or `sandbox` (nothing leaves the machine: messages are kept in the outbox, and handed to a local mail catcher when a host is set). An unencrypted connection is accepted only to a server on this machine or a private network.",
+    description = "Adds an email account: `smtp` (the organization's own server; the password is sealed at rest and never returned, not even in part) or `sandbox` (nothing leaves the machine: messages are kept in the outbox, and handed to a local mail catcher when a host is set). A server on a private, loopback or link-local address (in any spelling, or behind a name that resolves to one) is refused unless the server's administrator allows it (AURA_OUTBOUND_ALLOW); an unencrypted connection is accepted only to such an allowed local server.",
     responses(
         (status = 201, description = "Added", body = Mailbox),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Only owners and admins manage mailboxes", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or another mailbox sends from this address", body = ErrorBody),
+        (status = 422, description = "Invalid fields, a server host the network policy refuses, or another mailbox sends from this address", body = ErrorBody),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -79,6 +97,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
     let f = mailbox_fields(None, &body.0, false)?;
+    check_hosts(&state, &f).await?;
     let id = MailboxId::new();
     db::mailboxes::insert(
         &state.pool,
@@ -87,14 +106,16 @@ pub async fn create(
         &f,
         &seal(&state, &f.smtp.password),
         &seal(&state, &f.imap.password),
+        state.clock.now().date(),
     )
     .await
     .map_err(email_taken)?;
     Ok(HttpResponse::Created().json(shown(&state, &caller, id).await?))
 }
 
-#[utoipa::path(get, operation_id = "getMailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getMailbox", summary = "Get a mailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    description = "One mailbox with today's use and health. Its password is never returned.",
     responses(
         (status = 200, description = "The mailbox", body = Mailbox),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -108,7 +129,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(shown(&state, &caller, path.into_inner()).await?))
 }
 
-#[utoipa::path(patch, operation_id = "updateMailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateMailbox", summary = "Update a mailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
     request_body = MailboxInput,
     description = "Changes what the body names (a password: absent keeps it, empty or null removes it). Setting `status` to `active` resumes a paused mailbox and clears its failure count; changing the ramp-up restarts it today.",
@@ -117,7 +138,7 @@ pub async fn get(
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Only owners and admins manage mailboxes", body = ErrorBody),
         (status = 404, description = "No such mailbox", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or a server host the network policy refuses", body = ErrorBody),
     ))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -135,6 +156,7 @@ pub async fn update(
         &body.0,
         current.smtp_secret_sealed.is_some(),
     )?;
+    check_hosts(&state, &f).await?;
     db::mailboxes::update(
         &state.pool,
         caller.org_id,
@@ -142,6 +164,7 @@ pub async fn update(
         &f,
         &seal(&state, &f.smtp.password),
         &seal(&state, &f.imap.password),
+        state.clock.now().date(),
     )
     .await
     .map_err(email_taken)?;
@@ -149,8 +172,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
 }
 
-#[utoipa::path(delete, operation_id = "deleteMailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteMailbox", summary = "Delete a mailbox", path = "/mailboxes/{mailbox_id}", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    description = "Deletes the mailbox; campaigns no longer send through it. Refused while messages are queued through it. Admins and owners only.",
     responses(
         (status = 204, description = "Deleted; campaigns no longer send through it"),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -177,19 +201,22 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, operation_id = "testMailbox", path = "/mailboxes/{mailbox_id}/test", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "testMailbox", summary = "Test a mailbox's SMTP connection", path = "/mailboxes/{mailbox_id}/test", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
     description = "Makes a real connection to the mailbox's SMTP server — TCP, TLS or STARTTLS, EHLO, AUTH — and reports each stage up to the first that failed, in the server's own words. Sends no email. A sandbox without a host checks that its outbox folder can be written.",
     responses(
         (status = 200, description = "What happened at each stage", body = MailboxTest),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins test mailboxes", body = ErrorBody),
         (status = 404, description = "No such mailbox", body = ErrorBody),
+        (status = 409, description = "The stored password cannot be opened (the master key that sealed it is gone)", body = ErrorBody),
     ))]
 pub async fn test(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<MailboxId>,
 ) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
     let row = db::mailboxes::get(&state.pool, caller.org_id, path.into_inner())
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -214,6 +241,7 @@ pub async fn test(
             password,
             &row.from_email,
             Duration::from_secs(state.settings.smtp_timeout_secs.clamp(1, 30)),
+            &state.settings.network,
         );
         smtp::test(&server).await
     };
@@ -233,8 +261,9 @@ pub async fn test(
     Ok(HttpResponse::Ok().json(MailboxTest { ok, stages }))
 }
 
-#[utoipa::path(get, operation_id = "getCampaignMailboxes", path = "/campaigns/{campaign_id}/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getCampaignMailboxes", summary = "List a campaign's mailboxes", path = "/campaigns/{campaign_id}/mailboxes", tag = "mailboxes", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    description = "The ids of the mailboxes the campaign rotates over, oldest mailbox first.",
     responses(
         (status = 200, description = "The mailboxes the campaign sends through", body = CampaignMailboxes),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -253,7 +282,7 @@ pub async fn campaign_mailboxes(
     Ok(HttpResponse::Ok().json(CampaignMailboxes { mailbox_ids }))
 }
 
-#[utoipa::path(put, operation_id = "setCampaignMailboxes", path = "/campaigns/{campaign_id}/mailboxes", tag = "mailboxes", security(("bearer" = [])),
+#[utoipa::path(put, operation_id = "setCampaignMailboxes", summary = "Set a campaign's mailboxes", path = "/campaigns/{campaign_id}/mailboxes", tag = "mailboxes", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = CampaignMailboxes,
     description = "Sets the mailboxes the campaign rotates over. Each lead keeps the mailbox of its first email for every follow-up.",

@@ -1,12 +1,13 @@
+use crate::routes::Routes;
 use crate::{auth::Caller, error::ApiResult, routes::auth::load_me, startup::AppState};
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{ErrorBody, Me};
 
-pub fn scope() -> Scope {
-    web::scope("/me").route("", web::get().to(me))
+pub fn scope() -> Routes {
+    Routes::new("/me").get("", me)
 }
 
-#[utoipa::path(get, operation_id = "getMe", path = "/me", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getMe", summary = "Get the signed-in person", path = "/me", tag = "auth", security(("bearer" = [])),
     description = "The signed-in person, the organization the session acts for, and all their memberships.",
     responses(
         (status = 200, description = "Who is signed in", body = Me),

@@ -1,5 +1,6 @@
 //! Members of the caller's organization: list, change role, remove (or leave).
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db,
@@ -8,17 +9,18 @@ use crate::{
     extract::Json,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{ErrorBody, Member, Role, UpdateMemberRequest, UserId};
 
-pub fn scope() -> Scope {
-    web::scope("/members")
-        .route("", web::get().to(list))
-        .route("/{user_id}", web::patch().to(update))
-        .route("/{user_id}", web::delete().to(remove))
+pub fn scope() -> Routes {
+    Routes::new("/members")
+        .get("", list)
+        .patch("/{user_id}", update)
+        .delete("/{user_id}", remove)
 }
 
-#[utoipa::path(get, operation_id = "listMembers", path = "/members", tag = "members", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listMembers", summary = "List members", path = "/members", tag = "members", security(("bearer" = [])),
+    description = "The organization's members with their roles, owners first. Every member may list them.",
     responses(
         (status = 200, description = "Members, owners first", body = Vec<Member>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -66,7 +68,7 @@ async fn change(
     Ok(())
 }
 
-#[utoipa::path(patch, operation_id = "updateMember", path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateMember", summary = "Change a member's role", path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
     params(("user_id" = uuid::Uuid, Path, description = "The member's user id")),
     request_body = UpdateMemberRequest,
     description = "Changes a member's role. Admins manage members and admins; only owners grant or take away ownership; the last owner cannot be demoted.",
@@ -93,7 +95,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(member))
 }
 
-#[utoipa::path(delete, operation_id = "removeMember", path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "removeMember", summary = "Remove a member or leave the organization", path = "/members/{user_id}", tag = "members", security(("bearer" = [])),
     params(("user_id" = uuid::Uuid, Path, description = "The member's user id")),
     description = "Removes a member (or, with one's own id, leaves the organization) and ends their sessions in it.",
     responses(

@@ -46,7 +46,7 @@ async fn start(conn: &mut PgConnection, caller: &Caller, id: CampaignId) -> ApiR
     Ok(p)
 }
 
-#[utoipa::path(post, operation_id = "prepareMessages", path = "/campaigns/{campaign_id}/prepare", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "prepareMessages", summary = "Prepare a campaign's messages", path = "/campaigns/{campaign_id}/prepare", tag = "messages", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     description = "Writes, in the background, the message every enrolled lead will get at every step not yet sent: rendered from the step's template (the A/B variant chosen by weight, the same for the lead every time), or written for the lead by AI where the step asks for personalisation. Messages already there are kept unless they are undecided, unedited and older than their step's last change. In auto-approve mode messages without problems are approved as they are written. Follow the progress with `GET /campaigns/{campaign_id}/review`; a preparation already running is answered as it is.",
     responses(
@@ -77,8 +77,9 @@ pub async fn prepare(
     Ok(HttpResponse::Accepted().json(p))
 }
 
-#[utoipa::path(get, operation_id = "reviewSummary", path = "/campaigns/{campaign_id}/review", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "reviewSummary", summary = "Get a campaign's review summary", path = "/campaigns/{campaign_id}/review", tag = "messages", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
+    description = "Where the campaign's messages stand: counts by status, with problems, stale (written before their step last changed) and missing, and the latest preparation with its progress. Poll it while a preparation runs.",
     responses(
         (status = 200, description = "Counts by status, problems, stale and missing messages, and the latest preparation with its progress", body = ReviewSummary),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -117,8 +118,9 @@ pub struct MessageQuery {
     offset: Option<i64>,
 }
 
-#[utoipa::path(get, operation_id = "listMessages", path = "/campaigns/{campaign_id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listMessages", summary = "List a campaign's messages", path = "/campaigns/{campaign_id}/messages", tag = "messages", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), MessageQuery),
+    description = "The campaign's prepared messages, lead by lead and step by step, optionally only one step, status, variant or lead, or only those with (or without) problems. Pages by `limit` (at most 200, default 50) and `offset`; `total` counts all matches.",
     responses(
         (status = 200, description = "A page of messages (lead by lead, step by step) and how many match", body = MessagePage),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -150,8 +152,9 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(MessagePage { items, total }))
 }
 
-#[utoipa::path(get, operation_id = "getMessage", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getMessage", summary = "Get a message", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("message_id" = uuid::Uuid, Path, description = "The message's id")),
+    description = "One prepared message exactly as the lead will get it: subject, text and the HTML part made from the text.",
     responses(
         (status = 200, description = "The message exactly as the lead will get it (subject, text, HTML part)", body = Message),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -170,7 +173,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(m))
 }
 
-#[utoipa::path(patch, operation_id = "editMessage", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "editMessage", summary = "Edit a message", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), ("message_id" = uuid::Uuid, Path, description = "The message's id")),
     request_body = MessageEdit,
     description = "Saves a person's final text (no merge tags are filled in: what is written is what is sent). The message is marked edited, its problems are cleared, and preparing again leaves it alone. Its status does not change.",
@@ -241,7 +244,7 @@ pub async fn edit(
     Ok(HttpResponse::Ok().json(m))
 }
 
-#[utoipa::path(post, operation_id = "reviewMessages", path = "/campaigns/{campaign_id}/messages/review", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "reviewMessages", summary = "Approve, reject or regenerate messages", path = "/campaigns/{campaign_id}/messages/review", tag = "messages", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = ReviewRequest,
     description = "Approves, rejects or regenerates the listed messages (`ids`) or every message a `filter` matches. Approval skips messages with problems. Regenerate removes the messages and queues a preparation that writes them again from the steps as they are now (a person's edits are lost).",

@@ -1,5 +1,6 @@
 //! The caller's organization and its settings; creating further organizations.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db,
@@ -8,20 +9,21 @@ use crate::{
     extract::Json,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     parse_text, CreateOrganizationRequest, ErrorBody, FieldErrors, Organization, Role,
     UpdateOrganizationRequest, NAME_MAX_CHARS,
 };
 
-pub fn scope() -> Scope {
-    web::scope("/organizations")
-        .route("", web::post().to(create))
-        .route("/current", web::get().to(get))
-        .route("/current", web::patch().to(update))
+pub fn scope() -> Routes {
+    Routes::new("/organizations")
+        .post("", create)
+        .get("/current", get)
+        .patch("/current", update)
 }
 
-#[utoipa::path(get, operation_id = "getOrganization", path = "/organizations/current", tag = "organization", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getOrganization", summary = "Get the current organization", path = "/organizations/current", tag = "organization", security(("bearer" = [])),
+    description = "The organization the caller acts for, with its settings.",
     responses(
         (status = 200, description = "The organization the caller acts for", body = Organization),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -34,7 +36,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRe
     Ok(HttpResponse::Ok().json(org))
 }
 
-#[utoipa::path(patch, operation_id = "updateOrganization", path = "/organizations/current", tag = "organization", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateOrganization", summary = "Update the current organization", path = "/organizations/current", tag = "organization", security(("bearer" = [])),
     request_body = UpdateOrganizationRequest,
     description = "Updates settings; absent fields stay, an empty string clears an optional field. Admins and owners.",
     responses(
@@ -58,7 +60,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(org))
 }
 
-#[utoipa::path(post, operation_id = "createOrganization", path = "/organizations", tag = "organization", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createOrganization", summary = "Create an organization", path = "/organizations", tag = "organization", security(("bearer" = [])),
     request_body = CreateOrganizationRequest,
     description = "Creates another organization with the caller as its owner (agencies run several brands). Switch to it with /auth/switch-organization.",
     responses(

@@ -142,18 +142,11 @@ fn event(c: Claims, kind: &'static str) -> Event {
 }
 
 /// Where the open pixel and click redirects are served. They are the busiest addresses of the
-/// server, so they are matched by these fixed prefixes ([`tracking`]) rather than by a pattern
+/// server, so they are matched by these fixed prefixes (`routes::root`) rather than by a pattern
 /// with a `{token}` segment, which actix matches with a regular expression (twice a request:
 /// once to route it and once to name its route in the request's span).
 pub const OPEN_PREFIX: &str = "/t/o";
 pub const CLICK_PREFIX: &str = "/t/c";
-
-/// The open pixel and click redirect services, each a scope on its fixed prefix whose one service
-/// takes the token from the rest of the path.
-pub fn tracking(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope(OPEN_PREFIX).default_service(web::to(open)))
-        .service(web::scope(CLICK_PREFIX).default_service(web::to(click)));
-}
 
 /// The token of a tracking address: the one path segment after the prefix. Other methods than
 /// GET and HEAD answer 405, as a routed resource would.
@@ -168,8 +161,9 @@ fn tracking_token(req: &HttpRequest) -> ApiResult<&str> {
     }
 }
 
-#[utoipa::path(get, operation_id = "openPixel", path = "/t/o/{token}", tag = "email-links",
+#[utoipa::path(get, operation_id = "openPixel", summary = "Load the open-tracking pixel", path = "/t/o/{token}", tag = "email-links",
     params(("token" = String, Path, description = "The signed token of the message")),
+    description = "Answers a transparent 1×1 GIF that is never cached, and records the open. Needs no sign-in; an invalid token is a plain 404.",
     responses(
         (status = 200, description = "A transparent 1×1 GIF, never cached; the open is recorded", content_type = "image/gif"),
         (status = 404, description = "Not a valid token", body = ErrorBody),
@@ -191,8 +185,9 @@ pub async fn open(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
         .body(PIXEL))
 }
 
-#[utoipa::path(get, operation_id = "clickRedirect", path = "/t/c/{token}", tag = "email-links",
+#[utoipa::path(get, operation_id = "clickRedirect", summary = "Follow a tracked link", path = "/t/c/{token}", tag = "email-links",
     params(("token" = String, Path, description = "The signed token of the message and link")),
+    description = "Redirects to the link signed into the token, never elsewhere, and records the click. Needs no sign-in; an invalid token is a plain 404.",
     responses(
         (status = 302, description = "To the link that was signed into the token (never elsewhere); the click is recorded"),
         (status = 404, description = "Not a valid token", body = ErrorBody),
@@ -254,8 +249,9 @@ fn mask(email: Option<&str>) -> String {
     }
 }
 
-#[utoipa::path(get, operation_id = "unsubscribePage", path = "/u/{token}", tag = "email-links",
+#[utoipa::path(get, operation_id = "unsubscribePage", summary = "Show the unsubscribe page", path = "/u/{token}", tag = "email-links",
     params(("token" = String, Path, description = "The signed token of the message")),
+    description = "An HTML page asking the recipient to confirm, with the choice of all email from the organization or only this series; showing it changes nothing. Needs no sign-in.",
     responses(
         (status = 200, description = "A page asking to confirm, with the choice of all email or only this series", content_type = "text/html"),
         (status = 404, description = "Not a valid token", body = ErrorBody),
@@ -311,7 +307,7 @@ fn form_field(req: &HttpRequest, body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-#[utoipa::path(post, operation_id = "unsubscribe", path = "/u/{token}", tag = "email-links",
+#[utoipa::path(post, operation_id = "unsubscribe", summary = "Unsubscribe with one click (RFC 8058)", path = "/u/{token}", tag = "email-links",
     params(("token" = String, Path, description = "The signed token of the message")),
     request_body(content = String, description = "`List-Unsubscribe=One-Click` (RFC 8058; urlencoded or multipart): the address is suppressed. From the page: `scope=all` (suppress the address) or `scope=campaign` (stop only this campaign).", content_type = "application/x-www-form-urlencoded"),
     description = "Needs no sign-in and no cookie. The unsubscribe is written before the answer; there is no redirect.",

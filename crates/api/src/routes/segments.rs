@@ -1,5 +1,6 @@
 //! Segments: static lists and dynamic rule sets, with live counts and previews.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db::{self, contacts::Selection, segments::SegmentRow},
@@ -9,7 +10,7 @@ use crate::{
     routes::contacts::resolve_selection,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     ErrorBody, MembersRequest, MembersResult, OrgId, PreviewRequest, Segment, SegmentId,
     SegmentInput, SegmentKind, SegmentPatch, SegmentPreview,
@@ -17,19 +18,16 @@ use aura_types::{
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-pub fn scope() -> Scope {
-    web::scope("/segments")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/preview", web::post().to(preview))
-        .route("/{segment_id}", web::get().to(get))
-        .route("/{segment_id}", web::patch().to(update))
-        .route("/{segment_id}", web::delete().to(delete))
-        .route("/{segment_id}/members", web::post().to(add_members))
-        .route(
-            "/{segment_id}/members/remove",
-            web::post().to(remove_members),
-        )
+pub fn scope() -> Routes {
+    Routes::new("/segments")
+        .get("", list)
+        .post("", create)
+        .post("/preview", preview)
+        .get("/{segment_id}", get)
+        .patch("/{segment_id}", update)
+        .delete("/{segment_id}", delete)
+        .post("/{segment_id}/members", add_members)
+        .post("/{segment_id}/members/remove", remove_members)
 }
 
 async fn counted(conn: &mut PgConnection, org: OrgId, row: SegmentRow) -> ApiResult<Segment> {
@@ -44,7 +42,8 @@ fn name_taken(e: sqlx::Error) -> ApiError {
     }
 }
 
-#[utoipa::path(get, operation_id = "listSegments", path = "/segments", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listSegments", summary = "List segments", path = "/segments", tag = "segments", security(("bearer" = [])),
+    description = "The organization's segments by name, each with its current number of contacts.",
     responses(
         (status = 200, description = "Segments by name, each with its current size", body = Vec<Segment>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -60,8 +59,9 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(post, operation_id = "createSegment", path = "/segments", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createSegment", summary = "Create a segment", path = "/segments", tag = "segments", security(("bearer" = [])),
     request_body = SegmentInput,
+    description = "Creates a static segment (a list whose members are added and removed by hand) or a dynamic one (its `rules`: whichever contacts match them). Names are unique within the organization.",
     responses(
         (status = 201, description = "Created", body = Segment),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -91,7 +91,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(counted(&mut conn, caller.org_id, row).await?))
 }
 
-#[utoipa::path(post, operation_id = "previewSegment", path = "/segments/preview", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "previewSegment", summary = "Preview a segment's rules", path = "/segments/preview", tag = "segments", security(("bearer" = [])),
     request_body = PreviewRequest,
     description = "Counts the contacts matching rules, with a sample, without saving anything.",
     responses(
@@ -117,8 +117,9 @@ pub async fn preview(
     Ok(HttpResponse::Ok().json(SegmentPreview { count, sample }))
 }
 
-#[utoipa::path(get, operation_id = "getSegment", path = "/segments/{segment_id}", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getSegment", summary = "Get a segment", path = "/segments/{segment_id}", tag = "segments", security(("bearer" = [])),
     params(("segment_id" = uuid::Uuid, Path, description = "The segment's id")),
+    description = "The segment with its current number of contacts.",
     responses(
         (status = 200, description = "The segment", body = Segment),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -137,9 +138,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(counted(&mut conn, caller.org_id, row).await?))
 }
 
-#[utoipa::path(patch, operation_id = "updateSegment", path = "/segments/{segment_id}", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateSegment", summary = "Update a segment", path = "/segments/{segment_id}", tag = "segments", security(("bearer" = [])),
     params(("segment_id" = uuid::Uuid, Path, description = "The segment's id")),
     request_body = SegmentPatch,
+    description = "Changes the name, the description or, for a dynamic segment, the rules; absent fields stay. A static segment's members change through its members endpoints.",
     responses(
         (status = 200, description = "Updated", body = Segment),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -181,7 +183,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(counted(&mut conn, caller.org_id, row).await?))
 }
 
-#[utoipa::path(delete, operation_id = "deleteSegment", path = "/segments/{segment_id}", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteSegment", summary = "Delete a segment", path = "/segments/{segment_id}", tag = "segments", security(("bearer" = [])),
     params(("segment_id" = uuid::Uuid, Path, description = "The segment's id")),
     description = "Deletes the segment; its contacts stay.",
     responses(
@@ -233,9 +235,10 @@ async fn change_members(
     }))
 }
 
-#[utoipa::path(post, operation_id = "addSegmentMembers", path = "/segments/{segment_id}/members", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "addSegmentMembers", summary = "Add contacts to a static segment", path = "/segments/{segment_id}/members", tag = "segments", security(("bearer" = [])),
     params(("segment_id" = uuid::Uuid, Path, description = "A static segment's id")),
     request_body = MembersRequest,
+    description = "Adds contacts chosen by ids (at most 10,000) or by a filter to a static segment; contacts already in it stay as they are. Answers how many joined and the new size.",
     responses(
         (status = 200, description = "How many joined, and the new size", body = MembersResult),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -253,9 +256,10 @@ pub async fn add_members(
     change_members(&state, &caller, path.into_inner(), body.0, true).await
 }
 
-#[utoipa::path(post, operation_id = "removeSegmentMembers", path = "/segments/{segment_id}/members/remove", tag = "segments", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "removeSegmentMembers", summary = "Remove contacts from a static segment", path = "/segments/{segment_id}/members/remove", tag = "segments", security(("bearer" = [])),
     params(("segment_id" = uuid::Uuid, Path, description = "A static segment's id")),
     request_body = MembersRequest,
+    description = "Removes contacts chosen by ids (at most 10,000) or by a filter from a static segment; the contacts themselves stay. Answers how many left and the new size.",
     responses(
         (status = 200, description = "How many left, and the new size", body = MembersResult),
         (status = 401, description = "Not signed in", body = ErrorBody),

@@ -1,5 +1,6 @@
 //! Suppressions: addresses never to message again; CSV import; the "may we contact?" check.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db,
@@ -9,7 +10,7 @@ use crate::{
     routes::contacts::org_region,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     parse_optional_text, Channel, ContactPermission, EmailAddress, ErrorBody, Suppression,
     SuppressionId, SuppressionImportResult, SuppressionInput, SuppressionKind, SuppressionPage,
@@ -17,13 +18,13 @@ use aura_types::{
 };
 use serde::Deserialize;
 
-pub fn scope() -> Scope {
-    web::scope("/suppressions")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/import", web::post().to(import))
-        .route("/check", web::get().to(check))
-        .route("/{suppression_id}", web::delete().to(delete))
+pub fn scope() -> Routes {
+    Routes::new("/suppressions")
+        .get("", list)
+        .post("", create)
+        .post("/import", import)
+        .get("/check", check)
+        .delete("/{suppression_id}", delete)
 }
 
 /// The stored form of a suppressed value: a lower-case email or domain, or an E.164 number.
@@ -67,8 +68,9 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
-#[utoipa::path(get, operation_id = "listSuppressions", path = "/suppressions", tag = "suppressions", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listSuppressions", summary = "List suppressions", path = "/suppressions", tag = "suppressions", security(("bearer" = [])),
     params(ListQuery),
+    description = "The organization's suppressed emails, phone numbers and domains, newest first, optionally only those containing `q`. Pages by cursor: pass `next_cursor` as `cursor` for the next page (`limit` 1–200, default 50); `total` counts all matches.",
     responses(
         (status = 200, description = "Newest first", body = SuppressionPage),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -92,7 +94,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, operation_id = "createSuppression", path = "/suppressions", tag = "suppressions", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createSuppression", summary = "Suppress an address", path = "/suppressions", tag = "suppressions", security(("bearer" = [])),
     request_body = SuppressionInput,
     description = "Suppresses an email, phone number or email domain. Matching active contacts stop (their status follows the reason).",
     responses(
@@ -153,8 +155,9 @@ pub struct SuppressionUploadForm {
     source: Option<String>,
 }
 
-#[utoipa::path(post, operation_id = "importSuppressions", path = "/suppressions/import", tag = "suppressions", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "importSuppressions", summary = "Import suppressions from a CSV file", path = "/suppressions/import", tag = "suppressions", security(("bearer" = [])),
     request_body(content = SuppressionUploadForm, content_type = "multipart/form-data"),
+    description = "Suppresses every value of a CSV file (at most 50 MB) with one `reason` (default `unsubscribed`): the column named email, phone, domain, value or address, else the first. Each value is read as an email, a domain or a phone number; invalid ones are reported by line and those already suppressed are counted. Matching active contacts stop, as with a single suppression.",
     responses(
         (status = 200, description = "What was added", body = SuppressionImportResult),
         (status = 400, description = "Not a multipart form", body = ErrorBody),
@@ -227,7 +230,7 @@ pub async fn import(
     }))
 }
 
-#[utoipa::path(delete, operation_id = "deleteSuppression", path = "/suppressions/{suppression_id}", tag = "suppressions", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteSuppression", summary = "Lift a suppression", path = "/suppressions/{suppression_id}", tag = "suppressions", security(("bearer" = [])),
     params(("suppression_id" = uuid::Uuid, Path, description = "The suppression's id")),
     description = "Lifts a suppression. Contacts it stopped keep their status until someone changes it.",
     responses(
@@ -255,7 +258,7 @@ pub struct CheckQuery {
     address: String,
 }
 
-#[utoipa::path(get, operation_id = "checkContactPermission", path = "/suppressions/check", tag = "suppressions", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "checkContactPermission", summary = "Check whether an address may be contacted", path = "/suppressions/check", tag = "suppressions", security(("bearer" = [])),
     params(CheckQuery),
     description = "May the organization message this address on this channel? The same answer every sender gets right before sending.",
     responses(
@@ -277,7 +280,12 @@ pub async fn check(
     };
     let address = parse_value(kind, &query.address, region.as_deref())
         .map_err(|e| ApiError::field("address", e))?;
-    Ok(HttpResponse::Ok().json(
-        db::suppressions::may_contact(&state.pool, caller.org_id, query.channel, &address).await?,
-    ))
+    let block =
+        db::suppressions::may_contact(&state.pool, caller.org_id, query.channel, &address).await?;
+    Ok(
+        HttpResponse::Ok().json(crate::domain::contactability::permission(
+            block.as_ref(),
+            query.channel,
+        )),
+    )
 }

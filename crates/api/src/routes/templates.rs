@@ -1,6 +1,7 @@
 //! The templates library: system templates (read-only) and the organization's own; start a
 //! campaign from one, or save a campaign as one.
 
+use crate::routes::Routes;
 use crate::{
     auth::Caller,
     db,
@@ -9,21 +10,21 @@ use crate::{
     extract::Json,
     startup::AppState,
 };
-use actix_web::{web, HttpResponse, Scope};
+use actix_web::{web, HttpResponse};
 use aura_types::{
     CampaignDetail, CampaignId, CampaignInput, CampaignTemplate, Channel, ErrorBody, OrgId,
     SaveAsTemplate, TemplateId, TemplateInput, TemplateStep, UseTemplate,
 };
 use serde::Deserialize;
 
-pub fn scope() -> Scope {
-    web::scope("/templates")
-        .route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/{template_id}", web::get().to(get))
-        .route("/{template_id}", web::patch().to(update))
-        .route("/{template_id}", web::delete().to(delete))
-        .route("/{template_id}/use", web::post().to(use_template))
+pub fn scope() -> Routes {
+    Routes::new("/templates")
+        .get("", list)
+        .post("", create)
+        .get("/{template_id}", get)
+        .patch("/{template_id}", update)
+        .delete("/{template_id}", delete)
+        .post("/{template_id}/use", use_template)
 }
 
 /// Every template the organization can see, with its usage.
@@ -62,8 +63,9 @@ pub struct TemplateQuery {
     channel: Option<Channel>,
 }
 
-#[utoipa::path(get, operation_id = "listTemplates", path = "/templates", tag = "templates", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listTemplates", summary = "List campaign templates", path = "/templates", tag = "templates", security(("bearer" = [])),
     params(TemplateQuery),
+    description = "System templates, then the organization's own, each with how often it was used; optionally only one industry, use case or channel.",
     responses(
         (status = 200, description = "System templates, then the organization's own, with usage counts", body = Vec<CampaignTemplate>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -87,8 +89,9 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(get, operation_id = "getTemplate", path = "/templates/{template_id}", tag = "templates", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getTemplate", summary = "Get a campaign template", path = "/templates/{template_id}", tag = "templates", security(("bearer" = [])),
     params(("template_id" = uuid::Uuid, Path, description = "The template's id")),
+    description = "A system template or one of the organization's own.",
     responses(
         (status = 200, description = "The template", body = CampaignTemplate),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -102,8 +105,9 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(find(&state, caller.org_id, path.into_inner()).await?))
 }
 
-#[utoipa::path(post, operation_id = "createTemplate", path = "/templates", tag = "templates", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createTemplate", summary = "Create a campaign template", path = "/templates", tag = "templates", security(("bearer" = [])),
     request_body = TemplateInput,
+    description = "Saves an organization template: a brief and steps, checked exactly like campaign steps (a bad merge tag is refused with its line and column).",
     responses(
         (status = 201, description = "Created", body = CampaignTemplate),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -119,9 +123,10 @@ pub async fn create(
     Ok(HttpResponse::Created().json(t))
 }
 
-#[utoipa::path(patch, operation_id = "updateTemplate", path = "/templates/{template_id}", tag = "templates", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateTemplate", summary = "Update a campaign template", path = "/templates/{template_id}", tag = "templates", security(("bearer" = [])),
     params(("template_id" = uuid::Uuid, Path, description = "The template's id")),
     request_body = TemplateInput,
+    description = "Changes the fields the body names; absent fields stay, and steps are checked like campaign steps. System templates are read-only: start a campaign from one and save that as an organization template.",
     responses(
         (status = 200, description = "Saved", body = CampaignTemplate),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -144,8 +149,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(t))
 }
 
-#[utoipa::path(delete, operation_id = "deleteTemplate", path = "/templates/{template_id}", tag = "templates", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteTemplate", summary = "Delete a campaign template", path = "/templates/{template_id}", tag = "templates", security(("bearer" = [])),
     params(("template_id" = uuid::Uuid, Path, description = "The template's id")),
+    description = "Deletes one of the organization's templates; campaigns started from it stay. System templates are read-only.",
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -165,7 +171,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, operation_id = "useTemplate", path = "/templates/{template_id}/use", tag = "templates", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "useTemplate", summary = "Start a campaign from a template", path = "/templates/{template_id}/use", tag = "templates", security(("bearer" = [])),
     params(("template_id" = uuid::Uuid, Path, description = "The template's id")),
     request_body = UseTemplate,
     description = "Starts a draft campaign with the template's brief and steps, and counts the use.",
@@ -213,7 +219,7 @@ pub async fn use_template(
     Ok(HttpResponse::Created().json(CampaignDetail { campaign, steps }))
 }
 
-#[utoipa::path(post, operation_id = "saveCampaignAsTemplate", path = "/campaigns/{campaign_id}/save-as-template", tag = "templates", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "saveCampaignAsTemplate", summary = "Save a campaign as a template", path = "/campaigns/{campaign_id}/save-as-template", tag = "templates", security(("bearer" = [])),
     params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id")),
     request_body = SaveAsTemplate,
     description = "Saves the campaign's brief and steps (main variants) as an organization template.",

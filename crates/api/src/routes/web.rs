@@ -11,6 +11,9 @@ use actix_web::{
 };
 
 /// `GET /api/v1/openapi.json`: the same document as `openapi.yaml`.
+#[utoipa::path(get, operation_id = "getOpenApiDocument", summary = "Get this API's OpenAPI document", path = "/openapi.json", tag = "docs",
+    description = "The OpenAPI 3.1 document of this API (the same as `openapi.yaml` in the repository), for client generators and tools such as n8n. No sign-in needed.",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(openapi::document())
 }
@@ -32,6 +35,9 @@ const DOCS_HTML: &str = r#"<!doctype html>
 </html>"#;
 
 /// `GET /api/docs`: interactive documentation (Swagger UI served from this server, no CDN).
+#[utoipa::path(get, operation_id = "apiDocs", summary = "Read the interactive API documentation", path = "/api/docs", tag = "docs",
+    description = "An HTML page with Swagger UI over this document, served by this server (no CDN). No sign-in needed.",
+    responses((status = 200, description = "The documentation page", content_type = "text/html")))]
 pub async fn docs() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -58,6 +64,93 @@ pub async fn fallback(
             index.display()
         ))),
     }
+}
+
+/// The Content-Security-Policy of the web app's pages: scripts only from this server (and the
+/// app's own inline loader, allowed by its hash — Trunk writes one to start the WebAssembly),
+/// WebAssembly compilation, no plugins, no framing by other sites, forms and links to this
+/// server only. Styles may be inline (the app sets style attributes), which cannot run code.
+/// Message HTML is shown in sandboxed frames (`srcdoc`, no scripts), never in the app's document.
+pub fn page_policy(index_html: &str) -> String {
+    let hashes: String = inline_scripts(index_html)
+        .iter()
+        .map(|script| {
+            use base64::Engine;
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(script.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src 'self'; \
+         connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The policy of JSON answers: nothing may load, nobody may frame them.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// The text of every `<script>` element without a `src` in `html`.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..open_end];
+        let body = &after[open_end + 1..];
+        let Some(close) = body.find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            out.push(&body[..close]);
+        }
+        rest = &body[close..];
+    }
+    out
+}
+
+/// Middleware: the security headers of every answer — the Content-Security-Policy (the pages'
+/// policy for pages, a closed one for the API), no framing, no MIME sniffing, a referrer that
+/// never carries a path to other sites, and HSTS when Aura is reached over https.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let is_api = req.path().starts_with("/api/v1") || req.path().starts_with("/t/");
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    let policy = match (&state, is_api) {
+        (Some(s), false) => HeaderValue::from_str(&s.page_policy).ok(),
+        _ => Some(HeaderValue::from_static(API_POLICY)),
+    };
+    if let Some(policy) = policy {
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    if state.as_ref().is_some_and(|s| s.settings.is_https()) {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    Ok(res)
 }
 
 /// Whether a file name carries a content hash (`name-0123456789abcdef.ext`), so it never changes.
@@ -92,7 +185,29 @@ pub async fn cache_headers(
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_asset;
+    use super::{inline_scripts, is_hashed_asset, page_policy};
+
+    #[test]
+    fn inline_scripts_are_allowed_by_their_hash_only() {
+        let html = r#"<head><script type="module">import init from '/a.js';init();</script>
+            <script src="/x.js"></script><script>b()</script></head>"#;
+        assert_eq!(
+            inline_scripts(html),
+            vec!["import init from '/a.js';init();", "b()"]
+        );
+        let policy = page_policy(html);
+        use base64::Engine;
+        use sha2::Digest;
+        let b = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"b()"));
+        assert!(policy.contains(&format!("'sha256-{b}'")), "{policy}");
+        assert_eq!(policy.matches("'sha256-").count(), 2, "{policy}");
+        let scripts = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap();
+        assert!(!scripts.contains("unsafe-inline") && !scripts.contains(" 'unsafe-eval'"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+    }
 
     #[test]
     fn recognises_hashed_asset_names() {

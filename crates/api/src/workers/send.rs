@@ -17,7 +17,6 @@ use crate::providers::smtp::{self, Server};
 use aura_types::{MailboxId, MailboxKind, MessageId, OrgId};
 use lettre::address::Envelope;
 use lettre::message::dkim::DkimConfig;
-use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -69,7 +68,7 @@ type SigningConfig = (OffsetDateTime, Arc<DkimConfig>);
 
 impl Sender {
     pub fn new(pool: PgPool, settings: Arc<Settings>, sealer: Arc<Sealer>) -> Self {
-        let signer = Signer::new(settings.secret_key.expose_secret().as_bytes());
+        let signer = Signer::from_settings(&settings);
         Self {
             pool,
             settings,
@@ -118,8 +117,10 @@ impl Sender {
         // one sends (a loop that found the mailbox locked by this claim went to rest).
         QUEUED.wake();
         let outcomes = self.deliver(claimed, now).await?;
+        // Outcomes are dated at the turn's moment (the caller's clock, seconds before the last
+        // message of the batch went out), so a follow-up's delay counts from it exactly.
         let mut tx = self.pool.begin().await?;
-        db::delivery::record(&mut tx, &outcomes, OffsetDateTime::now_utc().max(now)).await?;
+        db::delivery::record(&mut tx, &outcomes, now).await?;
         tx.commit().await?;
         Ok(Outcome::Worked)
     }
@@ -179,17 +180,13 @@ impl Sender {
                     },
                 )),
                 Some(x) if x.hold => out.push((c.org_id, c.id, Recorded::Release)),
-                Some(x) if x.stop.is_some() => out.push((
-                    c.org_id,
-                    c.id,
-                    Recorded::Cancelled {
-                        reason: x.stop.clone().unwrap_or_default(),
-                    },
-                )),
-                Some(x) => groups
-                    .entry((c.org_id, c.mailbox_id))
-                    .or_default()
-                    .push((c, x.clone())),
+                Some(x) => match x.stop() {
+                    Some(reason) => out.push((c.org_id, c.id, Recorded::Cancelled { reason })),
+                    None => groups
+                        .entry((c.org_id, c.mailbox_id))
+                        .or_default()
+                        .push((c, x.clone())),
+                },
             }
         }
         let sends = groups
@@ -394,6 +391,7 @@ impl Sender {
             password,
             &m.from_email,
             Duration::from_secs(self.settings.smtp_timeout_secs.max(1)),
+            &self.settings.network,
         );
         // Spread the messages over the mailbox's connections.
         let lanes = self

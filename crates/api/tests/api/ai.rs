@@ -547,7 +547,7 @@ async fn custom_endpoint_receives_a_signed_task_with_knowledge(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn internal_addresses_are_refused_without_a_connection(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
+    let app = spawn_app_strict(pool.clone()).await;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(openai_body(GOOD)))
@@ -577,7 +577,7 @@ async fn internal_addresses_are_refused_without_a_connection(pool: PgPool) {
         )
         .await;
         assert!(
-            err.fields.unwrap()["base_url"].contains("AURA_ALLOW_PRIVATE_AI_URLS"),
+            err.fields.unwrap()["base_url"].contains("AURA_OUTBOUND_ALLOW"),
             "{url}"
         );
     }

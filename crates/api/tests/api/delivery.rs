@@ -12,7 +12,6 @@ use aura_types::{
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 async fn ok<T: serde::de::DeserializeOwned>(res: reqwest::Response, status: StatusCode) -> T {
@@ -21,9 +20,6 @@ async fn ok<T: serde::de::DeserializeOwned>(res: reqwest::Response, status: Stat
     assert_eq!(got, status, "{text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
-
-/// Monday 30 November 2026, 10:00 in New York (15:00 UTC): inside a 09–17 weekday window.
-const MONDAY_10AM_NY: OffsetDateTime = datetime!(2026-11-30 15:00 UTC);
 
 struct Fx {
     app: TestApp,
@@ -100,6 +96,12 @@ fn mailbox_body(sink: &SmtpSink, email: &str, limits: Value) -> Value {
     })
 }
 
+/// An instant as the API writes it.
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
 fn unlimited() -> Value {
     json!({"daily_limit": 1000, "ramp_start": 0, "ramp_step": 0, "min_interval_secs": 0, "jitter_secs": 0})
 }
@@ -116,6 +118,9 @@ async fn fixture(
     options: Options,
 ) -> (Fx, Vec<Contact>) {
     let app = spawn_app(pool).await;
+    // Everything happens on the Monday the tests send at (inside a 09–17 weekday window in New
+    // York): enrollment included.
+    app.clock.set(monday_10am_ny());
     let sink = smtp::start_with(options).await;
     let user = app.signup("dana@acme.test", "Acme Realty").await;
     let _: Value = ok(
@@ -241,7 +246,7 @@ async fn a_launched_campaign_sends_threaded_email_in_the_window(pool: PgPool) {
     assert!(pre.ready, "{pre:?}");
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
 
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     // Ana got step 1; Kenji's window (09–17 Tokyo) is closed, so he waits — nothing queued.
     let got = fx.sink.accepted();
     assert_eq!(got.len(), 1, "{got:?}");
@@ -305,18 +310,26 @@ async fn a_launched_campaign_sends_threaded_email_in_the_window(pool: PgPool) {
     assert_eq!(k.status.as_str(), "approved");
     let t = fx.target(kenji).await;
     // Next opening: Tuesday 09:00 in Tokyo = Tuesday 00:00 UTC.
-    assert_eq!(t["next_run_at"], "2026-12-01T00:00:00Z", "{t}");
+    assert_eq!(
+        t["next_run_at"],
+        rfc3339(monday_10am_ny() + Duration::hours(9)),
+        "{t}"
+    );
 
     // Half a day later nothing more is due; Kenji's morning comes, then Ana's follow-up a day on.
-    fx.app.deliver_at(MONDAY_10AM_NY + Duration::hours(8)).await;
+    fx.app
+        .deliver_at(monday_10am_ny() + Duration::hours(8))
+        .await;
     assert_eq!(fx.sink.accepted().len(), 1);
-    fx.app.deliver_at(datetime!(2026-12-01 00:00 UTC)).await;
+    fx.app
+        .deliver_at(monday_10am_ny() + Duration::hours(9))
+        .await;
     assert_eq!(
         fx.headers_for(kenji, "Subject"),
         vec![Some("Homes near you".into())]
     );
     fx.app
-        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .deliver_at(monday_10am_ny() + Duration::hours(24))
         .await;
     let ana_subjects = fx.headers_for(ana, "Subject");
     assert_eq!(
@@ -343,7 +356,9 @@ async fn a_launched_campaign_sends_threaded_email_in_the_window(pool: PgPool) {
     assert_eq!(t["status"], "completed");
     assert_eq!(t["current_step"], 2);
 
-    fx.app.deliver_at(datetime!(2026-12-02 00:00 UTC)).await;
+    fx.app
+        .deliver_at(monday_10am_ny() + Duration::hours(33))
+        .await;
     let d = fx.delivery().await;
     assert_eq!((d.steps[0].sent, d.steps[1].sent), (2, 2), "{d:?}");
     assert_eq!((d.active, d.completed), (0, 2));
@@ -488,13 +503,15 @@ async fn caps_ramp_up_rotation_and_stickiness(pool: PgPool) {
         Options::default(),
     )
     .await;
-    // The second mailbox was added on Monday: its ramp-up starts then.
-    sqlx::query("update mailboxes set ramp_from = '2026-11-30' where ramp_start > 0")
-        .execute(&fx.app.pool)
-        .await
-        .unwrap();
+    // The second mailbox was added on Monday (the test's clock): its ramp-up starts then.
+    let ramp_from: time::Date =
+        sqlx::query_scalar("select ramp_from from mailboxes where ramp_start > 0")
+            .fetch_one(&fx.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(ramp_from, monday_10am_ny().date());
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     // The campaign starts at most 4 leads a day; the ramping mailbox sends 1 of them.
     let got = fx.sink.accepted();
     assert_eq!(got.len(), 4);
@@ -522,11 +539,15 @@ async fn caps_ramp_up_rotation_and_stickiness(pool: PgPool) {
     };
     assert_eq!(waiting.len(), 2);
     for t in &waiting {
-        assert_eq!(t["next_run_at"], "2026-12-01T14:00:00Z", "{t}");
+        assert_eq!(
+            t["next_run_at"],
+            rfc3339(monday_10am_ny() + Duration::hours(23)),
+            "{t}"
+        );
     }
     // Tuesday: the two new leads start, and everyone's follow-up comes from their first mailbox.
     fx.app
-        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .deliver_at(monday_10am_ny() + Duration::hours(24))
         .await;
     assert_eq!(fx.sink.accepted().len(), 4 + 2 + 4);
     for c in &contacts {
@@ -560,7 +581,7 @@ async fn pausing_holds_everything_not_yet_handed_over(pool: PgPool) {
     )
     .await;
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    aura_api::workers::schedule::run_until_idle(&fx.app.pool, MONDAY_10AM_NY)
+    aura_api::workers::schedule::run_until_idle(&fx.app.pool, monday_10am_ny())
         .await
         .unwrap();
     assert_eq!(
@@ -576,7 +597,7 @@ async fn pausing_holds_everything_not_yet_handed_over(pool: PgPool) {
     .await;
     fx.app
         .sender()
-        .run_until_idle(MONDAY_10AM_NY)
+        .run_until_idle(monday_10am_ny())
         .await
         .unwrap();
     assert!(fx.sink.accepted().is_empty());
@@ -591,7 +612,7 @@ async fn pausing_holds_everything_not_yet_handed_over(pool: PgPool) {
         StatusCode::OK,
     )
     .await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     assert_eq!(fx.sink.accepted().len(), 1);
 }
 
@@ -618,11 +639,11 @@ async fn a_lead_who_unsubscribes_between_claim_and_send_gets_nothing(pool: PgPoo
     .await;
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
     // Ana gets step 1, so that she has an unsubscribe link.
-    aura_api::workers::schedule::run_until_idle(&fx.app.pool, MONDAY_10AM_NY)
+    aura_api::workers::schedule::run_until_idle(&fx.app.pool, monday_10am_ny())
         .await
         .unwrap();
     let sender = fx.app.sender();
-    sender.run_until_idle(MONDAY_10AM_NY).await.unwrap();
+    sender.run_until_idle(monday_10am_ny()).await.unwrap();
     assert_eq!(fx.sink.accepted().len(), 2);
     let ana_mail = fx
         .sink
@@ -631,7 +652,7 @@ async fn a_lead_who_unsubscribes_between_claim_and_send_gets_nothing(pool: PgPoo
         .find(|r| r.rcpt[0] == "ana@example.org")
         .unwrap();
     // Her follow-up is claimed by a sender …
-    let later = MONDAY_10AM_NY + Duration::hours(24);
+    let later = monday_10am_ny() + Duration::hours(24);
     aura_api::workers::schedule::run_until_idle(&fx.app.pool, later)
         .await
         .unwrap();
@@ -693,7 +714,7 @@ async fn failures_from_the_server_are_retried_bounced_or_left_unknown(pool: PgPo
         &contacts[4],
     ];
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     // 451 and 421: back in the queue with a backoff.
     for lead in [tess, bea] {
         let m = fx.message_of(lead, 0).await;
@@ -713,7 +734,7 @@ async fn failures_from_the_server_are_retried_bounced_or_left_unknown(pool: PgPo
     .await
     .unwrap();
     assert_eq!(row.0, 1);
-    assert_eq!(row.1, MONDAY_10AM_NY + Duration::seconds(60));
+    assert_eq!(row.1, monday_10am_ny() + Duration::seconds(60));
     assert!(row.2.unwrap().contains("451"));
     // 550 5.1.1: bounced, the address suppressed and the lead stopped.
     assert_eq!(fx.message_of(una, 0).await.status.as_str(), "bounced");
@@ -739,7 +760,7 @@ async fn failures_from_the_server_are_retried_bounced_or_left_unknown(pool: PgPo
         .count();
     assert_eq!(dropped, 1);
     // Retries back off 60 s, 120 s, 240 s, 480 s; the fifth failure gives up.
-    let mut at = MONDAY_10AM_NY;
+    let mut at = monday_10am_ny();
     for wait in [60, 120, 240, 480] {
         at += Duration::seconds(wait);
         fx.app.deliver_at(at).await;
@@ -812,7 +833,7 @@ async fn each_message_travels_with_the_next_envelope_and_a_refusal_loses_none(po
     )
     .await;
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     for lead in &contacts[..8] {
         assert_eq!(fx.message_of(lead, 0).await.status.as_str(), "sent");
     }
@@ -872,7 +893,7 @@ async fn a_server_that_closes_after_so_many_messages_gets_the_rest_on_new_connec
     )
     .await;
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     // Every message went out at once, each exactly once, two a connection: none waited for a
     // retry after the server's 421.
     let received = fx.sink.received();
@@ -912,7 +933,7 @@ async fn without_pipelining_each_command_waits_for_its_answer(pool: PgPool) {
     )
     .await;
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     let status = |i: usize| {
         let fx = &fx;
         let lead = &contacts[i];
@@ -966,7 +987,7 @@ async fn a_mailbox_that_keeps_failing_authentication_is_paused(pool: PgPool) {
     let last = t.stages.last().unwrap();
     assert_eq!(last.stage, "auth");
     assert!(last.detail.contains("535"), "{t:?}");
-    let mut at = MONDAY_10AM_NY;
+    let mut at = monday_10am_ny();
     for _ in 0..3 {
         fx.app.deliver_at(at).await;
         at += Duration::hours(1);
@@ -1024,7 +1045,21 @@ async fn mailboxes_keep_passwords_sealed_and_validate_input(pool: PgPool) {
     assert!(!text.contains("s3cret-app-password"), "{text}");
     let m: Mailbox = serde_json::from_str(&text).unwrap();
     assert!(m.smtp.password.set);
-    assert_eq!(m.smtp.password.ends_with.as_deref(), Some("word"));
+    // Not even the password's last characters come back: only that it is set.
+    assert_eq!(m.smtp.password.ends_with, None);
+    assert!(!text.contains("ends_with"), "{text}");
+    let shown: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(shown["smtp"]["password"], json!({"set": true}));
+    // A one-character password is not returned whole either.
+    let mut one = mailbox_body(&sink, "one@mail.acme.test", unlimited());
+    one["smtp"]["username"] = json!("one");
+    one["smtp"]["password"] = json!("Z");
+    let shown: Value = ok(
+        user.post("/api/v1/mailboxes", one).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(shown["smtp"]["password"], json!({"set": true}));
     let sealed: Vec<u8> = sqlx::query_scalar("select smtp_secret_sealed from mailboxes")
         .fetch_one(&app.pool)
         .await
@@ -1114,7 +1149,7 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
     )
     .await;
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     let mail = |who: &str| {
         fx.sink
             .accepted()
@@ -1272,7 +1307,7 @@ async fn unsubscribe_links_and_tracking_are_signed_and_never_fail(pool: PgPool) 
     }
     // Ana's follow-up never goes out.
     fx.app
-        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .deliver_at(monday_10am_ny() + Duration::hours(24))
         .await;
     assert_eq!(fx.headers_for(&contacts[0], "Subject").len(), 1);
     assert_eq!(fx.headers_for(&contacts[2], "Subject").len(), 2);
@@ -1303,7 +1338,7 @@ async fn one_tracked_email_sent(pool: PgPool) -> (Fx, String) {
     )
     .await;
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     let sent = fx.sink.accepted();
     assert_eq!(sent.len(), 1);
     let pixel = token_after(&sent[0].data, "/t/o/");
@@ -1431,9 +1466,9 @@ async fn a_follow_up_sent_as_a_reply_says_re_and_the_leads_own_subject(pool: PgP
     assert!(!fx.campaign.steps[0].reply_subject);
     assert!(fx.campaign.steps[1].reply_subject);
     let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
-    fx.app.deliver_at(MONDAY_10AM_NY).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
     fx.app
-        .deliver_at(MONDAY_10AM_NY + Duration::hours(24))
+        .deliver_at(monday_10am_ny() + Duration::hours(24))
         .await;
     for (lead, first) in [
         (&leads[0], "Homes near Portland"),

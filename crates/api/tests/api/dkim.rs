@@ -12,7 +12,6 @@ use rsa::pkcs8::DecodePublicKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use time::macros::datetime;
 
 const RSA_PKCS1: &str = include_str!("../fixtures/dkim-rsa.pem");
 const RSA_PKCS8: &str = include_str!("../fixtures/dkim-rsa-pkcs8.pem");
@@ -178,6 +177,7 @@ async fn json_of<T: serde::de::DeserializeOwned>(res: reqwest::Response, status:
 
 async fn setup(pool: PgPool) -> (TestApp, TestUser, SmtpSink, Mailbox) {
     let app = spawn_app(pool).await;
+    app.clock.set(monday_10am_ny());
     let sink = smtp::start(false).await;
     let user = app.signup("dana@acme.test", "Acme Realty").await;
     let mailbox: Mailbox = json_of(
@@ -275,7 +275,7 @@ async fn send_one(
         StatusCode::OK,
     )
     .await;
-    app.deliver_at(datetime!(2026-11-30 15:00 UTC)).await;
+    app.deliver_at(monday_10am_ny()).await;
     let got: Vec<_> = sink
         .accepted()
         .into_iter()

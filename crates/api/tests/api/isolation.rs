@@ -47,6 +47,8 @@ pub fn path_with(path: &str, ids: &HashMap<&'static str, String>) -> String {
 
 /// One resource of every kind in `owner`'s organization, keyed by path-parameter name.
 pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, String> {
+    // The campaign below is enrolled and sent on the Monday the delivery tests use.
+    app.clock.set(monday_10am_ny());
     let member = app
         .add_member(
             owner,
@@ -196,9 +198,7 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         "{}",
         launched.text().await.unwrap()
     );
-    // Monday 30 November 2026, 15:00 UTC: inside the default weekday window.
-    app.deliver_at(time::macros::datetime!(2026-11-30 15:00 UTC))
-        .await;
+    app.deliver_at(monday_10am_ny()).await;
     let outbox: Value = owner.get("/api/v1/outbox").await.json().await.unwrap();
     let template: Value = owner
         .post(

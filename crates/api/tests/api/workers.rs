@@ -130,6 +130,8 @@ fn worker(pool: &PgPool) -> Child {
         .env("DATABASE_URL", database_url(pool))
         .env("AURA_SECRET_KEY", SECRET)
         .env("AURA_LOG", "error")
+        // The test's SMTP server is on loopback, which only the administrator may allow.
+        .env("AURA_OUTBOUND_ALLOW", "127.0.0.1")
         .env("AURA_SEND_LEASE_SECS", "3")
         .env("AURA_SEND_BATCH", "40")
         .env("AURA_SEND_TASKS", "4")

@@ -1,60 +1,21 @@
-//! Outbound HTTP for AI providers: addresses are checked against SSRF (private, loopback,
-//! link-local, metadata and other special addresses are refused unless the operator allows
-//! private addresses), names are resolved by a resolver that applies the same check at connection
-//! time (no DNS rebinding), redirects are never followed, and every attempt has a timeout.
-//! Retries: 429 and 5xx (Anthropic's 529 included), timeouts and connection failures, with
-//! exponential backoff, honouring `Retry-After`.
+//! Outbound HTTP for AI providers, through the one network policy (`providers::policy`): a URL
+//! is checked when saved, and names are resolved by a resolver that applies the policy at
+//! connection time (no DNS rebinding); redirects are never followed, and every attempt has a
+//! timeout. Retries: 429 and 5xx (Anthropic's 529 included), timeouts and connection failures,
+//! with exponential backoff, honouring `Retry-After`.
 
 use super::ProviderError;
+use crate::providers::policy::{NetPolicy, Refusal};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, RequestBuilder, StatusCode};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use url::{Host, Url};
+use url::Url;
 
-/// Whether `ip` is an address outbound AI calls must not reach by default.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_internal_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal_v4(v4);
-            }
-            let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local (incl. fd00:ec2::254)
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64 of an IPv4 address
-                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0)
-            // IPv4-compatible
-        }
-    }
-}
-
-fn is_internal_v4(ip: Ipv4Addr) -> bool {
-    let o = ip.octets();
-    ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local() // 169.254/16, including the cloud metadata address
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || o[0] == 0
-        || (o[0] == 100 && (o[1] & 0xc0) == 64) // carrier-grade NAT 100.64/10
-        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
-        || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18/15
-        || o[0] >= 240
-}
-
-/// Parses and checks a provider URL without connecting: http(s) only, no credentials in it, and —
-/// unless `allow_private` — no internal address, whether written as an IP (in any of its
-/// decimal, octal or hex forms, which the URL standard normalises) or as a name resolving to one.
-pub async fn check_url(raw: &str, allow_private: bool) -> Result<Url, String> {
+/// Parses and checks a provider URL: http(s) only, no credentials in it, and a host the network
+/// policy allows — whether written as an IP (in any of its decimal, octal or hex forms, which the
+/// URL standard normalises) or as a name resolving to one.
+pub async fn check_url(raw: &str, network: &NetPolicy) -> Result<Url, String> {
     let url = Url::parse(raw.trim()).map_err(|e| format!("not a valid URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err("must start with http:// or https://".into());
@@ -64,58 +25,39 @@ pub async fn check_url(raw: &str, allow_private: bool) -> Result<Url, String> {
             "must not contain a user name or password; put the key in its own field".into(),
         );
     }
-    let host = url.host().ok_or("has no host")?.to_owned();
-    if allow_private {
-        return Ok(url);
-    }
-    let internal = "points to a private, loopback or link-local address; the server operator can allow this with AURA_ALLOW_PRIVATE_AI_URLS=true (e.g. for a local Ollama)";
-    match host {
-        Host::Ipv4(ip) if is_internal(IpAddr::V4(ip)) => Err(internal.into()),
-        Host::Ipv6(ip) if is_internal(IpAddr::V6(ip)) => Err(internal.into()),
-        Host::Domain(name) => {
-            let port = url.port_or_known_default().unwrap_or(443);
-            let addrs = resolve(&name, port)
-                .await
-                .map_err(|e| format!("cannot resolve {name}: {e}"))?;
-            if addrs.iter().any(|a| is_internal(a.ip())) {
-                Err(internal.into())
-            } else {
-                Ok(url)
-            }
-        }
-        _ => Ok(url),
-    }
+    let host = url.host_str().ok_or("has no host")?;
+    network.check_host(host).await.map_err(|e| e.to_string())?;
+    Ok(url)
 }
 
-async fn resolve(name: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
-    let name = name.trim_end_matches('.');
-    Ok(tokio::net::lookup_host((name, port)).await?.collect())
-}
-
-/// Resolves names for the HTTP client and refuses internal addresses at connection time.
+/// Resolves names for the HTTP client through the policy, at connection time.
 struct GuardedResolver {
-    allow_private: bool,
+    network: NetPolicy,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
+        let network = self.network.clone();
         let name = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs = resolve(&name, 0).await?;
-            if !allow_private && addrs.iter().any(|a| is_internal(a.ip())) {
-                return Err(format!("{name} resolves to an internal address").into());
-            }
+            let addrs = network.resolve(&name, 0).await.map_err(|e| {
+                Box::new(RefusedByPolicy(e)) as Box<dyn std::error::Error + Send + Sync>
+            })?;
             let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
             Ok(addrs)
         })
     }
 }
 
+/// The resolver's refusal, recognised again in reqwest's error chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RefusedByPolicy(Refusal);
+
 /// How hard to try.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    pub allow_private: bool,
+    pub network: NetPolicy,
     pub timeout: Duration,
     pub max_attempts: u32,
     pub max_retry_after: Duration,
@@ -134,7 +76,7 @@ impl AiHttp {
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(GuardedResolver {
-                allow_private: policy.allow_private,
+                network: policy.network.clone(),
             }))
             .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("Aura/", env!("CARGO_PKG_VERSION")))
@@ -150,7 +92,7 @@ impl AiHttp {
         make: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<(Vec<u8>, i16), ProviderError> {
         // Names are checked by the resolver; literal addresses never reach it.
-        check_literal(url, self.policy.allow_private)?;
+        check_literal(url, &self.policy.network)?;
         let mut attempt: i16 = 0;
         loop {
             attempt += 1;
@@ -169,10 +111,11 @@ impl AiHttp {
                     tokio::time::sleep(backoff).await;
                     continue;
                 }
-                Err(e) if is_refused_by_resolver(&e) => {
-                    return Err(ProviderError::Refused(
-                        "the host resolves to a private, loopback or link-local address".into(),
-                    ))
+                Err(e) if refused_by_resolver(&e).is_some() => {
+                    let why = refused_by_resolver(&e)
+                        .map(|r| r.to_string())
+                        .unwrap_or_default();
+                    return Err(ProviderError::Refused(why));
                 }
                 Err(e) => {
                     if last || !e.is_connect() {
@@ -228,29 +171,30 @@ impl AiHttp {
     }
 }
 
-fn check_literal(url: &Url, allow_private: bool) -> Result<(), ProviderError> {
+fn check_literal(url: &Url, network: &NetPolicy) -> Result<(), ProviderError> {
     let ip = match url.host() {
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
         _ => return Ok(()),
     };
-    if !allow_private && is_internal(ip) {
-        return Err(ProviderError::Refused(format!(
-            "{ip} is a private, loopback or link-local address"
-        )));
+    if !network.allows_ip(ip) {
+        return Err(ProviderError::Refused(
+            Refusal::Internal(ip.to_string()).to_string(),
+        ));
     }
     Ok(())
 }
 
-fn is_refused_by_resolver(e: &reqwest::Error) -> bool {
-    let mut source: Option<&dyn std::error::Error> = Some(e);
+/// The policy's refusal inside a request error, if that is why it failed.
+fn refused_by_resolver(e: &reqwest::Error) -> Option<&Refusal> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = source {
-        if s.to_string().contains("resolves to an internal address") {
-            return true;
+        if let Some(r) = s.downcast_ref::<RefusedByPolicy>() {
+            return Some(&r.0);
         }
         source = s.source();
     }
-    false
+    None
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -323,6 +267,8 @@ mod tests {
 
     #[tokio::test]
     async fn internal_addresses_are_refused_in_every_spelling() {
+        let strict = NetPolicy::default();
+        let open = NetPolicy::parse("", true).unwrap();
         for url in [
             "http://127.0.0.1:11434/v1",
             "http://localhost:8080/",
@@ -340,24 +286,33 @@ mod tests {
             "http://100.64.0.1/",
         ] {
             assert!(
-                check_url(url, false).await.is_err(),
+                check_url(url, &strict).await.is_err(),
                 "{url} must be refused"
             );
             assert!(
-                check_url(url, true).await.is_ok(),
+                check_url(url, &open).await.is_ok(),
                 "{url} is allowed when private addresses are"
             );
         }
+        let ollama = NetPolicy::parse("127.0.0.1", false).unwrap();
+        assert!(check_url("http://127.0.0.1:11434/v1", &ollama)
+            .await
+            .is_ok());
+        assert!(check_url("http://10.1.2.3/", &ollama).await.is_err());
     }
 
     #[tokio::test]
     async fn other_urls_are_checked_for_shape() {
-        assert!(check_url("ftp://example.com", true).await.is_err());
-        assert!(check_url("https://user:pw@example.com", true)
+        let open = NetPolicy::parse("", true).unwrap();
+        let strict = NetPolicy::default();
+        assert!(check_url("ftp://example.com", &open).await.is_err());
+        assert!(check_url("https://user:pw@example.com", &open)
             .await
             .is_err());
-        assert!(check_url("not a url", true).await.is_err());
-        assert!(check_url("https://8.8.8.8/v1", false).await.is_ok());
-        assert!(check_url("https://[2606:4700::1111]/", false).await.is_ok());
+        assert!(check_url("not a url", &open).await.is_err());
+        assert!(check_url("https://8.8.8.8/v1", &strict).await.is_ok());
+        assert!(check_url("https://[2606:4700::1111]/", &strict)
+            .await
+            .is_ok());
     }
 }

@@ -1,0 +1,431 @@
+//! The one outbound network policy: whether Aura may open a connection to a host that an
+//! organization chose (an SMTP or IMAP server, an AI provider, a webhook, Twilio's base URL).
+//!
+//! Refused by default: loopback, RFC 1918, link-local (with the cloud metadata address
+//! 169.254.169.254), carrier-grade NAT 100.64/10, unique-local fc00::/7 (with fd00:ec2::254),
+//! unspecified, multicast, broadcast and the other special ranges, whether the address is written
+//! in the usual form, as one of the decimal, octal or hexadecimal IPv4 spellings, or inside an
+//! IPv6 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4). A host is checked when it is saved
+//! ([`NetPolicy::check_host`], so the field can be named) and again at every connection, after
+//! DNS resolution ([`NetPolicy::resolve`]): a name that later resolves to an internal address (DNS
+//! rebinding) is refused before any connection attempt.
+//!
+//! Only the instance administrator makes exceptions, with `AURA_OUTBOUND_ALLOW` (hosts and
+//! CIDRs: a local Ollama, the docker-compose mail catcher) or `AURA_ALLOW_PRIVATE_AI_URLS=true`
+//! (every private address). Tenants never can.
+
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+/// Why a host may not be reached.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0} is a private, loopback, link-local or otherwise internal address, which Aura does not connect to; the server's administrator can allow it with AURA_OUTBOUND_ALLOW")]
+    Internal(String),
+    #[error("{host} resolves to {ip}, a private, loopback, link-local or otherwise internal address, which Aura does not connect to; the server's administrator can allow it with AURA_OUTBOUND_ALLOW")]
+    ResolvesInternal { host: String, ip: IpAddr },
+    #[error("cannot resolve {host}: {reason}")]
+    Unresolvable { host: String, reason: String },
+}
+
+/// What may be reached beyond the public internet.
+#[derive(Clone, Debug, Default)]
+pub struct NetPolicy {
+    /// Every internal address is allowed (`AURA_ALLOW_PRIVATE_AI_URLS=true`).
+    allow_all_private: bool,
+    /// Host names allowed whatever they resolve to (lower case, without a final dot).
+    hosts: Vec<String>,
+    /// Address ranges allowed.
+    nets: Vec<IpNet>,
+}
+
+impl NetPolicy {
+    /// Reads the administrator's list: host names, addresses and CIDRs separated by commas or
+    /// white space.
+    pub fn parse(list: &str, allow_all_private: bool) -> Result<Self, String> {
+        let mut policy = Self {
+            allow_all_private,
+            ..Self::default()
+        };
+        for item in list
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|i| !i.is_empty())
+        {
+            let bare = item.trim_start_matches('[').trim_end_matches(']');
+            if let Ok(net) = bare.parse::<IpNet>() {
+                policy.nets.push(net.trunc());
+            } else if let Some(ip) = parse_ip(bare) {
+                policy.nets.push(IpNet::from(ip));
+            } else if is_host_name(bare) {
+                policy
+                    .hosts
+                    .push(bare.trim_end_matches('.').to_ascii_lowercase());
+            } else {
+                return Err(format!(
+                    "{item:?} is neither a host name, an IP address nor a CIDR such as 10.0.0.0/8"
+                ));
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Whether connections to `ip` are allowed.
+    pub fn allows_ip(&self, ip: IpAddr) -> bool {
+        !is_internal(ip) || self.allow_all_private || self.nets.iter().any(|n| n.contains(&ip))
+    }
+
+    /// Whether `host` is a name the administrator allowed whatever it resolves to.
+    fn allows_name(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.hosts.iter().any(|h| *h == host)
+    }
+
+    /// The check when a setting is saved: an address written in any spelling is judged as it
+    /// stands; a name is resolved and every address it has now must be allowed. A name that does
+    /// not resolve yet is accepted (it is checked again at every connection).
+    pub async fn check_host(&self, host: &str) -> Result<(), Refusal> {
+        let host = bare_host(host);
+        if self.allows_name(host) {
+            return Ok(());
+        }
+        if let Some(ip) = parse_ip(host) {
+            return if self.allows_ip(ip) {
+                Ok(())
+            } else {
+                Err(Refusal::Internal(host.to_owned()))
+            };
+        }
+        match lookup(host, 0).await {
+            Ok(addrs) => self.judge(host, addrs).map(|_| ()),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Resolves `host` for a connection and answers its addresses, or why none may be used. Any
+    /// internal answer refuses the whole name (a rebinding name is not half trusted).
+    pub async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
+        let host = bare_host(host);
+        if let Some(ip) = parse_ip(host) {
+            return if self.allows_name(host) || self.allows_ip(ip) {
+                Ok(vec![SocketAddr::new(ip, port)])
+            } else {
+                Err(Refusal::Internal(host.to_owned()))
+            };
+        }
+        let addrs = lookup(host, port)
+            .await
+            .map_err(|e| Refusal::Unresolvable {
+                host: host.to_owned(),
+                reason: e.to_string(),
+            })?;
+        if self.allows_name(host) {
+            return Ok(addrs);
+        }
+        self.judge(host, addrs)
+    }
+
+    fn judge(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refusal> {
+        if let Some(bad) = addrs.iter().find(|a| !self.allows_ip(a.ip())) {
+            return Err(Refusal::ResolvesInternal {
+                host: host.to_owned(),
+                ip: bad.ip(),
+            });
+        }
+        if addrs.is_empty() {
+            return Err(Refusal::Unresolvable {
+                host: host.to_owned(),
+                reason: "no addresses".into(),
+            });
+        }
+        Ok(addrs)
+    }
+
+    /// Opens a TCP connection to `host:port` through the policy: resolved and checked first,
+    /// then each allowed address tried in turn within `timeout`.
+    pub async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<tokio::net::TcpStream, ConnectFailure> {
+        let addrs = self
+            .resolve(host, port)
+            .await
+            .map_err(ConnectFailure::Refused)?;
+        let mut last = None;
+        for addr in addrs {
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(tcp)) => return Ok(tcp),
+                Ok(Err(e)) => last = Some(ConnectFailure::Io(e)),
+                Err(_) => last = Some(ConnectFailure::TimedOut),
+            }
+        }
+        Err(last.unwrap_or(ConnectFailure::TimedOut))
+    }
+}
+
+/// Why a connection through the policy was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectFailure {
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("{0}")]
+    Io(std::io::Error),
+    #[error("no answer in time")]
+    TimedOut,
+}
+
+fn bare_host(host: &str) -> &str {
+    host.trim().trim_start_matches('[').trim_end_matches(']')
+}
+
+async fn lookup(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+    Ok(tokio::net::lookup_host((host.trim_end_matches('.'), port))
+        .await?
+        .collect())
+}
+
+fn is_host_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').filter(|l| !l.is_empty()).all(|l| {
+            l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+        })
+}
+
+/// An IP address as resolvers read it: IPv6, or IPv4 in any of the forms `inet_aton` accepts —
+/// one to four parts, each decimal, octal (leading 0) or hexadecimal (0x) — so `2130706433`,
+/// `0x7f.1` and `0177.0.0.1` are all 127.0.0.1, as the system resolver would take them.
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = bare_host(s);
+    if let Ok(v6) = s.parse::<Ipv6Addr>() {
+        return Some(IpAddr::V6(v6));
+    }
+    parse_ipv4_loose(s.trim_end_matches('.')).map(IpAddr::V4)
+}
+
+fn parse_ipv4_loose(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let nums: Vec<u64> = parts.iter().map(|p| parse_part(p)).collect::<Option<_>>()?;
+    let (last, head) = nums.split_last()?;
+    if head.iter().any(|n| *n > 255) {
+        return None;
+    }
+    let room = 8 * (4 - head.len() as u32);
+    if *last >= 1u64 << room {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for (i, n) in head.iter().enumerate() {
+        value |= n << (24 - 8 * i as u32);
+    }
+    value |= last;
+    u32::try_from(value).ok().map(Ipv4Addr::from)
+}
+
+fn parse_part(p: &str) -> Option<u64> {
+    if p.is_empty() {
+        return None;
+    }
+    let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+        (h, 16)
+    } else if p.len() > 1 && p.starts_with('0') {
+        (&p[1..], 8)
+    } else {
+        (p, 10)
+    };
+    if digits.is_empty() {
+        return (radix == 16).then_some(0);
+    }
+    if digits.len() > 12 {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// Whether `ip` is an address outbound connections must not reach by default.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_internal_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal_v4(v4);
+            }
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00 // unique local (incl. fd00:ec2::254)
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed privately)
+                || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64 of an IPv4 address
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x2002 && is_internal_v4(embedded(s[1], s[2]))) // 6to4 of an internal address
+                || s[..6].iter().all(|x| *x == 0) // IPv4-compatible ::a.b.c.d
+        }
+    }
+}
+
+fn is_internal_v4(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local() // 169.254/16, including the cloud metadata address
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || o[0] == 0
+        || (o[0] == 100 && (o[1] & 0xc0) == 64) // carrier-grade NAT 100.64/10
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
+        || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18/15
+        || o[0] >= 240
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v4(s: &str) -> IpAddr {
+        IpAddr::V4(s.parse().unwrap())
+    }
+
+    #[test]
+    fn every_ipv4_spelling_is_read_as_the_resolver_reads_it() {
+        for s in [
+            "127.0.0.1",
+            "2130706433",
+            "0x7f000001",
+            "0x7f.1",
+            "0177.0.0.1",
+            "127.1",
+            "127.0.1",
+            "0x7F.0.0.0x1",
+            "[::ffff:127.0.0.1]",
+        ] {
+            let ip = parse_ip(s).unwrap_or_else(|| panic!("{s}"));
+            assert!(is_internal(ip), "{s}");
+            let lo = match ip {
+                IpAddr::V6(v6) => IpAddr::V4(v6.to_ipv4_mapped().unwrap()),
+                ip => ip,
+            };
+            assert_eq!(lo, v4("127.0.0.1"), "{s}");
+        }
+        assert_eq!(parse_ip("0251.0376.0251.0376"), Some(v4("169.254.169.254")));
+        assert_eq!(parse_ip("0xa9fea9fe"), Some(v4("169.254.169.254")));
+        for s in [
+            "smtp.gmail.com",
+            "256.1.1.1",
+            "1.2.3.4.5",
+            "08.1.1.1",
+            "",
+            "1..2",
+        ] {
+            assert_eq!(parse_ip(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_refused_ranges() {
+        for s in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.255",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
+        ] {
+            assert!(is_internal(parse_ip(s).unwrap()), "{s}");
+        }
+        for s in [
+            "8.8.8.8",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "2002:808:808::1",
+        ] {
+            assert!(!is_internal(parse_ip(s).unwrap()), "{s}");
+        }
+    }
+
+    #[test]
+    fn the_administrators_list_allows_hosts_and_ranges() {
+        let p = NetPolicy::parse("mailpit, 10.0.0.0/8 ::1 127.0.0.1", false).unwrap();
+        assert!(p.allows_ip(v4("10.9.8.7")));
+        assert!(p.allows_ip(v4("127.0.0.1")));
+        assert!(!p.allows_ip(v4("127.0.0.2")));
+        assert!(!p.allows_ip(v4("192.168.0.1")));
+        assert!(p.allows_ip("::1".parse().unwrap()));
+        assert!(p.allows_name("MailPit."));
+        assert!(NetPolicy::parse("not a host!", false).is_err());
+        let all = NetPolicy::parse("", true).unwrap();
+        assert!(all.allows_ip(v4("192.168.0.1")));
+        let none = NetPolicy::default();
+        assert!(!none.allows_ip(v4("192.168.0.1")));
+        assert!(none.allows_ip(v4("8.8.8.8")));
+    }
+
+    #[tokio::test]
+    async fn literal_addresses_are_refused_without_a_lookup() {
+        let p = NetPolicy::default();
+        assert!(matches!(
+            p.check_host("0x7f.1").await,
+            Err(Refusal::Internal(_))
+        ));
+        assert!(matches!(
+            p.resolve("[::ffff:169.254.169.254]", 25).await,
+            Err(Refusal::Internal(_))
+        ));
+        assert!(matches!(
+            p.resolve("localhost", 25).await,
+            Err(Refusal::ResolvesInternal { .. })
+        ));
+        let allowed = NetPolicy::parse("127.0.0.0/8", false).unwrap();
+        assert_eq!(
+            allowed.resolve("127.0.0.1", 25).await.unwrap(),
+            vec!["127.0.0.1:25".parse().unwrap()]
+        );
+    }
+
+    proptest! {
+        /// Every 32-bit value written in decimal, hex, or dotted octal reads back as itself.
+        #[test]
+        fn loose_ipv4_spellings_agree(n: u32) {
+            let ip = Ipv4Addr::from(n);
+            let o = ip.octets();
+            prop_assert_eq!(parse_ip(&n.to_string()), Some(IpAddr::V4(ip)));
+            prop_assert_eq!(parse_ip(&format!("{n:#x}")), Some(IpAddr::V4(ip)));
+            prop_assert_eq!(
+                parse_ip(&format!("0{:o}.0{:o}.0{:o}.0{:o}", o[0], o[1], o[2], o[3])),
+                Some(IpAddr::V4(ip))
+            );
+            prop_assert_eq!(
+                parse_ip(&format!("{}.{}", o[0], n & 0x00ff_ffff)),
+                Some(IpAddr::V4(ip))
+            );
+        }
+    }
+}
