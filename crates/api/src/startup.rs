@@ -131,8 +131,9 @@ impl Application {
             App::new()
                 .wrap(Compress::default())
                 .wrap(from_fn(routes::web::cache_headers))
-                .wrap(from_fn(routes::web::security_headers))
                 .wrap(from_fn(error_middleware))
+                // Outside the error shaping, so error answers carry the headers too.
+                .wrap(from_fn(routes::web::security_headers))
                 .wrap(from_fn(access_log))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())

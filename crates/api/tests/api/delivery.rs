@@ -1506,3 +1506,70 @@ async fn a_follow_up_sent_as_a_reply_says_re_and_the_leads_own_subject(pool: PgP
     .await;
     assert!(!c.steps[0].reply_subject);
 }
+
+/// Links already in recipients' inboxes survive rotating the session secret and the link key:
+/// retired link keys still verify, and new links are signed with the new key.
+#[sqlx::test(migrations = "../../migrations")]
+async fn rotating_the_secrets_keeps_links_already_sent_working(pool: PgPool) {
+    use aura_api::delivery::tokens::{Kind, Signer};
+    let (fx, contacts) = fixture(
+        pool.clone(),
+        &[json!({"email": "ana@example.org", "first_name": "Ana", "timezone": "America/New_York"})],
+        &two_email_steps(),
+        json!({}),
+        &[unlimited()],
+        Options::default(),
+    )
+    .await;
+    let _: CampaignDetail = ok(fx.launch().await, StatusCode::OK).await;
+    fx.app.deliver_at(monday_10am_ny()).await;
+    let sent = unsubscribe_token(&fx.sink.accepted()[0]);
+    let page = |app: &TestApp, token: &str| {
+        let url = app.url(&format!("/u/{token}"));
+        async move { client().get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(page(&fx.app, &sent).await, StatusCode::OK);
+    const NEW_SESSION: &str = "a-new-session-secret-0123456789abcdefghij";
+    const NEW_LINKS: &str = "a-new-link-key-0123456789abcdefghijklmnop";
+    // The session secret alone rotates; the link key (here the old secret) is kept.
+    let rotated_session = spawn_app_with(
+        pool.clone(),
+        &[("AURA_SECRET_KEY", NEW_SESSION), ("AURA_LINK_KEY", SECRET)],
+    )
+    .await;
+    assert_eq!(page(&rotated_session, &sent).await, StatusCode::OK);
+    // The link key rotates too, the old one retired: old links still work …
+    let rotated = spawn_app_with(
+        pool.clone(),
+        &[
+            ("AURA_SECRET_KEY", NEW_SESSION),
+            ("AURA_LINK_KEY", NEW_LINKS),
+            ("AURA_LINK_KEYS_OLD", SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(page(&rotated, &sent).await, StatusCode::OK);
+    // … and new links are signed with the new key.
+    rotated.clock.set(monday_10am_ny());
+    rotated
+        .deliver_at(monday_10am_ny() + Duration::hours(24))
+        .await;
+    let follow_up = fx
+        .sink
+        .accepted()
+        .into_iter()
+        .find(|r| r.header("Subject").as_deref() == Some("Following up"))
+        .unwrap();
+    let new = unsubscribe_token(&follow_up);
+    assert!(Signer::new(NEW_LINKS.as_bytes())
+        .verify(Kind::Unsubscribe, &new)
+        .is_some());
+    assert!(Signer::new(SECRET.as_bytes())
+        .verify(Kind::Unsubscribe, &new)
+        .is_none());
+    assert_eq!(page(&rotated, &new).await, StatusCode::OK);
+    // Without the retired key, the old link would be dead: the retired list is what keeps it.
+    let forgot = spawn_app_with(pool, &[("AURA_LINK_KEY", NEW_LINKS)]).await;
+    assert_eq!(page(&forgot, &sent).await, StatusCode::NOT_FOUND);
+    let _ = contacts;
+}
