@@ -50,6 +50,18 @@ ensure_node_modules() {
   fi
 }
 
+# Schemathesis (PyPI), in a virtual environment of its own under $AURA_HOME.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$AURA_HOME/schemathesis-$SCHEMATHESIS_VERSION"
+  if [ ! -x "$venv/bin/st" ]; then
+    step "installing Schemathesis $SCHEMATHESIS_VERSION (once)"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" >/dev/null \
+      || { rm -rf "$venv"; die "could not install Schemathesis"; }
+  fi
+  export SCHEMATHESIS="$venv/bin/st"
+}
+
 ensure_chromium() {
   command -v chromium >/dev/null || { step "installing Chromium for the browser tests"; apt_install chromium; }
 }

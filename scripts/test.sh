@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: provisions what is missing, then runs every check, stopping at the first failure:
 # formatting, lints, the offline query data, the OpenAPI spec, the Rust tests (unit, property and
-# integration against PostgreSQL), a short fuzzing run of the template renderer, the wasm32 builds, and the browser tests against `aura serve`.
+# integration against PostgreSQL), the API against its spec (Schemathesis), a short fuzzing run of the template renderer, the wasm32 builds, and the browser tests against `aura serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -11,6 +11,7 @@ ensure_rust_tools
 ensure_sqlx_cli
 ensure_node_modules
 ensure_chromium
+ensure_schemathesis
 ensure_postgres aura_test
 ensure_database
 
@@ -37,6 +38,9 @@ step "Rust tests (unit, property, integration against PostgreSQL)"
 # reader of the log's last lines needs.
 RUST_BACKTRACE=0 cargo nextest run -p aura-types -p aura-api --no-fail-fast 2>&1 | tee /tmp/aura-nextest.log
 rust_passed=$(grep -Eo 'tests run: [0-9]+ passed' /tmp/aura-nextest.log | tail -n1 | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+
+step "the API against its spec (Schemathesis over every operation, as an owner)"
+bash scripts/contract.sh "$aura" | tail -n 12
 
 step "fuzzing the template renderer (20 s, coverage-guided)"
 bash scripts/fuzz.sh 20 >/tmp/aura-fuzz.log 2>&1 || { tail -n 40 /tmp/aura-fuzz.log; die "the renderer's fuzz target failed (input in fuzz/artifacts/)"; }

@@ -149,7 +149,7 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::web::docs,
     ),
     components(schemas(aura_types::ai::AiTask, aura_types::ai::EndpointResult)),
-    modifiers(&Prefix, &Security),
+    modifiers(&Prefix, &Security, &StandardErrors),
     tags(
         (name = "auth", description = "Sign-up, log-in, sessions"),
         (name = "organization", description = "The organization and its settings"),
@@ -195,6 +195,71 @@ impl Modify for Prefix {
                 (full, item)
             })
             .collect();
+    }
+}
+
+/// The answers that any operation of a kind can give, documented once here rather than on
+/// every handler: an operation with a body answers 400 when it cannot be read (not JSON, or not
+/// the form described), 413 when it is too large, 415 when it is of another content type and 422
+/// when a field is missing or of the wrong type; an
+/// operation with query parameters answers 400 when one cannot be read. Each is the shared error
+/// shape. An operation that documents its own answer for a status keeps it.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{path::ParameterIn, ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let has_body = op.request_body.is_some();
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Query);
+                let responses = &mut op.responses.responses;
+                if has_body {
+                    responses.entry("400".into()).or_insert_with(|| {
+                        error("The body cannot be read: not valid JSON, or not the form described")
+                    });
+                    responses
+                        .entry("413".into())
+                        .or_insert_with(|| error("The body is larger than allowed"));
+                    responses
+                        .entry("415".into())
+                        .or_insert_with(|| error("The body is not of the content type described"));
+                    responses.entry("422".into()).or_insert_with(|| {
+                        error("A field is missing or of the wrong type (`fields` names it)")
+                    });
+                } else if has_query {
+                    responses
+                        .entry("400".into())
+                        .or_insert_with(|| error("A query parameter cannot be read"));
+                }
+            }
+        }
     }
 }
 

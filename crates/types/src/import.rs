@@ -153,8 +153,17 @@ pub struct PreviewRow {
     /// Line number in the file, counting the header as 1.
     pub row_number: i64,
     /// Target → value, in mapping order.
-    pub values: Vec<(String, String)>,
+    pub values: Vec<MappedValue>,
     pub problems: Vec<String>,
+}
+
+/// A cell of a previewed row and the field it goes to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MappedValue {
+    /// A contact field key, or `custom.<name>`.
+    pub target: String,
+    pub value: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -63,6 +63,15 @@ pub struct SuppressionPage {
     pub next_cursor: Option<SuppressionId>,
 }
 
+/// A row of a file that could not be used, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct InvalidRow {
+    /// Line number in the file.
+    pub row: i64,
+    pub reason: String,
+}
+
 /// The outcome of adding suppressions from a CSV file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -70,8 +79,8 @@ pub struct SuppressionImportResult {
     pub added: i64,
     /// Already suppressed.
     pub existing: i64,
-    /// Rows whose value is not an email, phone number or domain: (row number, reason).
-    pub invalid: Vec<(i64, String)>,
+    /// Rows whose value is not an email, phone number or domain.
+    pub invalid: Vec<InvalidRow>,
     /// Contacts whose status changed because of the new suppressions.
     pub contacts_updated: i64,
 }

@@ -216,7 +216,7 @@ pub fn ImportPage() -> impl IntoView {
                                         view! {
                                             <tr class=if bad { "bg-red-50/60" } else { "" }>
                                                 <td class="py-2 pr-3 tabular-nums">{r.row_number}</td>
-                                                <td class="py-2 pr-3">{r.values.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · ")}</td>
+                                                <td class="py-2 pr-3">{r.values.iter().map(|m| format!("{}: {}", m.target, m.value)).collect::<Vec<_>>().join(" · ")}</td>
                                                 <td class="py-2 text-red-700">{r.problems.join("; ")}</td>
                                             </tr>
                                         }

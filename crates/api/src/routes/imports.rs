@@ -206,7 +206,10 @@ pub async fn preview(
                 values: parser
                     .values(&cells)
                     .into_iter()
-                    .map(|(t, v)| (t.to_owned(), v.to_owned()))
+                    .map(|(t, v)| aura_types::MappedValue {
+                        target: t.to_owned(),
+                        value: v.to_owned(),
+                    })
                     .collect(),
                 problems: parser.parse(&cells).err().unwrap_or_default(),
             }

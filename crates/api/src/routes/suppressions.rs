@@ -212,7 +212,10 @@ pub async fn import(
         let kind = guess_kind(v);
         match parse_value(kind, v, region.as_deref()) {
             Ok(v) => entries.push((kind, v)),
-            Err(e) => invalid.push((line, format!("`{v}`: {e}"))),
+            Err(e) => invalid.push(aura_types::suppression::InvalidRow {
+                row: line,
+                reason: format!("`{v}`: {e}"),
+            }),
         }
     }
     let mut tx = state.pool.begin().await?;

@@ -136,9 +136,10 @@ async fn the_hard_cases_file_imports_with_an_outcome_per_row(pool: PgPool) {
         .unwrap();
     assert_eq!(preview.rows.len(), 7);
     assert!(preview.rows[0].problems.is_empty(), "{:?}", preview.rows[0]);
-    assert!(preview.rows[0]
-        .values
-        .contains(&("custom.budget".into(), "500k".into())));
+    assert!(preview.rows[0].values.contains(&aura_types::MappedValue {
+        target: "custom.budget".into(),
+        value: "500k".into()
+    }));
     assert!(
         preview.rows[2].problems.iter().any(|p| p.contains("phone")),
         "{:?}",

@@ -169,7 +169,7 @@ async fn suppressions_import_from_csv(pool: PgPool) {
     let r: SuppressionImportResult = res.json().await.unwrap();
     assert_eq!((r.added, r.existing, r.contacts_updated), (3, 1, 1));
     assert_eq!(r.invalid.len(), 1);
-    assert_eq!(r.invalid[0].0, 6);
+    assert_eq!(r.invalid[0].row, 6);
     assert_eq!(status_of(&owner, &dan).await, "bounced");
     // Contacts imported later are stopped too.
     let r: aura_types::JsonImportResult = owner.post("/api/v1/contacts/import", serde_json::json!({"contacts": [{"email": "new@bounces.example"}, {"email": "fine@example.org"}]})).await.json().await.unwrap();
