@@ -78,7 +78,7 @@ impl NetPolicy {
     /// Whether `host` is a name the administrator allowed whatever it resolves to.
     fn allows_name(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 
     /// The check when a setting is saved: an address written in any spelling is judged as it

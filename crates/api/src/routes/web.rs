@@ -185,6 +185,7 @@ pub async fn cache_headers(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::{inline_scripts, is_hashed_asset, page_policy};
 
     #[test]

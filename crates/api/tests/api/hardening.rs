@@ -436,6 +436,24 @@ async fn local_phone_numbers_take_the_rows_own_country(pool: PgPool) {
     assert_eq!(phones, vec!["+15205550142", "+34612345678"]);
 }
 
+/// Uploads `form` with a small CSV file as its last part.
+async fn upload(
+    app: &TestApp,
+    owner: &TestUser,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    let file =
+        reqwest::multipart::Part::bytes(b"email\na@example.com\n".to_vec()).file_name("a.csv");
+    owner
+        .client
+        .post(app.url("/api/v1/contacts/imports"))
+        .bearer_auth(&owner.token)
+        .multipart(form.part("file", file))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A multipart body of many tiny fields is refused at the first part past the cap, and a text
 /// field past its size at once: nothing is buffered beyond the caps, nothing written.
 #[sqlx::test(migrations = "../../migrations")]
@@ -447,34 +465,11 @@ async fn forms_are_bounded(pool: PgPool) {
     for i in 0..20_000 {
         form = form.text(format!("f{i}"), "x");
     }
-    form = form.part(
-        "file",
-        reqwest::multipart::Part::bytes(b"email\na@example.com\n".to_vec()).file_name("a.csv"),
-    );
-    let res = owner
-        .client
-        .post(app.url("/api/v1/contacts/imports"))
-        .bearer_auth(&owner.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = upload(&app, &owner, form).await;
     let err = expect_error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
     assert!(err.message.contains("parts"), "{}", err.message);
-    let form = reqwest::multipart::Form::new()
-        .text("note", "x".repeat(100_000))
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"email\na@example.com\n".to_vec()).file_name("a.csv"),
-        );
-    let res = owner
-        .client
-        .post(app.url("/api/v1/contacts/imports"))
-        .bearer_auth(&owner.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let form = reqwest::multipart::Form::new().text("note", "x".repeat(100_000));
+    let res = upload(&app, &owner, form).await;
     expect_error(
         res,
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -263,6 +263,7 @@ fn error_message(body: &[u8], status: StatusCode) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[tokio::test]
