@@ -131,7 +131,19 @@ impl Settings {
             Some(hex) => parse_master_key(&hex, "AURA_MASTER_KEY")?,
             None => crate::crypto::derive_key(secret_key.as_bytes(), b"aura master key"),
         };
-        let old_master_keys = get("AURA_MASTER_KEYS_OLD")
+        // Retired secret keys: never accepted for sessions (rotating the secret signs everyone
+        // out), but what they derived — the master key that sealed stored secrets, the key that
+        // signed links in sent email — is still accepted for opening and verifying.
+        let old_secret_keys: Vec<String> = get("AURA_SECRET_KEYS_OLD")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut old_master_keys = get("AURA_MASTER_KEYS_OLD")
             .map(|list| {
                 list.split(',')
                     .filter(|k| !k.trim().is_empty())
@@ -143,6 +155,12 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or_default();
+        old_master_keys.extend(old_secret_keys.iter().map(|k| {
+            Arc::new(SecretBox::new(Box::new(crate::crypto::derive_key(
+                k.as_bytes(),
+                b"aura master key",
+            ))))
+        }));
         let link_key = get("AURA_LINK_KEY").unwrap_or_else(|| secret_key.clone());
         if link_key.len() < 32 {
             return Err(ConfigError {
@@ -150,15 +168,19 @@ impl Settings {
                 reason: format!("must be at least 32 characters, got {}", link_key.len()),
             });
         }
-        let old_link_keys = get("AURA_LINK_KEYS_OLD")
+        let old_link_keys: Vec<SecretString> = get("AURA_LINK_KEYS_OLD")
             .map(|list| {
                 list.split(',')
                     .map(str::trim)
                     .filter(|k| !k.is_empty())
-                    .map(|k| SecretString::from(k.to_owned()))
-                    .collect()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .chain(old_secret_keys)
+            .map(SecretString::from)
+            .collect();
         Ok(Self {
             link_key: SecretString::from(link_key),
             old_link_keys,

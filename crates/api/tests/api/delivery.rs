@@ -1531,6 +1531,17 @@ async fn rotating_the_secrets_keeps_links_already_sent_working(pool: PgPool) {
     assert_eq!(page(&fx.app, &sent).await, StatusCode::OK);
     const NEW_SESSION: &str = "a-new-session-secret-0123456789abcdefghij";
     const NEW_LINKS: &str = "a-new-link-key-0123456789abcdefghijklmnop";
+    // The secret key rotates, the old one retired (no link key was ever set): links it signed
+    // keep working.
+    let retired = spawn_app_with(
+        pool.clone(),
+        &[
+            ("AURA_SECRET_KEY", NEW_SESSION),
+            ("AURA_SECRET_KEYS_OLD", SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(page(&retired, &sent).await, StatusCode::OK);
     // The session secret alone rotates; the link key (here the old secret) is kept.
     let rotated_session = spawn_app_with(
         pool.clone(),
