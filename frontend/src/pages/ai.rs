@@ -280,8 +280,9 @@ pub fn AiSettingsPage() -> impl IntoView {
                                                     <p class="text-xs text-muted">{key}</p>
                                                 </div>
                                                 <div class="flex gap-2">
-                                                    <button class="btn-secondary" on:click=move |_| run_test(id)>"Test connection"</button>
+                                                    // Testing calls the provider's server: admins only.
                                                     <Show when=move || is_admin.get()>
+                                                        <button class="btn-secondary" on:click=move |_| run_test(id)>"Test connection"</button>
                                                         <button class="btn-ghost" on:click={ let edit = edit.clone(); move |_| open_form(Some(edit.clone())) }>"Edit"</button>
                                                         <button class="btn-ghost text-red-600" on:click=move |_| { delete_provider.dispatch(id); }>"Delete"</button>
                                                     </Show>

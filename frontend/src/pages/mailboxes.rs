@@ -368,8 +368,9 @@ pub fn MailboxesPage() -> impl IntoView {
                                             {m.health.last_error.clone().filter(|_| m.health.consecutive_failures > 0).map(|e| view! { <p class="mt-1 text-xs text-rose-700">{format!("Last error: {e}")}</p> })}
                                         </div>
                                         <div class="flex flex-wrap gap-2">
-                                            <button class="btn-secondary" on:click=move |_| run_test(id)>"Test"</button>
+                                            // Testing connects to the mailbox's server: admins only.
                                             <Show when=move || is_admin.get()>
+                                                <button class="btn-secondary" on:click=move |_| run_test(id)>"Test"</button>
                                                 <button class="btn-ghost" on:click={ let edit = edit.clone(); move |_| open_form(Some(edit.clone())) }>"Edit"</button>
                                                 <button class="btn-ghost" on:click=move |_| set_status(id, if paused { MailboxStatus::Active } else { MailboxStatus::Paused })>{if paused { "Resume" } else { "Pause" }}</button>
                                                 <button class="btn-ghost text-red-600" on:click=move |_| remove(id)>"Delete"</button>
