@@ -44,10 +44,7 @@ const cspViolations = [];
 
 function watchCsp(page) {
   page.on("console", (m) => {
-    if (/Content Security Policy/i.test(m.text())) {
-      console.error("CSP violation:", m.text());
-      cspViolations.push(m.text());
-    }
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
   });
   return page;
 }
