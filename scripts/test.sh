@@ -39,6 +39,15 @@ step "Rust tests (unit, property, integration against PostgreSQL)"
 RUST_BACKTRACE=0 cargo nextest run -p aura-types -p aura-api --no-fail-fast 2>&1 | tee /tmp/aura-nextest.log
 rust_passed=$(grep -Eo 'tests run: [0-9]+ passed' /tmp/aura-nextest.log | tail -n1 | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
 
+step "no test depends on the real date: the delivery tests a year earlier and a year later"
+for weeks in -52 52; do
+  AURA_TEST_SHIFT_WEEKS=$weeks RUST_BACKTRACE=0 cargo nextest run -p aura-api --no-fail-fast \
+    -E 'test(delivery::) | test(dkim::) | test(isolation::) | test(bad_input::) | test(hardening::)' 2>&1 \
+    | tee /tmp/aura-nextest-shift.log | grep -E '^\s+Summary' || true
+  grep -Eq 'tests run: [0-9]+ passed, [0-9]+ skipped' /tmp/aura-nextest-shift.log \
+    || { grep -E 'FAIL|panicked' /tmp/aura-nextest-shift.log | head -n 20; die "a test depends on the date (AURA_TEST_SHIFT_WEEKS=$weeks)"; }
+done
+
 step "the API against its spec (Schemathesis over every operation, as an owner)"
 bash scripts/contract.sh "$aura" | tail -n 12
 

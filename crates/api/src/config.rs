@@ -46,10 +46,12 @@ pub struct Settings {
     pub master_key: Arc<SecretBox<[u8; 32]>>,
     /// Earlier master keys, still accepted for opening what they sealed.
     pub old_master_keys: Vec<Arc<SecretBox<[u8; 32]>>>,
-    /// Which hosts an organization's servers (SMTP, IMAP, AI providers, webhooks) may be on:
-    /// public addresses, plus what `AURA_OUTBOUND_ALLOW` lists (and every private address with
-    /// `AURA_ALLOW_PRIVATE_AI_URLS=true`, its older, all-or-nothing form).
+    /// Which hosts an organization's servers (SMTP, IMAP, webhooks) may be on: public
+    /// addresses, plus what `AURA_OUTBOUND_ALLOW` lists.
     pub network: NetPolicy,
+    /// The same for AI providers, where `AURA_ALLOW_PRIVATE_AI_URLS=true` (the older,
+    /// all-or-nothing form) also allows every private address.
+    pub ai_network: NetPolicy,
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
     pub trusted_proxies: TrustedProxies,
     /// Seconds one HTTP attempt to an AI provider may take.
@@ -155,7 +157,12 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or_default();
-        old_master_keys.extend(old_secret_keys.iter().map(|k| {
+        // What a retired secret derived: the master key only while AURA_MASTER_KEY was unset,
+        // the link key only while AURA_LINK_KEY was unset (a secret retired because it leaked
+        // must not keep signing links an explicit link key now signs).
+        let derived_master = get("AURA_MASTER_KEY").is_none();
+        let derived_links = get("AURA_LINK_KEY").is_none();
+        old_master_keys.extend(old_secret_keys.iter().filter(|_| derived_master).map(|k| {
             Arc::new(SecretBox::new(Box::new(crate::crypto::derive_key(
                 k.as_bytes(),
                 b"aura master key",
@@ -178,7 +185,7 @@ impl Settings {
             })
             .unwrap_or_default()
             .into_iter()
-            .chain(old_secret_keys)
+            .chain(old_secret_keys.into_iter().filter(|_| derived_links))
             .map(SecretString::from)
             .collect();
         Ok(Self {
@@ -207,7 +214,12 @@ impl Settings {
             mail_from: get("AURA_MAIL_FROM").unwrap_or_else(|| "Aura <no-reply@localhost>".into()),
             master_key: Arc::new(SecretBox::new(Box::new(master_key))),
             old_master_keys,
-            network: NetPolicy::parse(
+            network: NetPolicy::parse(&get("AURA_OUTBOUND_ALLOW").unwrap_or_default(), false)
+                .map_err(|reason| ConfigError {
+                    name: "AURA_OUTBOUND_ALLOW",
+                    reason,
+                })?,
+            ai_network: NetPolicy::parse(
                 &get("AURA_OUTBOUND_ALLOW").unwrap_or_default(),
                 parse(&get, "AURA_ALLOW_PRIVATE_AI_URLS", false)?,
             )
@@ -329,6 +341,38 @@ mod tests {
             .to_string();
         assert!(e.contains("at least 32"), "{e}");
         assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn a_retired_secret_verifies_only_what_it_derived() {
+        const OLD: &str = "an-old-secret-key-0123456789abcdefghijklmn";
+        let s = settings(&[KEY, ("AURA_SECRET_KEYS_OLD", OLD)]).unwrap();
+        assert_eq!(s.old_link_keys.len(), 1);
+        assert_eq!(s.old_master_keys.len(), 1);
+        // With their own keys set, a retired secret (perhaps retired because it leaked) signs
+        // and opens nothing.
+        let s = settings(&[
+            KEY,
+            ("AURA_SECRET_KEYS_OLD", OLD),
+            ("AURA_LINK_KEY", "a-link-key-of-enough-length-0123456789"),
+            (
+                "AURA_MASTER_KEY",
+                "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+            ),
+        ])
+        .unwrap();
+        assert!(s.old_link_keys.is_empty() && s.old_master_keys.is_empty());
+        // AURA_ALLOW_PRIVATE_AI_URLS opens AI providers only, never mailboxes.
+        let s = settings(&[KEY, ("AURA_ALLOW_PRIVATE_AI_URLS", "true")]).unwrap();
+        let private = "10.0.0.1".parse().unwrap();
+        assert!(s.ai_network.allows_ip(private, Some(80)));
+        assert!(!s.network.allows_ip(private, Some(25)));
+        assert_eq!(
+            settings(&[KEY, ("AURA_TRUSTED_PROXIES", "proxy.local")])
+                .unwrap_err()
+                .name,
+            "AURA_TRUSTED_PROXIES"
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub fn pool(settings: &Settings) -> anyhow::Result<PgPool> {
 /// The AI machinery for these settings.
 pub fn ai_runtime(settings: &Settings) -> anyhow::Result<AiRuntime> {
     let http = AiHttp::new(Policy {
-        network: settings.network.clone(),
+        network: settings.ai_network.clone(),
         timeout: Duration::from_secs(settings.ai_timeout_secs.max(1)),
         max_attempts: settings.ai_max_attempts.max(1),
         max_retry_after: Duration::from_secs(settings.ai_max_retry_after_secs),

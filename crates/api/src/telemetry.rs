@@ -86,10 +86,11 @@ const SECRET_PARAMS: [&str; 8] = [
 /// secret-looking query parameters are replaced by `[redacted]`, so a log reader cannot use a
 /// link that was in it.
 pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
-    let path = uri.path();
+    // Judged on the decoded path: the router matches `/%75/…` as `/u/…`.
+    let path = percent_decoded(uri.path());
     let mut out = match CAPABILITY_PREFIXES.iter().find(|p| path.starts_with(*p)) {
         Some(prefix) => format!("{prefix}[redacted]"),
-        None => path.to_owned(),
+        None => uri.path().to_owned(),
     };
     if let Some(query) = uri.query() {
         out.push('?');
@@ -105,6 +106,31 @@ pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
         out.push_str(&pairs.join("&"));
     }
     out
+}
+
+/// `path` with its `%XX` escapes decoded (bytes that are not UTF-8 are replaced).
+fn percent_decoded(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Names the route a request took in its span (the pattern it matched, such as
@@ -155,6 +181,8 @@ mod tests {
                 "/api/v1/contacts?q=ana&token=[redacted]&limit=5",
             ),
             ("/api/v1/contacts/42", "/api/v1/contacts/42"),
+            ("/%75/AAAA.BBBB", "/u/[redacted]"),
+            ("/t/%6F/tok", "/t/o/[redacted]"),
         ] {
             let uri: actix_web::http::Uri = uri.parse().unwrap();
             assert_eq!(redacted_target(&uri), shown);

@@ -32,17 +32,23 @@ pub enum Refusal {
 /// What may be reached beyond the public internet.
 #[derive(Clone, Debug, Default)]
 pub struct NetPolicy {
-    /// Every internal address is allowed (`AURA_ALLOW_PRIVATE_AI_URLS=true`).
+    /// Every internal address is allowed (`AURA_ALLOW_PRIVATE_AI_URLS=true`, for AI only).
     allow_all_private: bool,
-    /// Host names allowed whatever they resolve to (lower case, without a final dot).
-    hosts: Vec<String>,
-    /// Address ranges allowed.
-    nets: Vec<IpNet>,
+    /// Host names allowed whatever they resolve to (lower case, without a final dot), on one
+    /// port or on any.
+    hosts: Vec<(String, Option<u16>)>,
+    /// Address ranges allowed, on one port or on any.
+    nets: Vec<(IpNet, Option<u16>)>,
 }
 
+/// The longest a name may take to resolve: a tenant's name server that never answers must not
+/// hold a request (or the sender) for the system resolver's whole timeout.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl NetPolicy {
-    /// Reads the administrator's list: host names, addresses and CIDRs separated by commas or
-    /// white space.
+    /// Reads the administrator's list, separated by commas or white space: host names, addresses
+    /// and CIDRs, each optionally on one port (`127.0.0.1:11434`, `mailpit:1025`,
+    /// `[fd00::5]:8080`; a CIDR allows every port of its range).
     pub fn parse(list: &str, allow_all_private: bool) -> Result<Self, String> {
         let mut policy = Self {
             allow_all_private,
@@ -52,62 +58,76 @@ impl NetPolicy {
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|i| !i.is_empty())
         {
-            let bare = item.trim_start_matches('[').trim_end_matches(']');
-            if let Ok(net) = bare.parse::<IpNet>() {
-                policy.nets.push(net.trunc());
-            } else if let Some(ip) = parse_ip(bare) {
-                policy.nets.push(IpNet::from(ip));
-            } else if is_host_name(bare) {
+            let bad = || {
+                format!(
+                    "{item:?} is neither a host name, an IP address nor a CIDR such as 10.0.0.0/8 (optionally with :port)"
+                )
+            };
+            if let Ok(net) = item.parse::<IpNet>() {
+                policy.nets.push((net.trunc(), None));
+                continue;
+            }
+            let (host, port) = split_port(item).ok_or_else(bad)?;
+            if let Some(ip) = parse_ip(host) {
+                policy.nets.push((IpNet::from(ip), port));
+            } else if is_host_name(host) {
                 policy
                     .hosts
-                    .push(bare.trim_end_matches('.').to_ascii_lowercase());
+                    .push((host.trim_end_matches('.').to_ascii_lowercase(), port));
             } else {
-                return Err(format!(
-                    "{item:?} is neither a host name, an IP address nor a CIDR such as 10.0.0.0/8"
-                ));
+                return Err(bad());
             }
         }
         Ok(policy)
     }
 
-    /// Whether connections to `ip` are allowed.
-    pub fn allows_ip(&self, ip: IpAddr) -> bool {
-        !is_internal(ip) || self.allow_all_private || self.nets.iter().any(|n| n.contains(&ip))
+    /// Whether connections to `ip` on `port` (any port: `None`) are allowed.
+    pub fn allows_ip(&self, ip: IpAddr, port: Option<u16>) -> bool {
+        !is_internal(ip)
+            || self.allow_all_private
+            || self
+                .nets
+                .iter()
+                .any(|(n, p)| n.contains(&ip) && port_fits(*p, port))
     }
 
-    /// Whether `host` is a name the administrator allowed whatever it resolves to.
-    fn allows_name(&self, host: &str) -> bool {
+    /// Whether `host` is a name the administrator allowed (on `port`) whatever it resolves to.
+    fn allows_name(&self, host: &str, port: Option<u16>) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.contains(&host)
+        self.hosts
+            .iter()
+            .any(|(h, p)| *h == host && port_fits(*p, port))
     }
 
     /// The check when a setting is saved: an address written in any spelling is judged as it
     /// stands; a name is resolved and every address it has now must be allowed. A name that does
     /// not resolve yet is accepted (it is checked again at every connection).
-    pub async fn check_host(&self, host: &str) -> Result<(), Refusal> {
+    pub async fn check_host(&self, host: &str, port: u16) -> Result<(), Refusal> {
         let host = bare_host(host);
-        if self.allows_name(host) {
+        if self.allows_name(host, Some(port)) {
             return Ok(());
         }
         if let Some(ip) = parse_ip(host) {
-            return if self.allows_ip(ip) {
+            return if self.allows_ip(ip, Some(port)) {
                 Ok(())
             } else {
                 Err(Refusal::Internal(host.to_owned()))
             };
         }
-        match lookup(host, 0).await {
-            Ok(addrs) => self.judge(host, addrs).map(|_| ()),
+        match lookup(host, port).await {
+            Ok(addrs) => self.judge(host, addrs, Some(port)).map(|_| ()),
             Err(_) => Ok(()),
         }
     }
 
     /// Resolves `host` for a connection and answers its addresses, or why none may be used. Any
-    /// internal answer refuses the whole name (a rebinding name is not half trusted).
+    /// internal answer refuses the whole name (a rebinding name is not half trusted). `port`
+    /// `0` means "not known here" (an HTTP client's resolver): entries on any port count.
     pub async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
         let host = bare_host(host);
+        let on = (port != 0).then_some(port);
         if let Some(ip) = parse_ip(host) {
-            return if self.allows_name(host) || self.allows_ip(ip) {
+            return if self.allows_name(host, on) || self.allows_ip(ip, on) {
                 Ok(vec![SocketAddr::new(ip, port)])
             } else {
                 Err(Refusal::Internal(host.to_owned()))
@@ -119,14 +139,19 @@ impl NetPolicy {
                 host: host.to_owned(),
                 reason: e.to_string(),
             })?;
-        if self.allows_name(host) {
+        if self.allows_name(host, on) {
             return Ok(addrs);
         }
-        self.judge(host, addrs)
+        self.judge(host, addrs, on)
     }
 
-    fn judge(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refusal> {
-        if let Some(bad) = addrs.iter().find(|a| !self.allows_ip(a.ip())) {
+    fn judge(
+        &self,
+        host: &str,
+        addrs: Vec<SocketAddr>,
+        port: Option<u16>,
+    ) -> Result<Vec<SocketAddr>, Refusal> {
+        if let Some(bad) = addrs.iter().find(|a| !self.allows_ip(a.ip(), port)) {
             return Err(Refusal::ResolvesInternal {
                 host: host.to_owned(),
                 ip: bad.ip(),
@@ -142,13 +167,14 @@ impl NetPolicy {
     }
 
     /// Opens a TCP connection to `host:port` through the policy: resolved and checked first,
-    /// then each allowed address tried in turn within `timeout`.
+    /// then each allowed address tried in turn, each within `timeout`. Answers the connection
+    /// and the address it reached.
     pub async fn connect(
         &self,
         host: &str,
         port: u16,
         timeout: Duration,
-    ) -> Result<tokio::net::TcpStream, ConnectFailure> {
+    ) -> Result<(tokio::net::TcpStream, SocketAddr), ConnectFailure> {
         let addrs = self
             .resolve(host, port)
             .await
@@ -156,13 +182,37 @@ impl NetPolicy {
         let mut last = None;
         for addr in addrs {
             match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
-                Ok(Ok(tcp)) => return Ok(tcp),
+                Ok(Ok(tcp)) => return Ok((tcp, addr)),
                 Ok(Err(e)) => last = Some(ConnectFailure::Io(e)),
                 Err(_) => last = Some(ConnectFailure::TimedOut),
             }
         }
         Err(last.unwrap_or(ConnectFailure::TimedOut))
     }
+}
+
+fn port_fits(allowed: Option<u16>, wanted: Option<u16>) -> bool {
+    match (allowed, wanted) {
+        (None, _) | (_, None) => true,
+        (Some(a), Some(w)) => a == w,
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address has no port).
+fn split_port(item: &str) -> Option<(&str, Option<u16>)> {
+    if let Some(rest) = item.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return match after.strip_prefix(':') {
+            Some(p) => Some((host, Some(p.parse().ok()?))),
+            None if after.is_empty() => Some((host, None)),
+            None => None,
+        };
+    }
+    if item.matches(':').count() == 1 {
+        let (host, p) = item.split_once(':')?;
+        return Some((host, Some(p.parse().ok()?)));
+    }
+    Some((item, None))
 }
 
 /// Why a connection through the policy was not made.
@@ -181,9 +231,13 @@ fn bare_host(host: &str) -> &str {
 }
 
 async fn lookup(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
-    Ok(tokio::net::lookup_host((host.trim_end_matches('.'), port))
-        .await?
-        .collect())
+    let found = tokio::time::timeout(
+        LOOKUP_TIMEOUT,
+        tokio::net::lookup_host((host.trim_end_matches('.'), port)),
+    )
+    .await
+    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer from DNS"))??;
+    Ok(found.collect())
 }
 
 fn is_host_name(s: &str) -> bool {
@@ -265,7 +319,14 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (s[0] & 0xfe00) == 0xfc00 // unique local (incl. fd00:ec2::254)
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
                 || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed privately)
-                || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64 of an IPv4 address
+                // NAT64 (64:ff9b::/96) and IPv4-translated (::ffff:0:a.b.c.d): the IPv4 inside
+                // decides, so an IPv6-only host with DNS64 still reaches public servers.
+                || ((s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|x| *x == 0))
+                    && is_internal_v4(embedded(s[6], s[7])))
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64 64:ff9b:1::/48
+                || (s[..4].iter().all(|x| *x == 0) && s[4] == 0xffff && s[5] == 0
+                    && is_internal_v4(embedded(s[6], s[7])))
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo: a tunnel to an address it hides
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
                 || (s[0] == 0x2002 && is_internal_v4(embedded(s[1], s[2]))) // 6to4 of an internal address
                 || s[..6].iter().all(|x| *x == 0) // IPv4-compatible ::a.b.c.d
@@ -357,6 +418,8 @@ mod tests {
             "::ffff:169.254.169.254",
             "::127.0.0.1",
             "64:ff9b::a00:1",
+            "::ffff:0:a00:1",
+            "2001:0:4136:e378::1",
             "2002:a00:1::1",
         ] {
             assert!(is_internal(parse_ip(s).unwrap()), "{s}");
@@ -373,26 +436,36 @@ mod tests {
 
     #[test]
     fn the_administrators_list_allows_hosts_and_ranges() {
-        let p = NetPolicy::parse("mailpit, 10.0.0.0/8 ::1 127.0.0.1", false).unwrap();
-        assert!(p.allows_ip(v4("10.9.8.7")));
-        assert!(p.allows_ip(v4("127.0.0.1")));
-        assert!(!p.allows_ip(v4("127.0.0.2")));
-        assert!(!p.allows_ip(v4("192.168.0.1")));
-        assert!(p.allows_ip("::1".parse().unwrap()));
-        assert!(p.allows_name("MailPit."));
+        let p = NetPolicy::parse(
+            "mailpit:1025, 10.0.0.0/8 ::1 127.0.0.1:11434 [fd00::5]:80",
+            false,
+        )
+        .unwrap();
+        assert!(p.allows_ip(v4("10.9.8.7"), Some(25)));
+        assert!(p.allows_ip(v4("127.0.0.1"), Some(11434)));
+        // An allowance on one port is not a way to the others (no port scan through it).
+        assert!(!p.allows_ip(v4("127.0.0.1"), Some(5432)));
+        assert!(!p.allows_ip(v4("127.0.0.2"), Some(11434)));
+        assert!(!p.allows_ip(v4("192.168.0.1"), None));
+        assert!(p.allows_ip("::1".parse().unwrap(), Some(25)));
+        assert!(p.allows_ip("fd00::5".parse().unwrap(), Some(80)));
+        assert!(!p.allows_ip("fd00::5".parse().unwrap(), Some(81)));
+        assert!(p.allows_name("MailPit.", Some(1025)));
+        assert!(!p.allows_name("mailpit", Some(25)));
         assert!(NetPolicy::parse("not a host!", false).is_err());
+        assert!(NetPolicy::parse("mailpit:port", false).is_err());
         let all = NetPolicy::parse("", true).unwrap();
-        assert!(all.allows_ip(v4("192.168.0.1")));
+        assert!(all.allows_ip(v4("192.168.0.1"), Some(25)));
         let none = NetPolicy::default();
-        assert!(!none.allows_ip(v4("192.168.0.1")));
-        assert!(none.allows_ip(v4("8.8.8.8")));
+        assert!(!none.allows_ip(v4("192.168.0.1"), None));
+        assert!(none.allows_ip(v4("8.8.8.8"), Some(25)));
     }
 
     #[tokio::test]
     async fn literal_addresses_are_refused_without_a_lookup() {
         let p = NetPolicy::default();
         assert!(matches!(
-            p.check_host("0x7f.1").await,
+            p.check_host("0x7f.1", 25).await,
             Err(Refusal::Internal(_))
         ));
         assert!(matches!(

@@ -7,7 +7,7 @@
 //! a message instead of four.
 
 use crate::domain::mailbox::ServerFields;
-use crate::providers::policy::NetPolicy;
+use crate::providers::policy::{ConnectFailure, NetPolicy};
 use aura_types::{SmtpSecurity, TestStage};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -129,25 +129,23 @@ pub async fn connect(
         move |_| err(what, format!("no answer within {} s", s.timeout.as_secs()))
     };
     // The address is resolved and checked by the network policy first: a refused host is never
-    // connected to, whatever its name resolves to now.
-    let addrs = s
-        .network
-        .resolve(&s.host, s.port)
-        .await
-        .map_err(|e| err("connect", e))?;
+    // connected to, whatever its name resolves to now. Each allowed address is tried in turn.
     // Our own TCP connection (with Nagle's algorithm off: SMTP is a conversation of small
     // writes, and waiting for delayed acknowledgements would cost ~40 ms a command).
-    let Some(&address) = addrs.first() else {
-        return Err(err("connect", format!("{} has no address", s.host)));
-    };
-    let tcp = tokio::time::timeout(s.timeout, tokio::net::TcpStream::connect(address))
+    let (tcp, address) = s
+        .network
+        .connect(&s.host, s.port, s.timeout)
         .await
-        .map_err(within("connect"))?
-        .map_err(|e| {
-            err(
+        .map_err(|e| match e {
+            ConnectFailure::Refused(r) => err("connect", r),
+            ConnectFailure::TimedOut => err(
+                "connect",
+                format!("no answer within {} s", s.timeout.as_secs()),
+            ),
+            ConnectFailure::Io(e) => err(
                 "connect",
                 format!("cannot reach {}:{}: {e}", s.host, s.port),
-            )
+            ),
         })?;
     tcp.set_nodelay(true).ok();
     report("connect", format!("reached {}:{}", s.host, s.port));

@@ -118,12 +118,19 @@ async fn provider_write<'a>(
     state: &AppState,
     fields: &'a parse::ProviderFields,
 ) -> ApiResult<ProviderWrite<'a>> {
-    net::check_url(&fields.base_url, &state.settings.network)
+    net::check_url(&fields.base_url, &state.settings.ai_network)
         .await
         .map_err(|m| ApiError::field("base_url", m))?;
+    // A vendor's key is long and random: its last characters may be shown. A custom
+    // endpoint's signing secret is chosen by a person: nothing of it is.
     let secret = fields.secret.as_ref().map(|s| {
-        s.as_ref()
-            .map(|plain| (state.ai.sealer.seal(plain), crate::crypto::hint(plain)))
+        s.as_ref().map(|plain| {
+            let hint = match fields.kind {
+                ProviderKind::Custom => None,
+                _ => crate::crypto::hint(plain),
+            };
+            (state.ai.sealer.seal(plain), hint)
+        })
     });
     Ok(ProviderWrite {
         name: &fields.name,

@@ -41,11 +41,16 @@ fn email_taken(e: sqlx::Error) -> ApiError {
 /// The network policy's check of the servers' hosts, when they are saved (422 naming the field).
 async fn check_hosts(state: &AppState, f: &MailboxFields) -> ApiResult<()> {
     let mut refused = std::collections::BTreeMap::new();
-    for (field, host) in [("smtp.host", &f.smtp.host), ("imap.host", &f.imap.host)] {
-        if host.is_empty() {
+    for (field, server) in [("smtp.host", &f.smtp), ("imap.host", &f.imap)] {
+        if server.host.is_empty() {
             continue;
         }
-        if let Err(e) = state.settings.network.check_host(host).await {
+        if let Err(e) = state
+            .settings
+            .network
+            .check_host(&server.host, server.port)
+            .await
+        {
             refused.insert(field.to_owned(), e.to_string());
         }
     }

@@ -140,10 +140,13 @@ pub async fn security_headers(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
+    // A page that asks for less (the unsubscribe page: `no-referrer`) keeps its own.
+    if !h.contains_key(header::REFERRER_POLICY) {
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+    }
     if state.as_ref().is_some_and(|s| s.settings.is_https()) {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -26,7 +26,11 @@ pub async fn check_url(raw: &str, network: &NetPolicy) -> Result<Url, String> {
         );
     }
     let host = url.host_str().ok_or("has no host")?;
-    network.check_host(host).await.map_err(|e| e.to_string())?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    network
+        .check_host(host, port)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(url)
 }
 
@@ -75,6 +79,9 @@ impl AiHttp {
     pub fn new(policy: Policy) -> anyhow::Result<Self> {
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // No proxy from the environment: a proxy would resolve the provider's name itself,
+            // out of the network policy's reach.
+            .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver {
                 network: policy.network.clone(),
             }))
@@ -91,8 +98,16 @@ impl AiHttp {
         url: &Url,
         make: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<(Vec<u8>, i16), ProviderError> {
-        // Names are checked by the resolver; literal addresses never reach it.
+        // Names are checked by the resolver (which does not know the port: an allowance on one
+        // port is checked here); literal addresses never reach it.
         check_literal(url, &self.policy.network)?;
+        if let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) {
+            self.policy
+                .network
+                .check_host(host, port)
+                .await
+                .map_err(|e| ProviderError::Refused(e.to_string()))?;
+        }
         let mut attempt: i16 = 0;
         loop {
             attempt += 1;
@@ -177,7 +192,7 @@ fn check_literal(url: &Url, network: &NetPolicy) -> Result<(), ProviderError> {
         Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
         _ => return Ok(()),
     };
-    if !network.allows_ip(ip) {
+    if !network.allows_ip(ip, url.port_or_known_default()) {
         return Err(ProviderError::Refused(
             Refusal::Internal(ip.to_string()).to_string(),
         ));
