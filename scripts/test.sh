@@ -76,7 +76,7 @@ DATABASE_URL="$e2e_db" "$aura" migrate >/dev/null
 # The demo organization: the delivery test runs its campaign on the sandbox mailbox.
 DATABASE_URL="$e2e_db" AURA_SECRET_KEY="e2e-secret-e2e-secret-e2e-secret-e2e" "$aura" seed-demo >/dev/null
 DATABASE_URL="$e2e_db" AURA_SECRET_KEY="e2e-secret-e2e-secret-e2e-secret-e2e" AURA_BIND="127.0.0.1:$port" \
-  AURA_PUBLIC_URL="http://127.0.0.1:$port" AURA_ACCESS_TOKEN_TTL_SECS=1 AURA_ALLOW_PRIVATE_AI_URLS=true AURA_LOG=warn "$aura" serve >.aura-e2e-server.log 2>&1 &
+  AURA_PUBLIC_URL="http://127.0.0.1:$port" AURA_ACCESS_TOKEN_TTL_SECS=1 AURA_ALLOW_PRIVATE_AI_URLS=true AURA_OUTBOUND_PUBLIC=false AURA_LOG=warn "$aura" serve >.aura-e2e-server.log 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

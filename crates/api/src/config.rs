@@ -218,7 +218,8 @@ impl Settings {
                 .map_err(|reason| ConfigError {
                     name: "AURA_OUTBOUND_ALLOW",
                     reason,
-                })?,
+                })?
+                .without_internet(!parse(&get, "AURA_OUTBOUND_PUBLIC", true)?),
             ai_network: NetPolicy::parse(
                 &get("AURA_OUTBOUND_ALLOW").unwrap_or_default(),
                 parse(&get, "AURA_ALLOW_PRIVATE_AI_URLS", false)?,
@@ -226,7 +227,8 @@ impl Settings {
             .map_err(|reason| ConfigError {
                 name: "AURA_OUTBOUND_ALLOW",
                 reason,
-            })?,
+            })?
+            .without_internet(!parse(&get, "AURA_OUTBOUND_PUBLIC", true)?),
             trusted_proxies: TrustedProxies::parse(
                 &get("AURA_TRUSTED_PROXIES").unwrap_or_default(),
             )

@@ -27,6 +27,8 @@ pub enum Refusal {
     ResolvesInternal { host: String, ip: IpAddr },
     #[error("cannot resolve {host}: {reason}")]
     Unresolvable { host: String, reason: String },
+    #[error("{0} is on the internet, and this server makes no connections to the internet (AURA_OUTBOUND_PUBLIC=false)")]
+    Offline(String),
 }
 
 /// What may be reached beyond the public internet.
@@ -34,6 +36,9 @@ pub enum Refusal {
 pub struct NetPolicy {
     /// Every internal address is allowed (`AURA_ALLOW_PRIVATE_AI_URLS=true`, for AI only).
     allow_all_private: bool,
+    /// No public address is allowed either, only what is listed (`AURA_OUTBOUND_PUBLIC=false`:
+    /// an installation, or a test run, that must not reach the internet).
+    deny_public: bool,
     /// Host names allowed whatever they resolve to (lower case, without a final dot), on one
     /// port or on any.
     hosts: Vec<(String, Option<u16>)>,
@@ -81,14 +86,39 @@ impl NetPolicy {
         Ok(policy)
     }
 
+    /// The same policy, refusing public addresses too (only what is listed may be reached).
+    pub fn without_internet(mut self, deny_public: bool) -> Self {
+        self.deny_public = deny_public;
+        self
+    }
+
     /// Whether connections to `ip` on `port` (any port: `None`) are allowed.
     pub fn allows_ip(&self, ip: IpAddr, port: Option<u16>) -> bool {
-        !is_internal(ip)
-            || self.allow_all_private
-            || self
-                .nets
+        let listed = || {
+            self.nets
                 .iter()
                 .any(|(n, p)| n.contains(&ip) && port_fits(*p, port))
+        };
+        if is_internal(ip) {
+            self.allow_all_private || listed()
+        } else {
+            !self.deny_public || listed()
+        }
+    }
+
+    /// Why `ip` (written as `host`) is refused.
+    fn refusal(&self, host: &str, ip: IpAddr) -> Refusal {
+        match (
+            is_internal(ip),
+            host.parse::<IpAddr>().is_ok() || parse_ip(host).is_some(),
+        ) {
+            (false, _) => Refusal::Offline(host.to_owned()),
+            (true, true) => Refusal::Internal(host.to_owned()),
+            (true, false) => Refusal::ResolvesInternal {
+                host: host.to_owned(),
+                ip,
+            },
+        }
     }
 
     /// Whether `host` is a name the administrator allowed (on `port`) whatever it resolves to.
@@ -111,7 +141,7 @@ impl NetPolicy {
             return if self.allows_ip(ip, Some(port)) {
                 Ok(())
             } else {
-                Err(Refusal::Internal(host.to_owned()))
+                Err(self.refusal(host, ip))
             };
         }
         match lookup(host, port).await {
@@ -130,7 +160,7 @@ impl NetPolicy {
             return if self.allows_name(host, on) || self.allows_ip(ip, on) {
                 Ok(vec![SocketAddr::new(ip, port)])
             } else {
-                Err(Refusal::Internal(host.to_owned()))
+                Err(self.refusal(host, ip))
             };
         }
         let addrs = lookup(host, port)
@@ -152,10 +182,7 @@ impl NetPolicy {
         port: Option<u16>,
     ) -> Result<Vec<SocketAddr>, Refusal> {
         if let Some(bad) = addrs.iter().find(|a| !self.allows_ip(a.ip(), port)) {
-            return Err(Refusal::ResolvesInternal {
-                host: host.to_owned(),
-                ip: bad.ip(),
-            });
+            return Err(self.refusal(host, bad.ip()));
         }
         if addrs.is_empty() {
             return Err(Refusal::Unresolvable {
@@ -459,6 +486,10 @@ mod tests {
         let none = NetPolicy::default();
         assert!(!none.allows_ip(v4("192.168.0.1"), None));
         assert!(none.allows_ip(v4("8.8.8.8"), Some(25)));
+        // Without the internet, only what is listed.
+        let offline = p.clone().without_internet(true);
+        assert!(!offline.allows_ip(v4("8.8.8.8"), Some(25)));
+        assert!(offline.allows_ip(v4("10.9.8.7"), Some(25)));
     }
 
     #[tokio::test]
