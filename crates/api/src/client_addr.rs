@@ -117,9 +117,8 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 
 /// The client's address of `req`, by the application's trusted proxies.
 pub fn of_request(req: &actix_web::HttpRequest) -> Option<IpAddr> {
-    let trusted = req
-        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
-        .map(|s| &s.settings.trusted_proxies);
+    // Registered beside the application state, so this module needs nothing above it.
+    let trusted = req.app_data::<TrustedProxies>();
     client_ip(
         req.peer_addr().map(|a| a.ip()),
         req.headers(),

@@ -96,6 +96,29 @@ pub struct ConfigError {
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/aura";
 
 impl Settings {
+    /// The signer of the links inside sent email (the current link key and the retired ones).
+    pub fn link_signer(&self) -> crate::delivery::tokens::Signer {
+        let retired: Vec<&[u8]> = self
+            .old_link_keys
+            .iter()
+            .map(|k| k.expose_secret().as_bytes())
+            .collect();
+        crate::delivery::tokens::Signer::with_retired(
+            self.link_key.expose_secret().as_bytes(),
+            &retired,
+        )
+    }
+
+    /// The sealer of this process's master keys (the current one and the retired ones).
+    pub fn sealer(&self) -> crate::crypto::Sealer {
+        let older: Vec<&[u8; 32]> = self
+            .old_master_keys
+            .iter()
+            .map(|k| k.expose_secret())
+            .collect();
+        crate::crypto::Sealer::new(self.master_key.expose_secret(), &older)
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }

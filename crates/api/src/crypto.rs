@@ -5,7 +5,6 @@
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
-use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
 const NONCE_LEN: usize = 12;
@@ -40,6 +39,19 @@ pub fn derive_key(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// A new random secret: 32 bytes from the OS, hex-encoded, after `prefix`.
+pub fn random_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+/// What is stored for a secret: its SHA-256. The secrets are random and long, so a fast hash is
+/// enough, and lookups by hash need no comparison of secrets.
+pub fn hash_secret(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
 /// A key's public id: the first 8 hex characters of a hash of it.
 fn key_id(key: &[u8; 32]) -> String {
     hex::encode(&derive_key(key, b"aura key id")[..4])
@@ -52,15 +64,6 @@ impl Sealer {
             current: entry(current),
             older: older.iter().map(|k| entry(k)).collect(),
         }
-    }
-
-    pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        let older: Vec<&[u8; 32]> = settings
-            .old_master_keys
-            .iter()
-            .map(|k| k.expose_secret())
-            .collect();
-        Self::new(settings.master_key.expose_secret(), &older)
     }
 
     pub fn seal(&self, plain: &str) -> Sealed {

@@ -2,7 +2,7 @@
 //! malformed JSON, 415 for another media type, 413 past the size limit, 422 naming the field for
 //! wrong types and missing fields) and path ids (an id that cannot exist answers 404).
 
-use crate::{error::ApiError, startup::AppState};
+use crate::{error::ApiError, state::AppState};
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use futures_util::{future::LocalBoxFuture, StreamExt};
 use serde::de::DeserializeOwned;

@@ -13,11 +13,11 @@ pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod extract;
-pub mod openapi;
 pub mod providers;
 pub mod routes;
 pub mod seed;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod workers;
 

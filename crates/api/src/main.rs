@@ -1,6 +1,6 @@
 //! `aura`: serve the API and web app, run workers, migrate, seed demo data, print the OpenAPI spec.
 
-use aura_api::{config, seed, startup, telemetry, workers, MIGRATOR};
+use aura_api::{config, seed, startup, state, telemetry, workers, MIGRATOR};
 use std::{process::ExitCode, sync::Arc};
 
 const USAGE: &str = "usage: aura <command>
@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
         Some("worker") => serve(true, false).await,
         Some("migrate") => migrate().await,
         Some("seed-demo") => seed_demo().await,
-        Some("openapi") => aura_api::openapi::yaml().map(|y| print!("{y}")),
+        Some("openapi") => aura_api::routes::openapi::yaml().map(|y| print!("{y}")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -50,13 +50,14 @@ fn settings() -> anyhow::Result<config::Settings> {
 
 async fn serve(with_workers: bool, with_http: bool) -> anyhow::Result<()> {
     let settings = settings()?;
-    let pool = startup::pool(&settings)?;
+    let pool = state::pool(&settings)?;
     let shared = Arc::new(settings.clone());
     if !with_http {
         tracing::info!("running workers");
-        let ai = Arc::new(startup::ai_runtime(&settings)?);
+        let sealer = Arc::new(settings.sealer());
+        let ai = Arc::new(state::ai_runtime(&settings, sealer.clone())?);
         tokio::select! {
-            () = workers::run(pool, shared, ai) => {}
+            () = workers::run(pool, shared, ai, sealer) => {}
             () = shutdown_signal() => tracing::info!("stopping"),
         }
         return Ok(());
@@ -64,10 +65,10 @@ async fn serve(with_workers: bool, with_http: bool) -> anyhow::Result<()> {
     let app = startup::Application::build(settings.clone(), pool.clone())?;
     tracing::info!(address = %settings.public_url, port = app.port(), "Aura is listening");
     if with_workers {
-        let ai = app.ai();
+        let (ai, sealer) = (app.ai(), app.sealer());
         tokio::select! {
             r = app.run_until_stopped() => r?,
-            () = workers::run(pool, shared, ai) => {}
+            () = workers::run(pool, shared, ai, sealer) => {}
         }
     } else {
         app.run_until_stopped().await?;

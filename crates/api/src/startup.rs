@@ -2,8 +2,7 @@
 //! binds itself (tests bind port 0).
 
 use crate::ai::AiRuntime;
-use crate::crypto::Sealer;
-use crate::providers::ai::net::{AiHttp, Policy};
+use crate::state::{ai_runtime, AppState};
 use crate::{
     auth::tokens::JwtKeys,
     config::Settings,
@@ -19,61 +18,9 @@ use actix_web::{
     web, App, HttpServer,
 };
 use secrecy::ExposeSecret;
-use sqlx::{postgres::PgPoolOptions, PgPool};
+use sqlx::PgPool;
 use std::{net::TcpListener, sync::Arc, time::Duration};
 use tracing_actix_web::TracingLogger;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: PgPool,
-    pub settings: Arc<Settings>,
-    pub jwt: JwtKeys,
-    /// Aura's own email, when an SMTP server is configured.
-    pub mailer: Option<Arc<dyn Mailer>>,
-    /// AI providers' HTTP client, the key sealer and per-organization limits.
-    pub ai: Arc<AiRuntime>,
-    /// Opens and clicks of sent email, written in batches.
-    pub events: routes::public::EventSink,
-    /// Signs and checks the links inside sent email (the key is derived once).
-    pub links: crate::delivery::tokens::Signer,
-    /// The time business rules see (enrollment, ramp-up); tests set it.
-    pub clock: crate::clock::Clock,
-    /// The Content-Security-Policy of the web app's pages (with the hashes of the built app's
-    /// inline loader).
-    pub page_policy: String,
-}
-
-/// A pool that connects on first use, with statement and acquire timeouts.
-pub fn pool(settings: &Settings) -> anyhow::Result<PgPool> {
-    let options: sqlx::postgres::PgConnectOptions = settings
-        .database_url()
-        .parse()
-        .map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL address: {e}"))?;
-    let options = options.options([(
-        "statement_timeout",
-        format!("{}s", settings.request_timeout_secs),
-    )]);
-    Ok(PgPoolOptions::new()
-        .max_connections(settings.db_max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy_with(options))
-}
-
-/// The AI machinery for these settings.
-pub fn ai_runtime(settings: &Settings) -> anyhow::Result<AiRuntime> {
-    let http = AiHttp::new(Policy {
-        network: settings.ai_network.clone(),
-        timeout: Duration::from_secs(settings.ai_timeout_secs.max(1)),
-        max_attempts: settings.ai_max_attempts.max(1),
-        max_retry_after: Duration::from_secs(settings.ai_max_retry_after_secs),
-        first_backoff: Duration::from_millis(500),
-    })?;
-    Ok(AiRuntime::new(
-        http,
-        Arc::new(Sealer::from_settings(settings)),
-        settings.ai_concurrency,
-    ))
-}
 
 /// The longest a stopping server waits for its opens and clicks to be written.
 const DRAIN_EVENTS: Duration = Duration::from_secs(30);
@@ -82,6 +29,7 @@ pub struct Application {
     port: u16,
     server: Server,
     ai: Arc<AiRuntime>,
+    sealer: Arc<crate::crypto::Sealer>,
     /// Ends once every open and click the server took is written (after the server stops).
     events_written: tokio::task::JoinHandle<()>,
 }
@@ -107,22 +55,26 @@ impl Application {
             )?)),
             None => None,
         };
-        let ai = Arc::new(ai_runtime(&settings)?);
+        let sealer = Arc::new(settings.sealer());
+        let ai = Arc::new(ai_runtime(&settings, sealer.clone())?);
+        let sealer_for_workers = sealer.clone();
         let (events, events_written) =
-            routes::public::EventSink::start(pool.clone(), settings.tracking_buffer);
+            crate::workers::events::EventSink::start(pool.clone(), settings.tracking_buffer);
         let index_html =
             std::fs::read_to_string(settings.static_dir.join("index.html")).unwrap_or_default();
         let state = web::Data::new(AppState {
             page_policy: routes::web::page_policy(&index_html),
             events,
-            links: crate::delivery::tokens::Signer::from_settings(&settings),
+            links: settings.link_signer(),
             mailer,
             clock,
+            sealer,
             ai: ai.clone(),
             jwt: JwtKeys::new(&settings.secret_key, settings.access_token_ttl_secs),
             settings: Arc::new(settings.clone()),
             pool,
         });
+        let trusted_proxies = settings.trusted_proxies.clone();
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {
             tracing::warn!(dir = %static_dir.display(), "the web app is not built; serving the API only");
@@ -137,6 +89,7 @@ impl Application {
                 .wrap(from_fn(access_log))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .configure(|cfg| routes::root().configure(cfg))
@@ -164,6 +117,7 @@ impl Application {
             port,
             server: server.run(),
             ai,
+            sealer: sealer_for_workers,
             events_written,
         })
     }
@@ -175,6 +129,11 @@ impl Application {
     /// The AI machinery the handlers use (workers of the same process share its limits).
     pub fn ai(&self) -> Arc<AiRuntime> {
         self.ai.clone()
+    }
+
+    /// The sealer the handlers use.
+    pub fn sealer(&self) -> Arc<crate::crypto::Sealer> {
+        self.sealer.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests (graceful shutdown) and

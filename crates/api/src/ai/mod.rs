@@ -3,7 +3,6 @@
 //! validate the answer (one corrective retry), fall back to the built-in writer only when the
 //! organization asked for it, and record every call.
 
-pub mod rules;
 pub mod validate;
 
 use crate::crypto::Sealer;

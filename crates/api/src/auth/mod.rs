@@ -1,9 +1,6 @@
-//! Authentication and access: password hashing, tokens, the refresh cookie and the extractor that
-//! yields the caller's organization and role.
+//! Authentication: password hashing, tokens and the refresh cookie (the extractor that yields a
+//! request's organization and role is `routes::Caller`).
 
-pub mod caller;
 pub mod cookie;
 pub mod password;
 pub mod tokens;
-
-pub use caller::{Caller, Principal};

@@ -1,12 +1,11 @@
 //! Access tokens (HS256 JWTs with pinned algorithm, issuer and audience) and opaque secrets
 //! (refresh tokens, invitation tokens, API keys) that are stored only as SHA-256 hashes.
 
+use crate::crypto::derive_key;
 use aura_types::{OrgId, UserId};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub const ISSUER: &str = "aura";
 pub const AUDIENCE: &str = "aura-api";
@@ -36,7 +35,7 @@ pub struct JwtKeys {
 
 impl JwtKeys {
     pub fn new(secret: &SecretString, ttl_secs: u64) -> Self {
-        let key = derive_key(secret, b"aura access tokens v1");
+        let key = derive_key(secret.expose_secret().as_bytes(), b"aura access tokens v1");
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -79,32 +78,11 @@ impl JwtKeys {
     }
 }
 
-/// A purpose-specific key: SHA-256 over a label and the root secret.
-pub fn derive_key(secret: &SecretString, label: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(label);
-    h.update([0u8]);
-    h.update(secret.expose_secret().as_bytes());
-    h.finalize().into()
-}
-
-/// A new random secret: 32 bytes from the OS, hex-encoded, after `prefix`.
-pub fn random_secret(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{prefix}{}", hex::encode(bytes))
-}
-
-/// What is stored for a secret: its SHA-256. The secrets are random and long, so a fast hash is
-/// enough, and lookups by hash need no comparison of secrets.
-pub fn hash_secret(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::crypto::{hash_secret, random_secret};
 
     fn keys() -> JwtKeys {
         JwtKeys::new(&SecretString::from("k".repeat(32)), 60)

@@ -1,4 +1,4 @@
-use crate::auth::tokens::hash_secret;
+use crate::crypto::hash_secret;
 use aura_types::{EmailAddress, Invitation, InvitationId, OrgId, Role, UserId};
 use sqlx::{PgConnection, PgExecutor};
 

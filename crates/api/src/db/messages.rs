@@ -441,7 +441,7 @@ fn push_where(
             if let Some(s) = f.step_id {
                 qb.push(" and m.step_id = ").push_bind(s);
             }
-            // A message being sent is queued with a lease (see db::delivery::claim).
+            // A message being sent is queued with a lease (see db::send::claim).
             match f.status {
                 Some(MessageStatus::Queued) => {
                     qb.push(" and m.status = 'queued' and m.locked_until is null");

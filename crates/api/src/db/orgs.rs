@@ -79,3 +79,8 @@ pub async fn update(
     .fetch_optional(db)
     .await
 }
+
+/// The organization's country: the region of local phone numbers.
+pub async fn region(db: impl PgExecutor<'_>, org: OrgId) -> Result<Option<String>, sqlx::Error> {
+    Ok(get(db, org).await?.and_then(|o| o.country))
+}

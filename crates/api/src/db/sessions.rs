@@ -1,6 +1,6 @@
 //! Refresh tokens: stored hashed, rotated on every use, revoked by family on reuse.
 
-use crate::auth::tokens::{hash_secret, random_secret};
+use crate::crypto::{hash_secret, random_secret};
 use aura_types::{OrgId, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;

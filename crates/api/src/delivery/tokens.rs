@@ -59,17 +59,6 @@ impl Signer {
         }
     }
 
-    /// The signer of these settings' link keys.
-    pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        use secrecy::ExposeSecret;
-        let retired: Vec<&[u8]> = settings
-            .old_link_keys
-            .iter()
-            .map(|k| k.expose_secret().as_bytes())
-            .collect();
-        Self::with_retired(settings.link_key.expose_secret().as_bytes(), &retired)
-    }
-
     fn mac(&self) -> Hmac<Sha256> {
         self.keyed[0].clone()
     }

@@ -1,10 +1,10 @@
 //! AI inputs parsed at the edge: provider configurations, personas and articles, each applied
 //! onto what is stored (absent fields unchanged) and checked as a whole.
 
-use crate::db::ai::ProviderRow;
 use crate::domain::{optional_text, required_text};
 use aura_types::ai::{
-    AiProviderInput, ArticleInput, KnowledgeArticle, Persona, PersonaInput, ProviderKind,
+    AiProviderConfig, AiProviderInput, ArticleInput, KnowledgeArticle, Persona, PersonaInput,
+    ProviderKind,
 };
 use aura_types::{parse_optional_text, ArticleId, FieldErrors, PersonaId};
 use time::OffsetDateTime;
@@ -39,7 +39,7 @@ fn temperature(e: &mut FieldErrors, t: Option<f32>) -> Option<f32> {
 }
 
 pub fn provider_fields(
-    current: Option<&ProviderRow>,
+    current: Option<&AiProviderConfig>,
     input: &AiProviderInput,
 ) -> Result<ProviderFields, FieldErrors> {
     let mut e = FieldErrors::new();

@@ -12,6 +12,8 @@ pub mod import;
 pub mod mailbox;
 pub mod message;
 pub mod org;
+pub mod preflight;
+pub mod replies;
 pub mod templates;
 
 use aura_types::{parse_optional_text, parse_text, FieldErrors};

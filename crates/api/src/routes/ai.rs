@@ -3,14 +3,15 @@
 
 use crate::routes::Routes;
 use crate::{
-    ai::{self, rules, Job, Output},
-    auth::Caller,
+    ai::{self, Job, Output},
     db::{self, ai::ProviderWrite},
     domain::ai as parse,
+    domain::replies as rules,
     error::{unique_violation, ApiError, ApiResult},
     extract::Json,
     providers::ai::{net, ProviderError},
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::ai::*;
@@ -129,7 +130,7 @@ async fn provider_write<'a>(
                 ProviderKind::Custom => None,
                 _ => crate::crypto::hint(plain),
             };
-            (state.ai.sealer.seal(plain), hint)
+            (state.sealer.seal(plain), hint)
         })
     });
     Ok(ProviderWrite {
@@ -211,7 +212,7 @@ pub async fn update_provider(
     let current = db::ai::get_provider(&state.pool, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let fields = parse::provider_fields(Some(&current), &body.0)?;
+    let fields = parse::provider_fields(Some(&current.to_config()), &body.0)?;
     let write = provider_write(&state, &fields).await?;
     db::ai::update_provider(&state.pool, caller.org_id, id, &write)
         .await

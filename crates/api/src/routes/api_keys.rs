@@ -2,15 +2,14 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::{
-        tokens::{hash_secret, random_secret, API_KEY_PREFIX},
-        Caller,
-    },
+    auth::tokens::API_KEY_PREFIX,
+    crypto::{hash_secret, random_secret},
     db,
     domain::account::NewApiKey,
     error::{ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{ApiKey, ApiKeyId, CreateApiKeyRequest, CreatedApiKey, ErrorBody};

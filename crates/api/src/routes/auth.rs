@@ -4,13 +4,14 @@ use crate::routes::Routes;
 use crate::{
     auth::{
         cookie::{cleared_refresh_cookie, refresh_cookie, REFRESH_COOKIE},
-        password, Caller,
+        password,
     },
     db::{self, sessions::Presented},
     domain::account::{Acceptance, NewSignup},
     error::{unique_violation, ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{

@@ -3,12 +3,12 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db,
     domain::campaign::{self as parse, campaign_fields},
     error::{ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
@@ -259,7 +259,10 @@ pub async fn change_status(
         )));
     }
     if to == CampaignStatus::Active {
-        let checks = crate::routes::delivery::preflight(&mut tx, caller.org_id, id).await?;
+        let facts = db::reports::preflight_facts(&mut tx, caller.org_id, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let checks = crate::domain::preflight::checks(&facts);
         if !checks.ready {
             return Err(ApiError::Conflict(checks.problems()));
         }
@@ -676,7 +679,7 @@ pub async fn remove_target(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub(crate) async fn tag_problems_of(
+async fn tag_problems_of(
     conn: &mut PgConnection,
     org: OrgId,
     id: CampaignId,

@@ -3,7 +3,6 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db::{self, contacts::Selection},
     domain::{
         audience::filter_rule,
@@ -11,7 +10,8 @@ use crate::{
     },
     error::{unique_violation, ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
@@ -145,13 +145,6 @@ pub async fn list(
     }))
 }
 
-/// The organization's country: the region of local phone numbers.
-pub async fn org_region(state: &AppState, org: OrgId) -> ApiResult<Option<String>> {
-    Ok(db::orgs::get(&state.pool, org)
-        .await?
-        .and_then(|o| o.country))
-}
-
 /// A contact's owner must be a member of the organization.
 async fn check_owner(conn: &mut PgConnection, org: OrgId, owner: Option<UserId>) -> ApiResult<()> {
     match owner {
@@ -213,7 +206,7 @@ pub async fn create(
     caller: Caller,
     body: Json<ContactInput>,
 ) -> ApiResult<HttpResponse> {
-    let region = org_region(&state, caller.org_id).await?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
     let now = OffsetDateTime::now_utc();
     let changes = ContactChanges::parse(body.0, region.as_deref(), now)?;
     let mut record = ContactRecord::new(ContactId::new());
@@ -269,7 +262,7 @@ pub async fn update(
     body: Json<ContactInput>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let region = org_region(&state, caller.org_id).await?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
     let changes = ContactChanges::parse(body.0, region.as_deref(), OffsetDateTime::now_utc())?;
     let mut tx = state.pool.begin().await?;
     let existing = db::contacts::lock(&mut tx, caller.org_id, &[id])

@@ -3,150 +3,25 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db,
-    domain::campaign::{describe_problems, launch_problem},
+    domain::preflight,
     error::{ApiError, ApiResult},
     extract::Json,
-    routes::campaigns::tag_problems_of,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
-    ApprovalMode, CampaignId, Channel, Delivery, DeliveryAction, DeliveryActionKind, ErrorBody,
-    MailboxStatus, MessageId, OrgId, OutboxId, OutboxMessage, OutboxPage, Preflight,
-    PreflightCheck,
+    CampaignId, Delivery, DeliveryAction, DeliveryActionKind, ErrorBody, MessageId, OutboxId,
+    OutboxMessage, OutboxPage, Preflight,
 };
 use serde::Deserialize;
-use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 pub fn outbox_scope() -> Routes {
     Routes::new("/outbox")
         .get("", outbox)
         .get("/{outbox_id}", outbox_message)
-}
-
-fn check(check: &str, ok: bool, detail: impl Into<String>) -> PreflightCheck {
-    PreflightCheck {
-        check: check.into(),
-        ok,
-        detail: detail.into(),
-    }
-}
-
-const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-/// Everything that must hold before a campaign goes out.
-pub async fn preflight(
-    conn: &mut PgConnection,
-    org: OrgId,
-    id: CampaignId,
-) -> ApiResult<Preflight> {
-    let campaign = db::campaigns::get(&mut *conn, org, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let steps = db::campaigns::steps(&mut *conn, org, id).await?;
-    let mut checks = vec![match launch_problem(&steps) {
-        Some(p) => check("steps", false, p),
-        None => check(
-            "steps",
-            true,
-            format!("{} step(s) with a message", steps.len()),
-        ),
-    }];
-    if steps.iter().any(|s| s.channel == Channel::Email) {
-        let ids = db::mailboxes::of_campaign(&mut *conn, org, id).await?;
-        let boxes =
-            db::mailboxes::list(&mut *conn, org, Some(&ids), OffsetDateTime::now_utc()).await?;
-        let active: Vec<_> = boxes
-            .iter()
-            .filter(|m| m.status == MailboxStatus::Active)
-            .collect();
-        let paused: Vec<&str> = boxes
-            .iter()
-            .filter(|m| m.status == MailboxStatus::Paused)
-            .map(|m| m.from_email.as_str())
-            .collect();
-        checks.push(if boxes.is_empty() {
-            check("mailboxes", false, "Choose the mailboxes this campaign sends from (Settings → Mailboxes to add one).")
-        } else if active.is_empty() {
-            check("mailboxes", false, format!("Every mailbox of this campaign is paused ({}); resume one in Settings → Mailboxes.", paused.join(", ")))
-        } else {
-            let names: Vec<&str> = active.iter().map(|m| m.from_email.as_str()).collect();
-            let mut detail = format!("Sends from {}", names.join(", "));
-            if !paused.is_empty() {
-                detail.push_str(&format!(" ({} paused)", paused.join(", ")));
-            }
-            check("mailboxes", true, detail)
-        });
-        let org_row = db::orgs::get(&mut *conn, org).await?;
-        let address = org_row
-            .and_then(|o| o.postal_address)
-            .filter(|a| !a.trim().is_empty());
-        checks.push(match address {
-            Some(a) => check("postal_address", true, format!("Footer: {a}")),
-            None => check("postal_address", false, "Add your organization's postal address (Settings → Organization); the law requires it in the footer of marketing email."),
-        });
-    }
-    let (all, approved, with_problems) = db::delivery::review_counters(&mut *conn, org, id).await?;
-    let leads =
-        db::targets::count(&mut *conn, org, id, Some(aura_types::TargetStatus::Active)).await?;
-    checks.push(if all == 0 {
-        let problems = tag_problems_of(conn, org, id, &steps).await?;
-        match describe_problems(&problems) {
-            Some(p) => check("tags", false, p),
-            None => check("tags", true, "Every merge tag has a value or a fallback for every lead"),
-        }
-    } else if with_problems > 0 {
-        check("tags", false, format!("{with_problems} message(s) have problems (a tag with no value, a missing address); fix or reject them in Review."))
-    } else {
-        check("tags", true, "No message has problems")
-    });
-    checks.push(match (campaign.approval, leads, approved) {
-        (_, 0, _) => check(
-            "messages",
-            true,
-            "No leads enrolled yet; they are sent to once enrolled and their messages approved",
-        ),
-        (ApprovalMode::Auto, _, _) => check(
-            "messages",
-            true,
-            "Messages are written and approved as leads come due",
-        ),
-        (ApprovalMode::Manual, _, 0) => check(
-            "messages",
-            false,
-            "No approved messages yet: prepare and approve them in Review.",
-        ),
-        (ApprovalMode::Manual, _, n) => check(
-            "messages",
-            true,
-            format!("{n} approved message(s); leads whose message is not approved wait"),
-        ),
-    });
-    let w = &campaign.window;
-    checks.push(if w.days.is_empty() {
-        check("window", false, "Choose at least one sending day.")
-    } else {
-        let days: Vec<&str> = w
-            .days
-            .iter()
-            .filter_map(|d| DAY_NAMES.get(usize::from(*d).wrapping_sub(1)).copied())
-            .collect();
-        check(
-            "window",
-            true,
-            format!(
-                "{} {}–{} in each lead's time zone ({} when unknown)",
-                days.join(" "),
-                w.start,
-                w.end,
-                campaign.timezone
-            ),
-        )
-    });
-    Ok(Preflight::new(checks))
 }
 
 #[utoipa::path(get, operation_id = "campaignPreflight", summary = "Get a campaign's pre-flight checks", path = "/campaigns/{campaign_id}/preflight", tag = "delivery", security(("bearer" = [])),
@@ -163,7 +38,10 @@ pub async fn get_preflight(
     path: web::Path<CampaignId>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.acquire().await?;
-    Ok(HttpResponse::Ok().json(preflight(&mut conn, caller.org_id, path.into_inner()).await?))
+    let facts = db::reports::preflight_facts(&mut conn, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(preflight::checks(&facts)))
 }
 
 #[utoipa::path(get, operation_id = "campaignDelivery", summary = "Get a campaign's delivery counters", path = "/campaigns/{campaign_id}/delivery", tag = "delivery", security(("bearer" = [])),
@@ -184,9 +62,9 @@ pub async fn delivery(
     db::campaigns::get(&mut *conn, org, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let steps = db::delivery::step_counters(&mut *conn, org, id).await?;
+    let steps = db::reports::step_counters(&mut *conn, org, id).await?;
     let (active, waiting_for_approval, completed, unsubscribed) =
-        db::delivery::target_counters(&mut *conn, org, id).await?;
+        db::reports::target_counters(&mut *conn, org, id).await?;
     Ok(HttpResponse::Ok().json(Delivery {
         steps,
         active,
@@ -223,7 +101,7 @@ pub async fn resolve(
         .await?
         .ok_or(ApiError::NotFound)?;
     let mark_sent = body.0.action == DeliveryActionKind::MarkSent;
-    if !db::delivery::resolve_unknown(
+    if !db::send::resolve_unknown(
         &mut tx,
         org,
         id,
@@ -268,8 +146,8 @@ pub async fn outbox(
         super::page_offset(query.offset),
     );
     let mut conn = state.pool.acquire().await?;
-    let items = db::delivery::list_outbox(&mut *conn, caller.org_id, limit, offset).await?;
-    let total = db::delivery::count_outbox(&mut *conn, caller.org_id).await?;
+    let items = db::outbox::list_outbox(&mut *conn, caller.org_id, limit, offset).await?;
+    let total = db::outbox::count_outbox(&mut *conn, caller.org_id).await?;
     Ok(HttpResponse::Ok().json(OutboxPage { items, total }))
 }
 
@@ -286,7 +164,7 @@ pub async fn outbox_message(
     caller: Caller,
     path: web::Path<OutboxId>,
 ) -> ApiResult<HttpResponse> {
-    let (item, raw) = db::delivery::outbox_raw(&state.pool, caller.org_id, path.into_inner())
+    let (item, raw) = db::outbox::outbox_raw(&state.pool, caller.org_id, path.into_inner())
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(OutboxMessage {

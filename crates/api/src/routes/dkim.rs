@@ -4,13 +4,13 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db::{self, dkim::DkimRow},
     delivery::dkim::dns_record,
     domain::mailbox::dkim_fields,
     error::{ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{DkimKey, DkimKeyId, DkimKeyInput, ErrorBody};
@@ -71,7 +71,7 @@ pub async fn upload(
         domain: &f.domain,
         selector: &f.selector,
         algorithm: f.key.algorithm,
-        sealed: state.ai.sealer.seal(f.key.private.expose_secret()),
+        sealed: state.sealer.seal(f.key.private.expose_secret()),
         public_key: &f.key.public,
         description: &f.key.description,
     };

@@ -1,6 +1,6 @@
 //! Liveness and readiness for orchestrators and load balancers.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use aura_types::Health;
 

@@ -3,7 +3,6 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db,
     domain::{
         csvfile,
@@ -11,8 +10,8 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{read_upload, Json},
-    routes::contacts::org_region,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
     workers::import::{import_batch, ParsedRow},
 };
 use actix_web::{web, HttpResponse};
@@ -186,7 +185,7 @@ pub async fn preview(
     let (import, text) = uploaded(&state, &caller, path.into_inner()).await?;
     let mapping = body.0.mapping;
     check_mapping(&mapping, import.headers.len())?;
-    let region = org_region(&state, caller.org_id).await?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
     let options = ImportOptions::default();
     let parser = RowParser {
         mapping: &mapping,
@@ -393,7 +392,7 @@ pub async fn import_json(
         ));
     }
     check_options(&mut options)?;
-    let region = org_region(&state, caller.org_id).await?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
     let now = OffsetDateTime::now_utc();
     let parsed: Vec<ParsedRow> = contacts
         .into_iter()

@@ -2,13 +2,14 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::{tokens::random_secret, Caller},
+    crypto::random_secret,
     db,
     domain::account::NewInvitation,
     error::{unique_violation, ApiError, ApiResult},
     extract::Json,
     providers::mail::Email,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{CreateInvitationRequest, CreatedInvitation, ErrorBody, Invitation, InvitationId};

@@ -3,13 +3,13 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db::{self, mailboxes::SecretChange},
     domain::mailbox::{mailbox_fields, MailboxFields, ServerFields},
     error::{ApiError, ApiResult},
     extract::Json,
     providers::smtp,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
@@ -64,7 +64,7 @@ async fn check_hosts(state: &AppState, f: &MailboxFields) -> ApiResult<()> {
 fn seal(state: &AppState, change: &Option<Option<String>>) -> SecretChange {
     change
         .as_ref()
-        .map(|p| p.as_ref().map(|plain| state.ai.sealer.seal(plain)))
+        .map(|p| p.as_ref().map(|plain| state.sealer.seal(plain)))
 }
 
 async fn shown(state: &AppState, caller: &Caller, id: MailboxId) -> ApiResult<Mailbox> {
@@ -237,7 +237,7 @@ pub async fn test(
             },
         }]
     } else {
-        let password = row.smtp_password(&state.ai.sealer).map_err(|e| {
+        let password = row.smtp_password(&state.sealer).map_err(|e| {
             ApiError::Conflict(format!("The stored password cannot be opened: {e}"))
         })?;
         let fields: ServerFields = row.fields().smtp;

@@ -1,5 +1,5 @@
 use crate::routes::Routes;
-use crate::{auth::Caller, error::ApiResult, routes::auth::load_me, startup::AppState};
+use crate::{error::ApiResult, routes::auth::load_me, routes::Caller, state::AppState};
 use actix_web::{web, HttpResponse};
 use aura_types::{ErrorBody, Me};
 

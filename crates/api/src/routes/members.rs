@@ -2,12 +2,12 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db,
     domain::account::{check_membership_change, MembershipRefusal},
     error::{ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{ErrorBody, Member, Role, UpdateMemberRequest, UserId};
@@ -45,7 +45,7 @@ async fn change(
         .map(|(_, r)| *r)
         .ok_or(ApiError::NotFound)?;
     let owners = roles.iter().filter(|(_, r)| *r == Role::Owner).count();
-    let is_self = caller.principal == crate::auth::Principal::User(target);
+    let is_self = caller.principal == crate::routes::Principal::User(target);
     check_membership_change(caller.role, is_self, current, new, owners).map_err(|refusal| {
         match refusal {
             MembershipRefusal::NotAllowed => {

@@ -3,11 +3,11 @@
 //! message a filter matches.
 
 use crate::{
-    auth::Caller,
     db::{self, messages::Which},
     error::{ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
     workers,
 };
 use actix_web::{web, HttpResponse};

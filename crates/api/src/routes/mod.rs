@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod api_keys;
 pub mod auth;
+pub mod caller;
 pub mod campaigns;
 pub mod contacts;
 pub mod delivery;
@@ -14,6 +15,7 @@ pub mod mailboxes;
 pub mod me;
 pub mod members;
 pub mod messages;
+pub mod openapi;
 pub mod organization;
 pub mod public;
 pub mod segments;
@@ -21,7 +23,9 @@ pub mod suppressions;
 pub mod templates;
 pub mod web;
 
+use crate::delivery::links::{CLICK_PREFIX, OPEN_PREFIX};
 use actix_web::{http::Method, web as aw, FromRequest, Handler, Responder};
+pub use caller::{Caller, Principal};
 
 /// A resource's routes under one prefix. It builds the actix scope (or registers at the root)
 /// and keeps the list of what it serves — method and path — so that the list of operations the
@@ -185,7 +189,7 @@ fn resources() -> Vec<Routes> {
         mailboxes::scope(),
         dkim::scope(),
         delivery::outbox_scope(),
-        Routes::new("").get("/openapi.json", web::openapi_json),
+        Routes::new("").get("/openapi.json", openapi::openapi_json),
     ]
 }
 
@@ -201,8 +205,8 @@ pub fn api_v1(cfg: &mut aw::ServiceConfig) {
 pub fn root() -> Routes {
     Routes::new("")
         .get("/healthz", health::healthz)
-        .tail(public::OPEN_PREFIX, "/t/o/{token}", public::open)
-        .tail(public::CLICK_PREFIX, "/t/c/{token}", public::click)
+        .tail(OPEN_PREFIX, "/t/o/{token}", public::open)
+        .tail(CLICK_PREFIX, "/t/c/{token}", public::click)
         .get("/readyz", health::readyz)
         .get("/api/docs", web::docs)
         .get("/u/{token}", public::unsubscribe_page)

@@ -2,12 +2,12 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db,
     domain::org::OrgChanges,
     error::{ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{

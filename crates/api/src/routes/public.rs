@@ -1,23 +1,19 @@
 //! The links inside sent email, answered without signing in: the unsubscribe page and RFC 8058
 //! one-click unsubscribe (`/u/{token}`), the open pixel (`/t/o/{token}`) and click redirects
 //! (`/t/c/{token}`). Tokens are signed (delivery::tokens); anything else is a plain 404.
-//! Opens and clicks are buffered and written in batches so the recipient never waits on the
-//! database; an unsubscribe is written before the answer.
+//! Opens and clicks go to the event sink (`workers::events`), which writes them in batches so the
+//! recipient never waits on the database; an unsubscribe is written before the answer.
 
 use crate::{
-    db::{self, delivery::Event},
+    db::{self, events::Event},
     delivery::tokens::{Claims, Kind},
     error::{ApiError, ApiResult},
-    startup::AppState,
+    state::AppState,
 };
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use aura_types::template::escape_html;
 use aura_types::{ErrorBody, SuppressionReason};
-use sqlx::PgPool;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 
 /// A transparent 1×1 GIF.
 const PIXEL: &[u8] = &[
@@ -25,111 +21,6 @@ const PIXEL: &[u8] = &[
     0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
-
-/// Most events per insert, about a millisecond of the database's time. The database shares the
-/// machine's cores with the web workers, so a flood of opens is written in short statements, one
-/// at a time: at most one core is ever busy writing them, and never for long. On a 2-core machine
-/// the tracking benchmark's p99 at 16 connections was mostly 6–8 ms with statements of 5,000
-/// written two at a time, 4–7 ms with 1,000 two at a time, and 1.8–3.1 ms with 250 one at a time
-/// on the writer's own connection.
-const WRITE_BATCH: usize = 250;
-/// The first wait before a failed batch is written again; each further one doubles it, up to
-/// [`RETRY_MAX`].
-const RETRY_FIRST: Duration = Duration::from_millis(200);
-const RETRY_MAX: Duration = Duration::from_secs(10);
-
-/// Opens and clicks on their way to the database. Each is kept until it is written: a batch the
-/// database refuses or cannot take (down, restarting, out of connections) is written again
-/// later. Only when `capacity` events are already waiting is a new one dropped (and counted in
-/// the log).
-#[derive(Clone)]
-pub struct EventSink(std::sync::Arc<Shared>);
-
-struct Shared {
-    tx: mpsc::Sender<Event>,
-    capacity: usize,
-    dropped: AtomicU64,
-}
-
-impl EventSink {
-    /// The sink, and the task that writes what it receives (run it on the server's runtime);
-    /// the task ends once every sink is dropped and all they took is written.
-    pub fn start(pool: PgPool, capacity: usize) -> (Self, tokio::task::JoinHandle<()>) {
-        let capacity = capacity.max(1);
-        let (tx, rx) = mpsc::channel::<Event>(capacity);
-        let written = tokio::spawn(write_all(pool, rx, capacity));
-        let sink = Self(std::sync::Arc::new(Shared {
-            tx,
-            capacity,
-            dropped: AtomicU64::new(0),
-        }));
-        (sink, written)
-    }
-
-    fn record(&self, event: Event) {
-        if self.0.tx.try_send(event).is_err() {
-            let dropped = self.0.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            // Logged at the first drop and every 10,000th after, not for each.
-            if dropped == 1 || dropped % 10_000 == 0 {
-                let capacity = self.0.capacity;
-                tracing::warn!(
-                    dropped,
-                    capacity,
-                    "tracking events dropped: the write buffer is full"
-                );
-            }
-        }
-    }
-}
-
-/// Takes batches off the buffer and writes them, one after the other, until every sink is gone
-/// and what they took is written.
-/// A growing backlog (the database is slower than the clicks) is logged each time it doubles
-/// past a tenth of the buffer, and once more when it is written down.
-async fn write_all(pool: PgPool, mut rx: mpsc::Receiver<Event>, capacity: usize) {
-    let mut writer = db::delivery::EventWriter::new(&pool);
-    let mut batch = Vec::with_capacity(WRITE_BATCH);
-    let mut reported = 0;
-    while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-        let waiting = rx.len();
-        if waiting >= (capacity / 10).max(reported * 2).max(1) {
-            reported = waiting;
-            tracing::warn!(
-                waiting,
-                capacity,
-                "tracking events are waiting for the database"
-            );
-        } else if reported > 0 && waiting == 0 {
-            tracing::warn!(
-                peak = reported,
-                "tracking events caught up with the backlog"
-            );
-            reported = 0;
-        }
-        write_until_written(&mut writer, &batch).await;
-        // A trickle gathers into the next batch; a flood is written as fast as it comes.
-        if batch.len() < WRITE_BATCH {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        batch.clear();
-    }
-}
-
-/// Writes one batch, trying again after a growing wait for as long as the database fails.
-async fn write_until_written(writer: &mut db::delivery::EventWriter, events: &[Event]) {
-    let mut wait = RETRY_FIRST;
-    for attempt in 1u32.. {
-        match writer.write(events).await {
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, events = events.len(), attempt, retry_in_ms = wait.as_millis() as u64,
-                    "tracking events could not be written; trying again");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(RETRY_MAX);
-            }
-        }
-    }
-}
 
 fn event(c: Claims, kind: &'static str) -> Event {
     Event {
@@ -140,13 +31,6 @@ fn event(c: Claims, kind: &'static str) -> Event {
         at: OffsetDateTime::now_utc(),
     }
 }
-
-/// Where the open pixel and click redirects are served. They are the busiest addresses of the
-/// server, so they are matched by these fixed prefixes (`routes::root`) rather than by a pattern
-/// with a `{token}` segment, which actix matches with a regular expression (twice a request:
-/// once to route it and once to name its route in the request's span).
-pub const OPEN_PREFIX: &str = "/t/o";
-pub const CLICK_PREFIX: &str = "/t/c";
 
 /// The token of a tracking address: the one path segment after the prefix. Other methods than
 /// GET and HEAD answer 405, as a routed resource would.
@@ -211,12 +95,12 @@ pub async fn click(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Ht
 }
 
 /// The message a valid unsubscribe token names, and its lead.
-async fn recipient(state: &AppState, token: &str) -> ApiResult<(Claims, db::delivery::Recipient)> {
+async fn recipient(state: &AppState, token: &str) -> ApiResult<(Claims, db::send::Recipient)> {
     let c = state
         .links
         .verify(Kind::Unsubscribe, token)
         .ok_or(ApiError::NotFound)?;
-    let row = db::delivery::recipient(&state.pool, c.org, c.message)
+    let row = db::send::recipient(&state.pool, c.org, c.message)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok((c, row))
@@ -335,9 +219,9 @@ pub async fn unsubscribe(
         };
     let mut tx = state.pool.begin().await?;
     if only_campaign {
-        db::delivery::complete_target(&mut *tx, c.org, r.campaign_id, r.contact_id).await?;
+        db::schedule::complete_target(&mut *tx, c.org, r.campaign_id, r.contact_id).await?;
     } else {
-        db::delivery::suppress_contact_email(
+        db::send::suppress_contact_email(
             &mut tx,
             c.org,
             r.contact_id,
@@ -350,7 +234,7 @@ pub async fn unsubscribe(
         )
         .await?;
     }
-    db::delivery::insert_events(
+    db::events::insert_events(
         &mut *tx,
         &[Event {
             org_id: c.org,

@@ -2,13 +2,13 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db::{self, contacts::Selection, segments::SegmentRow},
     domain::audience::{NewSegment, SegmentChanges},
     error::{unique_violation, ApiError, ApiResult},
     extract::Json,
     routes::contacts::resolve_selection,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{

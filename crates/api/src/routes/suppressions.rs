@@ -2,13 +2,12 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db,
     domain::{contact::PhoneE164, csvfile},
     error::{ApiError, ApiResult},
     extract::{read_upload, Json},
-    routes::contacts::org_region,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
@@ -110,7 +109,7 @@ pub async fn create(
     body: Json<SuppressionInput>,
 ) -> ApiResult<HttpResponse> {
     let input = body.0;
-    let region = org_region(&state, caller.org_id).await?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
     let value = parse_value(input.kind, &input.value, region.as_deref())
         .map_err(|e| ApiError::field("value", e))?;
     let source = input
@@ -187,7 +186,7 @@ pub async fn import(
         .get("source")
         .cloned()
         .unwrap_or_else(|| format!("import: {}", file.filename));
-    let region = org_region(&state, caller.org_id).await?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
     let (text, _) = csvfile::decode(&file.bytes);
     let (headers, rows) = csvfile::rows(&text, csvfile::sniff_delimiter(&text))
         .map_err(|m| ApiError::field("file", m))?;
@@ -275,7 +274,7 @@ pub async fn check(
     caller: Caller,
     query: web::Query<CheckQuery>,
 ) -> ApiResult<HttpResponse> {
-    let region = org_region(&state, caller.org_id).await?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
     let kind = if query.channel == Channel::Email {
         SuppressionKind::Email
     } else {

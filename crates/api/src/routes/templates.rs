@@ -3,12 +3,12 @@
 
 use crate::routes::Routes;
 use crate::{
-    auth::Caller,
     db,
     domain::{campaign as campaign_domain, templates as domain},
     error::{ApiError, ApiResult},
     extract::Json,
-    startup::AppState,
+    routes::Caller,
+    state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{

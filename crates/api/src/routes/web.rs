@@ -1,7 +1,7 @@
-//! The built web app (with history-API fallback and cache headers), the interactive API docs from
-//! vendored assets, and the OpenAPI document.
+//! The built web app (with history-API fallback and cache headers) and the interactive API docs
+//! from vendored assets (the OpenAPI document itself is `routes::openapi`).
 
-use crate::{error::ApiError, openapi, startup::AppState};
+use crate::{error::ApiError, state::AppState};
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
@@ -9,14 +9,6 @@ use actix_web::{
     middleware::Next,
     web, HttpRequest, HttpResponse,
 };
-
-/// `GET /api/v1/openapi.json`: the same document as `openapi.yaml`.
-#[utoipa::path(get, operation_id = "getOpenApiDocument", summary = "Get this API's OpenAPI document", path = "/openapi.json", tag = "docs",
-    description = "The OpenAPI 3.1 document of this API (the same as `openapi.yaml` in the repository), for client generators and tools such as n8n. No sign-in needed.",
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(openapi::document())
-}
 
 const DOCS_HTML: &str = r#"<!doctype html>
 <html lang="en">

@@ -1,11 +1,13 @@
 //! Background work. Runs inside `aura serve` by default, or alone with `aura worker`.
 
 use crate::ai::AiRuntime;
+use crate::crypto::Sealer;
 use crate::{config::Settings, db};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod events;
 pub mod import;
 pub mod prepare;
 pub mod schedule;
@@ -47,14 +49,10 @@ impl Default for Wakeup {
 }
 
 /// Runs the background loops until the process is asked to stop.
-pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>) {
+pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>, sealer: Arc<Sealer>) {
     // Several sending loops share one sender (its connection pools): while one waits on the
     // database, another talks SMTP.
-    let sender = Arc::new(send::Sender::new(
-        pool.clone(),
-        settings.clone(),
-        ai.sealer.clone(),
-    ));
+    let sender = Arc::new(send::Sender::new(pool.clone(), settings.clone(), sealer));
     // The loops are tasks of their own, so the runtime spreads them over its threads (joined
     // into one future, they all ran on the thread that polled it, one at a time). Preparation
     // stays on this future: the compiler cannot yet prove its future may move between threads.

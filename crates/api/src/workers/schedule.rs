@@ -7,8 +7,8 @@
 
 use super::Outcome;
 use crate::db;
-use crate::db::delivery::DueTarget;
 use crate::db::mailboxes::MailboxRow;
+use crate::db::schedule::DueTarget;
 use crate::delivery::email::{new_message_id, reply_subject};
 use crate::delivery::window::{self, Window};
 use aura_types::{CampaignId, Channel, MailboxId, MailboxStatus, MessageStatus, OrgId, Step};
@@ -43,10 +43,10 @@ struct CampaignState {
 /// One turn over up to `BATCH` due targets; `Worked` when any was due.
 pub async fn run_once(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<Outcome> {
     let mut tx = pool.begin().await?;
-    let due = db::delivery::due_targets(&mut tx, now, BATCH).await?;
+    let due = db::schedule::due_targets(&mut tx, now, BATCH).await?;
     if due.is_empty() {
         tx.commit().await?;
-        db::delivery::complete_finished_campaigns(pool).await?;
+        db::schedule::complete_finished_campaigns(pool).await?;
         return Ok(Outcome::Idle);
     }
     let mut campaigns: HashMap<(OrgId, CampaignId), CampaignState> = HashMap::new();
@@ -131,7 +131,7 @@ async fn load_campaign(
     let started_today = match steps.first() {
         Some(first) => {
             let tz = window::zone(None, &t.campaign_timezone);
-            db::delivery::queued_since(&mut *conn, t.org_id, first.id, local_day_start(now, tz))
+            db::schedule::queued_since(&mut *conn, t.org_id, first.id, local_day_start(now, tz))
                 .await?
         }
         None => 0,
@@ -184,7 +184,7 @@ async fn later(
     t: &DueTarget,
     at: OffsetDateTime,
 ) -> anyhow::Result<Decision> {
-    db::delivery::reschedule(conn, t.org_id, t.campaign_id, t.contact_id, at).await?;
+    db::schedule::reschedule(conn, t.org_id, t.campaign_id, t.contact_id, at).await?;
     Ok(Decision::Later(at))
 }
 
@@ -202,25 +202,25 @@ async fn decide(
         .find(|s| s.position > t.current_step)
         .cloned()
     else {
-        db::delivery::complete_target(&mut *conn, org, campaign, contact).await?;
+        db::schedule::complete_target(&mut *conn, org, campaign, contact).await?;
         return Ok(Decision::Completed);
     };
     if !t.contact_active {
-        db::delivery::complete_target(&mut *conn, org, campaign, contact).await?;
+        db::schedule::complete_target(&mut *conn, org, campaign, contact).await?;
         return Ok(Decision::Completed);
     }
     if step.channel != Channel::Email {
         // Text messages have no sender in this version; the lead waits at this step.
         return later(&mut *conn, t, now + CHANNEL_RECHECK).await;
     }
-    let message = db::delivery::step_message(&mut *conn, org, campaign, contact, step.id).await?;
+    let message = db::schedule::step_message(&mut *conn, org, campaign, contact, step.id).await?;
     let message = match message {
         Some(m) if m.status == MessageStatus::Approved => m,
         Some(m) if m.status == MessageStatus::Rejected => {
             // A rejected message is not sent: the lead moves on to the following step.
             let next = state.steps.iter().find(|s| s.position > step.position);
             let next_at = next.map(|n| now + Duration::minutes(i64::from(n.delay_minutes)));
-            db::delivery::skip_step(&mut *conn, org, campaign, contact, step.position, next_at)
+            db::schedule::skip_step(&mut *conn, org, campaign, contact, step.position, next_at)
                 .await?;
             return Ok(Decision::Skipped);
         }
@@ -265,7 +265,7 @@ async fn decide(
         .reply_subject
         .then(|| t.last_subject.as_deref().map(reply_subject))
         .flatten();
-    db::delivery::queue(
+    db::schedule::queue(
         &mut *conn,
         org,
         campaign,

@@ -9,10 +9,11 @@ use super::{Outcome, Wakeup};
 use crate::config::Settings;
 use crate::crypto::Sealer;
 use crate::db;
-use crate::db::delivery::{Claimed, Recorded, SendContext};
 use crate::db::mailboxes::MailboxRow;
+use crate::db::send::{Claimed, Recorded, SendContext};
 use crate::delivery::email::{self, Outgoing};
-use crate::delivery::tokens::{Kind, Signer};
+use crate::delivery::links::Links;
+use crate::delivery::tokens::Signer;
 use crate::providers::smtp::{self, Server};
 use aura_types::{MailboxId, MailboxKind, MessageId, OrgId};
 use lettre::address::Envelope;
@@ -68,7 +69,7 @@ type SigningConfig = (OffsetDateTime, Arc<DkimConfig>);
 
 impl Sender {
     pub fn new(pool: PgPool, settings: Arc<Settings>, sealer: Arc<Sealer>) -> Self {
-        let signer = Signer::from_settings(&settings);
+        let signer = settings.link_signer();
         Self {
             pool,
             settings,
@@ -101,7 +102,7 @@ impl Sender {
     /// One claim, send and record.
     pub async fn run_once(&self, now: OffsetDateTime) -> anyhow::Result<Outcome> {
         if self.expiry_due(now) {
-            let expired = db::delivery::expire_leases(&self.pool, now).await?;
+            let expired = db::send::expire_leases(&self.pool, now).await?;
             if expired > 0 {
                 tracing::warn!(
                     messages = expired,
@@ -120,7 +121,7 @@ impl Sender {
         // Outcomes are dated at the turn's moment (the caller's clock, seconds before the last
         // message of the batch went out), so a follow-up's delay counts from it exactly.
         let mut tx = self.pool.begin().await?;
-        db::delivery::record(&mut tx, &outcomes, now).await?;
+        db::send::record(&mut tx, &outcomes, now).await?;
         tx.commit().await?;
         Ok(Outcome::Worked)
     }
@@ -142,7 +143,7 @@ impl Sender {
     /// Claims what may be sent at `now`.
     pub async fn claim(&self, now: OffsetDateTime) -> anyhow::Result<Vec<Claimed>> {
         let mut tx = self.pool.begin().await?;
-        let claimed = db::delivery::claim(
+        let claimed = db::send::claim(
             &mut tx,
             now,
             self.settings.send_batch.max(1),
@@ -161,12 +162,11 @@ impl Sender {
     ) -> anyhow::Result<Vec<Result3>> {
         let keys: Vec<&Claimed> = claimed.iter().collect();
         let mut tx = self.pool.begin().await?;
-        let contexts: HashMap<(OrgId, MessageId), SendContext> =
-            db::delivery::context(&mut tx, &keys)
-                .await?
-                .into_iter()
-                .map(|c| ((c.org_id, c.id), c))
-                .collect();
+        let contexts: HashMap<(OrgId, MessageId), SendContext> = db::send::context(&mut tx, &keys)
+            .await?
+            .into_iter()
+            .map(|c| ((c.org_id, c.id), c))
+            .collect();
         tx.commit().await?;
         let mut out = Vec::with_capacity(claimed.len());
         let mut groups: HashMap<(OrgId, MailboxId), Vec<(Claimed, SendContext)>> = HashMap::new();
@@ -283,28 +283,15 @@ impl Sender {
         x: &SendContext,
         dkim: Option<&DkimConfig>,
     ) -> Result<(Envelope, Vec<u8>), String> {
-        let base = &self.settings.public_url;
-        let unsubscribe = format!(
-            "{base}/u/{}",
-            self.signer.sign(Kind::Unsubscribe, c.org_id, c.id, None)
-        );
-        let pixel = x.track_opens.then(|| {
-            format!(
-                "{base}{}/{}",
-                crate::routes::public::OPEN_PREFIX,
-                self.signer.sign(Kind::Open, c.org_id, c.id, None)
-            )
-        });
-        let click = |url: &str| {
-            if url.len() > crate::delivery::tokens::MAX_URL_LEN {
-                return url.to_owned();
-            }
-            format!(
-                "{base}{}/{}",
-                crate::routes::public::CLICK_PREFIX,
-                self.signer.sign(Kind::Click, c.org_id, c.id, Some(url))
-            )
+        let links = Links {
+            base: &self.settings.public_url,
+            signer: &self.signer,
+            org: c.org_id,
+            message: c.id,
         };
+        let unsubscribe = links.unsubscribe();
+        let pixel = x.track_opens.then(|| links.pixel());
+        let click = |url: &str| links.click(url);
         let to = x.email.as_deref().ok_or("The lead has no email address.")?;
         email::build(&Outgoing {
             message_id: &c.message_id,
@@ -572,7 +559,7 @@ impl Sender {
         now: OffsetDateTime,
     ) -> anyhow::Result<()> {
         let to = x.email.clone().unwrap_or_default();
-        let caught = db::delivery::Caught {
+        let caught = db::outbox::Caught {
             org: c.org_id,
             mailbox: m.id,
             message: c.id,
@@ -580,7 +567,7 @@ impl Sender {
             subject: &c.subject,
             raw: bytes,
         };
-        let id = db::delivery::insert_outbox(&self.pool, &caught, now).await?;
+        let id = db::outbox::insert_outbox(&self.pool, &caught, now).await?;
         let dir = self.settings.outbox_dir.join(c.org_id.to_string());
         tokio::fs::create_dir_all(&dir).await?;
         tokio::fs::write(dir.join(format!("{id}.eml")), bytes).await?;

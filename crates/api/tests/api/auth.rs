@@ -1,5 +1,6 @@
 use crate::helpers::*;
-use aura_api::auth::tokens::{derive_key, AUDIENCE, ISSUER};
+use aura_api::auth::tokens::{AUDIENCE, ISSUER};
+use aura_api::crypto::derive_key;
 use aura_types::{ErrorCode, Me, Role, Session};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use reqwest::StatusCode;
@@ -212,10 +213,7 @@ async fn forged_expired_and_misaddressed_tokens_are_refused(pool: PgPool) {
     let app = spawn_app(pool).await;
     let user = app.signup("tok@example.com", "Org").await;
     assert_eq!(user.get("/api/v1/me").await.status(), StatusCode::OK);
-    let key = derive_key(
-        &secrecy::SecretString::from(SECRET),
-        b"aura access tokens v1",
-    );
+    let key = derive_key(SECRET.as_bytes(), b"aura access tokens v1");
     let (sub, org) = (user.user_id().0, user.org_id().0);
     let sign = |c: serde_json::Value| {
         encode(&Header::default(), &c, &EncodingKey::from_secret(&key)).unwrap()

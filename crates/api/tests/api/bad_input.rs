@@ -15,7 +15,7 @@ async fn every_body_endpoint_refuses_bad_input_and_writes_nothing(pool: PgPool) 
     let owner = app.signup("bad@example.com", "Org").await;
     let ids = own_ids(&app, &owner).await;
     let before = app.snapshot().await;
-    let doc = aura_api::openapi::document();
+    let doc = aura_api::routes::openapi::document();
     let mut checked = 0;
     for (path, item) in &doc.paths.paths {
         for (method, op) in operations(item) {

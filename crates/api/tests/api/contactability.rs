@@ -290,9 +290,9 @@ async fn enrollment_the_senders_recheck_and_the_check_agree(pool: PgPool) {
             .execute(&pool)
             .await
             .unwrap();
-        let claimed: Vec<db::delivery::Claimed> = ids
+        let claimed: Vec<db::send::Claimed> = ids
             .iter()
-            .map(|id| db::delivery::Claimed {
+            .map(|id| db::send::Claimed {
                 org_id: org,
                 id: MessageId::new(),
                 contact_id: *id,
@@ -306,9 +306,9 @@ async fn enrollment_the_senders_recheck_and_the_check_agree(pool: PgPool) {
                 attempts: 0,
             })
             .collect();
-        let refs: Vec<&db::delivery::Claimed> = claimed.iter().collect();
+        let refs: Vec<&db::send::Claimed> = claimed.iter().collect();
         let mut tx = pool.begin().await.unwrap();
-        let contexts = db::delivery::context(&mut tx, &refs).await.unwrap();
+        let contexts = db::send::context(&mut tx, &refs).await.unwrap();
         tx.commit().await.unwrap();
         for (lead, m) in c.leads.iter().zip(&claimed) {
             let x = contexts.iter().find(|x| x.id == m.id).unwrap();

@@ -676,7 +676,7 @@ async fn a_lead_who_unsubscribes_between_claim_and_send_gets_nothing(pool: PgPoo
     // … and the sender, handing over what it claimed, sends only Ben's.
     let outcomes = sender.deliver(claimed, later).await.unwrap();
     let mut tx = fx.app.pool.begin().await.unwrap();
-    aura_api::db::delivery::record(&mut tx, &outcomes, later)
+    aura_api::db::send::record(&mut tx, &outcomes, later)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -1423,7 +1423,7 @@ async fn a_cut_writer_connection_is_replaced_and_no_open_is_lost(pool: PgPool) {
         "select count(pg_terminate_backend(pid)) from pg_stat_activity
          where datname = current_database() and application_name = $1",
     )
-    .bind(aura_api::db::delivery::EVENT_WRITER_NAME)
+    .bind(aura_api::db::events::EVENT_WRITER_NAME)
     .fetch_one(&fx.app.pool)
     .await
     .unwrap();

@@ -13,6 +13,7 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The application's AI machinery, for running its background workers in the test.
     pub ai: std::sync::Arc<aura_api::ai::AiRuntime>,
+    pub sealer: std::sync::Arc<aura_api::crypto::Sealer>,
     /// The application's settings, for running its workers in the test.
     pub settings: std::sync::Arc<Settings>,
     /// The clock the application's business rules read (enrollment, ramp-up): the real time
@@ -93,11 +94,12 @@ fn build_app(pool: PgPool, vars: &[(&str, &str)]) -> (TestApp, Application) {
     let clock = aura_api::clock::Clock::manual(time::OffsetDateTime::now_utc());
     let app = Application::build_with_clock(settings.clone(), pool.clone(), clock.clone()).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
-    let ai = app.ai();
+    let (ai, sealer) = (app.ai(), app.sealer());
     let test_app = TestApp {
         address,
         pool,
         ai,
+        sealer,
         settings: std::sync::Arc::new(settings),
         clock,
     };
@@ -224,7 +226,7 @@ impl TestApp {
         aura_api::workers::send::Sender::new(
             self.pool.clone(),
             self.settings.clone(),
-            self.ai.sealer.clone(),
+            self.sealer.clone(),
         )
     }
 

@@ -308,7 +308,7 @@ async fn ids_of_another_organization_answer_404_and_change_nothing(pool: PgPool)
     let victim = app.signup("victim@example.com", "Victim Org").await;
     let foreign = own_ids(&app, &victim).await;
     let before = app.snapshot().await;
-    let doc = aura_api::openapi::document();
+    let doc = aura_api::routes::openapi::document();
     let mut checked = Vec::new();
     for (path, item) in &doc.paths.paths {
         if !path.contains('{') {

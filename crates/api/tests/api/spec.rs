@@ -3,7 +3,7 @@
 fn committed_spec_matches_the_code() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.yaml");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    let generated = aura_api::openapi::yaml().unwrap();
+    let generated = aura_api::routes::openapi::yaml().unwrap();
     assert!(
         committed == generated,
         "openapi.yaml differs from the code's OpenAPI document; regenerate it with `make openapi` and commit it"
@@ -12,7 +12,7 @@ fn committed_spec_matches_the_code() {
 
 #[test]
 fn every_operation_documents_its_responses_and_errors() {
-    let doc = aura_api::openapi::document();
+    let doc = aura_api::routes::openapi::document();
     for (path, item) in &doc.paths.paths {
         for (method, op) in crate::isolation::operations(item) {
             assert!(
@@ -50,7 +50,7 @@ fn the_router_and_the_spec_describe_the_same_operations() {
         .collect();
     let unique: BTreeSet<_> = routed.iter().cloned().collect();
     assert_eq!(unique.len(), routed.len(), "a route is registered twice");
-    let doc = aura_api::openapi::document();
+    let doc = aura_api::routes::openapi::document();
     let documented: BTreeSet<(String, String)> = doc
         .paths
         .paths
@@ -74,7 +74,7 @@ fn the_router_and_the_spec_describe_the_same_operations() {
 /// and what it does (description).
 #[test]
 fn every_operation_has_a_summary_and_a_description() {
-    let doc = aura_api::openapi::document();
+    let doc = aura_api::routes::openapi::document();
     let mut missing = Vec::new();
     for (path, item) in &doc.paths.paths {
         for (method, op) in crate::isolation::operations(item) {

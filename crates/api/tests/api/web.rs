@@ -95,7 +95,7 @@ async fn docs_and_spec_are_served(pool: PgPool) {
     assert!(spec["paths"]["/api/v1/auth/signup"]["post"].is_object());
     assert_eq!(
         spec,
-        serde_json::to_value(aura_api::openapi::document()).unwrap()
+        serde_json::to_value(aura_api::routes::openapi::document()).unwrap()
     );
 }
 

@@ -7,7 +7,7 @@
 //! for every lead.
 
 use super::{Answer, ProviderError};
-use crate::ai::rules;
+use crate::domain::replies as rules;
 use aura_types::ai::{
     AiOperation, AiTask, Direction, EndpointResult, ImproveGoal, ReplyLabel, WritingStyle,
     MAX_SHORT_MESSAGE_CHARS,

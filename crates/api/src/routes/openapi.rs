@@ -2,6 +2,7 @@
 //! repository root is `aura openapi`'s output; a test fails when they differ.
 
 use crate::routes;
+use actix_web::HttpResponse;
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
@@ -145,7 +146,7 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::templates::save_as_template,
         routes::health::healthz,
         routes::health::readyz,
-        routes::web::openapi_json,
+        routes::openapi::openapi_json,
         routes::web::docs,
     ),
     components(schemas(aura_types::ai::AiTask, aura_types::ai::EndpointResult)),
@@ -291,4 +292,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// The document as YAML, exactly as committed in `openapi.yaml`.
 pub fn yaml() -> anyhow::Result<String> {
     Ok(document().to_yaml()?)
+}
+
+/// `GET /api/v1/openapi.json`: the same document as `openapi.yaml`.
+#[utoipa::path(get, operation_id = "getOpenApiDocument", summary = "Get this API's OpenAPI document", path = "/openapi.json", tag = "docs",
+    description = "The OpenAPI 3.1 document of this API (the same as `openapi.yaml` in the repository), for client generators and tools such as n8n. No sign-in needed.",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(document())
 }

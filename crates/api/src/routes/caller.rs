@@ -1,12 +1,13 @@
 //! The one extractor that says who is calling: the organization every tenant query is scoped by,
 //! the role that role checks use, and whether it is a person or an API key.
 
-use crate::{db, error::ApiError, startup::AppState};
+use crate::{db, error::ApiError, state::AppState};
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use aura_types::{ApiKeyId, OrgId, Role, UserId};
 use futures_util::future::LocalBoxFuture;
 
-use super::tokens::{hash_secret, API_KEY_PREFIX};
+use crate::auth::tokens::API_KEY_PREFIX;
+use crate::crypto::hash_secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Principal {
