@@ -9,6 +9,8 @@ use sqlx::PgPool;
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "aura-demo-2026";
 pub const DEMO_ORG: &str = "Aura Demo Realty";
+/// The demo's second brand.
+pub const DEMO_SECOND_ORG: &str = "Aura Demo Services";
 
 pub struct DemoLogin {
     pub email: &'static str,
@@ -59,8 +61,9 @@ pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<DemoLogin> {
     db::members::insert(&mut tx, realty, owner, Role::Owner).await?;
     db::members::insert(&mut tx, realty, agent, Role::Member).await?;
 
-    // Agencies run several brands: a second organization shows the organization switcher.
-    let services = db::orgs::insert(&mut tx, "Aura Demo Home Services", "America/Chicago").await?;
+    // Agencies run several brands: a second organization shows the organization switcher. A log-in
+    // lands in the first organization by name, so this one sorts after the one with the campaign.
+    let services = db::orgs::insert(&mut tx, DEMO_SECOND_ORG, "America/Chicago").await?;
     db::members::insert(&mut tx, services, owner, Role::Owner).await?;
     demo_contacts(&mut tx, realty, 160, false, Some(agent)).await?;
     demo_contacts(&mut tx, services, 40, true, None).await?;

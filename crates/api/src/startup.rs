@@ -75,6 +75,7 @@ impl Application {
             pool,
         });
         let trusted_proxies = settings.trusted_proxies.clone();
+        let precompressed = routes::web::Precompressed::scan(&settings.static_dir);
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {
             tracing::warn!(dir = %static_dir.display(), "the web app is not built; serving the API only");
@@ -82,6 +83,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())
+                .wrap(from_fn(routes::web::precompressed))
                 .wrap(from_fn(routes::web::cache_headers))
                 .wrap(from_fn(error_middleware))
                 // Outside the error shaping, so error answers carry the headers too.
@@ -90,6 +92,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(precompressed.clone())
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .configure(|cfg| routes::root().configure(cfg))

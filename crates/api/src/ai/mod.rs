@@ -7,7 +7,6 @@ pub mod validate;
 
 use crate::crypto::Sealer;
 use crate::db;
-use crate::error::{ApiError, ApiResult};
 use crate::providers::ai::anthropic::{Anthropic, DEFAULT_VERSION};
 use crate::providers::ai::custom::Custom;
 use crate::providers::ai::net::AiHttp;
@@ -28,6 +27,25 @@ use std::time::Instant;
 use tokio::sync::Semaphore;
 use url::Url;
 pub use validate::Output;
+
+/// What can stop an AI operation. Routes map it to their answers (`routes::ai`); the preparation
+/// worker writes it on the message it could not write.
+#[derive(Debug, thiserror::Error)]
+pub enum AiError {
+    /// The persona asked for is not one of the organization's.
+    #[error("no persona with this id")]
+    UnknownPersona,
+    /// The organization is gone (deleted while the operation ran).
+    #[error("the organization no longer exists")]
+    UnknownOrganization,
+    /// The provider failed, and the built-in writer too where it was the fallback.
+    #[error("{0}")]
+    Provider(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type AiResult<T> = Result<T, AiError>;
 
 /// Process-wide AI machinery: the HTTP client, the sealer for keys, per-organization limits.
 pub struct AiRuntime {
@@ -139,17 +157,17 @@ pub async fn persona(
     pool: &PgPool,
     org: OrgId,
     id: Option<PersonaId>,
-) -> ApiResult<Option<Persona>> {
+) -> AiResult<Option<Persona>> {
     match id {
         Some(id) => match db::ai::get_persona(pool, org, id).await? {
             Some(p) => Ok(Some(p)),
-            None => Err(ApiError::field("persona_id", "no persona with this id")),
+            None => Err(AiError::UnknownPersona),
         },
         None => Ok(db::ai::list_personas(pool, org).await?.into_iter().next()),
     }
 }
 
-pub async fn run(pool: &PgPool, rt: &AiRuntime, mut job: Job) -> ApiResult<(Output, Provenance)> {
+pub async fn run(pool: &PgPool, rt: &AiRuntime, mut job: Job) -> AiResult<(Output, Provenance)> {
     let started = Instant::now();
     let persona = persona(pool, job.org, job.persona_id).await?;
     let settings = db::ai::settings(pool, job.org).await?;
@@ -296,17 +314,17 @@ async fn finish_failed(
     error: ProviderError,
     attempts: i16,
     started: Instant,
-) -> ApiResult<(Output, Provenance)> {
+) -> AiResult<(Output, Provenance)> {
     let message = error.to_string();
     tracing::warn!(provider = %name, %model, error = %message, "AI call failed");
     if fallback && kind != ProviderKind::Builtin {
         let mut task = job.task.clone();
         task.correction = None;
         let answer = crate::providers::ai::builtin::write(&task)
-            .map_err(|e| ApiError::Upstream(e.to_string()))?;
+            .map_err(|e| AiError::Provider(e.to_string()))?;
         let output = validate::check(&task, job.channel, answer.result.clone(), job.lead.as_ref())
             .map_err(|p| {
-                ApiError::Upstream(format!(
+                AiError::Provider(format!(
                     "{name} failed ({message}) and the built-in writer could not help: {p}"
                 ))
             })?;
@@ -334,7 +352,7 @@ async fn finish_failed(
         ..Default::default()
     };
     record(pool, job, &failed, AiOutcome::Error, Some(&message)).await?;
-    Err(ApiError::Upstream(format!("{name}: {message}")))
+    Err(AiError::Provider(format!("{name}: {message}")))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -375,7 +393,7 @@ async fn record(
     p: &Provenance,
     outcome: AiOutcome,
     error: Option<&str>,
-) -> ApiResult<()> {
+) -> AiResult<()> {
     db::ai::record_call(
         pool,
         job.org,
@@ -400,8 +418,10 @@ async fn record(
 
 /// Who a message is from, for `{{sender.*}}` and `{{org.*}}`: the person (or, without one, the
 /// organization under its public name).
-pub async fn sender(pool: &PgPool, org: OrgId, person: Option<UserId>) -> ApiResult<Sender> {
-    let org = db::orgs::get(pool, org).await?.ok_or(ApiError::NotFound)?;
+pub async fn sender(pool: &PgPool, org: OrgId, person: Option<UserId>) -> AiResult<Sender> {
+    let org = db::orgs::get(pool, org)
+        .await?
+        .ok_or(AiError::UnknownOrganization)?;
     let user = match person {
         Some(id) => db::users::get(pool, id).await?,
         None => None,

@@ -2,7 +2,7 @@
 //! as PKCS#8 PEM or its 32-byte seed in base64) parsed into the form the signer uses, the public
 //! half as the DNS record to publish, and the signing configuration for a message.
 
-use aura_types::DkimAlgorithm;
+use aura_types::{DkimAlgorithm, OrgId};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
@@ -14,6 +14,7 @@ use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use secrecy::SecretString;
+use time::OffsetDateTime;
 
 /// The headers every signature covers. One-click unsubscribe must be signed for mailbox
 /// providers to honour it (RFC 8058 §4); a header a message lacks is signed as absent, so it
@@ -190,6 +191,40 @@ pub fn config(
             body: DkimCanonicalizationType::Relaxed,
         },
     ))
+}
+
+/// Signing configurations opened so far, by organization and domain, each with its key's
+/// `updated_at`: a key is opened (unsealed and parsed) once, and again only once it is replaced.
+#[derive(Default)]
+pub struct SigningCache(std::sync::Mutex<std::collections::HashMap<(OrgId, String), Opened>>);
+
+/// An opened key's configuration, with the `updated_at` of the key it was opened from.
+type Opened = (OffsetDateTime, std::sync::Arc<DkimConfig>);
+
+impl SigningCache {
+    /// The configuration of `domain`'s key as of `version`, opened with `open` when it is not
+    /// known yet or has changed.
+    pub fn get_or_open(
+        &self,
+        org: OrgId,
+        domain: &str,
+        version: OffsetDateTime,
+        open: impl FnOnce() -> Result<DkimConfig, String>,
+    ) -> Result<std::sync::Arc<DkimConfig>, String> {
+        let key = (org, domain.to_owned());
+        if let Ok(cache) = self.0.lock() {
+            if let Some((stamp, config)) = cache.get(&key) {
+                if *stamp == version {
+                    return Ok(config.clone());
+                }
+            }
+        }
+        let config = std::sync::Arc::new(open()?);
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(key, (version, config.clone()));
+        }
+        Ok(config)
+    }
 }
 
 #[cfg(test)]

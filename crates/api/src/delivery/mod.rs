@@ -4,5 +4,6 @@
 pub mod dkim;
 pub mod email;
 pub mod links;
+pub mod retry;
 pub mod tokens;
 pub mod window;

@@ -214,3 +214,133 @@ mod tests {
         assert!(!is_hashed_asset("/api-docs/swagger-ui-bundle.js"));
     }
 }
+
+/// The built app's files that have brotli and gzip copies beside them (written by
+/// `scripts/precompress.mjs` at build time), by URL path, read once at start. Sending a copy made
+/// at the highest level once beats compressing at a low level on every request.
+#[derive(Clone, Default)]
+pub struct Precompressed {
+    dir: std::path::PathBuf,
+    /// URL path → (has `.br`, has `.gz`).
+    files: std::sync::Arc<std::collections::HashMap<String, (bool, bool)>>,
+}
+
+impl Precompressed {
+    pub fn scan(dir: &std::path::Path) -> Self {
+        fn walk(
+            root: &std::path::Path,
+            dir: &std::path::Path,
+            out: &mut std::collections::HashMap<String, (bool, bool)>,
+        ) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                    continue;
+                }
+                let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+                    continue;
+                };
+                if ext != "br" && ext != "gz" {
+                    continue;
+                }
+                let original = path.with_extension("");
+                let Ok(relative) = original.strip_prefix(root) else {
+                    continue;
+                };
+                if !original.is_file() {
+                    continue;
+                }
+                let key = format!("/{}", relative.to_string_lossy().replace('\\', "/"));
+                let copies = out.entry(key).or_default();
+                if ext == "br" {
+                    copies.0 = true;
+                } else {
+                    copies.1 = true;
+                }
+            }
+        }
+        let mut files = std::collections::HashMap::new();
+        walk(dir, dir, &mut files);
+        Self {
+            dir: dir.to_path_buf(),
+            files: std::sync::Arc::new(files),
+        }
+    }
+}
+
+/// Sends a built file's brotli or gzip copy when the browser takes it (the `Compress` middleware
+/// leaves an answer that has a `Content-Encoding` alone). Range requests get the file itself: a
+/// range of a compressed copy would be labelled wrongly.
+pub async fn precompressed(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::header::{AcceptEncoding, ContentEncoding, Encoding};
+    use actix_web::HttpMessage as _;
+    let found = req.app_data::<Precompressed>().and_then(|p| {
+        p.files
+            .get(req.path())
+            .map(|copies| (p.dir.clone(), *copies))
+    });
+    let Some((dir, (br, gz))) = found else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let mut offered = vec![Encoding::identity()];
+    if br {
+        offered.push(Encoding::brotli());
+    }
+    if gz {
+        offered.push(Encoding::gzip());
+    }
+    let whole = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) && !req.headers().contains_key(header::RANGE);
+    let chosen = req
+        .request()
+        .get_header::<AcceptEncoding>()
+        .and_then(|a| a.negotiate(offered.iter()));
+    let copy = match chosen {
+        Some(Encoding::Known(ContentEncoding::Brotli)) if whole => {
+            Some(("br", ContentEncoding::Brotli))
+        }
+        Some(Encoding::Known(ContentEncoding::Gzip)) if whole => {
+            Some(("gz", ContentEncoding::Gzip))
+        }
+        _ => None,
+    };
+    let Some((ext, encoding)) = copy else {
+        let mut res = next.call(req).await?.map_into_boxed_body();
+        vary_on_encoding(res.headers_mut());
+        return Ok(res);
+    };
+    let original = dir.join(req.path().trim_start_matches('/'));
+    let mut copy_path = original.clone().into_os_string();
+    copy_path.push(format!(".{ext}"));
+    let mime = actix_files::file_extension_to_mime(
+        original.extension().and_then(|e| e.to_str()).unwrap_or(""),
+    );
+    let file = actix_files::NamedFile::open_async(&copy_path)
+        .await?
+        .set_content_type(mime)
+        .disable_content_disposition()
+        .set_content_encoding(encoding);
+    let (http_req, _) = req.into_parts();
+    let mut res = file.into_response(&http_req);
+    vary_on_encoding(res.headers_mut());
+    Ok(ServiceResponse::new(http_req, res))
+}
+
+fn vary_on_encoding(headers: &mut actix_web::http::header::HeaderMap) {
+    let already = headers.get_all(header::VARY).any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+    });
+    if !already {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+}

@@ -105,9 +105,7 @@ async fn run(pool: &PgPool, ai: &AiRuntime, job: &ClaimedPreparation) -> anyhow:
         return Ok(());
     };
     let steps = db::campaigns::steps(pool, org, campaign_id).await?;
-    let sender = ai::sender(pool, org, campaign.created_by)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sender = ai::sender(pool, org, campaign.created_by).await?;
     let cx = Run {
         org,
         steps: steps.into_iter().map(|s| (s.id, s)).collect(),

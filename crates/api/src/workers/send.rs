@@ -11,9 +11,12 @@ use crate::crypto::Sealer;
 use crate::db;
 use crate::db::mailboxes::MailboxRow;
 use crate::db::send::{Claimed, Recorded, SendContext};
+use crate::delivery::dkim::SigningCache;
 use crate::delivery::email::{self, Outgoing};
 use crate::delivery::links::Links;
+use crate::delivery::retry::RetryPolicy;
 use crate::delivery::tokens::Signer;
+use crate::providers::smtp::pool::{MailboxKey, Pool};
 use crate::providers::smtp::{self, Server};
 use aura_types::{MailboxId, MailboxKind, MessageId, OrgId};
 use lettre::address::Envelope;
@@ -21,9 +24,8 @@ use lettre::message::dkim::DkimConfig;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::Mutex;
 
 static QUEUED: Wakeup = Wakeup::new();
 
@@ -34,19 +36,8 @@ pub fn wake() {
 
 /// A healthy mailbox's last success is recorded at most this often.
 const HEALTH_EVERY_SECS: i64 = 60;
-/// Idle connections older than this are closed rather than reused.
-const MAX_IDLE: Duration = Duration::from_secs(60);
-/// Idle connections older than this are checked with NOOP before reuse.
-const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
 /// Expired leases are looked for at most this often (and at most four times a lease).
 const EXPIRE_EVERY_SECS: i64 = 30;
-
-struct Pooled {
-    conn: smtp::Connection,
-    since: Instant,
-    /// The mailbox's `updated_at` when it was opened (settings changed: reconnect).
-    version: OffsetDateTime,
-}
 
 /// One worker's sender.
 pub struct Sender {
@@ -54,18 +45,15 @@ pub struct Sender {
     settings: Arc<Settings>,
     sealer: Arc<Sealer>,
     signer: Signer,
-    connections: Mutex<HashMap<MailboxId, Vec<Pooled>>>,
-    /// Signing configurations by organization and domain, with the key's `updated_at` (a
-    /// replaced key is read again).
-    dkim: std::sync::Mutex<HashMap<(OrgId, String), SigningConfig>>,
+    /// Open connections to the mailboxes' servers, kept between batches.
+    connections: Pool,
+    /// The DKIM keys opened so far.
+    dkim: SigningCache,
     /// When expired leases were last looked for (on the sender's clock, `now`).
     expired_at: std::sync::Mutex<Option<OffsetDateTime>>,
 }
 
 type Result3 = (OrgId, MessageId, Recorded);
-
-/// A domain's signing configuration, with its key's `updated_at`.
-type SigningConfig = (OffsetDateTime, Arc<DkimConfig>);
 
 impl Sender {
     pub fn new(pool: PgPool, settings: Arc<Settings>, sealer: Arc<Sealer>) -> Self {
@@ -75,8 +63,8 @@ impl Sender {
             settings,
             sealer,
             signer,
-            connections: Mutex::new(HashMap::new()),
-            dkim: std::sync::Mutex::new(HashMap::new()),
+            connections: Pool::default(),
+            dkim: SigningCache::default(),
             expired_at: std::sync::Mutex::new(None),
         }
     }
@@ -225,21 +213,15 @@ impl Sender {
     }
 
     fn retry(&self, c: &Claimed, reply: String, now: OffsetDateTime) -> Recorded {
-        if c.attempts >= self.settings.send_max_attempts {
-            return Recorded::Failed {
+        let policy = RetryPolicy {
+            max_attempts: self.settings.send_max_attempts,
+            base_secs: self.settings.send_retry_secs,
+        };
+        match policy.next(c.attempts, now) {
+            Some(at) => Recorded::Retry { reply, at },
+            None => Recorded::Failed {
                 reply: format!("Gave up after {} attempts: {reply}", c.attempts),
-            };
-        }
-        let exp = u32::try_from(c.attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(0);
-        let delay = self
-            .settings
-            .send_retry_secs
-            .max(1)
-            .saturating_mul(1i64 << exp)
-            .min(6 * 3600);
-        Recorded::Retry {
-            reply,
-            at: now + time::Duration::seconds(delay),
+            },
         }
     }
 
@@ -255,25 +237,15 @@ impl Sender {
         ) else {
             return Ok(None);
         };
-        let cache_key = (m.org_id, domain.clone());
-        if let Ok(cache) = self.dkim.lock() {
-            if let Some((stamp, config)) = cache.get(&cache_key) {
-                if *stamp == at {
-                    return Ok(Some(config.clone()));
-                }
-            }
-        }
-        let private = self
-            .sealer
-            .open(key_id, sealed)
-            .map_err(|e| format!("The DKIM key of {domain} cannot be opened: {e}"))?;
-        let config = Arc::new(crate::delivery::dkim::config(
-            selector, domain, algorithm, &private,
-        )?);
-        if let Ok(mut cache) = self.dkim.lock() {
-            cache.insert(cache_key, (at, config.clone()));
-        }
-        Ok(Some(config))
+        self.dkim
+            .get_or_open(m.org_id, domain, at, || {
+                let private = self
+                    .sealer
+                    .open(key_id, sealed)
+                    .map_err(|e| format!("The DKIM key of {domain} cannot be opened: {e}"))?;
+                crate::delivery::dkim::config(selector, domain, algorithm, &private)
+            })
+            .map(Some)
     }
 
     fn write(
@@ -438,8 +410,8 @@ impl Sender {
         out
     }
 
-    /// Sends a lane of messages over one connection (reconnecting after a failure); returns the
-    /// outcomes and the connection error, if one stopped it.
+    /// Sends a lane of messages over one connection (see `smtp::pool`); returns the outcomes
+    /// and the connection error, if one stopped it.
     async fn send_lane(
         &self,
         m: &MailboxRow,
@@ -447,107 +419,32 @@ impl Sender {
         items: Vec<(Claimed, SendContext, Envelope, Vec<u8>)>,
         now: OffsetDateTime,
     ) -> (Vec<Result3>, Option<smtp::ConnectError>) {
-        let mut out = Vec::with_capacity(items.len());
-        let mut conn = self.take(m).await;
-        let mut error = None;
-        let mut rest = &items[..];
-        // The message last sent again at once because the server closed its connection (421).
-        let mut resent = None;
-        while !rest.is_empty() {
-            if let Some(e) = &error {
-                out.extend(
-                    rest.iter()
-                        .map(|(c, ..)| (c.org_id, c.id, self.retry(c, format!("{e}"), now))),
-                );
-                break;
-            }
-            let open = match conn.as_mut() {
-                Some(open) => open,
-                None => match smtp::connect(server, &mut |_, _| {}).await {
-                    Ok(fresh) => conn.insert(fresh),
-                    Err(e) => {
-                        error = Some(e);
-                        continue;
-                    }
-                },
-            };
-            let messages: Vec<(&Envelope, &[u8])> = rest
-                .iter()
-                .map(|(_, _, envelope, bytes)| (envelope, bytes.as_slice()))
-                .collect();
-            let outcomes = smtp::send_all(open, &messages, server.timeout).await;
-            let (done, mut left) = rest.split_at(outcomes.len().clamp(1, rest.len()));
-            let mut outcomes = outcomes.into_iter();
-            for (i, (c, ..)) in done.iter().enumerate() {
-                let outcome = outcomes.next().unwrap_or_else(|| {
-                    smtp::Outcome::Transient("the connection gave no outcome".into())
-                });
-                if matches!(outcome, smtp::Outcome::Closing(_)) && resent != Some(c.id) {
-                    // A server that takes so many messages a connection says so (421) and
-                    // closes it: this message goes again at once, on a new connection, once.
-                    resent = Some(c.id);
-                    if let Some(mut closed) = conn.take() {
-                        closed.abort().await;
-                    }
-                    left = &rest[i..];
-                    break;
-                }
-                let recorded = match outcome {
-                    smtp::Outcome::Sent(reply) => Recorded::Sent { reply },
-                    smtp::Outcome::Transient(reply) | smtp::Outcome::Closing(reply) => {
-                        self.retry(c, reply, now)
-                    }
-                    smtp::Outcome::Failed(reply) => Recorded::Failed { reply },
-                    smtp::Outcome::Bounced(reply) => Recorded::Bounced { reply },
-                    smtp::Outcome::Unknown(reply) => Recorded::Unknown { reply },
-                };
-                if !matches!(recorded, Recorded::Sent { .. }) {
-                    // After a refusal the transaction is in an unknown state: start afresh.
-                    if let Some(mut broken) = conn.take() {
-                        broken.abort().await;
-                    }
-                }
-                out.push((c.org_id, c.id, recorded));
-            }
-            rest = left;
-        }
-        if let Some(open) = conn {
-            self.give_back(m, open).await;
-        }
-        (out, error)
-    }
-
-    async fn take(&self, m: &MailboxRow) -> Option<smtp::Connection> {
-        let mut pooled = {
-            let mut all = self.connections.lock().await;
-            let list = all.entry(m.id).or_default();
-            loop {
-                let p = list.pop()?;
-                if p.version == m.updated_at && p.since.elapsed() < MAX_IDLE {
-                    break p;
-                }
-            }
+        let messages: Vec<(&Envelope, &[u8])> = items
+            .iter()
+            .map(|(_, _, envelope, bytes)| (envelope, bytes.as_slice()))
+            .collect();
+        let mailbox = MailboxKey {
+            id: m.id,
+            version: m.updated_at,
         };
-        if pooled.since.elapsed() > CHECK_AFTER_IDLE && !pooled.conn.test_connected().await {
-            return None;
+        let run = self.connections.send_run(mailbox, server, &messages).await;
+        let mut out = Vec::with_capacity(items.len());
+        let mut outcomes = run.outcomes.into_iter();
+        for (c, ..) in &items {
+            let recorded = match (outcomes.next(), &run.stopped_by) {
+                (Some(smtp::Outcome::Sent(reply)), _) => Recorded::Sent { reply },
+                (Some(smtp::Outcome::Transient(reply) | smtp::Outcome::Closing(reply)), _) => {
+                    self.retry(c, reply, now)
+                }
+                (Some(smtp::Outcome::Failed(reply)), _) => Recorded::Failed { reply },
+                (Some(smtp::Outcome::Bounced(reply)), _) => Recorded::Bounced { reply },
+                (Some(smtp::Outcome::Unknown(reply)), _) => Recorded::Unknown { reply },
+                (None, Some(e)) => self.retry(c, format!("{e}"), now),
+                (None, None) => self.retry(c, "the connection gave no outcome".into(), now),
+            };
+            out.push((c.org_id, c.id, recorded));
         }
-        Some(pooled.conn)
-    }
-
-    async fn give_back(&self, m: &MailboxRow, conn: smtp::Connection) {
-        if conn.has_broken() {
-            return;
-        }
-        self.connections
-            .lock()
-            .await
-            .entry(m.id)
-            .or_default()
-            .push(Pooled {
-                conn,
-                since: Instant::now(),
-                version: m.updated_at,
-            });
+        (out, run.stopped_by)
     }
 
     async fn keep_in_outbox(

@@ -72,6 +72,18 @@ fn build_app(pool: PgPool, vars: &[(&str, &str)]) -> (TestApp, Application) {
         "console.log('aura')",
     )
     .unwrap();
+    // A built wasm with the brotli and gzip copies the build writes beside it (their bytes are
+    // markers: the server sends a copy as it is).
+    for (name, bytes) in [
+        (
+            "aura-web-0123456789abcdef_bg.wasm",
+            &b"\0asm-the-file-itself"[..],
+        ),
+        ("aura-web-0123456789abcdef_bg.wasm.br", b"the-brotli-copy"),
+        ("aura-web-0123456789abcdef_bg.wasm.gz", b"the-gzip-copy"),
+    ] {
+        std::fs::write(static_dir.join(name), bytes).unwrap();
+    }
     let mut map: HashMap<String, String> = HashMap::from([
         ("AURA_SECRET_KEY".into(), SECRET.into()),
         ("AURA_BIND".into(), "127.0.0.1:0".into()),

@@ -27,6 +27,8 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .find(|m| m.organization_name == aura_api::seed::DEMO_ORG)
         .unwrap()
         .organization_id;
+    // The demo lands where its campaign is: a newcomer's first look at Campaigns is not empty.
+    assert_eq!(session.me.active_organization_id, realty);
     let mut demo = TestUser {
         client: client(),
         token: session.access_token.clone(),

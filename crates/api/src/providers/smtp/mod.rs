@@ -6,6 +6,8 @@
 //! ([`send_all`]) each message's data travels with the next message's envelope: one round trip
 //! a message instead of four.
 
+pub mod pool;
+
 use crate::domain::mailbox::ServerFields;
 use crate::providers::policy::{ConnectFailure, NetPolicy};
 use aura_types::{SmtpSecurity, TestStage};
