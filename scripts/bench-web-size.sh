@@ -30,7 +30,7 @@ PY
 }
 
 step "building the counter (bench/web-counter), as the app is built"
-trunk build --offline --release bench/web-counter/index.html --dist "$out/counter" >"$out/counter.log" 2>&1 \
+trunk build bench/web-counter/index.html --offline --release --dist "$out/counter" >"$out/counter.log" 2>&1 \
   || { cat "$out/counter.log"; die "building the counter failed"; }
 node scripts/precompress.mjs "$out/counter"
 
@@ -41,7 +41,7 @@ cp -r frontend/dist "$out/app"
 if [ "${1:-}" = "--before" ]; then
   step "building the app as before (no wasm-opt)"
   sed 's/data-wasm-opt="z"/data-wasm-opt="0"/' frontend/index.html >frontend/.index-before.html
-  trunk build --offline --release frontend/.index-before.html --dist "$out/before" >"$out/before.log" 2>&1 \
+  trunk build frontend/.index-before.html --offline --release --dist "$out/before" >"$out/before.log" 2>&1 \
     || { cat "$out/before.log"; die "building the app without wasm-opt failed"; }
 fi
 

@@ -160,20 +160,36 @@ impl From<FieldErrors> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::PoolTimedOut => ApiError::Unavailable,
-            _ => ApiError::Unexpected(anyhow::Error::new(e).context("database error")),
+impl From<crate::db::Duplicate> for ApiError {
+    fn from(d: crate::db::Duplicate) -> Self {
+        use crate::db::Duplicate::*;
+        match d {
+            UserEmail => ApiError::Conflict("An account with this email already exists.".into()),
+            OpenInvitation => {
+                ApiError::Conflict("This address already has an open invitation.".into())
+            }
+            ContactAddress => ApiError::Conflict(
+                "Another contact with this email or phone number was just saved.".into(),
+            ),
+            SegmentName => ApiError::field("name", "another segment has this name"),
+            MailboxEmail => {
+                ApiError::field("from_email", "another mailbox sends from this address")
+            }
+            ProviderName => ApiError::field("name", "another provider has this name"),
+            PersonaName => ApiError::field("name", "another persona has this name"),
         }
     }
 }
 
-/// The name of the unique constraint `e` violated, if that is what happened.
-pub fn unique_violation(e: &sqlx::Error) -> Option<&str> {
-    match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
-        _ => None,
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if let Some(duplicate) = crate::db::Duplicate::of(&e) {
+            return duplicate.into();
+        }
+        match &e {
+            sqlx::Error::PoolTimedOut => ApiError::Unavailable,
+            _ => ApiError::Unexpected(anyhow::Error::new(e).context("database error")),
+        }
     }
 }
 

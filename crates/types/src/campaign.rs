@@ -52,6 +52,12 @@ impl CampaignStatus {
     pub fn is_editable(self) -> bool {
         matches!(self, CampaignStatus::Draft | CampaignStatus::Paused)
     }
+
+    /// Whether it still runs or is to run (not completed or archived): its leads and messages may
+    /// still change.
+    pub fn is_open(self) -> bool {
+        !matches!(self, CampaignStatus::Completed | CampaignStatus::Archived)
+    }
 }
 
 /// When messages may go out, in the lead's own time zone (the campaign's when the lead has none).

@@ -326,7 +326,7 @@ pub async fn upsert(
 
 const SELECT: &str = "select m.id, m.campaign_id, m.step_id, s.position, m.channel, m.contact_id, c.first_name, \
     c.last_name, c.email, c.phone, c.whatsapp, m.variant, m.subject, m.body_text, \
-    case when m.status = 'queued' and m.locked_until is not null then 'sending'::message_status else m.status end as status, \
+    shown_status(m.status, m.locked_until) as status, \
     m.edited, \
     (m.status = 'prepared' and not m.edited and m.prepared_at < s.updated_at) as stale, m.problems, m.provenance, \
     m.prepared_at, m.decided_at, m.mailbox_id, m.message_id, m.attempts, m.queued_at, m.sent_at, \
@@ -441,18 +441,17 @@ fn push_where(
             if let Some(s) = f.step_id {
                 qb.push(" and m.step_id = ").push_bind(s);
             }
-            // A message being sent is queued with a lease (see db::send::claim).
-            match f.status {
-                Some(MessageStatus::Queued) => {
-                    qb.push(" and m.status = 'queued' and m.locked_until is null");
-                }
-                Some(MessageStatus::Sending) => {
-                    qb.push(" and m.status = 'queued' and m.locked_until is not null");
-                }
-                Some(s) => {
-                    qb.push(" and m.status = ").push_bind(s);
-                }
-                None => {}
+            // The status shown (`shown_status`, a migration); the stored one first, for the index
+            // (a message being sent is stored as queued, with a lease: see db::send::claim).
+            if let Some(s) = f.status {
+                let stored = match s {
+                    MessageStatus::Sending => MessageStatus::Queued,
+                    s => s,
+                };
+                qb.push(" and m.status = ")
+                    .push_bind(stored)
+                    .push(" and shown_status(m.status, m.locked_until) = ")
+                    .push_bind(s);
             }
             if let Some(v) = &f.variant {
                 qb.push(" and m.variant = ").push_bind(v.clone());

@@ -26,3 +26,39 @@ pub mod targets;
 pub mod templates;
 pub mod throttle;
 pub mod users;
+
+/// A write refused because it would duplicate what must be unique: the rule it broke, named once
+/// here from the schema's constraints. `ApiError` turns each into its answer, so a route needs no
+/// matching of its own (`routes` matches one only to say more in its context).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duplicate {
+    UserEmail,
+    OpenInvitation,
+    ContactAddress,
+    SegmentName,
+    MailboxEmail,
+    ProviderName,
+    PersonaName,
+}
+
+impl Duplicate {
+    /// The rule `e` broke, when it is a unique violation of one of them.
+    pub fn of(e: &sqlx::Error) -> Option<Self> {
+        let sqlx::Error::Database(db) = e else {
+            return None;
+        };
+        if !db.is_unique_violation() {
+            return None;
+        }
+        Some(match db.constraint()? {
+            "users_email_key" => Self::UserEmail,
+            "invitations_open_email_key" => Self::OpenInvitation,
+            "contacts_email_key" | "contacts_phone_key" => Self::ContactAddress,
+            "segments_name_key" => Self::SegmentName,
+            "mailboxes_email_key" => Self::MailboxEmail,
+            "ai_providers_name_key" => Self::ProviderName,
+            "ai_personas_name_key" => Self::PersonaName,
+            _ => return None,
+        })
+    }
+}

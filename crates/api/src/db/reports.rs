@@ -14,8 +14,8 @@ pub async fn step_counters(
     sqlx::query_as!(
         aura_types::StepDelivery,
         r#"select s.id as "step_id: StepId", s.position,
-                  count(*) filter (where m.status = 'queued' and m.locked_until is null) as "queued!",
-                  count(*) filter (where m.status = 'queued' and m.locked_until is not null) as "sending!",
+                  count(*) filter (where shown_status(m.status, m.locked_until) = 'queued') as "queued!",
+                  count(*) filter (where shown_status(m.status, m.locked_until) = 'sending') as "sending!",
                   count(*) filter (where m.status = 'sent') as "sent!",
                   count(*) filter (where m.status = 'failed') as "failed!",
                   count(*) filter (where m.status = 'bounced') as "bounced!",

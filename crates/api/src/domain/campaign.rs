@@ -5,8 +5,8 @@ use crate::domain::org::TimeZone;
 use crate::domain::{optional_text, required_text};
 use aura_types::template;
 use aura_types::{
-    parse_optional_text, Campaign, CampaignInput, Channel, FieldErrors, SendWindow, Step, StepId,
-    StepInput, Variant,
+    parse_optional_text, Campaign, CampaignInput, CampaignStatus, Channel, FieldErrors, SendWindow,
+    Step, StepId, StepInput, Variant,
 };
 use time::Time;
 
@@ -395,4 +395,63 @@ pub fn describe_problems(problems: &[aura_types::TagProblem]) -> Option<String> 
         p.tag,
         more
     ))
+}
+/// The most steps a campaign (or a template) has.
+pub const MAX_STEPS: usize = 20;
+
+/// What a change to a campaign touches, for the one rule on when a campaign may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Its settings and steps: only while it is a draft or paused.
+    Design,
+    /// Who it goes to: until it is completed or archived.
+    Leads,
+    /// Its prepared messages: until it is completed or archived.
+    Messages,
+}
+
+/// Why a campaign in `status` may not take `change` now, in words for the person; `None` when it
+/// may.
+pub fn refusal(status: CampaignStatus, change: Change) -> Option<String> {
+    let label = status.label().to_lowercase();
+    match change {
+        Change::Design if status.is_editable() => None,
+        Change::Design if status == CampaignStatus::Active => {
+            Some("The campaign is active: pause it before editing.".into())
+        }
+        Change::Design => Some(format!("A {label} campaign cannot be edited.")),
+        Change::Leads | Change::Messages if status.is_open() => None,
+        Change::Leads => Some("Leads cannot join a completed or archived campaign.".into()),
+        Change::Messages => Some(format!(
+            "The campaign is {label}: its messages can no longer change."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_rule_for_when_a_campaign_may_change() {
+        use CampaignStatus::*;
+        for s in [Draft, Active, Paused, Completed, Archived] {
+            assert_eq!(
+                refusal(s, Change::Design).is_none(),
+                s.is_editable(),
+                "{s:?}"
+            );
+            for c in [Change::Leads, Change::Messages] {
+                assert_eq!(
+                    refusal(s, c).is_none(),
+                    !matches!(s, Completed | Archived),
+                    "{s:?}"
+                );
+            }
+        }
+        assert_eq!(
+            refusal(Active, Change::Design).as_deref(),
+            Some("The campaign is active: pause it before editing.")
+        );
+    }
 }

@@ -261,7 +261,7 @@ pub fn template(
         .clone()
         .or_else(|| current.map(|c| c.steps.clone()))
         .unwrap_or_default();
-    if steps.len() > 20 {
+    if steps.len() > crate::domain::campaign::MAX_STEPS {
         e.add("steps", "at most 20 steps");
     }
     for (i, s) in steps.iter().enumerate() {

@@ -8,7 +8,7 @@ use crate::{
     },
     db::{self, sessions::Presented},
     domain::account::{Acceptance, NewSignup},
-    error::{unique_violation, ApiError, ApiResult},
+    error::{ApiError, ApiResult},
     extract::Json,
     routes::Caller,
     state::AppState,
@@ -102,7 +102,7 @@ pub async fn signup(
     let mut tx = state.pool.begin().await?;
     let user = match db::users::insert(&mut tx, &signup.email, &signup.name, &hash).await {
         Ok(id) => id,
-        Err(e) if unique_violation(&e) == Some("users_email_key") => {
+        Err(e) if db::Duplicate::of(&e) == Some(db::Duplicate::UserEmail) => {
             return Err(ApiError::Conflict(
                 "An account with this email already exists. Log in instead.".into(),
             ))
@@ -390,7 +390,7 @@ pub async fn accept_invitation(
                 .map_err(|e| anyhow::anyhow!("stored invitation email: {e}"))?;
             match db::users::insert(&mut tx, &email, &name, &hash).await {
                 Ok(id) => id,
-                Err(e) if unique_violation(&e) == Some("users_email_key") => {
+                Err(e) if db::Duplicate::of(&e) == Some(db::Duplicate::UserEmail) => {
                     return Err(ApiError::Conflict("An account with this email was just created. Accept again with its password.".into()))
                 }
                 Err(e) => return Err(e.into()),

@@ -84,20 +84,21 @@ async fn detail(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> ApiResul
     Ok(CampaignDetail { campaign, steps })
 }
 
+fn too_many_steps() -> ApiError {
+    ApiError::Conflict(format!(
+        "A campaign has at most {} steps.",
+        parse::MAX_STEPS
+    ))
+}
+
 /// Locks the campaign and refuses changes unless it is a draft or paused.
 async fn editable(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> ApiResult<()> {
-    match db::campaigns::lock(conn, org, id)
+    let status = db::campaigns::lock(conn, org, id)
         .await?
-        .ok_or(ApiError::NotFound)?
-    {
-        s if s.is_editable() => Ok(()),
-        CampaignStatus::Active => Err(ApiError::Conflict(
-            "The campaign is active: pause it before editing.".into(),
-        )),
-        s => Err(ApiError::Conflict(format!(
-            "A {} campaign cannot be edited.",
-            s.label().to_lowercase()
-        ))),
+        .ok_or(ApiError::NotFound)?;
+    match parse::refusal(status, parse::Change::Design) {
+        None => Ok(()),
+        Some(why) => Err(ApiError::Conflict(why)),
     }
 }
 
@@ -340,10 +341,8 @@ pub async fn add_step(
     let mut tx = state.pool.begin().await?;
     editable(&mut tx, org, id).await?;
     let count = db::campaigns::steps(&mut *tx, org, id).await?.len() as i32;
-    if count >= 20 {
-        return Err(ApiError::Conflict(
-            "A campaign has at most 20 steps.".into(),
-        ));
+    if count as usize >= parse::MAX_STEPS {
+        return Err(too_many_steps());
     }
     let position = body.0.position.unwrap_or(count + 1).clamp(1, count + 1);
     let step = parse::step(None, &body.0, position)?;
@@ -446,10 +445,8 @@ pub async fn duplicate_step(
     let mut tx = state.pool.begin().await?;
     editable(&mut tx, org, id).await?;
     let original = current_step(&mut tx, org, id, step_id).await?;
-    if db::campaigns::steps(&mut *tx, org, id).await?.len() >= 20 {
-        return Err(ApiError::Conflict(
-            "A campaign has at most 20 steps.".into(),
-        ));
+    if db::campaigns::steps(&mut *tx, org, id).await?.len() >= parse::MAX_STEPS {
+        return Err(too_many_steps());
     }
     let copy = Step {
         id: StepId::new(),
@@ -531,16 +528,11 @@ pub async fn enroll(
     let (org, id) = (caller.org_id, path.into_inner());
     let body = body.0;
     let mut tx = state.pool.begin().await?;
-    match db::campaigns::lock(&mut tx, org, id)
+    let status = db::campaigns::lock(&mut tx, org, id)
         .await?
-        .ok_or(ApiError::NotFound)?
-    {
-        CampaignStatus::Completed | CampaignStatus::Archived => {
-            return Err(ApiError::Conflict(
-                "Leads cannot join a completed or archived campaign.".into(),
-            ))
-        }
-        _ => {}
+        .ok_or(ApiError::NotFound)?;
+    if let Some(why) = parse::refusal(status, parse::Change::Leads) {
+        return Err(ApiError::Conflict(why));
     }
     let steps = db::campaigns::steps(&mut *tx, org, id).await?;
     let Some(first) = steps.first() else {

@@ -8,7 +8,7 @@ use crate::{
         audience::filter_rule,
         contact::{Apply, ContactChanges, ContactRecord},
     },
-    error::{unique_violation, ApiError, ApiResult},
+    error::{ApiError, ApiResult},
     extract::Json,
     routes::Caller,
     state::AppState,
@@ -181,14 +181,7 @@ async fn check_and_save(
             existing_id: other.id.0,
         });
     }
-    db::contacts::upsert(&mut *conn, org, std::slice::from_ref(record))
-        .await
-        .map_err(|e| match unique_violation(&e) {
-            Some("contacts_email_key" | "contacts_phone_key") => ApiError::Conflict(
-                "Another contact with this email or phone number was just saved.".into(),
-            ),
-            _ => e.into(),
-        })
+    Ok(db::contacts::upsert(&mut *conn, org, std::slice::from_ref(record)).await?)
 }
 
 #[utoipa::path(post, operation_id = "createContact", summary = "Create a contact", path = "/contacts", tag = "contacts", security(("bearer" = [])),

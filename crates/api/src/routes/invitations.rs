@@ -5,7 +5,7 @@ use crate::{
     crypto::random_secret,
     db,
     domain::account::NewInvitation,
-    error::{unique_violation, ApiError, ApiResult},
+    error::{ApiError, ApiResult},
     extract::Json,
     providers::mail::Email,
     routes::Caller,
@@ -80,7 +80,7 @@ pub async fn create(
     .await
     {
         Ok(i) => i,
-        Err(e) if unique_violation(&e) == Some("invitations_open_email_key") => {
+        Err(e) if db::Duplicate::of(&e) == Some(db::Duplicate::OpenInvitation) => {
             return Err(ApiError::Conflict(format!(
                 "{} already has an open invitation. Revoke it to send a new one.",
                 invite.email

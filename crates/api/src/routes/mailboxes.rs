@@ -29,15 +29,6 @@ pub fn scope() -> Routes {
         .post("/{mailbox_id}/test", test)
 }
 
-fn email_taken(e: sqlx::Error) -> ApiError {
-    match crate::error::unique_violation(&e) {
-        Some("mailboxes_email_key") => {
-            ApiError::field("from_email", "another mailbox sends from this address")
-        }
-        _ => e.into(),
-    }
-}
-
 /// The network policy's check of the servers' hosts, when they are saved (422 naming the field).
 async fn check_hosts(state: &AppState, f: &MailboxFields) -> ApiResult<()> {
     let mut refused = std::collections::BTreeMap::new();
@@ -113,8 +104,7 @@ pub async fn create(
         &seal(&state, &f.imap.password),
         state.clock.now().date(),
     )
-    .await
-    .map_err(email_taken)?;
+    .await?;
     Ok(HttpResponse::Created().json(shown(&state, &caller, id).await?))
 }
 
@@ -171,8 +161,7 @@ pub async fn update(
         &seal(&state, &f.imap.password),
         state.clock.now().date(),
     )
-    .await
-    .map_err(email_taken)?;
+    .await?;
     crate::workers::schedule::wake();
     Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
 }

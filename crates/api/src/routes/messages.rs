@@ -13,9 +13,9 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use aura_types::ai::MAX_SUBJECT_CHARS;
 use aura_types::{
-    CampaignId, CampaignStatus, Channel, ContactId, ErrorBody, FieldErrors, Message, MessageEdit,
-    MessageFilter, MessageId, MessagePage, MessageStatus, OrgId, Preparation, ReviewAction,
-    ReviewRequest, ReviewResult, ReviewSummary, StepId,
+    CampaignId, Channel, ContactId, ErrorBody, FieldErrors, Message, MessageEdit, MessageFilter,
+    MessageId, MessagePage, MessageStatus, OrgId, Preparation, ReviewAction, ReviewRequest,
+    ReviewResult, ReviewSummary, StepId,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -30,12 +30,9 @@ async fn open_campaign(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> A
     let c = db::campaigns::get(&mut *conn, org, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    match c.status {
-        CampaignStatus::Completed | CampaignStatus::Archived => Err(ApiError::Conflict(format!(
-            "The campaign is {}: its messages can no longer change.",
-            c.status.label().to_lowercase()
-        ))),
-        _ => Ok(()),
+    match crate::domain::campaign::refusal(c.status, crate::domain::campaign::Change::Messages) {
+        Some(why) => Err(ApiError::Conflict(why)),
+        None => Ok(()),
     }
 }
 

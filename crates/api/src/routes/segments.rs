@@ -4,7 +4,7 @@ use crate::routes::Routes;
 use crate::{
     db::{self, contacts::Selection, segments::SegmentRow},
     domain::audience::{NewSegment, SegmentChanges},
-    error::{unique_violation, ApiError, ApiResult},
+    error::{ApiError, ApiResult},
     extract::Json,
     routes::contacts::resolve_selection,
     routes::Caller,
@@ -33,13 +33,6 @@ pub fn scope() -> Routes {
 async fn counted(conn: &mut PgConnection, org: OrgId, row: SegmentRow) -> ApiResult<Segment> {
     let n = db::segments::member_count(conn, org, &row, OffsetDateTime::now_utc()).await?;
     Ok(row.with_count(n))
-}
-
-fn name_taken(e: sqlx::Error) -> ApiError {
-    match unique_violation(&e) {
-        Some("segments_name_key") => ApiError::field("name", "another segment has this name"),
-        _ => e.into(),
-    }
 }
 
 #[utoipa::path(get, operation_id = "listSegments", summary = "List segments", path = "/segments", tag = "segments", security(("bearer" = [])),
@@ -83,8 +76,7 @@ pub async fn create(
         new.kind,
         new.rules.as_ref(),
     )
-    .await
-    .map_err(name_taken)?;
+    .await?;
     let row = db::segments::get(&mut *conn, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -175,8 +167,7 @@ pub async fn update(
         changes.description.as_ref().map(|d| d.as_deref()),
         changes.rules.as_ref(),
     )
-    .await
-    .map_err(name_taken)?;
+    .await?;
     let row = db::segments::get(&mut *conn, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;

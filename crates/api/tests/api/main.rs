@@ -19,6 +19,7 @@ mod isolation;
 mod members;
 mod messages;
 mod organization;
+mod schema;
 mod seed;
 mod segments;
 mod smtp;

@@ -3,7 +3,7 @@
 use crate::{
     db::{self},
     domain::ai as parse,
-    error::{unique_violation, ApiError, ApiResult},
+    error::{ApiError, ApiResult},
     extract::Json,
     routes::Caller,
     state::AppState,
@@ -12,13 +12,6 @@ use actix_web::{web, HttpResponse};
 use aura_types::ai::*;
 use aura_types::{ErrorBody, OrgId, PersonaId};
 use time::OffsetDateTime;
-
-fn persona_name_taken(e: sqlx::Error) -> ApiError {
-    match unique_violation(&e) {
-        Some("ai_personas_name_key") => ApiError::field("name", "another persona has this name"),
-        _ => e.into(),
-    }
-}
 
 async fn check_persona_provider(state: &AppState, org: OrgId, p: &Persona) -> ApiResult<()> {
     if let Some(id) = p.provider_id {
@@ -54,9 +47,7 @@ pub async fn create_persona(
 ) -> ApiResult<HttpResponse> {
     let persona = parse::persona(None, &body.0, OffsetDateTime::now_utc())?;
     check_persona_provider(&state, caller.org_id, &persona).await?;
-    db::ai::save_persona(&state.pool, caller.org_id, &persona)
-        .await
-        .map_err(persona_name_taken)?;
+    db::ai::save_persona(&state.pool, caller.org_id, &persona).await?;
     let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -103,9 +94,7 @@ pub async fn update_persona(
         .ok_or(ApiError::NotFound)?;
     let persona = parse::persona(Some(&current), &body.0, OffsetDateTime::now_utc())?;
     check_persona_provider(&state, caller.org_id, &persona).await?;
-    db::ai::save_persona(&state.pool, caller.org_id, &persona)
-        .await
-        .map_err(persona_name_taken)?;
+    db::ai::save_persona(&state.pool, caller.org_id, &persona).await?;
     let saved = db::ai::get_persona(&state.pool, caller.org_id, persona.id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -170,9 +159,7 @@ pub async fn duplicate_persona(
         updated_at: now,
         ..original
     };
-    db::ai::save_persona(&state.pool, caller.org_id, &copy)
-        .await
-        .map_err(persona_name_taken)?;
+    db::ai::save_persona(&state.pool, caller.org_id, &copy).await?;
     let saved = db::ai::get_persona(&state.pool, caller.org_id, copy.id)
         .await?
         .ok_or(ApiError::NotFound)?;

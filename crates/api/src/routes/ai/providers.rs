@@ -4,7 +4,7 @@ use crate::{
     ai::{self},
     db::{self, ai::ProviderWrite},
     domain::ai as parse,
-    error::{unique_violation, ApiError, ApiResult},
+    error::{ApiError, ApiResult},
     extract::Json,
     providers::ai::{net, ProviderError},
     routes::Caller,
@@ -14,13 +14,6 @@ use actix_web::{web, HttpResponse};
 use aura_types::ai::*;
 use aura_types::{AiProviderId, ErrorBody};
 use std::time::Instant;
-
-fn provider_name_taken(e: sqlx::Error) -> ApiError {
-    match unique_violation(&e) {
-        Some("ai_providers_name_key") => ApiError::field("name", "another provider has this name"),
-        _ => e.into(),
-    }
-}
 
 #[utoipa::path(get, operation_id = "listAiProviders", summary = "List AI providers", path = "/ai/providers", tag = "ai", security(("bearer" = [])),
     description = "The organization's provider configurations. Keys and signing secrets are never returned: `secret` only says whether one is stored (with the last four characters of a long key).",
@@ -80,9 +73,7 @@ pub async fn create_provider(
     caller.require_admin()?;
     let fields = parse::provider_fields(None, &body.0)?;
     let write = provider_write(&state, &fields).await?;
-    let id = db::ai::insert_provider(&state.pool, caller.org_id, &write)
-        .await
-        .map_err(provider_name_taken)?;
+    let id = db::ai::insert_provider(&state.pool, caller.org_id, &write).await?;
     let row = db::ai::get_provider(&state.pool, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -132,9 +123,7 @@ pub async fn update_provider(
         .ok_or(ApiError::NotFound)?;
     let fields = parse::provider_fields(Some(&current.to_config()), &body.0)?;
     let write = provider_write(&state, &fields).await?;
-    db::ai::update_provider(&state.pool, caller.org_id, id, &write)
-        .await
-        .map_err(provider_name_taken)?;
+    db::ai::update_provider(&state.pool, caller.org_id, id, &write).await?;
     let row = db::ai::get_provider(&state.pool, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
