@@ -23,7 +23,7 @@ use crate::{
     },
     state::{use_api, use_auth, use_toasts, Auth, Toasts},
 };
-use aura_types::{CreateOrganizationRequest, Organization, Session, SwitchOrganizationRequest};
+use aura_types::{CreateOrganizationRequest, SwitchOrganizationRequest};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A},
@@ -173,10 +173,7 @@ fn TopBar() -> impl IntoView {
         let body = SwitchOrganizationRequest {
             organization_id: *org_id,
         };
-        async move {
-            api.post::<_, Session>("/auth/switch-organization", &body)
-                .await
-        }
+        async move { api::auth::switch_organization(api, &body).await }
     });
     let nav = navigate.clone();
     on_result(switch, move |result| match result {
@@ -287,7 +284,7 @@ fn NewOrganizationDialog(
     let errs: FieldErrs = RwSignal::new(Default::default());
     let create = Action::new_local(move |req: &CreateOrganizationRequest| {
         let req = req.clone();
-        async move { api.post::<_, Organization>("/organizations", &req).await }
+        async move { api::org::create(api, &req).await }
     });
     on_result(create, move |result| match result {
         Ok(org) => {

@@ -450,18 +450,6 @@ pub fn chosen_file_form(ev: &leptos::ev::Event) -> Option<web_sys::FormData> {
     Some(form)
 }
 
-/// Percent-encodes a value for a query string or a `data:` URL.
-pub fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// HTML from outside the app (a message's HTML part) shown in a sandboxed frame: its own
 /// document (`srcdoc`), no scripts, no same-origin access, no forms or pop-ups — never injected
 /// into the app's document. Its height follows the amount of text, within bounds.

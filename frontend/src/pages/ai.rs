@@ -1,6 +1,7 @@
 //! The AI layer in the app: Settings → AI (providers, default, fallback, usage), the AI studio
 //! (run any operation as the campaign builder will), personas and the knowledge base.
 
+use crate::api;
 use crate::{
     components::{
         field_err, on_result, short_date, show_error, EmptyState, ErrorCard, Field, FieldErrs,
@@ -10,7 +11,7 @@ use crate::{
     state::{use_api, use_auth, use_toasts},
 };
 use aura_types::ai::*;
-use aura_types::{AiProviderId, Channel, ContactPage, PersonaId};
+use aura_types::{AiProviderId, Channel, PersonaId};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use std::collections::BTreeMap;
@@ -64,13 +65,9 @@ pub fn AiSettingsPage() -> impl IntoView {
     let toasts = use_toasts();
     let auth = use_auth();
     let is_admin = Signal::derive(move || auth.me().is_some_and(|m| m.role.is_admin()));
-    let providers = LocalResource::new(move || async move {
-        api.get::<Vec<AiProviderConfig>>("/ai/providers").await
-    });
-    let settings =
-        LocalResource::new(move || async move { api.get::<AiSettings>("/ai/settings").await });
-    let usage =
-        LocalResource::new(move || async move { api.get::<UsageSummary>("/ai/usage").await });
+    let providers = LocalResource::new(move || async move { api::ai::providers(api).await });
+    let settings = LocalResource::new(move || async move { api::ai::settings(api).await });
+    let usage = LocalResource::new(move || async move { api::ai::usage(api).await });
     let default_choice = RwSignal::new(String::new());
     let fallback = RwSignal::new(false);
     Effect::new(move |_| {
@@ -85,7 +82,7 @@ pub fn AiSettingsPage() -> impl IntoView {
     });
     let save_settings = Action::new_local(move |input: &AiSettingsInput| {
         let input = input.clone();
-        async move { api.patch::<_, AiSettings>("/ai/settings", &input).await }
+        async move { api::ai::update_settings(api, &input).await }
     });
     on_result(save_settings, move |r| match r {
         Ok(_) => {
@@ -146,14 +143,8 @@ pub fn AiSettingsPage() -> impl IntoView {
         let id = editing.get_untracked();
         async move {
             match id {
-                Some(id) => {
-                    api.patch::<_, AiProviderConfig>(&format!("/ai/providers/{id}"), &input)
-                        .await
-                }
-                None => {
-                    api.post::<_, AiProviderConfig>("/ai/providers", &input)
-                        .await
-                }
+                Some(id) => api::ai::update_provider(api, id, &input).await,
+                None => api::ai::create_provider(api, &input).await,
             }
         }
     });
@@ -167,7 +158,7 @@ pub fn AiSettingsPage() -> impl IntoView {
     });
     let delete_provider = Action::new_local(move |id: &AiProviderId| {
         let id = *id;
-        async move { api.delete(&format!("/ai/providers/{id}")).await }
+        async move { api::ai::delete_provider(api, id).await }
     });
     on_result(delete_provider, move |r| match r {
         Ok(()) => {
@@ -182,12 +173,7 @@ pub fn AiSettingsPage() -> impl IntoView {
             t.insert(id, None);
         });
         spawn_local(async move {
-            let r = api
-                .post::<_, ConnectionTest>(
-                    &format!("/ai/providers/{id}/test"),
-                    &serde_json::json!({}),
-                )
-                .await;
+            let r = api::ai::test_provider(api, id).await;
             match r {
                 Ok(t) => tests.update(|m| {
                     m.insert(id, Some(t));
@@ -359,12 +345,10 @@ pub fn AiSettingsPage() -> impl IntoView {
 #[component]
 pub fn AiStudioPage() -> impl IntoView {
     let api = use_api();
-    let personas =
-        LocalResource::new(move || async move { api.get::<Vec<Persona>>("/ai/personas").await });
-    let contacts =
-        LocalResource::new(
-            move || async move { api.get::<ContactPage>("/contacts?limit=50").await },
-        );
+    let personas = LocalResource::new(move || async move { api::ai::personas(api).await });
+    let contacts = LocalResource::new(move || async move {
+        api::contacts::list(api, &Default::default(), None, 50).await
+    });
     let operation = RwSignal::new("generate_step_template".to_owned());
     let persona = RwSignal::new(String::new());
     let contact = RwSignal::new(String::new());
@@ -407,50 +391,45 @@ pub fn AiStudioPage() -> impl IntoView {
             .unwrap_or(ImproveGoal::HigherReplyRate);
         spawn_local(async move {
             let r = match op.as_str() {
-                "generate_message_for_lead" => api
-                    .post::<_, DraftResult>("/ai/generate/message", &generate)
+                "generate_message_for_lead" => api::ai::generate_message(api, &generate)
                     .await
                     .map(StudioResult::Draft),
-                "improve_message" => api
-                    .post::<_, DraftResult>(
-                        "/ai/improve",
-                        &ImproveRequest {
-                            persona_id,
-                            channel: ch,
-                            goal: improve_goal,
-                            subject: None,
+                "improve_message" => api::ai::improve(
+                    api,
+                    &ImproveRequest {
+                        persona_id,
+                        channel: ch,
+                        goal: improve_goal,
+                        subject: None,
+                        text: body,
+                    },
+                )
+                .await
+                .map(StudioResult::Draft),
+                "suggest_replies" => api::ai::suggest_replies(
+                    api,
+                    &SuggestRepliesRequest {
+                        persona_id,
+                        channel: ch,
+                        contact_id,
+                        conversation: vec![ConversationMessage {
+                            direction: Direction::Inbound,
                             text: body,
-                        },
-                    )
-                    .await
-                    .map(StudioResult::Draft),
-                "suggest_replies" => api
-                    .post::<_, RepliesResult>(
-                        "/ai/suggest-replies",
-                        &SuggestRepliesRequest {
-                            persona_id,
-                            channel: ch,
-                            contact_id,
-                            conversation: vec![ConversationMessage {
-                                direction: Direction::Inbound,
-                                text: body,
-                            }],
-                        },
-                    )
-                    .await
-                    .map(StudioResult::Replies),
-                "classify_reply" => api
-                    .post::<_, ClassifyResult>(
-                        "/ai/classify",
-                        &ClassifyRequest {
-                            text: body,
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .map(StudioResult::Classified),
-                _ => api
-                    .post::<_, DraftResult>("/ai/generate/step-template", &generate)
+                        }],
+                    },
+                )
+                .await
+                .map(StudioResult::Replies),
+                "classify_reply" => api::ai::classify(
+                    api,
+                    &ClassifyRequest {
+                        text: body,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map(StudioResult::Classified),
+                _ => api::ai::generate_step_template(api, &generate)
                     .await
                     .map(StudioResult::Draft),
             };
@@ -594,11 +573,8 @@ impl StudioResult {
 pub fn PersonasPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let list =
-        LocalResource::new(move || async move { api.get::<Vec<Persona>>("/ai/personas").await });
-    let providers = LocalResource::new(move || async move {
-        api.get::<Vec<AiProviderConfig>>("/ai/providers").await
-    });
+    let list = LocalResource::new(move || async move { api::ai::personas(api).await });
+    let providers = LocalResource::new(move || async move { api::ai::providers(api).await });
     let selected = RwSignal::new(None::<PersonaId>);
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -660,11 +636,8 @@ pub fn PersonasPage() -> impl IntoView {
         let id = selected.get_untracked();
         async move {
             match id {
-                Some(id) => {
-                    api.patch::<_, Persona>(&format!("/ai/personas/{id}"), &input)
-                        .await
-                }
-                None => api.post::<_, Persona>("/ai/personas", &input).await,
+                Some(id) => api::ai::update_persona(api, id, &input).await,
+                None => api::ai::create_persona(api, &input).await,
             }
         }
     });
@@ -681,13 +654,7 @@ pub fn PersonasPage() -> impl IntoView {
     });
     let duplicate = Action::new_local(move |id: &PersonaId| {
         let id = *id;
-        async move {
-            api.post::<_, Persona>(
-                &format!("/ai/personas/{id}/duplicate"),
-                &serde_json::json!({}),
-            )
-            .await
-        }
+        async move { api::ai::duplicate_persona(api, id).await }
     });
     on_result(duplicate, move |r| match r {
         Ok(p) => {
@@ -699,7 +666,7 @@ pub fn PersonasPage() -> impl IntoView {
     });
     let remove = Action::new_local(move |id: &PersonaId| {
         let id = *id;
-        async move { api.delete(&format!("/ai/personas/{id}")).await }
+        async move { api::ai::delete_persona(api, id).await }
     });
     on_result(remove, move |r| match r {
         Ok(()) => {
@@ -796,13 +763,7 @@ pub fn KnowledgePage() -> impl IntoView {
     let q = RwSignal::new(String::new());
     let list = LocalResource::new(move || {
         let q = q.get();
-        async move {
-            let path = match opt(&q) {
-                Some(q) => format!("/ai/knowledge?q={}", crate::components::percent_encode(&q)),
-                None => "/ai/knowledge".to_owned(),
-            };
-            api.get::<Vec<KnowledgeArticle>>(&path).await
-        }
+        async move { api::ai::articles(api, opt(&q).as_deref()).await }
     });
     let editing = RwSignal::new(None::<Option<aura_types::ArticleId>>);
     let title = RwSignal::new(String::new());
@@ -828,14 +789,8 @@ pub fn KnowledgePage() -> impl IntoView {
         let id = editing.get_untracked().flatten();
         async move {
             match id {
-                Some(id) => {
-                    api.patch::<_, KnowledgeArticle>(&format!("/ai/knowledge/{id}"), &input)
-                        .await
-                }
-                None => {
-                    api.post::<_, KnowledgeArticle>("/ai/knowledge", &input)
-                        .await
-                }
+                Some(id) => api::ai::update_article(api, id, &input).await,
+                None => api::ai::create_article(api, &input).await,
             }
         }
     });
@@ -849,7 +804,7 @@ pub fn KnowledgePage() -> impl IntoView {
     });
     let remove = Action::new_local(move |id: &aura_types::ArticleId| {
         let id = *id;
-        async move { api.delete(&format!("/ai/knowledge/{id}")).await }
+        async move { api::ai::delete_article(api, id).await }
     });
     on_result(remove, move |r| match r {
         Ok(()) => list.refetch(),

@@ -1,13 +1,14 @@
 //! Log-in, sign-up and accepting an invitation.
 
+use crate::api;
 use crate::{
     api::ApiResult,
     components::{field_err, Field, FieldErrs, Spinner},
     state::{use_api, use_auth},
 };
 use aura_types::{
-    check_new_password, AcceptInvitationRequest, EmailAddress, FieldErrors, InvitationPreview,
-    InvitationTokenRequest, LoginRequest, Session, SignupRequest,
+    check_new_password, AcceptInvitationRequest, EmailAddress, FieldErrors, LoginRequest, Session,
+    SignupRequest,
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -102,7 +103,7 @@ pub fn LoginPage() -> impl IntoView {
     let form_error = RwSignal::new(None);
     let api = use_api();
     let submit = session_action(errs, form_error, move |req: LoginRequest| {
-        Box::pin(async move { api.post("/auth/login", &req).await })
+        Box::pin(async move { api::auth::login(api, &req).await })
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -151,7 +152,7 @@ pub fn SignupPage() -> impl IntoView {
     let form_error = RwSignal::new(None);
     let api = use_api();
     let submit = session_action(errs, form_error, move |req: SignupRequest| {
-        Box::pin(async move { api.post("/auth/signup", &req).await })
+        Box::pin(async move { api::auth::signup(api, &req).await })
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -213,13 +214,7 @@ pub fn AcceptInvitePage() -> impl IntoView {
         let token = token.clone();
         LocalResource::new(move || {
             let token = token.clone();
-            async move {
-                api.post::<_, InvitationPreview>(
-                    "/auth/invitations/preview",
-                    &InvitationTokenRequest { token },
-                )
-                .await
-            }
+            async move { api::auth::preview_invitation(api, token).await }
         })
     };
     let name = RwSignal::new(String::new());
@@ -227,7 +222,7 @@ pub fn AcceptInvitePage() -> impl IntoView {
     let errs: FieldErrs = RwSignal::new(Default::default());
     let form_error = RwSignal::new(None);
     let submit = session_action(errs, form_error, move |req: AcceptInvitationRequest| {
-        Box::pin(async move { api.post("/auth/invitations/accept", &req).await })
+        Box::pin(async move { api::auth::accept_invitation(api, &req).await })
     });
     let token = StoredValue::new(token);
     view! {

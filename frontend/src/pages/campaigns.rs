@@ -2,6 +2,7 @@
 //! "Generate with AI", and a live preview rendered in the browser by the shared template renderer
 //! for a chosen sample lead.
 
+use crate::api;
 use crate::{
     components::{
         field_err, on_result, short_date, show_error, DialogButtons, EmptyState, ErrorCard, Field,
@@ -16,9 +17,8 @@ use aura_types::template::{
 };
 use aura_types::{
     Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, Channel, Contact,
-    ContactFilter, ContactId, ContactPage, EnrollRequest, EnrollResult, ReorderSteps, Segment,
-    Selection, SendWindow, StatusChange, Step, StepId, StepInput, TargetChange, TargetPage,
-    TargetStatus,
+    ContactFilter, ContactId, EnrollRequest, EnrollResult, ReorderSteps, Selection, SendWindow,
+    StatusChange, Step, StepId, StepInput, TargetChange, TargetStatus,
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
@@ -107,14 +107,13 @@ pub fn CampaignsPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let list =
-        LocalResource::new(move || async move { api.get::<Vec<Campaign>>("/campaigns").await });
+    let list = LocalResource::new(move || async move { api::campaigns::list(api).await });
     let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let errs: FieldErrs = RwSignal::new(BTreeMap::new());
     let create = Action::new_local(move |input: &CampaignInput| {
         let input = input.clone();
-        async move { api.post::<_, CampaignDetail>("/campaigns", &input).await }
+        async move { api::campaigns::create(api, &input).await }
     });
     on_result(create, move |r| match r {
         Ok(d) => {
@@ -125,13 +124,7 @@ pub fn CampaignsPage() -> impl IntoView {
     });
     let duplicate = Action::new_local(move |id: &CampaignId| {
         let id = *id;
-        async move {
-            api.post::<_, CampaignDetail>(
-                &format!("/campaigns/{id}/duplicate"),
-                &serde_json::json!({}),
-            )
-            .await
-        }
+        async move { api::campaigns::duplicate(api, id).await }
     });
     on_result(duplicate, move |r| match r {
         Ok(d) => {
@@ -215,21 +208,16 @@ pub fn CampaignBuilderPage() -> impl IntoView {
         if let Some(id) = id() {
             spawn_local(async move {
                 data.set(Some(
-                    api.get::<CampaignDetail>(&format!("/campaigns/{id}"))
-                        .await
-                        .map_err(|e| e.message()),
+                    api::campaigns::get(api, id).await.map_err(|e| e.message()),
                 ));
             });
         }
     };
     Effect::new(move |_| load());
-    let personas = LocalResource::new(move || async move {
-        api.get::<Vec<Persona>>("/ai/personas")
-            .await
-            .unwrap_or_default()
-    });
+    let personas =
+        LocalResource::new(move || async move { api::ai::personas(api).await.unwrap_or_default() });
     let contacts = LocalResource::new(move || async move {
-        api.get::<ContactPage>("/contacts?limit=50")
+        api::contacts::list(api, &Default::default(), None, 50)
             .await
             .map(|p| p.items)
             .unwrap_or_default()
@@ -249,10 +237,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
         }
         let id = d.campaign.id;
         spawn_local(async move {
-            if let Ok(p) = api
-                .get::<Vec<aura_types::TagProblem>>(&format!("/campaigns/{id}/problems"))
-                .await
-            {
+            if let Ok(p) = api::campaigns::problems(api, id).await {
                 problems.set(p);
             }
         });
@@ -277,12 +262,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
     let status_to = move |to: CampaignStatus| {
         let Some(id) = id() else { return };
         spawn_local(async move {
-            let r = api
-                .post::<_, CampaignDetail>(
-                    &format!("/campaigns/{id}/status"),
-                    &StatusChange { status: to },
-                )
-                .await;
+            let r = api::campaigns::set_status(api, id, &StatusChange { status: to }).await;
             // Launching (or being refused) shows the Delivery tab: its checklist says why, its
             // counters follow the sending.
             if to == CampaignStatus::Active {
@@ -309,10 +289,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                 body: Some(body.into()),
                 ..Default::default()
             };
-            match api
-                .post::<_, CampaignDetail>(&format!("/campaigns/{id}/steps"), &input)
-                .await
-            {
+            match api::campaigns::add_step(api, id, &input).await {
                 Ok(d) => {
                     selected.set(d.steps.last().map(|s| s.id));
                     data.set(Some(Ok(d)));
@@ -325,20 +302,8 @@ pub fn CampaignBuilderPage() -> impl IntoView {
         let Some(id) = id() else { return };
         spawn_local(async move {
             let r = match what {
-                "delete" => {
-                    let url = format!("/campaigns/{id}/steps/{step}");
-                    match api.delete(&url).await {
-                        Ok(()) => api.get::<CampaignDetail>(&format!("/campaigns/{id}")).await,
-                        Err(e) => Err(e),
-                    }
-                }
-                "duplicate" => {
-                    api.post::<_, CampaignDetail>(
-                        &format!("/campaigns/{id}/steps/{step}/duplicate"),
-                        &serde_json::json!({}),
-                    )
-                    .await
-                }
+                "delete" => api::campaigns::delete_step(api, id, step).await,
+                "duplicate" => api::campaigns::duplicate_step(api, id, step).await,
                 dir => {
                     let mut ids: Vec<StepId> = data
                         .get_untracked()
@@ -355,11 +320,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                     };
                     let Some(j) = j else { return };
                     ids.swap(i, j);
-                    api.post::<_, CampaignDetail>(
-                        &format!("/campaigns/{id}/steps/reorder"),
-                        &ReorderSteps { step_ids: ids },
-                    )
-                    .await
+                    api::campaigns::reorder_steps(api, id, &ReorderSteps { step_ids: ids }).await
                 }
             };
             apply(r, None);
@@ -397,7 +358,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                                 let Some(id) = id() else { return };
                                 let navigate = navigate.clone();
                                 spawn_local(async move {
-                                    match api.post::<_, CampaignDetail>(&format!("/campaigns/{id}/duplicate"), &serde_json::json!({})).await {
+                                    match api::campaigns::duplicate(api, id).await {
                                         Ok(copy) => {
                                             toasts.success(format!("Created {}.", copy.campaign.name));
                                             navigate(&format!("/campaigns/{}", copy.campaign.id), Default::default());
@@ -410,7 +371,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                         <button class="btn-ghost" on:click=move |_| {
                             let Some(id) = id() else { return };
                             spawn_local(async move {
-                                match api.post::<_, aura_types::CampaignTemplate>(&format!("/campaigns/{id}/save-as-template"), &aura_types::SaveAsTemplate::default()).await {
+                                match api::campaigns::save_as_template(api, id).await {
                                     Ok(t) => toasts.success(format!("Saved as the template {}.", t.name)),
                                     Err(e) => toasts.error(e.message()),
                                 }
@@ -634,13 +595,7 @@ fn StepEditor(
             body: Some(main.body.clone()),
             ..Default::default()
         };
-        async move {
-            api.patch::<_, CampaignDetail>(
-                &format!("/campaigns/{campaign_id}/steps/{step_id}"),
-                &input,
-            )
-            .await
-        }
+        async move { api::campaigns::update_step(api, campaign_id, step_id, &input).await }
     });
     on_result(save, move |r| match r {
         Ok(d) => {
@@ -677,10 +632,7 @@ fn StepEditor(
             contact_id: sample.get_untracked().parse().ok(),
         };
         spawn_local(async move {
-            match api
-                .post::<_, DraftResult>("/ai/generate/step-template", &request)
-                .await
-            {
+            match api::ai::generate_step_template(api, &request).await {
                 Ok(r) => proposal.set(Some(r)),
                 Err(e) => toasts.error(e.message()),
             }
@@ -871,10 +823,7 @@ fn CampaignSettings(
             track_clicks: Some(clicks.get_untracked()),
             approval: aura_types::ApprovalMode::parse(&approval.get_untracked()),
         };
-        async move {
-            api.patch::<_, CampaignDetail>(&format!("/campaigns/{id}"), &input)
-                .await
-        }
+        async move { api::campaigns::update(api, id, &input).await }
     });
     on_result(save, move |r| match r {
         Ok(d) => {
@@ -939,6 +888,13 @@ fn CampaignSettings(
     }
 }
 
+/// What a lead's row in the Audience tab can do.
+#[derive(Clone, Copy)]
+enum TargetAction {
+    Remove,
+    Set(TargetStatus),
+}
+
 /// The Audience tab: choose who joins, see how many can be reached and why others cannot, enroll,
 /// and manage the enrolled leads.
 #[component]
@@ -956,15 +912,11 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
     let skip_elsewhere = RwSignal::new(false);
     let check = RwSignal::new(None::<EnrollResult>);
     let busy = RwSignal::new(false);
-    let segments = LocalResource::new(move || async move {
-        api.get::<Vec<Segment>>("/segments")
-            .await
-            .unwrap_or_default()
-    });
-    let targets = LocalResource::new(move || async move {
-        api.get::<TargetPage>(&format!("/campaigns/{id}/targets"))
-            .await
-    });
+    let segments =
+        LocalResource::new(
+            move || async move { api::segments::list(api).await.unwrap_or_default() },
+        );
+    let targets = LocalResource::new(move || async move { api::campaigns::targets(api, id).await });
     let request = move |dry_run: bool| {
         let filter = match kind.get_untracked().as_str() {
             "tags" => ContactFilter {
@@ -987,10 +939,7 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
         busy.set(true);
         let body = request(dry_run);
         spawn_local(async move {
-            match api
-                .post::<_, EnrollResult>(&format!("/campaigns/{id}/targets"), &body)
-                .await
-            {
+            match api::campaigns::enroll(api, id, &body).await {
                 Ok(r) if r.dry_run => {
                     check.try_set(Some(r));
                 }
@@ -1015,27 +964,22 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
             busy.try_set(false);
         });
     };
-    let target_action = move |contact: ContactId, action: &'static str| {
+    let target_action = move |contact: ContactId, action: TargetAction| {
         spawn_local(async move {
-            let url = format!("/campaigns/{id}/targets/{contact}");
             let r = match action {
-                "remove" => api.delete(&url).await,
-                s => api
-                    .patch::<_, aura_types::Target>(
-                        &url,
-                        &TargetChange {
-                            status: TargetStatus::parse(s).unwrap_or(TargetStatus::Paused),
-                        },
-                    )
-                    .await
-                    .map(|_| ()),
+                TargetAction::Remove => api::campaigns::remove_target(api, id, contact).await,
+                TargetAction::Set(status) => {
+                    api::campaigns::change_target(api, id, contact, &TargetChange { status })
+                        .await
+                        .map(|_| ())
+                }
             };
             match r {
                 Ok(()) => {
                     targets.refetch();
                     // Pausing or resuming a lead changes nothing about the campaign; reloading
                     // it would remount this tab under the person's next click.
-                    if action == "remove" {
+                    if matches!(action, TargetAction::Remove) {
                         on_changed.run(());
                     }
                 }
@@ -1100,9 +1044,9 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
                                                 <td class="px-4 py-3 text-muted">{short_date(&t.enrolled_at)}</td>
                                                 <td class="px-4 py-3 text-right">
                                                     {(t.status != TargetStatus::Completed).then(|| view! {
-                                                        <button class="btn-ghost" on:click=move |_| target_action(contact, if paused { "active" } else { "paused" })>{if paused { "Resume" } else { "Pause" }}</button>
+                                                        <button class="btn-ghost" on:click=move |_| target_action(contact, TargetAction::Set(if paused { TargetStatus::Active } else { TargetStatus::Paused }))>{if paused { "Resume" } else { "Pause" }}</button>
                                                     })}
-                                                    <button class="btn-ghost text-red-600" on:click=move |_| target_action(contact, "remove")>"Remove"</button>
+                                                    <button class="btn-ghost text-red-600" on:click=move |_| target_action(contact, TargetAction::Remove)>"Remove"</button>
                                                 </td>
                                             </tr>
                                         }

@@ -1,36 +1,21 @@
 //! Contacts: the table (search as you type, tag and status filters, pages, bulk actions), the
 //! contact panel with notes, and the new-contact form.
 
+use crate::api;
 use crate::{
     components::{
-        country_options, field_err, on_result, percent_encode, reset_when_opened, short_date,
-        DialogButtons, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader,
-        SelectField,
+        country_options, field_err, on_result, reset_when_opened, short_date, DialogButtons,
+        EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader, SelectField,
     },
     icons,
     state::{use_api, use_toasts},
 };
 use aura_types::{
-    BulkAction, BulkRequest, BulkResult, ConsentStatus, Contact, ContactDetail, ContactFilter,
-    ContactId, ContactInput, ContactPage, ContactStatus, Note, NoteInput, Segment, Selection,
-    TagCount,
+    BulkAction, BulkRequest, ConsentStatus, Contact, ContactFilter, ContactId, ContactInput,
+    ContactPage, ContactStatus, NoteInput, Selection,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
-
-/// Query string for a filter (only the set fields), for `GET /contacts`.
-pub fn filter_query(f: &ContactFilter) -> String {
-    let value = serde_json::to_value(f).unwrap_or_default();
-    let mut parts = Vec::new();
-    if let Some(map) = value.as_object() {
-        for (k, v) in map {
-            if let Some(s) = v.as_str() {
-                parts.push(format!("{k}={}", percent_encode(s)));
-            }
-        }
-    }
-    parts.join("&")
-}
 
 pub fn status_badge(s: ContactStatus) -> impl IntoView {
     let class = match s {
@@ -88,26 +73,18 @@ pub fn ContactsPage() -> impl IntoView {
         selected.set(Vec::new());
     });
     let page = LocalResource::new(move || {
-        let mut query = filter_query(&filter.get());
-        if let Some(c) = cursors.get().last() {
-            query.push_str(&format!("&cursor={c}"));
-        }
-        async move {
-            api.get::<ContactPage>(&format!("/contacts?limit=50&{query}"))
-                .await
-        }
+        let (filter, cursor) = (filter.get(), cursors.get().last().copied());
+        async move { api::contacts::list(api, &filter, cursor, 50).await }
     });
-    let tags =
-        LocalResource::new(move || async move { api.get::<Vec<TagCount>>("/contacts/tags").await });
-    let segments =
-        LocalResource::new(move || async move { api.get::<Vec<Segment>>("/segments").await });
+    let tags = LocalResource::new(move || async move { api::contacts::tags(api).await });
+    let segments = LocalResource::new(move || async move { api::segments::list(api).await });
     let reload = Callback::new(move |_| {
         page.refetch();
         tags.refetch();
     });
     let bulk = Action::new_local(move |req: &BulkRequest| {
         let req = req.clone();
-        async move { api.post::<_, BulkResult>("/contacts/bulk", &req).await }
+        async move { api::contacts::bulk(api, &req).await }
     });
     on_result(bulk, move |r| match r {
         Ok(r) => {
@@ -129,12 +106,10 @@ pub fn ContactsPage() -> impl IntoView {
             selection: Selection::Ids(selected.get_untracked()),
         };
         async move {
-            let path = if add {
-                format!("/segments/{segment}/members")
-            } else {
-                format!("/segments/{segment}/members/remove")
-            };
-            api.post::<_, aura_types::MembersResult>(&path, &req).await
+            let segment = segment
+                .parse()
+                .map_err(|_| crate::api::ApiError::invalid("Choose a list."))?;
+            api::segments::members(api, segment, &req, !add).await
         }
     });
     on_result(membership, move |r| match r {
@@ -340,11 +315,8 @@ fn ContactDialog(
         let (id, input) = (*id, input.clone());
         async move {
             match id {
-                Some(id) => {
-                    api.patch::<_, Contact>(&format!("/contacts/{id}"), &input)
-                        .await
-                }
-                None => api.post::<_, Contact>("/contacts", &input).await,
+                Some(id) => api::contacts::update(api, id, &input).await,
+                None => api::contacts::create(api, &input).await,
             }
         }
     });
@@ -417,10 +389,7 @@ fn ContactPanel(
         let id = id.get();
         async move {
             match id {
-                Some(id) => api
-                    .get::<ContactDetail>(&format!("/contacts/{id}"))
-                    .await
-                    .map(Some),
+                Some(id) => api::contacts::get(api, id).await.map(Some),
                 None => Ok(None),
             }
         }
@@ -428,10 +397,7 @@ fn ContactPanel(
     let note = RwSignal::new(String::new());
     let add_note = Action::new_local(move |(cid, body): &(ContactId, String)| {
         let (cid, body) = (*cid, body.clone());
-        async move {
-            api.post::<_, Note>(&format!("/contacts/{cid}/notes"), &NoteInput { body })
-                .await
-        }
+        async move { api::contacts::add_note(api, cid, &NoteInput { body }).await }
     });
     on_result(add_note, move |r| match r {
         Ok(_) => {
@@ -442,7 +408,7 @@ fn ContactPanel(
     });
     let remove = Action::new_local(move |cid: &ContactId| {
         let cid = *cid;
-        async move { api.delete(&format!("/contacts/{cid}")).await }
+        async move { api::contacts::delete(api, cid).await }
     });
     on_result(remove, move |r| match r {
         Ok(()) => {

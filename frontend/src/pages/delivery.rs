@@ -3,13 +3,13 @@
 //! mail server said — including those whose outcome is unknown, to retry or mark as sent.
 
 use super::review::status_badge;
+use crate::api;
 use crate::components::*;
 use crate::icons;
 use crate::state::{use_api, use_toasts};
 use aura_types::{
     Campaign, CampaignMailboxes, CampaignStatus, Delivery, DeliveryAction, DeliveryActionKind,
-    Mailbox, MailboxId, MailboxKind, MailboxStatus, MessageId, MessagePage, MessageStatus,
-    Preflight,
+    MailboxId, MailboxKind, MailboxStatus, MessageId, MessagePage, MessageStatus, Preflight,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
@@ -27,8 +27,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
     let toasts = use_toasts();
     let id = campaign.id;
     let running = campaign.status == CampaignStatus::Active;
-    let mailboxes =
-        LocalResource::new(move || async move { api.get::<Vec<Mailbox>>("/mailboxes").await });
+    let mailboxes = LocalResource::new(move || async move { api::mailboxes::list(api).await });
     let chosen = RwSignal::new(BTreeSet::<MailboxId>::new());
     let chosen_saved = RwSignal::new(BTreeSet::<MailboxId>::new());
     let preflight = RwSignal::new(None::<Result<Preflight, String>>);
@@ -39,38 +38,30 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
 
     let load_preflight = move || {
         spawn_local(async move {
-            let r = api
-                .get::<Preflight>(&format!("/campaigns/{id}/preflight"))
-                .await;
+            let r = api::messages::preflight(api, id).await;
             preflight.try_set(Some(r.map_err(|e| e.message())));
         });
     };
     let load_delivery = move || {
         spawn_local(async move {
-            let r = api
-                .get::<Delivery>(&format!("/campaigns/{id}/delivery"))
-                .await;
+            let r = api::messages::delivery(api, id).await;
             delivery.try_set(Some(r.map_err(|e| e.message())));
             // The tab may have closed while the request was out.
             let (Some(s), Some(at)) = (status.try_get_untracked(), offset.try_get_untracked())
             else {
                 return;
             };
-            let r = api
-                .get::<MessagePage>(&format!(
-                    "/campaigns/{id}/messages?status={}&limit={PAGE}&offset={at}",
-                    s.as_str()
-                ))
-                .await;
+            let filter = aura_types::MessageFilter {
+                status: Some(s),
+                ..Default::default()
+            };
+            let r = api::messages::list(api, id, &filter, PAGE, at).await;
             page.try_set(Some(r.map_err(|e| e.message())));
         });
     };
     let turn_page = Callback::new(move |()| load_delivery());
     spawn_local(async move {
-        if let Ok(c) = api
-            .get::<CampaignMailboxes>(&format!("/campaigns/{id}/mailboxes"))
-            .await
-        {
+        if let Ok(c) = api::messages::campaign_mailboxes(api, id).await {
             let set: BTreeSet<_> = c.mailbox_ids.into_iter().collect();
             chosen.set(set.clone());
             chosen_saved.set(set);
@@ -104,10 +95,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
             mailbox_ids: chosen.get_untracked().into_iter().collect(),
         };
         spawn_local(async move {
-            match api
-                .put::<_, CampaignMailboxes>(&format!("/campaigns/{id}/mailboxes"), &body)
-                .await
-            {
+            match api::messages::set_campaign_mailboxes(api, id, &body).await {
                 Ok(saved) => {
                     let set: BTreeSet<_> = saved.mailbox_ids.into_iter().collect();
                     toasts.success(format!(
@@ -126,13 +114,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
     let resolve = move |message: MessageId, action: DeliveryActionKind| {
         spawn_local(async move {
             let body = DeliveryAction { action };
-            match api
-                .post_no_content(
-                    &format!("/campaigns/{id}/messages/{message}/delivery"),
-                    &body,
-                )
-                .await
-            {
+            match api::messages::resolve(api, id, message, &body).await {
                 Ok(()) => {
                     toasts.success(match action {
                         DeliveryActionKind::Retry => "Queued again.",

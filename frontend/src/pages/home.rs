@@ -1,6 +1,7 @@
 //! The dashboard (getting started, from real data) and the sections whose capabilities come next,
 //! each with an empty state that says what is coming and links to what already works.
 
+use crate::api;
 use crate::{
     components::{EmptyState, ErrorCard, LoadingCard, PageHeader},
     icons,
@@ -25,10 +26,10 @@ pub fn DashboardPage() -> impl IntoView {
         // Reload when the active organization changes.
         let me = auth.me();
         async move {
-            let org = api.get::<Organization>("/organizations/current").await?;
-            let members = api.get::<Vec<Member>>("/members").await?;
+            let org = api::org::current(api).await?;
+            let members = api::org::members(api).await?;
             let api_keys = match me.map(|m| m.role.is_admin()) {
-                Some(true) => Some(api.get::<Vec<ApiKey>>("/api-keys").await?),
+                Some(true) => Some(api::org::api_keys(api).await?),
                 _ => None,
             };
             Ok::<_, crate::api::ApiError>(Overview {

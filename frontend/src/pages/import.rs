@@ -1,8 +1,9 @@
 //! The import wizard: upload → mapping → preview → options → run with a live progress bar →
 //! the per-row report with a CSV download.
 
+use crate::api;
 use crate::{
-    components::{chosen_file_form, percent_encode, PageHeader, SelectField},
+    components::{chosen_file_form, PageHeader, SelectField},
     state::{use_api, use_toasts},
 };
 use aura_types::{
@@ -33,7 +34,7 @@ pub fn ImportPage() -> impl IntoView {
         uploading.set(true);
         upload_error.set(None);
         spawn_local(async move {
-            match api.upload::<Import>("/contacts/imports", form).await {
+            match api::contacts::upload_import(api, form).await {
                 Ok(i) => {
                     mapping.set(i.mapping.clone());
                     import.set(Some(i));
@@ -53,14 +54,14 @@ pub fn ImportPage() -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            match api
-                .post::<_, ImportPreview>(
-                    &format!("/contacts/imports/{}/preview", i.id),
-                    &MappingRequest {
-                        mapping: mapping.get_untracked(),
-                    },
-                )
-                .await
+            match api::contacts::preview_import(
+                api,
+                i.id,
+                &MappingRequest {
+                    mapping: mapping.get_untracked(),
+                },
+            )
+            .await
             {
                 Ok(p) => preview.set(Some(p)),
                 Err(e) => toasts.error(
@@ -76,7 +77,7 @@ pub fn ImportPage() -> impl IntoView {
         spawn_local(async move {
             loop {
                 gloo_timers::future::TimeoutFuture::new(400).await;
-                match api.get::<Import>(&format!("/contacts/imports/{id}")).await {
+                match api::contacts::get_import(api, id).await {
                     Ok(i) => {
                         let done =
                             matches!(i.status, ImportStatus::Completed | ImportStatus::Failed);
@@ -86,22 +87,18 @@ pub fn ImportPage() -> impl IntoView {
                             let mut rows = Vec::new();
                             let mut total = 0;
                             for outcome in ["invalid", "skipped"] {
-                                let path = format!(
-                                    "/contacts/imports/{id}/report?outcome={outcome}&limit=200"
-                                );
-                                if let Ok(r) = api.get::<ReportPage>(&path).await {
+                                if let Ok(r) =
+                                    api::contacts::import_report(api, id, outcome, 200).await
+                                {
                                     total += r.total;
                                     rows.extend(r.items);
                                 }
                             }
                             report.set(Some(ReportPage { items: rows, total }));
-                            if let Ok(csv) = api
-                                .text(&format!("/contacts/imports/{id}/report.csv"))
-                                .await
-                            {
+                            if let Ok(csv) = api::contacts::import_report_csv(api, id).await {
                                 download.set(Some(format!(
                                     "data:text/csv;charset=utf-8,{}",
-                                    percent_encode(&csv)
+                                    crate::api::encode(&csv)
                                 )));
                             }
                             break;
@@ -132,10 +129,7 @@ pub fn ImportPage() -> impl IntoView {
             },
         };
         spawn_local(async move {
-            match api
-                .post::<_, Import>(&format!("/contacts/imports/{}/start", i.id), &req)
-                .await
-            {
+            match api::contacts::start_import(api, i.id, &req).await {
                 Ok(started) => {
                     let id = started.id;
                     import.set(Some(started));

@@ -1,11 +1,12 @@
 //! Settings → Mailboxes (the organization's email accounts: add, edit, test, pause, limits and
 //! health) and the Outbox (what sandbox mailboxes caught, shown as it would have gone out).
 
+use crate::api;
 use crate::components::*;
 use crate::icons;
 use crate::state::{use_api, use_auth, use_toasts};
 use aura_types::{
-    DkimKey, DkimKeyId, DkimKeyInput, Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus,
+    DkimKeyId, DkimKeyInput, Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus,
     MailboxTest, OutboxId, OutboxMessage, SendingLimits, ServerInput, SmtpSecurity,
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -57,8 +58,7 @@ pub fn MailboxesPage() -> impl IntoView {
     let toasts = use_toasts();
     let auth = use_auth();
     let is_admin = Signal::derive(move || auth.me().is_some_and(|m| m.role.is_admin()));
-    let mailboxes =
-        LocalResource::new(move || async move { api.get::<Vec<Mailbox>>("/mailboxes").await });
+    let mailboxes = LocalResource::new(move || async move { api::mailboxes::list(api).await });
 
     let editing = RwSignal::new(None::<MailboxId>);
     let form_open = RwSignal::new(false);
@@ -182,11 +182,8 @@ pub fn MailboxesPage() -> impl IntoView {
                 return None;
             }
             Some(match id {
-                Some(id) => {
-                    api.patch::<_, Mailbox>(&format!("/mailboxes/{id}"), &input)
-                        .await
-                }
-                None => api.post::<_, Mailbox>("/mailboxes", &input).await,
+                Some(id) => api::mailboxes::update(api, id, &input).await,
+                None => api::mailboxes::create(api, &input).await,
             })
         }
     });
@@ -205,10 +202,7 @@ pub fn MailboxesPage() -> impl IntoView {
                 status: Some(to),
                 ..Default::default()
             };
-            match api
-                .patch::<_, Mailbox>(&format!("/mailboxes/{id}"), &input)
-                .await
-            {
+            match api::mailboxes::update(api, id, &input).await {
                 Ok(m) => {
                     toasts.success(format!(
                         "{} {}.",
@@ -227,7 +221,7 @@ pub fn MailboxesPage() -> impl IntoView {
     };
     let remove = move |id: MailboxId| {
         spawn_local(async move {
-            match api.delete(&format!("/mailboxes/{id}")).await {
+            match api::mailboxes::delete(api, id).await {
                 Ok(()) => mailboxes.refetch(),
                 Err(e) => toasts.error(e.message()),
             }
@@ -239,10 +233,7 @@ pub fn MailboxesPage() -> impl IntoView {
             t.insert(id, None);
         });
         spawn_local(async move {
-            match api
-                .post::<_, MailboxTest>(&format!("/mailboxes/{id}/test"), &serde_json::json!({}))
-                .await
-            {
+            match api::mailboxes::test(api, id).await {
                 Ok(t) => tests.update(|m| {
                     m.insert(id, Some(t));
                 }),
@@ -407,8 +398,7 @@ pub fn MailboxesPage() -> impl IntoView {
 fn DkimSection(is_admin: Signal<bool>, on_change: Callback<()>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let keys =
-        LocalResource::new(move || async move { api.get::<Vec<DkimKey>>("/dkim-keys").await });
+    let keys = LocalResource::new(move || async move { api::mailboxes::dkim_keys(api).await });
     let form_open = RwSignal::new(false);
     let domain = RwSignal::new(String::new());
     let selector = RwSignal::new("aura".to_owned());
@@ -420,7 +410,7 @@ fn DkimSection(is_admin: Signal<bool>, on_change: Callback<()>) -> impl IntoView
             selector: selector.get_untracked(),
             private_key: private_key.get_untracked(),
         };
-        async move { api.post::<_, DkimKey>("/dkim-keys", &input).await }
+        async move { api::mailboxes::add_dkim_key(api, &input).await }
     });
     on_result(save, move |r| match r {
         Ok(k) => {
@@ -438,7 +428,7 @@ fn DkimSection(is_admin: Signal<bool>, on_change: Callback<()>) -> impl IntoView
     });
     let remove = move |id: DkimKeyId| {
         spawn_local(async move {
-            match api.delete(&format!("/dkim-keys/{id}")).await {
+            match api::mailboxes::delete_dkim_key(api, id).await {
                 Ok(()) => {
                     keys.refetch();
                     on_change.run(());
@@ -531,10 +521,7 @@ pub fn OutboxPage() -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let items = LocalResource::new(move || {
         let at = offset.get();
-        async move {
-            api.get::<aura_types::OutboxPage>(&format!("/outbox?limit={OUTBOX_PAGE}&offset={at}"))
-                .await
-        }
+        async move { api::mailboxes::outbox(api, OUTBOX_PAGE, at).await }
     });
     let open = RwSignal::new(None::<OutboxId>);
     let shown = RwSignal::new(None::<Result<OutboxMessage, String>>);
@@ -543,7 +530,7 @@ pub fn OutboxPage() -> impl IntoView {
         shown.set(None);
         spawn_local(async move {
             shown.set(Some(
-                api.get::<OutboxMessage>(&format!("/outbox/{id}"))
+                api::mailboxes::outbox_message(api, id)
                     .await
                     .map_err(|e| e.message()),
             ));

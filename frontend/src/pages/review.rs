@@ -3,6 +3,7 @@
 //! reject or regenerate — one, a selection, or everything a filter matches.
 
 use super::campaigns::message_bubble;
+use crate::api;
 use crate::{
     components::{EmptyState, ErrorCard, LoadingCard, Pager, SelectField, TextArea},
     icons,
@@ -10,7 +11,7 @@ use crate::{
 };
 use aura_types::{
     Campaign, CampaignStatus, Channel, Message, MessageEdit, MessageFilter, MessageId, MessagePage,
-    MessageStatus, Preparation, ReviewAction, ReviewRequest, ReviewResult, ReviewSummary, Step,
+    MessageStatus, Preparation, ReviewAction, ReviewRequest, ReviewSummary, Step,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
@@ -35,22 +36,6 @@ fn plural(n: i64, one: &str, many: &str) -> String {
 }
 
 /// The query string of a filter and page.
-fn query(f: &MessageFilter, offset: i64) -> String {
-    let mut q = vec![format!("limit={PAGE}"), format!("offset={offset}")];
-    if let Some(s) = f.step_id {
-        q.push(format!("step_id={s}"));
-    }
-    if let Some(s) = f.status {
-        q.push(format!("status={}", s.as_str()));
-    }
-    if let Some(v) = &f.variant {
-        q.push(format!("variant={v}"));
-    }
-    if let Some(p) = f.problems {
-        q.push(format!("problems={p}"));
-    }
-    q.join("&")
-}
 
 #[component]
 pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
@@ -84,8 +69,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
         let f = filter.get_untracked();
         let at = offset.get_untracked();
         spawn_local(async move {
-            let r = api
-                .get::<MessagePage>(&format!("/campaigns/{id}/messages?{}", query(&f, at)))
+            let r = api::messages::list(api, id, &f, PAGE, at)
                 .await
                 .map_err(|e| e.message());
             if let Ok(p) = &r {
@@ -104,8 +88,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     let load_summary = move || {
         spawn_local(async move {
             loop {
-                let r = api
-                    .get::<ReviewSummary>(&format!("/campaigns/{id}/review"))
+                let r = api::messages::review_summary(api, id)
                     .await
                     .map_err(|e| e.message());
                 let running =
@@ -145,10 +128,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     let prepare = move |_| {
         busy.set(true);
         spawn_local(async move {
-            match api
-                .post::<_, Preparation>(&format!("/campaigns/{id}/prepare"), &serde_json::json!({}))
-                .await
-            {
+            match api::messages::prepare(api, id).await {
                 Ok(_) => {
                     watching.set(true);
                     load_summary();
@@ -166,10 +146,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
             ids,
         };
         spawn_local(async move {
-            match api
-                .post::<_, ReviewResult>(&format!("/campaigns/{id}/messages/review"), &body)
-                .await
-            {
+            match api::messages::review(api, id, &body).await {
                 Ok(r) => {
                     let verb = match action {
                         ReviewAction::Approve => "Approved",
@@ -444,10 +421,7 @@ fn MessageDetail(
             text: Some(text.get_untracked()),
         };
         spawn_local(async move {
-            match api
-                .patch::<_, Message>(&format!("/campaigns/{campaign}/messages/{mid}"), &body)
-                .await
-            {
+            match api::messages::edit(api, campaign, mid, &body).await {
                 Ok(m) => {
                     toasts.success("Message saved; it is marked as edited.");
                     saving.try_set(false);

@@ -1,13 +1,14 @@
 //! Segments: the list with live sizes, and the rule builder with a live count.
 
+use crate::api;
 use crate::{
     components::{on_result, EmptyState, ErrorCard, LoadingCard, PageHeader},
     icons,
     state::{use_api, use_toasts},
 };
 use aura_types::{
-    ContactStatus, DateField, DateOp, IsOp, PreviewRequest, Rule, ScoreOp, Segment, SegmentInput,
-    SegmentKind, SegmentPreview, TagOp, TextField, TextOp,
+    ContactStatus, DateField, DateOp, IsOp, PreviewRequest, Rule, ScoreOp, SegmentInput,
+    SegmentKind, TagOp, TextField, TextOp,
 };
 use leptos::{prelude::*, task::spawn_local};
 
@@ -85,8 +86,7 @@ fn ops_for(kind: &str) -> Vec<(&'static str, &'static str)> {
 pub fn SegmentsPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let segments =
-        LocalResource::new(move || async move { api.get::<Vec<Segment>>("/segments").await });
+    let segments = LocalResource::new(move || async move { api::segments::list(api).await });
     let name = RwSignal::new(String::new());
     let any = RwSignal::new(false);
     let conditions = RwSignal::new(vec![Condition::new()]);
@@ -106,9 +106,7 @@ pub fn SegmentsPage() -> impl IntoView {
     Effect::new(move |_| {
         let rules = rules.get();
         spawn_local(async move {
-            let r = api
-                .post::<_, SegmentPreview>("/segments/preview", &PreviewRequest { rules })
-                .await;
+            let r = api::segments::preview(api, &PreviewRequest { rules }).await;
             count.set(Some(r.map(|p| p.count).map_err(|e| {
                 e.fields()
                     .into_values()
@@ -119,7 +117,7 @@ pub fn SegmentsPage() -> impl IntoView {
     });
     let save = Action::new_local(move |input: &SegmentInput| {
         let input = input.clone();
-        async move { api.post::<_, Segment>("/segments", &input).await }
+        async move { api::segments::create(api, &input).await }
     });
     on_result(save, move |r| match r {
         Ok(s) => {
@@ -140,7 +138,7 @@ pub fn SegmentsPage() -> impl IntoView {
     });
     let remove = Action::new_local(move |id: &aura_types::SegmentId| {
         let id = *id;
-        async move { api.delete(&format!("/segments/{id}")).await }
+        async move { api::segments::delete(api, id).await }
     });
     on_result(remove, move |r| match r {
         Ok(()) => segments.refetch(),
@@ -154,7 +152,7 @@ pub fn SegmentsPage() -> impl IntoView {
             kind: SegmentKind::Static,
             rules: None,
         };
-        async move { api.post::<_, Segment>("/segments", &input).await }
+        async move { api::segments::create(api, &input).await }
     });
     on_result(create_list, move |r| match r {
         Ok(s) => {

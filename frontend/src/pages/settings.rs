@@ -1,5 +1,6 @@
 //! Settings: the organization, its members and invitations, and API keys.
 
+use crate::api;
 use crate::{
     api::ApiError,
     components::{
@@ -52,7 +53,7 @@ pub fn OrganizationSettingsPage() -> impl IntoView {
     let api = use_api();
     let org = LocalResource::new(move || {
         let _ = active_org();
-        async move { api.get::<Organization>("/organizations/current").await }
+        async move { api::org::current(api).await }
     });
     view! {
         <PageHeader title="Organization" subtitle="How your organization appears to the people you contact." crumbs=vec![("Settings", "/settings"), ("Organization", "/settings/organization")] />
@@ -85,10 +86,7 @@ fn OrganizationForm(org: Organization) -> impl IntoView {
 
     let save = Action::new_local(move |req: &UpdateOrganizationRequest| {
         let req = req.clone();
-        async move {
-            api.patch::<_, Organization>("/organizations/current", &req)
-                .await
-        }
+        async move { api::org::update(api, &req).await }
     });
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
@@ -173,14 +171,14 @@ pub fn MembersPage() -> impl IntoView {
     let admin = is_admin();
     let members = LocalResource::new(move || {
         let _ = active_org();
-        async move { api.get::<Vec<Member>>("/members").await }
+        async move { api::org::members(api).await }
     });
     let invitations = LocalResource::new(move || {
         let _ = active_org();
         let admin = admin.get();
         async move {
             if admin {
-                api.get::<Vec<Invitation>>("/invitations").await
+                api::org::invitations(api).await
             } else {
                 Ok(Vec::new())
             }
@@ -236,13 +234,13 @@ fn MemberTable(members: Vec<Member>, reload: Callback<()>) -> impl IntoView {
     let change = Action::new_local(move |(user, role): &(aura_types::UserId, Option<Role>)| {
         let (user, role) = (*user, *role);
         async move {
-            let path = format!("/members/{user}");
             let result = match role {
-                Some(role) => api
-                    .patch::<_, Member>(&path, &UpdateMemberRequest { role })
+                Some(role) => api::org::update_member(api, user, &UpdateMemberRequest { role })
                     .await
                     .map(|_| "Role updated."),
-                None => api.delete(&path).await.map(|_| "Member removed."),
+                None => api::org::remove_member(api, user)
+                    .await
+                    .map(|_| "Member removed."),
             };
             (result, user == my_id.unwrap_or_default() && role.is_none())
         }
@@ -354,7 +352,7 @@ fn InvitationList(invitations: Vec<Invitation>, reload: Callback<()>) -> impl In
     let toasts = use_toasts();
     let revoke = Action::new_local(move |id: &aura_types::InvitationId| {
         let id = *id;
-        async move { api.delete(&format!("/invitations/{id}")).await }
+        async move { api::org::revoke_invitation(api, id).await }
     });
     on_result(revoke, move |result| {
         toast_result(toasts, result, "Invitation revoked.");
@@ -396,7 +394,7 @@ fn InviteDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView {
     let max = auth.me().map(|m| m.role).unwrap_or(Role::Member);
     let (send, created, errs) = create_and_reveal::<CreateInvitationRequest, CreatedInvitation>(
         open,
-        "/invitations",
+        |api, req| Box::pin(async move { api::org::invite(api, &req).await }),
         "email",
         reload,
         move || email.set(String::new()),
@@ -458,11 +456,14 @@ type CreateAndReveal<Req, Out> = (
 );
 
 /// The state of a dialog that creates something and then shows its secret once: the action that
-/// posts the form to `path`, the created value (shown instead of the form), and the field errors
+/// sends the form with `create`, the created value (shown instead of the form), and the field errors
 /// (a message without fields goes under `field`). Each opening starts fresh.
 fn create_and_reveal<Req, Out>(
     open: RwSignal<bool>,
-    path: &'static str,
+    create: fn(
+        crate::api::Api,
+        Req,
+    ) -> futures_util::future::LocalBoxFuture<'static, Result<Out, ApiError>>,
     field: &'static str,
     reload: Callback<()>,
     clear_form: impl Fn() + 'static,
@@ -476,7 +477,7 @@ where
     let created = RwSignal::new(None);
     let action = Action::new_local(move |req: &Req| {
         let req = req.clone();
-        async move { api.post::<_, Out>(path, &req).await }
+        create(api, req)
     });
     on_result(action, move |result| match result {
         Ok(value) => {
@@ -517,7 +518,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let admin = is_admin();
     let keys = LocalResource::new(move || {
         let _ = active_org();
-        async move { api.get::<Vec<ApiKey>>("/api-keys").await }
+        async move { api::org::api_keys(api).await }
     });
     let create_open = RwSignal::new(false);
     let reload = Callback::new(move |_| keys.refetch());
@@ -563,7 +564,7 @@ fn KeyTable(keys: Vec<ApiKey>, reload: Callback<()>) -> impl IntoView {
     let toasts = use_toasts();
     let revoke = Action::new_local(move |id: &aura_types::ApiKeyId| {
         let id = *id;
-        async move { api.delete(&format!("/api-keys/{id}")).await }
+        async move { api::org::revoke_api_key(api, id).await }
     });
     on_result(revoke, move |result| {
         toast_result(
@@ -635,7 +636,7 @@ fn CreateKeyDialog(open: RwSignal<bool>, reload: Callback<()>) -> impl IntoView 
     let max = auth.me().map(|m| m.role).unwrap_or(Role::Member);
     let (create, created, errs) = create_and_reveal::<CreateApiKeyRequest, CreatedApiKey>(
         open,
-        "/api-keys",
+        |api, req| Box::pin(async move { api::org::create_api_key(api, &req).await }),
         "name",
         reload,
         move || name.set(String::new()),

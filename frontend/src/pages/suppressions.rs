@@ -1,5 +1,6 @@
 //! Suppressions: addresses never to message again, added by hand or from a CSV file.
 
+use crate::api;
 use crate::{
     components::{
         chosen_file_form, on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader,
@@ -8,25 +9,21 @@ use crate::{
     icons,
     state::{use_api, use_toasts},
 };
-use aura_types::{
-    Suppression, SuppressionImportResult, SuppressionInput, SuppressionKind, SuppressionPage,
-    SuppressionReason,
-};
+use aura_types::{SuppressionInput, SuppressionKind, SuppressionReason};
 use leptos::{prelude::*, task::spawn_local};
 
 #[component]
 pub fn SuppressionsPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let list = LocalResource::new(move || async move {
-        api.get::<SuppressionPage>("/suppressions?limit=200").await
-    });
+    let list =
+        LocalResource::new(move || async move { api::contacts::suppressions(api, 200).await });
     let kind = RwSignal::new("email".to_owned());
     let value = RwSignal::new(String::new());
     let reason = RwSignal::new("manual".to_owned());
     let add = Action::new_local(move |input: &SuppressionInput| {
         let input = input.clone();
-        async move { api.post::<_, Suppression>("/suppressions", &input).await }
+        async move { api::contacts::suppress(api, &input).await }
     });
     on_result(add, move |r| match r {
         Ok(s) => {
@@ -46,7 +43,7 @@ pub fn SuppressionsPage() -> impl IntoView {
     });
     let remove = Action::new_local(move |id: &aura_types::SuppressionId| {
         let id = *id;
-        async move { api.delete(&format!("/suppressions/{id}")).await }
+        async move { api::contacts::unsuppress(api, id).await }
     });
     on_result(remove, move |r| match r {
         Ok(()) => list.refetch(),
@@ -57,10 +54,7 @@ pub fn SuppressionsPage() -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            match api
-                .upload::<SuppressionImportResult>("/suppressions/import", form)
-                .await
-            {
+            match api::contacts::import_suppressions(api, form).await {
                 Ok(r) => {
                     toasts.success(format!(
                         "{} added, {} already there, {} invalid; {} contacts stopped.",

@@ -1,13 +1,14 @@
 //! The templates library: Aura's system templates and the organization's own, filtered by
 //! industry and channel; start a campaign from one.
 
+use crate::api;
 use crate::{
     components::{on_result, EmptyState, ErrorCard, LoadingCard, PageHeader, SelectField},
     icons,
     pages::campaigns::wait_label,
     state::{use_api, use_toasts},
 };
-use aura_types::{CampaignDetail, CampaignTemplate, Channel, TemplateId, UseTemplate};
+use aura_types::{Channel, TemplateId};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -16,18 +17,12 @@ pub fn TemplatesPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let list =
-        LocalResource::new(
-            move || async move { api.get::<Vec<CampaignTemplate>>("/templates").await },
-        );
+    let list = LocalResource::new(move || async move { api::campaigns::templates(api).await });
     let industry = RwSignal::new(String::new());
     let channel = RwSignal::new(String::new());
     let use_it = Action::new_local(move |id: &TemplateId| {
         let id = *id;
-        async move {
-            api.post::<_, CampaignDetail>(&format!("/templates/{id}/use"), &UseTemplate::default())
-                .await
-        }
+        async move { api::campaigns::use_template(api, id).await }
     });
     on_result(use_it, move |r| match r {
         Ok(d) => {
@@ -38,7 +33,7 @@ pub fn TemplatesPage() -> impl IntoView {
     });
     let remove = Action::new_local(move |id: &TemplateId| {
         let id = *id;
-        async move { api.delete(&format!("/templates/{id}")).await }
+        async move { api::campaigns::delete_template(api, id).await }
     });
     on_result(remove, move |r| match r {
         Ok(()) => list.refetch(),

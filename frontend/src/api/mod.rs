@@ -1,5 +1,19 @@
 //! The one typed API client: attaches the access token, refreshes the session once on 401, and
-//! decodes every failure into the shared error shape.
+//! decodes every failure into the shared error shape. Pages call the endpoints by resource
+//! (`api::contacts::list(api, &filter, cursor)`): the paths and query strings live only in this
+//! module's children, and `Query` is the one place that encodes a query string.
+
+pub mod ai;
+pub mod auth;
+pub mod campaigns;
+pub mod contacts;
+pub mod mailboxes;
+pub mod messages;
+pub mod org;
+mod query;
+pub mod segments;
+
+pub use query::{encode, Query};
 
 use crate::state::Auth;
 use aura_types::{ErrorBody, ErrorCode, ErrorDetail, Session};
@@ -21,6 +35,11 @@ impl ApiError {
             existing_id: None,
             request_id: None,
         })
+    }
+
+    /// A request refused before it was sent (an input the page could not parse).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::local(ErrorCode::BadRequest, message)
     }
 
     pub fn message(&self) -> String {
@@ -50,11 +69,11 @@ impl Api {
         Self { auth }
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {
+    pub(in crate::api) async fn get<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {
         parse(&self.send(Method::GET, path, None).await?)
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(
+    pub(in crate::api) async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
@@ -66,7 +85,7 @@ impl Api {
         )
     }
 
-    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+    pub(in crate::api) async fn patch<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
@@ -78,7 +97,7 @@ impl Api {
         )
     }
 
-    pub async fn put<B: Serialize, T: DeserializeOwned>(
+    pub(in crate::api) async fn put<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
@@ -91,18 +110,22 @@ impl Api {
     }
 
     /// Posts `body` to an operation that answers 204 No Content.
-    pub async fn post_no_content<B: Serialize>(&self, path: &str, body: &B) -> ApiResult<()> {
+    pub(in crate::api) async fn post_no_content<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> ApiResult<()> {
         self.send(Method::POST, path, Some(Body::json(body)?))
             .await
             .map(|_| ())
     }
 
-    pub async fn delete(&self, path: &str) -> ApiResult<()> {
+    pub(in crate::api) async fn delete(&self, path: &str) -> ApiResult<()> {
         self.send(Method::DELETE, path, None).await.map(|_| ())
     }
 
     /// Posts a multipart form (a file upload).
-    pub async fn upload<T: DeserializeOwned>(
+    pub(in crate::api) async fn upload<T: DeserializeOwned>(
         &self,
         path: &str,
         form: web_sys::FormData,
@@ -115,7 +138,7 @@ impl Api {
     }
 
     /// Fetches a text resource (a CSV report) with the session's credentials.
-    pub async fn text(&self, path: &str) -> ApiResult<String> {
+    pub(in crate::api) async fn text(&self, path: &str) -> ApiResult<String> {
         self.send(Method::GET, path, None).await
     }
 
