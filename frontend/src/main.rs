@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod components;
 mod icons;
+mod live;
 mod pages;
 mod state;
 

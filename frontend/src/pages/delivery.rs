@@ -6,10 +6,11 @@ use super::review::status_badge;
 use crate::api;
 use crate::components::*;
 use crate::icons;
+use crate::live::use_live;
 use crate::state::{use_api, use_toasts};
 use aura_types::{
-    Campaign, CampaignMailboxes, CampaignStatus, Delivery, DeliveryAction, DeliveryActionKind,
-    MailboxId, MailboxKind, MailboxStatus, MessageId, MessagePage, MessageStatus, Preflight,
+    Campaign, CampaignMailboxes, CampaignStatus, DeliveryAction, DeliveryActionKind, MailboxId,
+    MailboxKind, MailboxStatus, MessageId, MessageStatus,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
@@ -30,65 +31,44 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
     let mailboxes = LocalResource::new(move || async move { api::mailboxes::list(api).await });
     let chosen = RwSignal::new(BTreeSet::<MailboxId>::new());
     let chosen_saved = RwSignal::new(BTreeSet::<MailboxId>::new());
-    let preflight = RwSignal::new(None::<Result<Preflight, String>>);
-    let delivery = RwSignal::new(None::<Result<Delivery, String>>);
     let status = RwSignal::new(MessageStatus::Sent);
-    let page = RwSignal::new(None::<Result<MessagePage, String>>);
     let offset = RwSignal::new(0i64);
-
-    let load_preflight = move || {
-        spawn_local(async move {
-            let r = api::messages::preflight(api, id).await;
-            preflight.try_set(Some(r.map_err(|e| e.message())));
-        });
-    };
-    let load_delivery = move || {
-        spawn_local(async move {
-            let r = api::messages::delivery(api, id).await;
-            delivery.try_set(Some(r.map_err(|e| e.message())));
-            // The tab may have closed while the request was out.
-            let (Some(s), Some(at)) = (status.try_get_untracked(), offset.try_get_untracked())
-            else {
-                return;
-            };
+    // While the campaign runs, the counters and the list follow it.
+    let every = running.then_some(std::time::Duration::from_secs(2));
+    let preflight = use_live(move || api::messages::preflight(api, id), None, |_| false);
+    let delivery = use_live(move || api::messages::delivery(api, id), every, |_| true);
+    let page = use_live(
+        move || {
             let filter = aura_types::MessageFilter {
-                status: Some(s),
+                status: Some(status.get_untracked()),
                 ..Default::default()
             };
-            let r = api::messages::list(api, id, &filter, PAGE, at).await;
-            page.try_set(Some(r.map_err(|e| e.message())));
-        });
+            let at = offset.get_untracked();
+            async move { api::messages::list(api, id, &filter, PAGE, at).await }
+        },
+        every,
+        |_| true,
+    );
+    let turn_page = Callback::new(move |()| page.refresh());
+    let load_preflight = move || preflight.refresh();
+    let load_delivery = move || {
+        delivery.refresh();
+        page.refresh();
     };
-    let turn_page = Callback::new(move |()| load_delivery());
     spawn_local(async move {
         if let Ok(c) = api::messages::campaign_mailboxes(api, id).await {
             let set: BTreeSet<_> = c.mailbox_ids.into_iter().collect();
-            chosen.set(set.clone());
-            chosen_saved.set(set);
+            chosen.try_set(set.clone());
+            chosen_saved.try_set(set);
         }
     });
-    load_preflight();
-    load_delivery();
     Effect::new(move |prev: Option<()>| {
         status.track();
         if prev.is_some() {
-            page.set(None);
             offset.set(0);
-            load_delivery();
+            page.reload();
         }
     });
-    // While the campaign runs, the counters follow it.
-    if running {
-        spawn_local(async move {
-            loop {
-                gloo_timers::future::TimeoutFuture::new(2000).await;
-                if delivery.try_get_untracked().is_none() {
-                    break;
-                }
-                load_delivery();
-            }
-        });
-    }
 
     let save_mailboxes = move |_| {
         let body = CampaignMailboxes {

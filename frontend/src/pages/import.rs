@@ -2,6 +2,7 @@
 //! the per-row report with a CSV download.
 
 use crate::api;
+use crate::live::use_live;
 use crate::{
     components::{chosen_file_form, PageHeader, SelectField},
     state::{use_api, use_toasts},
@@ -12,6 +13,10 @@ use aura_types::{
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
+
+fn finished(i: &Import) -> bool {
+    matches!(i.status, ImportStatus::Completed | ImportStatus::Failed)
+}
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -73,45 +78,56 @@ pub fn ImportPage() -> impl IntoView {
             }
         });
     };
-    let poll = move |id: aura_types::ImportId| {
-        spawn_local(async move {
-            loop {
-                gloo_timers::future::TimeoutFuture::new(400).await;
-                match api::contacts::get_import(api, id).await {
-                    Ok(i) => {
-                        let done =
-                            matches!(i.status, ImportStatus::Completed | ImportStatus::Failed);
-                        import.set(Some(i));
-                        if done {
-                            // The rows that need attention: invalid first, then skipped.
-                            let mut rows = Vec::new();
-                            let mut total = 0;
-                            for outcome in ["invalid", "skipped"] {
-                                if let Ok(r) =
-                                    api::contacts::import_report(api, id, outcome, 200).await
-                                {
-                                    total += r.total;
-                                    rows.extend(r.items);
-                                }
-                            }
-                            report.set(Some(ReportPage { items: rows, total }));
-                            if let Ok(csv) = api::contacts::import_report_csv(api, id).await {
-                                download.set(Some(format!(
-                                    "data:text/csv;charset=utf-8,{}",
-                                    crate::api::encode(&csv)
-                                )));
-                            }
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        toasts.error(e.message());
-                        break;
-                    }
+    // The import running, followed until it is done; then the rows that need attention.
+    let running = RwSignal::new(None::<aura_types::ImportId>);
+    let progress = use_live(
+        move || {
+            let id = running.get_untracked();
+            async move {
+                match id {
+                    Some(id) => api::contacts::get_import(api, id).await.map(Some),
+                    None => Ok(None),
                 }
+            }
+        },
+        Some(std::time::Duration::from_millis(400)),
+        |i: &Option<Import>| i.as_ref().is_some_and(|i| !finished(i)),
+    );
+    let load_report = move |id: aura_types::ImportId| {
+        spawn_local(async move {
+            // Invalid rows first, then skipped ones.
+            let mut rows = Vec::new();
+            let mut total = 0;
+            for outcome in ["invalid", "skipped"] {
+                if let Ok(r) = api::contacts::import_report(api, id, outcome, 200).await {
+                    total += r.total;
+                    rows.extend(r.items);
+                }
+            }
+            report.try_set(Some(ReportPage { items: rows, total }));
+            if let Ok(csv) = api::contacts::import_report_csv(api, id).await {
+                download.try_set(Some(format!(
+                    "data:text/csv;charset=utf-8,{}",
+                    crate::api::encode(&csv)
+                )));
             }
         });
     };
+    Effect::new(move |_| match progress.get() {
+        Some(Ok(Some(i))) => {
+            let (id, done) = (i.id, finished(&i));
+            import.set(Some(i));
+            if done {
+                running.set(None);
+                load_report(id);
+            }
+        }
+        Some(Err(e)) => {
+            toasts.error(e);
+            running.set(None);
+        }
+        _ => {}
+    });
     let start = move |_| {
         let Some(i) = import.get_untracked() else {
             return;
@@ -131,9 +147,9 @@ pub fn ImportPage() -> impl IntoView {
         spawn_local(async move {
             match api::contacts::start_import(api, i.id, &req).await {
                 Ok(started) => {
-                    let id = started.id;
-                    import.set(Some(started));
-                    poll(id);
+                    running.try_set(Some(started.id));
+                    import.try_set(Some(started));
+                    progress.refresh();
                 }
                 Err(e) => toasts.error(
                     e.fields()

@@ -4,6 +4,7 @@
 use crate::api;
 use crate::components::*;
 use crate::icons;
+use crate::live::use_live;
 use crate::state::{use_api, use_auth, use_toasts};
 use aura_types::{
     DkimKeyId, DkimKeyInput, Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus,
@@ -519,9 +520,30 @@ pub fn OutboxPage() -> impl IntoView {
     let api = use_api();
     // The page shown: newest first, OUTBOX_PAGE at a time.
     let offset = RwSignal::new(0i64);
-    let items = LocalResource::new(move || {
-        let at = offset.get();
-        async move { api::mailboxes::outbox(api, OUTBOX_PAGE, at).await }
+    // Newly caught messages appear without reloading.
+    let items = use_live(
+        move || {
+            let at = offset.get_untracked();
+            async move { api::mailboxes::outbox(api, OUTBOX_PAGE, at).await }
+        },
+        Some(std::time::Duration::from_secs(3)),
+        |_| true,
+    );
+    let turn_page = Callback::new(move |()| items.refresh());
+    // Loading, failed, or how many: what the list's frame depends on (a Memo, so a poll with the
+    // same total leaves the frame, and the rows in it, alone).
+    let head = Memo::new(move |_| {
+        items.with(|d| {
+            d.as_ref()
+                .map(|r| r.as_ref().map(|p| p.total).map_err(Clone::clone))
+        })
+    });
+    // The rows, keyed by message: a poll that brings nothing new changes nothing on the page.
+    let rows = Memo::new(move |_| {
+        items.with(|d| match d {
+            Some(Ok(page)) => page.items.clone(),
+            _ => Vec::new(),
+        })
     });
     let open = RwSignal::new(None::<OutboxId>);
     let shown = RwSignal::new(None::<Result<OutboxMessage, String>>);
@@ -529,38 +551,28 @@ pub fn OutboxPage() -> impl IntoView {
         let Some(id) = open.get() else { return };
         shown.set(None);
         spawn_local(async move {
-            shown.set(Some(
+            shown.try_set(Some(
                 api::mailboxes::outbox_message(api, id)
                     .await
                     .map_err(|e| e.message()),
             ));
         });
     });
-    // Newly caught messages appear without reloading.
-    let poll = RwSignal::new(0u32);
-    spawn_local(async move {
-        loop {
-            gloo_timers::future::TimeoutFuture::new(3000).await;
-            if poll.try_update(|n| *n += 1).is_none() {
-                break;
-            }
-            items.refetch();
-        }
-    });
     view! {
         <PageHeader title="Outbox" subtitle="What sandbox mailboxes caught: every message exactly as it would have gone out. Nothing here left this machine." />
         <div class="grid gap-6 lg:grid-cols-[22rem_1fr]">
             <section aria-label="Caught messages">
-                <Transition fallback=|| view! { <LoadingCard rows=4 /> }>
-                    {move || items.get().map(|r| match r {
-                        Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
-                        Ok(page) if page.total == 0 => view! {
-                            <EmptyState icon=icons::INBOX title="Nothing caught yet" body="Launch a campaign that sends through a sandbox mailbox; its messages land here." />
-                        }.into_any(),
-                        Ok(page) => view! {
-                            <div class="card overflow-hidden">
-                            <ul class="divide-y divide-line">
-                                {page.items.into_iter().map(|m| {
+                {move || match head.get() {
+                    None => view! { <LoadingCard rows=4 /> }.into_any(),
+                    Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
+                    Some(Ok(0)) => view! {
+                        <EmptyState icon=icons::INBOX title="Nothing caught yet" body="Launch a campaign that sends through a sandbox mailbox; its messages land here." />
+                    }.into_any(),
+                    Some(Ok(total)) => view! {
+                        <div class="card overflow-hidden">
+                        <ul class="divide-y divide-line">
+                            <For each=move || rows.get() key=|m| m.id let:m>
+                                {
                                     let id = m.id;
                                     view! {
                                         <li>
@@ -571,15 +583,15 @@ pub fn OutboxPage() -> impl IntoView {
                                             </button>
                                         </li>
                                     }
-                                }).collect_view()}
-                            </ul>
-                            {(page.total > OUTBOX_PAGE).then(|| view! {
-                                <Pager offset page_size=OUTBOX_PAGE total=page.total go=Callback::new(|_| {}) testid="outbox-total" />
-                            })}
-                            </div>
-                        }.into_any(),
-                    })}
-                </Transition>
+                                }
+                            </For>
+                        </ul>
+                        {(total > OUTBOX_PAGE).then(|| view! {
+                            <Pager offset page_size=OUTBOX_PAGE total go=turn_page testid="outbox-total" />
+                        })}
+                        </div>
+                    }.into_any(),
+                }}
             </section>
             <section aria-label="Message" class="min-w-0">
                 {move || match (open.get(), shown.get()) {

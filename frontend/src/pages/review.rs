@@ -4,6 +4,7 @@
 
 use super::campaigns::message_bubble;
 use crate::api;
+use crate::live::use_live;
 use crate::{
     components::{EmptyState, ErrorCard, LoadingCard, Pager, SelectField, TextArea},
     icons,
@@ -35,8 +36,6 @@ fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The query string of a filter and page.
-
 #[component]
 pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     let api = use_api();
@@ -46,8 +45,6 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
         campaign.status,
         CampaignStatus::Completed | CampaignStatus::Archived
     );
-    let summary = RwSignal::new(None::<Result<ReviewSummary, String>>);
-    let page = RwSignal::new(None::<Result<MessagePage, String>>);
     let offset = RwSignal::new(0i64);
     // Filters, as the selects hold them.
     let f_step = RwSignal::new(String::new());
@@ -65,77 +62,71 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     let current = RwSignal::new(None::<Message>);
     let busy = RwSignal::new(false);
 
-    let load_list = move || {
-        let f = filter.get_untracked();
-        let at = offset.get_untracked();
-        spawn_local(async move {
-            let r = api::messages::list(api, id, &f, PAGE, at)
-                .await
-                .map_err(|e| e.message());
-            if let Ok(p) = &r {
-                // Keep the open message in step with the list.
-                if let Some(m) = current.get_untracked() {
-                    current.set(p.items.iter().find(|x| x.id == m.id).cloned().or(Some(m)));
-                }
+    // The list, on the filters and page as they are when it is fetched.
+    let page = use_live(
+        move || {
+            let (f, at) = (filter.get_untracked(), offset.get_untracked());
+            async move { api::messages::list(api, id, &f, PAGE, at).await }
+        },
+        None,
+        |_: &MessagePage| false,
+    );
+    // Keep the open message in step with the list.
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = page.get() {
+            if let Some(m) = current.get_untracked() {
+                current.set(p.items.iter().find(|x| x.id == m.id).cloned().or(Some(m)));
             }
-            page.set(Some(r));
-        });
-    };
-    let turn_page = Callback::new(move |()| load_list());
+        }
+    });
+    let turn_page = Callback::new(move |()| page.refresh());
+    // The summary, polled while a preparation runs.
+    let summary = use_live(
+        move || api::messages::review_summary(api, id),
+        Some(std::time::Duration::from_millis(600)),
+        |s: &ReviewSummary| s.preparation.as_ref().is_some_and(Preparation::is_open),
+    );
     // A preparation this tab started or saw running: announce it and refresh the list when done.
     let watching = RwSignal::new(false);
-    // Loads the summary, and keeps loading it while a preparation runs.
-    let load_summary = move || {
-        spawn_local(async move {
-            loop {
-                let r = api::messages::review_summary(api, id)
-                    .await
-                    .map_err(|e| e.message());
-                let running =
-                    matches!(&r, Ok(s) if s.preparation.as_ref().is_some_and(Preparation::is_open));
-                let finished = !running && watching.get_untracked();
-                if let (true, Ok(Some(p))) = (finished, r.as_ref().map(|s| &s.preparation)) {
-                    let done = plural(p.done, "message", "messages");
-                    if p.failed > 0 {
-                        toasts.error(format!(
-                            "Prepared {done}; AI could not write {} (see the problems).",
-                            p.failed
-                        ));
-                    } else {
-                        toasts.success(format!("Prepared {done}."));
-                    }
-                }
-                summary.set(Some(r));
-                watching.set(running);
-                if !running {
-                    if finished {
-                        load_list();
-                    }
-                    break;
-                }
-                gloo_timers::future::TimeoutFuture::new(600).await;
-            }
-        });
-    };
     Effect::new(move |_| {
-        filter.track();
-        offset.set(0);
-        chosen.set(BTreeSet::new());
-        load_list();
+        let Some(Ok(s)) = summary.get() else { return };
+        let running = s.preparation.as_ref().is_some_and(Preparation::is_open);
+        if !running && watching.get_untracked() {
+            if let Some(p) = &s.preparation {
+                let done = plural(p.done, "message", "messages");
+                if p.failed > 0 {
+                    toasts.error(format!(
+                        "Prepared {done}; AI could not write {} (see the problems).",
+                        p.failed
+                    ));
+                } else {
+                    toasts.success(format!("Prepared {done}."));
+                }
+            }
+            page.refresh();
+        }
+        watching.set(running);
     });
-    load_summary();
+    Effect::new(move |prev: Option<()>| {
+        filter.track();
+        if prev.is_some() {
+            offset.set(0);
+            chosen.set(BTreeSet::new());
+            page.refresh();
+        }
+    });
 
     let prepare = move |_| {
         busy.set(true);
         spawn_local(async move {
             match api::messages::prepare(api, id).await {
                 Ok(_) => {
-                    watching.set(true);
-                    load_summary();
+                    watching.try_set(true);
+                    summary.refresh();
                 }
                 Err(e) => toasts.error(e.message()),
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
     let act = move |action: ReviewAction, ids: Option<Vec<MessageId>>| {
@@ -172,18 +163,18 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                     }
                     toasts.success(msg);
                     if r.preparation.is_some() {
-                        watching.set(true);
+                        watching.try_set(true);
                     }
-                    chosen.set(BTreeSet::new());
+                    chosen.try_set(BTreeSet::new());
                     if action == ReviewAction::Regenerate {
-                        current.set(None);
+                        current.try_set(None);
                     }
-                    load_summary();
-                    load_list();
+                    summary.refresh();
+                    page.refresh();
                 }
                 Err(e) => toasts.error(e.message()),
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
 
@@ -193,8 +184,8 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     let asked = RwSignal::new(None::<(ReviewAction, MessageId)>);
     Effect::new(move |_| {
         if let Some(m) = saved.get() {
-            load_summary();
-            load_list();
+            summary.refresh();
+            page.refresh();
             current.set(Some(m));
         }
     });

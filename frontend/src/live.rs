@@ -1,0 +1,95 @@
+//! Live data: the one way a view shows what changes on the server while it is open.
+
+use crate::api::ApiResult;
+use leptos::{prelude::*, task::spawn_local};
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Data a view shows: fetched when the view opens, again on [`Live::refresh`] and, while
+/// `poll_while` holds of the last answer (or the last fetch failed), every `every`. Once the view
+/// is gone nothing of it is read or written again (Leptos panics on a read of a disposed signal),
+/// and its timer stops. An answer to an older request than the latest is dropped.
+pub struct Live<T: Send + Sync + 'static> {
+    data: RwSignal<Option<Result<T, String>>>,
+    requested: RwSignal<u64>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Live<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Live<T> {}
+
+impl<T: Clone + Send + Sync + 'static> Live<T> {
+    /// The last answer (tracked): `None` until the first one arrives, then the data or why not.
+    pub fn get(&self) -> Option<Result<T, String>> {
+        self.data.get()
+    }
+
+    /// Reads the last answer in place (tracked).
+    pub fn with<R>(&self, f: impl FnOnce(&Option<Result<T, String>>) -> R) -> R {
+        self.data.with(f)
+    }
+
+    /// Fetches again now, showing the last answer until the new one arrives (a no-op once the
+    /// view is gone).
+    pub fn refresh(&self) {
+        self.requested.try_update(|n| *n += 1);
+    }
+
+    /// Fetches again now, showing "loading" until the answer arrives (what a changed filter
+    /// wants: the old answer is not an answer to it).
+    pub fn reload(&self) {
+        self.data.try_set(None);
+        self.refresh();
+    }
+}
+
+/// Live data from `fetch` (see [`Live`]). `fetch` reads what it needs (filters, pages) when it is
+/// called, while the view is alive, and returns the request.
+pub fn use_live<T, Fut>(
+    fetch: impl Fn() -> Fut + 'static,
+    every: Option<Duration>,
+    poll_while: impl Fn(&T) -> bool + 'static,
+) -> Live<T>
+where
+    T: Clone + Send + Sync + 'static,
+    Fut: Future<Output = ApiResult<T>> + 'static,
+{
+    let live = Live {
+        data: RwSignal::new(None),
+        requested: RwSignal::new(0),
+    };
+    let fetch = Rc::new(fetch);
+    Effect::new(move |_| {
+        let n = live.requested.get();
+        let request = fetch();
+        spawn_local(async move {
+            let answer = request.await.map_err(|e| e.message());
+            if live.requested.try_get_untracked() == Some(n) {
+                live.data.try_set(Some(answer));
+            }
+        });
+    });
+    if let Some(every) = every {
+        spawn_local(async move {
+            loop {
+                gloo_timers::future::sleep(every).await;
+                let due = live.data.try_with_untracked(|d| match d {
+                    Some(Ok(v)) => poll_while(v),
+                    Some(Err(_)) => true,
+                    None => false,
+                });
+                match due {
+                    None => break,
+                    Some(true) => live.refresh(),
+                    Some(false) => {}
+                }
+            }
+        });
+    }
+    live
+}
