@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("ai/knowledge") view=KnowledgePage />
                         <Route path=path!("campaigns") view=CampaignsPage />
                         <Route path=path!("campaigns/:id") view=CampaignBuilderPage />
+                        <Route path=path!("campaigns/:id/:tab") view=CampaignBuilderPage />
                         <Route path=path!("inbox") view=InboxPage />
                         <Route path=path!("outbox") view=OutboxPage />
                         <Route path=path!("templates") view=TemplatesPage />

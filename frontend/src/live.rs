@@ -93,3 +93,25 @@ where
     }
     live
 }
+
+/// `input`, passed on only once it has stopped changing for `quiet` (what a search box wants: one
+/// request when the person pauses, not one a keystroke).
+pub fn use_debounced(input: RwSignal<String>, quiet: Duration) -> ReadSignal<String> {
+    let (settled, set_settled) = signal(input.get_untracked());
+    let changes = RwSignal::new(0u64);
+    Effect::new(move |prev: Option<()>| {
+        let value = input.get();
+        if prev.is_none() {
+            return;
+        }
+        let n = changes.get_untracked() + 1;
+        changes.set(n);
+        spawn_local(async move {
+            gloo_timers::future::sleep(quiet).await;
+            if changes.try_get_untracked() == Some(n) {
+                set_settled.try_set(value);
+            }
+        });
+    });
+    settled
+}

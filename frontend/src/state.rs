@@ -4,48 +4,58 @@ use aura_types::{Me, Session};
 use leptos::prelude::*;
 use std::time::Duration;
 
-/// The signed-in session, if any. `ready` turns true once the app knows (after trying the
-/// refresh cookie at start-up).
+/// The signed-in session, if any, held in two parts that change at different times: the access
+/// token (replaced on every refresh, read only when a request goes out, so nothing re-renders for
+/// it) and `Me` (who is signed in and for which organization, which views show; it changes on an
+/// organization switch or a profile change, not on a refresh). `ready` turns true once the app
+/// knows (after trying the refresh cookie at start-up).
 #[derive(Clone, Copy)]
 pub struct Auth {
-    session: RwSignal<Option<Session>>,
+    token: RwSignal<Option<String>>,
+    me: RwSignal<Option<Me>>,
     pub ready: RwSignal<bool>,
 }
 
 impl Auth {
     pub fn new() -> Self {
         Self {
-            session: RwSignal::new(None),
+            token: RwSignal::new(None),
+            me: RwSignal::new(None),
             ready: RwSignal::new(false),
         }
     }
 
+    /// Adopts a session: its token always, its `Me` only when it differs from the one shown.
     pub fn set(&self, session: Session) {
-        self.session.set(Some(session));
+        self.token.set(Some(session.access_token));
+        if self.me.with_untracked(|m| m.as_ref() != Some(&session.me)) {
+            self.me.set(Some(session.me));
+        }
     }
 
     pub fn clear(&self) {
-        self.session.set(None);
+        self.token.set(None);
+        self.me.set(None);
     }
 
+    /// The access token for a request (untracked: nothing re-renders when it is replaced).
     pub fn token(&self) -> Option<String> {
-        self.session
-            .with_untracked(|s| s.as_ref().map(|s| s.access_token.clone()))
+        self.token.get_untracked()
     }
 
     pub fn me(&self) -> Option<Me> {
-        self.session.with(|s| s.as_ref().map(|s| s.me.clone()))
+        self.me.get()
     }
 
     pub fn signed_in(&self) -> bool {
-        self.session.with(Option::is_some)
+        self.me.with(Option::is_some)
     }
 
     /// Replaces who the session is for (after profile or organization changes).
     pub fn update_me(&self, f: impl FnOnce(&mut Me)) {
-        self.session.update(|s| {
-            if let Some(s) = s {
-                f(&mut s.me);
+        self.me.update(|m| {
+            if let Some(m) = m {
+                f(m);
             }
         });
     }

@@ -761,8 +761,10 @@ pub fn KnowledgePage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let q = RwSignal::new(String::new());
+    // Searched once the person pauses typing.
+    let q_settled = crate::live::use_debounced(q, std::time::Duration::from_millis(250));
     let list = LocalResource::new(move || {
-        let q = q.get();
+        let q = q_settled.get();
         async move { api::ai::articles(api, opt(&q).as_deref()).await }
     });
     let editing = RwSignal::new(None::<Option<aura_types::ArticleId>>);

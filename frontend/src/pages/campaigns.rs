@@ -5,8 +5,9 @@
 use crate::api;
 use crate::{
     components::{
-        field_err, on_result, short_date, show_error, DialogButtons, EmptyState, ErrorCard, Field,
-        FieldErrs, HtmlFrame, LoadingCard, Modal, PageHeader, SelectField, TextArea,
+        badges, field_err, message_view, on_result, short_date, show_error, DialogButtons,
+        EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader, SelectField,
+        TextArea,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
@@ -27,61 +28,10 @@ use leptos_router::{
 };
 use std::collections::BTreeMap;
 
-fn status_badge(s: CampaignStatus) -> impl IntoView {
-    let class = match s {
-        CampaignStatus::Draft => "bg-slate-100 text-slate-700",
-        CampaignStatus::Active => "bg-emerald-100 text-emerald-800",
-        CampaignStatus::Paused => "bg-amber-100 text-amber-800",
-        CampaignStatus::Completed => "bg-sky-100 text-sky-800",
-        CampaignStatus::Archived => "bg-slate-100 text-slate-500",
-    };
-    view! { <span class=format!("rounded-full px-2.5 py-0.5 text-xs font-medium {class}") data-testid="campaign-status">{s.label()}</span> }
-}
-
 fn channel_icon(c: Channel) -> &'static str {
     match c {
         Channel::Email => icons::MAIL,
         Channel::Sms | Channel::Whatsapp => icons::INBOX,
-    }
-}
-
-/// A message as the lead sees it: an email in a mail client (its HTML part when there is one), a
-/// WhatsApp chat bubble, an SMS phone bubble.
-pub fn message_bubble(
-    channel: Channel,
-    subject: Option<String>,
-    text: String,
-    html: Option<String>,
-) -> AnyView {
-    match channel {
-        Channel::Email => {
-            let body = match html {
-                // Shown in a sandboxed frame, never in the app's document.
-                Some(h) => view! { <HtmlFrame html=h title="The email as the lead sees it" /> }.into_any(),
-                None => view! { <div class="whitespace-pre-wrap px-4 py-4 text-sm leading-relaxed">{text}</div> }.into_any(),
-            };
-            view! {
-                <div class="card overflow-hidden" data-testid="preview">
-                    <div class="border-b border-line bg-slate-50 px-4 py-3 text-xs">
-                        <p><span class="text-muted">"Subject: "</span><strong>{subject.unwrap_or_default()}</strong></p>
-                    </div>
-                    {body}
-                </div>
-            }
-            .into_any()
-        }
-        Channel::Whatsapp => view! {
-            <div class="rounded-2xl bg-[#e5ddd5] p-4" data-testid="preview">
-                <div class="ml-auto max-w-[85%] whitespace-pre-wrap rounded-lg rounded-tr-none bg-[#dcf8c6] px-3 py-2 text-sm shadow-sm">{text}</div>
-            </div>
-        }
-        .into_any(),
-        Channel::Sms => view! {
-            <div class="rounded-[2rem] border-4 border-slate-800 bg-white p-4" data-testid="preview">
-                <div class="ml-auto max-w-[85%] whitespace-pre-wrap rounded-2xl bg-sky-500 px-3 py-2 text-sm text-white">{text}</div>
-            </div>
-        }
-        .into_any(),
     }
 }
 
@@ -161,7 +111,7 @@ pub fn CampaignsPage() -> impl IntoView {
                                     <div class="min-w-0 flex-1">
                                         <A href=format!("/campaigns/{id}") attr:class="font-semibold hover:text-accent-700">{c.name.clone()}</A>
                                         <p class="mt-1 flex items-center gap-2 text-xs text-muted">
-                                            {status_badge(c.status)}
+                                            {badges::campaign_status(c.status)}
                                             <span>{format!("{} step{}", c.channels.len(), if c.channels.len() == 1 { "" } else { "s" })}</span>
                                             {Channel::ALL.iter().filter(|ch| c.channels.contains(ch)).map(|ch| view! { <span title=ch.label() class="inline-flex items-center gap-1"><span class="scale-75" inner_html=channel_icon(*ch)></span>{ch.label()}</span> }).collect_view()}
                                             <span data-testid="campaign-counts">{format!("· {} lead{} enrolled, {} active, {} completed", c.stats.targets, if c.stats.targets == 1 { "" } else { "s" }, c.stats.active, c.stats.completed)}</span>
@@ -196,6 +146,59 @@ fn sample_values(contact: Option<&Contact>, org: &str) -> MergeValues {
     }
 }
 
+/// The tabs of a campaign, each an address of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CampaignTab {
+    Steps,
+    Audience,
+    Review,
+    Delivery,
+    Settings,
+}
+
+impl CampaignTab {
+    const ALL: [Self; 5] = [
+        Self::Steps,
+        Self::Audience,
+        Self::Review,
+        Self::Delivery,
+        Self::Settings,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Steps => "steps",
+            Self::Audience => "audience",
+            Self::Review => "review",
+            Self::Delivery => "delivery",
+            Self::Settings => "settings",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Steps => "Steps",
+            Self::Audience => "Audience",
+            Self::Review => "Review",
+            Self::Delivery => "Delivery",
+            Self::Settings => "Settings",
+        }
+    }
+
+    fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.key() == key)
+    }
+}
+
+/// What a step card's buttons do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StepAction {
+    Up,
+    Down,
+    Duplicate,
+    Delete,
+}
+
 #[component]
 pub fn CampaignBuilderPage() -> impl IntoView {
     let api = use_api();
@@ -207,7 +210,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
     let load = move || {
         if let Some(id) = id() {
             spawn_local(async move {
-                data.set(Some(
+                data.try_set(Some(
                     api::campaigns::get(api, id).await.map_err(|e| e.message()),
                 ));
             });
@@ -222,7 +225,34 @@ pub fn CampaignBuilderPage() -> impl IntoView {
             .map(|p| p.items)
             .unwrap_or_default()
     });
-    let tab = RwSignal::new("steps");
+    // The open tab is part of the address (`/campaigns/{id}/{tab}`), so it survives a reload and
+    // can be shared.
+    let tab = Memo::new(move |_| {
+        params
+            .with(|p| p.get("tab").and_then(|t| CampaignTab::parse(&t)))
+            .unwrap_or(CampaignTab::Steps)
+    });
+    let navigate_to_tab = {
+        let navigate = navigate.clone();
+        move |t: CampaignTab| {
+            if let Some(id) = id() {
+                navigate(&format!("/campaigns/{id}/{}", t.key()), Default::default());
+            }
+        }
+    };
+    // A tab to open once a request answers (set with try_set: the page may be gone by then).
+    let open_tab = RwSignal::new(None::<CampaignTab>);
+    Effect::new({
+        let go = navigate_to_tab.clone();
+        move |_| {
+            // Only `open_tab` is followed: the address changing (leaving the page) must not
+            // bring the tab back.
+            if let Some(t) = open_tab.get() {
+                open_tab.set(None);
+                untrack(|| go(t));
+            }
+        }
+    });
     // The preview's sample lead stays chosen across steps and saves.
     let sample = RwSignal::new(String::new());
     // Merge tags that resolve to nothing for enrolled leads (launch is refused while there are any).
@@ -244,15 +274,24 @@ pub fn CampaignBuilderPage() -> impl IntoView {
     });
     let selected = RwSignal::new(None::<StepId>);
 
+    // The builder opens on the first step (its editor and live preview showing); a selection
+    // whose step is gone moves to the first.
+    Effect::new(move |_| {
+        data.with(|d| {
+            if let Some(Ok(d)) = d {
+                if selected
+                    .get_untracked()
+                    .is_none_or(|s| !d.steps.iter().any(|x| x.id == s))
+                {
+                    selected.set(d.steps.first().map(|s| s.id));
+                }
+            }
+        })
+    });
+    // After a request: the view may be gone (try_set), and then nothing changes.
     let apply = move |r: Result<CampaignDetail, crate::api::ApiError>, ok: Option<String>| match r {
         Ok(d) => {
-            if selected
-                .get_untracked()
-                .is_none_or(|s| !d.steps.iter().any(|x| x.id == s))
-            {
-                selected.set(d.steps.first().map(|s| s.id));
-            }
-            data.set(Some(Ok(d)));
+            data.try_set(Some(Ok(d)));
             if let Some(m) = ok {
                 toasts.success(m);
             }
@@ -266,7 +305,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
             // Launching (or being refused) shows the Delivery tab: its checklist says why, its
             // counters follow the sending.
             if to == CampaignStatus::Active {
-                tab.set("delivery");
+                open_tab.try_set(Some(CampaignTab::Delivery));
             }
             apply(r, Some(format!("Campaign {}.", to.label().to_lowercase())));
         });
@@ -298,22 +337,23 @@ pub fn CampaignBuilderPage() -> impl IntoView {
             }
         });
     };
-    let step_action = move |step: StepId, what: &'static str| {
+    let step_action = move |step: StepId, action: StepAction| {
         let Some(id) = id() else { return };
+        // The order as shown, read now (the view may be gone once the request answers).
+        let ids: Vec<StepId> = data.with_untracked(|d| match d {
+            Some(Ok(d)) => d.steps.iter().map(|s| s.id).collect(),
+            _ => Vec::new(),
+        });
         spawn_local(async move {
-            let r = match what {
-                "delete" => api::campaigns::delete_step(api, id, step).await,
-                "duplicate" => api::campaigns::duplicate_step(api, id, step).await,
-                dir => {
-                    let mut ids: Vec<StepId> = data
-                        .get_untracked()
-                        .and_then(|d| d.ok())
-                        .map(|d| d.steps.iter().map(|s| s.id).collect())
-                        .unwrap_or_default();
+            let r = match action {
+                StepAction::Delete => api::campaigns::delete_step(api, id, step).await,
+                StepAction::Duplicate => api::campaigns::duplicate_step(api, id, step).await,
+                StepAction::Up | StepAction::Down => {
+                    let mut ids = ids;
                     let Some(i) = ids.iter().position(|s| *s == step) else {
                         return;
                     };
-                    let j = if dir == "up" {
+                    let j = if action == StepAction::Up {
                         i.checked_sub(1)
                     } else {
                         (i + 1 < ids.len()).then_some(i + 1)
@@ -344,7 +384,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                     <header class="mb-6 flex flex-wrap items-center gap-3">
                         <div class="min-w-0 flex-1">
                             <p class="text-xs text-muted"><A href="/campaigns" attr:class="hover:text-ink">"Campaigns"</A>" / "</p>
-                            <h1 class="flex items-center gap-3 text-2xl font-semibold tracking-tight">{c.name.clone()}{status_badge(status)}</h1>
+                            <h1 class="flex items-center gap-3 text-2xl font-semibold tracking-tight">{c.name.clone()}{badges::campaign_status(status)}</h1>
                         </div>
                         {match status {
                             CampaignStatus::Draft => view! { <button class="btn-primary" on:click=move |_| status_to(CampaignStatus::Active)>"Launch"</button> }.into_any(),
@@ -391,19 +431,27 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                         </div>
                     })}
                     <nav class="mb-6 flex gap-1 border-b border-line" aria-label="Campaign">
-                        {[("steps", "Steps"), ("audience", "Audience"), ("review", "Review"), ("delivery", "Delivery"), ("settings", "Settings")].into_iter().map(|(key, label)| view! {
-                            <button class=move || if tab.get() == key { "-mb-px border-b-2 border-accent-600 px-4 py-2.5 text-sm font-medium text-accent-700" } else { "-mb-px border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted hover:text-ink" } on:click=move |_| tab.set(key)>{label}</button>
+                        {CampaignTab::ALL.into_iter().map(|t| {
+                            let go = navigate_to_tab.clone();
+                            view! {
+                                <button aria-current=move || (tab.get() == t).then_some("page") class=move || if tab.get() == t { "-mb-px border-b-2 border-accent-600 px-4 py-2.5 text-sm font-medium text-accent-700" } else { "-mb-px border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted hover:text-ink" } on:click=move |_| go(t)>{t.label()}</button>
+                            }
                         }).collect_view()}
                     </nav>
-                    {move || if tab.get() == "audience" {
+                    {move || match tab.get() {
+                    CampaignTab::Audience => {
                         view! { <AudienceTab campaign=c.clone() on_changed=Callback::new(move |_| load()) /> }.into_any()
-                    } else if tab.get() == "delivery" {
+                    }
+                    CampaignTab::Delivery => {
                         view! { <super::delivery::DeliveryTab campaign=c.clone() /> }.into_any()
-                    } else if tab.get() == "review" {
+                    }
+                    CampaignTab::Review => {
                         view! { <super::review::ReviewTab campaign=c.clone() steps=d.steps.clone() /> }.into_any()
-                    } else if tab.get() == "settings" {
+                    }
+                    CampaignTab::Settings => {
                         view! { <CampaignSettings campaign=c.clone() editable=editable on_saved=Callback::new(move |d: CampaignDetail| data.set(Some(Ok(d)))) /> }.into_any()
-                    } else {
+                    }
+                    CampaignTab::Steps => {
                         let steps = d.steps.clone();
                         let c = c.clone();
                         let org_name = org_name.clone();
@@ -426,10 +474,10 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                                                         <p class="mt-1 truncate text-xs text-muted">{preview}</p>
                                                         {editable.then(|| view! {
                                                             <div class="mt-2 flex gap-1 text-xs">
-                                                                <button class="btn-ghost px-2 py-1" aria-label="Move up" on:click=move |ev| { ev.stop_propagation(); step_action(sid, "up"); }>"↑"</button>
-                                                                <button class="btn-ghost px-2 py-1" aria-label="Move down" on:click=move |ev| { ev.stop_propagation(); step_action(sid, "down"); }>"↓"</button>
-                                                                <button class="btn-ghost px-2 py-1" on:click=move |ev| { ev.stop_propagation(); step_action(sid, "duplicate"); }>"Duplicate"</button>
-                                                                <button class="btn-ghost px-2 py-1 text-red-600" on:click=move |ev| { ev.stop_propagation(); step_action(sid, "delete"); }>"Delete"</button>
+                                                                <button class="btn-ghost px-2 py-1" aria-label="Move up" on:click=move |ev| { ev.stop_propagation(); step_action(sid, StepAction::Up); }>"↑"</button>
+                                                                <button class="btn-ghost px-2 py-1" aria-label="Move down" on:click=move |ev| { ev.stop_propagation(); step_action(sid, StepAction::Down); }>"↓"</button>
+                                                                <button class="btn-ghost px-2 py-1" on:click=move |ev| { ev.stop_propagation(); step_action(sid, StepAction::Duplicate); }>"Duplicate"</button>
+                                                                <button class="btn-ghost px-2 py-1 text-red-600" on:click=move |ev| { ev.stop_propagation(); step_action(sid, StepAction::Delete); }>"Delete"</button>
                                                             </div>
                                                         })}
                                                     </div>
@@ -459,6 +507,7 @@ pub fn CampaignBuilderPage() -> impl IntoView {
                                 }}
                             </div>
                         }.into_any()
+                    }
                     }}
                 }.into_any()
             }
@@ -768,7 +817,7 @@ fn StepEditor(
                 let problem = [&subject_r, &body_r].iter().find_map(|r| r.as_ref().err().cloned());
                 let text = body_r.map(|(t, _)| t).unwrap_or_default();
                 let subject = (channel == Channel::Email).then(|| subject_r.map(|(s, _)| s).unwrap_or_default());
-                let bubble = message_bubble(channel, subject, text, None);
+                let bubble = message_view(channel, subject, text, None);
                 view! {
                     {bubble}
                     {problem.map(|p| view! { <p class="rounded-lg bg-red-50 px-3 py-2 text-xs text-red-800" role="alert">{p}</p> })}
@@ -902,10 +951,7 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let id = campaign.id;
-    let open = !matches!(
-        campaign.status,
-        CampaignStatus::Completed | CampaignStatus::Archived
-    );
+    let open = campaign.status.is_open();
     let kind = RwSignal::new("all".to_owned());
     let tags = RwSignal::new(String::new());
     let segment = RwSignal::new(String::new());

@@ -2,10 +2,12 @@
 //! contact panel with notes, and the new-contact form.
 
 use crate::api;
+use crate::live::use_debounced;
 use crate::{
     components::{
-        country_options, field_err, on_result, reset_when_opened, short_date, DialogButtons,
-        EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader, SelectField,
+        badges, country_options, field_err, on_result, reset_when_opened, short_date,
+        DialogButtons, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader,
+        SelectField,
     },
     icons,
     state::{use_api, use_toasts},
@@ -16,19 +18,6 @@ use aura_types::{
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
-
-pub fn status_badge(s: ContactStatus) -> impl IntoView {
-    let class = match s {
-        ContactStatus::Active => "badge bg-emerald-50 text-emerald-700 ring-emerald-200",
-        ContactStatus::Unsubscribed | ContactStatus::DoNotContact => {
-            "badge bg-slate-100 text-slate-600 ring-slate-200"
-        }
-        ContactStatus::Bounced | ContactStatus::Complained => {
-            "badge bg-red-50 text-red-700 ring-red-200"
-        }
-    };
-    view! { <span class=class>{s.label()}</span> }
-}
 
 fn consent_dot(label: &'static str, s: ConsentStatus) -> impl IntoView {
     let class = match s {
@@ -47,30 +36,43 @@ fn consent_dot(label: &'static str, s: ConsentStatus) -> impl IntoView {
 pub fn ContactsPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let q = RwSignal::new(String::new());
-    let tag = RwSignal::new(String::new());
-    let status = RwSignal::new(String::new());
-    // `/contacts?segment=<id>` opens the list filtered to a segment (from the segments page).
-    let from_query = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("segment"))
-        .unwrap_or_default();
-    let segment = RwSignal::new(from_query);
+    // The filters live in the address (`/contacts?q=…&tags_any=…&status=…&segment_id=…`), so a
+    // filtered list survives a reload and can be shared (the segments page links to one).
+    let url = leptos_router::hooks::use_query_map();
+    let initial = |key: &str| url.with_untracked(|u| u.get(key)).unwrap_or_default();
+    let q = RwSignal::new(initial("q"));
+    // The search box asks once the person pauses typing.
+    let q_settled = use_debounced(q, std::time::Duration::from_millis(250));
+    let tag = RwSignal::new(initial("tags_any"));
+    let status = RwSignal::new(initial("status"));
+    let segment = RwSignal::new(initial("segment_id"));
     let cursors = RwSignal::new(Vec::<ContactId>::new());
     let selected = RwSignal::new(Vec::<ContactId>::new());
     let open_contact = RwSignal::new(None::<ContactId>);
     let new_open = RwSignal::new(false);
     let editing = RwSignal::new(None::<Contact>);
     let filter = Memo::new(move |_| ContactFilter {
-        q: Some(q.get()).filter(|s| !s.trim().is_empty()),
+        q: Some(q_settled.get()).filter(|s| !s.trim().is_empty()),
         tags_any: Some(tag.get()).filter(|s| !s.is_empty()),
         status: Some(status.get()).filter(|s| !s.is_empty()),
         segment_id: segment.get().parse().ok(),
         ..Default::default()
     });
-    Effect::new(move |_| {
-        filter.track();
-        cursors.set(Vec::new());
-        selected.set(Vec::new());
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |prev: Option<()>| {
+        let f = filter.get();
+        if prev.is_some() {
+            cursors.set(Vec::new());
+            selected.set(Vec::new());
+            navigate(
+                &crate::api::Query::new().with(&f).path("/contacts"),
+                leptos_router::NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
     });
     let page = LocalResource::new(move || {
         let (filter, cursor) = (filter.get(), cursors.get().last().copied());
@@ -260,7 +262,7 @@ fn ContactTable(
                                 <td class="px-4 py-3"><div class="flex flex-wrap gap-1">{c.tags.iter().map(|t| view! { <span class="badge bg-slate-50 text-slate-700 ring-line">{t.clone()}</span> }).collect_view()}</div></td>
                                 <td class="px-4 py-3">
                                     <div class="flex flex-col gap-1">
-                                        {status_badge(c.status)}
+                                        {badges::contact_status(c.status)}
                                         <div class="flex gap-2">{consent_dot("Email", c.consent.email.status)}{consent_dot("SMS", c.consent.sms.status)}{consent_dot("WA", c.consent.whatsapp.status)}</div>
                                     </div>
                                 </td>
@@ -443,7 +445,7 @@ fn ContactPanel(
                                     <h2 class="text-lg font-semibold">{c.full_name.clone()}</h2>
                                     <button class="btn-secondary" on:click={ let c = c.clone(); move |_| on_edit.run(c.clone()) }>"Edit"</button>
                                 </div>
-                                <div class="mt-2 flex flex-wrap items-center gap-2">{status_badge(c.status)}{c.tags.iter().map(|t| view! { <span class="badge bg-slate-50 text-slate-700 ring-line">{t.clone()}</span> }).collect_view()}</div>
+                                <div class="mt-2 flex flex-wrap items-center gap-2">{badges::contact_status(c.status)}{c.tags.iter().map(|t| view! { <span class="badge bg-slate-50 text-slate-700 ring-line">{t.clone()}</span> }).collect_view()}</div>
                                 <dl class="mt-6 grid grid-cols-[8rem_1fr] gap-x-4 gap-y-2 text-sm">
                                     {rows.into_iter().filter_map(|(k, v)| v.map(|v| view! { <dt class="text-muted">{k}</dt><dd class="break-words">{v}</dd> })).collect_view()}
                                     {c.custom.iter().map(|(k, v)| view! { <dt class="text-muted">{k.clone()}</dt><dd>{v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())}</dd> }).collect_view()}

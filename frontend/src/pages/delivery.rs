@@ -2,8 +2,8 @@
 //! (pre-flight), live per-step counters, and the messages handed to the sender with what the
 //! mail server said — including those whose outcome is unknown, to retry or mark as sent.
 
-use super::review::status_badge;
 use crate::api;
+use crate::components::badges;
 use crate::components::*;
 use crate::icons;
 use crate::live::use_live;
@@ -172,7 +172,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                                     view! {
                                         <li class="flex flex-wrap items-start gap-3 py-3 text-sm">
                                             <div class="min-w-0 flex-1">
-                                                <p class="font-medium">{format!("{} · Step {}", m.full_name, m.step)}<span class="ml-2">{status_badge(m.status)}</span></p>
+                                                <p class="font-medium">{format!("{} · Step {}", m.full_name, m.step)}<span class="ml-2">{badges::message_status(m.status)}</span></p>
                                                 <p class="truncate text-muted">{m.subject.clone().unwrap_or_default()}</p>
                                                 {info.reply.clone().map(|r| view! { <p class="text-xs text-muted" data-testid="delivery-reply">{r}</p> })}
                                             </div>

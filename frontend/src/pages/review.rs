@@ -2,35 +2,23 @@
 //! preparation runs), then read each one exactly as the lead will get it, edit it, and approve,
 //! reject or regenerate — one, a selection, or everything a filter matches.
 
-use super::campaigns::message_bubble;
 use crate::api;
 use crate::live::use_live;
 use crate::{
-    components::{EmptyState, ErrorCard, LoadingCard, Pager, SelectField, TextArea},
+    components::{
+        badges, message_view, EmptyState, ErrorCard, LoadingCard, Pager, SelectField, TextArea,
+    },
     icons,
     state::{use_api, use_toasts},
 };
 use aura_types::{
-    Campaign, CampaignStatus, Channel, Message, MessageEdit, MessageFilter, MessageId, MessagePage,
-    MessageStatus, Preparation, ReviewAction, ReviewRequest, ReviewSummary, Step,
+    Campaign, Channel, Message, MessageEdit, MessageFilter, MessageId, MessagePage, MessageStatus,
+    Preparation, ReviewAction, ReviewRequest, ReviewSummary, Step,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
 
 const PAGE: i64 = 50;
-
-pub fn status_badge(s: MessageStatus) -> impl IntoView {
-    let class = match s {
-        MessageStatus::Prepared => "bg-amber-100 text-amber-800",
-        MessageStatus::Approved => "bg-emerald-100 text-emerald-800",
-        MessageStatus::Rejected | MessageStatus::Cancelled => "bg-slate-100 text-slate-500",
-        MessageStatus::Queued | MessageStatus::Sending => "bg-sky-100 text-sky-800",
-        MessageStatus::Sent => "bg-indigo-100 text-indigo-800",
-        MessageStatus::Failed | MessageStatus::Bounced => "bg-rose-100 text-rose-800",
-        MessageStatus::Unknown => "bg-orange-100 text-orange-800",
-    };
-    view! { <span class=format!("whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium {class}") data-testid="message-status">{s.label()}</span> }
-}
 
 fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -41,10 +29,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let id = campaign.id;
-    let open = !matches!(
-        campaign.status,
-        CampaignStatus::Completed | CampaignStatus::Archived
-    );
+    let open = campaign.status.is_open();
     let offset = RwSignal::new(0i64);
     // Filters, as the selects hold them.
     let f_step = RwSignal::new(String::new());
@@ -361,7 +346,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                                             {(!m.problems.is_empty()).then(|| view! { <span class="text-amber-700" data-testid="has-problems">{plural(m.problems.len() as i64, "problem", "problems")}</span> })}
                                                         </p>
                                                     </td>
-                                                    <td class="px-4 py-3">{status_badge(m.status)}</td>
+                                                    <td class="px-4 py-3">{badges::message_status(m.status)}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -438,7 +423,7 @@ fn MessageDetail(
                     <h2 class="font-semibold">{m.full_name.clone()}</h2>
                     <p class="text-xs text-muted">{format!("Step {} · {} · variant {} · to {}", m.step, m.channel.label(), m.variant, m.address.clone().unwrap_or_else(|| "no address".into()))}</p>
                 </div>
-                {status_badge(m.status)}
+                {badges::message_status(m.status)}
             </div>
             {(!m.problems.is_empty()).then(|| view! {
                 <ul class="list-disc rounded-lg bg-amber-50 py-2 pl-8 pr-3 text-xs text-amber-900" role="status" data-testid="message-problems">
@@ -457,7 +442,7 @@ fn MessageDetail(
                     </form>
                 }.into_any()
             } else {
-                message_bubble(channel, message.subject.clone(), message.text.clone(), message.html.clone())
+                message_view(channel, message.subject.clone(), message.text.clone(), message.html.clone())
             }}
             <p class="text-xs text-muted">
                 {match &m.provenance { Some(p) => format!("Written by {}{}", p.label, p.persona_name.as_ref().map(|n| format!(" as {n}")).unwrap_or_default()), None => "Rendered from the step's template".into() }}

@@ -257,7 +257,7 @@ pub fn SegmentsPage() -> impl IntoView {
                             view! {
                                 <div class="flex items-center justify-between px-5 py-4">
                                     <div>
-                                        <a class="font-medium hover:underline" href=format!("/contacts?segment={id}")>{s.name.clone()}</a>
+                                        <a class="font-medium hover:underline" href=format!("/contacts?segment_id={id}")>{s.name.clone()}</a>
                                         <p class="text-xs text-muted">{s.kind.label()}</p>
                                     </div>
                                     <div class="flex items-center gap-4">

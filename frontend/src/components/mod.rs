@@ -1,6 +1,11 @@
 //! Reusable pieces: form fields, page header, cards, empty/loading/error states, modal, toasts,
 //! badges.
 
+pub mod badges;
+mod message;
+
+pub use message::message_view;
+
 use crate::{
     icons,
     state::{use_toasts, ToastKind},
