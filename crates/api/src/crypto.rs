@@ -66,6 +66,18 @@ impl Sealer {
         }
     }
 
+    /// Opens a secret that may not be set (both parts or neither).
+    pub fn open_optional(
+        &self,
+        key_id: Option<&str>,
+        sealed: Option<&[u8]>,
+    ) -> Result<Option<String>, OpenError> {
+        match (key_id, sealed) {
+            (Some(k), Some(b)) => self.open(k, b).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     pub fn seal(&self, plain: &str) -> Sealed {
         let mut nonce = [0u8; NONCE_LEN];
         rand::thread_rng().fill_bytes(&mut nonce);

@@ -2,10 +2,9 @@
 
 use crate::crypto::Sealed;
 use crate::domain::mailbox::{MailboxFields, ServerFields};
-use aura_types::ai::SecretState;
 use aura_types::{
-    limit_on_day, CampaignId, DkimAlgorithm, Mailbox, MailboxHealth, MailboxId, MailboxKind,
-    MailboxStatus, OrgId, SendingLimits, ServerSettings, SmtpSecurity,
+    CampaignId, DkimAlgorithm, MailboxId, MailboxKind, MailboxStatus, OrgId, SendingLimits,
+    SmtpSecurity,
 };
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
@@ -56,7 +55,7 @@ pub struct MailboxRow {
     pub dkim_updated_at: Option<OffsetDateTime>,
 }
 
-fn port(p: i32) -> u16 {
+pub fn port(p: i32) -> u16 {
     u16::try_from(p).unwrap_or(0)
 }
 
@@ -69,12 +68,6 @@ impl MailboxRow {
             min_interval_secs: self.min_interval_secs,
             jitter_secs: self.jitter_secs,
         }
-    }
-
-    /// Its limit on the UTC day of `now`, after ramp-up.
-    pub fn limit_today(&self, now: OffsetDateTime) -> i32 {
-        let day = i64::from((now.date() - self.ramp_from).whole_days() as i32);
-        limit_on_day(self.daily_limit, self.ramp_start, self.ramp_step, day)
     }
 
     /// Its fields as parsing sees them (passwords: unchanged).
@@ -101,57 +94,6 @@ impl MailboxRow {
             },
             limits: self.limits(),
             status: self.status,
-        }
-    }
-
-    /// What the API shows: never a password, not even part of one — only whether one is set.
-    pub fn to_api(&self, now: OffsetDateTime) -> Mailbox {
-        Mailbox {
-            id: self.id,
-            kind: self.kind,
-            from_name: self.from_name.clone(),
-            from_email: self.from_email.clone(),
-            reply_to: self.reply_to.clone(),
-            signature: self.signature.clone(),
-            smtp: ServerSettings {
-                host: self.smtp_host.clone(),
-                port: port(self.smtp_port),
-                security: self.smtp_security,
-                username: self.smtp_username.clone(),
-                password: SecretState::set(self.smtp_secret_sealed.is_some()),
-            },
-            imap: ServerSettings {
-                host: self.imap_host.clone(),
-                port: port(self.imap_port),
-                security: self.imap_security,
-                username: self.imap_username.clone(),
-                password: SecretState::set(self.imap_secret_sealed.is_some()),
-            },
-            limits: self.limits(),
-            today_limit: self.limit_today(now),
-            sent_today: self.sent_today,
-            status: self.status,
-            paused_reason: self.paused_reason.clone(),
-            health: MailboxHealth {
-                last_success_at: self.last_success_at,
-                last_error_at: self.last_error_at,
-                last_error: self.last_error.clone(),
-                consecutive_failures: self.consecutive_failures,
-            },
-            dkim_selector: self.dkim_selector.clone(),
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        }
-    }
-
-    /// The SMTP password, opened.
-    pub fn smtp_password(
-        &self,
-        sealer: &crate::crypto::Sealer,
-    ) -> Result<Option<String>, crate::crypto::OpenError> {
-        match (&self.smtp_secret_key_id, &self.smtp_secret_sealed) {
-            (Some(k), Some(b)) => sealer.open(k, b).map(Some),
-            _ => Ok(None),
         }
     }
 }

@@ -390,7 +390,8 @@ impl From<MessageRow> for Message {
             address,
             variant: r.variant,
             subject: r.subject,
-            html: crate::domain::message::html(r.channel, &r.body_text),
+            // Made from the text where the message is shown (`routes::messages::shown`).
+            html: None,
             text: r.body_text,
             status: r.status,
             edited: r.edited,

@@ -2,9 +2,8 @@
 //! lead right before sending, recording outcomes (and what they mean for targets and
 //! suppressions), expiring leases, and resolving unknown outcomes by hand.
 
-use crate::domain::contactability::Block;
 use aura_types::{
-    CampaignId, Channel, ContactId, MailboxId, MessageId, OrgId, SuppressionKind, SuppressionReason,
+    CampaignId, ContactId, MailboxId, MessageId, OrgId, SuppressionKind, SuppressionReason,
 };
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
@@ -129,20 +128,6 @@ pub struct SendContext {
     pub track_clicks: bool,
     pub org_name: String,
     pub postal_address: Option<String>,
-}
-
-impl SendContext {
-    /// Why it must not go out now (`None`: it may).
-    pub fn stop(&self) -> Option<String> {
-        if self.no_email {
-            return Some("The lead has no email address.".into());
-        }
-        if let Some(block) = Block::from_row(self.block_code.as_deref(), self.block_detail.clone())
-        {
-            return Some(block.describe(Channel::Email));
-        }
-        self.left.then(|| "The lead left the campaign.".to_owned())
-    }
 }
 
 /// Reads the contexts of claimed messages, in the caller's transaction: each lead and target,

@@ -70,6 +70,18 @@ pub fn permission(block: Option<&Block>, channel: Channel) -> ContactPermission 
     }
 }
 
+/// Why an email must not go out now, checked right before sending (`None`: it may): the lead has
+/// no address, may not be contacted (`block`), or left the campaign.
+pub fn email_stop(no_email: bool, block: Option<Block>, left: bool) -> Option<String> {
+    if no_email {
+        return Some("The lead has no email address.".into());
+    }
+    if let Some(block) = block {
+        return Some(block.describe(Channel::Email));
+    }
+    left.then(|| "The lead left the campaign.".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -5,7 +5,6 @@ use aura_types::{
     EmailAddress, FieldErrors, MailboxInput, MailboxKind, MailboxStatus, SendingLimits,
     ServerInput, SmtpSecurity, MAX_DAILY_LIMIT,
 };
-use std::net::IpAddr;
 
 pub const NAME_MAX: usize = 120;
 pub const SIGNATURE_MAX: usize = 2000;
@@ -45,10 +44,9 @@ pub fn is_local_host(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
         return true;
     }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
-        Ok(IpAddr::V6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00,
-        Err(_) => !host.is_empty() && !host.contains('.'),
+    match super::address::parse_ip(host) {
+        Some(ip) => super::address::is_internal(ip),
+        None => !host.is_empty() && !host.contains('.'),
     }
 }
 
@@ -317,6 +315,16 @@ pub fn dkim_fields(input: &aura_types::DkimKeyInput) -> Result<DkimFields, Field
             key: key?,
         })
     })
+}
+
+/// A mailbox's limit on the UTC day of `now`, after ramp-up from `ramp_from`.
+pub fn limit_today(
+    limits: &SendingLimits,
+    ramp_from: time::Date,
+    now: time::OffsetDateTime,
+) -> i32 {
+    let day = (now.date() - ramp_from).whole_days();
+    aura_types::limit_on_day(limits.daily_limit, limits.ramp_start, limits.ramp_step, day)
 }
 
 #[cfg(test)]

@@ -100,6 +100,77 @@ fn finish(
     }
 }
 
+/// The longest text a person may give a message.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
+/// A person's edit of a prepared message, checked: the text, and the subject of an email.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Edited {
+    pub subject: Option<String>,
+    pub text: String,
+}
+
+/// Why an edit is refused.
+#[derive(Debug)]
+pub enum EditRefused {
+    /// The message is no longer in review (queued, sent…): the words say so.
+    Decided(String),
+    /// The edit itself is wrong, by field.
+    Invalid(aura_types::FieldErrors),
+}
+
+/// Applies `edit` (absent fields unchanged) to a message in review.
+pub fn edit(
+    current: &aura_types::Message,
+    edit: aura_types::MessageEdit,
+) -> Result<Edited, EditRefused> {
+    use aura_types::ai::MAX_SUBJECT_CHARS;
+    if !current.status.in_review() {
+        return Err(EditRefused::Decided(format!(
+            "This message is {}: it can no longer be edited.",
+            current.status.label().to_lowercase()
+        )));
+    }
+    let mut e = aura_types::FieldErrors::new();
+    let text = edit
+        .text
+        .unwrap_or_else(|| current.text.clone())
+        .trim()
+        .to_string();
+    if text.is_empty() {
+        e.add("text", "is required");
+    } else if text.chars().count() > MAX_TEXT_CHARS {
+        e.add(
+            "text",
+            format!("must be at most {MAX_TEXT_CHARS} characters"),
+        );
+    }
+    let subject = match current.channel {
+        Channel::Email => {
+            let s = edit
+                .subject
+                .or_else(|| current.subject.clone())
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if s.is_empty() {
+                e.add("subject", "is required for an email");
+            } else if s.chars().count() > MAX_SUBJECT_CHARS {
+                e.add(
+                    "subject",
+                    format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+                );
+            }
+            Some(s)
+        }
+        _ => None,
+    };
+    if !e.is_empty() {
+        return Err(EditRefused::Invalid(e));
+    }
+    Ok(Edited { subject, text })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -2,6 +2,7 @@
 //! edge (`TryFrom`), and everything below the routes only ever sees parsed values.
 
 pub mod account;
+pub mod address;
 pub mod ai;
 pub mod audience;
 pub mod campaign;

@@ -62,7 +62,7 @@ async fn shown(state: &AppState, caller: &Caller, id: MailboxId) -> ApiResult<Ma
     let row = db::mailboxes::get(&state.pool, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(row.to_api(OffsetDateTime::now_utc()))
+    Ok(to_api(&row, OffsetDateTime::now_utc()))
 }
 
 #[utoipa::path(get, operation_id = "listMailboxes", summary = "List mailboxes", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
@@ -74,7 +74,7 @@ async fn shown(state: &AppState, caller: &Caller, id: MailboxId) -> ApiResult<Ma
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
     let rows = db::mailboxes::list(&state.pool, caller.org_id, None, now).await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(|r| r.to_api(now)).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows.iter().map(|r| to_api(r, now)).collect::<Vec<_>>()))
 }
 
 #[utoipa::path(post, operation_id = "createMailbox", summary = "Add a mailbox", path = "/mailboxes", tag = "mailboxes", security(("bearer" = [])),
@@ -226,9 +226,15 @@ pub async fn test(
             },
         }]
     } else {
-        let password = row.smtp_password(&state.sealer).map_err(|e| {
-            ApiError::Conflict(format!("The stored password cannot be opened: {e}"))
-        })?;
+        let password = state
+            .sealer
+            .open_optional(
+                row.smtp_secret_key_id.as_deref(),
+                row.smtp_secret_sealed.as_deref(),
+            )
+            .map_err(|e| {
+                ApiError::Conflict(format!("The stored password cannot be opened: {e}"))
+            })?;
         let fields: ServerFields = row.fields().smtp;
         let server = smtp::Server::new(
             &fields,
@@ -321,4 +327,45 @@ pub async fn set_campaign_mailboxes(
     tx.commit().await?;
     crate::workers::schedule::wake();
     Ok(HttpResponse::Ok().json(CampaignMailboxes { mailbox_ids }))
+}
+
+/// What the API shows of a mailbox: never a password, not even part of one — only whether one is
+/// set.
+fn to_api(row: &db::mailboxes::MailboxRow, now: OffsetDateTime) -> Mailbox {
+    Mailbox {
+        id: row.id,
+        kind: row.kind,
+        from_name: row.from_name.clone(),
+        from_email: row.from_email.clone(),
+        reply_to: row.reply_to.clone(),
+        signature: row.signature.clone(),
+        smtp: aura_types::ServerSettings {
+            host: row.smtp_host.clone(),
+            port: db::mailboxes::port(row.smtp_port),
+            security: row.smtp_security,
+            username: row.smtp_username.clone(),
+            password: aura_types::ai::SecretState::set(row.smtp_secret_sealed.is_some()),
+        },
+        imap: aura_types::ServerSettings {
+            host: row.imap_host.clone(),
+            port: db::mailboxes::port(row.imap_port),
+            security: row.imap_security,
+            username: row.imap_username.clone(),
+            password: aura_types::ai::SecretState::set(row.imap_secret_sealed.is_some()),
+        },
+        limits: row.limits(),
+        today_limit: crate::domain::mailbox::limit_today(&row.limits(), row.ramp_from, now),
+        sent_today: row.sent_today,
+        status: row.status,
+        paused_reason: row.paused_reason.clone(),
+        health: aura_types::MailboxHealth {
+            last_success_at: row.last_success_at,
+            last_error_at: row.last_error_at,
+            last_error: row.last_error.clone(),
+            consecutive_failures: row.consecutive_failures,
+        },
+        dkim_selector: row.dkim_selector.clone(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
 }

@@ -11,17 +11,15 @@ use crate::{
     workers,
 };
 use actix_web::{web, HttpResponse};
-use aura_types::ai::MAX_SUBJECT_CHARS;
 use aura_types::{
-    CampaignId, Channel, ContactId, ErrorBody, FieldErrors, Message, MessageEdit, MessageFilter,
-    MessageId, MessagePage, MessageStatus, OrgId, Preparation, ReviewAction, ReviewRequest,
-    ReviewResult, ReviewSummary, StepId,
+    CampaignId, ContactId, ErrorBody, Message, MessageEdit, MessageFilter, MessageId, MessagePage,
+    MessageStatus, OrgId, Preparation, ReviewAction, ReviewRequest, ReviewResult, ReviewSummary,
+    StepId,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
 
 /// The longest message text a person may save.
-const MAX_TEXT_CHARS: usize = 20_000;
 /// The most messages one review request may list.
 const MAX_IDS: usize = 10_000;
 
@@ -34,6 +32,13 @@ async fn open_campaign(conn: &mut PgConnection, org: OrgId, id: CampaignId) -> A
         Some(why) => Err(ApiError::Conflict(why)),
         None => Ok(()),
     }
+}
+
+/// A message as the API shows it: with the HTML part made from its text (only the text is
+/// stored; the sender makes the same part).
+fn shown(mut m: Message) -> Message {
+    m.html = crate::domain::message::html(m.channel, &m.text);
+    m
 }
 
 /// Queues a preparation (or answers the one already running) and wakes the worker.
@@ -144,7 +149,11 @@ pub async fn list(
     };
     let which = Which::Filter(&filter);
     let (limit, offset) = (super::page_limit(q.limit), super::page_offset(q.offset));
-    let items = db::messages::list(&mut conn, org, id, &which, limit, offset).await?;
+    let items = db::messages::list(&mut conn, org, id, &which, limit, offset)
+        .await?
+        .into_iter()
+        .map(shown)
+        .collect();
     let total = db::messages::count(&mut conn, org, id, &which).await?;
     Ok(HttpResponse::Ok().json(MessagePage { items, total }))
 }
@@ -167,7 +176,7 @@ pub async fn get(
     let m = db::messages::get(&mut conn, caller.org_id, id, message)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(m))
+    Ok(HttpResponse::Ok().json(shown(m)))
 }
 
 #[utoipa::path(patch, operation_id = "editMessage", summary = "Edit a message", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
@@ -193,52 +202,24 @@ pub async fn edit(
     let current = db::messages::get(&mut tx, org, id, message)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !current.status.in_review() {
-        return Err(ApiError::Conflict(format!(
-            "This message is {}: it can no longer be edited.",
-            current.status.label().to_lowercase()
-        )));
-    }
-    let body = body.0;
-    let mut e = FieldErrors::new();
-    let text = body.text.unwrap_or(current.text).trim().to_string();
-    if text.is_empty() {
-        e.add("text", "is required");
-    } else if text.chars().count() > MAX_TEXT_CHARS {
-        e.add(
-            "text",
-            format!("must be at most {MAX_TEXT_CHARS} characters"),
-        );
-    }
-    let subject = match current.channel {
-        Channel::Email => {
-            let s = body
-                .subject
-                .or(current.subject)
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            if s.is_empty() {
-                e.add("subject", "is required for an email");
-            } else if s.chars().count() > MAX_SUBJECT_CHARS {
-                e.add(
-                    "subject",
-                    format!("must be at most {MAX_SUBJECT_CHARS} characters"),
-                );
-            }
-            Some(s)
-        }
-        _ => None,
-    };
-    if !e.is_empty() {
-        return Err(e.into());
-    }
-    db::messages::edit(&mut tx, org, id, message, subject.as_deref(), &text).await?;
+    let edited = crate::domain::message::edit(&current, body.0).map_err(|e| match e {
+        crate::domain::message::EditRefused::Decided(why) => ApiError::Conflict(why),
+        crate::domain::message::EditRefused::Invalid(fields) => fields.into(),
+    })?;
+    db::messages::edit(
+        &mut tx,
+        org,
+        id,
+        message,
+        edited.subject.as_deref(),
+        &edited.text,
+    )
+    .await?;
     let m = db::messages::get(&mut tx, org, id, message)
         .await?
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(m))
+    Ok(HttpResponse::Ok().json(shown(m)))
 }
 
 #[utoipa::path(post, operation_id = "reviewMessages", summary = "Approve, reject or regenerate messages", path = "/campaigns/{campaign_id}/messages/review", tag = "messages", security(("bearer" = [])),

@@ -151,7 +151,13 @@ fn pick_mailbox(
     now: OffsetDateTime,
 ) -> Result<MailboxId, OffsetDateTime> {
     let tomorrow = db::mailboxes::day_start(now) + Duration::days(1);
-    let room = |m: &MailboxRow| i64::from(m.limit_today(now)) - m.sent_today;
+    let room = |m: &MailboxRow| {
+        i64::from(crate::domain::mailbox::limit_today(
+            &m.limits(),
+            m.ramp_from,
+            now,
+        )) - m.sent_today
+    };
     if let Some(sticky) = t.mailbox_id {
         return match state.mailboxes.iter().find(|m| m.id == sticky) {
             Some(m) if m.status == MailboxStatus::Active && room(m) > 0 => Ok(m.id),

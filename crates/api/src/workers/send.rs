@@ -16,6 +16,7 @@ use crate::delivery::email::{self, Outgoing};
 use crate::delivery::links::Links;
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::tokens::Signer;
+use crate::domain::contactability::{email_stop, Block};
 use crate::providers::smtp::pool::{MailboxKey, Pool};
 use crate::providers::smtp::{self, Server};
 use aura_types::{MailboxId, MailboxKind, MessageId, OrgId};
@@ -168,7 +169,11 @@ impl Sender {
                     },
                 )),
                 Some(x) if x.hold => out.push((c.org_id, c.id, Recorded::Release)),
-                Some(x) => match x.stop() {
+                Some(x) => match email_stop(
+                    x.no_email,
+                    Block::from_row(x.block_code.as_deref(), x.block_detail.clone()),
+                    x.left,
+                ) {
                     Some(reason) => out.push((c.org_id, c.id, Recorded::Cancelled { reason })),
                     None => groups
                         .entry((c.org_id, c.mailbox_id))
@@ -333,7 +338,10 @@ impl Sender {
                 return out;
             }
         }
-        let password = match m.smtp_password(&self.sealer) {
+        let password = match self.sealer.open_optional(
+            m.smtp_secret_key_id.as_deref(),
+            m.smtp_secret_sealed.as_deref(),
+        ) {
             Ok(p) => p,
             Err(e) => {
                 let reply = format!("The mailbox password cannot be opened: {e}");

@@ -312,15 +312,24 @@ async fn enrollment_the_senders_recheck_and_the_check_agree(pool: PgPool) {
         tx.commit().await.unwrap();
         for (lead, m) in c.leads.iter().zip(&claimed) {
             let x = contexts.iter().find(|x| x.id == m.id).unwrap();
+            // What the sender decides from the context (workers::send): the one rule.
+            let stop = aura_api::domain::contactability::email_stop(
+                x.no_email,
+                aura_api::domain::contactability::Block::from_row(
+                    x.block_code.as_deref(),
+                    x.block_detail.clone(),
+                ),
+                x.left,
+            );
             let expected = match address(lead, Channel::Email) {
                 None => true,
                 Some(addr) => reference(&c, Channel::Email, &addr).is_some(),
             };
             assert_eq!(
-                x.stop().is_some(),
+                stop.is_some(),
                 expected,
                 "round {round}: the sender's re-check disagrees for {lead:?}: {:?}\n{c:?}",
-                x.stop()
+                stop
             );
         }
     }
