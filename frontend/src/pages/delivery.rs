@@ -50,6 +50,33 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
         |_| true,
     );
     let turn_page = Callback::new(move |()| page.refresh());
+    // What each list's frame depends on (loading, failed, or how many) as Memos, and its rows
+    // keyed by their content: a poll that changes nothing re-renders nothing, and one that moves a
+    // counter re-renders that row only.
+    let counters_state = Memo::new(move |_| {
+        delivery.with(|d| {
+            d.as_ref()
+                .map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone))
+        })
+    });
+    let step_rows = Memo::new(move |_| {
+        delivery.with(|d| match d {
+            Some(Ok(d)) => d.steps.clone(),
+            _ => Vec::new(),
+        })
+    });
+    let page_state = Memo::new(move |_| {
+        page.with(|p| {
+            p.as_ref()
+                .map(|r| r.as_ref().map(|p| p.total).map_err(Clone::clone))
+        })
+    });
+    let message_rows = Memo::new(move |_| {
+        page.with(|p| match p {
+            Some(Ok(p)) => p.items.clone(),
+            _ => Vec::new(),
+        })
+    });
     let load_preflight = move || preflight.refresh();
     let load_delivery = move || {
         delivery.refresh();
@@ -115,14 +142,19 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                         <h2 class="text-lg font-semibold">"Activity"</h2>
                         {running.then(|| view! { <span class="flex items-center gap-2 text-xs text-muted"><span class="h-2 w-2 animate-pulse rounded-full bg-emerald-500"></span>"Live"</span> })}
                     </div>
-                    {move || match delivery.get() {
+                    {move || match counters_state.get() {
                         None => view! { <LoadingCard rows=2 /> }.into_any(),
                         Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
-                        Some(Ok(d)) => {
-                            let total_sent: i64 = d.steps.iter().map(|s| s.sent).sum();
+                        Some(Ok(())) => {
                             view! {
                                 <p class="mb-3 text-sm text-muted" data-testid="delivery-leads">
-                                    {format!("{} in progress · {} waiting for approval · {} done · {} stopped (unsubscribed or bounced) · {} sent in all", leads(d.active), d.waiting_for_approval, d.completed, d.unsubscribed, total_sent)}
+                                    {move || delivery.with(|d| match d {
+                                        Some(Ok(d)) => {
+                                            let total_sent: i64 = d.steps.iter().map(|s| s.sent).sum();
+                                            format!("{} in progress · {} waiting for approval · {} done · {} stopped (unsubscribed or bounced) · {} sent in all", leads(d.active), d.waiting_for_approval, d.completed, d.unsubscribed, total_sent)
+                                        }
+                                        _ => String::new(),
+                                    })}
                                 </p>
                                 <div class="overflow-x-auto">
                                     <table class="w-full text-right text-sm" data-testid="delivery-steps">
@@ -130,7 +162,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                                             <tr><th class="py-2 text-left">"Step"</th><th>"Queued"</th><th>"Sending"</th><th>"Sent"</th><th>"Failed"</th><th>"Bounced"</th><th>"Unknown"</th><th>"Cancelled"</th><th>"Opened"</th><th>"Clicked"</th></tr>
                                         </thead>
                                         <tbody class="divide-y divide-line">
-                                            {d.steps.into_iter().map(|s| view! {
+                                            <For each=move || step_rows.get() key=|s| format!("{s:?}") let:s>
                                                 <tr>
                                                     <td class="py-2 text-left font-medium">{format!("Step {}", s.position)}</td>
                                                     <td>{s.queued}</td><td>{s.sending}</td>
@@ -138,7 +170,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                                                     <td>{s.failed}</td><td>{s.bounced}</td><td>{s.unknown}</td><td>{s.cancelled}</td>
                                                     <td>{s.opened}</td><td>{s.clicked}</td>
                                                 </tr>
-                                            }).collect_view()}
+                                            </For>
                                         </tbody>
                                     </table>
                                 </div>
@@ -157,15 +189,15 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                             }
                         }).collect_view()}
                     </div>
-                    {move || match page.get() {
+                    {move || match page_state.get() {
                         None => view! { <LoadingCard rows=3 /> }.into_any(),
                         Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
-                        Some(Ok(p)) if p.items.is_empty() => view! { <p class="py-6 text-center text-sm text-muted">{format!("No {} messages.", status.get_untracked().label().to_lowercase())}</p> }.into_any(),
-                        Some(Ok(p)) => {
-                            let total = p.total;
+                        Some(Ok(0)) => view! { <p class="py-6 text-center text-sm text-muted">{format!("No {} messages.", status.get_untracked().label().to_lowercase())}</p> }.into_any(),
+                        Some(Ok(total)) => {
                             view! {
                             <ul class="divide-y divide-line" data-testid="delivery-messages">
-                                {p.items.into_iter().map(|m| {
+                                <For each=move || message_rows.get() key=|m| format!("{:?}", (m.id, m.status, &m.delivery)) let:m>
+                                {
                                     let mid = m.id;
                                     let info = m.delivery.clone().unwrap_or_default();
                                     let when = info.sent_at.or(info.next_attempt_at).or(info.queued_at).map(|t| short_date(&t)).unwrap_or_default();
@@ -185,7 +217,8 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                                             })}
                                         </li>
                                     }
-                                }).collect_view()}
+                                }
+                                </For>
                             </ul>
                             {(total > PAGE).then(|| view! { <Pager offset page_size=PAGE total go=turn_page testid="delivery-total" /> })}
                         }.into_any()

@@ -184,16 +184,10 @@ pub async fn finish(
     Ok(())
 }
 
-/// Plans the whole-campaign joins of targets, steps and messages below as hash or merge joins
-/// for the rest of the transaction. Tables just filled by an enrollment or a preparation have no
-/// statistics yet, and the planner then picks nested loops whose cost grows with the square of
-/// the campaign (minutes for 10,000 leads instead of milliseconds).
+/// Plans the whole-campaign joins below linearly for the rest of the transaction (see
+/// [`super::planner::LINEAR_JOINS`]).
 async fn linear_joins(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("set local enable_nestloop = off")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("set local jit = off").execute(&mut *tx).await?;
-    Ok(())
+    super::planner::set_local(tx, &[super::planner::LINEAR_JOINS]).await
 }
 
 // The (lead, step) pairs that need a message: every step not yet sent to an active or paused

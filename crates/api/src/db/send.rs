@@ -8,9 +8,7 @@ use aura_types::{
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-use super::planner::{
-    set_local, COMMIT_WITHOUT_WAITING, GENERIC_PLANS, JOINS_AS_WRITTEN, KEYED_LOOKUPS,
-};
+use super::planner::{set_local, COMMIT_WITHOUT_WAITING, GENERIC_PLANS, JOINS_AS_WRITTEN};
 
 /// A message claimed for sending, with all it needs to be written.
 #[derive(Clone, Debug)]
@@ -37,9 +35,9 @@ pub struct Claimed {
 /// A mailbox that keeps an interval is locked, so that one claim at a time moves its pace; one
 /// without is shared, concurrent claims taking different messages (each skips the others').
 /// Whether a mailbox has anything due is one probe of the send index for its earliest queued
-/// message (an `exists` there was planned as a scan of every message: 20 ms a claim at 10,000
-/// queued). Runs in the caller's transaction, planned once per connection (see
-/// [`GENERIC_PLANS`]; planned afresh, a claim took 3–5 ms to plan).
+/// message (an `exists` there is planned as a scan of every queued message). Runs in the
+/// caller's transaction, planned once per connection (see [`GENERIC_PLANS`]: planning it afresh
+/// costs more than running it).
 pub async fn claim(
     conn: &mut PgConnection,
     now: OffsetDateTime,
@@ -72,9 +70,9 @@ pub async fn claim(
                    select q.org_id, q.id, q.ctid from campaign_messages q
                    where q.org_id = b.org_id and q.mailbox_id = b.id and q.status = 'queued' and q.send_after <= $1
                      and q.locked_until is null
-                     -- A filter, not a join: joined, the campaign led the plan and every queued
-                     -- message of it was read and sorted at each claim (30 ms at 10,000
-                     -- queued). An `exists` is turned into such a join; a scalar subquery is not.
+                     -- A filter, not a join: joined, the campaign leads the plan and every queued
+                     -- message of it is read and sorted at each claim. An `exists` is turned
+                     -- into such a join; a scalar subquery is not.
                      and (select c.status from campaigns c
                           where c.org_id = q.org_id and c.id = q.campaign_id) = 'active'
                    order by q.send_after, q.id
@@ -89,7 +87,7 @@ pub async fn claim(
            )
            -- No indexed column changes: the row is rewritten in place (see the migration
            -- claim_in_place). Each picked row is found again at the place it was locked (it
-           -- cannot move while locked): a fifth fewer pages read than by its key.
+           -- cannot move while locked), which reads fewer pages than finding it by its key.
            update campaign_messages q
            set locked_until = $1 + make_interval(secs => $3), attempts = q.attempts + 1
            from picked p
@@ -133,7 +131,8 @@ pub struct SendContext {
 /// Reads the contexts of claimed messages, in the caller's transaction: each lead and target,
 /// and each campaign of the batch once, with its organization (a batch is mostly of one
 /// campaign). Planned once per connection (see [`GENERIC_PLANS`]) and joined in the order
-/// written: left to search every join order, planning took 10 ms per connection; as written, 3.
+/// written ([`JOINS_AS_WRITTEN`]): searching every join order of it costs more than the order
+/// written saves.
 pub async fn context(
     conn: &mut PgConnection,
     messages: &[&Claimed],
@@ -204,19 +203,17 @@ pub enum Recorded {
 
 /// Records outcomes in one transaction (the caller's): messages, then their targets (advanced
 /// after a send, stopped after a failure, bounce or cancellation), suppressions for bounces.
-/// Its statements are planned once per connection, as key lookups (see [`GENERIC_PLANS`] and
-/// [`KEYED_LOOKUPS`]).
+/// Its statements are planned once per connection (see [`GENERIC_PLANS`]); they find each row by
+/// its key once the statistics are fresh (refreshed after a preparation, the bulk load before
+/// sending), so no planner setting forces key lookups.
 pub async fn record(
     conn: &mut PgConnection,
     outcomes: &[(OrgId, MessageId, Recorded)],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    // Planned afresh, the statement below took 2 ms a batch to plan (10 µs a message).
-    set_local(
-        &mut *conn,
-        &[KEYED_LOOKUPS, COMMIT_WITHOUT_WAITING, GENERIC_PLANS],
-    )
-    .await?;
+    // Planned once per connection: planning the statement below afresh for each batch costs
+    // about as much as recording the batch.
+    set_local(&mut *conn, &[COMMIT_WITHOUT_WAITING, GENERIC_PLANS]).await?;
     let mut orgs = Vec::new();
     let mut ids = Vec::new();
     let mut statuses = Vec::new();
@@ -242,7 +239,7 @@ pub async fn record(
     // advanced past the sent step (remembering the thread and the subject, due again after the
     // next step's delay, or completed after the last step), or stopped after a failure, bounce
     // or cancellation. It answers the bounced leads. (As two statements, the targets' keys went
-    // back and forth once more: about 10 µs a message.)
+    // back and forth once more.)
     let bounced = sqlx::query!(
         r#"with o as (
                select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
@@ -258,7 +255,7 @@ pub async fn record(
                from o
                -- The status compared as text: as an enum it matches the send index's predicate,
                -- which the planner (whose statistics may say "nothing is queued") could scan once
-               -- per outcome — 65 ms a batch at 20,000 messages. By key, each outcome is one lookup.
+               -- per outcome. By key, each outcome is one lookup.
                where q.org_id = o.org_id and q.id = o.id and q.status::text = 'queued' and q.locked_until is not null
                returning q.org_id, q.campaign_id, q.contact_id, q.step_id, o.status, q.message_id, q.subject
            ), steps as materialized (

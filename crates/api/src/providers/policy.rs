@@ -268,8 +268,8 @@ async fn lookup(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use std::net::Ipv4Addr;
     use proptest::prelude::*;
+    use std::net::Ipv4Addr;
 
     fn v4(s: &str) -> IpAddr {
         IpAddr::V4(s.parse().unwrap())
