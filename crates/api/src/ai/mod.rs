@@ -436,6 +436,91 @@ pub async fn sender(pool: &PgPool, org: OrgId, person: Option<UserId>) -> AiResu
     })
 }
 
+/// Rewriting a text toward a goal (`ImproveMessage`), keeping its meaning, tags and facts.
+pub fn improve_job(org: OrgId, req: aura_types::ai::ImproveRequest) -> Job {
+    let mut task = task(
+        AiOperation::ImproveMessage,
+        format!(
+            "Rewrite this {} message: {}. Keep its meaning, merge tags and facts.",
+            req.channel.label(),
+            req.goal.label().to_lowercase()
+        ),
+    );
+    task.step = Some(StepBrief {
+        channel: req.channel,
+        number: 1,
+        instructions: String::new(),
+    });
+    task.text = Some(req.text);
+    task.subject = req.subject;
+    task.goal = Some(req.goal);
+    Job {
+        org,
+        persona_id: req.persona_id,
+        task,
+        channel: req.channel,
+        lead: None,
+        knowledge_query: None,
+    }
+}
+
+/// Replies we could send next in a conversation (`SuggestReplies`), with the lead's values when
+/// known; the knowledge base is searched with the lead's last words.
+pub fn replies_job(
+    org: OrgId,
+    req: aura_types::ai::SuggestRepliesRequest,
+    lead: Option<MergeValues>,
+) -> Job {
+    let query = req
+        .conversation
+        .iter()
+        .rev()
+        .find(|m| m.direction == aura_types::ai::Direction::Inbound)
+        .map(|m| m.text.clone());
+    let mut task = task(
+        AiOperation::SuggestReplies,
+        format!(
+            "Suggest up to 3 replies we could send next on {}, best first.",
+            req.channel.label()
+        ),
+    );
+    task.step = Some(StepBrief {
+        channel: req.channel,
+        number: 1,
+        instructions: String::new(),
+    });
+    task.conversation = req.conversation;
+    task.lead = lead.as_ref().map(|l| l.0.clone()).unwrap_or_default();
+    Job {
+        org,
+        persona_id: req.persona_id,
+        task,
+        channel: req.channel,
+        lead,
+        knowledge_query: query,
+    }
+}
+
+/// Classifying a reply the rules could not decide (`ClassifyReply`): its own words only, without
+/// the quoted thread.
+pub fn classify_job(org: OrgId, req: aura_types::ai::ClassifyRequest) -> Job {
+    let mut task = task(
+        AiOperation::ClassifyReply,
+        "Classify this reply to our outreach.",
+    );
+    task.text = Some(crate::domain::replies::own_words(&req.text).to_string());
+    task.subject = req.subject;
+    task.original_outreach = req.original_outreach;
+    Job {
+        org,
+        persona_id: None,
+        task,
+        channel: Channel::Email,
+        lead: None,
+        knowledge_query: None,
+    }
+}
+
 /// A campaign step to write: as a template (`GenerateStepTemplate`; `lead`, if any, is an
 /// example) or for one lead (`GenerateMessageForLead`; its tags are filled in and must resolve).
 pub fn generation_job(

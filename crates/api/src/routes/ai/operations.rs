@@ -1,7 +1,7 @@
 //! The AI operations: write a step or a lead's message, improve a text, suggest replies, classify a reply.
 
 use crate::{
-    ai::{self, Job, Output},
+    ai::{self, Output},
     db::{self},
     domain::replies as rules,
     error::{ApiError, ApiResult},
@@ -12,7 +12,7 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use aura_types::ai::*;
 use aura_types::template::{MergeValues, Sender};
-use aura_types::{Channel, ErrorBody, FieldErrors};
+use aura_types::{ErrorBody, FieldErrors};
 
 /// Who messages are from: the calling user (or, for an API key, the organization).
 async fn sender(state: &AppState, caller: &Caller) -> ApiResult<Sender> {
@@ -170,35 +170,8 @@ pub async fn improve(
     if !e.is_empty() {
         return Err(e.into());
     }
-    let mut task = ai::task(
-        AiOperation::ImproveMessage,
-        format!(
-            "Rewrite this {} message: {}. Keep its meaning, merge tags and facts.",
-            body.channel.label(),
-            body.goal.label().to_lowercase()
-        ),
-    );
-    task.step = Some(StepBrief {
-        channel: body.channel,
-        number: 1,
-        instructions: String::new(),
-    });
-    task.text = Some(body.text);
-    task.subject = body.subject;
-    task.goal = Some(body.goal);
-    let (output, provenance) = ai::run(
-        &state.pool,
-        &state.ai,
-        Job {
-            org: caller.org_id,
-            persona_id: body.persona_id,
-            task,
-            channel: body.channel,
-            lead: None,
-            knowledge_query: None,
-        },
-    )
-    .await?;
+    let job = ai::improve_job(caller.org_id, body);
+    let (output, provenance) = ai::run(&state.pool, &state.ai, job).await?;
     Ok(HttpResponse::Ok().json(DraftResult {
         draft: draft(output)?,
         provenance,
@@ -233,39 +206,8 @@ pub async fn suggest_replies(
         return Err(e.into());
     }
     let lead = lead_values(&state, &caller, body.contact_id).await?;
-    let query = body
-        .conversation
-        .iter()
-        .rev()
-        .find(|m| m.direction == Direction::Inbound)
-        .map(|m| m.text.clone());
-    let mut task = ai::task(
-        AiOperation::SuggestReplies,
-        format!(
-            "Suggest up to 3 replies we could send next on {}, best first.",
-            body.channel.label()
-        ),
-    );
-    task.step = Some(StepBrief {
-        channel: body.channel,
-        number: 1,
-        instructions: String::new(),
-    });
-    task.conversation = body.conversation;
-    task.lead = lead.as_ref().map(|l| l.0.clone()).unwrap_or_default();
-    let (output, provenance) = ai::run(
-        &state.pool,
-        &state.ai,
-        Job {
-            org: caller.org_id,
-            persona_id: body.persona_id,
-            task,
-            channel: body.channel,
-            lead,
-            knowledge_query: query,
-        },
-    )
-    .await?;
+    let job = ai::replies_job(caller.org_id, body, lead);
+    let (output, provenance) = ai::run(&state.pool, &state.ai, job).await?;
     match output {
         Output::Replies(replies) => Ok(HttpResponse::Ok().json(RepliesResult {
             replies,
@@ -307,26 +249,8 @@ pub async fn classify(
             provenance: None,
         }));
     }
-    let mut task = ai::task(
-        AiOperation::ClassifyReply,
-        "Classify this reply to our outreach.",
-    );
-    task.text = Some(rules::own_words(&body.text).to_string());
-    task.subject = body.subject;
-    task.original_outreach = body.original_outreach;
-    let (output, provenance) = ai::run(
-        &state.pool,
-        &state.ai,
-        Job {
-            org: caller.org_id,
-            persona_id: None,
-            task,
-            channel: Channel::Email,
-            lead: None,
-            knowledge_query: None,
-        },
-    )
-    .await?;
+    let job = ai::classify_job(caller.org_id, body);
+    let (output, provenance) = ai::run(&state.pool, &state.ai, job).await?;
     match output {
         Output::Classification(c) => Ok(HttpResponse::Ok().json(ClassifyResult {
             classification: c,
