@@ -62,8 +62,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("ai/personas") view=PersonasPage />
                         <Route path=path!("ai/knowledge") view=KnowledgePage />
                         <Route path=path!("campaigns") view=CampaignsPage />
-                        <Route path=path!("campaigns/:id") view=CampaignBuilderPage />
-                        <Route path=path!("campaigns/:id/:tab") view=CampaignBuilderPage />
+                        // One route for every tab: switching tabs keeps the builder (and its data).
+                        <Route path=path!("campaigns/:id/:tab?") view=CampaignBuilderPage />
                         <Route path=path!("inbox") view=InboxPage />
                         <Route path=path!("outbox") view=OutboxPage />
                         <Route path=path!("templates") view=TemplatesPage />

@@ -65,6 +65,20 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
         }
     });
     let turn_page = Callback::new(move |()| page.refresh());
+    // The list's frame depends only on loading, failure or how many (a Memo); its rows are keyed
+    // by what they show, so a reload after an action re-renders only the rows that changed.
+    let list_state = Memo::new(move |_| {
+        page.with(|p| {
+            p.as_ref()
+                .map(|r| r.as_ref().map(|p| p.total).map_err(Clone::clone))
+        })
+    });
+    let rows = Memo::new(move |_| {
+        page.with(|p| match p {
+            Some(Ok(p)) => p.items.clone(),
+            _ => Vec::new(),
+        })
+    });
     // The summary, polled while a preparation runs.
     let summary = use_live(
         move || api::messages::review_summary(api, id),
@@ -295,10 +309,10 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                             }}
                         </div>
                     })}
-                    {move || match page.get() {
+                    {move || match list_state.get() {
                         None => view! { <LoadingCard rows=4 /> }.into_any(),
                         Some(Err(e)) => view! { <div class="p-4"><ErrorCard message=e /></div> }.into_any(),
-                        Some(Ok(p)) if p.items.is_empty() => {
+                        Some(Ok(0)) => {
                             let none_yet = summary.with(|s| matches!(s, Some(Ok(s)) if s.prepared + s.approved + s.rejected == 0));
                             view! { <div class="p-6">{if none_yet {
                                 view! { <EmptyState icon=icons::MAIL title="No messages prepared yet" body="Enroll leads in the Audience tab, then prepare: every lead's message for every step is written, ready for you to read and approve." /> }.into_any()
@@ -306,23 +320,22 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                 view! { <EmptyState icon=icons::MAIL title="No message matches" body="Change or clear the filters above." /> }.into_any()
                             }}</div> }.into_any()
                         }
-                        Some(Ok(p)) => {
-                            let total = p.total;
-                            let all_ids: Vec<MessageId> = p.items.iter().map(|m| m.id).collect();
-                            let all_ids2 = all_ids.clone();
+                        Some(Ok(total)) => {
+                            let all_ids = move || rows.with(|r| r.iter().map(|m| m.id).collect::<Vec<MessageId>>());
                             view! {
                                 <div class="overflow-x-auto">
                                 <table class="w-full text-left text-sm">
                                     <thead class="bg-slate-50 text-xs uppercase tracking-wide text-muted">
                                         <tr>
                                             <th class="w-10 px-4 py-3"><input type="checkbox" aria-label="Select all on this page"
-                                                prop:checked=move || { let c = chosen.get(); !all_ids.is_empty() && all_ids.iter().all(|i| c.contains(i)) }
-                                                on:change={ let ids = all_ids2.clone(); move |ev| { let on = event_target_checked(&ev); chosen.update(|c| for i in &ids { if on { c.insert(*i); } else { c.remove(i); } }); } } /></th>
+                                                prop:checked=move || { let ids = all_ids(); let c = chosen.get(); !ids.is_empty() && ids.iter().all(|i| c.contains(i)) }
+                                                on:change=move |ev| { let on = event_target_checked(&ev); let ids = all_ids(); chosen.update(|c| for i in &ids { if on { c.insert(*i); } else { c.remove(i); } }); } /></th>
                                             <th class="px-2 py-3">"Lead"</th><th class="px-2 py-3">"Step"</th><th class="px-2 py-3">"Message"</th><th class="px-4 py-3">"Status"</th>
                                         </tr>
                                     </thead>
                                     <tbody class="divide-y divide-line" data-testid="messages">
-                                        {p.items.into_iter().map(|m| {
+                                        <For each=move || rows.get() key=|m| format!("{:?}", (m.id, m.status, m.edited, m.stale, &m.problems, &m.subject, &m.text)) let:m>
+                                        {
                                             let mid = m.id;
                                             let line = m.subject.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| m.text.chars().take(80).collect());
                                             let row = m.clone();
@@ -349,7 +362,8 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                                     <td class="px-4 py-3">{badges::message_status(m.status)}</td>
                                                 </tr>
                                             }
-                                        }).collect_view()}
+                                        }
+                                        </For>
                                     </tbody>
                                 </table>
                                 </div>
