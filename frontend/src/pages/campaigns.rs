@@ -962,7 +962,21 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
         LocalResource::new(
             move || async move { api::segments::list(api).await.unwrap_or_default() },
         );
-    let targets = LocalResource::new(move || async move { api::campaigns::targets(api, id).await });
+    let targets = crate::live::use_live(move || api::campaigns::targets(api, id), None, |_| false);
+    // The table's frame depends on loading, failure or how many; its rows are keyed by what they
+    // show, so pausing one lead re-renders that row only.
+    let targets_state = Memo::new(move |_| {
+        targets.with(|t| {
+            t.as_ref()
+                .map(|r| r.as_ref().map(|p| p.total).map_err(Clone::clone))
+        })
+    });
+    let target_rows = Memo::new(move |_| {
+        targets.with(|t| match t {
+            Some(Ok(p)) => p.items.clone(),
+            _ => Vec::new(),
+        })
+    });
     let request = move |dry_run: bool| {
         let filter = match kind.get_untracked().as_str() {
             "tags" => ContactFilter {
@@ -996,7 +1010,7 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
                         if r.enrolled == 1 { "" } else { "s" }
                     ));
                     check.set(None);
-                    targets.refetch();
+                    targets.refresh();
                     on_changed.run(());
                 }
                 Err(e) => toasts.error(
@@ -1022,7 +1036,7 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
             };
             match r {
                 Ok(()) => {
-                    targets.refetch();
+                    targets.refresh();
                     // Pausing or resuming a lead changes nothing about the campaign; reloading
                     // it would remount this tab under the person's next click.
                     if matches!(action, TargetAction::Remove) {
@@ -1071,15 +1085,16 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
                 })}
             </form>
             <section class="card overflow-hidden" aria-label="Enrolled leads">
-                <Transition fallback=|| view! { <LoadingCard rows=3 /> }>
-                    {move || targets.get().map(|r| match r {
-                        Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
-                        Ok(p) if p.items.is_empty() => view! { <div class="p-6"><EmptyState icon=icons::USERS title="Nobody enrolled yet" body="Choose an audience and check it: you will see how many leads can be reached and why the others cannot." /></div> }.into_any(),
-                        Ok(p) => view! {
+                    {move || match targets_state.get() {
+                        None => view! { <LoadingCard rows=3 /> }.into_any(),
+                        Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
+                        Some(Ok(0)) => view! { <div class="p-6"><EmptyState icon=icons::USERS title="Nobody enrolled yet" body="Choose an audience and check it: you will see how many leads can be reached and why the others cannot." /></div> }.into_any(),
+                        Some(Ok(total)) => view! {
                             <table class="w-full text-left text-sm">
                                 <thead class="bg-slate-50 text-xs uppercase tracking-wide text-muted"><tr><th class="px-4 py-3">"Lead"</th><th class="px-4 py-3">"Status"</th><th class="px-4 py-3">"Steps sent"</th><th class="px-4 py-3">"Enrolled"</th><th></th></tr></thead>
                                 <tbody class="divide-y divide-line" data-testid="targets">
-                                    {p.items.into_iter().map(|t| {
+                                    <For each=move || target_rows.get() key=|t| format!("{t:?}") let:t>
+                                    {
                                         let contact = t.contact_id;
                                         let paused = t.status == TargetStatus::Paused;
                                         view! {
@@ -1096,13 +1111,13 @@ fn AudienceTab(campaign: Campaign, on_changed: Callback<()>) -> impl IntoView {
                                                 </td>
                                             </tr>
                                         }
-                                    }).collect_view()}
+                                    }
+                                    </For>
                                 </tbody>
                             </table>
-                            <p class="border-t border-line px-4 py-3 text-sm text-muted" data-testid="targets-total">{format!("{} enrolled", p.total)}</p>
+                            <p class="border-t border-line px-4 py-3 text-sm text-muted" data-testid="targets-total">{format!("{total} enrolled")}</p>
                         }.into_any(),
-                    })}
-                </Transition>
+                    }}
             </section>
         </div>
     }
