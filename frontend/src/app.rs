@@ -4,14 +4,17 @@ use crate::{
     api::{self, Api},
     components::{
         field_err, on_result, reset_when_opened, DialogButtons, Field, FieldErrs, Modal, Spinner,
-        ToastRegion,
+        TabLink, Tabs, ToastRegion,
     },
     icons,
     pages::settings::with_message,
     pages::{
         ai::{AiSettingsPage, AiStudioPage, KnowledgePage, PersonasPage},
         auth::*,
-        campaigns::{CampaignBuilderPage, CampaignsPage},
+        campaigns::{
+            AudienceTab, CampaignBuilderPage, CampaignsPage, DeliveryTab, ReviewTab, SettingsTab,
+            StepsTab,
+        },
         contacts::ContactsPage,
         home::*,
         import::ImportPage,
@@ -62,8 +65,16 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("ai/personas") view=PersonasPage />
                         <Route path=path!("ai/knowledge") view=KnowledgePage />
                         <Route path=path!("campaigns") view=CampaignsPage />
-                        // One route for every tab: switching tabs keeps the builder (and its data).
-                        <Route path=path!("campaigns/:id/:tab?") view=CampaignBuilderPage />
+                        // The builder holds the campaign; each tab is a child route, so switching
+                        // tabs keeps the builder and what it loaded.
+                        <ParentRoute path=path!("campaigns/:id") view=CampaignBuilderPage>
+                            <Route path=path!("") view=StepsTab />
+                            <Route path=path!("steps") view=StepsTab />
+                            <Route path=path!("audience") view=AudienceTab />
+                            <Route path=path!("review") view=ReviewTab />
+                            <Route path=path!("delivery") view=DeliveryTab />
+                            <Route path=path!("settings") view=SettingsTab />
+                        </ParentRoute>
                         <Route path=path!("inbox") view=InboxPage />
                         <Route path=path!("outbox") view=OutboxPage />
                         <Route path=path!("templates") view=TemplatesPage />
@@ -328,31 +339,21 @@ pub fn initials(name: &str) -> String {
 
 #[component]
 fn SettingsLayout() -> impl IntoView {
-    let tabs = [
-        ("/settings/organization", "Organization", icons::BUILDING),
-        ("/settings/members", "Members", icons::USERS),
-        ("/settings/api-keys", "API keys", icons::KEY),
-        ("/settings/ai", "AI", icons::SPARKLES),
-        ("/settings/mailboxes", "Mailboxes", icons::MAIL),
+    let tab = |href: &str, label, icon| TabLink {
+        href: href.into(),
+        label,
+        icon: Some(icon),
+    };
+    let tabs = vec![
+        tab("/settings/organization", "Organization", icons::BUILDING),
+        tab("/settings/members", "Members", icons::USERS),
+        tab("/settings/api-keys", "API keys", icons::KEY),
+        tab("/settings/ai", "AI", icons::SPARKLES),
+        tab("/settings/mailboxes", "Mailboxes", icons::MAIL),
     ];
     view! {
         <div>
-            <nav class="mb-8 flex gap-1 border-b border-line" aria-label="Settings">
-                {tabs
-                    .into_iter()
-                    .map(|(href, label, icon)| {
-                        view! {
-                            <A
-                                href=href
-                                attr:class="-mb-px flex items-center gap-2 border-b-2 border-transparent px-4 py-2.5 text-sm font-medium text-muted transition hover:text-ink aria-[current=page]:border-accent-600 aria-[current=page]:text-accent-700"
-                            >
-                                <span inner_html=icon></span>
-                                {label}
-                            </A>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
+            <Tabs label="Settings" tabs=tabs />
             <Outlet />
         </div>
     }

@@ -48,6 +48,20 @@ impl<T: Clone + Send + Sync + 'static> Live<T> {
     }
 }
 
+impl<U: Clone + Send + Sync + 'static> Live<aura_types::Page<U>> {
+    /// Where the page last answered sits in its list (for a [`crate::components::Pager`]); it
+    /// changes only when the total, the count shown or the next cursor does.
+    pub fn page_at(&self) -> Memo<crate::components::PageAt> {
+        let live = *self;
+        Memo::new(move |_| {
+            live.with(|p| match p {
+                Some(Ok(page)) => crate::components::PageAt::of(page),
+                _ => Default::default(),
+            })
+        })
+    }
+}
+
 /// Live data from `fetch` (see [`Live`]). `fetch` reads what it needs (filters, pages) when it is
 /// called, while the view is alive, and returns the request.
 pub fn use_live<T, Fut>(

@@ -3,7 +3,7 @@
 // sample lead, a merge-tag problem shown, settings saved, and the launch.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, openBrowser, screenshot } from "./support.mjs";
+import { BASE, campaignTab, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
@@ -43,13 +43,19 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByRole("heading", { name: "Spring sellers" }).waitFor();
 
   // The brief, in Settings.
-  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  await campaignTab(page, "Settings").click();
+  // Each tab is an address of its own: a reload comes back to it.
+  await page.waitForURL(/\/campaigns\/[^/]+\/settings$/);
+  await page.reload();
+  await page.getByLabel("Offer").waitFor();
+  assert.equal(await campaignTab(page, "Settings").getAttribute("aria-current"), "page");
+  assert.equal(await campaignTab(page, "Steps").getAttribute("aria-current"), null);
   await page.getByLabel("Offer").fill("A free valuation and a sale in under 30 days");
   await page.getByLabel("Ideal customer").fill("homeowners in Bayview");
   await page.getByLabel("Goal").fill("a 15-minute call");
   await page.getByRole("button", { name: "Save settings" }).click();
   await page.getByText("Settings saved.").first().waitFor();
-  await page.getByRole("button", { name: "Steps", exact: true }).click();
+  await campaignTab(page, "Steps").click();
 
   // Email, then WhatsApp two days later.
   await page.getByRole("button", { name: "+ Email" }).click();
@@ -112,7 +118,7 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await shot("31-campaign-whatsapp-preview");
 
   // Audience: check who can be reached, enroll, see the lead.
-  await page.getByRole("button", { name: "Audience", exact: true }).click();
+  await campaignTab(page, "Audience").click();
   await page.getByRole("heading", { name: "Nobody enrolled yet" }).waitFor();
   await page.getByRole("button", { name: "Check audience" }).click();
   const check = page.getByTestId("audience-check");
@@ -128,7 +134,7 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByRole("button", { name: "Check audience" }).click();
   await check.filter({ hasText: "0 of 1 can be enrolled" }).filter({ hasText: "Already in this campaign" }).waitFor();
   await shot("33-campaign-audience");
-  await page.getByRole("button", { name: "Steps", exact: true }).click();
+  await campaignTab(page, "Steps").click();
 
   // Launching is refused until the checklist passes: the Delivery tab says what is missing.
   const campaignUrl = page.url();
@@ -151,11 +157,11 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByRole("button", { name: "Save mailbox" }).click();
   await page.getByText("cam@bayview.example saved.").first().waitFor();
   await page.goto(campaignUrl);
-  await page.getByRole("button", { name: "Delivery", exact: true }).click();
+  await campaignTab(page, "Delivery").click();
   await page.getByRole("checkbox", { name: /cam@bayview\.example/ }).check();
   await page.getByRole("button", { name: "Save mailboxes" }).click();
   await page.getByText("Sends from 1 mailbox.").first().waitFor();
-  await page.getByRole("button", { name: "Review", exact: true }).click();
+  await campaignTab(page, "Review").click();
   await page.getByRole("button", { name: /^Prepare \d+ messages?$/ }).click();
   await page.getByText(/^Prepared \d+ messages?/).first().waitFor();
   await page.getByRole("button", { name: /^Approve all \d+$/ }).click();
@@ -164,7 +170,7 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await page.getByLabel("Only with problems").check();
   await page.getByRole("button", { name: "Reject all" }).click();
   await page.getByText(/^Rejected 1 message/).first().waitFor();
-  await page.getByRole("button", { name: "Delivery", exact: true }).click();
+  await campaignTab(page, "Delivery").click();
   await page.getByText("Ready to launch.").waitFor();
 
   // Launch; editing is then locked until paused.

@@ -3,7 +3,7 @@
 // unsubscribes through the link in the caught message.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, openBrowser, screenshot } from "./support.mjs";
+import { BASE, campaignTab, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
@@ -63,7 +63,7 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   await page.getByTestId("step-card").nth(1).click();
   await page.getByRole("heading", { name: "Step 2 · Email" }).waitFor();
   assert.ok(await page.getByRole("checkbox", { name: /Send as a reply/ }).isChecked());
-  await page.getByRole("button", { name: "Review", exact: true }).click();
+  await campaignTab(page, "Review").click();
   await page.getByRole("button", { name: /^Prepare \d+ messages$/ }).click();
   await page.getByText(/^Prepared \d+ messages\.$/).first().waitFor();
   await page.getByRole("button", { name: /^Approve all \d+$/ }).click();

@@ -3,7 +3,7 @@
 // held-back one is read as the lead will see it, fixed by hand and approved.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, openBrowser, screenshot } from "./support.mjs";
+import { BASE, campaignTab, openBrowser, screenshot } from "./support.mjs";
 
 let browser;
 let page;
@@ -69,7 +69,7 @@ test("a tag is enrolled, messages are prepared, approved in bulk and one is fixe
   await page.getByText("Step saved.").first().waitFor();
 
   // Enroll the buyers.
-  await page.getByRole("button", { name: "Audience", exact: true }).click();
+  await campaignTab(page, "Audience").click();
   await page.locator("#field-audience").selectOption({ label: "Contacts with tags" });
   await page.getByLabel("Tags (any of, comma-separated)").fill("buyer");
   await page.getByRole("button", { name: "Check audience" }).click();
@@ -79,7 +79,7 @@ test("a tag is enrolled, messages are prepared, approved in bulk and one is fixe
   await page.getByText("2 leads enrolled.").first().waitFor();
 
   // Prepare: every lead's message for every step, in the background.
-  await page.getByRole("button", { name: "Review", exact: true }).click();
+  await campaignTab(page, "Review").click();
   await page.getByRole("heading", { name: "No messages prepared yet" }).waitFor();
   await page.getByRole("button", { name: "Prepare 4 messages" }).click();
   await page.getByText("Prepared 4 messages.").first().waitFor();

@@ -63,3 +63,8 @@ export async function expectCspViolation(page, action) {
 export function screenshot(page, name, fullPage = true) {
   return page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
 }
+
+/** A tab of the open campaign (a link in the "Campaign" navigation). */
+export function campaignTab(page, name) {
+  return page.getByRole("navigation", { name: "Campaign" }).getByRole("link", { name, exact: true });
+}

@@ -160,6 +160,12 @@ impl From<FieldErrors> for ApiError {
     }
 }
 
+impl From<aura_types::PageQueryError> for ApiError {
+    fn from(e: aura_types::PageQueryError) -> Self {
+        ApiError::field(e.field(), e.message())
+    }
+}
+
 impl From<crate::db::Duplicate> for ApiError {
     fn from(d: crate::db::Duplicate) -> Self {
         use crate::db::Duplicate::*;

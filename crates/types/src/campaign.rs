@@ -364,14 +364,6 @@ pub struct Target {
     pub enrolled_at: OffsetDateTime,
 }
 
-/// A page of targets, most recently enrolled first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct TargetPage {
-    pub items: Vec<Target>,
-    pub total: i64,
-}
-
 /// `PATCH /campaigns/{id}/targets/{contact_id}`: pause or resume one lead.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

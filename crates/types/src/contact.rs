@@ -379,17 +379,6 @@ impl ContactFilter {
     }
 }
 
-/// A page of contacts in keyset order (newest first).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct ContactPage {
-    pub items: Vec<Contact>,
-    /// How many contacts match the filter in all.
-    pub total: i64,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<ContactId>,
-}
-
 /// Which contacts a bulk action applies to: explicit ids, or every contact matching a filter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -189,13 +189,6 @@ pub struct ReportRow {
     pub contact_id: Option<ContactId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct ReportPage {
-    pub items: Vec<ReportRow>,
-    pub total: i64,
-}
-
 /// Contacts sent by an integration, imported at once with the CSV import's rules.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -370,15 +370,6 @@ pub struct OutboxItem {
     pub caught_at: OffsetDateTime,
 }
 
-/// A page of caught messages, newest first, and how many there are.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct OutboxPage {
-    pub items: Vec<OutboxItem>,
-    /// Messages the organization's sandbox mailboxes caught.
-    pub total: i64,
-}
-
 /// A caught message with its parts decoded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -151,15 +151,6 @@ pub struct MessageFilter {
     pub contact_id: Option<ContactId>,
 }
 
-/// A page of prepared messages, by lead then step.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct MessagePage {
-    pub items: Vec<Message>,
-    /// Messages matching the filter.
-    pub total: i64,
-}
-
 /// `PATCH /campaigns/{id}/messages/{message_id}`: a person's changes to the final text (no merge
 /// tags are filled in; what is written is what is sent).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -55,14 +55,6 @@ fn manual() -> SuppressionReason {
     SuppressionReason::Manual
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct SuppressionPage {
-    pub items: Vec<Suppression>,
-    pub total: i64,
-    pub next_cursor: Option<SuppressionId>,
-}
-
 /// A row of a file that could not be used, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

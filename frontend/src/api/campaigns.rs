@@ -1,6 +1,6 @@
 //! Campaigns, their steps and leads, and templates.
 
-use super::{Api, ApiResult};
+use super::{Api, ApiResult, Query};
 use aura_types::*;
 
 pub async fn list(api: Api) -> ApiResult<Vec<Campaign>> {
@@ -84,8 +84,10 @@ pub async fn reorder_steps(
         .await
 }
 
-pub async fn targets(api: Api, id: CampaignId) -> ApiResult<TargetPage> {
-    api.get(&format!("/campaigns/{id}/targets")).await
+pub async fn targets(api: Api, id: CampaignId, page: &PageQuery) -> ApiResult<Page<Target>> {
+    let query = Query::new().with(page);
+    api.get(&query.path(&format!("/campaigns/{id}/targets")))
+        .await
 }
 
 pub async fn enroll(api: Api, id: CampaignId, req: &EnrollRequest) -> ApiResult<EnrollResult> {

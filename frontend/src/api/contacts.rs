@@ -3,17 +3,9 @@
 use super::{Api, ApiResult, Query};
 use aura_types::*;
 
-/// A page of contacts matching `filter`, after `cursor`.
-pub async fn list(
-    api: Api,
-    filter: &ContactFilter,
-    cursor: Option<ContactId>,
-    limit: u32,
-) -> ApiResult<ContactPage> {
-    let query = Query::new()
-        .set("limit", limit)
-        .with(filter)
-        .opt("cursor", cursor);
+/// A page of contacts matching `filter`.
+pub async fn list(api: Api, filter: &ContactFilter, page: &PageQuery) -> ApiResult<Page<Contact>> {
+    let query = Query::new().with(filter).with(page);
     api.get(&query.path("/contacts")).await
 }
 
@@ -72,9 +64,9 @@ pub async fn import_report(
     api: Api,
     id: ImportId,
     outcome: &str,
-    limit: u32,
-) -> ApiResult<ReportPage> {
-    let query = Query::new().set("outcome", outcome).set("limit", limit);
+    page: &PageQuery,
+) -> ApiResult<Page<ReportRow>> {
+    let query = Query::new().set("outcome", outcome).with(page);
     api.get(&query.path(&format!("/contacts/imports/{id}/report")))
         .await
 }
@@ -84,8 +76,8 @@ pub async fn import_report_csv(api: Api, id: ImportId) -> ApiResult<String> {
         .await
 }
 
-pub async fn suppressions(api: Api, limit: u32) -> ApiResult<SuppressionPage> {
-    api.get(&Query::new().set("limit", limit).path("/suppressions"))
+pub async fn suppressions(api: Api, page: &PageQuery) -> ApiResult<Page<Suppression>> {
+    api.get(&Query::new().with(page).path("/suppressions"))
         .await
 }
 

@@ -36,8 +36,8 @@ pub async fn delete_dkim_key(api: Api, id: DkimKeyId) -> ApiResult<()> {
     api.delete(&format!("/dkim-keys/{id}")).await
 }
 
-pub async fn outbox(api: Api, limit: i64, offset: i64) -> ApiResult<OutboxPage> {
-    let query = Query::new().set("limit", limit).set("offset", offset);
+pub async fn outbox(api: Api, page: &PageQuery) -> ApiResult<Page<OutboxItem>> {
+    let query = Query::new().with(page);
     api.get(&query.path("/outbox")).await
 }
 

@@ -8,13 +8,9 @@ pub async fn list(
     api: Api,
     campaign: CampaignId,
     filter: &MessageFilter,
-    limit: i64,
-    offset: i64,
-) -> ApiResult<MessagePage> {
-    let query = Query::new()
-        .set("limit", limit)
-        .set("offset", offset)
-        .with(filter);
+    page: &PageQuery,
+) -> ApiResult<Page<Message>> {
+    let query = Query::new().with(filter).with(page);
     api.get(&query.path(&format!("/campaigns/{campaign}/messages")))
         .await
 }

@@ -1,10 +1,14 @@
-//! Reusable pieces: form fields, page header, cards, empty/loading/error states, modal, toasts,
-//! badges.
+//! Reusable pieces: form fields, page header, tabs, cards, empty/loading/error states, modal,
+//! toasts, badges, the pager.
 
 pub mod badges;
 mod message;
+mod pager;
+mod tabs;
 
 pub use message::message_view;
+pub use pager::{PageAt, Pager, Paging};
+pub use tabs::{TabLink, Tabs};
 
 use crate::{
     icons,
@@ -418,27 +422,6 @@ pub fn FormButtons(
         <div class="flex gap-2 sm:col-span-2">
             <button class="btn-primary" type="submit" disabled=move || pending.get()>{move || if pending.get() { "Saving…" } else { label }}</button>
             <button class="btn-secondary" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
-        </div>
-    }
-}
-
-/// "1–50 of 120" with Previous and Next, under a list read a page at a time; `go` loads the
-/// page `offset` now points at.
-#[component]
-pub fn Pager(
-    offset: RwSignal<i64>,
-    page_size: i64,
-    total: i64,
-    go: Callback<()>,
-    testid: &'static str,
-) -> impl IntoView {
-    view! {
-        <div class="flex items-center justify-between border-t border-line px-4 py-3 text-sm text-muted">
-            <span data-testid=testid>{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + page_size).min(total))}</span>
-            <div class="flex gap-2">
-                <button class="btn-ghost" disabled=move || offset.get() == 0 on:click=move |_| { offset.update(|o| *o = (*o - page_size).max(0)); go.run(()); }>"Previous"</button>
-                <button class="btn-ghost" disabled=move || { offset.get() + page_size >= total } on:click=move |_| { offset.update(|o| *o += page_size); go.run(()); }>"Next"</button>
-            </div>
         </div>
     }
 }

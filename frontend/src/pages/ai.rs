@@ -347,7 +347,7 @@ pub fn AiStudioPage() -> impl IntoView {
     let api = use_api();
     let personas = LocalResource::new(move || async move { api::ai::personas(api).await });
     let contacts = LocalResource::new(move || async move {
-        api::contacts::list(api, &Default::default(), None, 50).await
+        api::contacts::list(api, &Default::default(), &aura_types::PageQuery::first(50)).await
     });
     let operation = RwSignal::new("generate_step_template".to_owned());
     let persona = RwSignal::new(String::new());

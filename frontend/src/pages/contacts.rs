@@ -6,15 +6,15 @@ use crate::live::use_debounced;
 use crate::{
     components::{
         badges, country_options, field_err, on_result, reset_when_opened, short_date,
-        DialogButtons, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageHeader,
-        SelectField,
+        DialogButtons, EmptyState, ErrorCard, Field, FieldErrs, LoadingCard, Modal, PageAt,
+        PageHeader, Pager, Paging, SelectField,
     },
     icons,
     state::{use_api, use_toasts},
 };
 use aura_types::{
     BulkAction, BulkRequest, ConsentStatus, Contact, ContactFilter, ContactId, ContactInput,
-    ContactPage, ContactStatus, NoteInput, Selection,
+    ContactStatus, NoteInput, Page, Selection,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -46,7 +46,7 @@ pub fn ContactsPage() -> impl IntoView {
     let tag = RwSignal::new(initial("tags_any"));
     let status = RwSignal::new(initial("status"));
     let segment = RwSignal::new(initial("segment_id"));
-    let cursors = RwSignal::new(Vec::<ContactId>::new());
+    let paging = Paging::new(50);
     let selected = RwSignal::new(Vec::<ContactId>::new());
     let open_contact = RwSignal::new(None::<ContactId>);
     let new_open = RwSignal::new(false);
@@ -62,7 +62,7 @@ pub fn ContactsPage() -> impl IntoView {
     Effect::new(move |prev: Option<()>| {
         let f = filter.get();
         if prev.is_some() {
-            cursors.set(Vec::new());
+            paging.reset();
             selected.set(Vec::new());
             navigate(
                 &crate::api::Query::new().with(&f).path("/contacts"),
@@ -75,8 +75,8 @@ pub fn ContactsPage() -> impl IntoView {
         }
     });
     let page = LocalResource::new(move || {
-        let (filter, cursor) = (filter.get(), cursors.get().last().copied());
-        async move { api::contacts::list(api, &filter, cursor, 50).await }
+        let (filter, at) = (filter.get(), paging.query());
+        async move { api::contacts::list(api, &filter, &at).await }
     });
     let tags = LocalResource::new(move || async move { api::contacts::tags(api).await });
     let segments = LocalResource::new(move || async move { api::segments::list(api).await });
@@ -207,7 +207,7 @@ pub fn ContactsPage() -> impl IntoView {
                         <button class="btn-secondary" on:click=move |_| { editing.set(None); new_open.set(true) }>"New contact"</button>
                     </EmptyState>
                 }.into_any(),
-                Ok(p) => view! { <ContactTable page=p selected=selected open=open_contact cursors=cursors /> }.into_any(),
+                Ok(p) => view! { <ContactTable page=p selected=selected open=open_contact paging=paging /> }.into_any(),
             })}
         </Transition>
         <ContactPanel id=open_contact on_changed=reload on_edit=Callback::new(move |c: Contact| { editing.set(Some(c)); new_open.set(true); }) />
@@ -217,15 +217,14 @@ pub fn ContactsPage() -> impl IntoView {
 
 #[component]
 fn ContactTable(
-    page: ContactPage,
+    page: Page<Contact>,
     selected: RwSignal<Vec<ContactId>>,
     open: RwSignal<Option<ContactId>>,
-    cursors: RwSignal<Vec<ContactId>>,
+    paging: Paging,
 ) -> impl IntoView {
     let ids: Vec<ContactId> = page.items.iter().map(|c| c.id).collect();
     let all_ids = ids.clone();
-    let next = page.next_cursor;
-    let shown = page.items.len();
+    let at = PageAt::of(&page);
     view! {
         <div class="card overflow-hidden">
             <div class="max-h-[70vh] overflow-auto">
@@ -273,13 +272,7 @@ fn ContactTable(
                 </tbody>
             </table>
             </div>
-            <div class="flex items-center justify-between border-t border-line px-4 py-3 text-sm text-muted">
-                <span data-testid="contacts-total">{move || { let start = cursors.get().len() * 50; format!("{}–{} of {}", if shown == 0 { 0 } else { start + 1 }, start + shown, page.total) }}</span>
-                <div class="flex gap-2">
-                    <button class="btn-secondary" disabled=move || cursors.get().is_empty() on:click=move |_| cursors.update(|c| { c.pop(); })>"Previous"</button>
-                    <button class="btn-secondary" disabled=next.is_none() on:click=move |_| if let Some(n) = next { cursors.update(|c| c.push(n)) }>"Next"</button>
-                </div>
-            </div>
+            <Pager paging at=Signal::stored(at) testid="contacts-total" />
         </div>
     }
 }

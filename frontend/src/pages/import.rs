@@ -9,7 +9,7 @@ use crate::{
 };
 use aura_types::{
     ColumnMapping, DuplicateStrategy, Import, ImportOptions, ImportPreview, ImportStatus,
-    MappingRequest, ReportPage, StartImportRequest, IMPORT_TARGETS,
+    MappingRequest, PageQuery, ReportRow, StartImportRequest, IMPORT_TARGETS, PAGE_MAX,
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
@@ -29,7 +29,9 @@ pub fn ImportPage() -> impl IntoView {
     let tags = RwSignal::new(String::new());
     let uploading = RwSignal::new(false);
     let upload_error = RwSignal::new(None::<String>);
-    let report = RwSignal::new(None::<ReportPage>);
+    // The first rows of each kind that needs a look (the CSV download holds them all), and how
+    // many there are.
+    let report = RwSignal::new(None::<(Vec<ReportRow>, i64)>);
     let download = RwSignal::new(None::<String>);
 
     let on_file = move |ev: leptos::ev::Event| {
@@ -99,12 +101,13 @@ pub fn ImportPage() -> impl IntoView {
             let mut rows = Vec::new();
             let mut total = 0;
             for outcome in ["invalid", "skipped"] {
-                if let Ok(r) = api::contacts::import_report(api, id, outcome, 200).await {
+                let first = PageQuery::first(PAGE_MAX);
+                if let Ok(r) = api::contacts::import_report(api, id, outcome, &first).await {
                     total += r.total;
                     rows.extend(r.items);
                 }
             }
-            report.try_set(Some(ReportPage { items: rows, total }));
+            report.try_set(Some((rows, total)));
             if let Ok(csv) = api::contacts::import_report_csv(api, id).await {
                 download.try_set(Some(format!(
                     "data:text/csv;charset=utf-8,{}",
@@ -266,12 +269,12 @@ pub fn ImportPage() -> impl IntoView {
                         </dl>
                         {i.error.map(|e| view! { <p class="field-error mt-3">{e}</p> })}
                     </section>
-                    {move || report.get().map(|r| view! {
+                    {move || report.get().map(|(rows, total)| view! {
                         <section class="card mt-6 p-6">
                             <div class="flex items-center justify-between">
                                 <div>
                                     <h2 class="text-sm font-semibold">"Report"</h2>
-                                    <p class="text-xs text-muted">{format!("{} rows need attention; the CSV lists every row.", r.total)}</p>
+                                    <p class="text-xs text-muted">{format!("{total} rows need attention; the CSV lists every row.")}</p>
                                 </div>
                                 <div class="flex gap-2">
                                     {move || download.get().map(|href| view! { <a class="btn-secondary" href=href download="import-report.csv">"Download CSV"</a> })}
@@ -281,7 +284,7 @@ pub fn ImportPage() -> impl IntoView {
                             <table class="mt-3 w-full text-left text-xs">
                                 <thead class="text-muted"><tr><th class="py-2 pr-3">"Row"</th><th class="py-2 pr-3">"Outcome"</th><th class="py-2">"Reason"</th></tr></thead>
                                 <tbody class="divide-y divide-line">
-                                    {r.items.into_iter().filter(|row| row.reason.is_some()).map(|row| view! {
+                                    {rows.into_iter().filter(|row| row.reason.is_some()).map(|row| view! {
                                         <tr><td class="py-2 pr-3 tabular-nums">{row.row_number}</td><td class="py-2 pr-3">{row.outcome.label()}</td><td class="py-2">{row.reason.unwrap_or_default()}</td></tr>
                                     }).collect_view()}
                                 </tbody>

@@ -513,23 +513,23 @@ fn dkim_summary(value: &str) -> Option<String> {
 }
 
 /// Caught messages listed at once on the Outbox page.
-const OUTBOX_PAGE: i64 = 50;
+const OUTBOX_PAGE: u32 = 50;
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     let api = use_api();
     // The page shown: newest first, OUTBOX_PAGE at a time.
-    let offset = RwSignal::new(0i64);
+    let paging = Paging::new(OUTBOX_PAGE);
     // Newly caught messages appear without reloading.
     let items = use_live(
         move || {
-            let at = offset.get_untracked();
-            async move { api::mailboxes::outbox(api, OUTBOX_PAGE, at).await }
+            let at = paging.query();
+            async move { api::mailboxes::outbox(api, &at).await }
         },
         Some(std::time::Duration::from_secs(3)),
         |_| true,
     );
-    let turn_page = Callback::new(move |()| items.refresh());
+    let page_at = items.page_at();
     // Loading, failed, or how many: what the list's frame depends on (a Memo, so a poll with the
     // same total leaves the frame, and the rows in it, alone).
     let head = Memo::new(move |_| {
@@ -586,8 +586,8 @@ pub fn OutboxPage() -> impl IntoView {
                                 }
                             </For>
                         </ul>
-                        {(total > OUTBOX_PAGE).then(|| view! {
-                            <Pager offset page_size=OUTBOX_PAGE total go=turn_page testid="outbox-total" />
+                        {(total > i64::from(OUTBOX_PAGE)).then(|| view! {
+                            <Pager paging at=page_at testid="outbox-total" />
                         })}
                         </div>
                     }.into_any(),

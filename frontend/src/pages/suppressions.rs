@@ -3,8 +3,8 @@
 use crate::api;
 use crate::{
     components::{
-        chosen_file_form, on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader,
-        SelectField,
+        chosen_file_form, on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageAt,
+        PageHeader, Pager, Paging, SelectField,
     },
     icons,
     state::{use_api, use_toasts},
@@ -16,8 +16,11 @@ use leptos::{prelude::*, task::spawn_local};
 pub fn SuppressionsPage() -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let list =
-        LocalResource::new(move || async move { api::contacts::suppressions(api, 200).await });
+    let paging = Paging::new(50);
+    let list = LocalResource::new(move || {
+        let at = paging.query();
+        async move { api::contacts::suppressions(api, &at).await }
+    });
     let kind = RwSignal::new("email".to_owned());
     let value = RwSignal::new(String::new());
     let reason = RwSignal::new("manual".to_owned());
@@ -102,7 +105,9 @@ pub fn SuppressionsPage() -> impl IntoView {
             {move || list.get().map(|r| match r {
                 Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
                 Ok(p) if p.items.is_empty() => view! { <EmptyState icon=icons::USERS title="Nobody is suppressed" body="Unsubscribes, bounces, complaints and STOP replies land here automatically once campaigns send. Add addresses by hand or import a list from your previous tool." /> }.into_any(),
-                Ok(p) => view! {
+                Ok(p) => {
+                    let at = PageAt::of(&p);
+                    view! {
                     <div class="card overflow-hidden">
                         <table class="w-full text-left text-sm">
                             <thead class="bg-slate-50 text-xs uppercase tracking-wide text-muted"><tr><th class="px-4 py-3">"Address"</th><th class="px-4 py-3">"Kind"</th><th class="px-4 py-3">"Reason"</th><th class="px-4 py-3">"Source"</th><th class="px-4 py-3">"Added"</th><th></th></tr></thead>
@@ -122,9 +127,10 @@ pub fn SuppressionsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <p class="border-t border-line px-4 py-3 text-sm text-muted">{format!("{} suppressed", p.total)}</p>
+                        <Pager paging at=Signal::stored(at) testid="suppressions-total" />
                     </div>
-                }.into_any(),
+                    }.into_any()
+                }
             })}
         </Transition>
     }

@@ -117,8 +117,14 @@ pub async fn preflight_facts(
         None
     };
     let messages = review_counters(&mut *conn, org, id).await?;
-    let active_leads =
-        super::targets::count(&mut *conn, org, id, Some(aura_types::TargetStatus::Active)).await?;
+    let active_leads = super::targets::count(
+        &mut *conn,
+        org,
+        id,
+        Some(aura_types::TargetStatus::Active),
+        None,
+    )
+    .await?;
     let leads = if messages.all == 0 {
         let leads = super::contacts::in_campaign(&mut *conn, org, id).await?;
         let name = org_row

@@ -89,6 +89,7 @@ pub async fn list(
     status: Option<TargetStatus>,
     contact: Option<ContactId>,
     limit: i64,
+    offset: i64,
 ) -> Result<Vec<Target>, sqlx::Error> {
     sqlx::query_as!(
         Target,
@@ -100,12 +101,13 @@ pub async fn list(
            where t.org_id = $1 and t.campaign_id = $2 and ($3::target_status is null or t.status = $3)
              and ($5::uuid is null or t.contact_id = $5)
            order by t.enrolled_at desc, t.contact_id
-           limit $4"#,
+           limit $4 offset $6"#,
         org as OrgId,
         campaign as CampaignId,
         status as Option<TargetStatus>,
         limit,
-        contact as Option<ContactId>
+        contact as Option<ContactId>,
+        offset
     )
     .fetch_all(db)
     .await
@@ -116,13 +118,16 @@ pub async fn count(
     org: OrgId,
     campaign: CampaignId,
     status: Option<TargetStatus>,
+    contact: Option<ContactId>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"select count(*) as "n!" from campaign_targets
-           where org_id = $1 and campaign_id = $2 and ($3::target_status is null or status = $3)"#,
+           where org_id = $1 and campaign_id = $2 and ($3::target_status is null or status = $3)
+             and ($4::uuid is null or contact_id = $4)"#,
         org as OrgId,
         campaign as CampaignId,
-        status as Option<TargetStatus>
+        status as Option<TargetStatus>,
+        contact as Option<ContactId>
     )
     .fetch_one(db)
     .await
@@ -171,5 +176,7 @@ pub async fn get(
     campaign: CampaignId,
     contact: ContactId,
 ) -> Result<Option<Target>, sqlx::Error> {
-    Ok(list(db, org, campaign, None, Some(contact), 1).await?.pop())
+    Ok(list(db, org, campaign, None, Some(contact), 1, 0)
+        .await?
+        .pop())
 }

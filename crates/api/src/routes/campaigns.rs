@@ -13,8 +13,8 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use aura_types::{
     Campaign, CampaignDetail, CampaignId, CampaignInput, CampaignStatus, ContactId, EnrollRequest,
-    EnrollResult, ErrorBody, OrgId, ReorderSteps, StatusChange, Step, StepId, StepInput,
-    TagProblem, Target, TargetChange, TargetPage, TargetStatus,
+    EnrollResult, ErrorBody, OrgId, Page, PageQuery, ReorderSteps, StatusChange, Step, StepId,
+    StepInput, TagProblem, Target, TargetChange, TargetStatus,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -588,10 +588,11 @@ pub struct TargetQuery {
 }
 
 #[utoipa::path(get, operation_id = "listTargets", summary = "List a campaign's enrolled leads", path = "/campaigns/{campaign_id}/targets", tag = "campaigns", security(("bearer" = [])),
-    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), TargetQuery),
-    description = "The 500 most recently enrolled leads, optionally only those with one status or one lead, each with its status, the steps already sent and when it runs next. `total` counts every lead with the given status.",
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), TargetQuery, PageQuery),
+    description = "The enrolled leads, most recently enrolled first, optionally only those with one status or one lead, each with its status, the steps already sent and when it runs next, in pages; `total` counts every match.",
     responses(
-        (status = 200, description = "The 500 most recently enrolled targets and the total", body = TargetPage),
+        (status = 200, description = "A page of targets and how many match", body = Page<Target>),
+        (status = 422, description = "A limit out of range or a cursor this list did not give", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such campaign", body = ErrorBody),
     ))]
@@ -600,15 +601,18 @@ pub async fn list_targets(
     caller: Caller,
     path: web::Path<CampaignId>,
     query: web::Query<TargetQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let (org, id) = (caller.org_id, path.into_inner());
+    let (limit, offset) = (page.limit()?, page.offset()?);
     db::campaigns::get(&state.pool, org, id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let (status, contact) = (query.status, query.contact_id);
     let items =
-        db::targets::list(&state.pool, org, id, query.status, query.contact_id, 500).await?;
-    let total = db::targets::count(&state.pool, org, id, query.status).await?;
-    Ok(HttpResponse::Ok().json(TargetPage { items, total }))
+        db::targets::list(&state.pool, org, id, status, contact, limit.into(), offset).await?;
+    let total = db::targets::count(&state.pool, org, id, status, contact).await?;
+    Ok(HttpResponse::Ok().json(Page::at_offset(items, total, offset)))
 }
 
 #[utoipa::path(patch, operation_id = "updateTarget", summary = "Pause or resume a lead", path = "/campaigns/{campaign_id}/targets/{contact_id}", tag = "campaigns", security(("bearer" = [])),

@@ -16,8 +16,8 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use aura_types::{
     parse_tag, parse_tags, parse_text, BulkAction, BulkRequest, BulkResult, Contact, ContactDetail,
-    ContactFilter, ContactId, ContactInput, ContactPage, ErrorBody, MergeRequest, Note, NoteInput,
-    OrgId, RenameTagRequest, Rule, SegmentKind, TagCount, UserId, NOTE_MAX_CHARS,
+    ContactFilter, ContactId, ContactInput, ErrorBody, MergeRequest, Note, NoteInput, OrgId, Page,
+    PageQuery, RenameTagRequest, Rule, SegmentKind, TagCount, UserId, NOTE_MAX_CHARS,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -48,10 +48,6 @@ pub struct ListQuery {
     #[serde(flatten)]
     #[param(inline)]
     pub filter: ContactFilter,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Page size, 1–200 (default 50).
-    pub limit: Option<String>,
 }
 
 /// The rule a filter stands for, including its segment (which must exist in `org`).
@@ -94,25 +90,11 @@ pub async fn resolve_selection(
     })
 }
 
-fn parse_limit(limit: Option<&str>) -> ApiResult<i64> {
-    use super::{PAGE_DEFAULT, PAGE_MAX};
-    match limit.map(str::trim).filter(|l| !l.is_empty()) {
-        None => Ok(PAGE_DEFAULT),
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=PAGE_MAX).contains(n))
-            .ok_or_else(|| {
-                ApiError::field("limit", format!("must be a number from 1 to {PAGE_MAX}"))
-            }),
-    }
-}
-
 #[utoipa::path(get, operation_id = "listContacts", summary = "List contacts", path = "/contacts", tag = "contacts", security(("bearer" = [])),
-    params(ListQuery),
+    params(ListQuery, PageQuery),
     description = "Contacts matching every given filter, newest first, in pages. `total` counts all matches.",
     responses(
-        (status = 200, description = "A page", body = ContactPage),
+        (status = 200, description = "A page", body = Page<Contact>),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "A filter value is invalid (the field is named)", body = ErrorBody),
     ))]
@@ -121,28 +103,25 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ListQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let limit = parse_limit(q.limit.as_deref())?;
-    let cursor = match q.cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => Some(
-            c.parse::<ContactId>()
-                .map_err(|_| ApiError::field("cursor", "is not a cursor from a previous page"))?,
-        ),
-    };
+    let limit = page.limit()?;
+    let cursor = page.after::<ContactId>()?;
     let mut conn = state.pool.acquire().await?;
     let sel = Selection::Rule(resolve_filter(&mut conn, caller.org_id, &q.filter).await?);
     let now = OffsetDateTime::now_utc();
-    let mut items =
-        db::contacts::list(&mut conn, caller.org_id, &sel, now, cursor, limit + 1).await?;
+    let items = db::contacts::list(
+        &mut conn,
+        caller.org_id,
+        &sel,
+        now,
+        cursor,
+        i64::from(limit) + 1,
+    )
+    .await?;
     let total = db::contacts::count(&mut conn, caller.org_id, &sel, now).await?;
-    let next_cursor = super::next_cursor(&mut items, limit, |c| c.id);
-    Ok(HttpResponse::Ok().json(ContactPage {
-        items,
-        total,
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(Page::keyset(items, total, limit, |c| c.id)))
 }
 
 /// A contact's owner must be a member of the organization.

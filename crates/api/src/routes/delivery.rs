@@ -13,9 +13,8 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use aura_types::{
     CampaignId, Delivery, DeliveryAction, DeliveryActionKind, ErrorBody, MessageId, OutboxId,
-    OutboxMessage, OutboxPage, Preflight,
+    OutboxItem, OutboxMessage, Page, PageQuery, Preflight,
 };
-use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub fn outbox_scope() -> Routes {
@@ -120,35 +119,25 @@ pub async fn resolve(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OutboxQuery {
-    /// At most 200 (default 50).
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 #[utoipa::path(get, operation_id = "listOutbox", summary = "List the sandbox outbox", path = "/outbox", tag = "delivery", security(("bearer" = [])),
     description = "What the organization's sandbox mailboxes caught, newest first, a page at a time.",
-    params(OutboxQuery),
+    params(PageQuery),
     responses(
-        (status = 200, description = "A page of caught messages and how many there are", body = OutboxPage),
-        (status = 400, description = "A limit or offset that is not a number", body = ErrorBody),
+        (status = 200, description = "A page of caught messages and how many there are", body = Page<OutboxItem>),
+        (status = 400, description = "A limit that is not a number", body = ErrorBody),
+        (status = 422, description = "A limit out of range or a cursor this list did not give", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
 pub async fn outbox(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<OutboxQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (limit, offset) = (
-        super::page_limit(query.limit),
-        super::page_offset(query.offset),
-    );
+    let (limit, offset) = (page.limit()?, page.offset()?);
     let mut conn = state.pool.acquire().await?;
-    let items = db::outbox::list_outbox(&mut *conn, caller.org_id, limit, offset).await?;
+    let items = db::outbox::list_outbox(&mut *conn, caller.org_id, limit.into(), offset).await?;
     let total = db::outbox::count_outbox(&mut *conn, caller.org_id).await?;
-    Ok(HttpResponse::Ok().json(OutboxPage { items, total }))
+    Ok(HttpResponse::Ok().json(Page::at_offset(items, total, offset)))
 }
 
 #[utoipa::path(get, operation_id = "getOutboxMessage", summary = "Get a sandbox outbox message", path = "/outbox/{outbox_id}", tag = "delivery", security(("bearer" = [])),

@@ -17,8 +17,8 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use aura_types::{
     parse_tags, ErrorBody, Import, ImportId, ImportOptions, ImportPreview, ImportStatus,
-    JsonImportRequest, JsonImportResult, MappingRequest, PreviewRow, ReportPage, RowOutcome,
-    StartImportRequest,
+    JsonImportRequest, JsonImportResult, MappingRequest, Page, PageQuery, PreviewRow, ReportRow,
+    RowOutcome, StartImportRequest,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -274,17 +274,14 @@ pub async fn start(
 pub struct ReportQuery {
     /// Only rows with this outcome.
     outcome: Option<RowOutcome>,
-    #[serde(default)]
-    offset: i64,
-    /// 1–1000, default 100.
-    limit: Option<i64>,
 }
 
 #[utoipa::path(get, operation_id = "getImportReport", summary = "Get an import's report", path = "/contacts/imports/{import_id}/report", tag = "imports", security(("bearer" = [])),
-    params(("import_id" = uuid::Uuid, Path, description = "The import's id"), ReportQuery),
-    description = "What became of each row of the file (outcome, reason, contact), in file order, optionally only rows with one outcome. Pages by `offset` and `limit` (1–1000, default 100); `total` counts the matching rows.",
+    params(("import_id" = uuid::Uuid, Path, description = "The import's id"), ReportQuery, PageQuery),
+    description = "What became of each row of the file (outcome, reason, contact), in file order, optionally only rows with one outcome, in pages; `total` counts the matching rows.",
     responses(
-        (status = 200, description = "Report rows in file order", body = ReportPage),
+        (status = 200, description = "Report rows in file order", body = Page<ReportRow>),
+        (status = 422, description = "A limit out of range or a cursor this list did not give", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such import", body = ErrorBody),
     ))]
@@ -294,23 +291,24 @@ pub async fn report(
     caller: Caller,
     path: web::Path<ImportId>,
     query: web::Query<ReportQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    let (limit, offset) = (page.limit()?, page.offset()?);
     db::imports::get(&state.pool, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let items = db::imports::report(
         &state.pool,
         caller.org_id,
         id,
         query.outcome,
-        query.offset.max(0),
-        limit,
+        offset,
+        limit.into(),
     )
     .await?;
     let total = db::imports::report_count(&state.pool, caller.org_id, id, query.outcome).await?;
-    Ok(HttpResponse::Ok().json(ReportPage { items, total }))
+    Ok(HttpResponse::Ok().json(Page::at_offset(items, total, offset)))
 }
 
 #[utoipa::path(get, operation_id = "downloadImportReport", summary = "Download an import's report as CSV", path = "/contacts/imports/{import_id}/report.csv", tag = "imports", security(("bearer" = [])),

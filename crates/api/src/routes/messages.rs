@@ -12,9 +12,9 @@ use crate::{
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
-    CampaignId, ContactId, ErrorBody, Message, MessageEdit, MessageFilter, MessageId, MessagePage,
-    MessageStatus, OrgId, Preparation, ReviewAction, ReviewRequest, ReviewResult, ReviewSummary,
-    StepId,
+    CampaignId, ContactId, ErrorBody, Message, MessageEdit, MessageFilter, MessageId,
+    MessageStatus, OrgId, Page, PageQuery, Preparation, ReviewAction, ReviewRequest, ReviewResult,
+    ReviewSummary, StepId,
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -70,7 +70,7 @@ pub async fn prepare(
             "Add a step before preparing messages.".into(),
         ));
     }
-    if db::targets::count(&mut *conn, org, id, None).await? == 0 {
+    if db::targets::count(&mut *conn, org, id, None, None).await? == 0 {
         return Err(ApiError::Conflict(
             "Enroll leads (Audience) before preparing messages.".into(),
         ));
@@ -115,16 +115,14 @@ pub struct MessageQuery {
     /// Only this lead's messages.
     #[param(value_type = Option<uuid::Uuid>)]
     contact_id: Option<ContactId>,
-    /// At most 200 (default 50).
-    limit: Option<i64>,
-    offset: Option<i64>,
 }
 
 #[utoipa::path(get, operation_id = "listMessages", summary = "List a campaign's messages", path = "/campaigns/{campaign_id}/messages", tag = "messages", security(("bearer" = [])),
-    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), MessageQuery),
-    description = "The campaign's prepared messages, lead by lead and step by step, optionally only one step, status, variant or lead, or only those with (or without) problems. Pages by `limit` (at most 200, default 50) and `offset`; `total` counts all matches.",
+    params(("campaign_id" = uuid::Uuid, Path, description = "The campaign's id"), MessageQuery, PageQuery),
+    description = "The campaign's prepared messages, lead by lead and step by step, optionally only one step, status, variant or lead, or only those with (or without) problems, in pages; `total` counts all matches.",
     responses(
-        (status = 200, description = "A page of messages (lead by lead, step by step) and how many match", body = MessagePage),
+        (status = 200, description = "A page of messages (lead by lead, step by step) and how many match", body = Page<Message>),
+        (status = 422, description = "A limit out of range or a cursor this list did not give", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such campaign", body = ErrorBody),
     ))]
@@ -133,8 +131,10 @@ pub async fn list(
     caller: Caller,
     path: web::Path<CampaignId>,
     query: web::Query<MessageQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let (org, id) = (caller.org_id, path.into_inner());
+    let (limit, offset) = (page.limit()?, page.offset()?);
     let q = query.into_inner();
     let mut conn = state.pool.acquire().await?;
     db::campaigns::get(&mut *conn, org, id)
@@ -148,14 +148,13 @@ pub async fn list(
         contact_id: q.contact_id,
     };
     let which = Which::Filter(&filter);
-    let (limit, offset) = (super::page_limit(q.limit), super::page_offset(q.offset));
-    let items = db::messages::list(&mut conn, org, id, &which, limit, offset)
+    let items = db::messages::list(&mut conn, org, id, &which, limit.into(), offset)
         .await?
         .into_iter()
         .map(shown)
         .collect();
     let total = db::messages::count(&mut conn, org, id, &which).await?;
-    Ok(HttpResponse::Ok().json(MessagePage { items, total }))
+    Ok(HttpResponse::Ok().json(Page::at_offset(items, total, offset)))
 }
 
 #[utoipa::path(get, operation_id = "getMessage", summary = "Get a message", path = "/campaigns/{campaign_id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),

@@ -221,28 +221,3 @@ pub fn operations() -> Vec<(Method, String)> {
     }
     all
 }
-
-/// Items a list answers when the caller names no `limit`, and the most it answers.
-pub const PAGE_DEFAULT: i64 = 50;
-pub const PAGE_MAX: i64 = 200;
-
-/// A list's `limit`, kept within 1 and [`PAGE_MAX`] ([`PAGE_DEFAULT`] when not given).
-pub fn page_limit(limit: Option<i64>) -> i64 {
-    limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX)
-}
-
-/// A list's `offset`: the start when not given or negative.
-pub fn page_offset(offset: Option<i64>) -> i64 {
-    offset.unwrap_or(0).max(0)
-}
-
-/// Keyset paging: `items` was fetched with `limit + 1` rows; keeps `limit` of them and returns
-/// the cursor of the next page (the last kept item's), or `None` on the last page.
-pub fn next_cursor<T, C>(items: &mut Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> C) -> Option<C> {
-    let limit = usize::try_from(limit).unwrap_or(0);
-    if items.len() <= limit {
-        return None;
-    }
-    items.truncate(limit);
-    items.last().map(cursor_of)
-}

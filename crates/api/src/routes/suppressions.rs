@@ -11,8 +11,8 @@ use crate::{
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
-    parse_optional_text, Channel, ContactPermission, EmailAddress, ErrorBody, Suppression,
-    SuppressionId, SuppressionImportResult, SuppressionInput, SuppressionKind, SuppressionPage,
+    parse_optional_text, Channel, ContactPermission, EmailAddress, ErrorBody, Page, PageQuery,
+    Suppression, SuppressionId, SuppressionImportResult, SuppressionInput, SuppressionKind,
     SuppressionReason,
 };
 use serde::Deserialize;
@@ -62,16 +62,14 @@ fn guess_kind(v: &str) -> SuppressionKind {
 pub struct ListQuery {
     /// Part of the value.
     q: Option<String>,
-    cursor: Option<SuppressionId>,
-    /// 1–200, default 50.
-    limit: Option<i64>,
 }
 
 #[utoipa::path(get, operation_id = "listSuppressions", summary = "List suppressions", path = "/suppressions", tag = "suppressions", security(("bearer" = [])),
-    params(ListQuery),
-    description = "The organization's suppressed emails, phone numbers and domains, newest first, optionally only those containing `q`. Pages by cursor: pass `next_cursor` as `cursor` for the next page (`limit` 1–200, default 50); `total` counts all matches.",
+    params(ListQuery, PageQuery),
+    description = "The organization's suppressed emails, phone numbers and domains, newest first, optionally only those containing `q`, in pages; `total` counts all matches.",
     responses(
-        (status = 200, description = "Newest first", body = SuppressionPage),
+        (status = 200, description = "Newest first", body = Page<Suppression>),
+        (status = 422, description = "A limit out of range or a cursor this list did not give", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id))]
@@ -79,18 +77,14 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ListQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let limit = super::page_limit(query.limit);
-    let mut items =
-        db::suppressions::list(&state.pool, caller.org_id, q, query.cursor, limit + 1).await?;
+    let (limit, cursor) = (page.limit()?, page.after::<SuppressionId>()?);
+    let items =
+        db::suppressions::list(&state.pool, caller.org_id, q, cursor, i64::from(limit) + 1).await?;
     let total = db::suppressions::count(&state.pool, caller.org_id, q).await?;
-    let next_cursor = super::next_cursor(&mut items, limit, |s| s.id);
-    Ok(HttpResponse::Ok().json(SuppressionPage {
-        items,
-        total,
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(Page::keyset(items, total, limit, |s| s.id)))
 }
 
 #[utoipa::path(post, operation_id = "createSuppression", summary = "Suppress an address", path = "/suppressions", tag = "suppressions", security(("bearer" = [])),

@@ -528,6 +528,23 @@ async fn enrollment_skips_by_reason_and_is_idempotent(pool: PgPool) {
     )
     .await;
     assert_eq!((d.campaign.stats.targets, d.campaign.stats.active), (2, 2));
+    // The enrolled leads, a page at a time: one each, the second page the last.
+    let first: aura_types::Page<aura_types::Target> = user
+        .get(&format!("{url}?limit=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((first.items.len(), first.total), (1, 2));
+    let next = first.next_cursor.expect("a second page");
+    let second: aura_types::Page<aura_types::Target> = user
+        .get(&format!("{url}?limit=1&cursor={next}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((second.items.len(), second.next_cursor), (1, None));
+    assert_ne!(first.items[0].contact_id, second.items[0].contact_id);
 
     // Tags select; an SMS campaign needs granted consent; a lead active elsewhere can be skipped.
     let sms = new_campaign(&user).await;

@@ -2,7 +2,7 @@
 //! pages, bulk actions, tags, notes and merging.
 
 use crate::helpers::*;
-use aura_types::{BulkResult, Contact, ContactDetail, ContactPage, ErrorCode, TagCount};
+use aura_types::{BulkResult, Contact, ContactDetail, ErrorCode, Page, TagCount};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
@@ -174,7 +174,7 @@ async fn bad_fields_are_named_and_duplicates_name_the_existing_contact(pool: PgP
         .await;
 }
 
-async fn page(user: &TestUser, query: &str) -> ContactPage {
+async fn page(user: &TestUser, query: &str) -> Page<Contact> {
     let res = user.get(&format!("/api/v1/contacts?{query}")).await;
     assert_eq!(
         res.status(),
@@ -405,7 +405,7 @@ async fn tags_are_counted_renamed_and_merged(pool: PgPool) {
             .collect::<Vec<_>>(),
         vec![("buyer", 3), ("vip", 1)]
     );
-    let c: ContactPage = owner
+    let c: Page<Contact> = owner
         .get("/api/v1/contacts?q=c%40example")
         .await
         .json()

@@ -6,8 +6,7 @@
 use crate::helpers::*;
 use crate::smtp::{self, Options, SmtpSink};
 use aura_types::{
-    CampaignDetail, Contact, Delivery, ErrorCode, Mailbox, MailboxTest, Message, MessagePage,
-    Preflight,
+    CampaignDetail, Contact, Delivery, ErrorCode, Mailbox, MailboxTest, Message, Page, Preflight,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -41,7 +40,7 @@ impl Fx {
     }
 
     async fn messages(&self, query: &str) -> Vec<Message> {
-        let page: MessagePage = ok(
+        let page: Page<Message> = ok(
             self.user.get(&self.url(&format!("/messages{query}"))).await,
             StatusCode::OK,
         )

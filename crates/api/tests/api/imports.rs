@@ -3,8 +3,8 @@
 
 use crate::helpers::*;
 use aura_types::{
-    Contact, ContactPage, ErrorCode, Import, ImportPreview, ImportStatus, JsonImportResult,
-    ReportPage, RowOutcome,
+    Contact, ErrorCode, Import, ImportPreview, ImportStatus, JsonImportResult, Page, ReportRow,
+    RowOutcome,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -72,17 +72,31 @@ async fn run(
 }
 
 async fn report(user: &TestUser, import: &Import) -> Vec<(i64, RowOutcome, String)> {
-    let page: ReportPage = user
-        .get(&format!(
-            "/api/v1/contacts/imports/{}/report?limit=1000",
-            import.id
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    page.items
-        .into_iter()
+    // Every row, a page at a time, following each page's cursor.
+    let mut rows = Vec::new();
+    let mut cursor = None;
+    loop {
+        let after = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page: Page<ReportRow> = user
+            .get(&format!(
+                "/api/v1/contacts/imports/{}/report?limit=7{after}",
+                import.id
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        rows.extend(page.items);
+        assert!(rows.len() as i64 <= page.total);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => {
+                assert_eq!(rows.len() as i64, page.total);
+                break;
+            }
+        }
+    }
+    rows.into_iter()
         .map(|r| (r.row_number, r.outcome, r.reason.unwrap_or_default()))
         .collect()
 }
@@ -181,7 +195,7 @@ async fn the_hard_cases_file_imports_with_an_outcome_per_row(pool: PgPool) {
         "the same email in another case is a duplicate"
     );
 
-    let jose: ContactPage = owner
+    let jose: Page<Contact> = owner
         .get("/api/v1/contacts?q=jose%40example.com")
         .await
         .json()
@@ -197,7 +211,7 @@ async fn the_hard_cases_file_imports_with_an_outcome_per_row(pool: PgPool) {
     assert_eq!(jose.tags, vec!["buyer", "vip", "spring expo"]);
     assert_eq!(jose.custom["budget"], "500k");
     assert_eq!(jose.source.as_deref(), Some("import: hard-cases.csv"));
-    let li: ContactPage = owner
+    let li: Page<Contact> = owner
         .get("/api/v1/contacts?q=li%40example.com")
         .await
         .json()
@@ -241,7 +255,7 @@ async fn latin1_files_are_read_and_files_without_addresses_refused(pool: PgPool)
     assert_eq!(import.encoding, "latin-1");
     let done = run(&app, &owner, &import, mapping_of(&import, &[]), json!({})).await;
     assert_eq!(done.progress.created, 1);
-    let page: ContactPage = owner.get("/api/v1/contacts").await.json().await.unwrap();
+    let page: Page<Contact> = owner.get("/api/v1/contacts").await.json().await.unwrap();
     assert_eq!(
         (
             page.items[0].full_name.as_str(),
@@ -404,7 +418,7 @@ async fn the_json_import_reports_every_contact(pool: PgPool) {
         ]
     );
     assert!(r.rows[1].reason.as_deref().unwrap().contains("email"));
-    let c: ContactPage = owner.get("/api/v1/contacts").await.json().await.unwrap();
+    let c: Page<Contact> = owner.get("/api/v1/contacts").await.json().await.unwrap();
     assert_eq!(
         (c.items[0].company.as_deref(), c.items[0].tags.clone()),
         (Some("Filled"), vec!["n8n".to_owned()]),

@@ -6,7 +6,7 @@
 use crate::helpers::*;
 use aura_types::template::{self, message_seed, MergeValues, Sender};
 use aura_types::{
-    CampaignDetail, Contact, ErrorCode, Message, MessagePage, MessageStatus, Preparation,
+    CampaignDetail, Contact, ErrorCode, Message, MessageStatus, Page, Preparation,
     PreparationStatus, ReviewResult, ReviewSummary,
 };
 use reqwest::StatusCode;
@@ -35,7 +35,7 @@ impl Fixture {
         format!("/api/v1/campaigns/{}{rest}", self.campaign.campaign.id)
     }
 
-    async fn messages(&self, query: &str) -> MessagePage {
+    async fn messages(&self, query: &str) -> Page<Message> {
         ok(
             self.user.get(&self.url(&format!("/messages{query}"))).await,
             StatusCode::OK,

@@ -1,7 +1,7 @@
 //! `aura seed-demo`: the demo organization with realistic contacts and two segments, once.
 
 use crate::helpers::*;
-use aura_types::{ContactPage, Segment, TagCount};
+use aura_types::{Contact, Page, Segment, TagCount};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -45,7 +45,7 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .await
         .unwrap();
     demo.adopt(switched);
-    let all: ContactPage = demo
+    let all: Page<Contact> = demo
         .get("/api/v1/contacts?limit=1")
         .await
         .json()
@@ -62,7 +62,7 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         4,
         "every organization starts with the four personas"
     );
-    let with_tz: ContactPage = demo
+    let with_tz: Page<Contact> = demo
         .get("/api/v1/contacts?limit=1&country=IN,AE,GB,TR")
         .await
         .json()
@@ -136,10 +136,10 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
     for s in 0..=enrolled {
         app.deliver_at(start + time::Duration::seconds(s * 2)).await;
     }
-    let outbox_page = |query: &'static str| {
+    let outbox_page = |query: String| {
         let demo = &demo;
         async move {
-            let page: aura_types::OutboxPage = demo
+            let page: aura_types::Page<aura_types::OutboxItem> = demo
                 .get(&format!("/api/v1/outbox{query}"))
                 .await
                 .json()
@@ -148,7 +148,7 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
             page
         }
     };
-    let page = outbox_page("?limit=200").await;
+    let page = outbox_page("?limit=200".into()).await;
     assert_eq!(page.total, enrolled);
     let outbox = page.items;
     assert_eq!(i64::try_from(outbox.len()).unwrap(), enrolled.min(200));
@@ -156,15 +156,29 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         outbox.windows(2).all(|w| w[0].caught_at >= w[1].caught_at),
         "newest first"
     );
-    // A page at a time: the same order, the same total.
-    let second = outbox_page("?limit=2&offset=1").await;
+    // A page at a time: the same order, the same total, and no cursor after the last page.
+    let first = outbox_page("?limit=1".into()).await;
+    assert_eq!(first.items, outbox[..1].to_vec());
+    let cursor = first.next_cursor.expect("a cursor to the second page");
+    let second = outbox_page(format!("?limit=2&cursor={cursor}")).await;
     assert_eq!(second.total, enrolled);
     assert_eq!(second.items, outbox[1..3].to_vec());
+    let all = outbox_page("?limit=200".into()).await;
+    assert_eq!(all.next_cursor.is_some(), enrolled > 200);
+    for bad in ["?cursor=somewhere", "?limit=0", "?limit=201"] {
+        let res = demo.get(&format!("/api/v1/outbox{bad}")).await;
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
     let bad = demo.get("/api/v1/outbox?limit=many").await;
     assert_eq!(bad.status(), reqwest::StatusCode::BAD_REQUEST);
     // Another organization's outbox is its own.
     let other = app.signup("other@example.org", "Other Realty").await;
-    let theirs: aura_types::OutboxPage = other.get("/api/v1/outbox").await.json().await.unwrap();
+    let theirs: aura_types::Page<aura_types::OutboxItem> =
+        other.get("/api/v1/outbox").await.json().await.unwrap();
     assert_eq!((theirs.total, theirs.items.len()), (0, 0));
     let caught: aura_types::OutboxMessage = demo
         .get(&format!("/api/v1/outbox/{}", outbox[0].id))

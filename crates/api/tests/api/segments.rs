@@ -5,8 +5,8 @@ use crate::helpers::*;
 use aura_api::db::contacts::{self, Selection};
 use aura_api::domain::contact::ContactRecord;
 use aura_types::{
-    Channel, ConsentStatus, Contact, ContactId, ContactPage, ContactStatus, ContactType, DateField,
-    DateOp, ErrorCode, IsOp, MembersResult, OrgId, Rule, ScoreOp, Segment, SegmentPreview, TagOp,
+    Channel, ConsentStatus, Contact, ContactId, ContactStatus, ContactType, DateField, DateOp,
+    ErrorCode, IsOp, MembersResult, OrgId, Page, Rule, ScoreOp, Segment, SegmentPreview, TagOp,
     TextField, TextOp,
 };
 use proptest::prelude::*;
@@ -66,7 +66,7 @@ async fn static_and_dynamic_segments(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!((r.changed, r.member_count), (1, 3));
-    let page: ContactPage = owner
+    let page: Page<Contact> = owner
         .get(&format!("/api/v1/contacts?segment_id={}", stat.id))
         .await
         .json()
@@ -97,7 +97,7 @@ async fn static_and_dynamic_segments(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(dynamic.member_count, 4);
-    let page: ContactPage = owner
+    let page: Page<Contact> = owner
         .get(&format!(
             "/api/v1/contacts?segment_id={}&country=IN",
             dynamic.id
@@ -169,7 +169,7 @@ async fn static_and_dynamic_segments(pool: PgPool) {
             .status(),
         StatusCode::NO_CONTENT
     );
-    let page: ContactPage = owner.get("/api/v1/contacts").await.json().await.unwrap();
+    let page: Page<Contact> = owner.get("/api/v1/contacts").await.json().await.unwrap();
     assert_eq!(page.total, 10, "deleting a segment keeps its contacts");
     let err = expect_error(
         owner

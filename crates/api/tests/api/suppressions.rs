@@ -2,7 +2,7 @@
 
 use crate::helpers::*;
 use aura_types::{
-    Contact, ContactPermission, ErrorCode, Suppression, SuppressionImportResult, SuppressionPage,
+    Contact, ContactPermission, ErrorCode, Page, Suppression, SuppressionImportResult,
 };
 use reqwest::StatusCode;
 use serde_json::json;
@@ -119,7 +119,7 @@ async fn suppressions_stop_contacts_and_answer_the_check(pool: PgPool) {
     )
     .await;
 
-    let page: SuppressionPage = owner
+    let page: Page<Suppression> = owner
         .get("/api/v1/suppressions?q=spam")
         .await
         .json()

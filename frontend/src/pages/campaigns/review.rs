@@ -6,31 +6,32 @@ use crate::api;
 use crate::live::use_live;
 use crate::{
     components::{
-        badges, message_view, EmptyState, ErrorCard, LoadingCard, Pager, SelectField, TextArea,
+        badges, message_view, EmptyState, ErrorCard, LoadingCard, Pager, Paging, SelectField,
+        TextArea,
     },
     icons,
     state::{use_api, use_toasts},
 };
 use aura_types::{
-    Campaign, Channel, Message, MessageEdit, MessageFilter, MessageId, MessagePage, MessageStatus,
+    Campaign, Channel, Message, MessageEdit, MessageFilter, MessageId, MessageStatus, Page,
     Preparation, ReviewAction, ReviewRequest, ReviewSummary, Step,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
 
-const PAGE: i64 = 50;
+const PAGE: u32 = 50;
 
 fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[component]
-pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
+pub fn ReviewPanel(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let id = campaign.id;
     let open = campaign.status.is_open();
-    let offset = RwSignal::new(0i64);
+    let paging = Paging::new(PAGE);
     // Filters, as the selects hold them.
     let f_step = RwSignal::new(String::new());
     let f_status = RwSignal::new(String::new());
@@ -50,12 +51,13 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     // The list, on the filters and page as they are when it is fetched.
     let page = use_live(
         move || {
-            let (f, at) = (filter.get_untracked(), offset.get_untracked());
-            async move { api::messages::list(api, id, &f, PAGE, at).await }
+            let (f, at) = (filter.get_untracked(), paging.query());
+            async move { api::messages::list(api, id, &f, &at).await }
         },
         None,
-        |_: &MessagePage| false,
+        |_: &Page<Message>| false,
     );
+    let page_at = page.page_at();
     // Keep the open message in step with the list.
     Effect::new(move |_| {
         if let Some(Ok(p)) = page.get() {
@@ -64,7 +66,6 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
             }
         }
     });
-    let turn_page = Callback::new(move |()| page.refresh());
     // The list's frame depends only on loading, failure or how many (a Memo); its rows are keyed
     // by what they show, so a reload after an action re-renders only the rows that changed.
     let list_state = Memo::new(move |_| {
@@ -109,7 +110,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
     Effect::new(move |prev: Option<()>| {
         filter.track();
         if prev.is_some() {
-            offset.set(0);
+            paging.reset();
             chosen.set(BTreeSet::new());
             page.refresh();
         }
@@ -320,7 +321,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                 view! { <EmptyState icon=icons::MAIL title="No message matches" body="Change or clear the filters above." /> }.into_any()
                             }}</div> }.into_any()
                         }
-                        Some(Ok(total)) => {
+                        Some(Ok(_)) => {
                             let all_ids = move || rows.with(|r| r.iter().map(|m| m.id).collect::<Vec<MessageId>>());
                             view! {
                                 <div class="overflow-x-auto">
@@ -367,7 +368,7 @@ pub fn ReviewTab(campaign: Campaign, steps: Vec<Step>) -> impl IntoView {
                                     </tbody>
                                 </table>
                                 </div>
-                                <Pager offset page_size=PAGE total go=turn_page testid="messages-total" />
+                                <Pager paging at=page_at testid="messages-total" />
                             }.into_any()
                         }
                     }}

@@ -16,14 +16,14 @@ use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeSet;
 
 /// Messages listed per page.
-const PAGE: i64 = 100;
+const PAGE: u32 = 100;
 
 fn leads(n: i64) -> String {
     format!("{n} {}", if n == 1 { "lead" } else { "leads" })
 }
 
 #[component]
-pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
+pub fn DeliveryPanel(campaign: Campaign) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let id = campaign.id;
@@ -32,7 +32,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
     let chosen = RwSignal::new(BTreeSet::<MailboxId>::new());
     let chosen_saved = RwSignal::new(BTreeSet::<MailboxId>::new());
     let status = RwSignal::new(MessageStatus::Sent);
-    let offset = RwSignal::new(0i64);
+    let paging = Paging::new(PAGE);
     // While the campaign runs, the counters and the list follow it.
     let every = running.then_some(std::time::Duration::from_secs(2));
     let preflight = use_live(move || api::messages::preflight(api, id), None, |_| false);
@@ -43,13 +43,13 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                 status: Some(status.get_untracked()),
                 ..Default::default()
             };
-            let at = offset.get_untracked();
-            async move { api::messages::list(api, id, &filter, PAGE, at).await }
+            let at = paging.query();
+            async move { api::messages::list(api, id, &filter, &at).await }
         },
         every,
         |_| true,
     );
-    let turn_page = Callback::new(move |()| page.refresh());
+    let page_at = page.page_at();
     // What each list's frame depends on (loading, failed, or how many) as Memos, and its rows
     // keyed by their content: a poll that changes nothing re-renders nothing, and one that moves a
     // counter re-renders that row only.
@@ -92,7 +92,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
     Effect::new(move |prev: Option<()>| {
         status.track();
         if prev.is_some() {
-            offset.set(0);
+            paging.reset();
             page.reload();
         }
     });
@@ -220,7 +220,7 @@ pub fn DeliveryTab(campaign: Campaign) -> impl IntoView {
                                 }
                                 </For>
                             </ul>
-                            {(total > PAGE).then(|| view! { <Pager offset page_size=PAGE total go=turn_page testid="delivery-total" /> })}
+                            {(total > i64::from(PAGE)).then(|| view! { <Pager paging at=page_at testid="delivery-total" /> })}
                         }.into_any()
                         }
                     }}
