@@ -14,7 +14,7 @@ use crate::{
 };
 use aura_types::{
     BulkAction, BulkRequest, ConsentStatus, Contact, ContactFilter, ContactId, ContactInput,
-    ContactStatus, NoteInput, Page, Selection,
+    ContactStatus, NoteInput, Selection,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -74,14 +74,33 @@ pub fn ContactsPage() -> impl IntoView {
             );
         }
     });
-    let page = LocalResource::new(move || {
-        let (filter, at) = (filter.get(), paging.query());
-        async move { api::contacts::list(api, &filter, &at).await }
+    let page = crate::live::use_live(
+        move || {
+            let (filter, at) = (filter.get(), paging.query());
+            async move { api::contacts::list(api, &filter, &at).await }
+        },
+        None,
+        |_| false,
+    );
+    // The table's frame depends on loading, failure, or whether there is anything at all (a
+    // Memo); its rows are keyed by what they show, so a save re-renders the rows it changed.
+    let frame = Memo::new(move |_| {
+        page.with(|p| {
+            p.as_ref()
+                .map(|r| r.as_ref().map(|p| p.total == 0).map_err(Clone::clone))
+        })
     });
+    let rows = Memo::new(move |_| {
+        page.with(|p| match p {
+            Some(Ok(p)) => p.items.clone(),
+            _ => Vec::new(),
+        })
+    });
+    let page_at = page.page_at();
     let tags = LocalResource::new(move || async move { api::contacts::tags(api).await });
     let segments = LocalResource::new(move || async move { api::segments::list(api).await });
     let reload = Callback::new(move |_| {
-        page.refetch();
+        page.refresh();
         tags.refetch();
     });
     let bulk = Action::new_local(move |req: &BulkRequest| {
@@ -198,18 +217,17 @@ pub fn ContactsPage() -> impl IntoView {
                 <button class="btn-danger" on:click=move |_| run_bulk(BulkAction::Delete)>"Delete"</button>
             </div>
         </Show>
-        <Transition fallback=|| view! { <LoadingCard rows=6 /> }>
-            {move || page.get().map(|r| match r {
-                Err(e) => view! { <ErrorCard message=e.message() retry=reload /> }.into_any(),
-                Ok(p) if p.total == 0 && filter.get().is_empty() => view! {
+        {move || match frame.get() {
+                None => view! { <LoadingCard rows=6 /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorCard message=e retry=reload /> }.into_any(),
+                Some(Ok(true)) if filter.get().is_empty() => view! {
                     <EmptyState icon=icons::USERS title="No contacts yet" body="Import a CSV from your CRM or spreadsheet, or add a contact by hand. Aura reads commas, semicolons and tabs, and proposes the column mapping for you.">
                         <A href="/contacts/import" attr:class="btn-primary">"Import CSV"</A>
                         <button class="btn-secondary" on:click=move |_| { editing.set(None); new_open.set(true) }>"New contact"</button>
                     </EmptyState>
                 }.into_any(),
-                Ok(p) => view! { <ContactTable page=p selected=selected open=open_contact paging=paging /> }.into_any(),
-            })}
-        </Transition>
+                Some(Ok(_)) => view! { <ContactTable rows=rows at=page_at selected=selected open=open_contact paging=paging /> }.into_any(),
+        }}
         <ContactPanel id=open_contact on_changed=reload on_edit=Callback::new(move |c: Contact| { editing.set(Some(c)); new_open.set(true); }) />
         <ContactDialog open=new_open editing=editing on_saved=Callback::new(move |_| { reload.run(()); let current = open_contact.get_untracked(); open_contact.set(None); open_contact.set(current); }) />
     }
@@ -217,14 +235,13 @@ pub fn ContactsPage() -> impl IntoView {
 
 #[component]
 fn ContactTable(
-    page: Page<Contact>,
+    rows: Memo<Vec<Contact>>,
+    at: Memo<PageAt>,
     selected: RwSignal<Vec<ContactId>>,
     open: RwSignal<Option<ContactId>>,
     paging: Paging,
 ) -> impl IntoView {
-    let ids: Vec<ContactId> = page.items.iter().map(|c| c.id).collect();
-    let all_ids = ids.clone();
-    let at = PageAt::of(&page);
+    let ids = move || rows.with(|r| r.iter().map(|c| c.id).collect::<Vec<ContactId>>());
     view! {
         <div class="card overflow-hidden">
             <div class="max-h-[70vh] overflow-auto">
@@ -232,8 +249,8 @@ fn ContactTable(
                 <thead class="sticky top-0 z-10 bg-slate-50 text-xs uppercase tracking-wide text-muted">
                     <tr>
                         <th class="w-10 px-4 py-3"><input type="checkbox" aria-label="Select all on this page"
-                            prop:checked=move || !all_ids.is_empty() && selected.with(|s| all_ids.iter().all(|i| s.contains(i)))
-                            on:change=move |ev| { if event_target_checked(&ev) { selected.set(ids.clone()) } else { selected.set(Vec::new()) } } /></th>
+                            prop:checked=move || { let all = ids(); !all.is_empty() && selected.with(|s| all.iter().all(|i| s.contains(i))) }
+                            on:change=move |ev| { if event_target_checked(&ev) { selected.set(ids()) } else { selected.set(Vec::new()) } } /></th>
                         <th class="px-4 py-3">"Name"</th>
                         <th class="px-4 py-3">"Phone"</th>
                         <th class="px-4 py-3">"Company"</th>
@@ -243,7 +260,8 @@ fn ContactTable(
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-line">
-                    {page.items.into_iter().map(|c| {
+                    <For each=move || rows.get() key=|c| format!("{c:?}") let:c>
+                    {
                         let id = c.id;
                         view! {
                             <tr class="cursor-pointer transition hover:bg-slate-50" on:click=move |_| open.set(Some(id))>
@@ -268,11 +286,12 @@ fn ContactTable(
                                 <td class="px-4 py-3 text-muted">{short_date(&c.created_at)}</td>
                             </tr>
                         }
-                    }).collect_view()}
+                    }
+                    </For>
                 </tbody>
             </table>
             </div>
-            <Pager paging at=Signal::stored(at) testid="contacts-total" />
+            <Pager paging at=at testid="contacts-total" />
         </div>
     }
 }
