@@ -10,6 +10,7 @@ pub mod contact;
 pub mod contactability;
 pub mod csvfile;
 pub mod import;
+pub mod inbound;
 pub mod mailbox;
 pub mod message;
 pub mod org;

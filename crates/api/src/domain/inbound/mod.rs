@@ -1,0 +1,349 @@
+//! What an arrived email is, read from its bytes: a person's reply, an auto-reply (and when its
+//! writer is back), a bounce (permanent or not, for whom, and which of our messages), a complaint,
+//! or other machine mail. Pure: the sync worker fetches, this decides, `db` records.
+
+pub mod dsn;
+pub mod returns;
+pub mod subject;
+
+use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders};
+use time::{Date, OffsetDateTime};
+
+/// What kind of mail arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Written by a person.
+    Reply,
+    /// An out-of-office or other automatic answer to our message; `until` is the return date the
+    /// text gives.
+    AutoReply { until: Option<Date> },
+    /// A delivery report about one of our messages.
+    Bounce(Bounce),
+    /// A spam complaint relayed by the recipient's provider (RFC 5965).
+    Complaint(Complaint),
+    /// Lists, newsletters, notifications, read receipts: filed, not counted.
+    Machine,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bounce {
+    /// The address will not work (suppress it); otherwise delivery is only delayed.
+    pub permanent: bool,
+    pub recipient: Option<String>,
+    pub status: Option<String>,
+    pub diagnostic: Option<String>,
+    /// The Message-ID of the message that bounced, from the report's copy of its headers.
+    pub original_message_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Complaint {
+    pub recipient: Option<String>,
+    pub feedback_type: String,
+    pub original_message_id: Option<String>,
+}
+
+/// An arrived message as Aura needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inbound {
+    /// `<id@host>`, angle brackets included (as our outgoing ids are stored).
+    pub message_id: Option<String>,
+    /// The ids this message answers: In-Reply-To, then References from the newest back.
+    pub answers: Vec<String>,
+    /// The sender's address, lowercase.
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub date: Option<OffsetDateTime>,
+    /// The plain text (the HTML part's text when there is no plain part).
+    pub text: String,
+    pub kind: Kind,
+}
+
+/// Reads `raw`; `own` lists the organization's mailbox addresses (never taken for a bounced
+/// recipient). `None` when the bytes hold no message at all.
+pub fn read(raw: &[u8], own: &[&str]) -> Option<Inbound> {
+    let msg = MessageParser::default().parse(raw)?;
+    let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let subject = msg.subject().unwrap_or_default().to_owned();
+    let date = msg
+        .date()
+        .and_then(|d| OffsetDateTime::from_unix_timestamp(d.to_timestamp()).ok());
+    let from = msg.from().and_then(|a| a.first());
+    let kind = kind_of(&msg, &subject, &text, date, own);
+    Some(Inbound {
+        message_id: msg.message_id().map(bracketed),
+        answers: answers(&msg),
+        from: from.and_then(|a| a.address()).map(str::to_ascii_lowercase),
+        from_name: from.and_then(|a| a.name()).map(str::to_owned),
+        subject,
+        date,
+        text,
+        kind,
+    })
+}
+
+fn bracketed(id: &str) -> String {
+    format!("<{}>", id.trim().trim_matches(['<', '>']))
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![bracketed(t)],
+        HeaderValue::TextList(l) => l.iter().map(|t| bracketed(t)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn answers(msg: &Message<'_>) -> Vec<String> {
+    let mut out = ids(msg.in_reply_to());
+    for id in ids(msg.references()).into_iter().rev() {
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// A header's raw value, trimmed and lowercased ("" when absent).
+fn header(msg: &Message<'_>, name: &str) -> String {
+    msg.header_raw(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn report_type(msg: &Message<'_>) -> Option<String> {
+    let ct = msg.root_part().content_type()?;
+    (ct.ctype().eq_ignore_ascii_case("multipart")
+        && ct
+            .subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report")))
+    .then(|| {
+        ct.attribute("report-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    })
+}
+
+/// The body of the first part of type `ctype/subtype`.
+fn part_text(msg: &Message<'_>, ctype: &str, subtype: &str) -> Option<String> {
+    msg.parts
+        .iter()
+        .find(|p| p.is_content_type(ctype, subtype))
+        .map(|p| String::from_utf8_lossy(p.contents()).into_owned())
+}
+
+/// The Message-ID of the original message a report carries: a `message/rfc822` part, a
+/// `text/rfc822-headers` part, or a copy quoted in the text.
+fn original_id(msg: &Message<'_>, text: &str) -> Option<String> {
+    for part in &msg.parts {
+        if let Some(inner) = part.message() {
+            if let Some(id) = inner.message_id() {
+                return Some(bracketed(id));
+            }
+        }
+        if part.is_content_type("text", "rfc822-headers") {
+            let headers = MessageParser::default().parse_headers(part.contents());
+            if let Some(id) = headers.as_ref().and_then(|h| h.message_id()) {
+                return Some(bracketed(id));
+            }
+        }
+    }
+    let copy = &text[dsn::copy_start(text).unwrap_or(0)..];
+    copy.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("message-id")
+            .then(|| bracketed(value))
+    })
+}
+
+/// Subjects mail clients give an out-of-office, in the languages Aura's users write in.
+const AUTO_SUBJECTS: &[&str] = &[
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "out of office",
+    "out of the office",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "abwesend",
+    "réponse automatique",
+    "reponse automatique",
+    "absence du bureau",
+    "absent du bureau",
+    "respuesta automática",
+    "respuesta automatica",
+    "fuera de la oficina",
+    "automatisch antwoord",
+    "afwezig",
+    "risposta automatica",
+    "fuori ufficio",
+    "fuori sede",
+    "resposta automática",
+    "resposta automatica",
+    "ausente",
+    "vacation",
+    "on leave",
+];
+
+/// Words in the text of an automatic message that make it an absence notice.
+const AUTO_TEXT: &[&str] = &[
+    "out of office",
+    "out of the office",
+    "away from the office",
+    "on leave",
+    "on vacation",
+    "on holiday",
+    "annual leave",
+    "limited access to email",
+    "abwesend",
+    "nicht im büro",
+    "wieder im büro",
+    "urlaub",
+    "absent",
+    "de retour",
+    "congés",
+    "fuera de la oficina",
+    "vacaciones",
+    "ausente",
+    "afwezig",
+    "vakantie",
+    "fuori ufficio",
+    "ferie",
+    "férias",
+];
+
+fn contains_any(haystack: &str, needles: &[&str]) -> bool {
+    let h = haystack.to_lowercase();
+    needles.iter().any(|n| h.contains(n))
+}
+
+fn kind_of(
+    msg: &Message<'_>,
+    subject: &str,
+    text: &str,
+    date: Option<OffsetDateTime>,
+    own: &[&str],
+) -> Kind {
+    let report = report_type(msg);
+    // Complaints (RFC 5965).
+    if report.as_deref() == Some("feedback-report")
+        || msg
+            .parts
+            .iter()
+            .any(|p| p.is_content_type("message", "feedback-report"))
+    {
+        let fields = part_text(msg, "message", "feedback-report").unwrap_or_default();
+        let field = |name: &str| {
+            fields.lines().find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
+            })
+        };
+        return Kind::Complaint(Complaint {
+            recipient: field("original-rcpt-to")
+                .map(|r| r.trim_matches(['<', '>']).to_ascii_lowercase()),
+            feedback_type: field("feedback-type")
+                .unwrap_or_else(|| "abuse".into())
+                .to_lowercase(),
+            original_message_id: original_id(msg, text),
+        });
+    }
+    // Delivery reports (RFC 3464).
+    if let Some(status) = part_text(msg, "message", "delivery-status") {
+        let recipients = dsn::parse_delivery_status(&status);
+        let failed = recipients
+            .iter()
+            .find(|r| r.action == "failed")
+            .or_else(|| recipients.iter().find(|r| r.action == "delayed"));
+        return match failed {
+            Some(r) => Kind::Bounce(Bounce {
+                permanent: r.is_permanent(),
+                recipient: r.recipient.clone(),
+                status: r.status.clone(),
+                diagnostic: r.diagnostic.clone(),
+                original_message_id: original_id(msg, text),
+            }),
+            // Only "delivered" or "relayed": a success notice.
+            None => Kind::Machine,
+        };
+    }
+    if report.as_deref() == Some("disposition-notification") {
+        return Kind::Machine;
+    }
+    let from = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let lower_subject = subject.to_lowercase();
+    let from_daemon = from.starts_with("mailer-daemon@") || from.starts_with("postmaster@");
+    let bounce_subject = [
+        "undeliver",
+        "delivery status notification",
+        "mail delivery failed",
+        "returned mail",
+        "failure notice",
+        "delivery failure",
+        "delivery has failed",
+        "unzustellbar",
+        "non remis",
+        "no se pudo entregar",
+    ]
+    .iter()
+    .any(|s| lower_subject.contains(s));
+    if from_daemon || bounce_subject {
+        if let Some(r) = dsn::parse_plain_bounce(text, own) {
+            return Kind::Bounce(Bounce {
+                permanent: r.is_permanent(),
+                recipient: r.recipient,
+                status: r.status,
+                diagnostic: r.diagnostic,
+                original_message_id: original_id(msg, text),
+            });
+        }
+        return Kind::Machine;
+    }
+    // Automatic answers (RFC 3834 and the headers mail systems use instead). X-Auto-Response-
+    // Suppress asks others not to answer; it says nothing about this message.
+    let auto_submitted = header(msg, "Auto-Submitted");
+    let precedence = header(msg, "Precedence");
+    let replied_marker = auto_submitted.starts_with("auto-replied")
+        || msg.header_raw("X-Autoreply").is_some()
+        || msg.header_raw("X-Autorespond").is_some()
+        || msg.header_raw("X-Autoresponder").is_some()
+        || precedence == "auto_reply";
+    let generated = (!auto_submitted.is_empty() && auto_submitted != "no")
+        || msg.header_raw("X-MS-Exchange-Inbox-Rules-Loop").is_some()
+        || msg
+            .header_raw("X-MS-Exchange-Generated-Message-Source")
+            .is_some();
+    let absence_subject = contains_any(subject, AUTO_SUBJECTS);
+    let absence = replied_marker
+        || absence_subject
+        || (generated && contains_any(text, AUTO_TEXT) && msg.header_raw("List-Id").is_none());
+    if absence {
+        let received = date.map_or(OffsetDateTime::UNIX_EPOCH.date(), |d| d.date());
+        return Kind::AutoReply {
+            until: returns::return_date(text, received),
+        };
+    }
+    let list = msg.header_raw("List-Id").is_some()
+        || msg.header_raw("List-Unsubscribe").is_some()
+        || matches!(precedence.as_str(), "bulk" | "list" | "junk");
+    let no_reply = from.starts_with("noreply@")
+        || from.starts_with("no-reply@")
+        || from.starts_with("donotreply@");
+    if generated || list || no_reply {
+        return Kind::Machine;
+    }
+    Kind::Reply
+}
+
+#[cfg(test)]
+mod corpus;
