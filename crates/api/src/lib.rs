@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod inbox;
 pub mod providers;
 pub mod routes;
 pub mod seed;

@@ -70,6 +70,7 @@ pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<DemoLogin> {
     demo_segments(&mut tx, realty).await?;
     demo_knowledge(&mut tx, realty).await?;
     demo_campaign(&mut tx, realty, owner).await?;
+    demo_conversations(&mut tx, realty).await?;
     tx.commit().await?;
     Ok(login(true))
 }
@@ -109,6 +110,47 @@ const SERVICE_TAGS: &[&[&str]] = &[
     &["roof check", "monsoon"],
     &["maintenance plan"],
 ];
+
+/// A living inbox: a few leads wrote to the sandbox mailbox (an interested reply, a question, an
+/// out-of-office), taken in as mail fetched from a real mailbox would be.
+async fn demo_conversations(
+    conn: &mut sqlx::PgConnection,
+    org: aura_types::OrgId,
+) -> anyhow::Result<()> {
+    use crate::inbox::simulate::{letter, Letter};
+    let now = time::OffsetDateTime::now_utc();
+    let mailbox = db::mailboxes::list(&mut *conn, org, None, now)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the demo has a mailbox"))?;
+    let ours = mailbox.from_email.to_ascii_lowercase();
+    let leads = db::contacts::with_email(&mut *conn, org, 3).await?;
+    let letters = [
+        ("Re: The open house on Harbor Street", "", "Hi,\r\n\r\nWe loved the house on Saturday. Is it still available? We could come for a private viewing this week, any evening after 6.\r\n\r\nThanks", 26),
+        ("Question about the listing", "", "Hello, does the price include the parking space, and how much are the monthly fees?", 5),
+        ("Automatic reply: Your home's value", "Auto-Submitted: auto-replied\r\n", "Thank you for your message. I am away on holiday with limited access to email. I will reply when I am back in the office.", 2),
+    ];
+    for ((email, first), (subject, extra, body, hours)) in leads.iter().zip(letters) {
+        let from = if first.is_empty() {
+            email.clone()
+        } else {
+            format!("{first} <{email}>")
+        };
+        let id = format!("<demo.{hours}.{}@example.com>", now.unix_timestamp());
+        let raw = letter(&Letter {
+            from: &from,
+            to: &ours,
+            subject,
+            id: &id,
+            date: now - time::Duration::hours(hours),
+            extra,
+            body,
+        });
+        crate::inbox::ingest(&mut *conn, org, Some(mailbox.id), &[&ours], &raw, now).await?;
+    }
+    Ok(())
+}
 
 /// Realistic demo contacts, generated deterministically through the same parser as the API.
 async fn demo_contacts(

@@ -127,3 +127,11 @@ id_type!(
     /// A message a sandbox mailbox caught.
     OutboxId
 );
+id_type!(
+    /// A contact's thread on one channel in the inbox.
+    ConversationId
+);
+id_type!(
+    /// A message that arrived (a reply, an auto-reply, a delivery report…).
+    InboundId
+);

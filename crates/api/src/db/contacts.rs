@@ -571,3 +571,20 @@ pub async fn in_campaign(
         .push(" and t.status <> 'completed')");
     fetch(db, qb).await
 }
+
+/// The first `limit` contacts with an email address (oldest first): their address and name.
+pub async fn with_email(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select lower(email) as "email!", coalesce(first_name, '') as "first_name!" from contacts
+           where org_id = $1 and email is not null order by created_at, id limit $2"#,
+        org as OrgId,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.email, r.first_name)).collect())
+}

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod dkim;
 pub mod events;
 pub mod imports;
+pub mod inbox;
 pub mod invitations;
 pub mod mailboxes;
 pub mod members;

@@ -21,6 +21,10 @@ pub fn outbox_scope() -> Routes {
     Routes::new("/outbox")
         .get("", outbox)
         .get("/{outbox_id}", outbox_message)
+        .post(
+            "/{outbox_id}/simulate",
+            crate::routes::inbox::simulate_answer,
+        )
 }
 
 #[utoipa::path(get, operation_id = "campaignPreflight", summary = "Get a campaign's pre-flight checks", path = "/campaigns/{campaign_id}/preflight", tag = "delivery", security(("bearer" = [])),

@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod dkim;
 pub mod health;
 pub mod imports;
+pub mod inbox;
 pub mod invitations;
 pub mod mailboxes;
 pub mod me;
@@ -189,6 +190,7 @@ fn resources() -> Vec<Routes> {
         mailboxes::scope(),
         dkim::scope(),
         delivery::outbox_scope(),
+        inbox::scope(),
         Routes::new("").get("/openapi.json", openapi::openapi_json),
     ]
 }

@@ -416,3 +416,80 @@ pub async fn expect_error(
     );
     body.error
 }
+
+/// Signs in as the seeded demo user; the session lands in the organization holding the demo
+/// campaign.
+pub async fn demo_login(app: &TestApp, email: &str, password: &str) -> TestUser {
+    let res = client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let session: aura_types::Session = res.json().await.unwrap();
+    let realty = session
+        .me
+        .memberships
+        .iter()
+        .find(|m| m.organization_name == aura_api::seed::DEMO_ORG)
+        .unwrap()
+        .organization_id;
+    // The demo lands where its campaign is: a newcomer's first look at Campaigns is not empty.
+    assert_eq!(session.me.active_organization_id, realty);
+    TestUser {
+        client: client(),
+        token: session.access_token.clone(),
+        session,
+        base: app.address.clone(),
+    }
+}
+
+/// Runs the demo campaign on the sandbox mailbox as `demo`: prepare, approve every message,
+/// launch, and drive the clock until every enrolled lead's first email is in the Outbox. Returns
+/// how many leads are enrolled.
+pub async fn run_demo_campaign(app: &TestApp, demo: &TestUser) -> i64 {
+    let campaigns: Vec<aura_types::Campaign> =
+        demo.get("/api/v1/campaigns").await.json().await.unwrap();
+    let demo_campaign = campaigns
+        .iter()
+        .find(|c| c.name == "Open house follow-up")
+        .unwrap();
+    let url = format!("/api/v1/campaigns/{}", demo_campaign.id);
+    let enrolled = demo_campaign.stats.active;
+    assert!(enrolled >= 5, "{:?}", demo_campaign.stats);
+    assert_eq!(
+        demo.post(&format!("{url}/prepare"), serde_json::json!({}))
+            .await
+            .status(),
+        reqwest::StatusCode::ACCEPTED
+    );
+    app.run_preparations_until_idle().await;
+    let approved: aura_types::ReviewResult = demo
+        .post(
+            &format!("{url}/messages/review"),
+            serde_json::json!({"action": "approve", "filter": {}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approved.changed, enrolled * 2);
+    let res = demo
+        .post(
+            &format!("{url}/status"),
+            serde_json::json!({"status": "active"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    // The mailbox keeps a second between sends: drive the clock a second at a time.
+    let start = time::OffsetDateTime::now_utc();
+    for s in 0..=enrolled {
+        app.deliver_at(start + time::Duration::seconds(s * 2)).await;
+    }
+    enrolled
+}

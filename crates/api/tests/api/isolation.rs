@@ -200,6 +200,19 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
     );
     app.deliver_at(monday_10am_ny()).await;
     let outbox: Value = owner.get("/api/v1/outbox").await.json().await.unwrap();
+    // Its lead answers, which opens a conversation.
+    let answered: Value = owner
+        .post(
+            &format!(
+                "/api/v1/outbox/{}/simulate",
+                outbox["items"][0]["id"].as_str().unwrap()
+            ),
+            json!({"kind": "reply"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let template: Value = owner
         .post(
             "/api/v1/templates",
@@ -227,6 +240,10 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
             outbox["items"][0]["id"].as_str().unwrap().to_owned(),
         ),
         ("template_id", template["id"].as_str().unwrap().to_owned()),
+        (
+            "conversation_id",
+            answered["conversation_id"].as_str().unwrap().to_owned(),
+        ),
         ("campaign_id", campaign_id),
         (
             "message_id",
@@ -276,6 +293,8 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("MailboxInput", json!({"from_name": "Renamed"})),
         ("CampaignMailboxes", json!({"mailbox_ids": []})),
         ("DeliveryAction", json!({"action": "retry"})),
+        ("ConversationChange", json!({"unread": false})),
+        ("SimulateRequest", json!({"kind": "out_of_office"})),
         ("ReviewRequest", json!({"action": "approve", "filter": {}})),
         ("TemplateInput", json!({"name": "Renamed"})),
         ("UseTemplate", json!({})),

@@ -14,6 +14,7 @@ mod dkim;
 mod hardening;
 mod helpers;
 mod imports;
+mod inbox;
 mod invitation_email;
 mod isolation;
 mod members;

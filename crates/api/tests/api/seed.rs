@@ -13,28 +13,8 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
     assert!(!aura_api::seed::seed_demo(&app.pool).await.unwrap().created);
     assert_eq!(app.snapshot().await, before, "a second run wrote something");
 
-    let res = client()
-        .post(app.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": first.email, "password": first.password}))
-        .send()
-        .await
-        .unwrap();
-    let session: aura_types::Session = res.json().await.unwrap();
-    let realty = session
-        .me
-        .memberships
-        .iter()
-        .find(|m| m.organization_name == aura_api::seed::DEMO_ORG)
-        .unwrap()
-        .organization_id;
-    // The demo lands where its campaign is: a newcomer's first look at Campaigns is not empty.
-    assert_eq!(session.me.active_organization_id, realty);
-    let mut demo = TestUser {
-        client: client(),
-        token: session.access_token.clone(),
-        session,
-        base: app.address.clone(),
-    };
+    let mut demo = demo_login(&app, first.email, first.password).await;
+    let realty = demo.session.me.active_organization_id;
     let switched: aura_types::Session = demo
         .post(
             "/api/v1/auth/switch-organization",
@@ -45,6 +25,19 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .await
         .unwrap();
     demo.adopt(switched);
+    // A living inbox: three leads wrote in (a reply, a question, an out-of-office).
+    let inbox: Page<aura_types::Conversation> = demo
+        .get("/api/v1/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox.total, 3);
+    assert!(inbox.items.iter().all(|c| c.unread));
+    assert!(inbox
+        .items
+        .iter()
+        .any(|c| c.classification == Some(aura_types::ai::ReplyLabel::OutOfOffice)));
     let all: Page<Contact> = demo
         .get("/api/v1/contacts?limit=1")
         .await
@@ -93,49 +86,7 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         demo.get("/api/v1/mailboxes").await.json().await.unwrap();
     assert_eq!(mailboxes.len(), 1);
     assert_eq!(mailboxes[0].kind, aura_types::MailboxKind::Sandbox);
-    let campaigns: Vec<aura_types::Campaign> =
-        demo.get("/api/v1/campaigns").await.json().await.unwrap();
-    let demo_campaign = campaigns
-        .iter()
-        .find(|c| c.name == "Open house follow-up")
-        .unwrap();
-    let url = format!("/api/v1/campaigns/{}", demo_campaign.id);
-    let enrolled = demo_campaign.stats.active;
-    assert!(enrolled >= 5, "{:?}", demo_campaign.stats);
-    assert_eq!(
-        demo.post(&format!("{url}/prepare"), serde_json::json!({}))
-            .await
-            .status(),
-        reqwest::StatusCode::ACCEPTED
-    );
-    app.run_preparations_until_idle().await;
-    let approved: aura_types::ReviewResult = demo
-        .post(
-            &format!("{url}/messages/review"),
-            serde_json::json!({"action": "approve", "filter": {}}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(approved.changed, enrolled * 2);
-    let res = demo
-        .post(
-            &format!("{url}/status"),
-            serde_json::json!({"status": "active"}),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        reqwest::StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-    // The mailbox keeps a second between sends: drive the clock a second at a time.
-    let start = time::OffsetDateTime::now_utc();
-    for s in 0..=enrolled {
-        app.deliver_at(start + time::Duration::seconds(s * 2)).await;
-    }
+    let enrolled = run_demo_campaign(&app, &demo).await;
     let outbox_page = |query: String| {
         let demo = &demo;
         async move {

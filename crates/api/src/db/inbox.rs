@@ -1,0 +1,418 @@
+//! Conversations and the mail that arrived in them; what an arrival changes on the campaign side
+//! (the lead's sequence stopped or postponed, a bounced message marked).
+
+use aura_types::{
+    ai::{Direction, ReplyLabel},
+    CampaignId, Channel, ContactId, Conversation, ConversationId, ConversationStatus, InboundId,
+    InboundKind, MailboxId, MessageId, MessageStatus, OrgId, ThreadItem,
+};
+use sqlx::{PgConnection, PgExecutor};
+use time::{Date, OffsetDateTime};
+
+/// A message of ours an arrival answers or reports on.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub id: MessageId,
+    pub campaign_id: CampaignId,
+    pub contact_id: ContactId,
+    pub mailbox_id: Option<MailboxId>,
+    pub stop_on_reply: bool,
+}
+
+/// The most recent of our messages with one of these Message-IDs (without angle brackets).
+pub async fn sent_with_ids(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    ids: &[String],
+) -> Result<Option<Sent>, sqlx::Error> {
+    sqlx::query_as!(
+        Sent,
+        r#"select m.id as "id: MessageId", m.campaign_id as "campaign_id: CampaignId",
+                  m.contact_id as "contact_id: ContactId", m.mailbox_id as "mailbox_id: MailboxId",
+                  c.stop_on_reply
+           from campaign_messages m
+           join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
+           where m.org_id = $1 and m.message_id = any($2)
+           order by m.sent_at desc nulls last limit 1"#,
+        org as OrgId,
+        ids
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The latest message of ours sent to `contact` through `mailbox` whose subject, normalised,
+/// is `subject` (a reply whose client dropped the threading headers).
+pub async fn sent_by_subject(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    contact: ContactId,
+    subjects: &[String],
+) -> Result<Option<Sent>, sqlx::Error> {
+    sqlx::query_as!(
+        Sent,
+        r#"select m.id as "id: MessageId", m.campaign_id as "campaign_id: CampaignId",
+                  m.contact_id as "contact_id: ContactId", m.mailbox_id as "mailbox_id: MailboxId",
+                  c.stop_on_reply
+           from campaign_messages m
+           join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
+           where m.org_id = $1 and m.contact_id = $2 and m.sent_at is not null
+             and lower(coalesce(m.subject, '')) = any($3)
+           order by m.sent_at desc limit 1"#,
+        org as OrgId,
+        contact as ContactId,
+        subjects
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The contact with this email address (lowercase).
+pub async fn contact_by_email(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    email: &str,
+) -> Result<Option<ContactId>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select id as "id: ContactId" from contacts where org_id = $1 and lower(email) = $2
+           order by created_at limit 1"#,
+        org as OrgId,
+        email
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether this mail is already stored (by Message-ID, or by its bytes' hash).
+pub async fn already_stored(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    message_id: Option<&str>,
+    hash: &[u8],
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from inbound_messages
+                         where org_id = $1 and (content_hash = $2 or message_id = $3)) as "x!""#,
+        org as OrgId,
+        hash,
+        message_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// What a conversation shows after an arrival.
+pub struct Arrival<'a> {
+    pub contact: ContactId,
+    pub channel: Channel,
+    pub mailbox: Option<MailboxId>,
+    pub campaign: Option<CampaignId>,
+    pub snippet: &'a str,
+    pub at: OffsetDateTime,
+    pub classification: Option<ReplyLabel>,
+    pub away_until: Option<Date>,
+}
+
+/// The contact's conversation on the channel, created on its first message; it becomes unread
+/// and open, and shows the arrival.
+pub async fn touch_conversation(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    a: &Arrival<'_>,
+) -> Result<ConversationId, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"insert into conversations (org_id, id, contact_id, channel, mailbox_id, campaign_id,
+                                      classification, away_until, snippet, last_message_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           on conflict (org_id, contact_id, channel) do update set
+               mailbox_id = coalesce(excluded.mailbox_id, conversations.mailbox_id),
+               campaign_id = coalesce(excluded.campaign_id, conversations.campaign_id),
+               classification = coalesce(excluded.classification, conversations.classification),
+               away_until = excluded.away_until,
+               snippet = excluded.snippet,
+               last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
+               unread = true,
+               status = 'open'
+           returning id as "id: ConversationId""#,
+        org as OrgId,
+        ConversationId::new().0,
+        a.contact as ContactId,
+        a.channel as Channel,
+        a.mailbox as Option<MailboxId>,
+        a.campaign as Option<CampaignId>,
+        a.classification as Option<ReplyLabel>,
+        a.away_until,
+        a.snippet,
+        a.at
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// An arrived message to store.
+pub struct NewInbound<'a> {
+    pub conversation: Option<ConversationId>,
+    pub mailbox: Option<MailboxId>,
+    pub kind: InboundKind,
+    pub message_id: Option<&'a str>,
+    pub campaign_message: Option<MessageId>,
+    pub from_address: Option<&'a str>,
+    pub from_name: Option<&'a str>,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub classification: Option<ReplyLabel>,
+    pub detail: Option<&'a str>,
+    pub raw: &'a [u8],
+    pub hash: &'a [u8],
+    pub received_at: OffsetDateTime,
+}
+
+/// Stores an arrival; `false` when the same mail was stored meanwhile (another worker).
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    m: &NewInbound<'_>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"insert into inbound_messages (org_id, id, conversation_id, mailbox_id, kind, message_id,
+               campaign_message_id, from_address, from_name, subject, body_text, classification,
+               detail, raw, content_hash, received_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           on conflict do nothing"#,
+        org as OrgId,
+        InboundId::new().0,
+        m.conversation as Option<ConversationId>,
+        m.mailbox as Option<MailboxId>,
+        m.kind as InboundKind,
+        m.message_id,
+        m.campaign_message as Option<MessageId>,
+        m.from_address,
+        m.from_name,
+        m.subject,
+        m.text,
+        m.classification as Option<ReplyLabel>,
+        m.detail,
+        m.raw,
+        m.hash,
+        m.received_at
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A person answered: the contact has replied, and the campaign's sequence stops for them (when
+/// the campaign says so) — nothing more of it is sent, including messages already prepared.
+pub async fn replied(
+    conn: &mut PgConnection,
+    org: OrgId,
+    contact: ContactId,
+    stop_in: Option<CampaignId>,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update contacts set last_replied_at = greatest(last_replied_at, $3), updated_at = now()
+         where org_id = $1 and id = $2",
+        org as OrgId,
+        contact as ContactId,
+        at
+    )
+    .execute(&mut *conn)
+    .await?;
+    if let Some(campaign) = stop_in {
+        stop_sequence(conn, org, campaign, contact).await?;
+    }
+    Ok(())
+}
+
+/// Stops a lead's sequence in a campaign: the target completes, its unsent messages are cancelled
+/// (a message a sender holds right now keeps its lease and is re-checked at send time).
+pub async fn stop_sequence(
+    conn: &mut PgConnection,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_targets set status = 'completed', next_run_at = null, updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3 and status <> 'completed'"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"update campaign_messages set status = 'cancelled', updated_at = now(),
+               smtp_reply = 'Not sent: the lead replied.'
+           where org_id = $1 and campaign_id = $2 and contact_id = $3
+             and status in ('prepared', 'approved', 'queued') and locked_until is null"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An out-of-office: the lead's next step in the campaign waits until `until`.
+pub async fn postpone(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+    until: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_targets set next_run_at = greatest(next_run_at, $4), updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3 and status = 'active'
+             and next_run_at is not null"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId,
+        until
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A delivery report said our message never arrived.
+pub async fn bounced(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    message: MessageId,
+    reply: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_messages set status = 'bounced', smtp_reply = $3, updated_at = now()
+           where org_id = $1 and id = $2 and status = 'sent'"#,
+        org as OrgId,
+        message as MessageId,
+        reply
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The organization's conversations with a message, latest first.
+pub async fn list(
+    db: &mut PgConnection,
+    org: OrgId,
+    unread_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Conversation>, i64), sqlx::Error> {
+    let items = sqlx::query_as!(
+        Conversation,
+        r#"select v.id as "id: ConversationId", v.contact_id as "contact_id: ContactId",
+                  coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.email, c.phone, '') as "contact_name!",
+                  c.email as contact_email, v.channel as "channel: Channel",
+                  v.campaign_id as "campaign_id: CampaignId", k.name as "campaign_name?",
+                  v.status as "status: ConversationStatus", v.unread,
+                  v.classification as "classification: ReplyLabel", v.away_until, v.snippet,
+                  v.last_message_at
+           from conversations v
+           join contacts c on c.org_id = v.org_id and c.id = v.contact_id
+           left join campaigns k on k.org_id = v.org_id and k.id = v.campaign_id
+           where v.org_id = $1 and (not $2 or v.unread)
+           order by v.last_message_at desc, v.id
+           limit $3 offset $4"#,
+        org as OrgId,
+        unread_only,
+        limit,
+        offset
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from conversations where org_id = $1 and (not $2 or unread)"#,
+        org as OrgId,
+        unread_only
+    )
+    .fetch_one(&mut *db)
+    .await?;
+    Ok((items, total))
+}
+
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ConversationId,
+) -> Result<Option<Conversation>, sqlx::Error> {
+    sqlx::query_as!(
+        Conversation,
+        r#"select v.id as "id: ConversationId", v.contact_id as "contact_id: ContactId",
+                  coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.email, c.phone, '') as "contact_name!",
+                  c.email as contact_email, v.channel as "channel: Channel",
+                  v.campaign_id as "campaign_id: CampaignId", k.name as "campaign_name?",
+                  v.status as "status: ConversationStatus", v.unread,
+                  v.classification as "classification: ReplyLabel", v.away_until, v.snippet,
+                  v.last_message_at
+           from conversations v
+           join contacts c on c.org_id = v.org_id and c.id = v.contact_id
+           left join campaigns k on k.org_id = v.org_id and k.id = v.campaign_id
+           where v.org_id = $1 and v.id = $2"#,
+        org as OrgId,
+        id as ConversationId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// A conversation's thread, oldest first: what arrived in it, and what campaigns sent the
+/// contact on its channel.
+pub async fn thread(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    c: &Conversation,
+) -> Result<Vec<ThreadItem>, sqlx::Error> {
+    sqlx::query_as!(
+        ThreadItem,
+        r#"select id as "id!", direction as "direction!: Direction", channel as "channel!: Channel",
+                  kind as "kind: InboundKind", status as "status: MessageStatus", subject,
+                  body as "text!", detail, at as "at!"
+           from (
+               select i.id, 'inbound'::text as direction, $3::channel as channel, i.kind,
+                      null::message_status as status, i.subject, i.body_text as body, i.detail,
+                      i.received_at as at
+               from inbound_messages i
+               where i.org_id = $1 and i.conversation_id = $2
+               union all
+               select m.id, 'outbound', m.channel, null, m.status, m.subject, m.body_text, m.smtp_reply,
+                      m.sent_at
+               from campaign_messages m
+               where m.org_id = $1 and m.contact_id = $4 and m.channel = $3 and m.sent_at is not null
+           ) t
+           order by at, id"#,
+        org as OrgId,
+        c.id as ConversationId,
+        c.channel as Channel,
+        c.contact_id as ContactId
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Marks a conversation read or unread, done or open; `false` when there is no such conversation.
+pub async fn change(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ConversationId,
+    unread: Option<bool>,
+    status: Option<ConversationStatus>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"update conversations set unread = coalesce($3, unread), status = coalesce($4, status)
+           where org_id = $1 and id = $2"#,
+        org as OrgId,
+        id as ConversationId,
+        unread,
+        status as Option<ConversationStatus>
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,216 @@
+//! The inbox: a lead's answers to the demo campaign, simulated on the sandbox mailbox as real
+//! mail, land in their conversations and stop, postpone or suppress as they should.
+
+use crate::helpers::*;
+use aura_types::{
+    Conversation, ConversationDetail, InboundKind, OutboxItem, Page, SimulateResult,
+    SuppressionReason, Target, TargetStatus,
+};
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn answers_land_in_conversations_and_act_on_the_sequence(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    let enrolled = run_demo_campaign(&app, &demo).await;
+    assert!(enrolled >= 4);
+    let outbox: Page<OutboxItem> = demo
+        .get("/api/v1/outbox?limit=4")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let [reply, away, bounce, unsubscribe] = &outbox.items[..] else {
+        panic!("four caught messages: {outbox:?}")
+    };
+    let simulate = |item: &OutboxItem, kind: &str| {
+        let url = format!("/api/v1/outbox/{}/simulate", item.id);
+        let demo = &demo;
+        let kind = kind.to_owned();
+        async move { demo.post(&url, json!({ "kind": kind })).await }
+    };
+    let contact_of = |item: &OutboxItem| {
+        let app = &app;
+        let email = item.recipient.clone();
+        async move {
+            sqlx::query_as::<_, (uuid::Uuid, String)>(
+                "select id, status::text from contacts where lower(email) = lower($1)",
+            )
+            .bind(email)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+        }
+    };
+    let target_of = |contact: uuid::Uuid| {
+        let demo = &demo;
+        async move {
+            let campaigns: Vec<aura_types::Campaign> =
+                demo.get("/api/v1/campaigns").await.json().await.unwrap();
+            let c = campaigns.iter().find(|c| c.stats.targets > 0).unwrap();
+            let page: Page<Target> = demo
+                .get(&format!(
+                    "/api/v1/campaigns/{}/targets?contact_id={contact}",
+                    c.id
+                ))
+                .await
+                .json()
+                .await
+                .unwrap();
+            page.items.into_iter().next().unwrap()
+        }
+    };
+
+    // A reply: its conversation shows what was sent and what came back; the sequence stops.
+    let (reply_contact, _) = contact_of(reply).await;
+    let before = target_of(reply_contact).await;
+    assert_eq!(before.status, TargetStatus::Active);
+    let r: SimulateResult = simulate(reply, "reply").await.json().await.unwrap();
+    assert_eq!(r.kind, InboundKind::Reply);
+    let conversation = r.conversation_id.expect("a conversation");
+    let detail: ConversationDetail = demo
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.conversation.contact_id.0, reply_contact);
+    assert!(detail.conversation.unread);
+    assert!(detail.conversation.campaign_name.is_some());
+    let kinds: Vec<_> = detail.items.iter().map(|i| (i.direction, i.kind)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (aura_types::ai::Direction::Outbound, None),
+            (aura_types::ai::Direction::Inbound, Some(InboundKind::Reply)),
+        ]
+    );
+    assert!(detail.items[1].text.contains("Thursday afternoon"));
+    assert_eq!(
+        target_of(reply_contact).await.status,
+        TargetStatus::Completed
+    );
+    let replied: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("select last_replied_at from contacts where id = $1")
+            .bind(reply_contact)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(replied.is_some());
+    // The same mail again (the same Message-ID) is stored once.
+    let again = simulate(reply, "reply").await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    // An out-of-office postpones the next step to the return date; nothing is stopped.
+    let (away_contact, _) = contact_of(away).await;
+    let due_before = target_of(away_contact).await.next_run_at.unwrap();
+    let r: SimulateResult = simulate(away, "out_of_office").await.json().await.unwrap();
+    assert_eq!(r.kind, InboundKind::AutoReply);
+    let mut ids = vec![conversation, r.conversation_id.unwrap()];
+    let after = target_of(away_contact).await;
+    assert_eq!(after.status, TargetStatus::Active);
+    let due_after = after.next_run_at.unwrap();
+    assert!(due_after > due_before, "{due_before} → {due_after}");
+    assert!(due_after - app.clock.now() >= time::Duration::days(9));
+
+    // A hard bounce: the contact is bounced and the address suppressed.
+    let r: SimulateResult = simulate(bounce, "bounce").await.json().await.unwrap();
+    assert_eq!(r.kind, InboundKind::Bounce);
+    ids.push(r.conversation_id.unwrap());
+    let (bounce_contact, status) = contact_of(bounce).await;
+    assert_eq!(status, "bounced");
+    let reasons: Vec<SuppressionReason> =
+        sqlx::query_scalar("select reason from suppressions where lower(value) = lower($1)")
+            .bind(&bounce.recipient)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(reasons, vec![SuppressionReason::Bounced]);
+    assert_eq!(
+        target_of(bounce_contact).await.status,
+        TargetStatus::Completed
+    );
+    let bounced: String =
+        sqlx::query_scalar("select status::text from campaign_messages where id = $1")
+            .bind(bounce.message_id.unwrap().0)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(bounced, "bounced");
+
+    // An unsubscribe request in words is an opt-out.
+    let r: SimulateResult = simulate(unsubscribe, "unsubscribe")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.kind, InboundKind::Reply);
+    ids.push(r.conversation_id.unwrap());
+    let (_, status) = contact_of(unsubscribe).await;
+    assert_eq!(status, "unsubscribed");
+
+    // The list (beside the demo's own conversations): the four leads', one each, newest first;
+    // marking one read takes it out of "unread".
+    let all: Page<Conversation> = demo
+        .get("/api/v1/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    ids.sort_by_key(|c| c.0);
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "one conversation per lead");
+    assert!(ids.iter().all(|id| all.items.iter().any(|c| c.id == *id)));
+    let unread_before: Page<Conversation> = demo
+        .get("/api/v1/conversations?unread=true&limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(all
+        .items
+        .windows(2)
+        .all(|w| w[0].last_message_at >= w[1].last_message_at));
+    let read: Conversation = demo
+        .patch(
+            &format!("/api/v1/conversations/{conversation}"),
+            json!({"unread": false}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!read.unread);
+    let unread: Page<Conversation> = demo
+        .get("/api/v1/conversations?unread=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread.total, unread_before.total - 1);
+    assert!(unread.items.iter().all(|c| c.id.0 != conversation.0));
+
+    // Another organization sees none of it.
+    let other = app.signup("other@example.org", "Other Realty").await;
+    let theirs: Page<Conversation> = other
+        .get("/api/v1/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs.total, 0);
+    let res = other
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = other
+        .post(
+            &format!("/api/v1/outbox/{}/simulate", reply.id),
+            json!({"kind": "reply"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
