@@ -18,6 +18,7 @@ use crate::{
         contacts::ContactsPage,
         home::*,
         import::ImportPage,
+        inbox::InboxPage,
         mailboxes::{MailboxesPage, OutboxPage},
         segments::SegmentsPage,
         settings::*,

@@ -4,6 +4,7 @@ pub mod campaigns;
 pub mod contacts;
 pub mod home;
 pub mod import;
+pub mod inbox;
 pub mod mailboxes;
 pub mod segments;
 pub mod settings;

@@ -17,6 +17,8 @@ after(async () => {
 });
 
 const LEADS = 51;
+// The API key of the organization the first test sets up; the inbox test answers its messages.
+let key;
 
 async function call(token, method, path, body) {
   const res = await fetch(`${BASE}/api/v1${path}`, {
@@ -48,7 +50,7 @@ test("an Outbox of more than one page is read page by page", async () => {
   });
   assert.equal(signup.status, 201, await signup.clone().text());
   const { access_token } = await signup.json();
-  const key = (await call(access_token, "POST", "/api-keys", { name: "outbox test", role: "admin" })).token;
+  key = (await call(access_token, "POST", "/api-keys", { name: "outbox test", role: "admin" })).token;
 
   await call(key, "PATCH", "/organizations/current", { postal_address: "1 Harbor Street, Portland, ME 04101" });
   const mailbox = await call(key, "POST", "/mailboxes", {
@@ -108,4 +110,49 @@ test("an Outbox of more than one page is read page by page", async () => {
   await previous.click();
   await total.filter({ hasText: `1–50 of ${LEADS}` }).waitFor();
   await until("the first page again", async () => (await page.getByTestId("outbox-item").count()) === 50);
+});
+
+test("leads' answers land in the inbox while it is open, and are read there", async () => {
+  assert.ok(key, "the outbox test ran first");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Inbox" }).click();
+  await page.getByRole("heading", { name: "No conversations" }).waitFor();
+
+  // A lead replies (as mail arriving would): the open inbox shows it without a reload.
+  const items = (await call(key, "GET", "/outbox?limit=2")).items;
+  const answered = await call(key, "POST", `/outbox/${items[0].id}/simulate`, { kind: "reply" });
+  assert.equal(answered.kind, "reply");
+  const conversation = page.getByTestId("conversation");
+  await conversation.first().waitFor({ timeout: 15_000 });
+  assert.equal(await conversation.first().getAttribute("data-unread"), "true");
+  assert.ok((await conversation.first().innerText()).includes(items[0].recipient.replace(/@.*/, "").replace("lead", "Lead")));
+
+  // Reading it: what was sent, then the reply; it is read from then on.
+  await conversation.first().click();
+  const thread = page.getByTestId("thread");
+  await thread.getByText("Thursday afternoon").waitFor();
+  assert.deepEqual(
+    await page.getByTestId("thread-item").evaluateAll((els) => els.map((e) => e.dataset.direction)),
+    ["outbound", "inbound"],
+  );
+  await until("the conversation read", async () => (await conversation.first().getAttribute("data-unread")) === "false");
+  await page.getByRole("button", { name: "Unread", exact: true }).click();
+  await page.getByRole("heading", { name: "No conversations" }).waitFor();
+  await page.getByRole("button", { name: "All", exact: true }).click();
+  await conversation.first().waitFor();
+
+  // From the Outbox: the second lead is away; the inbox says until when.
+  await nav.getByRole("link", { name: "Outbox" }).click();
+  await page.getByTestId("outbox-item").filter({ hasText: items[1].recipient }).click();
+  await page.getByTestId("outbox-message").waitFor();
+  await page.getByRole("button", { name: "Out of office" }).click();
+  await page.getByText("Simulated: Out of office. It is in the Inbox.").first().waitFor();
+  await nav.getByRole("link", { name: "Inbox" }).click();
+  await until("two conversations", async () => (await conversation.count()) === 2);
+  const away = conversation.filter({ hasText: "Out of office" });
+  await away.click();
+  await page.getByTestId("away-until").waitFor();
+  await page.getByRole("button", { name: "Mark done" }).click();
+  await page.getByText("Marked done.").first().waitFor();
+  await screenshot(page, "44-inbox-thread");
 });

@@ -7,6 +7,7 @@ pub mod ai;
 pub mod auth;
 pub mod campaigns;
 pub mod contacts;
+pub mod inbox;
 pub mod mailboxes;
 pub mod messages;
 pub mod org;

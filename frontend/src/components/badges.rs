@@ -1,6 +1,6 @@
 //! Status pills: one look for every status the app shows, each status with its colour once.
 
-use aura_types::{CampaignStatus, ContactStatus, MessageStatus};
+use aura_types::{ai::ReplyLabel, CampaignStatus, ContactStatus, InboundKind, MessageStatus};
 use leptos::prelude::*;
 
 /// What a status says about the thing: its colour.
@@ -68,4 +68,27 @@ pub fn contact_status(s: ContactStatus) -> impl IntoView {
         ContactStatus::Bounced | ContactStatus::Complained => Tone::Bad,
     };
     pill(tone, s.label(), "contact-status")
+}
+
+/// What a reply means (interested, question, out of office…).
+pub fn reply_label(l: ReplyLabel) -> impl IntoView {
+    let tone = match l {
+        ReplyLabel::Interested => Tone::Good,
+        ReplyLabel::Question => Tone::Moving,
+        ReplyLabel::OutOfOffice => Tone::Waiting,
+        ReplyLabel::NotInterested | ReplyLabel::Other => Tone::Muted,
+        ReplyLabel::Bounce | ReplyLabel::Unsubscribe => Tone::Bad,
+    };
+    pill(tone, l.label(), "reply-label")
+}
+
+/// What an arrived message is (reply, auto-reply, bounce…).
+pub fn inbound_kind(k: InboundKind) -> impl IntoView {
+    let tone = match k {
+        InboundKind::Reply => Tone::Good,
+        InboundKind::AutoReply => Tone::Waiting,
+        InboundKind::Bounce | InboundKind::Complaint => Tone::Bad,
+        InboundKind::Machine => Tone::Muted,
+    };
+    pill(tone, k.label(), "inbound-kind")
 }

@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::{
-    components::{EmptyState, ErrorCard, LoadingCard, PageHeader},
+    components::{ErrorCard, LoadingCard, PageHeader},
     icons,
     state::{use_api, use_auth},
 };
@@ -135,38 +135,5 @@ fn DashboardBody(o: Overview) -> impl IntoView {
                 </div>
             </section>
         </div>
-    }
-}
-
-/// A section whose capability is on its way: what it will do, and what to do meanwhile.
-#[component]
-fn Upcoming(
-    title: &'static str,
-    href: &'static str,
-    subtitle: &'static str,
-    icon: &'static str,
-    heading: &'static str,
-    body: &'static str,
-) -> impl IntoView {
-    view! {
-        <PageHeader title=title subtitle=subtitle crumbs=vec![(title, href)] />
-        <EmptyState icon=icon title=heading body=body>
-            <A href="/settings/organization" attr:class="btn-primary">"Set up your brand voice"</A>
-            <A href="/settings/members" attr:class="btn-secondary">"Invite your team"</A>
-        </EmptyState>
-    }
-}
-
-#[component]
-pub fn InboxPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Inbox"
-            href="/inbox"
-            subtitle="Every reply, on every channel, in one place."
-            icon=icons::INBOX
-            heading="Your inbox is empty"
-            body="Replies to your campaigns will land here once mailboxes and Twilio numbers are connected, classified and with suggested answers from your personas."
-        />
     }
 }

@@ -8,7 +8,7 @@ use crate::live::use_live;
 use crate::state::{use_api, use_auth, use_toasts};
 use aura_types::{
     DkimKeyId, DkimKeyInput, Mailbox, MailboxId, MailboxInput, MailboxKind, MailboxStatus,
-    MailboxTest, OutboxId, OutboxMessage, SendingLimits, ServerInput, SmtpSecurity,
+    MailboxTest, OutboxId, OutboxMessage, SendingLimits, ServerInput, SimulatedKind, SmtpSecurity,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeMap;
@@ -619,6 +619,7 @@ pub fn OutboxPage() -> impl IntoView {
                                 <div class="mt-4 flex flex-wrap gap-2">
                                     {unsubscribe.map(|u| view! { <a class="btn-secondary" href=u target="_blank" rel="noopener" data-testid="outbox-unsubscribe">"Open the unsubscribe link"</a> })}
                                 </div>
+                                <SimulateAnswer outbox=m.item.id />
                                 <details class="mt-4">
                                     <summary class="cursor-pointer text-sm text-muted">"Raw message"</summary>
                                     <pre class="mt-2 max-h-96 overflow-auto rounded-lg bg-slate-900 p-4 text-xs text-slate-100">{m.raw.clone()}</pre>
@@ -628,6 +629,38 @@ pub fn OutboxPage() -> impl IntoView {
                     }
                 }}
             </section>
+        </div>
+    }
+}
+
+/// The lead's side of a caught message: answer it as the lead would (a reply, an out-of-office,
+/// a bounce, an unsubscribe request), as real mail that lands in the Inbox.
+#[component]
+fn SimulateAnswer(outbox: OutboxId) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let busy = RwSignal::new(false);
+    let simulate = move |kind: SimulatedKind| {
+        busy.set(true);
+        spawn_local(async move {
+            match api::inbox::simulate(api, outbox, kind).await {
+                Ok(_) => {
+                    toasts.success(format!("Simulated: {}. It is in the Inbox.", kind.label()))
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <div class="mt-4 rounded-lg border border-dashed border-line p-4" aria-label="Simulate the lead's answer">
+            <p class="text-sm font-medium">"Simulate the lead's answer"</p>
+            <p class="mb-3 text-xs text-muted">"Arrives as real mail would: matched to this message, it stops, postpones or suppresses the lead's sequence."</p>
+            <div class="flex flex-wrap gap-2">
+                {SimulatedKind::ALL.iter().map(|k| { let k = *k; view! {
+                    <button class="btn-secondary" disabled=move || busy.get() on:click=move |_| simulate(k)>{k.label()}</button>
+                } }).collect_view()}
+            </div>
         </div>
     }
 }

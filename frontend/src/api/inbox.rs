@@ -1,0 +1,37 @@
+//! The inbox: conversations, their threads, and the sandbox's simulated answers.
+
+use super::{Api, ApiResult, Query};
+use aura_types::*;
+
+/// A page of conversations, the most recent first (only unread ones when `unread`).
+pub async fn list(api: Api, unread: bool, page: &PageQuery) -> ApiResult<Page<Conversation>> {
+    let query = Query::new()
+        .opt("unread", unread.then_some(true))
+        .with(page);
+    api.get(&query.path("/conversations")).await
+}
+
+pub async fn get(api: Api, id: ConversationId) -> ApiResult<ConversationDetail> {
+    api.get(&format!("/conversations/{id}")).await
+}
+
+pub async fn change(
+    api: Api,
+    id: ConversationId,
+    change: &ConversationChange,
+) -> ApiResult<Conversation> {
+    api.patch(&format!("/conversations/{id}"), change).await
+}
+
+/// The lead of a caught sandbox message answers it.
+pub async fn simulate(
+    api: Api,
+    outbox: OutboxId,
+    kind: SimulatedKind,
+) -> ApiResult<SimulateResult> {
+    api.post(
+        &format!("/outbox/{outbox}/simulate"),
+        &SimulateRequest { kind },
+    )
+    .await
+}
