@@ -63,3 +63,6 @@ alter table inbound_messages alter column raw set compression lz4;
 create unique index inbound_messages_message_id_idx on inbound_messages (org_id, message_id)
     where message_id is not null;
 create index inbound_messages_thread_idx on inbound_messages (org_id, conversation_id, received_at);
+-- Matching arrived mail to the message of ours it answers, by Message-ID.
+create index campaign_messages_message_id_idx on campaign_messages (org_id, message_id)
+    where message_id is not null;

@@ -19,12 +19,20 @@ pub struct Sent {
     pub stop_on_reply: bool,
 }
 
-/// The most recent of our messages with one of these Message-IDs (without angle brackets).
-pub async fn sent_with_ids(
+/// The most recent message of ours with one of `ids` as its Message-ID (without angle
+/// brackets), or else, for `by_subject` (a contact and normalised subjects), the latest one sent
+/// to that contact under one of those subjects (a reply whose client dropped the threading
+/// headers).
+pub async fn sent_matching(
     db: impl PgExecutor<'_>,
     org: OrgId,
     ids: &[String],
+    by_subject: Option<(ContactId, &[String])>,
 ) -> Result<Option<Sent>, sqlx::Error> {
+    let (contact, subjects) = match by_subject {
+        Some((c, s)) => (Some(c), s),
+        None => (None, &[][..]),
+    };
     sqlx::query_as!(
         Sent,
         r#"select m.id as "id: MessageId", m.campaign_id as "campaign_id: CampaignId",
@@ -32,35 +40,14 @@ pub async fn sent_with_ids(
                   c.stop_on_reply
            from campaign_messages m
            join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
-           where m.org_id = $1 and m.message_id = any($2)
-           order by m.sent_at desc nulls last limit 1"#,
+           where m.org_id = $1
+             and (m.message_id = any($2)
+                  or (m.contact_id = $3 and m.sent_at is not null
+                      and lower(coalesce(m.subject, '')) = any($4)))
+           order by (m.message_id = any($2)) desc, m.sent_at desc nulls last limit 1"#,
         org as OrgId,
-        ids
-    )
-    .fetch_optional(db)
-    .await
-}
-
-/// The latest message of ours sent to `contact` through `mailbox` whose subject, normalised,
-/// is `subject` (a reply whose client dropped the threading headers).
-pub async fn sent_by_subject(
-    db: impl PgExecutor<'_>,
-    org: OrgId,
-    contact: ContactId,
-    subjects: &[String],
-) -> Result<Option<Sent>, sqlx::Error> {
-    sqlx::query_as!(
-        Sent,
-        r#"select m.id as "id: MessageId", m.campaign_id as "campaign_id: CampaignId",
-                  m.contact_id as "contact_id: ContactId", m.mailbox_id as "mailbox_id: MailboxId",
-                  c.stop_on_reply
-           from campaign_messages m
-           join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
-           where m.org_id = $1 and m.contact_id = $2 and m.sent_at is not null
-             and lower(coalesce(m.subject, '')) = any($3)
-           order by m.sent_at desc limit 1"#,
-        org as OrgId,
-        contact as ContactId,
+        ids,
+        contact as Option<ContactId>,
         subjects
     )
     .fetch_optional(db)
@@ -297,10 +284,12 @@ pub async fn bounced(
     Ok(())
 }
 
-/// The organization's conversations with a message, latest first.
+/// The organization's conversations, latest first (only unread ones when `unread_only`, only
+/// `one` when given), and how many match.
 pub async fn list(
     db: &mut PgConnection,
     org: OrgId,
+    one: Option<ConversationId>,
     unread_only: bool,
     limit: i64,
     offset: i64,
@@ -317,10 +306,11 @@ pub async fn list(
            from conversations v
            join contacts c on c.org_id = v.org_id and c.id = v.contact_id
            left join campaigns k on k.org_id = v.org_id and k.id = v.campaign_id
-           where v.org_id = $1 and (not $2 or v.unread)
+           where v.org_id = $1 and ($2::uuid is null or v.id = $2) and (not $3 or v.unread)
            order by v.last_message_at desc, v.id
-           limit $3 offset $4"#,
+           limit $4 offset $5"#,
         org as OrgId,
+        one as Option<ConversationId>,
         unread_only,
         limit,
         offset
@@ -328,8 +318,10 @@ pub async fn list(
     .fetch_all(&mut *db)
     .await?;
     let total = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from conversations where org_id = $1 and (not $2 or unread)"#,
+        r#"select count(*) as "n!" from conversations
+           where org_id = $1 and ($2::uuid is null or id = $2) and (not $3 or unread)"#,
         org as OrgId,
+        one as Option<ConversationId>,
         unread_only
     )
     .fetch_one(&mut *db)
@@ -338,28 +330,11 @@ pub async fn list(
 }
 
 pub async fn get(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     org: OrgId,
     id: ConversationId,
 ) -> Result<Option<Conversation>, sqlx::Error> {
-    sqlx::query_as!(
-        Conversation,
-        r#"select v.id as "id: ConversationId", v.contact_id as "contact_id: ContactId",
-                  coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.email, c.phone, '') as "contact_name!",
-                  c.email as contact_email, v.channel as "channel: Channel",
-                  v.campaign_id as "campaign_id: CampaignId", k.name as "campaign_name?",
-                  v.status as "status: ConversationStatus", v.unread,
-                  v.classification as "classification: ReplyLabel", v.away_until, v.snippet,
-                  v.last_message_at
-           from conversations v
-           join contacts c on c.org_id = v.org_id and c.id = v.contact_id
-           left join campaigns k on k.org_id = v.org_id and k.id = v.campaign_id
-           where v.org_id = $1 and v.id = $2"#,
-        org as OrgId,
-        id as ConversationId
-    )
-    .fetch_optional(db)
-    .await
+    Ok(list(db, org, Some(id), false, 1, 0).await?.0.pop())
 }
 
 /// A conversation's thread, oldest first: what arrived in it, and what campaigns sent the

@@ -74,7 +74,7 @@ pub async fn ingest(
     let mut sent = if ids.is_empty() {
         None
     } else {
-        db::inbox::sent_with_ids(&mut *conn, org, &ids).await?
+        db::inbox::sent_matching(&mut *conn, org, &ids, None).await?
     };
     let contact = match (&sent, &recipient) {
         (Some(s), _) => Some(s.contact_id),
@@ -85,7 +85,8 @@ pub async fn ingest(
         if let Some(contact) = contact {
             let normal = subject::normalize(&mail.subject);
             let subjects = vec![normal.clone(), format!("re: {normal}")];
-            sent = db::inbox::sent_by_subject(&mut *conn, org, contact, &subjects).await?;
+            sent =
+                db::inbox::sent_matching(&mut *conn, org, &[], Some((contact, &subjects))).await?;
         }
     }
 

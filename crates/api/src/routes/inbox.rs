@@ -48,8 +48,15 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let (limit, offset) = (page.limit()?, page.offset()?);
     let mut conn = state.pool.acquire().await?;
-    let (items, total) =
-        db::inbox::list(&mut conn, caller.org_id, query.unread, limit.into(), offset).await?;
+    let (items, total) = db::inbox::list(
+        &mut conn,
+        caller.org_id,
+        None,
+        query.unread,
+        limit.into(),
+        offset,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page::at_offset(items, total, offset)))
 }
 
@@ -67,7 +74,7 @@ pub async fn get(
     path: web::Path<ConversationId>,
 ) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.acquire().await?;
-    let conversation = db::inbox::get(&mut *conn, caller.org_id, path.into_inner())
+    let conversation = db::inbox::get(&mut conn, caller.org_id, path.into_inner())
         .await?
         .ok_or(ApiError::NotFound)?;
     let items = db::inbox::thread(&mut *conn, caller.org_id, &conversation).await?;
@@ -99,7 +106,8 @@ pub async fn change(
     if !db::inbox::change(&state.pool, caller.org_id, id, body.unread, body.status).await? {
         return Err(ApiError::NotFound);
     }
-    let conversation = db::inbox::get(&state.pool, caller.org_id, id)
+    let mut conn = state.pool.acquire().await?;
+    let conversation = db::inbox::get(&mut conn, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(conversation))

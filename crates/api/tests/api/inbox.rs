@@ -18,13 +18,13 @@ async fn answers_land_in_conversations_and_act_on_the_sequence(pool: PgPool) {
     let enrolled = run_demo_campaign(&app, &demo).await;
     assert!(enrolled >= 4);
     let outbox: Page<OutboxItem> = demo
-        .get("/api/v1/outbox?limit=4")
+        .get("/api/v1/outbox?limit=5")
         .await
         .json()
         .await
         .unwrap();
-    let [reply, away, bounce, unsubscribe] = &outbox.items[..] else {
-        panic!("four caught messages: {outbox:?}")
+    let [reply, away, bounce, unsubscribe, unthreaded] = &outbox.items[..] else {
+        panic!("five caught messages: {outbox:?}")
     };
     let simulate = |item: &OutboxItem, kind: &str| {
         let url = format!("/api/v1/outbox/{}/simulate", item.id);
@@ -151,6 +151,46 @@ async fn answers_land_in_conversations_and_act_on_the_sequence(pool: PgPool) {
     ids.push(r.conversation_id.unwrap());
     let (_, status) = contact_of(unsubscribe).await;
     assert_eq!(status, "unsubscribed");
+
+    // A reply whose mail client dropped the threading headers ("RE:", extra spaces) still finds
+    // the message it answers, by the lead's address and the subject.
+    let (plain_contact, _) = contact_of(unthreaded).await;
+    let raw = aura_api::inbox::simulate::letter(&aura_api::inbox::simulate::Letter {
+        from: &unthreaded.recipient,
+        to: "someone@example.com",
+        subject: &format!("RE:  {}", unthreaded.subject),
+        id: "<outlook-1@example.net>",
+        date: app.clock.now(),
+        extra: "",
+        body: "Yes, please call me tomorrow.",
+    });
+    let mut conn = app.pool.acquire().await.unwrap();
+    let org = demo.session.me.active_organization_id;
+    let done = aura_api::inbox::ingest(&mut conn, org, None, &[], &raw, app.clock.now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            done,
+            aura_api::inbox::Ingested::Stored {
+                kind: InboundKind::Reply,
+                conversation: Some(_)
+            }
+        ),
+        "{done:?}"
+    );
+    let matched: Option<uuid::Uuid> = sqlx::query_scalar(
+        "select campaign_message_id from inbound_messages where message_id = 'outlook-1@example.net'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(matched, unthreaded.message_id.map(|m| m.0));
+    assert_eq!(
+        target_of(plain_contact).await.status,
+        TargetStatus::Completed
+    );
+    drop(conn);
 
     // The list (beside the demo's own conversations): the four leads', one each, newest first;
     // marking one read takes it out of "unread".
