@@ -78,12 +78,18 @@ where
         requested: RwSignal::new(0),
     };
     let fetch = Rc::new(fetch);
+    // Every run of the effect is a request (a refresh, or a filter or page the fetch reads
+    // changing); only the latest one's answer is shown.
+    let latest = Rc::new(std::cell::Cell::new(0u64));
     Effect::new(move |_| {
-        let n = live.requested.get();
+        live.requested.track();
+        let n = latest.get() + 1;
+        latest.set(n);
         let request = fetch();
+        let latest = latest.clone();
         spawn_local(async move {
             let answer = request.await.map_err(|e| e.message());
-            if live.requested.try_get_untracked() == Some(n) {
+            if latest.get() == n {
                 live.data.try_set(Some(answer));
             }
         });

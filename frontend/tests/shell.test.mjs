@@ -70,11 +70,11 @@ test("the shell shows navigation, the organization and the user", async () => {
   assert.ok(await page.getByRole("button", { name: "New campaign" }).isVisible(), "campaigns can be created");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click();
   await page.getByTestId("template").first().waitFor();
-  for (const [link, heading] of [["Inbox", "Your inbox is empty"]]) {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: link }).click();
-    await page.getByRole("heading", { name: heading }).waitFor();
-    assert.ok(await page.getByRole("link", { name: "Set up your brand voice" }).isVisible(), `${link} links to settings`);
-  }
+  // A new organization's inbox is empty and says how replies arrive.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Inbox" }).click();
+  await page.getByRole("heading", { name: "No conversations" }).waitFor();
+  assert.ok(await page.getByText("simulate the lead's answer").isVisible(), "the empty inbox says how to try it");
+  assert.ok(await page.getByText("Choose a conversation to read it.").isVisible());
 });
 
 test("organization settings save and show server-side errors inline", async () => {

@@ -35,6 +35,12 @@ impl Paging {
         }
     }
 
+    /// Whether a page after the first is shown (tracked): its pager stays, even when the list
+    /// shrank under it.
+    pub fn past_first(&self) -> bool {
+        self.trail.with(|t| !t.is_empty())
+    }
+
     fn start(&self) -> usize {
         self.trail.with(Vec::len) * self.size as usize
     }

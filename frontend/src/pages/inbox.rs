@@ -72,19 +72,32 @@ pub fn InboxPage() -> impl IntoView {
     });
     // The open conversation, fetched again when the list shows it changed.
     let thread = RwSignal::new(None::<Result<ConversationDetail, String>>);
+    // What of the open conversation the list shows: a new message or a new status fetches its
+    // thread again.
     let shown_version = Memo::new(move |_| {
         let id = open.get()?;
-        rows.with(|r| r.iter().find(|c| c.id == id).map(|c| c.last_message_at))
-            .map(|at| (id, Some(at)))
-            .or(Some((id, None)))
+        let version = rows.with(|r| {
+            r.iter()
+                .find(|c| c.id == id)
+                .map(|c| (c.last_message_at, c.status))
+        });
+        Some((id, version))
     });
-    Effect::new(move |_| {
+    Effect::new(move |prev: Option<Option<ConversationId>>| {
         let Some((id, _)) = shown_version.get() else {
             thread.set(None);
-            return;
+            return None;
         };
+        // Another conversation: the last one's thread is not shown meanwhile.
+        if prev.flatten() != Some(id) {
+            thread.set(None);
+        }
         spawn_local(async move {
             let got = api::inbox::get(api, id).await.map_err(|e| e.message());
+            // Only the answer for the conversation still open is shown.
+            if open.try_get_untracked() != Some(Some(id)) {
+                return;
+            }
             let unread = matches!(&got, Ok(d) if d.conversation.unread);
             thread.try_set(Some(got));
             // Opening a conversation reads it.
@@ -98,6 +111,7 @@ pub fn InboxPage() -> impl IntoView {
                 }
             }
         });
+        Some(id)
     });
     let set = move |id: ConversationId, change: ConversationChange, done: &'static str| {
         spawn_local(async move {
@@ -141,7 +155,7 @@ pub fn InboxPage() -> impl IntoView {
                                         {conversation_row(c, open, go.clone(), unread_only)}
                                     </For>
                                 </ul>
-                                {(total > i64::from(PAGE)).then(|| view! { <Pager paging at=page_at testid="conversations-total" /> })}
+                                {(total > i64::from(PAGE) || paging.past_first()).then(|| view! { <Pager paging at=page_at testid="conversations-total" /> })}
                             </div>
                         }.into_any()
                     }
@@ -174,12 +188,13 @@ fn conversation_row(
     view! {
         <li>
             <button data-testid="conversation" data-unread=c.unread.to_string()
+                aria-current=move || (open.get() == Some(id)).then_some("true")
                 class=move || if open.get() == Some(id) { "w-full bg-accent-50 px-4 py-3 text-left" } else { "w-full px-4 py-3 text-left hover:bg-slate-50" }
                 on:click=move |_| go(unread_only.get_untracked(), Some(id))>
                 <div class="flex items-center gap-2">
                     <span class="text-muted" inner_html=channel_icon(c.channel)></span>
                     <p class=name_class>{c.contact_name.clone()}</p>
-                    {c.unread.then(|| view! { <span class="h-2 w-2 shrink-0 rounded-full bg-accent-600" aria-label="Unread"></span> })}
+                    {c.unread.then(|| view! { <span class="h-2 w-2 shrink-0 rounded-full bg-accent-600"></span><span class="sr-only">"Unread"</span> })}
                     <span class="ml-auto shrink-0 text-xs text-muted">{short_date(&c.last_message_at)}</span>
                 </div>
                 <div class="mt-1 flex items-center gap-2">

@@ -586,7 +586,7 @@ pub fn OutboxPage() -> impl IntoView {
                                 }
                             </For>
                         </ul>
-                        {(total > i64::from(OUTBOX_PAGE)).then(|| view! {
+                        {(total > i64::from(OUTBOX_PAGE) || paging.past_first()).then(|| view! {
                             <Pager paging at=page_at testid="outbox-total" />
                         })}
                         </div>

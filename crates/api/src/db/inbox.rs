@@ -42,8 +42,8 @@ pub async fn sent_matching(
            join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
            where m.org_id = $1
              and (m.message_id = any($2)
-                  or (m.contact_id = $3 and m.sent_at is not null
-                      and lower(coalesce(m.subject, '')) = any($4)))
+                  or (m.contact_id = $3 and m.channel = 'email' and m.sent_at is not null
+                      and m.subject <> '' and lower(m.subject) = any($4)))
            order by (m.message_id = any($2)) desc, m.sent_at desc nulls last limit 1"#,
         org as OrgId,
         ids,
@@ -114,9 +114,13 @@ pub async fn touch_conversation(
            on conflict (org_id, contact_id, channel) do update set
                mailbox_id = coalesce(excluded.mailbox_id, conversations.mailbox_id),
                campaign_id = coalesce(excluded.campaign_id, conversations.campaign_id),
-               classification = coalesce(excluded.classification, conversations.classification),
-               away_until = excluded.away_until,
-               snippet = excluded.snippet,
+               -- What the conversation shows comes from its latest message (mail may arrive late).
+               classification = case when excluded.last_message_at >= conversations.last_message_at
+                                     then excluded.classification else conversations.classification end,
+               away_until = case when excluded.last_message_at >= conversations.last_message_at
+                                 then excluded.away_until else conversations.away_until end,
+               snippet = case when excluded.last_message_at >= conversations.last_message_at
+                              then excluded.snippet else conversations.snippet end,
                last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
                unread = true,
                status = 'open'
@@ -245,7 +249,7 @@ pub async fn stop_sequence(
 
 /// An out-of-office: the lead's next step in the campaign waits until `until`.
 pub async fn postpone(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     org: OrgId,
     campaign: CampaignId,
     contact: ContactId,
@@ -260,7 +264,19 @@ pub async fn postpone(
         contact as ContactId,
         until
     )
-    .execute(db)
+    .execute(&mut *conn)
+    .await?;
+    // A step already queued waits too (one a sender holds now is past stopping).
+    sqlx::query!(
+        r#"update campaign_messages set send_after = greatest(send_after, $4), updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3 and status = 'queued'
+             and locked_until is null"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId,
+        until
+    )
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

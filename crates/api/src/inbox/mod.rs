@@ -50,7 +50,7 @@ pub async fn ingest(
     raw: &[u8],
     now: OffsetDateTime,
 ) -> Result<Ingested, sqlx::Error> {
-    let Some(mail) = inbound::read(raw, own) else {
+    let Some(mail) = inbound::read(raw, own, now) else {
         return Ok(Ingested::Unreadable);
     };
     let hash = Sha256::digest(raw).to_vec();
@@ -58,7 +58,7 @@ pub async fn ingest(
     if db::inbox::already_stored(&mut *conn, org, message_id.as_deref(), &hash).await? {
         return Ok(Ingested::Duplicate);
     }
-    let received = mail.date.unwrap_or(now);
+    let received = mail.date;
 
     // Which message of ours: the ids it answers (a report: the original it carries), else the
     // contact's latest message with the same subject.
@@ -84,9 +84,11 @@ pub async fn ingest(
     if sent.is_none() && matches!(mail.kind, Kind::Reply | Kind::AutoReply { .. }) {
         if let Some(contact) = contact {
             let normal = subject::normalize(&mail.subject);
-            let subjects = vec![normal.clone(), format!("re: {normal}")];
-            sent =
-                db::inbox::sent_matching(&mut *conn, org, &[], Some((contact, &subjects))).await?;
+            if !normal.is_empty() {
+                let subjects = vec![normal.clone(), format!("re: {normal}")];
+                sent = db::inbox::sent_matching(&mut *conn, org, &[], Some((contact, &subjects)))
+                    .await?;
+            }
         }
     }
 
@@ -235,28 +237,29 @@ async fn act(
                     .unwrap_or_default();
                 db::inbox::bounced(&mut *conn, org, s.id, &reply).await?;
                 db::inbox::stop_sequence(conn, org, s.campaign_id, contact).await?;
+                // Only a report about a message of ours suppresses: anyone can write one.
+                db::send::suppress_contact_email(
+                    conn,
+                    org,
+                    contact,
+                    SuppressionReason::Bounced,
+                    "bounce",
+                )
+                .await?;
             }
-            db::send::suppress_contact_email(
-                conn,
-                org,
-                contact,
-                SuppressionReason::Bounced,
-                "bounce",
-            )
-            .await?;
         }
         Kind::Complaint(_) => {
             if let Some(s) = sent {
                 db::inbox::stop_sequence(conn, org, s.campaign_id, contact).await?;
+                db::send::suppress_contact_email(
+                    conn,
+                    org,
+                    contact,
+                    SuppressionReason::Complaint,
+                    "complaint",
+                )
+                .await?;
             }
-            db::send::suppress_contact_email(
-                conn,
-                org,
-                contact,
-                SuppressionReason::Complaint,
-                "complaint",
-            )
-            .await?;
         }
         Kind::Bounce(_) | Kind::Machine => {}
     }

@@ -7,6 +7,9 @@ use time::{format_description::well_known::Rfc2822, Duration, OffsetDateTime};
 
 /// What the answer is to: the caught message as it went out.
 pub struct Original<'a> {
+    /// What tells this caught message apart (its outbox id): the answer's Message-ID is made from
+    /// it, so the same answer simulated twice is the same mail.
+    pub key: &'a str,
     /// The lead's address.
     pub recipient: &'a str,
     pub subject: &'a str,
@@ -47,11 +50,7 @@ pub fn answer(kind: SimulatedKind, original: &Original<'_>, now: OffsetDateTime)
     let date = now.format(&Rfc2822).unwrap_or_default();
     let lead = original.recipient;
     let domain = lead.rsplit_once('@').map_or("example.invalid", |(_, d)| d);
-    let id = format!(
-        "<{}.{}@{domain}>",
-        now.unix_timestamp_nanos(),
-        kind.as_str()
-    );
+    let id = format!("<{}.{}@{domain}>", original.key, kind.as_str());
     let quoted: String = parsed
         .as_ref()
         .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
@@ -167,13 +166,14 @@ mod tests {
             b"From: Dana <dana@aura-demo.example>\r\nTo: jo@example.net\r\nSubject: Your home\r\n\
             Message-ID: <m-1@aura-demo.example>\r\n\r\nHello Jo\r\n";
         let original = Original {
+            key: "o-1",
             recipient: "jo@example.net",
             subject: "Your home",
             raw,
         };
         let now = datetime!(2026-12-14 09:00 UTC);
         let own = ["dana@aura-demo.example"];
-        let read_as = |k| read(&answer(k, &original, now), &own).expect("a message");
+        let read_as = |k| read(&answer(k, &original, now), &own, now).expect("a message");
         let reply = read_as(SimulatedKind::Reply);
         assert_eq!(reply.kind, Kind::Reply);
         assert_eq!(reply.answers, vec!["<m-1@aura-demo.example>".to_owned()]);

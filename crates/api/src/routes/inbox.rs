@@ -136,7 +136,9 @@ pub async fn simulate_answer(
     let (item, raw) = db::outbox::outbox_raw(&mut *tx, org, path.into_inner())
         .await?
         .ok_or(ApiError::NotFound)?;
+    let key = item.id.to_string();
     let original = simulate::Original {
+        key: &key,
         recipient: &item.recipient,
         subject: &item.subject,
         raw: &raw,

@@ -92,7 +92,7 @@ pub fn AudiencePanel(campaign: Campaign, on_changed: Callback<()>) -> impl IntoV
                         r.enrolled,
                         if r.enrolled == 1 { "" } else { "s" }
                     ));
-                    check.set(None);
+                    check.try_set(None);
                     targets.refresh();
                     on_changed.run(());
                 }
@@ -198,7 +198,7 @@ pub fn AudiencePanel(campaign: Campaign, on_changed: Callback<()>) -> impl IntoV
                                     </For>
                                 </tbody>
                             </table>
-                            {(total > i64::from(TARGETS_PAGE)).then(|| view! { <Pager paging at=page_at testid="targets-pages" /> })}
+                            {(total > i64::from(TARGETS_PAGE) || paging.past_first()).then(|| view! { <Pager paging at=page_at testid="targets-pages" /> })}
                             <p class="border-t border-line px-4 py-3 text-sm text-muted" data-testid="targets-total">{format!("{total} enrolled")}</p>
                         }.into_any(),
                     }}

@@ -86,10 +86,13 @@ impl Builder {
     pub fn load(&self) {
         let (api, data) = (self.api, self.data);
         if let Some(id) = self.id.get_untracked() {
+            let open = self.id;
             spawn_local(async move {
-                data.try_set(Some(
-                    api::campaigns::get(api, id).await.map_err(|e| e.message()),
-                ));
+                let got = api::campaigns::get(api, id).await.map_err(|e| e.message());
+                // Only while this campaign is still the one open.
+                if open.try_get_untracked() == Some(Some(id)) {
+                    data.try_set(Some(got));
+                }
             });
         }
     }
@@ -98,6 +101,8 @@ impl Builder {
     /// the view is gone by then, nothing).
     pub fn apply(&self, r: Result<CampaignDetail, ApiError>, done: Option<String>) {
         match r {
+            // An answer about a campaign no longer open changes nothing shown.
+            Ok(d) if self.id.try_get_untracked() != Some(Some(d.campaign.id)) => {}
             Ok(d) => {
                 self.data.try_set(Some(Ok(d)));
                 if let Some(m) = done {
@@ -135,8 +140,12 @@ pub fn CampaignBuilderPage() -> impl IntoView {
     };
     provide_context(b);
     // Loaded when the page opens and when the address names another campaign.
-    Effect::new(move |_| {
+    Effect::new(move |prev: Option<()>| {
         id.track();
+        // Another campaign: nothing of the last one shows while it loads.
+        if prev.is_some() {
+            data.set(None);
+        }
         b.load();
     });
     // The outlet depends only on whether the campaign is there: tabs stay mounted through saves.

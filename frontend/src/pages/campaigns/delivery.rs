@@ -110,8 +110,8 @@ pub fn DeliveryPanel(campaign: Campaign) -> impl IntoView {
                         set.len(),
                         if set.len() == 1 { "" } else { "es" }
                     ));
-                    chosen.set(set.clone());
-                    chosen_saved.set(set);
+                    chosen.try_set(set.clone());
+                    chosen_saved.try_set(set);
                     load_preflight();
                 }
                 Err(e) => toasts.error(e.message()),
@@ -220,7 +220,7 @@ pub fn DeliveryPanel(campaign: Campaign) -> impl IntoView {
                                 }
                                 </For>
                             </ul>
-                            {(total > i64::from(PAGE)).then(|| view! { <Pager paging at=page_at testid="delivery-total" /> })}
+                            {(total > i64::from(PAGE) || paging.past_first()).then(|| view! { <Pager paging at=page_at testid="delivery-total" /> })}
                         }.into_any()
                         }
                     }}

@@ -181,10 +181,12 @@ pub fn StepEditor(
         };
         spawn_local(async move {
             match api::ai::generate_step_template(api, &request).await {
-                Ok(r) => proposal.set(Some(r)),
+                Ok(r) => {
+                    proposal.try_set(Some(r));
+                }
                 Err(e) => toasts.error(e.message()),
             }
-            generating.set(false);
+            generating.try_set(false);
         });
     };
     let accept = move |_| {

@@ -119,7 +119,8 @@ const COPY_MARKERS: &[&str] = &[
 
 /// Where a plain-text bounce's own words end and its copy of the original message begins.
 pub fn copy_start(text: &str) -> Option<usize> {
-    let lower = text.to_lowercase();
+    // ASCII case folding keeps byte positions, so the index is one into `text`.
+    let lower = text.to_ascii_lowercase();
     COPY_MARKERS.iter().filter_map(|m| lower.find(m)).min()
 }
 

@@ -54,21 +54,27 @@ pub struct Inbound {
     pub from: Option<String>,
     pub from_name: Option<String>,
     pub subject: String,
-    pub date: Option<OffsetDateTime>,
+    /// The Date header, when it is a plausible one (not after `now` plus a day, not before
+    /// 2000); else `now`.
+    pub date: OffsetDateTime,
     /// The plain text (the HTML part's text when there is no plain part).
     pub text: String,
     pub kind: Kind,
 }
 
-/// Reads `raw`; `own` lists the organization's mailbox addresses (never taken for a bounced
-/// recipient). `None` when the bytes hold no message at all.
-pub fn read(raw: &[u8], own: &[&str]) -> Option<Inbound> {
+/// Reads `raw`, which arrived at `now`; `own` lists the organization's mailbox addresses (never
+/// taken for a bounced recipient). `None` when the bytes hold no message at all.
+pub fn read(raw: &[u8], own: &[&str], now: OffsetDateTime) -> Option<Inbound> {
     let msg = MessageParser::default().parse(raw)?;
     let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     let subject = msg.subject().unwrap_or_default().to_owned();
+    let earliest = time::macros::datetime!(2000-01-01 00:00 UTC);
     let date = msg
         .date()
-        .and_then(|d| OffsetDateTime::from_unix_timestamp(d.to_timestamp()).ok());
+        .filter(|d| d.is_valid())
+        .and_then(|d| OffsetDateTime::from_unix_timestamp(d.to_timestamp()).ok())
+        .filter(|d| *d >= earliest && *d <= now + time::Duration::days(1))
+        .unwrap_or(now);
     let from = msg.from().and_then(|a| a.first());
     let kind = kind_of(&msg, &subject, &text, date, own);
     Some(Inbound {
@@ -183,9 +189,6 @@ const AUTO_SUBJECTS: &[&str] = &[
     "fuori sede",
     "resposta automática",
     "resposta automatica",
-    "ausente",
-    "vacation",
-    "on leave",
 ];
 
 /// Words in the text of an automatic message that make it an absence notice.
@@ -224,7 +227,7 @@ fn kind_of(
     msg: &Message<'_>,
     subject: &str,
     text: &str,
-    date: Option<OffsetDateTime>,
+    date: OffsetDateTime,
     own: &[&str],
 ) -> Kind {
     let report = report_type(msg);
@@ -323,14 +326,15 @@ fn kind_of(
         || msg
             .header_raw("X-MS-Exchange-Generated-Message-Source")
             .is_some();
-    let absence_subject = contains_any(subject, AUTO_SUBJECTS);
+    // Only as the subject's start ("Automatic reply: …"): a person may write about a vacation.
+    let lower = subject.trim().to_lowercase();
+    let absence_subject = AUTO_SUBJECTS.iter().any(|s| lower.starts_with(s));
     let absence = replied_marker
         || absence_subject
         || (generated && contains_any(text, AUTO_TEXT) && msg.header_raw("List-Id").is_none());
     if absence {
-        let received = date.map_or(OffsetDateTime::UNIX_EPOCH.date(), |d| d.date());
         return Kind::AutoReply {
-            until: returns::return_date(text, received),
+            until: returns::return_date(text, date.date()),
         };
     }
     let list = msg.header_raw("List-Id").is_some()
@@ -347,3 +351,74 @@ fn kind_of(
 
 #[cfg(test)]
 mod corpus;
+
+#[cfg(test)]
+mod tests {
+    use super::{read, Kind};
+    use time::macros::datetime;
+
+    const NOW: time::OffsetDateTime = datetime!(2026-12-14 12:00 UTC);
+
+    fn mail(headers: &str, body: &str) -> Vec<u8> {
+        format!("From: Jo <jo@example.net>\r\nTo: dana@aura-demo.example\r\n{headers}\r\n{body}")
+            .into_bytes()
+    }
+
+    #[test]
+    fn a_person_writing_about_a_vacation_is_a_reply() {
+        let m = read(
+            &mail(
+                "Subject: Re: Your vacation rental\r\n",
+                "Yes, I am interested.\r\n",
+            ),
+            &[],
+            NOW,
+        )
+        .expect("a message");
+        assert_eq!(m.kind, Kind::Reply);
+    }
+
+    #[test]
+    fn implausible_or_missing_dates_are_taken_as_now() {
+        for date in [
+            "Date: Fri, 31 Dec 9999 23:59:59 +0000\r\n",
+            "Date: nonsense\r\n",
+            "",
+        ] {
+            let raw = mail(
+                &format!("{date}Subject: Automatic reply\r\nAuto-Submitted: auto-replied\r\n"),
+                "Back on 4 January.\r\n",
+            );
+            let m = read(&raw, &[], NOW).expect("a message");
+            assert_eq!(m.date, NOW, "{date}");
+            assert_eq!(
+                m.kind,
+                Kind::AutoReply {
+                    until: Some(time::macros::date!(2027 - 01 - 04))
+                },
+                "{date}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_whose_case_folding_changes_its_length_does_not_break_bounces() {
+        // "K" (Kelvin sign) and "İ" lowercase to a different number of bytes.
+        let body = "\u{212A}\u{212A}é İİİ <lee@example.net>: 550 5.1.1 unknown\r\n\
+                    Original message follows\r\nMessage-ID: <m-9@aura-demo.example>\r\n";
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.example.net\r\nTo: dana@aura-demo.example\r\n\
+             Subject: Undelivered mail\r\n\r\n{body}"
+        );
+        match read(raw.as_bytes(), &["dana@aura-demo.example"], NOW).map(|m| m.kind) {
+            Some(Kind::Bounce(b)) => {
+                assert_eq!(b.recipient.as_deref(), Some("lee@example.net"));
+                assert_eq!(
+                    b.original_message_id.as_deref(),
+                    Some("<m-9@aura-demo.example>")
+                );
+            }
+            other => panic!("not a bounce: {other:?}"),
+        }
+    }
+}
