@@ -66,6 +66,14 @@ ensure_chromium() {
   command -v chromium >/dev/null || { step "installing Chromium for the browser tests"; apt_install chromium; }
 }
 
+# Dovecot (the IMAP server the inbox tests read replies from; each test starts a private one on
+# loopback and stops it by its process id) and mbsync (the reference IMAP client of the sync
+# benchmark). Debian's packages start no server on their own here.
+ensure_dovecot() {
+  [ -x /usr/sbin/dovecot ] || { step "installing Dovecot for the inbox tests"; apt_install dovecot-imapd; }
+  command -v mbsync >/dev/null || { step "installing mbsync (isync) for the sync benchmark"; apt_install isync; }
+}
+
 # Finds a PostgreSQL server and exports DATABASE_URL (and ADMIN_DATABASE_URL for creating
 # databases): $DATABASE_URL if set; else the local server on 127.0.0.1:5432; else installs
 # PostgreSQL and runs a private cluster under .aura/ on port 54329.

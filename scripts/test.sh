@@ -11,6 +11,7 @@ ensure_rust_tools
 ensure_sqlx_cli
 ensure_node_modules
 ensure_chromium
+ensure_dovecot
 ensure_schemathesis
 ensure_postgres aura_test
 ensure_database

@@ -80,6 +80,15 @@ pub struct Settings {
     pub mailbox_pause_after: i32,
     /// Where sandbox mailboxes write `.eml` files.
     pub outbox_dir: PathBuf,
+    /// Seconds an IMAP connection or command may take.
+    pub imap_timeout_secs: u64,
+    /// How many days back the first sync of a mailbox reads.
+    pub imap_lookback_days: u32,
+    /// Seconds between polls of Junk and Sent (and the longest an IDLE waits before it is
+    /// re-issued; servers may drop an IDLE after 29 minutes).
+    pub imap_poll_secs: u64,
+    /// Mailboxes one worker process reads at once.
+    pub imap_max_mailboxes: i64,
     /// Opens and clicks that may wait in memory for the database; beyond this, new ones are
     /// dropped (and counted in the log).
     pub tracking_buffer: usize,
@@ -275,6 +284,10 @@ impl Settings {
                 get("AURA_OUTBOX_DIR").unwrap_or_else(|| ".aura/outbox".into()),
             ),
             tracking_buffer: parse(&get, "AURA_TRACKING_BUFFER", 1_000_000)?,
+            imap_timeout_secs: parse(&get, "AURA_IMAP_TIMEOUT_SECS", 60)?,
+            imap_lookback_days: parse(&get, "AURA_IMAP_LOOKBACK_DAYS", 30)?,
+            imap_poll_secs: parse(&get, "AURA_IMAP_POLL_SECS", 60)?,
+            imap_max_mailboxes: parse(&get, "AURA_IMAP_MAX_MAILBOXES", 500)?,
         })
     }
 

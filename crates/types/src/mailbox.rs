@@ -243,7 +243,8 @@ pub struct MailboxInput {
     pub status: Option<MailboxStatus>,
 }
 
-/// The result of "Test": each stage of a real SMTP connection, up to the first that failed.
+/// The result of "Test": each stage of a real SMTP (or IMAP) connection, up to the first that
+/// failed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct MailboxTest {
@@ -255,11 +256,50 @@ pub struct MailboxTest {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct TestStage {
-    /// `connect`, `tls`, `ehlo`, `starttls`, `auth` or `outbox`.
+    /// SMTP: `connect`, `tls`, `ehlo`, `starttls`, `auth` or `outbox`. IMAP: `connect`, `tls`,
+    /// `greeting`, `starttls`, `login`, `folders`.
     pub stage: String,
     pub ok: bool,
     /// What happened, in the server's own words where it answered.
     pub detail: String,
+}
+
+/// How reading a mailbox's replies over IMAP goes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MailboxSync {
+    /// Whether IMAP settings are set (otherwise replies are not read).
+    pub configured: bool,
+    /// Whether a worker holds the mailbox now.
+    pub active: bool,
+    /// Whether that worker waits on IDLE (new mail is taken in as it arrives).
+    pub idling: bool,
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub last_sync_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub last_error_at: Option<OffsetDateTime>,
+    /// The folders read, inbox first.
+    pub folders: Vec<SyncedFolder>,
+}
+
+/// One folder's watermark.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SyncedFolder {
+    pub name: String,
+    /// `inbox`, `junk` or `sent`.
+    pub role: String,
+    pub uid_validity: i64,
+    /// The last UID taken in.
+    pub last_uid: i64,
+    /// Messages taken in since the UIDVALIDITY began (for Sent: our messages recognised).
+    pub messages: i64,
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub synced_at: Option<OffsetDateTime>,
 }
 
 /// The mailboxes a campaign sends through (rotated, sticky per lead).

@@ -20,7 +20,7 @@ pub struct Sent {
 }
 
 /// The most recent message of ours with one of `ids` as its Message-ID (without angle
-/// brackets), or else, for `by_subject` (a contact and normalised subjects), the latest one sent
+/// brackets; ours, or the one its provider gave it), or else, for `by_subject` (a contact and normalised subjects), the latest one sent
 /// to that contact under one of those subjects (a reply whose client dropped the threading
 /// headers).
 pub async fn sent_matching(
@@ -41,10 +41,10 @@ pub async fn sent_matching(
            from campaign_messages m
            join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
            where m.org_id = $1
-             and (m.message_id = any($2)
+             and (m.message_id = any($2) or m.provider_message_id = any($2)
                   or (m.contact_id = $3 and m.channel = 'email' and m.sent_at is not null
                       and m.subject <> '' and lower(m.subject) = any($4)))
-           order by (m.message_id = any($2)) desc, m.sent_at desc nulls last limit 1"#,
+           order by (m.message_id = any($2) or m.provider_message_id = any($2)) desc, m.sent_at desc nulls last limit 1"#,
         org as OrgId,
         ids,
         contact as Option<ContactId>,

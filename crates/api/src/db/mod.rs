@@ -23,6 +23,7 @@ pub mod segments;
 pub mod send;
 pub mod sessions;
 pub mod suppressions;
+pub mod sync;
 pub mod targets;
 pub mod templates;
 pub mod throttle;

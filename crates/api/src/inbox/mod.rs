@@ -7,8 +7,9 @@
 pub mod simulate;
 
 use crate::db::{self, inbox::Sent};
+use crate::delivery::tokens::{self, Signer};
 use crate::domain::{
-    inbound::{self, subject, Kind},
+    inbound::{self, Kind},
     replies,
 };
 use aura_types::{
@@ -83,7 +84,7 @@ pub async fn ingest(
     };
     if sent.is_none() && matches!(mail.kind, Kind::Reply | Kind::AutoReply { .. }) {
         if let Some(contact) = contact {
-            let normal = subject::normalize(&mail.subject);
+            let normal = inbound::answered_subject(&mail.subject);
             if !normal.is_empty() {
                 let subjects = vec![normal.clone(), format!("re: {normal}")];
                 sent = db::inbox::sent_matching(&mut *conn, org, &[], Some((contact, &subjects)))
@@ -188,6 +189,30 @@ pub async fn ingest(
     )
     .await?;
     Ok(Ingested::Stored { kind, conversation })
+}
+
+/// Learns, from the copy of a message of ours in the mailbox's Sent folder (its `headers`), the
+/// Message-ID its provider really used (Microsoft 365 and Amazon SES replace ours), so replies
+/// to it are matched. The copy is recognised by the signed token of its unsubscribe link, which
+/// no one else can make. Answers whether something was learned.
+pub async fn learn_sent(
+    conn: &mut PgConnection,
+    org: OrgId,
+    links: &Signer,
+    headers: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let Some(copy) = inbound::sent_copy(headers) else {
+        return Ok(false);
+    };
+    let ours = copy
+        .tokens
+        .iter()
+        .filter_map(|t| links.verify(tokens::Kind::Unsubscribe, t))
+        .find(|c| c.org == org);
+    match ours {
+        Some(c) => db::sync::learn_provider_id(conn, org, c.message, &copy.message_id).await,
+        None => Ok(false),
+    }
 }
 
 /// What an arrival changes beyond the inbox.

@@ -7,14 +7,14 @@ use crate::{
     domain::mailbox::{mailbox_fields, MailboxFields, ServerFields},
     error::{ApiError, ApiResult},
     extract::Json,
-    providers::smtp,
+    providers::{imap, smtp},
     routes::Caller,
     state::AppState,
 };
 use actix_web::{web, HttpResponse};
 use aura_types::{
     CampaignId, CampaignMailboxes, ErrorBody, Mailbox, MailboxId, MailboxInput, MailboxKind,
-    MailboxTest, TestStage,
+    MailboxSync, MailboxTest, SyncedFolder, TestStage,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -27,6 +27,8 @@ pub fn scope() -> Routes {
         .patch("/{mailbox_id}", update)
         .delete("/{mailbox_id}", delete)
         .post("/{mailbox_id}/test", test)
+        .post("/{mailbox_id}/imap/test", test_imap)
+        .get("/{mailbox_id}/sync", sync_state)
 }
 
 /// The network policy's check of the servers' hosts, when they are saved (422 naming the field).
@@ -105,6 +107,7 @@ pub async fn create(
         state.clock.now().date(),
     )
     .await?;
+    crate::workers::sync::wake();
     Ok(HttpResponse::Created().json(shown(&state, &caller, id).await?))
 }
 
@@ -163,6 +166,7 @@ pub async fn update(
     )
     .await?;
     crate::workers::schedule::wake();
+    crate::workers::sync::wake();
     Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
 }
 
@@ -259,6 +263,90 @@ pub async fn test(
     )
     .await?;
     Ok(HttpResponse::Ok().json(MailboxTest { ok, stages }))
+}
+
+#[utoipa::path(post, operation_id = "testMailboxImap", summary = "Test a mailbox's IMAP settings", path = "/mailboxes/{mailbox_id}/imap/test", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    description = "Makes a real connection to the mailbox's IMAP server — TCP, TLS or STARTTLS, the greeting, LOGIN — lists its folders and says which ones Aura reads (INBOX, and the folders for junk and sent mail), reporting each stage up to the first that failed, in the server's own words. Reads no mail and changes nothing on the server. The network policy applies to the host as it does to SMTP.",
+    responses(
+        (status = 200, description = "What happened at each stage", body = MailboxTest),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins test mailboxes", body = ErrorBody),
+        (status = 404, description = "No such mailbox", body = ErrorBody),
+        (status = 409, description = "No IMAP server is set, or the stored password cannot be opened (the master key that sealed it is gone)", body = ErrorBody),
+    ))]
+pub async fn test_imap(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<MailboxId>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let row = db::mailboxes::get(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if row.imap_host.is_empty() {
+        return Err(ApiError::Conflict(
+            "This mailbox has no IMAP server: set one to read its replies.".into(),
+        ));
+    }
+    let password = state
+        .sealer
+        .open_optional(
+            row.imap_secret_key_id.as_deref(),
+            row.imap_secret_sealed.as_deref(),
+        )
+        .map_err(|e| ApiError::Conflict(format!("The stored password cannot be opened: {e}")))?;
+    let server = imap::Server::new(
+        &row.fields().imap,
+        password,
+        Duration::from_secs(state.settings.imap_timeout_secs.clamp(1, 30)),
+        &state.settings.network,
+    );
+    let stages = imap::test(&server).await;
+    let ok = stages.iter().all(|s| s.ok);
+    Ok(HttpResponse::Ok().json(MailboxTest { ok, stages }))
+}
+
+#[utoipa::path(get, operation_id = "getMailboxSync", summary = "How a mailbox's replies are read", path = "/mailboxes/{mailbox_id}/sync", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox_id" = uuid::Uuid, Path, description = "The mailbox's id")),
+    description = "The health of reading the mailbox over IMAP: whether a worker holds it and waits on IDLE, the last sync and the last error, and each folder's watermark (UIDVALIDITY, the last UID taken in, messages taken in).",
+    responses(
+        (status = 200, description = "The sync's health", body = MailboxSync),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such mailbox", body = ErrorBody),
+    ))]
+pub async fn sync_state(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<MailboxId>,
+) -> ApiResult<HttpResponse> {
+    let row = db::mailboxes::get(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let (sync, folders) = db::sync::state(&state.pool, caller.org_id, row.id).await?;
+    let now = OffsetDateTime::now_utc();
+    let active = sync
+        .as_ref()
+        .is_some_and(|s| s.holder.is_some() && s.lease_until.is_some_and(|l| l > now));
+    Ok(HttpResponse::Ok().json(MailboxSync {
+        configured: !row.imap_host.is_empty(),
+        active,
+        idling: active && sync.as_ref().is_some_and(|s| s.idling),
+        last_sync_at: sync.as_ref().and_then(|s| s.last_sync_at),
+        last_error: sync.as_ref().and_then(|s| s.last_error.clone()),
+        last_error_at: sync.as_ref().and_then(|s| s.last_error_at),
+        folders: folders
+            .into_iter()
+            .map(|f| SyncedFolder {
+                name: f.name,
+                role: f.role,
+                uid_validity: f.uid_validity,
+                last_uid: f.last_uid,
+                messages: f.messages,
+                synced_at: f.synced_at,
+            })
+            .collect(),
+    }))
 }
 
 #[utoipa::path(get, operation_id = "getCampaignMailboxes", summary = "List a campaign's mailboxes", path = "/campaigns/{campaign_id}/mailboxes", tag = "mailboxes", security(("bearer" = [])),

@@ -123,6 +123,8 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::mailboxes::update,
         routes::mailboxes::delete,
         routes::mailboxes::test,
+        routes::mailboxes::test_imap,
+        routes::mailboxes::sync_state,
         routes::mailboxes::campaign_mailboxes,
         routes::mailboxes::set_campaign_mailboxes,
         routes::dkim::list,

@@ -12,6 +12,7 @@ pub mod import;
 pub mod prepare;
 pub mod schedule;
 pub mod send;
+pub mod sync;
 
 /// The outcome of one turn of a job loop.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,9 +36,14 @@ impl Wakeup {
 
     /// Until woken, or a second at most.
     pub async fn wait(&self) {
+        self.wait_up_to(Duration::from_secs(1)).await;
+    }
+
+    /// Until woken, or `longest` at most.
+    pub async fn wait_up_to(&self, longest: Duration) {
         tokio::select! {
             () = self.0.notified() => {}
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = tokio::time::sleep(longest) => {}
         }
     }
 }
@@ -52,7 +58,11 @@ impl Default for Wakeup {
 pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>, sealer: Arc<Sealer>) {
     // Several sending loops share one sender (its connection pools): while one waits on the
     // database, another talks SMTP.
-    let sender = Arc::new(send::Sender::new(pool.clone(), settings.clone(), sealer));
+    let sender = Arc::new(send::Sender::new(
+        pool.clone(),
+        settings.clone(),
+        sealer.clone(),
+    ));
     // The loops are tasks of their own, so the runtime spreads them over its threads (joined
     // into one future, they all ran on the thread that polled it, one at a time). Preparation
     // stays on this future: the compiler cannot yet prove its future may move between threads.
@@ -63,6 +73,7 @@ pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>, seal
     for _ in 0..settings.send_tasks.clamp(1, 64) {
         loops.spawn(sender.clone().run_forever());
     }
+    loops.spawn(Arc::new(sync::Reader::new(pool.clone(), settings.clone(), sealer)).run_forever());
     loops.spawn(housekeeping(pool.clone(), settings));
     let tasks = async {
         while let Some(done) = loops.join_next().await {

@@ -89,6 +89,50 @@ pub fn read(raw: &[u8], own: &[&str], now: OffsetDateTime) -> Option<Inbound> {
     })
 }
 
+/// The subject an answer is about, normalised ([`subject::normalize`]): without reply or
+/// forward prefixes, nor an auto-reply's ("Automatic reply: …", "Abwesenheitsnotiz: …").
+pub fn answered_subject(subject: &str) -> String {
+    let lower = subject.trim().to_lowercase();
+    let rest = AUTO_SUBJECTS.iter().find_map(|p| {
+        let after = lower.strip_prefix(p)?.trim_start();
+        after.strip_prefix(':').map(str::to_owned)
+    });
+    subject::normalize(rest.as_deref().unwrap_or(&lower))
+}
+
+/// The Message-ID of a message (its headers suffice), without angle brackets.
+pub fn message_id(headers: &[u8]) -> Option<String> {
+    let msg = MessageParser::default().parse_headers(headers)?;
+    let id = msg.message_id()?.trim().trim_matches(['<', '>']);
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+/// A copy of a message we sent, as the provider filed it in the Sent folder: the Message-ID it
+/// carries there (without brackets) and the tokens of its unsubscribe links (`…/u/{token}`),
+/// which name the message of ours it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentCopy {
+    pub message_id: String,
+    pub tokens: Vec<String>,
+}
+
+/// Reads the headers of a message in the Sent folder.
+pub fn sent_copy(headers: &[u8]) -> Option<SentCopy> {
+    let message_id = message_id(headers)?;
+    let msg = MessageParser::default().parse_headers(headers)?;
+    let tokens = msg
+        .header_raw("List-Unsubscribe")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|part| {
+            let url = part.trim().strip_prefix('<')?.split('>').next()?;
+            let (_, token) = url.rsplit_once("/u/")?;
+            (!token.is_empty() && !token.contains(['/', '?', '#'])).then(|| token.to_owned())
+        })
+        .collect::<Vec<_>>();
+    (!tokens.is_empty()).then_some(SentCopy { message_id, tokens })
+}
+
 fn bracketed(id: &str) -> String {
     format!("<{}>", id.trim().trim_matches(['<', '>']))
 }
@@ -420,5 +464,39 @@ mod tests {
             }
             other => panic!("not a bounce: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_sent_copy_names_our_message_through_its_unsubscribe_link() {
+        let raw = b"Message-ID: <AM0PR01MB1234@eurprd01.prod.outlook.com>\r\nList-Unsubscribe: <https://aura.example.com/u/AbC-d_9>, <mailto:dana@example.com?subject=unsubscribe>\r\nSubject: Hi\r\n\r\n";
+        use super::sent_copy;
+        let copy = sent_copy(raw).expect("a copy of ours");
+        assert_eq!(copy.message_id, "AM0PR01MB1234@eurprd01.prod.outlook.com");
+        assert_eq!(copy.tokens, vec!["AbC-d_9".to_owned()]);
+        // Mail written in another client has no unsubscribe link of ours.
+        assert_eq!(sent_copy(b"Message-ID: <x@y>\r\nSubject: Hi\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn an_auto_replys_subject_names_what_it_answers() {
+        use super::answered_subject;
+        assert_eq!(
+            answered_subject("Abwesenheitsnotiz: Your  home"),
+            "your home"
+        );
+        assert_eq!(
+            answered_subject("Réponse automatique : RE: Your home"),
+            "your home"
+        );
+        assert_eq!(
+            answered_subject("Automatic reply: Re: Your home"),
+            "your home"
+        );
+        assert_eq!(answered_subject("AW: Your home"), "your home");
+        // A subject that only starts with the words is left as it is.
+        assert_eq!(
+            answered_subject("Out of office hours viewing"),
+            "out of office hours viewing"
+        );
     }
 }
