@@ -24,6 +24,18 @@ pub async fn test(api: Api, id: MailboxId) -> ApiResult<MailboxTest> {
         .await
 }
 
+pub async fn test_imap(api: Api, id: MailboxId) -> ApiResult<MailboxTest> {
+    api.post(
+        &format!("/mailboxes/{id}/imap/test"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+pub async fn sync(api: Api, id: MailboxId) -> ApiResult<MailboxSync> {
+    api.get(&format!("/mailboxes/{id}/sync")).await
+}
+
 pub async fn dkim_keys(api: Api) -> ApiResult<Vec<DkimKey>> {
     api.get("/dkim-keys").await
 }

@@ -76,6 +76,7 @@ pub fn MailboxesPage() -> impl IntoView {
     let password_saved = RwSignal::new(false);
     let imap_host = RwSignal::new(String::new());
     let imap_port = RwSignal::new("993".to_owned());
+    let imap_security = RwSignal::new("tls".to_owned());
     let imap_username = RwSignal::new(String::new());
     let imap_password = RwSignal::new(String::new());
     let daily = RwSignal::new("50".to_owned());
@@ -118,6 +119,11 @@ pub fn MailboxesPage() -> impl IntoView {
         password_saved.set(m.as_ref().is_some_and(|m| m.smtp.password.set));
         imap_host.set(m.as_ref().map(|m| m.imap.host.clone()).unwrap_or_default());
         imap_port.set(m.as_ref().map_or(993, |m| m.imap.port).to_string());
+        imap_security.set(
+            m.as_ref()
+                .map_or("tls", |m| m.imap.security.as_str())
+                .to_owned(),
+        );
         imap_username.set(
             m.as_ref()
                 .map(|m| m.imap.username.clone())
@@ -170,7 +176,7 @@ pub fn MailboxesPage() -> impl IntoView {
             imap: Some(ServerInput {
                 host: Some(imap_host.get_untracked()),
                 port: imap_port_n,
-                security: None,
+                security: SmtpSecurity::parse(&imap_security.get_untracked()),
                 username: Some(imap_username.get_untracked()),
                 password: opt(&imap_password.get_untracked()).map(Some),
             }),
@@ -228,15 +234,21 @@ pub fn MailboxesPage() -> impl IntoView {
             }
         });
     };
-    let tests = RwSignal::new(BTreeMap::<MailboxId, Option<MailboxTest>>::new());
-    let run_test = move |id: MailboxId| {
+    // The last test of each mailbox: its SMTP server, or (`true`) its IMAP server.
+    let tests = RwSignal::new(BTreeMap::<MailboxId, (bool, Option<MailboxTest>)>::new());
+    let run_test = move |id: MailboxId, imap: bool| {
         tests.update(|t| {
-            t.insert(id, None);
+            t.insert(id, (imap, None));
         });
         spawn_local(async move {
-            match api::mailboxes::test(api, id).await {
+            let result = if imap {
+                api::mailboxes::test_imap(api, id).await
+            } else {
+                api::mailboxes::test(api, id).await
+            };
+            match result {
                 Ok(t) => tests.update(|m| {
-                    m.insert(id, Some(t));
+                    m.insert(id, (imap, Some(t)));
                 }),
                 Err(e) => {
                     tests.update(|m| {
@@ -306,9 +318,11 @@ pub fn MailboxesPage() -> impl IntoView {
                 </fieldset>
                 <details class="sm:col-span-2">
                     <summary class="cursor-pointer text-sm font-semibold">"IMAP (for reading replies)"</summary>
+                    <p class="mt-2 text-sm text-muted">"Aura reads new mail in the inbox, junk and sent folders to find replies, bounces and out-of-office answers. It never marks mail as read, moves or deletes it."</p>
                     <div class="mt-3 grid gap-4 sm:grid-cols-2">
                         <Field label="IMAP host" name="mailbox-imap-host" value=imap_host error=field_err(errs, "imap.host") placeholder="imap.gmail.com" />
-                        <Field label="IMAP port" name="mailbox-imap-port" kind="number" value=imap_port error=field_err(errs, "imap.port") />
+                        <Field label="IMAP port" name="mailbox-imap-port" kind="number" value=imap_port error=field_err(errs, "imap.port") help="993 with TLS, 143 with STARTTLS." />
+                        <SelectField label="IMAP security" name="mailbox-imap-security" value=imap_security options=securities.clone() error=field_err(errs, "imap.security") />
                         <Field label="IMAP username" name="mailbox-imap-username" value=imap_username error=field_err(errs, "imap.username") autocomplete="off" />
                         <Field label="IMAP password" name="mailbox-imap-password" kind="password" value=imap_password error=field_err(errs, "imap.password") autocomplete="new-password" help="Leave empty to keep the saved one." />
                     </div>
@@ -347,6 +361,7 @@ pub fn MailboxesPage() -> impl IntoView {
                                 if m.limits.ramp_start > 0 && m.today_limit < m.limits.daily_limit { format!(" (ramping up to {})", m.limits.daily_limit) } else { String::new() },
                                 m.limits.min_interval_secs, m.limits.jitter_secs
                             );
+                            let reads = !m.imap.host.is_empty();
                             let used = if m.today_limit > 0 { (m.sent_today * 100 / i64::from(m.today_limit)).min(100) } else { 0 };
                             view! {
                                 <li class="card p-4" data-testid="mailbox">
@@ -358,21 +373,25 @@ pub fn MailboxesPage() -> impl IntoView {
                                             <div class="mt-2 h-1.5 w-48 overflow-hidden rounded-full bg-slate-100" role="progressbar" aria-label="Used today" aria-valuenow=used aria-valuemin="0" aria-valuemax="100"><div class="h-full bg-accent-500" style=format!("width:{used}%")></div></div>
                                             {m.paused_reason.clone().map(|r| view! { <p class="mt-2 text-sm text-amber-800" role="status">{r}</p> })}
                                             {m.health.last_error.clone().filter(|_| m.health.consecutive_failures > 0).map(|e| view! { <p class="mt-1 text-xs text-rose-700">{format!("Last error: {e}")}</p> })}
+                                            {reads.then(|| view! { <SyncHealth id=id /> })}
                                         </div>
                                         <div class="flex flex-wrap gap-2">
                                             // Testing connects to the mailbox's server: admins only.
                                             <Show when=move || is_admin.get()>
-                                                <button class="btn-secondary" on:click=move |_| run_test(id)>"Test"</button>
+                                                <button class="btn-secondary" on:click=move |_| run_test(id, false)>{if reads { "Test sending" } else { "Test" }}</button>
+                                                <Show when=move || reads>
+                                                    <button class="btn-secondary" data-testid="mailbox-test-imap" on:click=move |_| run_test(id, true)>"Test reading"</button>
+                                                </Show>
                                                 <button class="btn-ghost" on:click={ let edit = edit.clone(); move |_| open_form(Some(edit.clone())) }>"Edit"</button>
                                                 <button class="btn-ghost" on:click=move |_| set_status(id, if paused { MailboxStatus::Active } else { MailboxStatus::Paused })>{if paused { "Resume" } else { "Pause" }}</button>
                                                 <button class="btn-ghost text-red-600" on:click=move |_| remove(id)>"Delete"</button>
                                             </Show>
                                         </div>
                                     </div>
-                                    {move || tests.with(|t| t.get(&id).cloned()).map(|t| match t {
+                                    {move || tests.with(|t| t.get(&id).cloned()).map(|(imap, t)| match t {
                                         None => view! { <div class="mt-3"><Spinner label="Connecting…" /></div> }.into_any(),
                                         Some(t) => view! {
-                                            <ol class="mt-3 grid gap-1 text-sm" data-testid="mailbox-test" aria-label="Connection test">
+                                            <ol class="mt-3 grid gap-1 text-sm" data-testid="mailbox-test" aria-label=if imap { "IMAP connection test" } else { "Connection test" }>
                                                 {t.stages.into_iter().map(|s| view! {
                                                     <li class=if s.ok { "flex gap-2 text-emerald-800" } else { "flex gap-2 text-rose-700" }>
                                                         <span class="w-20 shrink-0 font-medium uppercase tracking-wide text-xs pt-0.5">{s.stage.clone()}</span>
@@ -391,6 +410,39 @@ pub fn MailboxesPage() -> impl IntoView {
         </Transition>
         <DkimSection is_admin=is_admin on_change=Callback::new(move |()| mailboxes.refetch()) />
     }
+}
+
+/// How reading a mailbox's replies goes: waiting for new mail, the last sync, each folder's
+/// count, or the last error; refreshed while shown.
+#[component]
+fn SyncHealth(id: MailboxId) -> impl IntoView {
+    let api = use_api();
+    let sync = use_live(
+        move || async move { api::mailboxes::sync(api, id).await },
+        Some(std::time::Duration::from_secs(15)),
+        |_| true,
+    );
+    view! {
+        <p class="mt-1 text-xs" data-testid="mailbox-sync">
+            {move || sync.get().map(|r| match r {
+                Err(e) => view! { <span class="text-rose-700">{e}</span> }.into_any(),
+                Ok(s) => {
+                    let folders = s.folders.iter().map(|f| format!("{} {}", f.name, f.messages)).collect::<Vec<_>>().join(" · ");
+                    let state = if s.idling { "Reading replies: waiting for new mail" } else if s.active { "Reading replies" } else { "Replies: waiting for a worker" };
+                    let last = s.last_sync_at.map(|t| format!(" · last sync {}", clock_time(&t))).unwrap_or_default();
+                    match s.last_error {
+                        Some(e) => view! { <span class="text-rose-700" role="status">{format!("Reading replies failed: {e}")}</span> }.into_any(),
+                        None => view! { <span class="text-muted">{format!("{state}{last}{}", if folders.is_empty() { String::new() } else { format!(" · {folders}") })}</span> }.into_any(),
+                    }
+                }
+            })}
+        </p>
+    }
+}
+
+/// "14:05 UTC" (the time of day of a recent moment).
+fn clock_time(t: &time::OffsetDateTime) -> String {
+    format!("{}, {:02}:{:02} UTC", short_date(t), t.hour(), t.minute())
 }
 
 /// Domain signing: a DKIM private key per sending domain, the DNS record to publish, and which
