@@ -131,6 +131,7 @@ const NAV: [(&str, &str, &str); 9] = [
 #[component]
 fn Shell() -> impl IntoView {
     let auth = use_auth();
+    crate::live::provide_inbox_stream(use_api(), Signal::derive(move || auth.signed_in()));
     view! {
         <Show when=move || auth.signed_in() fallback=|| view! { <Redirect path="/login" /> }>
             <div class="flex min-h-screen">
@@ -151,6 +152,7 @@ fn Shell() -> impl IntoView {
                                     >
                                         <span class="opacity-80 group-hover:opacity-100" inner_html=icon></span>
                                         {label}
+                                        {(href == "/inbox").then(|| view! { <UnreadCount /> })}
                                     </A>
                                 }
                             })
@@ -169,6 +171,34 @@ fn Shell() -> impl IntoView {
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// How many conversations have unread mail, beside "Inbox" (none: nothing shown). Follows the
+/// inbox's live stream, and looks again every minute.
+#[component]
+fn UnreadCount() -> impl IntoView {
+    let api = use_api();
+    let pulse = crate::live::use_inbox_pulse();
+    let unread = crate::live::use_live(
+        move || {
+            pulse.track();
+            let first = aura_types::PageQuery {
+                limit: Some(1),
+                cursor: None,
+            };
+            async move { api::inbox::list(api, true, &first).await }
+        },
+        Some(std::time::Duration::from_secs(60)),
+        |_| true,
+    );
+    move || {
+        unread.with(|u| match u {
+            Some(Ok(page)) if page.total > 0 => Some(view! {
+                <span class="ml-auto rounded-full bg-accent-500 px-2 py-0.5 text-xs font-semibold text-white" data-testid="unread-count" aria-label=format!("{} unread", page.total)>{page.total}</span>
+            }),
+            _ => None,
+        })
     }
 }
 

@@ -135,3 +135,73 @@ pub fn use_debounced(input: RwSignal<String>, quiet: Duration) -> ReadSignal<Str
     });
     settled
 }
+
+/// The inbox's live stream as views see it: a count that goes up with every event (mail arrived,
+/// a conversation changed), so a view that reads it in its fetch refreshes on each.
+#[derive(Clone, Copy)]
+pub struct InboxPulse(RwSignal<u64>);
+
+impl InboxPulse {
+    /// Tracks the pulse (call inside a fetch to refresh on every inbox event).
+    pub fn track(&self) {
+        self.0.track();
+    }
+}
+
+/// The pulse the shell provides.
+pub fn use_inbox_pulse() -> InboxPulse {
+    expect_context::<InboxPulse>()
+}
+
+/// Opens the inbox's event stream (server-sent events) for as long as the calling view lives,
+/// and provides its [`InboxPulse`]. The stream is opened with a short-lived token (an
+/// EventSource cannot send an Authorization header); when it closes (the server ends streams
+/// after ten minutes, or the connection broke) a new token reopens it from the last event seen.
+pub fn provide_inbox_stream(api: crate::api::Api, signed_in: Signal<bool>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let pulse = InboxPulse(RwSignal::new(0));
+    provide_context(pulse);
+    let stopped = RwSignal::new(false);
+    on_cleanup(move || {
+        stopped.try_set(true);
+    });
+    let alive = move || stopped.try_get_untracked().is_some_and(|s| !s);
+    spawn_local(async move {
+        let last_id = Rc::new(std::cell::RefCell::new(None::<String>));
+        while alive() {
+            if !signed_in.try_get_untracked().unwrap_or(false) {
+                gloo_timers::future::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+            let Ok(token) = crate::api::inbox::stream_token(api).await else {
+                gloo_timers::future::sleep(Duration::from_secs(10)).await;
+                continue;
+            };
+            let mut url = format!("/api/v1/inbox/stream?token={}", token.token);
+            if let Some(id) = last_id.borrow().as_ref() {
+                url.push_str(&format!("&last_event_id={id}"));
+            }
+            let Ok(source) = web_sys::EventSource::new(&url) else {
+                gloo_timers::future::sleep(Duration::from_secs(10)).await;
+                continue;
+            };
+            let seen = last_id.clone();
+            let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |e: web_sys::MessageEvent| {
+                    *seen.borrow_mut() = Some(e.last_event_id());
+                    pulse.0.try_update(|n| *n += 1);
+                },
+            );
+            for kind in ["message", "conversation"] {
+                source
+                    .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref())
+                    .ok();
+            }
+            while alive() && source.ready_state() != web_sys::EventSource::CLOSED {
+                gloo_timers::future::sleep(Duration::from_secs(2)).await;
+            }
+            source.close();
+            drop(on_event);
+        }
+    });
+}

@@ -130,3 +130,23 @@ pub struct SimulateResult {
     pub conversation_id: Option<ConversationId>,
     pub kind: InboundKind,
 }
+
+/// A token that opens the inbox's event stream (`GET /inbox/stream?token=…`), valid for a
+/// minute.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct StreamToken {
+    pub token: String,
+    /// Seconds it can still be used to open the stream.
+    pub expires_in: i64,
+}
+
+/// One event of the inbox stream (the `data` of a server-sent event whose `id` is `id`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct InboxEvent {
+    pub id: i64,
+    /// `message` (mail arrived in a conversation) or `conversation` (its state changed).
+    pub kind: String,
+    pub conversation_id: Option<ConversationId>,
+}

@@ -35,3 +35,9 @@ pub async fn simulate(
     )
     .await
 }
+
+/// A token that opens the inbox's event stream for a minute.
+pub async fn stream_token(api: Api) -> ApiResult<StreamToken> {
+    api.post("/inbox/stream-token", &serde_json::json!({}))
+        .await
+}

@@ -42,13 +42,16 @@ pub fn InboxPage() -> impl IntoView {
         }
         navigate(&q.opt("c", c).path("/inbox"), Default::default());
     };
-    // New mail shows up while the page is open.
+    // New mail shows up while the page is open: the inbox's live stream says when (and a poll
+    // now and then covers a stream that could not be opened).
+    let pulse = crate::live::use_inbox_pulse();
     let list = use_live(
         move || {
+            pulse.track();
             let (unread, at) = (unread_only.get(), paging.query());
             async move { api::inbox::list(api, unread, &at).await }
         },
-        Some(Duration::from_secs(4)),
+        Some(Duration::from_secs(30)),
         |_| true,
     );
     let page_at = list.page_at();

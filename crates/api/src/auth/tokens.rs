@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 pub const ISSUER: &str = "aura";
 pub const AUDIENCE: &str = "aura-api";
+/// The audience of the inbox stream's tokens: they open the event stream and nothing else.
+pub const STREAM_AUDIENCE: &str = "aura-inbox-stream";
+/// How long a stream token may be used to open the stream.
+pub const STREAM_TOKEN_SECS: i64 = 60;
 /// Prefix of API keys, so they are recognisable in configuration and by secret scanners.
 pub const API_KEY_PREFIX: &str = "aura_sk_";
 
@@ -24,12 +28,22 @@ pub struct Claims {
     pub aud: String,
 }
 
+/// What a stream token says: the organization whose inbox it opens.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StreamClaims {
+    pub org: OrgId,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
 /// Keys for signing and checking access tokens, derived from the root secret.
 #[derive(Clone)]
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    stream_validation: Validation,
     ttl_secs: u64,
 }
 
@@ -41,10 +55,16 @@ impl JwtKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        let mut stream_validation = Validation::new(Algorithm::HS256);
+        stream_validation.set_issuer(&[ISSUER]);
+        stream_validation.set_audience(&[STREAM_AUDIENCE]);
+        stream_validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        stream_validation.leeway = 0;
         Self {
             encoding: EncodingKey::from_secret(&key),
             decoding: DecodingKey::from_secret(&key),
             validation,
+            stream_validation,
             ttl_secs,
         }
     }
@@ -75,6 +95,30 @@ impl JwtKeys {
         decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .map(|d| d.claims)
+    }
+
+    /// A short-lived token that opens `org`'s inbox stream (a browser's EventSource cannot send
+    /// an Authorization header, so it goes in the stream's address): single-purpose, so it is
+    /// no access token, and it lives a minute.
+    pub fn issue_stream(&self, org: OrgId) -> anyhow::Result<String> {
+        let claims = StreamClaims {
+            org,
+            exp: time::OffsetDateTime::now_utc().unix_timestamp() + STREAM_TOKEN_SECS,
+            iss: ISSUER.into(),
+            aud: STREAM_AUDIENCE.into(),
+        };
+        Ok(encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The organization a valid stream token opens.
+    pub fn verify_stream(&self, token: &str) -> Option<OrgId> {
+        decode::<StreamClaims>(token, &self.decoding, &self.stream_validation)
+            .ok()
+            .map(|d| d.claims.org)
     }
 }
 
@@ -109,5 +153,15 @@ mod tests {
         assert!(a.starts_with(API_KEY_PREFIX) && a.len() == API_KEY_PREFIX.len() + 64);
         assert_eq!(hash_secret(&a), hash_secret(&a));
         assert_ne!(hash_secret(&a), hash_secret(&b));
+    }
+
+    #[test]
+    fn stream_tokens_open_the_stream_and_nothing_else() {
+        let (u, o) = (UserId::new(), OrgId::new());
+        let stream = keys().issue_stream(o).unwrap();
+        assert_eq!(keys().verify_stream(&stream), Some(o));
+        // Neither is the other: an access token opens no stream, a stream token is no access.
+        assert!(keys().verify(&stream).is_none());
+        assert_eq!(keys().verify_stream(&keys().issue(u, o).unwrap()), None);
     }
 }

@@ -407,3 +407,69 @@ pub async fn change(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Records that something changed in the inbox (`kind`: `message` or `conversation`).
+pub async fn event(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    kind: &str,
+    conversation: Option<ConversationId>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "insert into inbox_events (org_id, kind, conversation_id) values ($1, $2, $3)",
+        org as OrgId,
+        kind,
+        conversation as Option<ConversationId>
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One recorded change.
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    pub id: i64,
+    pub kind: String,
+    pub conversation_id: Option<ConversationId>,
+}
+
+/// The organization's events after `after`, oldest first, at most `limit`.
+pub async fn events_after(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as!(
+        EventRow,
+        r#"select id, kind, conversation_id as "conversation_id: ConversationId"
+           from inbox_events where org_id = $1 and id > $2 order by id limit $3"#,
+        org as OrgId,
+        after,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The id of the organization's latest event (0 when none).
+pub async fn last_event(db: impl PgExecutor<'_>, org: OrgId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select coalesce(max(id), 0) as "id!" from inbox_events where org_id = $1"#,
+        org as OrgId
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Forgets events older than `days`.
+pub async fn prune_events(db: impl PgExecutor<'_>, days: i32) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from inbox_events where created_at < now() - make_interval(days => $1)",
+        days
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

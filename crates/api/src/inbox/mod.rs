@@ -177,6 +177,7 @@ pub async fn ingest(
     if !stored {
         return Ok(Ingested::Duplicate);
     }
+    db::inbox::event(&mut *conn, org, "message", conversation).await?;
     act(
         conn,
         org,

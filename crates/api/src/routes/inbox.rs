@@ -10,12 +10,20 @@ use crate::{
     routes::Caller,
     state::AppState,
 };
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{
-    Conversation, ConversationChange, ConversationDetail, ConversationId, ErrorBody, OutboxId,
-    Page, PageQuery, SimulateRequest, SimulateResult,
+    Conversation, ConversationChange, ConversationDetail, ConversationId, ErrorBody, InboxEvent,
+    OutboxId, Page, PageQuery, SimulateRequest, SimulateResult, StreamToken,
 };
 use serde::Deserialize;
+use std::time::{Duration, Instant};
+
+/// The live stream of the inbox: a token for it, and the stream itself.
+pub fn stream_scope() -> Routes {
+    Routes::new("/inbox")
+        .post("/stream-token", stream_token)
+        .get("/stream", stream)
+}
 
 pub fn scope() -> Routes {
     Routes::new("/conversations")
@@ -106,6 +114,7 @@ pub async fn change(
     if !db::inbox::change(&state.pool, caller.org_id, id, body.unread, body.status).await? {
         return Err(ApiError::NotFound);
     }
+    db::inbox::event(&state.pool, caller.org_id, "conversation", Some(id)).await?;
     let mut conn = state.pool.acquire().await?;
     let conversation = db::inbox::get(&mut conn, caller.org_id, id)
         .await?
@@ -165,4 +174,136 @@ pub async fn simulate_answer(
         conversation_id: conversation,
         kind,
     }))
+}
+
+#[utoipa::path(post, operation_id = "createInboxStreamToken", summary = "Get a token for the inbox stream", path = "/inbox/stream-token", tag = "inbox", security(("bearer" = [])),
+    description = "A token that opens the organization's inbox stream for the next minute (`GET /inbox/stream?token=…`). A browser's EventSource cannot send an Authorization header, so the stream takes this single-purpose token in its address instead of an access token.",
+    responses(
+        (status = 200, description = "The token", body = StreamToken),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn stream_token(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let token = state.jwt.issue_stream(caller.org_id)?;
+    Ok(HttpResponse::Ok().json(StreamToken {
+        token,
+        expires_in: crate::auth::tokens::STREAM_TOKEN_SECS,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// A token from `POST /inbox/stream-token`.
+    token: String,
+    /// Replay the events after this one (a reconnecting EventSource sends it as the
+    /// `Last-Event-ID` header instead, which wins).
+    last_event_id: Option<i64>,
+}
+
+/// How long one stream stays open; the client reconnects (with the last event's id) after.
+const STREAM_LIFE: Duration = Duration::from_secs(10 * 60);
+/// How often the stream looks for new events.
+const STREAM_POLL: Duration = Duration::from_millis(250);
+/// A comment line this often keeps proxies from closing a quiet stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// What a stream has said so far.
+struct Cursor {
+    pool: sqlx::PgPool,
+    org: aura_types::OrgId,
+    after: i64,
+    opened: Instant,
+    last_write: Instant,
+    greeted: bool,
+}
+
+impl Cursor {
+    /// The next chunk of the stream: new events, a keep-alive, or the end.
+    async fn next(mut self) -> Option<(Result<web::Bytes, actix_web::Error>, Self)> {
+        if !self.greeted {
+            self.greeted = true;
+            // Reconnect two seconds after the stream ends.
+            return Some((Ok(web::Bytes::from_static(b"retry: 2000\n\n")), self));
+        }
+        loop {
+            if self.opened.elapsed() > STREAM_LIFE {
+                return None;
+            }
+            match db::inbox::events_after(&self.pool, self.org, self.after, 100).await {
+                Ok(events) if !events.is_empty() => {
+                    let mut out = String::new();
+                    for e in events {
+                        self.after = e.id;
+                        let data = serde_json::to_string(&InboxEvent {
+                            id: e.id,
+                            kind: e.kind.clone(),
+                            conversation_id: e.conversation_id,
+                        })
+                        .unwrap_or_default();
+                        out.push_str(&format!(
+                            "id: {}\nevent: {}\ndata: {data}\n\n",
+                            e.id, e.kind
+                        ));
+                    }
+                    self.last_write = Instant::now();
+                    return Some((Ok(web::Bytes::from(out)), self));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the inbox stream cannot read events; closing it");
+                    return None;
+                }
+            }
+            if self.last_write.elapsed() > KEEP_ALIVE {
+                self.last_write = Instant::now();
+                return Some((Ok(web::Bytes::from_static(b": keep-alive\n\n")), self));
+            }
+            tokio::time::sleep(STREAM_POLL).await;
+        }
+    }
+}
+
+#[utoipa::path(get, operation_id = "streamInbox", summary = "Stream the inbox's events", path = "/inbox/stream", tag = "inbox",
+    params(StreamQuery),
+    description = "Server-sent events (`text/event-stream`) as the organization's inbox changes: `message` when mail arrives in a conversation, `conversation` when one is changed (read, done, reopened). Each event's `id` is its place in the organization's event log and its `data` an `InboxEvent`; a client that reconnects with `Last-Event-ID` (EventSource does so by itself) gets what it missed, up to a week back. Without one, the stream starts from now. Authenticated by a token from `POST /inbox/stream-token` in the address; a stream lasts ten minutes, then the client reconnects with a new token.",
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 401, description = "No valid stream token", body = ErrorBody),
+    ))]
+pub async fn stream(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<StreamQuery>,
+) -> ApiResult<HttpResponse> {
+    let org = state
+        .jwt
+        .verify_stream(&query.token)
+        .ok_or(ApiError::Unauthorized(
+        "Open the stream with a token from POST /inbox/stream-token (it is valid for a minute).",
+    ))?;
+    let replay_from = req
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(query.last_event_id);
+    let after = match replay_from {
+        Some(id) => id.max(0),
+        None => db::inbox::last_event(&state.pool, org).await?,
+    };
+    let cursor = Cursor {
+        pool: state.pool.clone(),
+        org,
+        after,
+        opened: Instant::now(),
+        last_write: Instant::now(),
+        greeted: false,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        // Compressed, events would wait in the compressor's buffer.
+        .insert_header((actix_web::http::header::CONTENT_ENCODING, "identity"))
+        .streaming(futures_util::stream::unfold(cursor, Cursor::next)))
 }

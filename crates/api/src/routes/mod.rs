@@ -191,6 +191,7 @@ fn resources() -> Vec<Routes> {
         dkim::scope(),
         delivery::outbox_scope(),
         inbox::scope(),
+        inbox::stream_scope(),
         Routes::new("").get("/openapi.json", openapi::openapi_json),
     ]
 }

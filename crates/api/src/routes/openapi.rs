@@ -139,6 +139,8 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::inbox::get,
         routes::inbox::change,
         routes::inbox::simulate_answer,
+        routes::inbox::stream_token,
+        routes::inbox::stream,
         routes::public::unsubscribe_page,
         routes::public::unsubscribe,
         routes::public::open,

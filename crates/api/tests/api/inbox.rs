@@ -254,3 +254,118 @@ async fn answers_land_in_conversations_and_act_on_the_sequence(pool: PgPool) {
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// Reads the stream until `pred` holds of what arrived (10 s at most); answers all of it.
+async fn read_stream_until(mut res: reqwest::Response, pred: impl Fn(&str) -> bool) -> String {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pred(&seen) {
+        let next = tokio::time::timeout_at(deadline, res.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("the stream said only: {seen}"));
+        seen.push_str(&String::from_utf8_lossy(&next.unwrap().unwrap()));
+    }
+    seen
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_inbox_stream_tells_what_arrives_and_replays_what_was_missed(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    run_demo_campaign(&app, &demo).await;
+    let outbox: Page<OutboxItem> = demo
+        .get("/api/v1/outbox?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token: aura_types::StreamToken = demo
+        .post("/api/v1/inbox/stream-token", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token.expires_in, 60);
+    // Neither a made-up token nor an access token opens the stream.
+    for bad in ["nope", demo.token.as_str()] {
+        let res = client()
+            .get(app.url(&format!("/api/v1/inbox/stream?token={bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let open = |extra: &str| {
+        let url = app.url(&format!(
+            "/api/v1/inbox/stream?token={}{extra}",
+            token.token
+        ));
+        async move { client().get(url).send().await.unwrap() }
+    };
+    let live = open("").await;
+    assert_eq!(live.status(), StatusCode::OK);
+    assert_eq!(
+        live.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    // A lead answers while the stream is open: its conversation's event arrives.
+    let r: SimulateResult = demo
+        .post(
+            &format!("/api/v1/outbox/{}/simulate", outbox.items[0].id),
+            json!({"kind": "reply"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let conversation = r.conversation_id.unwrap();
+    let said = read_stream_until(live, |s| s.contains("event: message")).await;
+    assert!(said.starts_with("retry: 2000\n\n"), "{said}");
+    let data = said.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let event: aura_types::InboxEvent = serde_json::from_str(data).unwrap();
+    assert_eq!(event.kind, "message");
+    assert_eq!(event.conversation_id, Some(conversation));
+    assert!(said.contains(&format!("id: {}\n", event.id)));
+    // Marked read: a `conversation` event.
+    demo.patch(
+        &format!("/api/v1/conversations/{conversation}"),
+        json!({"unread": false}),
+    )
+    .await;
+    // A client that reconnects with the last id it saw gets what it missed, in order.
+    let again = client()
+        .get(app.url(&format!("/api/v1/inbox/stream?token={}", token.token)))
+        .header("Last-Event-ID", (event.id - 1).to_string())
+        .send()
+        .await
+        .unwrap();
+    let replayed = read_stream_until(again, |s| s.contains("event: conversation")).await;
+    let ids: Vec<&str> = replayed
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    assert_eq!(ids, ["message", "conversation"]);
+    // Another organization's stream hears nothing of it.
+    let other = app.signup("stranger@example.com", "Other Realty").await;
+    let theirs: aura_types::StreamToken = other
+        .post("/api/v1/inbox/stream-token", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = client()
+        .get(app.url(&format!(
+            "/api/v1/inbox/stream?token={}&last_event_id=0",
+            theirs.token
+        )))
+        .send()
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        read_stream_until(res, |s| s.contains("event:")),
+    )
+    .await;
+    assert!(heard.is_err(), "{heard:?}");
+}
