@@ -187,7 +187,11 @@ fn UnreadCount() -> impl IntoView {
                 limit: Some(1),
                 cursor: None,
             };
-            async move { api::inbox::list(api, true, &first).await }
+            let unread = api::inbox::Filter {
+                unread: true,
+                ..Default::default()
+            };
+            async move { api::inbox::list(api, &unread, &first).await }
         },
         Some(std::time::Duration::from_secs(60)),
         |_| true,

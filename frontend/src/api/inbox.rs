@@ -3,10 +3,22 @@
 use super::{Api, ApiResult, Query};
 use aura_types::*;
 
-/// A page of conversations, the most recent first (only unread ones when `unread`).
-pub async fn list(api: Api, unread: bool, page: &PageQuery) -> ApiResult<Page<Conversation>> {
+/// Which conversations a list shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    pub unread: bool,
+    pub classification: Option<ai::ReplyLabel>,
+    /// Words in the contact's name or address, or the last message.
+    pub search: String,
+}
+
+/// A page of conversations, the most recent first.
+pub async fn list(api: Api, f: &Filter, page: &PageQuery) -> ApiResult<Page<Conversation>> {
+    let search = f.search.trim();
     let query = Query::new()
-        .opt("unread", unread.then_some(true))
+        .opt("unread", f.unread.then_some(true))
+        .opt("classification", f.classification.map(|c| c.as_str()))
+        .opt("q", (!search.is_empty()).then_some(search))
         .with(page);
     api.get(&query.path("/conversations")).await
 }

@@ -3,7 +3,7 @@
 //! delivery reports). New mail appears without a reload; opening a conversation marks it read.
 
 use crate::api;
-use crate::live::use_live;
+use crate::live::{use_debounced, use_live};
 use crate::{
     components::{
         badges, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader, Pager, Paging,
@@ -12,7 +12,8 @@ use crate::{
     state::{use_api, use_toasts},
 };
 use aura_types::{
-    ai::Direction, Channel, Conversation, ConversationChange, ConversationDetail, ConversationId,
+    ai::{Direction, ReplyLabel},
+    Channel, Conversation, ConversationChange, ConversationDetail, ConversationId,
     ConversationStatus, ThreadItem,
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -34,6 +35,11 @@ pub fn InboxPage() -> impl IntoView {
     let open = Memo::new(move |_| {
         query.with(|q| q.get("c").and_then(|c| c.parse::<ConversationId>().ok()))
     });
+    // Narrowing the list further: by classification, and by words (debounced).
+    let classification = RwSignal::new(None::<ReplyLabel>);
+    let search_box = RwSignal::new(String::new());
+    let search = use_debounced(search_box, Duration::from_millis(300));
+    let shortcuts_open = RwSignal::new(false);
     let navigate = use_navigate();
     let go = move |unread: bool, c: Option<ConversationId>| {
         let mut q = crate::api::Query::new();
@@ -48,8 +54,13 @@ pub fn InboxPage() -> impl IntoView {
     let list = use_live(
         move || {
             pulse.track();
-            let (unread, at) = (unread_only.get(), paging.query());
-            async move { api::inbox::list(api, unread, &at).await }
+            let filter = api::inbox::Filter {
+                unread: unread_only.get(),
+                classification: classification.get(),
+                search: search.get(),
+            };
+            let at = paging.query();
+            async move { api::inbox::list(api, &filter, &at).await }
         },
         Some(Duration::from_secs(30)),
         |_| true,
@@ -69,6 +80,8 @@ pub fn InboxPage() -> impl IntoView {
     });
     Effect::new(move |prev: Option<()>| {
         unread_only.track();
+        classification.track();
+        search.track();
         if prev.is_some() {
             paging.reset();
         }
@@ -128,6 +141,64 @@ pub fn InboxPage() -> impl IntoView {
         });
     };
 
+    // Keyboard: j / k the next or previous conversation, e done, / search, ? the shortcuts.
+    let go_key = go.clone();
+    let keys = window_event_listener(leptos::ev::keydown, move |e| {
+        use wasm_bindgen::JsCast;
+        let typing = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            return;
+        }
+        let ids: Vec<ConversationId> = rows.with_untracked(|r| r.iter().map(|c| c.id).collect());
+        let at = open
+            .get_untracked()
+            .and_then(|id| ids.iter().position(|x| *x == id));
+        match e.key().as_str() {
+            "j" | "k" => {
+                let next = match (at, e.key() == "j") {
+                    (None, _) => ids.first(),
+                    (Some(i), true) => ids.get(i + 1),
+                    (Some(i), false) => i.checked_sub(1).and_then(|i| ids.get(i)),
+                };
+                if let Some(id) = next {
+                    go_key(unread_only.get_untracked(), Some(*id));
+                }
+            }
+            "e" => {
+                if let Some(id) = open.get_untracked() {
+                    let done = ConversationChange {
+                        unread: None,
+                        status: Some(ConversationStatus::Done),
+                    };
+                    set(id, done, "Marked done.");
+                }
+            }
+            "/" => {
+                e.prevent_default();
+                if let Some(input) = document().get_element_by_id("inbox-search") {
+                    if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
+                        input.focus().ok();
+                    }
+                }
+            }
+            "?" => shortcuts_open.update(|o| *o = !*o),
+            "Escape" => shortcuts_open.set(false),
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
+    let labels: Vec<(String, String)> =
+        std::iter::once((String::new(), "Any classification".to_owned()))
+            .chain(
+                ReplyLabel::ALL
+                    .iter()
+                    .map(|l| (l.as_str().to_owned(), l.label().to_owned())),
+            )
+            .collect();
+
     let go_list = go.clone();
     view! {
         <PageHeader title="Inbox" subtitle="Every reply to every campaign, matched to its lead: replies stop the lead's sequence, out-of-office notices postpone it, bounces suppress the address." />
@@ -142,7 +213,29 @@ pub fn InboxPage() -> impl IntoView {
                                 on:click=move |_| go(unread, open.get_untracked())>{label}</button>
                         }
                     }).collect_view()}
+                    <label class="sr-only" for="inbox-classification">"Classification"</label>
+                    <select id="inbox-classification" class="field-input ml-auto w-auto py-1.5 text-sm"
+                        on:change=move |ev| classification.set(ReplyLabel::parse(&event_target_value(&ev)))>
+                        {labels.into_iter().map(|(value, label)| view! { <option value=value.clone() selected=move || classification.get().map(|c| c.as_str().to_owned()).unwrap_or_default() == value>{label}</option> }).collect_view()}
+                    </select>
                 </div>
+                <div class="mb-3">
+                    <label class="sr-only" for="inbox-search">"Search conversations"</label>
+                    <input id="inbox-search" type="search" class="field-input" placeholder="Search names, addresses and messages  ( / )"
+                        prop:value=move || search_box.get() on:input=move |ev| search_box.set(event_target_value(&ev))
+                        on:keydown=move |ev| if ev.key() == "Escape" { search_box.set(String::new()); } />
+                </div>
+                <Show when=move || shortcuts_open.get()>
+                    <div class="card mb-3 p-4 text-sm" role="dialog" aria-label="Keyboard shortcuts" data-testid="inbox-shortcuts">
+                        <p class="mb-2 font-semibold">"Keyboard shortcuts"</p>
+                        <dl class="grid grid-cols-[4rem_1fr] gap-1">
+                            <dt><kbd>"j"</kbd>" / "<kbd>"k"</kbd></dt><dd>"Next / previous conversation"</dd>
+                            <dt><kbd>"e"</kbd></dt><dd>"Mark the open conversation done"</dd>
+                            <dt><kbd>"/"</kbd></dt><dd>"Search"</dd>
+                            <dt><kbd>"?"</kbd></dt><dd>"Show or hide these shortcuts"</dd>
+                        </dl>
+                    </div>
+                </Show>
                 {move || match frame.get() {
                     None => view! { <LoadingCard rows=4 /> }.into_any(),
                     Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),

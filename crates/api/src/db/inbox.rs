@@ -302,14 +302,36 @@ pub async fn bounced(
 
 /// The organization's conversations, latest first (only unread ones when `unread_only`, only
 /// `one` when given), and how many match.
+/// Which conversations a list shows (every field narrows it).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub one: Option<ConversationId>,
+    pub unread_only: bool,
+    pub classification: Option<ReplyLabel>,
+    pub status: Option<ConversationStatus>,
+    pub campaign: Option<CampaignId>,
+    pub mailbox: Option<MailboxId>,
+    /// Words in the contact's name or address, or in the last message's snippet.
+    pub search: Option<String>,
+}
+
+/// The conversations `f` selects, the most recent first, and how many there are.
 pub async fn list(
     db: &mut PgConnection,
     org: OrgId,
-    one: Option<ConversationId>,
-    unread_only: bool,
+    f: &Filter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Conversation>, i64), sqlx::Error> {
+    // `%words%` for ILIKE, its own wildcards escaped.
+    let pattern = f.search.as_ref().map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     let items = sqlx::query_as!(
         Conversation,
         r#"select v.id as "id: ConversationId", v.contact_id as "contact_id: ContactId",
@@ -323,22 +345,43 @@ pub async fn list(
            join contacts c on c.org_id = v.org_id and c.id = v.contact_id
            left join campaigns k on k.org_id = v.org_id and k.id = v.campaign_id
            where v.org_id = $1 and ($2::uuid is null or v.id = $2) and (not $3 or v.unread)
+             and ($4::reply_label is null or v.classification = $4)
+             and ($5::conversation_status is null or v.status = $5)
+             and ($6::uuid is null or v.campaign_id = $6)
+             and ($7::uuid is null or v.mailbox_id = $7)
+             and ($8::text is null or concat_ws(' ', c.first_name, c.last_name, c.email, v.snippet) ilike $8)
            order by v.last_message_at desc, v.id
-           limit $4 offset $5"#,
+           limit $9 offset $10"#,
         org as OrgId,
-        one as Option<ConversationId>,
-        unread_only,
+        f.one as Option<ConversationId>,
+        f.unread_only,
+        f.classification as Option<ReplyLabel>,
+        f.status as Option<ConversationStatus>,
+        f.campaign as Option<CampaignId>,
+        f.mailbox as Option<MailboxId>,
+        pattern,
         limit,
         offset
     )
     .fetch_all(&mut *db)
     .await?;
     let total = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from conversations
-           where org_id = $1 and ($2::uuid is null or id = $2) and (not $3 or unread)"#,
+        r#"select count(*) as "n!" from conversations v
+           join contacts c on c.org_id = v.org_id and c.id = v.contact_id
+           where v.org_id = $1 and ($2::uuid is null or v.id = $2) and (not $3 or v.unread)
+             and ($4::reply_label is null or v.classification = $4)
+             and ($5::conversation_status is null or v.status = $5)
+             and ($6::uuid is null or v.campaign_id = $6)
+             and ($7::uuid is null or v.mailbox_id = $7)
+             and ($8::text is null or concat_ws(' ', c.first_name, c.last_name, c.email, v.snippet) ilike $8)"#,
         org as OrgId,
-        one as Option<ConversationId>,
-        unread_only
+        f.one as Option<ConversationId>,
+        f.unread_only,
+        f.classification as Option<ReplyLabel>,
+        f.status as Option<ConversationStatus>,
+        f.campaign as Option<CampaignId>,
+        f.mailbox as Option<MailboxId>,
+        pattern
     )
     .fetch_one(&mut *db)
     .await?;
@@ -350,7 +393,11 @@ pub async fn get(
     org: OrgId,
     id: ConversationId,
 ) -> Result<Option<Conversation>, sqlx::Error> {
-    Ok(list(db, org, Some(id), false, 1, 0).await?.0.pop())
+    let one = Filter {
+        one: Some(id),
+        ..Filter::default()
+    };
+    Ok(list(db, org, &one, 1, 0).await?.0.pop())
 }
 
 /// A conversation's thread, oldest first: what arrived in it, and what campaigns sent the

@@ -12,8 +12,9 @@ use crate::{
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{
-    Conversation, ConversationChange, ConversationDetail, ConversationId, ErrorBody, InboxEvent,
-    OutboxId, Page, PageQuery, SimulateRequest, SimulateResult, StreamToken,
+    ai::ReplyLabel, CampaignId, Conversation, ConversationChange, ConversationDetail,
+    ConversationId, ConversationStatus, ErrorBody, InboxEvent, MailboxId, OutboxId, Page,
+    PageQuery, SimulateRequest, SimulateResult, StreamToken,
 };
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -38,11 +39,21 @@ pub struct ListQuery {
     /// Only conversations with a message nobody has read.
     #[serde(default)]
     unread: bool,
+    /// Only conversations whose last answer was classified so (e.g. `interested`).
+    classification: Option<ReplyLabel>,
+    /// Only open, done or snoozed conversations.
+    status: Option<ConversationStatus>,
+    /// Only conversations about this campaign.
+    campaign_id: Option<CampaignId>,
+    /// Only conversations of this mailbox.
+    mailbox_id: Option<MailboxId>,
+    /// Words in the contact's name or address, or in the last message (at most 200 characters).
+    q: Option<String>,
 }
 
 #[utoipa::path(get, operation_id = "listConversations", summary = "List conversations", path = "/conversations", tag = "inbox", security(("bearer" = [])),
     params(ListQuery, PageQuery),
-    description = "The organization's conversations (a contact on one channel, across campaigns), the most recent message first, in pages; `total` counts every match.",
+    description = "The organization's conversations (a contact on one channel, across campaigns), the most recent message first, in pages; `total` counts every match. Filters narrow the list together: unread, classification, status, campaign, mailbox, and words (`q`) in the contact's name or address or the last message.",
     responses(
         (status = 200, description = "A page of conversations", body = Page<Conversation>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -55,16 +66,26 @@ pub async fn list(
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let (limit, offset) = (page.limit()?, page.offset()?);
+    let query = query.into_inner();
+    let search = query
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    if search.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::field("q", "at most 200 characters"));
+    }
+    let filter = db::inbox::Filter {
+        one: None,
+        unread_only: query.unread,
+        classification: query.classification,
+        status: query.status,
+        campaign: query.campaign_id,
+        mailbox: query.mailbox_id,
+        search,
+    };
     let mut conn = state.pool.acquire().await?;
-    let (items, total) = db::inbox::list(
-        &mut conn,
-        caller.org_id,
-        None,
-        query.unread,
-        limit.into(),
-        offset,
-    )
-    .await?;
+    let (items, total) =
+        db::inbox::list(&mut conn, caller.org_id, &filter, limit.into(), offset).await?;
     Ok(HttpResponse::Ok().json(Page::at_offset(items, total, offset)))
 }
 

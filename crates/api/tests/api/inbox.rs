@@ -369,3 +369,54 @@ async fn the_inbox_stream_tells_what_arrives_and_replays_what_was_missed(pool: P
     .await;
     assert!(heard.is_err(), "{heard:?}");
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn conversations_are_filtered_by_classification_status_and_words(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    let list = |query: &str| {
+        let url = format!("/api/v1/conversations?{query}");
+        let demo = &demo;
+        async move {
+            let page: Page<Conversation> = demo.get(&url).await.json().await.unwrap();
+            page
+        }
+    };
+    let all = list("").await;
+    assert_eq!(all.total, 3);
+    let away = list("classification=out_of_office").await;
+    assert_eq!(away.total, 1);
+    assert!(away.items[0].away_until.is_some());
+    // Words in the contact's name, in any case.
+    let name = all.items[1].contact_name.clone();
+    let first = name.split_whitespace().next().unwrap().to_uppercase();
+    let found = list(&format!("q={first}")).await;
+    assert!(
+        found.items.iter().any(|c| c.id == all.items[1].id),
+        "{found:?}"
+    );
+    // Each found one has the words somewhere: name, address or the last message.
+    assert!(found.items.iter().all(|c| {
+        let email = c.contact_email.clone().unwrap_or_default();
+        format!("{} {email} {}", c.contact_name, c.snippet)
+            .to_uppercase()
+            .contains(&first)
+    }));
+    // A wildcard is a character, not a pattern.
+    assert_eq!(list("q=%25").await.total, 0);
+    assert_eq!(list("q=_").await.total, 0);
+    // Done, then only among the done ones.
+    demo.patch(
+        &format!("/api/v1/conversations/{}", all.items[0].id),
+        json!({"status": "done"}),
+    )
+    .await;
+    let done = list("status=done").await;
+    assert_eq!((done.total, done.items[0].id), (1, all.items[0].id));
+    assert_eq!(list("status=open").await.total, 2);
+    let res = demo
+        .get(&format!("/api/v1/conversations?q={}", "x".repeat(201)))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
