@@ -86,13 +86,14 @@ PY
 # mbsync into a fresh Maildir; prints "seconds peak_kb".
 reference() {
   local local_dir; local_dir=$(mktemp -d)
+  mkdir -p "$local_dir/mail"
   cat >"$local_dir/mbsyncrc" <<EOF
 IMAPAccount bench
 Host 127.0.0.1
 Port $imap_port
 User bench
 Pass bench
-TLSType None
+SSLType None
 AuthMechs LOGIN
 
 IMAPStore remote

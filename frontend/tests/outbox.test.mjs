@@ -125,6 +125,9 @@ test("leads' answers land in the inbox while it is open, and are read there", as
   const conversation = page.getByTestId("conversation");
   await conversation.first().waitFor({ timeout: 15_000 });
   assert.equal(await conversation.first().getAttribute("data-unread"), "true");
+  // The sidebar counts it, from the same live stream.
+  await until("the unread count", async () => (await page.getByTestId("unread-count").count()) === 1);
+  assert.equal(await page.getByTestId("unread-count").innerText(), "1");
   assert.ok((await conversation.first().innerText()).includes(items[0].recipient.replace(/@.*/, "").replace("lead", "Lead")));
 
   // Reading it: what was sent, then the reply; it is read from then on.
@@ -136,6 +139,7 @@ test("leads' answers land in the inbox while it is open, and are read there", as
     ["outbound", "inbound"],
   );
   await until("the conversation read", async () => (await conversation.first().getAttribute("data-unread")) === "false");
+  await until("no unread count", async () => (await page.getByTestId("unread-count").count()) === 0);
   await page.getByRole("button", { name: "Unread", exact: true }).click();
   await page.getByRole("heading", { name: "No conversations" }).waitFor();
   await page.getByRole("button", { name: "All", exact: true }).click();
@@ -155,4 +159,29 @@ test("leads' answers land in the inbox while it is open, and are read there", as
   await page.getByRole("button", { name: "Mark done" }).click();
   await page.getByText("Marked done.").first().waitFor();
   await screenshot(page, "44-inbox-thread");
+
+  // Filters: by classification, and by words.
+  await page.getByLabel("Classification").selectOption("out_of_office");
+  await until("only the away lead", async () =>
+    (await conversation.count()) === 1 && (await conversation.first().innerText()).includes("Out of office"));
+  await page.getByLabel("Classification").selectOption("");
+  await until("both again", async () => (await conversation.count()) === 2);
+  const search = page.getByLabel("Search conversations");
+  await search.fill(items[0].recipient.replace(/@.*/, ""));
+  await until("only the first lead", async () => (await conversation.count()) === 1);
+  await search.fill("");
+  await until("both again", async () => (await conversation.count()) === 2);
+
+  // The keyboard: ? lists the shortcuts, j and k move through the list, / goes to the search.
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press("?");
+  await page.getByTestId("inbox-shortcuts").waitFor();
+  await screenshot(page, "45-inbox-shortcuts");
+  await page.keyboard.press("Escape");
+  const current = async () => conversation.evaluateAll((els) => els.findIndex((e) => e.getAttribute("aria-current") === "true"));
+  const at = await current();
+  await page.keyboard.press(at === 0 ? "j" : "k");
+  await until("the other conversation open", async () => (await current()) === (at === 0 ? 1 : 0));
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "inbox-search");
 });

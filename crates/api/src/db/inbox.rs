@@ -70,6 +70,37 @@ pub async fn contact_by_email(
     .await
 }
 
+/// The contact with this address, made now (source `inbound`) when there is none: someone who
+/// wrote to a mailbox and is not a contact yet.
+pub async fn inbound_contact(
+    conn: &mut PgConnection,
+    org: OrgId,
+    email: &str,
+    name: Option<&str>,
+) -> Result<ContactId, sqlx::Error> {
+    let mut words = name.unwrap_or_default().split_whitespace();
+    let first = words.next().map(str::to_owned);
+    let last = Some(words.collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty());
+    sqlx::query_scalar!(
+        r#"with made as (
+             insert into contacts (org_id, id, email, first_name, last_name, source)
+             values ($1, $2, $3, $4, $5, 'inbound')
+             on conflict do nothing
+             returning id)
+           select id as "id!: ContactId" from made
+           union all
+           select id from contacts where org_id = $1 and lower(email) = lower($3)
+           limit 1"#,
+        org as OrgId,
+        ContactId::new() as ContactId,
+        email,
+        first,
+        last
+    )
+    .fetch_one(&mut *conn)
+    .await
+}
+
 /// Whether this mail is already stored (by Message-ID, or by its bytes' hash).
 pub async fn already_stored(
     db: impl PgExecutor<'_>,

@@ -77,11 +77,23 @@ pub async fn ingest(
     } else {
         db::inbox::sent_matching(&mut *conn, org, &ids, None).await?
     };
-    let contact = match (&sent, &recipient) {
+    let mut contact = match (&sent, &recipient) {
         (Some(s), _) => Some(s.contact_id),
         (None, Some(address)) => db::inbox::contact_by_email(&mut *conn, org, address).await?,
         (None, None) => None,
     };
+    // A person who writes and is no contact yet becomes one (source "inbound"), so the reply
+    // has a conversation; reports and machine mail make none.
+    if contact.is_none() && mail.kind == Kind::Reply {
+        if let Some(address) = mail.from.as_deref() {
+            if !own.iter().any(|o| o.eq_ignore_ascii_case(address)) {
+                contact = Some(
+                    db::inbox::inbound_contact(&mut *conn, org, address, mail.from_name.as_deref())
+                        .await?,
+                );
+            }
+        }
+    }
     if sent.is_none() && matches!(mail.kind, Kind::Reply | Kind::AutoReply { .. }) {
         if let Some(contact) = contact {
             let normal = inbound::answered_subject(&mail.subject);

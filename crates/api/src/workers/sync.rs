@@ -6,9 +6,9 @@
 //! well before servers drop an IDLE at 29 minutes), polling Junk and Sent at that interval. On
 //! failure it reconnects with a doubling back-off (at most five minutes) and records the error.
 //!
-//! Incremental by UID: each folder's watermark is (UIDVALIDITY, last UID taken in), moved after
-//! each batch, so a crash re-reads at most one batch (and [`inbox::ingest`] stores each mail
-//! once, by Message-ID or by its bytes). The first sync looks back `AURA_IMAP_LOOKBACK_DAYS`. On a
+//! Incremental by UID: each folder's watermark is (UIDVALIDITY, last UID taken in), moved in the
+//! same transaction as the batch it covers, so a crash loses or repeats nothing (and
+//! [`inbox::ingest`] stores each mail once, by Message-ID or by its bytes, whoever reads it). The first sync looks back `AURA_IMAP_LOOKBACK_DAYS`. On a
 //! new UIDVALIDITY the look-back is read again, but only mail whose Message-ID is not stored yet
 //! is fetched whole. Mail in Sent teaches the Message-ID the provider gave our messages.
 
@@ -250,18 +250,18 @@ impl Reader {
         let own: Vec<&str> = own.iter().map(String::as_str).collect();
         for chunk in uids.chunks(BATCH) {
             let mut taken = 0;
+            // A batch is one transaction: what it stored and the watermark move together, and
+            // one commit (one flush to disk) serves the whole batch.
+            let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
             if folder.role == Role::Sent {
-                let headers = conn.fetch_headers(chunk).await.map_err(|x| e(&x))?;
-                let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
-                for (_, h) in &headers {
-                    if inbox::learn_sent(&mut tx, org, &self.links, h)
+                for (_, h) in conn.fetch_headers(chunk).await.map_err(|x| e(&x))? {
+                    if inbox::learn_sent(&mut tx, org, &self.links, &h)
                         .await
                         .map_err(|x| e(&x))?
                     {
                         taken += 1;
                     }
                 }
-                tx.commit().await.map_err(|x| e(&x))?;
             } else {
                 let wanted = if remap {
                     self.unknown(conn, org, chunk).await.map_err(|x| e(&x))?
@@ -269,11 +269,9 @@ impl Reader {
                     chunk.to_vec()
                 };
                 for (_, raw) in conn.fetch(&wanted).await.map_err(|x| e(&x))? {
-                    let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
                     let outcome = inbox::ingest(&mut tx, org, Some(mailbox), &own, &raw, now)
                         .await
                         .map_err(|x| e(&x))?;
-                    tx.commit().await.map_err(|x| e(&x))?;
                     if matches!(outcome, inbox::Ingested::Stored { .. }) {
                         taken += 1;
                     }
@@ -286,7 +284,7 @@ impl Reader {
                 .unwrap_or(after)
                 .max(mark.last_uid);
             db::sync::advance(
-                &self.pool,
+                &mut *tx,
                 org,
                 mailbox,
                 &folder.name,
@@ -296,6 +294,7 @@ impl Reader {
             )
             .await
             .map_err(|x| e(&x))?;
+            tx.commit().await.map_err(|x| e(&x))?;
         }
         Ok(())
     }

@@ -420,3 +420,83 @@ async fn conversations_are_filtered_by_classification_status_and_words(pool: PgP
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_stranger_who_writes_becomes_a_contact_with_a_conversation(pool: PgPool) {
+    use aura_api::inbox::simulate::{letter, Letter};
+    let app = spawn_app(pool).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    let now = time::OffsetDateTime::now_utc();
+    let write = |from: &'static str, id: &'static str, extra: &'static str| {
+        letter(&Letter {
+            from,
+            to: "dana@aura-demo.example",
+            subject: "Do you list condos?",
+            id,
+            date: now,
+            extra,
+            body: "Hello, do you also list condos downtown?\r\n",
+        })
+    };
+    let ingest = |raw: Vec<u8>| {
+        let org = demo.org_id();
+        let pool = app.pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            aura_api::inbox::ingest(&mut conn, org, None, &["dana@aura-demo.example"], &raw, now)
+                .await
+                .unwrap()
+        }
+    };
+    let got = ingest(write(
+        "Morgan Lee <Morgan.Lee@example.com>",
+        "<stranger-1@example.com>",
+        "",
+    ))
+    .await;
+    let aura_api::inbox::Ingested::Stored { kind, conversation } = got else {
+        panic!("{got:?}")
+    };
+    assert_eq!(kind, InboundKind::Reply);
+    let (first, last, source): (String, String, String) = sqlx::query_as(
+        "select first_name, last_name, source from contacts where lower(email) = 'morgan.lee@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (first.as_str(), last.as_str(), source.as_str()),
+        ("Morgan", "Lee", "inbound")
+    );
+    let detail: ConversationDetail = demo
+        .get(&format!("/api/v1/conversations/{}", conversation.unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.conversation.contact_name, "Morgan Lee");
+    // Writing again joins the same contact and conversation.
+    let again = ingest(write(
+        "morgan.lee@example.com",
+        "<stranger-2@example.com>",
+        "",
+    ))
+    .await;
+    assert!(
+        matches!(again, aura_api::inbox::Ingested::Stored { conversation: c, .. } if c == conversation)
+    );
+    // A newsletter from a stranger makes no contact.
+    ingest(write(
+        "News <news@shop.example>",
+        "<news-1@shop.example>",
+        "List-Unsubscribe: <https://shop.example/u>\r\nPrecedence: bulk\r\n",
+    ))
+    .await;
+    let strangers: i64 =
+        sqlx::query_scalar("select count(*) from contacts where source = 'inbound'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(strangers, 1);
+}
