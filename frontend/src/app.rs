@@ -131,7 +131,14 @@ const NAV: [(&str, &str, &str); 9] = [
 #[component]
 fn Shell() -> impl IntoView {
     let auth = use_auth();
-    crate::live::provide_inbox_stream(use_api(), Signal::derive(move || auth.signed_in()));
+    crate::live::provide_inbox_stream(
+        use_api(),
+        Signal::derive(move || {
+            auth.signed_in()
+                .then(|| auth.me().map(|m| m.active_organization_id))
+                .flatten()
+        }),
+    );
     view! {
         <Show when=move || auth.signed_in() fallback=|| view! { <Redirect path="/login" /> }>
             <div class="flex min-h-screen">

@@ -157,7 +157,8 @@ pub fn use_inbox_pulse() -> InboxPulse {
 /// and provides its [`InboxPulse`]. The stream is opened with a short-lived token (an
 /// EventSource cannot send an Authorization header); when it closes (the server ends streams
 /// after ten minutes, or the connection broke) a new token reopens it from the last event seen.
-pub fn provide_inbox_stream(api: crate::api::Api, signed_in: Signal<bool>) {
+/// The stream follows the organization the person works in (`org`: none when signed out).
+pub fn provide_inbox_stream(api: crate::api::Api, org: Signal<Option<aura_types::OrgId>>) {
     use wasm_bindgen::{closure::Closure, JsCast};
     let pulse = InboxPulse(RwSignal::new(0));
     provide_context(pulse);
@@ -168,10 +169,19 @@ pub fn provide_inbox_stream(api: crate::api::Api, signed_in: Signal<bool>) {
     let alive = move || stopped.try_get_untracked().is_some_and(|s| !s);
     spawn_local(async move {
         let last_id = Rc::new(std::cell::RefCell::new(None::<String>));
+        // A burst of events (a mailbox's first sync) is one refresh: the pulse goes up once, a
+        // moment after the first of them.
+        let pending = Rc::new(std::cell::Cell::new(false));
+        let mut streamed_org = None;
         while alive() {
-            if !signed_in.try_get_untracked().unwrap_or(false) {
+            let Some(current) = org.try_get_untracked().flatten() else {
                 gloo_timers::future::sleep(Duration::from_secs(2)).await;
                 continue;
+            };
+            // Another organization's stream starts from its own present.
+            if streamed_org != Some(current) {
+                streamed_org = Some(current);
+                *last_id.borrow_mut() = None;
             }
             let Ok(token) = crate::api::inbox::stream_token(api).await else {
                 gloo_timers::future::sleep(Duration::from_secs(10)).await;
@@ -186,10 +196,18 @@ pub fn provide_inbox_stream(api: crate::api::Api, signed_in: Signal<bool>) {
                 continue;
             };
             let seen = last_id.clone();
+            let pending = pending.clone();
             let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
                 move |e: web_sys::MessageEvent| {
                     *seen.borrow_mut() = Some(e.last_event_id());
-                    pulse.0.try_update(|n| *n += 1);
+                    if !pending.replace(true) {
+                        let pending = pending.clone();
+                        spawn_local(async move {
+                            gloo_timers::future::sleep(Duration::from_millis(300)).await;
+                            pending.set(false);
+                            pulse.0.try_update(|n| *n += 1);
+                        });
+                    }
                 },
             );
             for kind in ["message", "conversation"] {
@@ -197,7 +215,10 @@ pub fn provide_inbox_stream(api: crate::api::Api, signed_in: Signal<bool>) {
                     .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref())
                     .ok();
             }
-            while alive() && source.ready_state() != web_sys::EventSource::CLOSED {
+            while alive()
+                && source.ready_state() != web_sys::EventSource::CLOSED
+                && org.try_get_untracked().flatten() == Some(current)
+            {
                 gloo_timers::future::sleep(Duration::from_secs(2)).await;
             }
             source.close();

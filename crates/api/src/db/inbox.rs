@@ -82,15 +82,10 @@ pub async fn inbound_contact(
     let first = words.next().map(str::to_owned);
     let last = Some(words.collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty());
     sqlx::query_scalar!(
-        r#"with made as (
-             insert into contacts (org_id, id, email, first_name, last_name, source)
-             values ($1, $2, $3, $4, $5, 'inbound')
-             on conflict do nothing
-             returning id)
-           select id as "id!: ContactId" from made
-           union all
-           select id from contacts where org_id = $1 and lower(email) = lower($3)
-           limit 1"#,
+        r#"insert into contacts (org_id, id, email, first_name, last_name, source)
+           values ($1, $2, $3, $4, $5, 'inbound')
+           on conflict (org_id, lower(email)) do update set email = contacts.email
+           returning id as "id: ContactId""#,
         org as OrgId,
         ContactId::new() as ContactId,
         email,
@@ -493,11 +488,31 @@ pub async fn event(
     kind: &str,
     conversation: Option<ConversationId>,
 ) -> Result<(), sqlx::Error> {
+    events(db, org, kind, &[conversation]).await
+}
+
+/// Records one change per conversation given, in that order. An organization's events are
+/// written one transaction at a time (a lock held until the writer commits), so they become
+/// visible in the order of their ids: a reader that saw id n never later finds a smaller one,
+/// and the stream's cursor skips nothing. Writers take the lock last, just before committing.
+pub async fn events(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    kind: &str,
+    conversations: &[Option<ConversationId>],
+) -> Result<(), sqlx::Error> {
+    if conversations.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Option<uuid::Uuid>> = conversations.iter().map(|c| c.map(|c| c.0)).collect();
     sqlx::query!(
-        "insert into inbox_events (org_id, kind, conversation_id) values ($1, $2, $3)",
+        r#"with locked as (select pg_advisory_xact_lock(7411, hashtext($1::uuid::text)))
+           insert into inbox_events (org_id, kind, conversation_id)
+           select $1::uuid, $2, c from locked, unnest($3::uuid[]) with ordinality as u(c, n)
+           order by n"#,
         org as OrgId,
         kind,
-        conversation as Option<ConversationId>
+        &ids as &[Option<uuid::Uuid>]
     )
     .execute(db)
     .await?;

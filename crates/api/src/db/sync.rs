@@ -151,19 +151,23 @@ pub async fn watermark(
 }
 
 /// Moves a folder's watermark to `w` (a new UIDVALIDITY starts it over), counting `taken`
-/// messages taken in.
+/// messages taken in — if `holder` still holds the mailbox (false, and nothing written, if not).
+#[allow(clippy::too_many_arguments)]
 pub async fn advance(
     db: impl PgExecutor<'_>,
+    holder: Uuid,
     org: OrgId,
     mailbox: MailboxId,
     folder: &str,
     role: &str,
     w: Watermark,
     taken: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
         r#"insert into mailbox_folders (org_id, mailbox_id, name, role, uid_validity, last_uid, messages, synced_at)
-           values ($1, $2, $3, $4, $5, $6, $7, now())
+           select $1, $2, $3, $4, $5, $6, $7, now()
+           where exists (select 1 from mailbox_syncs
+                         where org_id = $1 and mailbox_id = $2 and holder = $8)
            on conflict (org_id, mailbox_id, name) do update
            set role = excluded.role, uid_validity = excluded.uid_validity,
                last_uid = excluded.last_uid, synced_at = now(),
@@ -176,11 +180,12 @@ pub async fn advance(
         role,
         i64::from(w.uid_validity),
         i64::from(w.last_uid),
-        taken
+        taken,
+        holder
     )
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Which of these Message-IDs (without brackets) are already stored.

@@ -42,7 +42,8 @@ fn without_brackets(id: &str) -> String {
 }
 
 /// Takes in one email that arrived in `mailbox` (whose own addresses are `own`), in the caller's
-/// transaction; `now` stands in for a missing Date header.
+/// transaction, and records its event for the inbox's live stream; `now` stands in for a missing
+/// Date header.
 pub async fn ingest(
     conn: &mut PgConnection,
     org: OrgId,
@@ -50,6 +51,25 @@ pub async fn ingest(
     own: &[&str],
     raw: &[u8],
     now: OffsetDateTime,
+) -> Result<Ingested, sqlx::Error> {
+    let done = take_in(conn, org, mailbox, own, raw, now, true).await?;
+    if let Ingested::Stored { conversation, .. } = &done {
+        db::inbox::event(&mut *conn, org, "message", *conversation).await?;
+    }
+    Ok(done)
+}
+
+/// [`ingest`] without the event (a caller taking in a batch records the batch's events at its
+/// end, with [`db::inbox::events`]). `strangers` says whether a person who is no contact yet
+/// becomes one (not for mail the server filed as junk).
+pub async fn take_in(
+    conn: &mut PgConnection,
+    org: OrgId,
+    mailbox: Option<MailboxId>,
+    own: &[&str],
+    raw: &[u8],
+    now: OffsetDateTime,
+    strangers: bool,
 ) -> Result<Ingested, sqlx::Error> {
     let Some(mail) = inbound::read(raw, own, now) else {
         return Ok(Ingested::Unreadable);
@@ -84,7 +104,7 @@ pub async fn ingest(
     };
     // A person who writes and is no contact yet becomes one (source "inbound"), so the reply
     // has a conversation; reports and machine mail make none.
-    if contact.is_none() && mail.kind == Kind::Reply {
+    if strangers && contact.is_none() && mail.kind == Kind::Reply {
         if let Some(address) = mail.from.as_deref() {
             if !own.iter().any(|o| o.eq_ignore_ascii_case(address)) {
                 contact = Some(
@@ -189,7 +209,6 @@ pub async fn ingest(
     if !stored {
         return Ok(Ingested::Duplicate);
     }
-    db::inbox::event(&mut *conn, org, "message", conversation).await?;
     act(
         conn,
         org,

@@ -434,18 +434,20 @@ impl Connection {
         })
     }
 
-    /// The UIDs above `after` of mail that arrived on or after `since` in the open folder,
-    /// ascending.
-    pub async fn uids(&mut self, after: u32, since: time::Date) -> Result<Vec<u32>, ImapError> {
-        let month = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ][usize::from(u8::from(since.month())) - 1];
-        let query = format!(
-            "UID {}:* SINCE {}-{month}-{}",
-            after.saturating_add(1),
-            since.day(),
-            since.year()
-        );
+    /// The UIDs above `after` in the open folder (of mail that arrived on or after `since`, when
+    /// given), ascending.
+    pub async fn uids(
+        &mut self,
+        after: u32,
+        since: Option<time::Date>,
+    ) -> Result<Vec<u32>, ImapError> {
+        let mut query = format!("UID {}:*", after.saturating_add(1));
+        if let Some(since) = since {
+            let month = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ][usize::from(u8::from(since.month())) - 1];
+            query.push_str(&format!(" SINCE {}-{month}-{}", since.day(), since.year()));
+        }
         let found = within(self.timeout, "search", self.session.uid_search(query)).await?;
         // `n:*` also answers the highest UID when it is below n (RFC 3501 §6.4.8).
         let mut uids: Vec<u32> = found.into_iter().filter(|u| *u > after).collect();

@@ -224,6 +224,9 @@ impl Reader {
         let now = OffsetDateTime::now_utc();
         let since =
             (now - time::Duration::days(i64::from(self.settings.imap_lookback_days))).date();
+        // The look-back bounds only a first read (or a re-read after a new UIDVALIDITY): later,
+        // every UID above the watermark is new, whatever its date (mail moved in keeps its own).
+        let since = (after == 0).then_some(since);
         let uids = conn.uids(after, since).await.map_err(|x| e(&x))?;
         let mut mark = Watermark {
             uid_validity: opened.uid_validity,
@@ -235,68 +238,97 @@ impl Reader {
                 .uid_next
                 .map_or(after, |n| n.saturating_sub(1).max(after));
             mark.last_uid = last;
-            return db::sync::advance(
-                &self.pool,
-                org,
-                mailbox,
-                &folder.name,
-                folder.role.as_str(),
-                mark,
-                0,
-            )
-            .await
-            .map_err(|x| e(&x));
+            let tx = self.pool.begin().await.map_err(|x| e(&x))?;
+            return self.advance(tx, org, mailbox, folder, mark, 0).await;
         }
         let own: Vec<&str> = own.iter().map(String::as_str).collect();
         for chunk in uids.chunks(BATCH) {
             let mut taken = 0;
-            // A batch is one transaction: what it stored and the watermark move together, and
-            // one commit (one flush to disk) serves the whole batch.
-            let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
+            // The network first, then one short transaction: what the batch stored, its events
+            // and the folder's watermark move together (one commit for the batch), and no
+            // database connection waits on the server.
             if folder.role == Role::Sent {
-                for (_, h) in conn.fetch_headers(chunk).await.map_err(|x| e(&x))? {
-                    if inbox::learn_sent(&mut tx, org, &self.links, &h)
+                let headers = conn.fetch_headers(chunk).await.map_err(|x| e(&x))?;
+                let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
+                for (_, h) in &headers {
+                    if inbox::learn_sent(&mut tx, org, &self.links, h)
                         .await
                         .map_err(|x| e(&x))?
                     {
                         taken += 1;
                     }
                 }
+                mark.last_uid = chunk
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(after)
+                    .max(mark.last_uid);
+                self.advance(tx, org, mailbox, folder, mark, taken).await?;
+                continue;
+            }
+            let wanted = if remap {
+                self.unknown(conn, org, chunk).await.map_err(|x| e(&x))?
             } else {
-                let wanted = if remap {
-                    self.unknown(conn, org, chunk).await.map_err(|x| e(&x))?
-                } else {
-                    chunk.to_vec()
-                };
-                for (_, raw) in conn.fetch(&wanted).await.map_err(|x| e(&x))? {
-                    let outcome = inbox::ingest(&mut tx, org, Some(mailbox), &own, &raw, now)
+                chunk.to_vec()
+            };
+            let mails = conn.fetch(&wanted).await.map_err(|x| e(&x))?;
+            let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
+            let mut arrived = Vec::new();
+            for (_, raw) in &mails {
+                // People who write become contacts; senders of what the server filed as junk
+                // do not.
+                let strangers = folder.role == Role::Inbox;
+                let outcome =
+                    inbox::take_in(&mut tx, org, Some(mailbox), &own, raw, now, strangers)
                         .await
                         .map_err(|x| e(&x))?;
-                    if matches!(outcome, inbox::Ingested::Stored { .. }) {
-                        taken += 1;
-                    }
+                if let inbox::Ingested::Stored { conversation, .. } = outcome {
+                    taken += 1;
+                    arrived.push(conversation);
                 }
             }
+            db::inbox::events(&mut *tx, org, "message", &arrived)
+                .await
+                .map_err(|x| e(&x))?;
             mark.last_uid = chunk
                 .iter()
                 .copied()
                 .max()
                 .unwrap_or(after)
                 .max(mark.last_uid);
-            db::sync::advance(
-                &mut *tx,
-                org,
-                mailbox,
-                &folder.name,
-                folder.role.as_str(),
-                mark,
-                taken,
-            )
-            .await
-            .map_err(|x| e(&x))?;
-            tx.commit().await.map_err(|x| e(&x))?;
+            self.advance(tx, org, mailbox, folder, mark, taken).await?;
         }
         Ok(())
+    }
+
+    /// Moves the folder's watermark in `tx` and commits it, if this worker still holds the
+    /// mailbox (otherwise nothing of the batch is kept: the new holder reads it).
+    async fn advance(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        org: OrgId,
+        mailbox: MailboxId,
+        folder: &Folder,
+        mark: Watermark,
+        taken: i64,
+    ) -> Result<(), Failure> {
+        let held = db::sync::advance(
+            &mut *tx,
+            self.holder,
+            org,
+            mailbox,
+            &folder.name,
+            folder.role.as_str(),
+            mark,
+            taken,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if !held {
+            return Err("another worker holds this mailbox now".into());
+        }
+        tx.commit().await.map_err(|e| e.to_string())
     }
 
     /// The UIDs among `uids` whose Message-ID is not stored yet (after a UIDVALIDITY change:
