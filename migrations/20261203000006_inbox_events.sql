@@ -2,13 +2,11 @@
 -- clients replays it from the last event a client saw (Last-Event-ID). Kept for seven days.
 
 create table inbox_events (
+    id              bigserial primary key,
     org_id          uuid not null references organizations (id) on delete cascade,
-    -- One sequence for every organization; an organization's events are written one
-    -- transaction at a time, so they become visible in the order of their ids.
-    id              bigserial,
     -- 'message' (mail arrived in a conversation) or 'conversation' (its state changed).
     kind            text not null check (kind in ('message', 'conversation')),
     conversation_id uuid,
-    created_at      timestamptz not null default now(),
-    primary key (org_id, id)
+    created_at      timestamptz not null default now()
 );
+create index inbox_events_org_idx on inbox_events (org_id, id);
