@@ -135,3 +135,7 @@ id_type!(
     /// A message that arrived (a reply, an auto-reply, a delivery report…).
     InboundId
 );
+id_type!(
+    /// An answer a person wrote in a conversation.
+    ReplyId
+);

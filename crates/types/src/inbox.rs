@@ -1,8 +1,11 @@
 //! The inbox: conversations (a contact on one channel) and the messages in and out of them.
 
 use crate::ai::{Direction, ReplyLabel};
+use crate::contact::nullable;
 use crate::string_enum;
-use crate::{CampaignId, Channel, ContactId, ConversationId, MessageStatus, OutboxId};
+use crate::{
+    CampaignId, Channel, ContactId, ConversationId, MailboxId, MessageStatus, OutboxId, UserId,
+};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -46,10 +49,25 @@ pub struct Conversation {
     #[cfg_attr(feature = "server", schema(value_type = Option<uuid::Uuid>))]
     pub campaign_id: Option<CampaignId>,
     pub campaign_name: Option<String>,
+    /// The mailbox answers go out through (the one the last message came through).
+    #[cfg_attr(feature = "server", schema(value_type = Option<uuid::Uuid>))]
+    pub mailbox_id: Option<MailboxId>,
     pub status: ConversationStatus,
     pub unread: bool,
+    /// The lead's last answer waits for ours.
+    pub needs_reply: bool,
     /// What the last reply means (rules first; a person may correct it).
     pub classification: Option<ReplyLabel>,
+    /// A person set the classification.
+    pub classified_by_hand: bool,
+    /// The member who answers this conversation.
+    #[cfg_attr(feature = "server", schema(value_type = Option<uuid::Uuid>))]
+    pub assignee_id: Option<UserId>,
+    pub assignee_name: Option<String>,
+    /// A snoozed conversation opens again at this moment.
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub snoozed_until: Option<OffsetDateTime>,
     /// An out-of-office's return date.
     #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = Date))]
     pub away_until: Option<Date>,
@@ -64,7 +82,7 @@ pub struct Conversation {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ThreadItem {
-    /// The message's id: an arrived message's, or the campaign message's.
+    /// The message's id: an arrived message's, a campaign message's, or an answer's.
     pub id: uuid::Uuid,
     pub direction: Direction,
     pub channel: Channel,
@@ -74,8 +92,12 @@ pub struct ThreadItem {
     pub status: Option<MessageStatus>,
     pub subject: Option<String>,
     pub text: String,
-    /// A bounce's status and diagnostic, an out-of-office's return date.
+    /// A bounce's status and diagnostic, an out-of-office's return date; for what we sent, the
+    /// server's answer or why it did not go out.
     pub detail: Option<String>,
+    /// Answers written in the inbox: who wrote it (a campaign's messages have none).
+    #[serde(default)]
+    pub author: Option<String>,
     #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -89,14 +111,45 @@ pub struct ConversationDetail {
     pub items: Vec<ThreadItem>,
 }
 
-/// `PATCH /conversations/{id}`: mark read or unread, done or open.
+/// `PATCH /conversations/{id}`: what is given changes, the rest stays.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ConversationChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<bool>,
+    /// `open` or `done`; `snoozed` needs `snoozed_until`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ConversationStatus>,
+    /// Snoozes the conversation until this moment (in the future, within a year).
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub snoozed_until: Option<OffsetDateTime>,
+    /// A member of the organization, or `null` to unassign.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "server", schema(value_type = Option<uuid::Uuid>))]
+    pub assignee_id: Option<Option<UserId>>,
+    /// Corrects what the last answer means; kept as a correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<ReplyLabel>,
+}
+
+/// `POST /conversations/{id}/reply`: an answer to send through the conversation's mailbox.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ReplyRequest {
+    /// The answer's words (the mailbox's signature is added).
+    pub text: String,
+    /// "Re: " and the lead's last subject when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 string_enum!(

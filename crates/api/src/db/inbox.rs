@@ -4,7 +4,7 @@
 use aura_types::{
     ai::{Direction, ReplyLabel},
     CampaignId, Channel, ContactId, Conversation, ConversationId, ConversationStatus, InboundId,
-    InboundKind, MailboxId, MessageId, MessageStatus, OrgId, ThreadItem,
+    InboundKind, MailboxId, MessageId, MessageStatus, OrgId, PersonaId, ThreadItem, UserId,
 };
 use sqlx::{PgConnection, PgExecutor};
 use time::{Date, OffsetDateTime};
@@ -124,6 +124,8 @@ pub struct Arrival<'a> {
     pub at: OffsetDateTime,
     pub classification: Option<ReplyLabel>,
     pub away_until: Option<Date>,
+    /// A person's answer: it waits for ours.
+    pub needs_reply: bool,
 }
 
 /// The contact's conversation on the channel, created on its first message; it becomes unread
@@ -135,21 +137,27 @@ pub async fn touch_conversation(
 ) -> Result<ConversationId, sqlx::Error> {
     sqlx::query_scalar!(
         r#"insert into conversations (org_id, id, contact_id, channel, mailbox_id, campaign_id,
-                                      classification, away_until, snippet, last_message_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                      classification, away_until, snippet, last_message_at,
+                                      needs_reply)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            on conflict (org_id, contact_id, channel) do update set
                mailbox_id = coalesce(excluded.mailbox_id, conversations.mailbox_id),
                campaign_id = coalesce(excluded.campaign_id, conversations.campaign_id),
                -- What the conversation shows comes from its latest message (mail may arrive late).
                classification = case when excluded.last_message_at >= conversations.last_message_at
+                                          and (excluded.needs_reply or not conversations.classified_by_hand)
                                      then excluded.classification else conversations.classification end,
                away_until = case when excluded.last_message_at >= conversations.last_message_at
                                  then excluded.away_until else conversations.away_until end,
                snippet = case when excluded.last_message_at >= conversations.last_message_at
                               then excluded.snippet else conversations.snippet end,
                last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
+               -- A label a person set stays until the lead answers again.
+               classified_by_hand = conversations.classified_by_hand and not excluded.needs_reply,
+               needs_reply = conversations.needs_reply or excluded.needs_reply,
                unread = true,
-               status = 'open'
+               status = 'open',
+               snoozed_until = null
            returning id as "id: ConversationId""#,
         org as OrgId,
         ConversationId::new().0,
@@ -160,7 +168,8 @@ pub async fn touch_conversation(
         a.classification as Option<ReplyLabel>,
         a.away_until,
         a.snippet,
-        a.at
+        a.at,
+        a.needs_reply
     )
     .fetch_one(db)
     .await
@@ -326,58 +335,82 @@ pub async fn bounced(
     Ok(())
 }
 
-/// The organization's conversations, latest first (only unread ones when `unread_only`, only
-/// `one` when given), and how many match.
 /// Which conversations a list shows (every field narrows it).
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub one: Option<ConversationId>,
     pub unread_only: bool,
+    /// Only those whose lead's answer waits for ours.
+    pub needs_reply: bool,
     pub classification: Option<ReplyLabel>,
     pub status: Option<ConversationStatus>,
     pub campaign: Option<CampaignId>,
     pub mailbox: Option<MailboxId>,
+    pub assignee: Option<UserId>,
     /// Words in the contact's name or address, or in the last message's snippet.
     pub search: Option<String>,
 }
 
-/// The conversations `f` selects, the most recent first, and how many there are.
+/// Where a page of the list starts: after this conversation (newest first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListKey {
+    pub at: OffsetDateTime,
+    pub id: ConversationId,
+}
+
+impl std::fmt::Display for ListKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.at.unix_timestamp_nanos() / 1000, self.id)
+    }
+}
+
+impl std::str::FromStr for ListKey {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (micros, id) = s.split_once('_').ok_or(())?;
+        let micros: i128 = micros.parse().map_err(|_| ())?;
+        Ok(ListKey {
+            at: OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| ())?,
+            id: id.parse().map_err(|_| ())?,
+        })
+    }
+}
+
+/// The conversations `f` selects, newest first, after `after`: at most `limit`.
 pub async fn list(
     db: &mut PgConnection,
     org: OrgId,
     f: &Filter,
+    after: Option<ListKey>,
     limit: i64,
-    offset: i64,
-) -> Result<(Vec<Conversation>, i64), sqlx::Error> {
-    // `%words%` for ILIKE, its own wildcards escaped.
-    let pattern = f.search.as_ref().map(|q| {
-        format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
-    let items = sqlx::query_as!(
+) -> Result<Vec<Conversation>, sqlx::Error> {
+    let pattern = like_pattern(f);
+    sqlx::query_as!(
         Conversation,
         r#"select v.id as "id: ConversationId", v.contact_id as "contact_id: ContactId",
                   coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.email, c.phone, '') as "contact_name!",
                   c.email as contact_email, v.channel as "channel: Channel",
                   v.campaign_id as "campaign_id: CampaignId", k.name as "campaign_name?",
-                  v.status as "status: ConversationStatus", v.unread,
-                  v.classification as "classification: ReplyLabel", v.away_until, v.snippet,
-                  v.last_message_at
+                  v.mailbox_id as "mailbox_id: MailboxId",
+                  v.status as "status: ConversationStatus", v.unread, v.needs_reply,
+                  v.classification as "classification: ReplyLabel", v.classified_by_hand,
+                  v.assignee_id as "assignee_id: UserId", u.name as "assignee_name?",
+                  v.snoozed_until, v.away_until, v.snippet, v.last_message_at
            from conversations v
            join contacts c on c.org_id = v.org_id and c.id = v.contact_id
            left join campaigns k on k.org_id = v.org_id and k.id = v.campaign_id
+           left join users u on u.id = v.assignee_id
            where v.org_id = $1 and ($2::uuid is null or v.id = $2) and (not $3 or v.unread)
              and ($4::reply_label is null or v.classification = $4)
              and ($5::conversation_status is null or v.status = $5)
              and ($6::uuid is null or v.campaign_id = $6)
              and ($7::uuid is null or v.mailbox_id = $7)
              and ($8::text is null or concat_ws(' ', c.first_name, c.last_name, c.email, v.snippet) ilike $8)
-           order by v.last_message_at desc, v.id
-           limit $9 offset $10"#,
+             and (not $9 or v.needs_reply)
+             and ($10::uuid is null or v.assignee_id = $10)
+             and ($11::timestamptz is null or (v.last_message_at, v.id) < ($11, $12::uuid))
+           order by v.last_message_at desc, v.id desc
+           limit $13"#,
         org as OrgId,
         f.one as Option<ConversationId>,
         f.unread_only,
@@ -386,12 +419,32 @@ pub async fn list(
         f.campaign as Option<CampaignId>,
         f.mailbox as Option<MailboxId>,
         pattern,
-        limit,
-        offset
+        f.needs_reply,
+        f.assignee as Option<UserId>,
+        after.map(|k| k.at),
+        after.map(|k| k.id.0),
+        limit
     )
     .fetch_all(&mut *db)
-    .await?;
-    let total = sqlx::query_scalar!(
+    .await
+}
+
+/// `%words%` for ILIKE, its own wildcards escaped.
+fn like_pattern(f: &Filter) -> Option<String> {
+    f.search.as_ref().map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    })
+}
+
+/// How many conversations `f` selects.
+pub async fn count(db: &mut PgConnection, org: OrgId, f: &Filter) -> Result<i64, sqlx::Error> {
+    let pattern = like_pattern(f);
+    sqlx::query_scalar!(
         r#"select count(*) as "n!" from conversations v
            join contacts c on c.org_id = v.org_id and c.id = v.contact_id
            where v.org_id = $1 and ($2::uuid is null or v.id = $2) and (not $3 or v.unread)
@@ -399,7 +452,9 @@ pub async fn list(
              and ($5::conversation_status is null or v.status = $5)
              and ($6::uuid is null or v.campaign_id = $6)
              and ($7::uuid is null or v.mailbox_id = $7)
-             and ($8::text is null or concat_ws(' ', c.first_name, c.last_name, c.email, v.snippet) ilike $8)"#,
+             and ($8::text is null or concat_ws(' ', c.first_name, c.last_name, c.email, v.snippet) ilike $8)
+             and (not $9 or v.needs_reply)
+             and ($10::uuid is null or v.assignee_id = $10)"#,
         org as OrgId,
         f.one as Option<ConversationId>,
         f.unread_only,
@@ -407,11 +462,12 @@ pub async fn list(
         f.status as Option<ConversationStatus>,
         f.campaign as Option<CampaignId>,
         f.mailbox as Option<MailboxId>,
-        pattern
+        pattern,
+        f.needs_reply,
+        f.assignee as Option<UserId>
     )
     .fetch_one(&mut *db)
-    .await?;
-    Ok((items, total))
+    .await
 }
 
 pub async fn get(
@@ -423,11 +479,11 @@ pub async fn get(
         one: Some(id),
         ..Filter::default()
     };
-    Ok(list(db, org, &one, 1, 0).await?.0.pop())
+    Ok(list(db, org, &one, None, 1).await?.pop())
 }
 
-/// A conversation's thread, oldest first: what arrived in it, and what campaigns sent the
-/// contact on its channel.
+/// A conversation's thread, oldest first: what arrived in it, what campaigns sent the contact on
+/// its channel, and the answers written in it.
 pub async fn thread(
     db: impl PgExecutor<'_>,
     org: OrgId,
@@ -437,18 +493,26 @@ pub async fn thread(
         ThreadItem,
         r#"select id as "id!", direction as "direction!: Direction", channel as "channel!: Channel",
                   kind as "kind: InboundKind", status as "status: MessageStatus", subject,
-                  body as "text!", detail, at as "at!"
+                  body as "text!", detail, author, at as "at!"
            from (
                select i.id, 'inbound'::text as direction, $3::channel as channel, i.kind,
                       null::message_status as status, i.subject, i.body_text as body, i.detail,
-                      i.received_at as at
+                      null::text as author, i.received_at as at
                from inbound_messages i
                where i.org_id = $1 and i.conversation_id = $2
                union all
                select m.id, 'outbound', m.channel, null, m.status, m.subject, m.body_text, m.smtp_reply,
-                      m.sent_at
+                      null, m.sent_at
                from campaign_messages m
                where m.org_id = $1 and m.contact_id = $4 and m.channel = $3 and m.sent_at is not null
+               union all
+               select r.id, 'outbound', $3, null,
+                      (case when r.status = 'queued' and r.locked_until is not null then 'sending'
+                            else r.status::text end)::message_status,
+                      r.subject, r.body_text, r.smtp_reply, u.name, coalesce(r.sent_at, r.created_at)
+               from conversation_replies r
+               left join users u on u.id = r.author_id
+               where r.org_id = $1 and r.conversation_id = $2
            ) t
            order by at, id"#,
         org as OrgId,
@@ -460,25 +524,144 @@ pub async fn thread(
     .await
 }
 
-/// Marks a conversation read or unread, done or open; `false` when there is no such conversation.
+/// What a person changes on a conversation (each field when given).
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    pub unread: Option<bool>,
+    pub status: Option<ConversationStatus>,
+    pub snoozed_until: Option<OffsetDateTime>,
+    pub assignee: Option<Option<UserId>>,
+    pub classification: Option<ReplyLabel>,
+    pub by: Option<UserId>,
+}
+
+/// Changes a conversation; `false` when there is no such conversation. A new status clears a
+/// snooze (unless it is one); done clears "needs reply"; a corrected classification is kept in
+/// `classification_corrections`, with the one it replaced.
 pub async fn change(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     org: OrgId,
     id: ConversationId,
-    unread: Option<bool>,
-    status: Option<ConversationStatus>,
+    c: &Change,
+    now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        r#"update conversations set unread = coalesce($3, unread), status = coalesce($4, status)
+    let before = sqlx::query!(
+        r#"select classification as "classification: ReplyLabel" from conversations
+           where org_id = $1 and id = $2 for update"#,
+        org as OrgId,
+        id as ConversationId
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(before) = before else {
+        return Ok(false);
+    };
+    sqlx::query!(
+        r#"update conversations set
+               unread = coalesce($3, unread),
+               status = coalesce($4, status),
+               snoozed_until = case when $4 = 'snoozed' then $5
+                                    when $4 is not null then null else snoozed_until end,
+               needs_reply = needs_reply and $4 is distinct from 'done'::conversation_status,
+               assignee_id = case when $6 then $7 else assignee_id end,
+               classification = coalesce($8, classification),
+               classified_by_hand = classified_by_hand or $8 is not null
            where org_id = $1 and id = $2"#,
         org as OrgId,
         id as ConversationId,
-        unread,
-        status as Option<ConversationStatus>
+        c.unread,
+        c.status as Option<ConversationStatus>,
+        c.snoozed_until,
+        c.assignee.is_some(),
+        c.assignee.flatten() as Option<UserId>,
+        c.classification as Option<ReplyLabel>
     )
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if let Some(label) = c
+        .classification
+        .filter(|l| Some(*l) != before.classification)
+    {
+        sqlx::query!(
+            r#"insert into classification_corrections
+                   (org_id, conversation_id, from_label, to_label, corrected_by, corrected_at)
+               values ($1, $2, $3, $4, $5, $6)"#,
+            org as OrgId,
+            id as ConversationId,
+            before.classification as Option<ReplyLabel>,
+            label as ReplyLabel,
+            c.by as Option<UserId>,
+            now
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Opens the conversations whose snooze ended by `now` (unread again, at the top of the open
+/// list's attention), and records an event for each.
+pub async fn wake_snoozed(
+    conn: &mut PgConnection,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let woken = sqlx::query!(
+        r#"update conversations set status = 'open', unread = true, snoozed_until = null
+           where status = 'snoozed' and snoozed_until <= $1
+           returning org_id as "org_id: OrgId", id as "id: ConversationId""#,
+        now
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_org: std::collections::BTreeMap<OrgId, Vec<Option<ConversationId>>> =
+        std::collections::BTreeMap::new();
+    for w in &woken {
+        by_org.entry(w.org_id).or_default().push(Some(w.id));
+    }
+    for (org, ids) in by_org {
+        events(&mut *conn, org, "conversation", &ids).await?;
+    }
+    Ok(woken.len() as u64)
+}
+
+/// The persona that writes to a lead of a campaign: the one of the step that last wrote to them,
+/// else the campaign's first step with one.
+pub async fn persona_for(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+) -> Result<Option<PersonaId>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select s.persona_id as "persona_id!: PersonaId" from campaign_steps s
+           where s.org_id = $1 and s.campaign_id = $2 and s.persona_id is not null
+           order by s.id = (select m.step_id from campaign_messages m
+                            where m.org_id = $1 and m.campaign_id = $2 and m.contact_id = $3
+                              and m.sent_at is not null
+                            order by m.sent_at desc limit 1) desc nulls last,
+                    s.position
+           limit 1"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether `user` is a member of the organization.
+pub async fn is_member(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    user: UserId,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from memberships where org_id = $1 and user_id = $2) as "x!""#,
+        org as OrgId,
+        user as UserId
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Records that something changed in the inbox (`kind`: `message` or `conversation`).

@@ -16,6 +16,7 @@ pub mod messages;
 pub mod orgs;
 pub mod outbox;
 pub mod planner;
+pub mod replies;
 pub mod reports;
 pub mod rules;
 pub mod schedule;

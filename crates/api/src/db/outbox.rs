@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 pub struct Caught<'a> {
     pub org: OrgId,
     pub mailbox: MailboxId,
-    pub message: MessageId,
+    /// The campaign message's id, or the inbox answer's.
+    pub message: uuid::Uuid,
     pub recipient: &'a str,
     pub subject: &'a str,
     pub raw: &'a [u8],
@@ -26,7 +27,7 @@ pub async fn insert_outbox(
         c.org as OrgId,
         id as OutboxId,
         c.mailbox as MailboxId,
-        c.message as MessageId,
+        c.message,
         c.recipient,
         c.subject,
         c.raw,

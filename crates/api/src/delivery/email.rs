@@ -25,7 +25,9 @@ pub struct Outgoing<'a> {
     pub signature: &'a str,
     pub in_reply_to: Option<&'a str>,
     pub references: &'a [String],
-    pub unsubscribe_url: &'a str,
+    /// Campaign messages: the one-click unsubscribe link (header and footer). A person's answer
+    /// in a conversation has none, and no footer.
+    pub unsubscribe_url: Option<&'a str>,
     /// The organization as the footer names it, and its postal address.
     pub footer: Option<(&'a str, &'a str)>,
     pub open_pixel_url: Option<&'a str>,
@@ -77,14 +79,15 @@ fn text_part(o: &Outgoing<'_>) -> String {
         out.push_str("\n\n");
         out.push_str(o.signature.trim_end());
     }
+    let Some(unsubscribe) = o.unsubscribe_url else {
+        out.push('\n');
+        return out;
+    };
     out.push_str("\n\n--\n");
     if let Some((name, address)) = o.footer {
         out.push_str(&format!("{name}, {address}\n"));
     }
-    out.push_str(&format!(
-        "You can unsubscribe at any time: {}\n",
-        o.unsubscribe_url
-    ));
+    out.push_str(&format!("You can unsubscribe at any time: {unsubscribe}\n"));
     out
 }
 
@@ -122,14 +125,16 @@ fn html_part(o: &Outgoing<'_>) -> String {
     if !o.signature.trim().is_empty() {
         out.push_str(&aura_types::template::text_to_html(o.signature));
     }
-    out.push_str("<p style=\"margin-top:32px;font-size:12px;color:#6b7280\">");
-    if let Some((name, address)) = o.footer {
-        out.push_str(&escape_html(&format!("{name}, {address}")));
-        out.push_str("<br>\n");
+    if let Some(unsubscribe) = o.unsubscribe_url {
+        out.push_str("<p style=\"margin-top:32px;font-size:12px;color:#6b7280\">");
+        if let Some((name, address)) = o.footer {
+            out.push_str(&escape_html(&format!("{name}, {address}")));
+            out.push_str("<br>\n");
+        }
+        out.push_str("<a style=\"color:#6b7280\" href=\"");
+        out.push_str(&escape_html(unsubscribe));
+        out.push_str("\">Unsubscribe</a></p>\n");
     }
-    out.push_str("<a style=\"color:#6b7280\" href=\"");
-    out.push_str(&escape_html(o.unsubscribe_url));
-    out.push_str("\">Unsubscribe</a></p>\n");
     if let Some(pixel) = o.open_pixel_url {
         out.push_str("<img src=\"");
         out.push_str(&escape_html(pixel));
@@ -241,18 +246,21 @@ pub fn build(o: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), String> {
         .to(to)
         .subject(o.subject)
         .message_id(Some(format!("<{}>", o.message_id)))
-        .date(o.date.into())
-        .raw_header(raw(
-            "List-Unsubscribe",
-            format!(
-                "<{}>, <mailto:{}?subject=unsubscribe>",
-                o.unsubscribe_url, o.from_email
-            ),
-        ))
-        .raw_header(raw(
-            "List-Unsubscribe-Post",
-            "List-Unsubscribe=One-Click".into(),
-        ));
+        .date(o.date.into());
+    if let Some(unsubscribe) = o.unsubscribe_url {
+        b = b
+            .raw_header(raw(
+                "List-Unsubscribe",
+                format!(
+                    "<{unsubscribe}>, <mailto:{}?subject=unsubscribe>",
+                    o.from_email
+                ),
+            ))
+            .raw_header(raw(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
     if let Some(reply_to) = o.reply_to.filter(|r| !r.trim().is_empty()) {
         b = b.reply_to(mailbox(None, reply_to)?);
     }
@@ -295,13 +303,31 @@ mod tests {
             signature: "Dana\nAura Realty",
             in_reply_to: Some("first@mail.example.com"),
             references: refs,
-            unsubscribe_url: "https://aura.example/u/TOKEN",
+            unsubscribe_url: Some("https://aura.example/u/TOKEN"),
             footer: Some(("Aura Realty", "120 Harbor Street, Portland")),
             open_pixel_url: Some("https://aura.example/t/o/PIXEL"),
             click_url: click,
             date: datetime!(2026-11-23 15:00 UTC),
             dkim: None,
         }
+    }
+
+    #[test]
+    fn a_persons_answer_has_the_signature_and_no_unsubscribe_footer_or_tracking() {
+        let refs = vec!["first@mail.example.com".to_owned()];
+        let mut o = outgoing(&refs, None);
+        o.unsubscribe_url = None;
+        o.footer = None;
+        o.open_pixel_url = None;
+        let (_, bytes) = build(&o).unwrap();
+        let text = String::from_utf8(bytes).unwrap().replace("\r\n ", " ");
+        assert!(text.contains("In-Reply-To: <first@mail.example.com>"));
+        assert!(!text.contains("List-Unsubscribe"), "{text}");
+        assert!(!text.contains("nsubscribe"), "{text}");
+        assert!(!text.contains("120 Harbor Street"), "{text}");
+        assert!(text.contains("Aura Realty"), "the signature in {text}");
+        let plain = text_part(&o);
+        assert!(plain.ends_with("Dana\nAura Realty\n"), "{plain:?}");
     }
 
     #[test]

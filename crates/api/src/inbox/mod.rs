@@ -179,6 +179,7 @@ pub async fn take_in(
                     at: received,
                     classification,
                     away_until,
+                    needs_reply: kind == InboundKind::Reply,
                 },
             )
             .await?,
@@ -324,7 +325,7 @@ async fn act(
 }
 
 /// The start of a message's own words, on one line.
-fn snippet(text: &str) -> String {
+pub fn snippet(text: &str) -> String {
     let own = replies::own_words(text);
     let own = if own.trim().is_empty() { text } else { own };
     let line = own.split_whitespace().collect::<Vec<_>>().join(" ");

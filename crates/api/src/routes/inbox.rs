@@ -12,9 +12,11 @@ use crate::{
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{
-    ai::ReplyLabel, CampaignId, Conversation, ConversationChange, ConversationDetail,
-    ConversationId, ConversationStatus, ErrorBody, InboxEvent, MailboxId, OutboxId, Page,
-    PageQuery, SimulateRequest, SimulateResult, StreamToken,
+    ai::{ConversationMessage, Direction, RepliesResult, ReplyLabel, SuggestRepliesRequest},
+    CampaignId, Conversation, ConversationChange, ConversationDetail, ConversationId,
+    ConversationStatus, ErrorBody, FieldErrors, InboundKind, InboxEvent, MailboxId, OutboxId, Page,
+    PageQuery, ReplyId, ReplyRequest, SimulateRequest, SimulateResult, StreamToken, ThreadItem,
+    UserId,
 };
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -31,6 +33,8 @@ pub fn scope() -> Routes {
         .get("", list)
         .get("/{conversation_id}", get)
         .patch("/{conversation_id}", change)
+        .post("/{conversation_id}/reply", reply)
+        .post("/{conversation_id}/suggest", suggest)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -39,6 +43,11 @@ pub struct ListQuery {
     /// Only conversations with a message nobody has read.
     #[serde(default)]
     unread: bool,
+    /// Only conversations whose lead's answer waits for ours.
+    #[serde(default)]
+    needs_reply: bool,
+    /// Only conversations assigned to this member.
+    assignee_id: Option<UserId>,
     /// Only conversations whose last answer was classified so (e.g. `interested`).
     classification: Option<ReplyLabel>,
     /// Only open, done or snoozed conversations.
@@ -53,7 +62,7 @@ pub struct ListQuery {
 
 #[utoipa::path(get, operation_id = "listConversations", summary = "List conversations", path = "/conversations", tag = "inbox", security(("bearer" = [])),
     params(ListQuery, PageQuery),
-    description = "The organization's conversations (a contact on one channel, across campaigns), the most recent message first, in pages; `total` counts every match. Filters narrow the list together: unread, classification, status, campaign, mailbox, and words (`q`) in the contact's name or address or the last message.",
+    description = "The organization's conversations (a contact on one channel, across campaigns), the most recent message first, in keyset pages (`next_cursor`); `total` counts every match. Filters narrow the list together: unread, needs a reply, classification, status, campaign, mailbox, assignee, and words (`q`) in the contact's name or address or the last message.",
     responses(
         (status = 200, description = "A page of conversations", body = Page<Conversation>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -65,7 +74,8 @@ pub async fn list(
     query: web::Query<ListQuery>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (limit, offset) = (page.limit()?, page.offset()?);
+    let limit = page.limit()?;
+    let after = page.after::<db::inbox::ListKey>()?;
     let query = query.into_inner();
     let search = query
         .q
@@ -77,16 +87,30 @@ pub async fn list(
     let filter = db::inbox::Filter {
         one: None,
         unread_only: query.unread,
+        needs_reply: query.needs_reply,
         classification: query.classification,
         status: query.status,
         campaign: query.campaign_id,
         mailbox: query.mailbox_id,
+        assignee: query.assignee_id,
         search,
     };
     let mut conn = state.pool.acquire().await?;
-    let (items, total) =
-        db::inbox::list(&mut conn, caller.org_id, &filter, limit.into(), offset).await?;
-    Ok(HttpResponse::Ok().json(Page::at_offset(items, total, offset)))
+    let items = db::inbox::list(
+        &mut conn,
+        caller.org_id,
+        &filter,
+        after,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    let total = db::inbox::count(&mut conn, caller.org_id, &filter).await?;
+    Ok(
+        HttpResponse::Ok().json(Page::keyset(items, total, limit, |c| db::inbox::ListKey {
+            at: c.last_message_at,
+            id: c.id,
+        })),
+    )
 }
 
 #[utoipa::path(get, operation_id = "getConversation", summary = "Get a conversation", path = "/conversations/{conversation_id}", tag = "inbox", security(("bearer" = [])),
@@ -113,16 +137,16 @@ pub async fn get(
     }))
 }
 
-#[utoipa::path(patch, operation_id = "updateConversation", summary = "Mark a conversation read, unread, done or open", path = "/conversations/{conversation_id}", tag = "inbox", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateConversation", summary = "Change a conversation: read, done, snoozed, assigned, classified", path = "/conversations/{conversation_id}", tag = "inbox", security(("bearer" = [])),
     params(("conversation_id" = uuid::Uuid, Path, description = "The conversation's id")),
     request_body = ConversationChange,
-    description = "Changes what is given: `unread`, `status` (`open`, `done`). A new message makes the conversation unread and open again.",
+    description = "Changes what is given: `unread`; `status` (`open`, `done`, or `snoozed` with `snoozed_until`, a moment in the next year; giving only `snoozed_until` snoozes too); `assignee_id` (a member, or null); `classification` (a person's correction, kept with the label it replaced). A new message from the lead makes the conversation unread and open again, and a snoozed one opens by itself when its time comes.",
     responses(
         (status = 200, description = "The conversation as it is now", body = Conversation),
         (status = 400, description = "A body that is not JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such conversation", body = ErrorBody),
-        (status = 422, description = "A field with a wrong type or value", body = ErrorBody),
+        (status = 422, description = "A field with a wrong type or value (the field is named)", body = ErrorBody),
     ))]
 pub async fn change(
     state: web::Data<AppState>,
@@ -132,15 +156,234 @@ pub async fn change(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let body = body.0;
-    if !db::inbox::change(&state.pool, caller.org_id, id, body.unread, body.status).await? {
+    let now = state.clock.now();
+    let mut errors = FieldErrors::new();
+    let status = match (body.status, body.snoozed_until) {
+        (None, Some(_)) => Some(ConversationStatus::Snoozed),
+        (status, _) => status,
+    };
+    if status == Some(ConversationStatus::Snoozed) {
+        match body.snoozed_until {
+            None => errors.add("snoozed_until", "is required to snooze"),
+            Some(t) if t <= now => errors.add("snoozed_until", "must be in the future"),
+            Some(t) if t > now + time::Duration::days(366) => {
+                errors.add("snoozed_until", "must be within a year")
+            }
+            Some(_) => {}
+        }
+    } else if body.snoozed_until.is_some() {
+        errors.add("snoozed_until", "goes with the status snoozed");
+    }
+    let mut tx = state.pool.begin().await?;
+    if let Some(Some(user)) = body.assignee_id {
+        if !db::inbox::is_member(&mut *tx, caller.org_id, user).await? {
+            errors.add("assignee_id", "is not a member of this organization");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let change = db::inbox::Change {
+        unread: body.unread,
+        status,
+        snoozed_until: body.snoozed_until,
+        assignee: body.assignee_id,
+        classification: body.classification,
+        by: caller.person(),
+    };
+    if !db::inbox::change(&mut tx, caller.org_id, id, &change, now).await? {
         return Err(ApiError::NotFound);
     }
-    db::inbox::event(&state.pool, caller.org_id, "conversation", Some(id)).await?;
+    db::inbox::event(&mut *tx, caller.org_id, "conversation", Some(id)).await?;
+    tx.commit().await?;
     let mut conn = state.pool.acquire().await?;
     let conversation = db::inbox::get(&mut conn, caller.org_id, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(conversation))
+}
+
+/// The longest answer written in the inbox, in characters.
+const REPLY_MAX_CHARS: usize = 20_000;
+
+#[utoipa::path(post, operation_id = "replyToConversation", summary = "Answer a conversation", path = "/conversations/{conversation_id}/reply", tag = "inbox", security(("bearer" = [])),
+    params(("conversation_id" = uuid::Uuid, Path, description = "The conversation's id")),
+    request_body = ReplyRequest,
+    description = "Queues an answer to the lead, sent by the sender through the conversation's mailbox, with the mailbox's signature, threaded under the thread's last message (In-Reply-To, References, \"Re:\" and its subject unless one is given). It is checked once more right before it goes out (suppressions, do-not-contact), is never sent twice, and its outcome (sent, failed with the server's words, or unknown when the sender stopped while handing it over) appears in the thread and the stream. The conversation no longer needs a reply.",
+    responses(
+        (status = 202, description = "Queued: the answer as the thread shows it", body = ThreadItem),
+        (status = 400, description = "A body that is not JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 409, description = "Nothing to answer through: no mailbox, or the contact has no email address", body = ErrorBody),
+        (status = 422, description = "Empty or too long text, or a subject on several lines (the field is named)", body = ErrorBody),
+    ))]
+pub async fn reply(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ConversationId>,
+    body: Json<ReplyRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let org = caller.org_id;
+    let body = body.0;
+    let text = body.text.trim_end();
+    let mut errors = FieldErrors::new();
+    if text.trim().is_empty() {
+        errors.add("text", "is required");
+    } else if text.chars().count() > REPLY_MAX_CHARS {
+        errors.add(
+            "text",
+            format!("must be at most {REPLY_MAX_CHARS} characters"),
+        );
+    }
+    let subject = body.subject.as_deref().map(str::trim);
+    match subject {
+        Some("") => errors.add(
+            "subject",
+            "must not be empty (leave it out for \"Re:\" and the thread's subject)",
+        ),
+        Some(s) if s.contains(['\r', '\n']) => errors.add("subject", "must be one line"),
+        Some(s) if s.chars().count() > 300 => {
+            errors.add("subject", "must be at most 300 characters")
+        }
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let thread = db::replies::thread(&mut tx, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mailbox = match thread.mailbox_id {
+        Some(m) => db::mailboxes::get(&mut *tx, org, m).await?,
+        None => None,
+    };
+    let Some(mailbox) = mailbox else {
+        return Err(ApiError::Conflict(
+            "This conversation has no mailbox to answer from (it was deleted, or no message of ours went through one).".into(),
+        ));
+    };
+    let Some(to) = thread.to.clone() else {
+        return Err(ApiError::Conflict(
+            "The contact has no email address to answer.".into(),
+        ));
+    };
+    let subject = match subject {
+        Some(s) => s.to_owned(),
+        None => crate::delivery::email::reply_subject(thread.subject.as_deref().unwrap_or("")),
+    };
+    let reply_id = ReplyId::new();
+    let message_id = crate::delivery::email::new_message_id(&mailbox.from_email);
+    db::replies::insert(
+        &mut tx,
+        org,
+        &db::replies::NewReply {
+            id: reply_id,
+            conversation: id,
+            mailbox: mailbox.id,
+            author: caller.person(),
+            to: &to,
+            subject: &subject,
+            text,
+            message_id: &message_id,
+            in_reply_to: thread.parent.as_deref(),
+            refs: &thread.refs,
+        },
+        &inbox::snippet(text),
+        now,
+    )
+    .await?;
+    db::inbox::event(&mut *tx, org, "message", Some(id)).await?;
+    tx.commit().await?;
+    crate::workers::send::wake();
+    let mut conn = state.pool.acquire().await?;
+    let conversation = db::inbox::get(&mut conn, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let item = db::inbox::thread(&mut *conn, org, &conversation)
+        .await?
+        .into_iter()
+        .find(|i| i.id == reply_id.0)
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Accepted().json(item))
+}
+
+#[utoipa::path(post, operation_id = "suggestConversationReplies", summary = "Suggest answers to a conversation", path = "/conversations/{conversation_id}/suggest", tag = "inbox", security(("bearer" = [])),
+    params(("conversation_id" = uuid::Uuid, Path, description = "The conversation's id")),
+    description = "Up to three answers to send next, best first, written by the persona of the campaign step that last wrote to the lead (else the campaign's first persona, else the default), from the thread's last 50 messages (the lead's own words, without what they quote) and the lead's details. The built-in writer answers when no model is configured, and says so in `provenance`.",
+    responses(
+        (status = 200, description = "Up to 3 answers, best first", body = RepliesResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such conversation", body = ErrorBody),
+        (status = 409, description = "The thread has nothing to answer yet", body = ErrorBody),
+        (status = 502, description = "The provider failed and no fallback is enabled", body = ErrorBody),
+    ))]
+pub async fn suggest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<ConversationId>,
+) -> ApiResult<HttpResponse> {
+    let org = caller.org_id;
+    let mut conn = state.pool.acquire().await?;
+    let conversation = db::inbox::get(&mut conn, org, path.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let items = db::inbox::thread(&mut *conn, org, &conversation).await?;
+    let messages = for_model(&items);
+    if messages.is_empty() {
+        return Err(ApiError::Conflict(
+            "This conversation has nothing to answer yet.".into(),
+        ));
+    }
+    let persona_id = match conversation.campaign_id {
+        Some(c) => db::inbox::persona_for(&mut *conn, org, c, conversation.contact_id).await?,
+        None => None,
+    };
+    drop(conn);
+    let lead =
+        crate::routes::ai::lead_values(&state, &caller, Some(conversation.contact_id)).await?;
+    let request = SuggestRepliesRequest {
+        persona_id,
+        channel: conversation.channel,
+        contact_id: Some(conversation.contact_id),
+        conversation: messages,
+    };
+    let job = crate::ai::replies_job(org, request, lead);
+    let (output, provenance) = crate::ai::run(&state.pool, &state.ai, job).await?;
+    match output {
+        crate::ai::Output::Replies(replies) => Ok(HttpResponse::Ok().json(RepliesResult {
+            replies,
+            provenance,
+        })),
+        _ => Err(crate::routes::ai::wrong_kind()),
+    }
+}
+
+/// A thread as a model reads it: the last 50 messages written by people (no reports or
+/// automatic answers), the lead's without what they quote, each at most 10,000 characters.
+fn for_model(items: &[ThreadItem]) -> Vec<ConversationMessage> {
+    let written: Vec<&ThreadItem> = items
+        .iter()
+        .filter(|i| i.kind.is_none_or(|k| k == InboundKind::Reply))
+        .collect();
+    let skip = written.len().saturating_sub(50);
+    written[skip..]
+        .iter()
+        .filter_map(|i| {
+            let text = match i.direction {
+                Direction::Inbound => crate::domain::replies::own_words(&i.text),
+                Direction::Outbound => i.text.as_str(),
+            };
+            let text: String = text.trim().chars().take(10_000).collect();
+            (!text.is_empty()).then_some(ConversationMessage {
+                direction: i.direction,
+                text,
+            })
+        })
+        .collect()
 }
 
 #[utoipa::path(post, operation_id = "simulateAnswer", summary = "Simulate a lead's answer to a sandbox message", path = "/outbox/{outbox_id}/simulate", tag = "inbox", security(("bearer" = [])),

@@ -75,6 +75,7 @@ pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>, seal
     }
     loops.spawn(Arc::new(sync::Reader::new(pool.clone(), settings.clone(), sealer)).run_forever());
     loops.spawn(housekeeping(pool.clone(), settings));
+    loops.spawn(wake_snoozed(pool.clone()));
     let tasks = async {
         while let Some(done) = loops.join_next().await {
             // The loops never end on their own; a panic in one is the process's, as before.
@@ -86,6 +87,23 @@ pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>, seal
         }
     };
     tokio::join!(prepare::run_forever(pool, ai), tasks);
+}
+
+/// Opens snoozed conversations when their time comes (within half a minute of it).
+async fn wake_snoozed(pool: PgPool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        let woken = async {
+            let mut tx = pool.begin().await?;
+            let n = db::inbox::wake_snoozed(&mut tx, time::OffsetDateTime::now_utc()).await?;
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(n)
+        };
+        if let Err(e) = woken.await {
+            tracing::warn!(error = %e, "waking snoozed conversations failed; will retry");
+        }
+    }
 }
 
 async fn housekeeping(pool: PgPool, settings: Arc<Settings>) {

@@ -37,6 +37,8 @@ pub fn wake() {
 
 /// A healthy mailbox's last success is recorded at most this often.
 const HEALTH_EVERY_SECS: i64 = 60;
+/// Answers written in the inbox claimed at a time.
+const REPLY_BATCH: i64 = 20;
 /// Expired leases are looked for at most this often (and at most four times a lease).
 const EXPIRE_EVERY_SECS: i64 = 30;
 
@@ -98,10 +100,22 @@ impl Sender {
                     "messages left unknown by a stopped sender"
                 );
             }
+            let mut tx = self.pool.begin().await?;
+            for (org, conversation) in db::replies::expire_leases(&mut *tx, now).await? {
+                tracing::warn!("an answer left unknown by a stopped sender");
+                db::inbox::event(&mut *tx, org, "message", Some(conversation)).await?;
+            }
+            tx.commit().await?;
         }
+        // A person waits for their answer: it goes before the campaigns' queue.
+        let answered = self.send_replies(now).await?;
         let claimed = self.claim(now).await?;
         if claimed.is_empty() {
-            return Ok(Outcome::Idle);
+            return Ok(if answered {
+                Outcome::Worked
+            } else {
+                Outcome::Idle
+            });
         }
         // More may be waiting: a resting loop of this worker claims the next batch while this
         // one sends (a loop that found the mailbox locked by this claim went to rest).
@@ -205,7 +219,7 @@ impl Sender {
                             (
                                 c.org_id,
                                 c.id,
-                                self.retry(&c, format!("database: {e}"), now),
+                                self.retry(c.attempts, format!("database: {e}"), now),
                             )
                         })
                         .collect(),
@@ -217,15 +231,16 @@ impl Sender {
         Ok(out)
     }
 
-    fn retry(&self, c: &Claimed, reply: String, now: OffsetDateTime) -> Recorded {
+    /// A transient failure of a message claimed `attempts` times: back to the queue, or given up.
+    fn retry(&self, attempts: i32, reply: String, now: OffsetDateTime) -> Recorded {
         let policy = RetryPolicy {
             max_attempts: self.settings.send_max_attempts,
             base_secs: self.settings.send_retry_secs,
         };
-        match policy.next(c.attempts, now) {
+        match policy.next(attempts, now) {
             Some(at) => Recorded::Retry { reply, at },
             None => Recorded::Failed {
-                reply: format!("Gave up after {} attempts: {reply}", c.attempts),
+                reply: format!("Gave up after {attempts} attempts: {reply}"),
             },
         }
     }
@@ -282,7 +297,7 @@ impl Sender {
             signature: &m.signature,
             in_reply_to: c.in_reply_to.as_deref(),
             references: &c.refs,
-            unsubscribe_url: &unsubscribe,
+            unsubscribe_url: Some(&unsubscribe),
             footer: x
                 .postal_address
                 .as_deref()
@@ -301,17 +316,16 @@ impl Sender {
         now: OffsetDateTime,
     ) -> Vec<Result3> {
         let mut out = Vec::with_capacity(items.len());
-        let dkim = match self.dkim_for(m) {
-            Ok(d) => d,
-            Err(reply) => {
-                out.extend(
-                    items
-                        .into_iter()
-                        .map(|(c, _)| (c.org_id, c.id, self.retry(&c, reply.clone(), now))),
-                );
-                return out;
-            }
-        };
+        let dkim =
+            match self.dkim_for(m) {
+                Ok(d) => d,
+                Err(reply) => {
+                    out.extend(items.into_iter().map(|(c, _)| {
+                        (c.org_id, c.id, self.retry(c.attempts, reply.clone(), now))
+                    }));
+                    return out;
+                }
+            };
         let mut ready = Vec::with_capacity(items.len());
         for (c, x) in items {
             match self.write(m, &c, &x, dkim.as_deref()) {
@@ -321,7 +335,15 @@ impl Sender {
         }
         if m.kind == MailboxKind::Sandbox {
             for (c, x, _, bytes) in &ready {
-                if let Err(e) = self.keep_in_outbox(m, c, x, bytes, now).await {
+                let caught = db::outbox::Caught {
+                    org: c.org_id,
+                    mailbox: m.id,
+                    message: c.id.0,
+                    recipient: x.email.as_deref().unwrap_or_default(),
+                    subject: &c.subject,
+                    raw: bytes,
+                };
+                if let Err(e) = self.keep_in_outbox(&caught, now).await {
                     tracing::warn!(error = %e, "the sandbox outbox could not keep a message");
                 }
             }
@@ -338,28 +360,16 @@ impl Sender {
                 return out;
             }
         }
-        let password = match self.sealer.open_optional(
-            m.smtp_secret_key_id.as_deref(),
-            m.smtp_secret_sealed.as_deref(),
-        ) {
-            Ok(p) => p,
-            Err(e) => {
-                let reply = format!("The mailbox password cannot be opened: {e}");
-                out.extend(
-                    ready
-                        .into_iter()
-                        .map(|(c, ..)| (c.org_id, c.id, self.retry(&c, reply.clone(), now))),
-                );
-                return out;
-            }
-        };
-        let server = Server::new(
-            &m.fields().smtp,
-            password,
-            &m.from_email,
-            Duration::from_secs(self.settings.smtp_timeout_secs.max(1)),
-            &self.settings.network,
-        );
+        let server =
+            match self.server(m) {
+                Ok(server) => server,
+                Err(reply) => {
+                    out.extend(ready.into_iter().map(|(c, ..)| {
+                        (c.org_id, c.id, self.retry(c.attempts, reply.clone(), now))
+                    }));
+                    return out;
+                }
+            };
         // Spread the messages over the mailbox's connections.
         let lanes = self
             .settings
@@ -442,40 +452,159 @@ impl Sender {
             let recorded = match (outcomes.next(), &run.stopped_by) {
                 (Some(smtp::Outcome::Sent(reply)), _) => Recorded::Sent { reply },
                 (Some(smtp::Outcome::Transient(reply) | smtp::Outcome::Closing(reply)), _) => {
-                    self.retry(c, reply, now)
+                    self.retry(c.attempts, reply, now)
                 }
                 (Some(smtp::Outcome::Failed(reply)), _) => Recorded::Failed { reply },
                 (Some(smtp::Outcome::Bounced(reply)), _) => Recorded::Bounced { reply },
                 (Some(smtp::Outcome::Unknown(reply)), _) => Recorded::Unknown { reply },
-                (None, Some(e)) => self.retry(c, format!("{e}"), now),
-                (None, None) => self.retry(c, "the connection gave no outcome".into(), now),
+                (None, Some(e)) => self.retry(c.attempts, format!("{e}"), now),
+                (None, None) => {
+                    self.retry(c.attempts, "the connection gave no outcome".into(), now)
+                }
             };
             out.push((c.org_id, c.id, recorded));
         }
         (out, run.stopped_by)
     }
 
+    /// The mailbox's SMTP server, its password opened.
+    fn server(&self, m: &MailboxRow) -> Result<Server, String> {
+        let password = self
+            .sealer
+            .open_optional(
+                m.smtp_secret_key_id.as_deref(),
+                m.smtp_secret_sealed.as_deref(),
+            )
+            .map_err(|e| format!("The mailbox password cannot be opened: {e}"))?;
+        Ok(Server::new(
+            &m.fields().smtp,
+            password,
+            &m.from_email,
+            Duration::from_secs(self.settings.smtp_timeout_secs.max(1)),
+            &self.settings.network,
+        ))
+    }
+
     async fn keep_in_outbox(
         &self,
-        m: &MailboxRow,
-        c: &Claimed,
-        x: &SendContext,
-        bytes: &[u8],
+        caught: &db::outbox::Caught<'_>,
         now: OffsetDateTime,
     ) -> anyhow::Result<()> {
-        let to = x.email.clone().unwrap_or_default();
-        let caught = db::outbox::Caught {
-            org: c.org_id,
-            mailbox: m.id,
-            message: c.id,
-            recipient: &to,
-            subject: &c.subject,
-            raw: bytes,
-        };
-        let id = db::outbox::insert_outbox(&self.pool, &caught, now).await?;
-        let dir = self.settings.outbox_dir.join(c.org_id.to_string());
+        let id = db::outbox::insert_outbox(&self.pool, caught, now).await?;
+        let dir = self.settings.outbox_dir.join(caught.org.to_string());
         tokio::fs::create_dir_all(&dir).await?;
-        tokio::fs::write(dir.join(format!("{id}.eml")), bytes).await?;
+        tokio::fs::write(dir.join(format!("{id}.eml")), caught.raw).await?;
         Ok(())
+    }
+
+    /// Sends the answers written in the inbox that are due at `now`, one at a time (people write
+    /// them one at a time); whether there were any.
+    async fn send_replies(&self, now: OffsetDateTime) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let claimed = db::replies::claim(
+            &mut tx,
+            now,
+            REPLY_BATCH,
+            self.settings.send_lease_secs.max(1),
+        )
+        .await?;
+        tx.commit().await?;
+        for c in &claimed {
+            let outcome = self.send_reply(c, now).await;
+            let mut tx = self.pool.begin().await?;
+            db::replies::record(&mut *tx, c.org_id, c.id, &outcome, now).await?;
+            db::inbox::event(&mut *tx, c.org_id, "message", Some(c.conversation_id)).await?;
+            tx.commit().await?;
+        }
+        Ok(!claimed.is_empty())
+    }
+
+    /// Writes and hands over one answer: through the conversation's mailbox, threaded, with the
+    /// mailbox's signature, after the one "may we contact" check.
+    async fn send_reply(&self, c: &db::replies::Claimed, now: OffsetDateTime) -> Recorded {
+        let block = Block::from_row(c.block_code.as_deref(), c.block_detail.clone());
+        if let Some(reason) = email_stop(false, block, false) {
+            return Recorded::Failed { reply: reason };
+        }
+        let gone = || Recorded::Failed {
+            reply: "The mailbox was deleted.".into(),
+        };
+        let Some(mailbox) = c.mailbox_id else {
+            return gone();
+        };
+        let m = match db::mailboxes::for_sending(&self.pool, c.org_id, mailbox).await {
+            Ok(Some(m)) => m,
+            Ok(None) => return gone(),
+            Err(e) => return self.retry(c.attempts, format!("database: {e}"), now),
+        };
+        let dkim = match self.dkim_for(&m) {
+            Ok(d) => d,
+            Err(reply) => return self.retry(c.attempts, reply, now),
+        };
+        let written = email::build(&Outgoing {
+            message_id: &c.message_id,
+            from_name: &m.from_name,
+            from_email: &m.from_email,
+            reply_to: m.reply_to.as_deref(),
+            to_name: c.to_name.as_deref(),
+            to_email: &c.to_address,
+            subject: &c.subject,
+            text: &c.body_text,
+            signature: &m.signature,
+            in_reply_to: c.in_reply_to.as_deref(),
+            references: &c.refs,
+            unsubscribe_url: None,
+            footer: None,
+            open_pixel_url: None,
+            click_url: None,
+            date: OffsetDateTime::now_utc(),
+            dkim: dkim.as_deref(),
+        });
+        let (envelope, bytes) = match written {
+            Ok(w) => w,
+            Err(reply) => return Recorded::Failed { reply },
+        };
+        if m.kind == MailboxKind::Sandbox {
+            let caught = db::outbox::Caught {
+                org: c.org_id,
+                mailbox: m.id,
+                message: c.id.0,
+                recipient: &c.to_address,
+                subject: &c.subject,
+                raw: &bytes,
+            };
+            if let Err(e) = self.keep_in_outbox(&caught, now).await {
+                tracing::warn!(error = %e, "the sandbox outbox could not keep an answer");
+            }
+            if m.smtp_host.is_empty() {
+                return Recorded::Sent {
+                    reply: "Sandbox: kept in the outbox, not sent.".into(),
+                };
+            }
+        }
+        let server = match self.server(&m) {
+            Ok(s) => s,
+            Err(reply) => return self.retry(c.attempts, reply, now),
+        };
+        let key = MailboxKey {
+            id: m.id,
+            version: m.updated_at,
+        };
+        let run = self
+            .connections
+            .send_run(key, &server, &[(&envelope, bytes.as_slice())])
+            .await;
+        match (run.outcomes.into_iter().next(), run.stopped_by) {
+            (Some(smtp::Outcome::Sent(reply)), _) => Recorded::Sent { reply },
+            (Some(smtp::Outcome::Transient(reply) | smtp::Outcome::Closing(reply)), _) => {
+                self.retry(c.attempts, reply, now)
+            }
+            (Some(smtp::Outcome::Failed(reply) | smtp::Outcome::Bounced(reply)), _) => {
+                Recorded::Failed { reply }
+            }
+            (Some(smtp::Outcome::Unknown(reply)), _) => Recorded::Unknown { reply },
+            (None, Some(e)) => self.retry(c.attempts, e.to_string(), now),
+            (None, None) => self.retry(c.attempts, "the connection gave no outcome".into(), now),
+        }
     }
 }

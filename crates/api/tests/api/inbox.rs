@@ -500,3 +500,399 @@ async fn a_stranger_who_writes_becomes_a_contact_with_a_conversation(pool: PgPoo
             .unwrap();
     assert_eq!(strangers, 1);
 }
+
+/// A 422 that names `field`.
+async fn expect_field(res: reqwest::Response, field: &str) {
+    let e = expect_error(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        aura_types::ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(
+        e.fields.unwrap_or_default().contains_key(field),
+        "{field} is not named: {}",
+        e.message
+    );
+}
+
+/// The raw bytes of the newest message the sandbox caught, with folded header lines unfolded.
+async fn newest_caught(app: &TestApp) -> (String, String) {
+    let (recipient, raw): (String, Vec<u8>) = sqlx::query_as(
+        "select recipient, raw from outbox order by caught_at desc, id desc limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let text = String::from_utf8(raw).unwrap().replace("\r\n ", " ");
+    (recipient, text)
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn an_answer_goes_out_once_threaded_through_the_conversations_mailbox(pool: PgPool) {
+    use aura_types::{MessageStatus, ThreadItem};
+    let app = spawn_app(pool).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    run_demo_campaign(&app, &demo).await;
+    let outbox: Page<OutboxItem> = demo
+        .get("/api/v1/outbox?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (first, second) = (&outbox.items[0], &outbox.items[1]);
+    let r: SimulateResult = demo
+        .post(
+            &format!("/api/v1/outbox/{}/simulate", first.id),
+            json!({"kind": "reply"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let conversation = r.conversation_id.unwrap();
+    let url = format!("/api/v1/conversations/{conversation}");
+    let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
+    assert!(detail.conversation.needs_reply);
+    assert_eq!(
+        demo.get("/api/v1/conversations?needs_reply=true")
+            .await
+            .json::<Page<Conversation>>()
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|c| c.id == conversation)
+            .count(),
+        1
+    );
+    let lead_subject = detail.items.last().unwrap().subject.clone().unwrap();
+    let (lead_id, campaign_id): (String, String) = sqlx::query_as(
+        "select i.message_id, m.message_id from inbound_messages i
+         join campaign_messages m on m.org_id = i.org_id and m.id = i.campaign_message_id
+         where i.conversation_id = $1",
+    )
+    .bind(conversation.0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+
+    // Bad input changes nothing.
+    for (body, field) in [
+        (json!({"text": "  "}), "text"),
+        (json!({"text": "x".repeat(20_001)}), "text"),
+        (json!({"text": "Hi", "subject": "Two\nlines"}), "subject"),
+        (json!({"text": "Hi", "subject": " "}), "subject"),
+    ] {
+        expect_field(demo.post(&format!("{url}/reply"), body).await, field).await;
+    }
+    let queued: i64 = sqlx::query_scalar("select count(*) from conversation_replies")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
+
+    // Queued, then sent by the sender, once.
+    let res = demo
+        .post(
+            &format!("{url}/reply"),
+            json!({"text": "Thursday at 3 works.\nI'll bring the listing sheet."}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let item: ThreadItem = res.json().await.unwrap();
+    assert_eq!(item.status, Some(MessageStatus::Queued));
+    assert_eq!(item.author.as_deref(), Some("Dana Demo"));
+    let now = app.clock.now();
+    let sender = app.sender();
+    sender.run_until_idle(now).await.unwrap();
+    sender.run_until_idle(now).await.unwrap();
+    let caught: i64 = sqlx::query_scalar("select count(*) from outbox where message_id = $1")
+        .bind(item.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(caught, 1, "sent exactly once");
+    let (to, raw) = newest_caught(&app).await;
+    assert_eq!(to, first.recipient);
+    assert!(raw.contains(&format!("In-Reply-To: <{lead_id}>")), "{raw}");
+    let references = raw
+        .lines()
+        .find(|l| l.starts_with("References:"))
+        .unwrap_or_default();
+    assert!(references.contains(&format!("<{campaign_id}>")), "{raw}");
+    assert!(references.ends_with(&format!("<{lead_id}>")), "{raw}");
+    let expected_subject = if lead_subject.to_lowercase().starts_with("re:") {
+        lead_subject.clone()
+    } else {
+        format!("Re: {lead_subject}")
+    };
+    assert!(
+        raw.contains(&format!("Subject: {expected_subject}")),
+        "{raw}"
+    );
+    let signature: String = sqlx::query_scalar(
+        "select signature from mailboxes where org_id = $1 and kind = 'sandbox' limit 1",
+    )
+    .bind(demo.org_id().0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let signature_line = signature.lines().next().unwrap();
+    assert!(raw.contains(signature_line), "the signature in\n{raw}");
+    assert!(raw.contains("I'll bring the listing sheet."));
+    // A person's answer is no campaign mail: no unsubscribe header or footer.
+    assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+    let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
+    assert!(!detail.conversation.needs_reply);
+    let shown = detail.items.iter().find(|i| i.id == item.id).unwrap();
+    assert_eq!(shown.status, Some(MessageStatus::Sent));
+    assert_eq!(shown.direction, aura_types::ai::Direction::Outbound);
+
+    // The lead answers our answer: the same conversation.
+    let again: SimulateResult = demo
+        .post(
+            &format!(
+                "/api/v1/outbox/{}/simulate",
+                demo.get("/api/v1/outbox?limit=1")
+                    .await
+                    .json::<Page<OutboxItem>>()
+                    .await
+                    .unwrap()
+                    .items[0]
+                    .id
+            ),
+            json!({"kind": "reply"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.conversation_id, Some(conversation));
+
+    // A sender that stops while handing an answer over leaves it unknown, never re-sent.
+    let res = demo
+        .post(&format!("{url}/reply"), json!({"text": "See you then."}))
+        .await;
+    let pending: ThreadItem = res.json().await.unwrap();
+    {
+        let mut tx = app.pool.begin().await.unwrap();
+        let claimed = aura_api::db::replies::claim(&mut tx, now, 10, 60)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        tx.commit().await.unwrap();
+    }
+    let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
+    let shown = detail.items.iter().find(|i| i.id == pending.id).unwrap();
+    assert_eq!(shown.status, Some(MessageStatus::Sending));
+    let later = now + time::Duration::seconds(61);
+    sender.run_until_idle(later).await.unwrap();
+    sender
+        .run_until_idle(later + time::Duration::hours(1))
+        .await
+        .unwrap();
+    let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
+    let shown = detail.items.iter().find(|i| i.id == pending.id).unwrap();
+    assert_eq!(shown.status, Some(MessageStatus::Unknown));
+    assert!(shown.detail.as_deref().unwrap().contains("may or may not"));
+    let caught: i64 = sqlx::query_scalar("select count(*) from outbox where message_id = $1")
+        .bind(pending.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(caught, 0);
+
+    // Suggested answers: up to three, from the thread, labelled with who wrote them.
+    let suggested: aura_types::ai::RepliesResult = demo
+        .post(&format!("{url}/suggest"), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!((1..=3).contains(&suggested.replies.len()), "{suggested:?}");
+    assert!(suggested.replies.iter().all(|r| !r.trim().is_empty()));
+    assert!(!suggested.provenance.label.is_empty());
+
+    // A lead who may not be contacted any more gets nothing; the thread says why.
+    let r: SimulateResult = demo
+        .post(
+            &format!("/api/v1/outbox/{}/simulate", second.id),
+            json!({"kind": "unsubscribe"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = format!("/api/v1/conversations/{}", r.conversation_id.unwrap());
+    let blocked: ThreadItem = demo
+        .post(
+            &format!("{url}/reply"),
+            json!({"text": "Sorry to see you go!"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    sender.run_until_idle(later).await.unwrap();
+    let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
+    let shown = detail.items.iter().find(|i| i.id == blocked.id).unwrap();
+    assert_eq!(shown.status, Some(MessageStatus::Failed));
+    assert!(
+        shown.detail.as_deref().unwrap().contains("unsubscribed"),
+        "{shown:?}"
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn conversations_are_assigned_snoozed_reclassified_and_paged(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    let all: Page<Conversation> = demo
+        .get("/api/v1/conversations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.total, 3);
+    let id = all.items[0].id;
+    let url = format!("/api/v1/conversations/{id}");
+    let me = demo.user_id();
+
+    // Assigned to a member, then found among "assigned to me"; a stranger is refused.
+    let c: Conversation = demo
+        .patch(&url, json!({"assignee_id": me}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c.assignee_id, Some(me));
+    assert!(c.assignee_name.is_some());
+    let mine: Page<Conversation> = demo
+        .get(&format!("/api/v1/conversations?assignee_id={me}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((mine.total, mine.items[0].id), (1, id));
+    expect_field(
+        demo.patch(&url, json!({"assignee_id": uuid::Uuid::now_v7()}))
+            .await,
+        "assignee_id",
+    )
+    .await;
+    let c: Conversation = demo
+        .patch(&url, json!({"assignee_id": null}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c.assignee_id, None);
+
+    // A corrected classification is kept, with the label it replaced.
+    let before = all.items[0].classification;
+    let c: Conversation = demo
+        .patch(&url, json!({"classification": "interested"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.classification,
+        Some(aura_types::ai::ReplyLabel::Interested)
+    );
+    assert!(c.classified_by_hand);
+    let kept: (Option<String>, String) = sqlx::query_as(
+        "select from_label::text, to_label::text from classification_corrections where conversation_id = $1",
+    )
+    .bind(id.0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept.0, before.map(|b| b.as_str().to_owned()));
+    assert_eq!(kept.1, "interested");
+
+    // Snoozed until a moment: hidden from the open ones, back (unread) when it comes.
+    let now = app.clock.now();
+    for (body, field) in [
+        (json!({"status": "snoozed"}), "snoozed_until"),
+        (
+            json!({"snoozed_until": "2000-01-01T00:00:00Z"}),
+            "snoozed_until",
+        ),
+        (
+            json!({"status": "done", "snoozed_until": (now + time::Duration::hours(1)).format(&time::format_description::well_known::Rfc3339).unwrap()}),
+            "snoozed_until",
+        ),
+    ] {
+        expect_field(demo.patch(&url, body).await, field).await;
+    }
+    let until = now + time::Duration::hours(3);
+    let c: Conversation = demo
+        .patch(
+            &url,
+            json!({"unread": false, "snoozed_until": until.format(&time::format_description::well_known::Rfc3339).unwrap()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c.status, aura_types::ConversationStatus::Snoozed);
+    let open: Page<Conversation> = demo
+        .get("/api/v1/conversations?status=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(open.items.iter().all(|c| c.id != id));
+    let mut conn = app.pool.acquire().await.unwrap();
+    assert_eq!(
+        aura_api::db::inbox::wake_snoozed(&mut conn, until - time::Duration::minutes(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        aura_api::db::inbox::wake_snoozed(&mut conn, until)
+            .await
+            .unwrap(),
+        1
+    );
+    let c: Conversation = demo
+        .get(&url)
+        .await
+        .json::<aura_types::ConversationDetail>()
+        .await
+        .unwrap()
+        .conversation;
+    assert_eq!(c.status, aura_types::ConversationStatus::Open);
+    assert!(c.unread && c.snoozed_until.is_none());
+
+    // Keyset pages: one at a time, every conversation once, newest first.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/api/v1/conversations?limit=1&cursor={c}"),
+            None => "/api/v1/conversations?limit=1".to_owned(),
+        };
+        let page: Page<Conversation> = demo.get(&url).await.json().await.unwrap();
+        assert_eq!(page.total, 3);
+        seen.extend(page.items.iter().map(|c| c.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c.0),
+            None => break,
+        }
+    }
+    let mut expected: Vec<_> = all.items.iter().map(|c| c.id).collect();
+    // The woken conversation keeps its place: waking does not change its last message.
+    expected.sort_by_key(|id| all.items.iter().position(|c| c.id == *id));
+    assert_eq!(seen, expected);
+    expect_field(
+        demo.get("/api/v1/conversations?cursor=nonsense").await,
+        "cursor",
+    )
+    .await;
+}

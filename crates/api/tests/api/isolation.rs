@@ -295,6 +295,7 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("DeliveryAction", json!({"action": "retry"})),
         ("ConversationChange", json!({"unread": false})),
         ("SimulateRequest", json!({"kind": "out_of_office"})),
+        ("ReplyRequest", json!({"text": "Thanks, Thursday works."})),
         ("ReviewRequest", json!({"action": "approve", "filter": {}})),
         ("TemplateInput", json!({"name": "Renamed"})),
         ("UseTemplate", json!({})),

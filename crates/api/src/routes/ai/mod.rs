@@ -3,6 +3,7 @@
 
 mod knowledge;
 mod operations;
+pub(crate) use operations::{lead_values, wrong_kind};
 mod personas;
 mod providers;
 mod settings;

@@ -19,7 +19,8 @@ async fn sender(state: &AppState, caller: &Caller) -> ApiResult<Sender> {
     Ok(ai::sender(&state.pool, caller.org_id, caller.person()).await?)
 }
 
-async fn lead_values(
+/// A contact's merge values (with the calling sender's), for a model writing to them.
+pub(crate) async fn lead_values(
     state: &AppState,
     caller: &Caller,
     id: Option<aura_types::ContactId>,
@@ -68,7 +69,7 @@ fn brief_problems(body: &GenerateRequest) -> Result<(), ApiError> {
 
 /// `validate::check` answers each operation with its own kind of output; anything else is a bug
 /// reported as the provider's.
-fn wrong_kind() -> ApiError {
+pub(crate) fn wrong_kind() -> ApiError {
     ApiError::Upstream("the provider answered with the wrong kind of result".into())
 }
 
