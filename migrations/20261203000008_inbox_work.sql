@@ -51,6 +51,13 @@ drop index conversations_recent_idx;
 create index conversations_recent_idx on conversations (org_id, last_message_at desc, id desc);
 create index conversations_snoozed_idx on conversations (snoozed_until) where status = 'snoozed';
 
+-- A person's answer the rules could not label waits for the AI layer's classifier (the
+-- organization's model, or the built-in writer), which runs outside the sync's transactions.
+alter table inbound_messages
+    add column needs_model boolean not null default false,
+    add column classification_confidence real;
+create index inbound_messages_needs_model_idx on inbound_messages (received_at) where needs_model;
+
 create table classification_corrections (
     org_id          uuid not null references organizations (id) on delete cascade,
     conversation_id uuid not null,

@@ -20,6 +20,7 @@ pub mod message;
 pub mod mime;
 pub mod org;
 pub mod page;
+pub mod quote;
 pub mod segment;
 pub mod suppression;
 pub mod template;

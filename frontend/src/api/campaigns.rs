@@ -90,6 +90,15 @@ pub async fn targets(api: Api, id: CampaignId, page: &PageQuery) -> ApiResult<Pa
         .await
 }
 
+/// One lead's place in a campaign, if they are in it.
+pub async fn target(api: Api, id: CampaignId, contact: ContactId) -> ApiResult<Option<Target>> {
+    let query = Query::new().set("contact_id", contact).set("limit", 1);
+    let page: Page<Target> = api
+        .get(&query.path(&format!("/campaigns/{id}/targets")))
+        .await?;
+    Ok(page.items.into_iter().next())
+}
+
 pub async fn enroll(api: Api, id: CampaignId, req: &EnrollRequest) -> ApiResult<EnrollResult> {
     api.post(&format!("/campaigns/{id}/targets"), req).await
 }

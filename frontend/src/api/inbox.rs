@@ -7,6 +7,12 @@ use aura_types::*;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     pub unread: bool,
+    pub needs_reply: bool,
+    pub assignee: Option<UserId>,
+    pub campaign: Option<CampaignId>,
+    pub mailbox: Option<MailboxId>,
+    pub contact: Option<ContactId>,
+    pub status: Option<ConversationStatus>,
     pub classification: Option<ai::ReplyLabel>,
     /// Words in the contact's name or address, or the last message.
     pub search: String,
@@ -17,6 +23,12 @@ pub async fn list(api: Api, f: &Filter, page: &PageQuery) -> ApiResult<Page<Conv
     let search = f.search.trim();
     let query = Query::new()
         .opt("unread", f.unread.then_some(true))
+        .opt("needs_reply", f.needs_reply.then_some(true))
+        .opt("assignee_id", f.assignee)
+        .opt("campaign_id", f.campaign)
+        .opt("mailbox_id", f.mailbox)
+        .opt("contact_id", f.contact)
+        .opt("status", f.status.map(|s| s.as_str()))
         .opt("classification", f.classification.map(|c| c.as_str()))
         .opt("q", (!search.is_empty()).then_some(search))
         .with(page);
@@ -33,6 +45,34 @@ pub async fn change(
     change: &ConversationChange,
 ) -> ApiResult<Conversation> {
     api.patch(&format!("/conversations/{id}"), change).await
+}
+
+/// A contact's conversations (one per channel), each with its thread.
+pub async fn of_contact(api: Api, contact: ContactId) -> ApiResult<Vec<ConversationDetail>> {
+    let filter = Filter {
+        contact: Some(contact),
+        ..Filter::default()
+    };
+    let page = list(api, &filter, &PageQuery::first(10)).await?;
+    let mut out = Vec::with_capacity(page.items.len());
+    for c in page.items {
+        out.push(get(api, c.id).await?);
+    }
+    Ok(out)
+}
+
+/// Queues an answer, sent through the conversation's mailbox.
+pub async fn reply(api: Api, id: ConversationId, req: &ReplyRequest) -> ApiResult<ThreadItem> {
+    api.post(&format!("/conversations/{id}/reply"), req).await
+}
+
+/// Up to three answers to send next, written by the campaign's persona.
+pub async fn suggest(api: Api, id: ConversationId) -> ApiResult<ai::RepliesResult> {
+    api.post(
+        &format!("/conversations/{id}/suggest"),
+        &serde_json::json!({}),
+    )
+    .await
 }
 
 /// The lead of a caught sandbox message answers it.

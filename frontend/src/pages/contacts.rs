@@ -477,7 +477,7 @@ fn ContactPanel(
                                         </li>
                                     }).collect_view()}
                                 </ul>
-                                <p class="mt-6 text-xs text-muted">"Messages will appear here once campaigns send."</p>
+                                <ContactTimeline id=cid />
                                 <button class="btn-danger mt-6" on:click=move |_| { remove.dispatch(cid); }>"Delete contact"</button>
                             }.into_any()
                         }
@@ -485,5 +485,32 @@ fn ContactPanel(
                 </Transition>
             </aside>
         </Show>
+    }
+}
+
+/// What the contact was sent and answered, on every channel: the inbox's thread of each of their
+/// conversations.
+#[component]
+fn ContactTimeline(id: ContactId) -> impl IntoView {
+    let api = use_api();
+    let threads = LocalResource::new(move || async move { api::inbox::of_contact(api, id).await });
+    view! {
+        <h3 class="mt-6 text-sm font-semibold">"Conversations"</h3>
+        <Transition fallback=|| view! { <LoadingCard rows=2 /> }>
+            {move || threads.get().map(|r| match r {
+                Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                Ok(list) if list.is_empty() => view! {
+                    <p class="mt-2 text-xs text-muted">"No conversation yet: what campaigns send and what the contact answers appears here once they answer."</p>
+                }.into_any(),
+                Ok(list) => list.into_iter().map(|d| view! {
+                    <div class="mt-2 overflow-hidden rounded-lg border border-line" data-testid="contact-timeline">
+                        <a class="block px-3 py-2 text-xs font-medium text-accent-700 hover:underline" href=format!("/inbox?c={}", d.conversation.id)>
+                            {format!("{} · open in the Inbox", d.conversation.channel.label())}
+                        </a>
+                        <crate::pages::inbox::Timeline items=d.items />
+                    </div>
+                }).collect_view().into_any(),
+            })}
+        </Transition>
     }
 }

@@ -1,50 +1,92 @@
-//! The inbox: every conversation (a contact on a channel) with its latest message, and the open
-//! one's whole thread — what campaigns sent, and what came back (replies, out-of-office notices,
-//! delivery reports). New mail appears without a reload; opening a conversation marks it read.
+//! The inbox: every conversation (a contact on a channel) with its latest message, the open
+//! one's whole thread — what campaigns sent, what came back (replies, out-of-office notices,
+//! delivery reports) and the answers written here — a composer to answer it, and the contact's
+//! card. New mail appears without a reload; opening a conversation marks it read.
 
 use crate::api;
 use crate::live::{use_debounced, use_live};
 use crate::{
     components::{
-        badges, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader, Pager, Paging,
+        badges, on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader, Pager,
+        Paging,
     },
     icons,
-    state::{use_api, use_toasts},
+    state::{use_api, use_auth, use_toasts},
 };
 use aura_types::{
-    ai::{Direction, ReplyLabel},
-    Channel, Conversation, ConversationChange, ConversationDetail, ConversationId,
-    ConversationStatus, ThreadItem,
+    ai::{Direction, RepliesResult, ReplyLabel},
+    quote::own_words,
+    CampaignId, Channel, ContactId, ContactInput, ContactStatus, Conversation, ConversationChange,
+    ConversationDetail, ConversationId, ConversationStatus, MailboxId, Member, MessageStatus,
+    ReplyRequest, ThreadItem, UserId,
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_query_map};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Conversations listed at once.
 const PAGE: u32 = 50;
 
+/// The list's views (the `filter` of the address).
+const VIEWS: &[(&str, &str)] = &[
+    ("", "All"),
+    ("unread", "Unread"),
+    ("needs_reply", "Needs reply"),
+    ("mine", "Mine"),
+];
+
+/// What a conversation may be snoozed for.
+const SNOOZES: &[(&str, &str, i64)] = &[
+    ("3h", "For 3 hours", 3 * 60),
+    ("1d", "Until tomorrow", 24 * 60),
+    ("3d", "For 3 days", 3 * 24 * 60),
+    ("7d", "For a week", 7 * 24 * 60),
+];
+
+/// The browser's clock (the app has no other).
+fn now() -> time::OffsetDateTime {
+    let millis = js_sys::Date::now() as i128;
+    time::OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+fn change() -> ConversationChange {
+    ConversationChange::default()
+}
+
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let api = use_api();
+    let auth = use_auth();
     let toasts = use_toasts();
     let paging = Paging::new(PAGE);
-    // The filter and the open conversation are part of the address.
+    // The view and the open conversation are part of the address.
     let query = use_query_map();
-    let unread_only =
-        Memo::new(move |_| query.with(|q| q.get("filter").as_deref() == Some("unread")));
+    let view_name = Memo::new(move |_| query.with(|q| q.get("filter").unwrap_or_default()));
     let open = Memo::new(move |_| {
         query.with(|q| q.get("c").and_then(|c| c.parse::<ConversationId>().ok()))
     });
-    // Narrowing the list further: by classification, and by words (debounced).
+    let me = Memo::new(move |_| auth.me().map(|m| m.user.id));
+    // Narrowing the list further: by classification, status, campaign, mailbox, and by words
+    // (debounced).
     let classification = RwSignal::new(None::<ReplyLabel>);
+    let status = RwSignal::new(None::<ConversationStatus>);
+    let campaign = RwSignal::new(None::<CampaignId>);
+    let mailbox = RwSignal::new(None::<MailboxId>);
     let search_box = RwSignal::new(String::new());
     let search = use_debounced(search_box, Duration::from_millis(300));
     let shortcuts_open = RwSignal::new(false);
+    // What is written and not yet sent, by conversation: moving around loses nothing.
+    let drafts = RwSignal::new(HashMap::<ConversationId, String>::new());
+    let members = LocalResource::new(move || async move { api::org::members(api).await });
+    let campaigns = LocalResource::new(move || async move { api::campaigns::list(api).await });
+    let mailboxes = LocalResource::new(move || async move { api::mailboxes::list(api).await });
     let navigate = use_navigate();
-    let go = move |unread: bool, c: Option<ConversationId>| {
+    let go = move |filter: String, c: Option<ConversationId>| {
         let mut q = crate::api::Query::new();
-        if unread {
-            q = q.set("filter", "unread");
+        if !filter.is_empty() {
+            q = q.set("filter", filter);
         }
         navigate(&q.opt("c", c).path("/inbox"), Default::default());
     };
@@ -54,8 +96,15 @@ pub fn InboxPage() -> impl IntoView {
     let list = use_live(
         move || {
             pulse.track();
+            let v = view_name.get();
             let filter = api::inbox::Filter {
-                unread: unread_only.get(),
+                unread: v == "unread",
+                needs_reply: v == "needs_reply",
+                assignee: if v == "mine" { me.get() } else { None },
+                campaign: campaign.get(),
+                mailbox: mailbox.get(),
+                contact: None,
+                status: status.get(),
                 classification: classification.get(),
                 search: search.get(),
             };
@@ -79,28 +128,24 @@ pub fn InboxPage() -> impl IntoView {
         })
     });
     Effect::new(move |prev: Option<()>| {
-        unread_only.track();
+        view_name.track();
         classification.track();
+        status.track();
+        campaign.track();
+        mailbox.track();
         search.track();
         if prev.is_some() {
             paging.reset();
         }
     });
-    // The open conversation, fetched again when the list shows it changed.
+    // The open conversation, fetched again on every inbox event (a new message, an answer's
+    // outcome, a change by someone else).
     let thread = RwSignal::new(None::<Result<ConversationDetail, String>>);
-    // What of the open conversation the list shows: a new message or a new status fetches its
-    // thread again.
-    let shown_version = Memo::new(move |_| {
-        let id = open.get()?;
-        let version = rows.with(|r| {
-            r.iter()
-                .find(|c| c.id == id)
-                .map(|c| (c.last_message_at, c.status))
-        });
-        Some((id, version))
-    });
+    let refetch = RwSignal::new(0u64);
     Effect::new(move |prev: Option<Option<ConversationId>>| {
-        let Some((id, _)) = shown_version.get() else {
+        pulse.track();
+        refetch.track();
+        let Some(id) = open.get() else {
             thread.set(None);
             return None;
         };
@@ -120,7 +165,7 @@ pub fn InboxPage() -> impl IntoView {
             if unread {
                 let read = ConversationChange {
                     unread: Some(false),
-                    status: None,
+                    ..change()
                 };
                 if api::inbox::change(api, id, &read).await.is_ok() {
                     list.refresh();
@@ -135,13 +180,22 @@ pub fn InboxPage() -> impl IntoView {
                 Ok(_) => {
                     toasts.success(done);
                     list.refresh();
+                    refetch.update(|n| *n += 1);
                 }
                 Err(e) => toasts.error(e.message()),
             }
         });
     };
+    // The open conversation's channel, once its thread is read: the composer answers email.
+    let open_channel = Memo::new(move |_| {
+        thread.with(|t| match t {
+            Some(Ok(d)) => Some((d.conversation.id, d.conversation.channel)),
+            _ => None,
+        })
+    });
 
-    // Keyboard: j / k the next or previous conversation, e done, / search, ? the shortcuts.
+    // Keyboard: j / k the next or previous conversation, r answer, e done, / search, ? the
+    // shortcuts.
     let go_key = go.clone();
     let keys = window_event_listener(leptos::ev::keydown, move |e| {
         use wasm_bindgen::JsCast;
@@ -156,6 +210,13 @@ pub fn InboxPage() -> impl IntoView {
         let at = open
             .get_untracked()
             .and_then(|id| ids.iter().position(|x| *x == id));
+        let focus = |id: &str| {
+            if let Some(el) = document().get_element_by_id(id) {
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    el.focus().ok();
+                }
+            }
+        };
         match e.key().as_str() {
             "j" | "k" => {
                 let next = match (at, e.key() == "j") {
@@ -164,25 +225,25 @@ pub fn InboxPage() -> impl IntoView {
                     (Some(i), false) => i.checked_sub(1).and_then(|i| ids.get(i)),
                 };
                 if let Some(id) = next {
-                    go_key(unread_only.get_untracked(), Some(*id));
+                    go_key(view_name.get_untracked(), Some(*id));
                 }
+            }
+            "r" => {
+                e.prevent_default();
+                focus("reply-text");
             }
             "e" => {
                 if let Some(id) = open.get_untracked() {
                     let done = ConversationChange {
-                        unread: None,
                         status: Some(ConversationStatus::Done),
+                        ..change()
                     };
                     set(id, done, "Marked done.");
                 }
             }
             "/" => {
                 e.prevent_default();
-                if let Some(input) = document().get_element_by_id("inbox-search") {
-                    if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
-                        input.focus().ok();
-                    }
-                }
+                focus("inbox-search");
             }
             "?" => shortcuts_open.update(|o| *o = !*o),
             "Escape" => shortcuts_open.set(false),
@@ -198,26 +259,56 @@ pub fn InboxPage() -> impl IntoView {
                     .map(|l| (l.as_str().to_owned(), l.label().to_owned())),
             )
             .collect();
+    let statuses: Vec<(String, String)> = std::iter::once((String::new(), "Any status".to_owned()))
+        .chain(
+            ConversationStatus::ALL
+                .iter()
+                .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
+        )
+        .collect();
 
     let go_list = go.clone();
     view! {
-        <PageHeader title="Inbox" subtitle="Every reply to every campaign, matched to its lead: replies stop the lead's sequence, out-of-office notices postpone it, bounces suppress the address." />
-        <div class="grid gap-6 lg:grid-cols-[24rem_1fr]">
+        <PageHeader title="Inbox" subtitle="Every reply to every campaign, matched to its lead: replies stop the lead's sequence, out-of-office notices postpone it, bounces suppress the address. Answer from the thread." />
+        <div class="grid gap-6 lg:grid-cols-[22rem_1fr] 2xl:grid-cols-[22rem_1fr_18rem]">
             <section aria-label="Conversations" class="min-w-0">
-                <div class="mb-3 flex gap-2" role="group" aria-label="Show">
-                    {[(false, "All"), (true, "Unread")].into_iter().map(|(unread, label)| {
+                <div class="mb-3 flex flex-wrap gap-1" role="group" aria-label="Show">
+                    {VIEWS.iter().map(|(name, label)| {
                         let go = go_list.clone();
                         view! {
-                            <button class=move || if unread_only.get() == unread { "btn-secondary border-accent-400 text-accent-700" } else { "btn-ghost" }
-                                aria-pressed=move || (unread_only.get() == unread).to_string()
-                                on:click=move |_| go(unread, open.get_untracked())>{label}</button>
+                            <button class=move || if view_name.get() == *name { "btn-secondary border-accent-400 text-accent-700" } else { "btn-ghost" }
+                                aria-pressed=move || (view_name.get() == *name).to_string()
+                                on:click=move |_| go((*name).to_owned(), open.get_untracked())>{*label}</button>
                         }
                     }).collect_view()}
+                </div>
+                <div class="mb-3 grid grid-cols-2 gap-2">
                     <label class="sr-only" for="inbox-classification">"Classification"</label>
-                    <select id="inbox-classification" class="field-input ml-auto w-auto py-1.5 text-sm"
+                    <select id="inbox-classification" class="field-input py-1.5 text-sm"
                         on:change=move |ev| classification.set(ReplyLabel::parse(&event_target_value(&ev)))>
                         {labels.into_iter().map(|(value, label)| view! { <option value=value.clone() selected=move || classification.get().map(|c| c.as_str().to_owned()).unwrap_or_default() == value>{label}</option> }).collect_view()}
                     </select>
+                    <label class="sr-only" for="inbox-status">"Status"</label>
+                    <select id="inbox-status" class="field-input py-1.5 text-sm"
+                        on:change=move |ev| status.set(ConversationStatus::parse(&event_target_value(&ev)))>
+                        {statuses.into_iter().map(|(value, label)| view! { <option value=value.clone() selected=move || status.get().map(|c| c.as_str().to_owned()).unwrap_or_default() == value>{label}</option> }).collect_view()}
+                    </select>
+                    {move || campaigns.get().and_then(Result::ok).filter(|c| !c.is_empty()).map(|list| view! {
+                        <label class="sr-only" for="inbox-campaign">"Campaign"</label>
+                        <select id="inbox-campaign" class="field-input py-1.5 text-sm"
+                            on:change=move |ev| campaign.set(event_target_value(&ev).parse().ok())>
+                            <option value="">"Any campaign"</option>
+                            {list.into_iter().map(|c| view! { <option value=c.id.to_string() selected=move || campaign.get() == Some(c.id)>{c.name}</option> }).collect_view()}
+                        </select>
+                    })}
+                    {move || mailboxes.get().and_then(Result::ok).filter(|m| m.len() > 1).map(|list| view! {
+                        <label class="sr-only" for="inbox-mailbox">"Mailbox"</label>
+                        <select id="inbox-mailbox" class="field-input py-1.5 text-sm"
+                            on:change=move |ev| mailbox.set(event_target_value(&ev).parse().ok())>
+                            <option value="">"Any mailbox"</option>
+                            {list.into_iter().map(|m| view! { <option value=m.id.to_string() selected=move || mailbox.get() == Some(m.id)>{m.from_email}</option> }).collect_view()}
+                        </select>
+                    })}
                 </div>
                 <div class="mb-3">
                     <label class="sr-only" for="inbox-search">"Search conversations"</label>
@@ -230,9 +321,11 @@ pub fn InboxPage() -> impl IntoView {
                         <p class="mb-2 font-semibold">"Keyboard shortcuts"</p>
                         <dl class="grid grid-cols-[4rem_1fr] gap-1">
                             <dt><kbd>"j"</kbd>" / "<kbd>"k"</kbd></dt><dd>"Next / previous conversation"</dd>
+                            <dt><kbd>"r"</kbd></dt><dd>"Answer the open conversation"</dd>
                             <dt><kbd>"e"</kbd></dt><dd>"Mark the open conversation done"</dd>
                             <dt><kbd>"/"</kbd></dt><dd>"Search"</dd>
                             <dt><kbd>"?"</kbd></dt><dd>"Show or hide these shortcuts"</dd>
+                            <dt><kbd>"Ctrl"</kbd>" "<kbd>"↵"</kbd></dt><dd>"Send the answer being written"</dd>
                         </dl>
                     </div>
                 </Show>
@@ -248,7 +341,7 @@ pub fn InboxPage() -> impl IntoView {
                             <div class="card overflow-hidden">
                                 <ul class="divide-y divide-line" data-testid="conversations">
                                     <For each=move || rows.get() key=|c| format!("{c:?}") let:c>
-                                        {conversation_row(c, open, go.clone(), unread_only)}
+                                        {conversation_row(c, open, go.clone(), view_name)}
                                     </For>
                                 </ul>
                                 {(total > i64::from(PAGE) || paging.past_first()).then(|| view! { <Pager paging at=page_at testid="conversations-total" /> })}
@@ -262,9 +355,22 @@ pub fn InboxPage() -> impl IntoView {
                     (None, _) => view! { <div class="card p-6 text-sm text-muted">"Choose a conversation to read it."</div> }.into_any(),
                     (Some(_), None) => view! { <LoadingCard rows=5 /> }.into_any(),
                     (Some(_), Some(Err(e))) => view! { <ErrorCard message=e /> }.into_any(),
-                    (Some(_), Some(Ok(d))) => thread_view(d, set).into_any(),
+                    (Some(_), Some(Ok(d))) => thread_view(d, set, members).into_any(),
+                }}
+                // The composer lives as long as its conversation is open (a refreshed thread
+                // keeps what is being written and the suggestions shown).
+                {move || match open_channel.get() {
+                    Some((id, Channel::Email)) => view! {
+                        <Composer id drafts on_sent=Callback::new(move |()| { list.refresh(); refetch.update(|n| *n += 1); }) />
+                    }.into_any(),
+                    Some(_) => view! { <p class="mt-3 text-sm text-muted">"Answers on this channel come with SMS and WhatsApp sending."</p> }.into_any(),
+                    None => ().into_any(),
                 }}
             </section>
+            {move || {
+                let d = thread.with(|t| match t { Some(Ok(d)) => Some(d.conversation.clone()), _ => None })?;
+                Some(view! { <ContactCard conversation=d on_changed=Callback::new(move |()| list.refresh()) /> })
+            }}
         </div>
     }
 }
@@ -272,8 +378,8 @@ pub fn InboxPage() -> impl IntoView {
 fn conversation_row(
     c: Conversation,
     open: Memo<Option<ConversationId>>,
-    go: impl Fn(bool, Option<ConversationId>) + Clone + 'static,
-    unread_only: Memo<bool>,
+    go: impl Fn(String, Option<ConversationId>) + Clone + 'static,
+    view_name: Memo<String>,
 ) -> impl IntoView {
     let id = c.id;
     let name_class = if c.unread {
@@ -286,7 +392,7 @@ fn conversation_row(
             <button data-testid="conversation" data-unread=c.unread.to_string()
                 aria-current=move || (open.get() == Some(id)).then_some("true")
                 class=move || if open.get() == Some(id) { "w-full bg-accent-50 px-4 py-3 text-left" } else { "w-full px-4 py-3 text-left hover:bg-slate-50" }
-                on:click=move |_| go(unread_only.get_untracked(), Some(id))>
+                on:click=move |_| go(view_name.get_untracked(), Some(id))>
                 <div class="flex items-center gap-2">
                     <span class="text-muted" inner_html=channel_icon(c.channel)></span>
                     <p class=name_class>{c.contact_name.clone()}</p>
@@ -295,8 +401,14 @@ fn conversation_row(
                 </div>
                 <div class="mt-1 flex items-center gap-2">
                     {c.classification.map(badges::reply_label)}
-                    {(c.status == ConversationStatus::Done).then(|| view! { <span class="text-xs text-muted">"Done"</span> })}
+                    {c.needs_reply.then(|| view! { <span class="text-xs font-medium text-accent-700">"Needs reply"</span> })}
+                    {match c.status {
+                        ConversationStatus::Done => Some(view! { <span class="text-xs text-muted">"Done"</span> }.into_any()),
+                        ConversationStatus::Snoozed => Some(view! { <span class="text-xs text-muted">{c.snoozed_until.map(|t| format!("Snoozed until {}", short_date(&t))).unwrap_or_else(|| "Snoozed".into())}</span> }.into_any()),
+                        ConversationStatus::Open => None,
+                    }}
                     <p class="truncate text-xs text-muted">{c.campaign_name.clone().unwrap_or_default()}</p>
+                    {c.assignee_name.clone().map(|n| view! { <span class="ml-auto shrink-0 text-xs text-muted" title="Assigned to">{n}</span> })}
                 </div>
                 <p class="mt-1 truncate text-sm text-muted">{c.snippet.clone()}</p>
             </button>
@@ -314,33 +426,79 @@ fn channel_icon(c: Channel) -> &'static str {
 fn thread_view(
     d: ConversationDetail,
     set: impl Fn(ConversationId, ConversationChange, &'static str) + Copy + 'static,
+    members: LocalResource<Result<Vec<Member>, api::ApiError>>,
 ) -> impl IntoView {
     let c = d.conversation;
     let id = c.id;
     let done = c.status == ConversationStatus::Done;
+    let assignee = c.assignee_id;
+    let label = c.classification;
     view! {
         <div class="card overflow-hidden">
-            <header class="flex flex-wrap items-center gap-3 border-b border-line px-5 py-4">
-                <div class="min-w-0 flex-1">
-                    <h2 class="truncate text-lg font-semibold">{c.contact_name.clone()}</h2>
-                    <p class="truncate text-xs text-muted">
-                        {c.contact_email.clone().unwrap_or_default()}
-                        {c.campaign_name.clone().map(|n| format!(" · {n}"))}
-                    </p>
+            <header class="border-b border-line px-5 py-4">
+                <div class="flex flex-wrap items-center gap-3">
+                    <div class="min-w-0 flex-1">
+                        <h2 class="truncate text-lg font-semibold">{c.contact_name.clone()}</h2>
+                        <p class="truncate text-xs text-muted">
+                            {c.contact_email.clone().unwrap_or_default()}
+                            {c.campaign_name.clone().map(|n| format!(" · {n}"))}
+                        </p>
+                    </div>
+                    {c.classification.map(badges::reply_label)}
+                    {c.classified_by_hand.then(|| view! { <span class="text-xs text-muted">"(set by hand)"</span> })}
+                    {c.away_until.map(|d| view! { <span class="text-xs text-amber-800" data-testid="away-until">{format!("Out of office until {} {} {}", d.day(), &format!("{}", d.month())[..3], d.year())}</span> })}
                 </div>
-                {c.classification.map(badges::reply_label)}
-                {c.away_until.map(|d| view! { <span class="text-xs text-amber-800" data-testid="away-until">{format!("Out of office until {} {} {}", d.day(), &format!("{}", d.month())[..3], d.year())}</span> })}
-                <button class="btn-ghost" on:click=move |_| set(id, ConversationChange { unread: Some(true), status: None }, "Marked unread.")>"Mark unread"</button>
-                {if done {
-                    view! { <button class="btn-secondary" on:click=move |_| set(id, ConversationChange { unread: None, status: Some(ConversationStatus::Open) }, "Reopened.")>"Reopen"</button> }.into_any()
-                } else {
-                    view! { <button class="btn-primary" on:click=move |_| set(id, ConversationChange { unread: None, status: Some(ConversationStatus::Done) }, "Marked done.")>"Mark done"</button> }.into_any()
-                }}
+                <div class="mt-3 flex flex-wrap items-center gap-2">
+                    <select class="field-input w-auto py-1.5 text-sm" aria-label="Label this answer"
+                        on:change=move |ev| if let Some(l) = ReplyLabel::parse(&event_target_value(&ev)) {
+                            set(id, ConversationChange { classification: Some(l), ..change() }, "Label corrected.");
+                        }>
+                        <option value="" selected=label.is_none()>"Label…"</option>
+                        {ReplyLabel::ALL.iter().map(|l| view! { <option value=l.as_str() selected=label == Some(*l)>{l.label()}</option> }).collect_view()}
+                    </select>
+                    <select class="field-input w-auto py-1.5 text-sm" aria-label="Assign to"
+                        on:change=move |ev| {
+                            let to = event_target_value(&ev).parse::<UserId>().ok();
+                            set(id, ConversationChange { assignee_id: Some(to), ..change() }, if to.is_some() { "Assigned." } else { "Unassigned." });
+                        }>
+                        <option value="" selected=assignee.is_none()>"Unassigned"</option>
+                        {move || members.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|m| view! {
+                            <option value=m.user_id.to_string() selected=assignee == Some(m.user_id)>{m.name}</option>
+                        }).collect_view()}
+                    </select>
+                    <select class="field-input w-auto py-1.5 text-sm" aria-label="Snooze"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if let Some((_, _, minutes)) = SNOOZES.iter().find(|(k, ..)| *k == v) {
+                                let until = now() + time::Duration::minutes(*minutes);
+                                set(id, ConversationChange { snoozed_until: Some(until), ..change() }, "Snoozed.");
+                            }
+                        }>
+                        <option value="" selected=true>{match c.snoozed_until { Some(t) => format!("Snoozed until {}", short_date(&t)), None => "Snooze…".into() }}</option>
+                        {SNOOZES.iter().map(|(k, label, _)| view! { <option value=*k>{*label}</option> }).collect_view()}
+                    </select>
+                    <span class="flex-1"></span>
+                    <button class="btn-ghost" on:click=move |_| set(id, ConversationChange { unread: Some(true), ..change() }, "Marked unread.")>"Mark unread"</button>
+                    {if done {
+                        view! { <button class="btn-secondary" on:click=move |_| set(id, ConversationChange { status: Some(ConversationStatus::Open), ..change() }, "Reopened.")>"Reopen"</button> }.into_any()
+                    } else {
+                        view! { <button class="btn-primary" on:click=move |_| set(id, ConversationChange { status: Some(ConversationStatus::Done), ..change() }, "Marked done.")>"Mark done"</button> }.into_any()
+                    }}
+                </div>
             </header>
-            <ol class="grid gap-4 bg-slate-50/60 p-5" data-testid="thread">
-                {d.items.into_iter().map(thread_item).collect_view()}
-            </ol>
+            <Timeline items=d.items />
         </div>
+    }
+}
+
+/// A conversation's messages in and out, oldest first (the inbox's thread, and the contact
+/// panel's timeline).
+#[component]
+pub fn Timeline(items: Vec<ThreadItem>) -> impl IntoView {
+    view! {
+        <ol class="grid gap-4 bg-slate-50/60 p-5" data-testid="thread">
+            {items.into_iter().map(thread_item).collect_view()}
+        </ol>
     }
 }
 
@@ -351,19 +509,284 @@ fn thread_item(i: ThreadItem) -> impl IntoView {
     } else {
         ("mr-auto", "bg-accent-50 border border-accent-100")
     };
+    // What the lead quoted (our earlier message, mostly) is folded away.
+    let (own, quoted) = if ours {
+        (i.text.clone(), String::new())
+    } else {
+        let own = own_words(&i.text);
+        let own = if own.trim().is_empty() {
+            i.text.as_str()
+        } else {
+            own
+        };
+        (
+            own.trim_end().to_owned(),
+            i.text[own.len()..].trim().to_owned(),
+        )
+    };
+    let trouble = ours
+        && matches!(
+            i.status,
+            Some(MessageStatus::Failed | MessageStatus::Unknown | MessageStatus::Bounced)
+        );
     view! {
         <li class=format!("max-w-[85%] {side}") data-testid="thread-item" data-direction=i.direction.as_str()>
             <div class="mb-1 flex items-center gap-2 text-xs text-muted">
-                <span>{if ours { "Sent" } else { "Received" }}</span>
+                <span>{match (ours, i.author.clone()) { (true, Some(a)) => a, (true, None) => "Sent".into(), (false, _) => "Received".into() }}</span>
                 <span>{short_date(&i.at)}</span>
                 {i.kind.map(badges::inbound_kind)}
                 {i.status.filter(|_| ours).map(badges::message_status)}
             </div>
             <div class=format!("rounded-xl px-4 py-3 text-sm shadow-sm {bubble}")>
                 {i.subject.clone().filter(|s| !s.is_empty()).map(|s| view! { <p class="mb-2 font-semibold">{s}</p> })}
-                <div class="whitespace-pre-wrap leading-relaxed">{i.text.clone()}</div>
-                {i.detail.clone().filter(|_| !ours).map(|d| view! { <p class="mt-2 text-xs text-muted">{d}</p> })}
+                <div class="whitespace-pre-wrap leading-relaxed">{own}</div>
+                {(!quoted.is_empty()).then(|| view! {
+                    <details class="mt-2 text-xs text-muted">
+                        <summary class="cursor-pointer select-none">"Show quoted text"</summary>
+                        <div class="mt-2 whitespace-pre-wrap border-l-2 border-line pl-3">{quoted}</div>
+                    </details>
+                })}
+                {i.detail.clone().filter(|_| !ours || trouble).map(|d| view! {
+                    <p class=if trouble { "mt-2 text-xs text-red-700" } else { "mt-2 text-xs text-muted" } data-testid="thread-detail">{d}</p>
+                })}
             </div>
         </li>
+    }
+}
+
+/// Writing an answer: suggestions to start from, then Send (through the conversation's mailbox,
+/// with its signature).
+#[component]
+fn Composer(
+    id: ConversationId,
+    drafts: RwSignal<HashMap<ConversationId, String>>,
+    on_sent: Callback<()>,
+) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let text = RwSignal::new(drafts.with_untracked(|d| d.get(&id).cloned().unwrap_or_default()));
+    Effect::new(move |_| {
+        let t = text.get();
+        drafts.update_untracked(|d| {
+            if t.is_empty() {
+                d.remove(&id);
+            } else {
+                d.insert(id, t);
+            }
+        });
+    });
+    let suggestions = RwSignal::new(None::<Result<RepliesResult, String>>);
+    let suggesting = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let suggest = move |_| {
+        suggesting.set(true);
+        spawn_local(async move {
+            let got = api::inbox::suggest(api, id).await.map_err(|e| e.message());
+            suggestions.try_set(Some(got));
+            suggesting.try_set(false);
+        });
+    };
+    let send = move || {
+        let body = text.get_untracked();
+        if body.trim().is_empty() || sending.get_untracked() {
+            return;
+        }
+        sending.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let req = ReplyRequest {
+                text: body,
+                subject: None,
+            };
+            match api::inbox::reply(api, id, &req).await {
+                Ok(_) => {
+                    text.try_set(String::new());
+                    suggestions.try_set(None);
+                    toasts
+                        .success("Answer queued: it goes out through the conversation's mailbox.");
+                    on_sent.run(());
+                }
+                // What was written stays, with what went wrong.
+                Err(e) => {
+                    error.try_set(Some(e.message()));
+                }
+            }
+            sending.try_set(false);
+        });
+    };
+    let insert = move |r: String| {
+        text.set(r);
+        if let Some(el) = document().get_element_by_id("reply-text") {
+            use wasm_bindgen::JsCast;
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                el.focus().ok();
+            }
+        }
+    };
+    view! {
+        <form class="card mt-4 p-5" aria-label="Answer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            <label for="reply-text" class="mb-1 block text-sm font-semibold">"Your answer"</label>
+            <textarea id="reply-text" rows=5 class="field-input" placeholder="Write an answer…  ( r )"
+                prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
+                on:keydown=move |ev| if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) { ev.prevent_default(); send(); }></textarea>
+            {move || error.get().map(|e| view! { <p class="mt-2 text-sm text-red-700" role="alert">{e}</p> })}
+            <div class="mt-3 flex flex-wrap items-center gap-2">
+                <button type="button" class="btn-secondary" on:click=suggest disabled=move || suggesting.get()>
+                    {move || if suggesting.get() { "Suggesting…" } else { "Suggest replies" }}
+                </button>
+                <span class="text-xs text-muted">"Sent from the conversation's mailbox, with its signature · Ctrl+Enter sends"</span>
+                <button type="submit" class="btn-primary ml-auto" disabled=move || sending.get() || text.get().trim().is_empty()>
+                    {move || if sending.get() { "Sending…" } else { "Send" }}
+                </button>
+            </div>
+            {move || suggestions.get().map(|r| match r {
+                Err(e) => view! { <p class="mt-3 text-sm text-red-700" role="alert">{e}</p> }.into_any(),
+                Ok(s) => view! {
+                    <div class="mt-4 grid gap-2" data-testid="suggestions">
+                        <p class="text-xs text-muted">{format!("Suggested by {} — insert one, then edit it", s.provenance.label)}</p>
+                        {s.replies.into_iter().map(|r| {
+                            let chosen = r.clone();
+                            view! {
+                                <div class="rounded-lg border border-line bg-slate-50 p-3 text-sm" data-testid="suggestion">
+                                    <p class="whitespace-pre-wrap">{r}</p>
+                                    <button type="button" class="btn-ghost mt-2" on:click=move |_| insert(chosen.clone())>"Insert"</button>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                }.into_any(),
+            })}
+        </form>
+    }
+}
+
+/// The contact of the open conversation: who they are, where they stand in the campaign, their
+/// notes, and what can be done about them at once.
+#[component]
+fn ContactCard(conversation: Conversation, on_changed: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let contact_id: ContactId = conversation.contact_id;
+    let campaign = conversation.campaign_id;
+    let campaign_name = conversation.campaign_name.clone();
+    let detail =
+        LocalResource::new(move || async move { api::contacts::get(api, contact_id).await });
+    let target = LocalResource::new(move || async move {
+        match campaign {
+            Some(c) => api::campaigns::target(api, c, contact_id).await,
+            None => Ok(None),
+        }
+    });
+    let tag = RwSignal::new(String::new());
+    let save = Action::new_local(move |(input, done): &(ContactInput, &'static str)| {
+        let (input, done) = (input.clone(), *done);
+        async move {
+            api::contacts::update(api, contact_id, &input)
+                .await
+                .map(|_| done)
+        }
+    });
+    on_result(save, move |r| match r {
+        Ok(done) => {
+            toasts.success(done);
+            tag.set(String::new());
+            detail.refetch();
+            on_changed.run(());
+        }
+        Err(e) => toasts.error(e.message()),
+    });
+    let remove = Action::new_local(move |c: &CampaignId| {
+        let c = *c;
+        async move { api::campaigns::remove_target(api, c, contact_id).await }
+    });
+    on_result(remove, move |r| match r {
+        Ok(()) => {
+            toasts.success("Removed from the campaign: nothing more goes out to them from it.");
+            target.refetch();
+        }
+        Err(e) => toasts.error(e.message()),
+    });
+    view! {
+        <aside class="card h-fit p-5 text-sm" aria-label="Contact card" data-testid="contact-card">
+            <Transition fallback=|| view! { <LoadingCard rows=3 /> }>
+                {move || detail.get().map(|r| match r {
+                    Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                    Ok(d) => {
+                        let c = d.contact;
+                        let tags = c.tags.clone();
+                        let rows: Vec<(&str, Option<String>)> = vec![
+                            ("Email", c.email.clone()), ("Phone", c.phone.clone()), ("Company", c.company.clone()),
+                            ("Job title", c.job_title.clone()), ("City", c.city.clone()), ("Source", c.source.clone()),
+                        ];
+                        let status = c.status;
+                        view! {
+                            <h2 class="text-base font-semibold">{c.full_name.clone()}</h2>
+                            <div class="mt-2 flex flex-wrap items-center gap-1">
+                                {badges::contact_status(c.status)}
+                                {c.tags.iter().map(|t| view! { <span class="badge bg-slate-50 text-slate-700 ring-line">{t.clone()}</span> }).collect_view()}
+                            </div>
+                            <dl class="mt-4 grid grid-cols-[5.5rem_1fr] gap-x-3 gap-y-1.5">
+                                {rows.into_iter().filter_map(|(k, v)| v.map(|v| view! { <dt class="text-muted">{k}</dt><dd class="break-words">{v}</dd> })).collect_view()}
+                            </dl>
+                            {campaign_name.clone().map(|name| view! {
+                                <h3 class="mt-4 font-semibold">"Campaign"</h3>
+                                <p class="mt-1">{name}</p>
+                                {move || target.get().and_then(Result::ok).map(|t| match t {
+                                    Some(t) => view! {
+                                        <p class="mt-1 text-xs text-muted" data-testid="contact-step">{format!("{} · {} step{} sent", t.status.label(), t.current_step, if t.current_step == 1 { "" } else { "s" })}</p>
+                                        {campaign.map(|cid| view! { <button class="btn-ghost mt-1 px-0 text-xs" on:click=move |_| { remove.dispatch(cid); }>"Remove from campaign"</button> })}
+                                    }.into_any(),
+                                    None => view! { <p class="mt-1 text-xs text-muted">"No longer in it."</p> }.into_any(),
+                                })}
+                            })}
+                            <h3 class="mt-4 font-semibold">"Quick actions"</h3>
+                            <div class="mt-2 grid gap-2">
+                                <label class="sr-only" for="card-status">"Contact status"</label>
+                                <select id="card-status" class="field-input py-1.5 text-sm"
+                                    on:change=move |ev| if let Some(s) = ContactStatus::parse(&event_target_value(&ev)) {
+                                        save.dispatch((ContactInput { status: Some(s), ..Default::default() }, "Status changed."));
+                                    }>
+                                    {ContactStatus::ALL.iter().map(|s| view! { <option value=s.as_str() selected=status == *s>{s.label()}</option> }).collect_view()}
+                                </select>
+                                <form class="flex gap-2" on:submit={
+                                    let tags = tags.clone();
+                                    move |ev| {
+                                        ev.prevent_default();
+                                        let new = tag.get_untracked().trim().to_owned();
+                                        if new.is_empty() { return; }
+                                        let mut all = tags.clone();
+                                        if !all.iter().any(|t| t.eq_ignore_ascii_case(&new)) { all.push(new); }
+                                        save.dispatch((ContactInput { tags: Some(all), ..Default::default() }, "Tag added."));
+                                    }
+                                }>
+                                    <input class="field-input flex-1 py-1.5" placeholder="Add a tag" aria-label="Tag"
+                                        prop:value=move || tag.get() on:input=move |ev| tag.set(event_target_value(&ev)) />
+                                    <button class="btn-secondary" type="submit" disabled=move || tag.get().trim().is_empty()>"Tag"</button>
+                                </form>
+                                {(status != ContactStatus::DoNotContact).then(|| view! {
+                                    <button class="btn-danger" on:click=move |_| { save.dispatch((ContactInput { status: Some(ContactStatus::DoNotContact), ..Default::default() }, "Marked do-not-contact: nothing more goes out to them.")); }>"Do not contact"</button>
+                                })}
+                            </div>
+                            <h3 class="mt-4 font-semibold">"Notes"</h3>
+                            {if d.notes.is_empty() {
+                                view! { <p class="mt-1 text-xs text-muted">"No notes yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="mt-2 space-y-2">
+                                        {d.notes.into_iter().take(5).map(|n| view! {
+                                            <li class="rounded-lg bg-slate-50 p-2">
+                                                <p class="whitespace-pre-wrap">{n.body}</p>
+                                                <p class="mt-1 text-xs text-muted">{format!("{} · {}", n.author_name.unwrap_or_else(|| "API".into()), short_date(&n.created_at))}</p>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </aside>
     }
 }

@@ -187,6 +187,8 @@ pub struct NewInbound<'a> {
     pub subject: &'a str,
     pub text: &'a str,
     pub classification: Option<ReplyLabel>,
+    /// A person's answer the rules left unlabelled: the classifier labels it later.
+    pub needs_model: bool,
     pub detail: Option<&'a str>,
     pub raw: &'a [u8],
     pub hash: &'a [u8],
@@ -202,8 +204,8 @@ pub async fn insert(
     let done = sqlx::query!(
         r#"insert into inbound_messages (org_id, id, conversation_id, mailbox_id, kind, message_id,
                campaign_message_id, from_address, from_name, subject, body_text, classification,
-               detail, raw, content_hash, received_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+               detail, raw, content_hash, received_at, needs_model)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
            on conflict do nothing"#,
         org as OrgId,
         InboundId::new().0,
@@ -220,7 +222,8 @@ pub async fn insert(
         m.detail,
         m.raw,
         m.hash,
-        m.received_at
+        m.received_at,
+        m.needs_model
     )
     .execute(db)
     .await?;
@@ -347,6 +350,7 @@ pub struct Filter {
     pub campaign: Option<CampaignId>,
     pub mailbox: Option<MailboxId>,
     pub assignee: Option<UserId>,
+    pub contact: Option<ContactId>,
     /// Words in the contact's name or address, or in the last message's snippet.
     pub search: Option<String>,
 }
@@ -408,9 +412,10 @@ pub async fn list(
              and ($8::text is null or concat_ws(' ', c.first_name, c.last_name, c.email, v.snippet) ilike $8)
              and (not $9 or v.needs_reply)
              and ($10::uuid is null or v.assignee_id = $10)
-             and ($11::timestamptz is null or (v.last_message_at, v.id) < ($11, $12::uuid))
+             and ($11::uuid is null or v.contact_id = $11)
+             and ($12::timestamptz is null or (v.last_message_at, v.id) < ($12, $13::uuid))
            order by v.last_message_at desc, v.id desc
-           limit $13"#,
+           limit $14"#,
         org as OrgId,
         f.one as Option<ConversationId>,
         f.unread_only,
@@ -421,6 +426,7 @@ pub async fn list(
         pattern,
         f.needs_reply,
         f.assignee as Option<UserId>,
+        f.contact as Option<ContactId>,
         after.map(|k| k.at),
         after.map(|k| k.id.0),
         limit
@@ -454,7 +460,8 @@ pub async fn count(db: &mut PgConnection, org: OrgId, f: &Filter) -> Result<i64,
              and ($7::uuid is null or v.mailbox_id = $7)
              and ($8::text is null or concat_ws(' ', c.first_name, c.last_name, c.email, v.snippet) ilike $8)
              and (not $9 or v.needs_reply)
-             and ($10::uuid is null or v.assignee_id = $10)"#,
+             and ($10::uuid is null or v.assignee_id = $10)
+             and ($11::uuid is null or v.contact_id = $11)"#,
         org as OrgId,
         f.one as Option<ConversationId>,
         f.unread_only,
@@ -464,7 +471,8 @@ pub async fn count(db: &mut PgConnection, org: OrgId, f: &Filter) -> Result<i64,
         f.mailbox as Option<MailboxId>,
         pattern,
         f.needs_reply,
-        f.assignee as Option<UserId>
+        f.assignee as Option<UserId>,
+        f.contact as Option<ContactId>
     )
     .fetch_one(&mut *db)
     .await
@@ -647,6 +655,79 @@ pub async fn persona_for(
     )
     .fetch_optional(db)
     .await
+}
+
+/// A person's answer waiting for the classifier.
+#[derive(Clone, Debug)]
+pub struct Unlabelled {
+    pub org_id: OrgId,
+    pub id: InboundId,
+    pub subject: String,
+    pub body_text: String,
+    pub from_address: Option<String>,
+}
+
+/// Takes up to `limit` answers waiting for the classifier (oldest first); each is taken once,
+/// whatever the classifier then says.
+pub async fn take_unlabelled(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<Vec<Unlabelled>, sqlx::Error> {
+    sqlx::query_as!(
+        Unlabelled,
+        r#"update inbound_messages i set needs_model = false
+           from (select org_id, id from inbound_messages where needs_model
+                 order by received_at limit $1 for update skip locked) t
+           where i.org_id = t.org_id and i.id = t.id
+           returning i.org_id as "org_id: OrgId", i.id as "id: InboundId", i.subject,
+                     i.body_text, i.from_address"#,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Labels an answer, and its conversation when it is the conversation's latest answer and no
+/// person set the label; the conversation and its contact, when there is one.
+pub async fn labelled(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: InboundId,
+    label: ReplyLabel,
+    confidence: f32,
+) -> Result<Option<(ConversationId, ContactId)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"with m as (
+               update inbound_messages set classification = $3, classification_confidence = $4
+               where org_id = $1 and id = $2
+               returning conversation_id, received_at
+           )
+           select v.id as "id: ConversationId", v.contact_id as "contact_id: ContactId"
+           from m join conversations v on v.org_id = $1 and v.id = m.conversation_id"#,
+        org as OrgId,
+        id as InboundId,
+        label as ReplyLabel,
+        confidence
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    sqlx::query!(
+        r#"update conversations v set classification = $3
+           where v.org_id = $1 and v.id = $2 and not v.classified_by_hand
+             and not exists (
+                 select 1 from inbound_messages later, inbound_messages m
+                 where m.org_id = $1 and m.id = $4
+                   and later.org_id = $1 and later.conversation_id = $2
+                   and later.received_at > m.received_at)"#,
+        org as OrgId,
+        row.id as ConversationId,
+        label as ReplyLabel,
+        id as InboundId
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some((row.id, row.contact_id)))
 }
 
 /// Whether `user` is a member of the organization.

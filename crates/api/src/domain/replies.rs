@@ -5,26 +5,7 @@
 use aura_types::ai::{Classification, DecidedBy, ReplyLabel};
 use std::collections::BTreeMap;
 
-/// The reply's own words: what comes before the quoted message (`> …` lines, "On … wrote:",
-/// "-----Original Message-----", "From: …").
-pub fn own_words(text: &str) -> &str {
-    let mut end = text.len();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let l = line.trim();
-        let quoted = l.starts_with('>')
-            || (l.starts_with("On ") && l.ends_with("wrote:"))
-            || l.starts_with("-----Original Message")
-            || l.starts_with("________________")
-            || (l.starts_with("From:") && offset > 0);
-        if quoted {
-            end = offset;
-            break;
-        }
-        offset += line.len();
-    }
-    &text[..end]
-}
+pub use aura_types::quote::own_words;
 
 fn decided(label: ReplyLabel, confidence: f32, reason: &str) -> Option<Classification> {
     Some(Classification {

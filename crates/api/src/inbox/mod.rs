@@ -200,6 +200,9 @@ pub async fn take_in(
             subject: &mail.subject,
             text: &mail.text,
             classification,
+            needs_model: kind == InboundKind::Reply
+                && classification.is_none()
+                && conversation.is_some(),
             detail: detail.as_deref(),
             raw,
             hash: &hash,

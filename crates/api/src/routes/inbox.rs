@@ -13,7 +13,7 @@ use crate::{
 use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{
     ai::{ConversationMessage, Direction, RepliesResult, ReplyLabel, SuggestRepliesRequest},
-    CampaignId, Conversation, ConversationChange, ConversationDetail, ConversationId,
+    CampaignId, ContactId, Conversation, ConversationChange, ConversationDetail, ConversationId,
     ConversationStatus, ErrorBody, FieldErrors, InboundKind, InboxEvent, MailboxId, OutboxId, Page,
     PageQuery, ReplyId, ReplyRequest, SimulateRequest, SimulateResult, StreamToken, ThreadItem,
     UserId,
@@ -48,6 +48,8 @@ pub struct ListQuery {
     needs_reply: bool,
     /// Only conversations assigned to this member.
     assignee_id: Option<UserId>,
+    /// Only this contact's conversations (one per channel).
+    contact_id: Option<ContactId>,
     /// Only conversations whose last answer was classified so (e.g. `interested`).
     classification: Option<ReplyLabel>,
     /// Only open, done or snoozed conversations.
@@ -62,7 +64,7 @@ pub struct ListQuery {
 
 #[utoipa::path(get, operation_id = "listConversations", summary = "List conversations", path = "/conversations", tag = "inbox", security(("bearer" = [])),
     params(ListQuery, PageQuery),
-    description = "The organization's conversations (a contact on one channel, across campaigns), the most recent message first, in keyset pages (`next_cursor`); `total` counts every match. Filters narrow the list together: unread, needs a reply, classification, status, campaign, mailbox, assignee, and words (`q`) in the contact's name or address or the last message.",
+    description = "The organization's conversations (a contact on one channel, across campaigns), the most recent message first, in keyset pages (`next_cursor`); `total` counts every match. Filters narrow the list together: unread, needs a reply, classification, status, campaign, mailbox, assignee, contact, and words (`q`) in the contact's name or address or the last message.",
     responses(
         (status = 200, description = "A page of conversations", body = Page<Conversation>),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -93,6 +95,7 @@ pub async fn list(
         campaign: query.campaign_id,
         mailbox: query.mailbox_id,
         assignee: query.assignee_id,
+        contact: query.contact_id,
         search,
     };
     let mut conn = state.pool.acquire().await?;
@@ -433,6 +436,7 @@ pub async fn simulate_answer(
         ));
     };
     tx.commit().await?;
+    crate::workers::classify::wake();
     Ok(HttpResponse::Ok().json(SimulateResult {
         outbox_id: item.id,
         conversation_id: conversation,

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod classify;
 pub mod events;
 pub mod import;
 pub mod prepare;
@@ -76,6 +77,7 @@ pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>, seal
     loops.spawn(Arc::new(sync::Reader::new(pool.clone(), settings.clone(), sealer)).run_forever());
     loops.spawn(housekeeping(pool.clone(), settings));
     loops.spawn(wake_snoozed(pool.clone()));
+    loops.spawn(classify::run_forever(pool.clone(), ai.clone()));
     let tasks = async {
         while let Some(done) = loops.join_next().await {
             // The loops never end on their own; a panic in one is the process's, as before.

@@ -328,7 +328,10 @@ impl Reader {
         if !held {
             return Err("another worker holds this mailbox now".into());
         }
-        tx.commit().await.map_err(|e| e.to_string())
+        tx.commit().await.map_err(|e| e.to_string())?;
+        // Answers the rules left unlabelled wait for the classifier.
+        super::classify::wake();
+        Ok(())
     }
 
     /// The UIDs among `uids` whose Message-ID is not stored yet (after a UIDVALIDITY change:

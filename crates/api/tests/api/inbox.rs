@@ -555,6 +555,25 @@ async fn an_answer_goes_out_once_threaded_through_the_conversations_mailbox(pool
     let url = format!("/api/v1/conversations/{conversation}");
     let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
     assert!(detail.conversation.needs_reply);
+    // The rules leave a person's answer unlabelled; the classifier (the built-in writer here: no
+    // model is configured) labels it, and its conversation.
+    assert_eq!(detail.conversation.classification, None);
+    aura_api::workers::classify::run_until_idle(&app.pool, &app.ai)
+        .await
+        .unwrap();
+    let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
+    assert_eq!(
+        detail.conversation.classification,
+        Some(aura_types::ai::ReplyLabel::Interested)
+    );
+    let (label, waiting): (Option<String>, bool) = sqlx::query_as(
+        "select classification::text, needs_model from inbound_messages where conversation_id = $1",
+    )
+    .bind(conversation.0)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((label.as_deref(), waiting), (Some("interested"), false));
     assert_eq!(
         demo.get("/api/v1/conversations?needs_reply=true")
             .await

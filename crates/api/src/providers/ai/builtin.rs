@@ -760,6 +760,10 @@ fn heuristic(text: &str) -> (ReplyLabel, f32, &'static str) {
         "yes please",
         "count me in",
         "sounds great",
+        "sounds interesting",
+        "can we talk",
+        "could we talk",
+        "set up a call",
     ]) {
         (
             ReplyLabel::Interested,
