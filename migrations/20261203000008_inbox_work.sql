@@ -55,16 +55,22 @@ create index conversations_snoozed_idx on conversations (snoozed_until) where st
 -- organization's model, or the built-in writer), which runs outside the sync's transactions.
 alter table inbound_messages
     add column needs_model boolean not null default false,
-    add column classification_confidence real;
+    add column classification_confidence real,
+    -- The HTML part as it arrived (shown in a sandboxed frame), and what was attached (listed).
+    add column body_html text,
+    add column attachments jsonb not null default '[]';
+alter table inbound_messages alter column body_html set compression lz4;
 create index inbound_messages_needs_model_idx on inbound_messages (received_at) where needs_model;
 
 create table classification_corrections (
     org_id          uuid not null references organizations (id) on delete cascade,
+    id              uuid not null,
     conversation_id uuid not null,
     from_label      reply_label,
     to_label        reply_label not null,
     corrected_by    uuid references users (id) on delete set null,
     corrected_at    timestamptz not null,
+    primary key (org_id, id),
     foreign key (org_id, conversation_id) references conversations (org_id, id) on delete cascade
 );
 create index classification_corrections_idx on classification_corrections (org_id, corrected_at);

@@ -67,7 +67,8 @@ wasm_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' /tmp/aura-wasm-test.log
 [ "${wasm_passed:-0}" -ge 1 ] || die "the wasm corpus test did not run"
 
 # Access tokens live one second (plus the 5 s verification leeway), so the browser tests also
-# exercise the client's refresh-on-401 path.
+# exercise the client's refresh-on-401 path. Mail servers on this machine are allowed: the inbox
+# test reads a private Dovecot and sends to a local SMTP receiver.
 step "browser tests (headless Chromium against aura serve)"
 e2e_db="${DATABASE_URL%/*}/aura_e2e"
 psql "$ADMIN_DATABASE_URL" -qc 'drop database if exists aura_e2e with (force)' >/dev/null
@@ -77,7 +78,7 @@ DATABASE_URL="$e2e_db" "$aura" migrate >/dev/null
 # The demo organization: the delivery test runs its campaign on the sandbox mailbox.
 DATABASE_URL="$e2e_db" AURA_SECRET_KEY="e2e-secret-e2e-secret-e2e-secret-e2e" "$aura" seed-demo >/dev/null
 DATABASE_URL="$e2e_db" AURA_SECRET_KEY="e2e-secret-e2e-secret-e2e-secret-e2e" AURA_BIND="127.0.0.1:$port" \
-  AURA_PUBLIC_URL="http://127.0.0.1:$port" AURA_ACCESS_TOKEN_TTL_SECS=1 AURA_ALLOW_PRIVATE_AI_URLS=true AURA_OUTBOUND_PUBLIC=false AURA_LOG=warn "$aura" serve >.aura-e2e-server.log 2>&1 &
+  AURA_PUBLIC_URL="http://127.0.0.1:$port" AURA_ACCESS_TOKEN_TTL_SECS=1 AURA_ALLOW_PRIVATE_AI_URLS=true AURA_OUTBOUND_PUBLIC=false AURA_OUTBOUND_ALLOW=127.0.0.1 AURA_LOG=warn "$aura" serve >.aura-e2e-server.log 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE, openBrowser, screenshot } from "./support.mjs";
+import { startDovecot, imapAppend, startSmtpSink, IMAP_PASSWORD } from "./mailservers.mjs";
 
 let browser;
 let page;
@@ -184,4 +185,126 @@ test("leads' answers land in the inbox while it is open, and are read there", as
   await until("the other conversation open", async () => (await current()) === (at === 0 ? 1 : 0));
   await page.keyboard.press("/");
   assert.equal(await page.evaluate(() => document.activeElement.id), "inbox-search");
+});
+
+test("an answer arriving over IMAP appears live; it is answered from a suggestion, threaded, and done", async () => {
+  assert.ok(key, "the outbox test ran first");
+  const dovecot = await startDovecot();
+  const sink = await startSmtpSink();
+  try {
+    // The organization's mailbox reads a real IMAP server and sends to a real SMTP server.
+    const [mailbox] = await call(key, "GET", "/mailboxes");
+    await call(key, "PATCH", `/mailboxes/${mailbox.id}`, {
+      smtp: { host: "127.0.0.1", port: sink.port, security: "none" },
+      imap: { host: "127.0.0.1", port: dovecot.port, security: "none", username: "olive", password: IMAP_PASSWORD },
+    });
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Inbox" }).click();
+    const conversation = page.getByTestId("conversation");
+    await until("the two conversations", async () => (await conversation.count()) === 2);
+    await until("the mailbox read", async () => (await call(key, "GET", `/mailboxes/${mailbox.id}/sync`)).idling === true);
+
+    // A third lead answers their email: the mail lands in the mailbox's INBOX.
+    const third = (await call(key, "GET", "/outbox?limit=3")).items[2];
+    const original = await call(key, "GET", `/outbox/${third.id}`);
+    const ours = original.raw.match(/^Message-ID:\s*(<[^>]+>)/im)[1];
+    const theirs = `<answer-${Date.now()}@example.org>`;
+    const answer = [
+      `From: ${third.recipient}`,
+      `To: ${mailbox.from_email}`,
+      `Subject: Re: ${third.subject}`,
+      `Message-ID: ${theirs}`,
+      `In-Reply-To: ${ours}`,
+      `References: ${ours}`,
+      `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="mixed"',
+      "",
+      "--mixed",
+      'Content-Type: multipart/alternative; boundary="alt"',
+      "",
+      "--alt",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Hello Olive,",
+      "",
+      "Yes, I'm interested. Could we see the house on Saturday morning?",
+      "",
+      "On Monday, Olive wrote:",
+      "> Hi there, a quick note about the open house.",
+      "",
+      "--alt",
+      "Content-Type: text/html; charset=utf-8",
+      "",
+      "<p>Hello Olive,</p><p>Yes, I'm interested. Could we see the house on <b>Saturday morning</b>?</p>",
+      "<blockquote>Hi there, a quick note about the open house.</blockquote>",
+      "--alt--",
+      "--mixed",
+      'Content-Type: application/pdf; name="pre-approval.pdf"',
+      'Content-Disposition: attachment; filename="pre-approval.pdf"',
+      "Content-Transfer-Encoding: base64",
+      "",
+      "JVBERi0xLjQKJcTl8uXr",
+      "--mixed--",
+      "",
+    ].join("\r\n");
+    await imapAppend(dovecot.port, "olive", "INBOX", answer);
+    // It appears in the open inbox, without a reload.
+    await until("the answer in the inbox", async () => (await conversation.count()) === 3, 30_000);
+
+    // The classifier labels it; the "Interested" filter finds it.
+    await page.getByLabel("Classification").selectOption("interested");
+    const mine = conversation.filter({ hasText: "Saturday morning" });
+    await until("the answer among the interested ones", async () =>
+      (await mine.count()) === 1 && (await conversation.count()) < 3, 30_000);
+    for (const row of await conversation.all()) assert.ok((await row.innerText()).includes("Interested"));
+    await mine.click();
+    const thread = page.getByTestId("thread");
+    // The HTML part, in a sandboxed frame, what it quotes folded; the attachment listed.
+    const frame = thread.getByTestId("html-frame");
+    await frame.waitFor();
+    assert.equal(await frame.getAttribute("sandbox"), "");
+    const body = page.frameLocator('[data-testid="html-frame"]').locator("body");
+    await body.getByText("Saturday morning").waitFor();
+    assert.ok(!(await body.getByText("a quick note about the open house").isVisible()));
+    await thread.getByRole("button", { name: "Show quoted text" }).click();
+    await page.frameLocator('[data-testid="html-frame"]').locator("body").getByText("a quick note about the open house").waitFor();
+    assert.match(await thread.getByTestId("attachments").innerText(), /pre-approval\.pdf/);
+    await page.getByTestId("contact-card").waitFor();
+
+    // A suggested answer, inserted and edited, sent through the mailbox.
+    await page.getByRole("button", { name: "Suggest replies" }).click();
+    const suggestion = page.getByTestId("suggestion");
+    await suggestion.first().waitFor();
+    assert.ok((await suggestion.count()) >= 1 && (await suggestion.count()) <= 3);
+    await screenshot(page, "46-inbox-suggestions");
+    await suggestion.first().getByRole("button", { name: "Insert" }).click();
+    const box = page.getByLabel("Your answer");
+    const inserted = await box.inputValue();
+    assert.ok(inserted.trim().length > 0, "the suggestion is in the composer");
+    await box.fill(`${inserted}\n\nSaturday at 10 works, see you there.`);
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.getByText("Answer queued").first().waitFor();
+    assert.equal(await box.inputValue(), "");
+    await until("the answer received by the SMTP server", async () => sink.messages.length === 1, 30_000);
+    const sent = sink.messages[0].replace(/\r\n[ \t]+/g, " ");
+    assert.match(sent, new RegExp(`^In-Reply-To: ${theirs}`, "m"));
+    const references = sent.match(/^References: (.*)$/m)[1];
+    assert.ok(references.includes(ours) && references.endsWith(theirs), references);
+    assert.match(sent, new RegExp(`^Subject: Re: ${third.subject}`, "m"));
+    assert.ok(sent.includes("Saturday at 10 works, see you there."), sent);
+    assert.ok(!sent.includes("List-Unsubscribe"), "a person's answer has no unsubscribe header");
+    // The thread shows it sent.
+    const answered = page.getByTestId("thread-item").filter({ hasText: "Saturday at 10 works" });
+    await answered.getByText("Sent", { exact: true }).waitFor({ timeout: 15_000 });
+    await screenshot(page, "47-inbox-answered");
+
+    // Done: out of the open list's way.
+    await page.getByRole("button", { name: "Mark done" }).click();
+    await page.getByText("Marked done.").first().waitFor();
+    await page.getByLabel("Classification").selectOption("");
+  } finally {
+    await sink.stop();
+    await dovecot.stop();
+  }
 });

@@ -70,7 +70,7 @@ pub async fn seed_demo(pool: &PgPool) -> anyhow::Result<DemoLogin> {
     demo_segments(&mut tx, realty).await?;
     demo_knowledge(&mut tx, realty).await?;
     demo_campaign(&mut tx, realty, owner).await?;
-    demo_conversations(&mut tx, realty).await?;
+    demo_conversations(&mut tx, realty, owner, agent).await?;
     tx.commit().await?;
     Ok(login(true))
 }
@@ -112,10 +112,13 @@ const SERVICE_TAGS: &[&[&str]] = &[
 ];
 
 /// A living inbox: a few leads wrote to the sandbox mailbox (an interested reply, a question, an
-/// out-of-office), taken in as mail fetched from a real mailbox would be.
+/// out-of-office), taken in as mail fetched from a real mailbox would be. Dana answered the first
+/// (threaded, through the mailbox) and handed the question to Sam.
 async fn demo_conversations(
     conn: &mut sqlx::PgConnection,
     org: aura_types::OrgId,
+    owner: aura_types::UserId,
+    agent: aura_types::UserId,
 ) -> anyhow::Result<()> {
     use crate::inbox::simulate::{letter, Letter};
     let now = time::OffsetDateTime::now_utc();
@@ -147,7 +150,55 @@ async fn demo_conversations(
             extra,
             body,
         });
-        crate::inbox::ingest(&mut *conn, org, Some(mailbox.id), &[&ours], &raw, now).await?;
+        let taken =
+            crate::inbox::ingest(&mut *conn, org, Some(mailbox.id), &[&ours], &raw, now).await?;
+        let crate::inbox::Ingested::Stored {
+            conversation: Some(conversation),
+            ..
+        } = taken
+        else {
+            continue;
+        };
+        match hours {
+            26 => {
+                let thread = db::replies::thread(&mut *conn, org, conversation)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("the demo conversation exists"))?;
+                let text = "Hi,\n\nWonderful to hear! It is still available. Would Thursday at 6:30 pm suit you for a private viewing? I'll meet you at the front door.";
+                let id = aura_types::ReplyId::new();
+                let answered_at = now - time::Duration::hours(20);
+                db::replies::insert(
+                    &mut *conn,
+                    org,
+                    &db::replies::NewReply {
+                        id,
+                        conversation,
+                        mailbox: mailbox.id,
+                        author: Some(owner),
+                        to: email,
+                        subject: &crate::delivery::email::reply_subject(subject),
+                        text,
+                        message_id: &crate::delivery::email::new_message_id(&ours),
+                        in_reply_to: thread.parent.as_deref(),
+                        refs: &thread.refs,
+                    },
+                    &crate::inbox::snippet(text),
+                    answered_at,
+                )
+                .await?;
+                // Demo history: answered yesterday (the sandbox kept nothing then).
+                db::replies::seed_sent(&mut *conn, org, id, answered_at).await?;
+            }
+            5 => {
+                let to_sam = db::inbox::Change {
+                    assignee: Some(Some(agent)),
+                    by: Some(owner),
+                    ..Default::default()
+                };
+                db::inbox::change(&mut *conn, org, conversation, &to_sam, now).await?;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

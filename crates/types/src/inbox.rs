@@ -98,9 +98,26 @@ pub struct ThreadItem {
     /// Answers written in the inbox: who wrote it (a campaign's messages have none).
     #[serde(default)]
     pub author: Option<String>,
+    /// Arrived mail: its HTML part as it came (show it only in a sandboxed frame).
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Arrived mail: what was attached (listed, not kept apart from the message).
+    #[serde(default)]
+    pub attachments: Vec<MailAttachment>,
     #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+/// A file attached to an arrived message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MailAttachment {
+    pub name: String,
+    /// e.g. `application/pdf`.
+    pub content_type: String,
+    /// Bytes, decoded.
+    pub size: i64,
 }
 
 /// A conversation with its whole thread, oldest first.

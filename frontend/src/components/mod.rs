@@ -441,14 +441,33 @@ pub fn chosen_file_form(ev: &leptos::ev::Event) -> Option<web_sys::FormData> {
 /// HTML from outside the app (a message's HTML part) shown in a sandboxed frame: its own
 /// document (`srcdoc`), no scripts, no same-origin access, no forms or pop-ups — never injected
 /// into the app's document. Its height follows the amount of text, within bounds.
+///
+/// Mail that arrived is shown with `block_remote` (its own policy allows no image from the
+/// network: a remote image can tell its sender the mail was read) until a person asks, and with
+/// `hide_quotes` (what it quotes, as mail clients mark it, folded away).
 #[component]
-pub fn HtmlFrame(#[prop(into)] html: String, #[prop(into)] title: String) -> impl IntoView {
+pub fn HtmlFrame(
+    #[prop(into)] html: String,
+    #[prop(into)] title: String,
+    #[prop(optional)] block_remote: bool,
+    #[prop(optional)] hide_quotes: bool,
+) -> impl IntoView {
     let lines = html.matches("<p").count() + html.matches("<br").count() + html.len() / 90;
     let height = (48 + lines * 24).clamp(120, 640);
+    let policy = if block_remote {
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src data:\">"
+    } else {
+        ""
+    };
+    let quotes = if hide_quotes {
+        "blockquote,.gmail_quote,.yahoo_quoted,#divRplyFwdMsg,#divRplyFwdMsg~*{display:none!important}"
+    } else {
+        ""
+    };
     let doc = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\"><style>\
+        "<!doctype html><html><head>{policy}<meta charset=\"utf-8\"><base target=\"_blank\"><style>\
          body{{margin:16px;font:14px/1.6 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#0f172a}}\
-         a{{color:#4338ca;text-decoration:underline}}p{{margin:0 0 12px}}</style></head><body>{html}</body></html>"
+         a{{color:#4338ca;text-decoration:underline}}p{{margin:0 0 12px}}{quotes}</style></head><body>{html}</body></html>"
     );
     view! {
         <iframe

@@ -7,8 +7,8 @@ use crate::api;
 use crate::live::{use_debounced, use_live};
 use crate::{
     components::{
-        badges, on_result, short_date, EmptyState, ErrorCard, LoadingCard, PageHeader, Pager,
-        Paging,
+        badges, on_result, short_date, EmptyState, ErrorCard, HtmlFrame, LoadingCard, PageHeader,
+        Pager, Paging,
     },
     icons,
     state::{use_api, use_auth, use_toasts},
@@ -270,7 +270,7 @@ pub fn InboxPage() -> impl IntoView {
     let go_list = go.clone();
     view! {
         <PageHeader title="Inbox" subtitle="Every reply to every campaign, matched to its lead: replies stop the lead's sequence, out-of-office notices postpone it, bounces suppress the address. Answer from the thread." />
-        <div class="grid gap-6 lg:grid-cols-[22rem_1fr] 2xl:grid-cols-[22rem_1fr_18rem]">
+        <div class="grid gap-6 lg:grid-cols-[22rem_1fr]">
             <section aria-label="Conversations" class="min-w-0">
                 <div class="mb-3 flex flex-wrap gap-1" role="group" aria-label="Show">
                     {VIEWS.iter().map(|(name, label)| {
@@ -350,27 +350,29 @@ pub fn InboxPage() -> impl IntoView {
                     }
                 }}
             </section>
-            <section aria-label="Conversation" class="min-w-0">
-                {move || match (open.get(), thread.get()) {
-                    (None, _) => view! { <div class="card p-6 text-sm text-muted">"Choose a conversation to read it."</div> }.into_any(),
-                    (Some(_), None) => view! { <LoadingCard rows=5 /> }.into_any(),
-                    (Some(_), Some(Err(e))) => view! { <ErrorCard message=e /> }.into_any(),
-                    (Some(_), Some(Ok(d))) => thread_view(d, set, members).into_any(),
+            <div class="grid min-w-0 content-start gap-6 2xl:grid-cols-[1fr_18rem]">
+                <section aria-label="Conversation" class="min-w-0">
+                    {move || match (open.get(), thread.get()) {
+                        (None, _) => view! { <div class="card p-6 text-sm text-muted">"Choose a conversation to read it."</div> }.into_any(),
+                        (Some(_), None) => view! { <LoadingCard rows=5 /> }.into_any(),
+                        (Some(_), Some(Err(e))) => view! { <ErrorCard message=e /> }.into_any(),
+                        (Some(_), Some(Ok(d))) => thread_view(d, set, members).into_any(),
+                    }}
+                    // The composer lives as long as its conversation is open (a refreshed thread
+                    // keeps what is being written and the suggestions shown).
+                    {move || match open_channel.get() {
+                        Some((id, Channel::Email)) => view! {
+                            <Composer id drafts on_sent=Callback::new(move |()| { list.refresh(); refetch.update(|n| *n += 1); }) />
+                        }.into_any(),
+                        Some(_) => view! { <p class="mt-3 text-sm text-muted">"Answers on this channel come with SMS and WhatsApp sending."</p> }.into_any(),
+                        None => ().into_any(),
+                    }}
+                </section>
+                {move || {
+                    let d = thread.with(|t| match t { Some(Ok(d)) => Some(d.conversation.clone()), _ => None })?;
+                    Some(view! { <ContactCard conversation=d on_changed=Callback::new(move |()| list.refresh()) /> })
                 }}
-                // The composer lives as long as its conversation is open (a refreshed thread
-                // keeps what is being written and the suggestions shown).
-                {move || match open_channel.get() {
-                    Some((id, Channel::Email)) => view! {
-                        <Composer id drafts on_sent=Callback::new(move |()| { list.refresh(); refetch.update(|n| *n += 1); }) />
-                    }.into_any(),
-                    Some(_) => view! { <p class="mt-3 text-sm text-muted">"Answers on this channel come with SMS and WhatsApp sending."</p> }.into_any(),
-                    None => ().into_any(),
-                }}
-            </section>
-            {move || {
-                let d = thread.with(|t| match t { Some(Ok(d)) => Some(d.conversation.clone()), _ => None })?;
-                Some(view! { <ContactCard conversation=d on_changed=Callback::new(move |()| list.refresh()) /> })
-            }}
+            </div>
         </div>
     }
 }
@@ -444,9 +446,13 @@ fn thread_view(
                             {c.campaign_name.clone().map(|n| format!(" · {n}"))}
                         </p>
                     </div>
-                    {c.classification.map(badges::reply_label)}
-                    {c.classified_by_hand.then(|| view! { <span class="text-xs text-muted">"(set by hand)"</span> })}
                     {c.away_until.map(|d| view! { <span class="text-xs text-amber-800" data-testid="away-until">{format!("Out of office until {} {} {}", d.day(), &format!("{}", d.month())[..3], d.year())}</span> })}
+                    <button class="btn-ghost" on:click=move |_| set(id, ConversationChange { unread: Some(true), ..change() }, "Marked unread.")>"Mark unread"</button>
+                    {if done {
+                        view! { <button class="btn-secondary" on:click=move |_| set(id, ConversationChange { status: Some(ConversationStatus::Open), ..change() }, "Reopened.")>"Reopen"</button> }.into_any()
+                    } else {
+                        view! { <button class="btn-primary" on:click=move |_| set(id, ConversationChange { status: Some(ConversationStatus::Done), ..change() }, "Marked done.")>"Mark done"</button> }.into_any()
+                    }}
                 </div>
                 <div class="mt-3 flex flex-wrap items-center gap-2">
                     <select class="field-input w-auto py-1.5 text-sm" aria-label="Label this answer"
@@ -477,13 +483,7 @@ fn thread_view(
                         <option value="" selected=true>{match c.snoozed_until { Some(t) => format!("Snoozed until {}", short_date(&t)), None => "Snooze…".into() }}</option>
                         {SNOOZES.iter().map(|(k, label, _)| view! { <option value=*k>{*label}</option> }).collect_view()}
                     </select>
-                    <span class="flex-1"></span>
-                    <button class="btn-ghost" on:click=move |_| set(id, ConversationChange { unread: Some(true), ..change() }, "Marked unread.")>"Mark unread"</button>
-                    {if done {
-                        view! { <button class="btn-secondary" on:click=move |_| set(id, ConversationChange { status: Some(ConversationStatus::Open), ..change() }, "Reopened.")>"Reopen"</button> }.into_any()
-                    } else {
-                        view! { <button class="btn-primary" on:click=move |_| set(id, ConversationChange { status: Some(ConversationStatus::Done), ..change() }, "Marked done.")>"Mark done"</button> }.into_any()
-                    }}
+                    {c.classified_by_hand.then(|| view! { <span class="text-xs text-muted">"Label set by hand"</span> })}
                 </div>
             </header>
             <Timeline items=d.items />
@@ -539,18 +539,71 @@ fn thread_item(i: ThreadItem) -> impl IntoView {
             </div>
             <div class=format!("rounded-xl px-4 py-3 text-sm shadow-sm {bubble}")>
                 {i.subject.clone().filter(|s| !s.is_empty()).map(|s| view! { <p class="mb-2 font-semibold">{s}</p> })}
-                <div class="whitespace-pre-wrap leading-relaxed">{own}</div>
-                {(!quoted.is_empty()).then(|| view! {
-                    <details class="mt-2 text-xs text-muted">
-                        <summary class="cursor-pointer select-none">"Show quoted text"</summary>
-                        <div class="mt-2 whitespace-pre-wrap border-l-2 border-line pl-3">{quoted}</div>
-                    </details>
+                {match i.html.clone().filter(|_| !ours) {
+                    Some(html) => html_body(html).into_any(),
+                    None => view! {
+                        <div class="whitespace-pre-wrap leading-relaxed">{own}</div>
+                        {(!quoted.is_empty()).then(|| view! {
+                            <details class="mt-2 text-xs text-muted">
+                                <summary class="cursor-pointer select-none">"Show quoted text"</summary>
+                                <div class="mt-2 whitespace-pre-wrap border-l-2 border-line pl-3">{quoted}</div>
+                            </details>
+                        })}
+                    }.into_any(),
+                }}
+                {(!i.attachments.is_empty()).then(|| view! {
+                    <ul class="mt-3 grid gap-1 border-t border-line pt-2 text-xs" data-testid="attachments" aria-label="Attachments">
+                        {i.attachments.iter().map(|a| view! {
+                            <li class="flex gap-2"><span class="font-medium">{a.name.clone()}</span><span class="text-muted">{format!("{} · {}", a.content_type, size_label(a.size))}</span></li>
+                        }).collect_view()}
+                    </ul>
                 })}
                 {i.detail.clone().filter(|_| !ours || trouble).map(|d| view! {
                     <p class=if trouble { "mt-2 text-xs text-red-700" } else { "mt-2 text-xs text-muted" } data-testid="thread-detail">{d}</p>
                 })}
             </div>
         </li>
+    }
+}
+
+/// An arrived message's HTML, in a sandboxed frame: remote images blocked and quotes folded until
+/// asked.
+fn html_body(html: String) -> impl IntoView {
+    let images = RwSignal::new(false);
+    let quotes = RwSignal::new(false);
+    let has_images = html.contains("<img");
+    let has_quotes = [
+        "<blockquote",
+        "gmail_quote",
+        "yahoo_quoted",
+        "divRplyFwdMsg",
+    ]
+    .iter()
+    .any(|q| html.contains(q));
+    view! {
+        <div class="overflow-hidden rounded-lg border border-line bg-white">
+            {move || view! { <HtmlFrame html=html.clone() title="The message as it arrived" block_remote=!images.get() hide_quotes=!quotes.get() /> }}
+        </div>
+        <div class="mt-2 flex flex-wrap gap-3 text-xs">
+            {(has_images).then(|| view! {
+                <Show when=move || !images.get()>
+                    <button class="text-accent-700 hover:underline" on:click=move |_| images.set(true)>"Load remote images"</button>
+                </Show>
+            })}
+            {has_quotes.then(|| view! {
+                <button class="text-muted hover:underline" on:click=move |_| quotes.update(|q| *q = !*q)>
+                    {move || if quotes.get() { "Hide quoted text" } else { "Show quoted text" }}
+                </button>
+            })}
+        </div>
+    }
+}
+
+fn size_label(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} bytes"),
     }
 }
 

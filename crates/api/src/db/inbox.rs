@@ -189,6 +189,8 @@ pub struct NewInbound<'a> {
     pub classification: Option<ReplyLabel>,
     /// A person's answer the rules left unlabelled: the classifier labels it later.
     pub needs_model: bool,
+    pub html: Option<&'a str>,
+    pub attachments: &'a [aura_types::MailAttachment],
     pub detail: Option<&'a str>,
     pub raw: &'a [u8],
     pub hash: &'a [u8],
@@ -204,8 +206,8 @@ pub async fn insert(
     let done = sqlx::query!(
         r#"insert into inbound_messages (org_id, id, conversation_id, mailbox_id, kind, message_id,
                campaign_message_id, from_address, from_name, subject, body_text, classification,
-               detail, raw, content_hash, received_at, needs_model)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+               detail, raw, content_hash, received_at, needs_model, body_html, attachments)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
            on conflict do nothing"#,
         org as OrgId,
         InboundId::new().0,
@@ -223,7 +225,9 @@ pub async fn insert(
         m.raw,
         m.hash,
         m.received_at,
-        m.needs_model
+        m.needs_model,
+        m.html,
+        sqlx::types::Json(m.attachments) as _
     )
     .execute(db)
     .await?;
@@ -492,32 +496,38 @@ pub async fn get(
 
 /// A conversation's thread, oldest first: what arrived in it, what campaigns sent the contact on
 /// its channel, and the answers written in it.
+/// What an arrived message had attached, as stored.
+type Attachments = sqlx::types::Json<Vec<aura_types::MailAttachment>>;
+
 pub async fn thread(
     db: impl PgExecutor<'_>,
     org: OrgId,
     c: &Conversation,
 ) -> Result<Vec<ThreadItem>, sqlx::Error> {
-    sqlx::query_as!(
-        ThreadItem,
+    let rows = sqlx::query!(
         r#"select id as "id!", direction as "direction!: Direction", channel as "channel!: Channel",
                   kind as "kind: InboundKind", status as "status: MessageStatus", subject,
-                  body as "text!", detail, author, at as "at!"
+                  body as "text!", detail, author, html,
+                  attachments as "attachments!: Attachments",
+                  at as "at!"
            from (
                select i.id, 'inbound'::text as direction, $3::channel as channel, i.kind,
                       null::message_status as status, i.subject, i.body_text as body, i.detail,
-                      null::text as author, i.received_at as at
+                      null::text as author, i.body_html as html, i.attachments,
+                      i.received_at as at
                from inbound_messages i
                where i.org_id = $1 and i.conversation_id = $2
                union all
                select m.id, 'outbound', m.channel, null, m.status, m.subject, m.body_text, m.smtp_reply,
-                      null, m.sent_at
+                      null, null, '[]'::jsonb, m.sent_at
                from campaign_messages m
                where m.org_id = $1 and m.contact_id = $4 and m.channel = $3 and m.sent_at is not null
                union all
                select r.id, 'outbound', $3, null,
                       (case when r.status = 'queued' and r.locked_until is not null then 'sending'
                             else r.status::text end)::message_status,
-                      r.subject, r.body_text, r.smtp_reply, u.name, coalesce(r.sent_at, r.created_at)
+                      r.subject, r.body_text, r.smtp_reply, u.name, null, '[]'::jsonb,
+                      coalesce(r.sent_at, r.created_at)
                from conversation_replies r
                left join users u on u.id = r.author_id
                where r.org_id = $1 and r.conversation_id = $2
@@ -529,7 +539,24 @@ pub async fn thread(
         c.contact_id as ContactId
     )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ThreadItem {
+            id: r.id,
+            direction: r.direction,
+            channel: r.channel,
+            kind: r.kind,
+            status: r.status,
+            subject: r.subject,
+            text: r.text,
+            detail: r.detail,
+            author: r.author,
+            html: r.html,
+            attachments: r.attachments.0,
+            at: r.at,
+        })
+        .collect())
 }
 
 /// What a person changes on a conversation (each field when given).
@@ -592,9 +619,10 @@ pub async fn change(
     {
         sqlx::query!(
             r#"insert into classification_corrections
-                   (org_id, conversation_id, from_label, to_label, corrected_by, corrected_at)
-               values ($1, $2, $3, $4, $5, $6)"#,
+                   (org_id, id, conversation_id, from_label, to_label, corrected_by, corrected_at)
+               values ($1, $2, $3, $4, $5, $6, $7)"#,
             org as OrgId,
+            uuid::Uuid::now_v7(),
             id as ConversationId,
             before.classification as Option<ReplyLabel>,
             label as ReplyLabel,

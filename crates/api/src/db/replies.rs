@@ -62,6 +62,25 @@ pub async fn insert(
     Ok(())
 }
 
+/// Records an answer as sent at `at` without sending it: the demo's history.
+pub async fn seed_sent(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ReplyId,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update conversation_replies set status = 'sent', sent_at = $3
+           where org_id = $1 and id = $2"#,
+        org as OrgId,
+        id as ReplyId,
+        at
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// What the thread needs to answer: the conversation's mailbox and lead, and the last message
 /// of the lead's (its Message-ID, References and subject) or, failing one, the last of ours.
 #[derive(Clone, Debug)]

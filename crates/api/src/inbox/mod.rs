@@ -203,6 +203,8 @@ pub async fn take_in(
             needs_model: kind == InboundKind::Reply
                 && classification.is_none()
                 && conversation.is_some(),
+            html: mail.html.as_deref(),
+            attachments: &mail.attachments,
             detail: detail.as_deref(),
             raw,
             hash: &hash,

@@ -138,6 +138,8 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::inbox::list,
         routes::inbox::get,
         routes::inbox::change,
+        routes::inbox::reply,
+        routes::inbox::suggest,
         routes::inbox::simulate_answer,
         routes::inbox::stream_token,
         routes::inbox::stream,

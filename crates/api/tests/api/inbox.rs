@@ -606,10 +606,12 @@ async fn an_answer_goes_out_once_threaded_through_the_conversations_mailbox(pool
     ] {
         expect_field(demo.post(&format!("{url}/reply"), body).await, field).await;
     }
-    let queued: i64 = sqlx::query_scalar("select count(*) from conversation_replies")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let queued: i64 =
+        sqlx::query_scalar("select count(*) from conversation_replies where conversation_id = $1")
+            .bind(conversation.0)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(queued, 0);
 
     // Queued, then sent by the sender, once.

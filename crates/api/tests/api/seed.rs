@@ -33,7 +33,25 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .await
         .unwrap();
     assert_eq!(inbox.total, 3);
-    assert!(inbox.items.iter().all(|c| c.unread));
+    // Dana read and answered the first (so it waits for nothing); the other two are unread, and
+    // the question is Sam's.
+    let unread: Vec<bool> = inbox.items.iter().map(|c| c.unread).collect();
+    assert_eq!(unread.iter().filter(|u| **u).count(), 2, "{unread:?}");
+    let answered = inbox.items.iter().find(|c| !c.unread).unwrap();
+    assert!(!answered.needs_reply);
+    let thread: aura_types::ConversationDetail = demo
+        .get(&format!("/api/v1/conversations/{}", answered.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ours = thread.items.last().unwrap();
+    assert_eq!(ours.author.as_deref(), Some("Dana Demo"));
+    assert_eq!(ours.status, Some(aura_types::MessageStatus::Sent));
+    assert!(inbox
+        .items
+        .iter()
+        .any(|c| c.assignee_name.as_deref() == Some("Sam Agent") && c.needs_reply));
     assert!(inbox
         .items
         .iter()

@@ -59,8 +59,14 @@ pub struct Inbound {
     pub date: OffsetDateTime,
     /// The plain text (the HTML part's text when there is no plain part).
     pub text: String,
+    /// The HTML part, when there is one (at most [`HTML_MAX`] bytes; a longer one is left out).
+    pub html: Option<String>,
+    pub attachments: Vec<aura_types::MailAttachment>,
     pub kind: Kind,
 }
+
+/// The longest HTML part kept, in bytes.
+pub const HTML_MAX: usize = 512 * 1024;
 
 /// Reads `raw`, which arrived at `now`; `own` lists the organization's mailbox addresses (never
 /// taken for a bounced recipient). `None` when the bytes hold no message at all.
@@ -84,9 +90,41 @@ pub fn read(raw: &[u8], own: &[&str], now: OffsetDateTime) -> Option<Inbound> {
         from_name: from.and_then(|a| a.name()).map(str::to_owned),
         subject,
         date,
+        html: html_of(&msg),
+        attachments: attachments_of(&msg),
         text,
         kind,
     })
+}
+
+/// The message's own HTML part (not one made from its text).
+fn html_of(msg: &Message<'_>) -> Option<String> {
+    match &msg.html_part(0)?.body {
+        mail_parser::PartType::Html(h) if h.len() <= HTML_MAX && !h.trim().is_empty() => {
+            Some(h.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn attachments_of(msg: &Message<'_>) -> Vec<aura_types::MailAttachment> {
+    msg.attachments()
+        .take(50)
+        .map(|part| aura_types::MailAttachment {
+            name: part
+                .attachment_name()
+                .map(str::to_owned)
+                .unwrap_or_else(|| "(unnamed)".into()),
+            content_type: part
+                .content_type()
+                .map(|c| match c.subtype() {
+                    Some(sub) => format!("{}/{sub}", c.ctype()),
+                    None => c.ctype().to_owned(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            size: part.len() as i64,
+        })
+        .collect()
 }
 
 /// The subject an answer is about, normalised ([`subject::normalize`]): without reply or
@@ -406,6 +444,38 @@ mod tests {
     fn mail(headers: &str, body: &str) -> Vec<u8> {
         format!("From: Jo <jo@example.net>\r\nTo: dana@aura-demo.example\r\n{headers}\r\n{body}")
             .into_bytes()
+    }
+
+    #[test]
+    fn the_html_part_and_the_attachments_are_kept_a_text_only_mail_has_no_html() {
+        let body = "--b\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n\
+            --a\r\nContent-Type: text/plain\r\n\r\nSee the plan.\r\n\
+            --a\r\nContent-Type: text/html\r\n\r\n<p>See the <b>plan</b>.</p><img src=\"https://t.example/p.gif\">\r\n\
+            --a--\r\n\
+            --b\r\nContent-Type: application/pdf; name=\"floor plan.pdf\"\r\n\
+            Content-Disposition: attachment; filename=\"floor plan.pdf\"\r\n\
+            Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n";
+        let m = read(
+            &mail(
+                "Subject: Re: Plans\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n",
+                body,
+            ),
+            &[],
+            NOW,
+        )
+        .expect("a message");
+        assert_eq!(m.text.trim(), "See the plan.");
+        assert!(m.html.as_deref().unwrap().contains("<b>plan</b>"));
+        assert_eq!(
+            m.attachments,
+            vec![aura_types::MailAttachment {
+                name: "floor plan.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 9,
+            }]
+        );
+        let plain = read(&mail("Subject: Hi\r\n", "Just text.\r\n"), &[], NOW).unwrap();
+        assert_eq!((plain.html, plain.attachments.len()), (None, 0));
     }
 
     #[test]
