@@ -81,6 +81,94 @@ pub async fn seed_sent(
     Ok(())
 }
 
+/// The email conversation a copy found in Sent belongs to, when it is an answer written in another
+/// mail client: addressed to a contact who has one, and neither a campaign's message nor an answer
+/// written here (by Message-ID, without angle brackets).
+pub async fn conversation_for_copy(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    recipients: &[String],
+    message_id: &str,
+) -> Result<Option<ConversationId>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select v.id as "id: ConversationId" from conversations v
+           join contacts k on k.org_id = v.org_id and k.id = v.contact_id
+           where v.org_id = $1 and v.channel = 'email' and lower(k.email) = any($2)
+             and not exists (select 1 from conversation_replies r
+                             where r.org_id = $1 and r.message_id = $3)
+             and not exists (select 1 from campaign_messages m
+                             where m.org_id = $1 and (m.message_id = $3 or m.provider_message_id = $3))
+           order by array_position($2, lower(k.email))
+           limit 1"#,
+        org as OrgId,
+        recipients,
+        message_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// An answer written in another mail client, found in the mailbox's Sent folder.
+pub struct Elsewhere<'a> {
+    pub conversation: ConversationId,
+    pub mailbox: MailboxId,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub message_id: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub at: OffsetDateTime,
+}
+
+/// Keeps an answer written elsewhere in its conversation, as sent (once, by its Message-ID); the
+/// conversation no longer waits for an answer when it came after the lead's last message.
+/// Whether it was new.
+pub async fn insert_elsewhere(
+    conn: &mut PgConnection,
+    org: OrgId,
+    e: &Elsewhere<'_>,
+    snippet: &str,
+) -> Result<bool, sqlx::Error> {
+    let added = sqlx::query!(
+        r#"insert into conversation_replies (org_id, id, conversation_id, mailbox_id, to_address,
+               subject, body_text, message_id, in_reply_to, status, send_after, sent_at, created_at,
+               smtp_reply)
+           select $1, $2, $3, $4, $5, $6, $7, $8, $9, 'sent', $10, $10, $10,
+                  'Written in another mail client'
+           where not exists (select 1 from conversation_replies r
+                             where r.org_id = $1 and r.message_id = $8)"#,
+        org as OrgId,
+        ReplyId::new() as ReplyId,
+        e.conversation as ConversationId,
+        e.mailbox as MailboxId,
+        e.to,
+        e.subject,
+        e.text,
+        e.message_id,
+        e.in_reply_to,
+        e.at
+    )
+    .execute(&mut *conn)
+    .await?;
+    if added.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query!(
+        r#"update conversations set
+               needs_reply = needs_reply and last_message_at > $3,
+               snippet = case when $3 >= last_message_at then $4 else snippet end,
+               last_message_at = greatest(last_message_at, $3)
+           where org_id = $1 and id = $2"#,
+        org as OrgId,
+        e.conversation as ConversationId,
+        e.at,
+        snippet
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
 /// What the thread needs to answer: the conversation's mailbox and lead, and the last message
 /// of the lead's (its Message-ID, References and subject) or, failing one, the last of ours.
 #[derive(Clone, Debug)]

@@ -253,6 +253,37 @@ pub async fn learn_sent(
     }
 }
 
+/// Keeps, in `conversation`, an answer a person wrote to the lead from another mail client (its
+/// copy in the mailbox's Sent folder, `raw`). Whether it was new.
+pub async fn take_elsewhere(
+    conn: &mut PgConnection,
+    org: OrgId,
+    mailbox: MailboxId,
+    conversation: ConversationId,
+    raw: &[u8],
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let Some(mail) = inbound::read(raw, &[], now) else {
+        return Ok(false);
+    };
+    let Some(message_id) = mail.message_id.as_deref().map(without_brackets) else {
+        return Ok(false);
+    };
+    let to = inbound::recipients(raw);
+    let parent = mail.answers.first().map(|a| without_brackets(a));
+    let copy = db::replies::Elsewhere {
+        conversation,
+        mailbox,
+        to: to.first().map_or("", String::as_str),
+        subject: &mail.subject,
+        text: replies::own_words(&mail.text).trim_end(),
+        message_id: &message_id,
+        in_reply_to: parent.as_deref(),
+        at: mail.date,
+    };
+    db::replies::insert_elsewhere(conn, org, &copy, &snippet(&mail.text)).await
+}
+
 /// What an arrival changes beyond the inbox.
 #[allow(clippy::too_many_arguments)]
 async fn act(

@@ -249,6 +249,30 @@ impl Reader {
             // database connection waits on the server.
             if folder.role == Role::Sent {
                 let headers = conn.fetch_headers(chunk).await.map_err(|x| e(&x))?;
+                // Answers written to leads from another mail client: a copy that is not one of
+                // ours, to a contact with a conversation, is fetched whole and joins it.
+                let mut elsewhere = Vec::new();
+                for (uid, h) in &headers {
+                    if inbound::sent_copy(h).is_some() {
+                        continue;
+                    }
+                    let Some(id) = inbound::message_id(h) else {
+                        continue;
+                    };
+                    let to = inbound::recipients(h);
+                    if let Some(c) = db::replies::conversation_for_copy(&self.pool, org, &to, &id)
+                        .await
+                        .map_err(|x| e(&x))?
+                    {
+                        elsewhere.push((*uid, c));
+                    }
+                }
+                let uids: Vec<u32> = elsewhere.iter().map(|(u, _)| *u).collect();
+                let copies = if uids.is_empty() {
+                    Vec::new()
+                } else {
+                    conn.fetch(&uids).await.map_err(|x| e(&x))?
+                };
                 let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
                 for (_, h) in &headers {
                     if inbox::learn_sent(&mut tx, org, &self.links, h)
@@ -258,6 +282,22 @@ impl Reader {
                         taken += 1;
                     }
                 }
+                let mut answered = Vec::new();
+                for (uid, raw) in &copies {
+                    let Some((_, c)) = elsewhere.iter().find(|(u, _)| u == uid) else {
+                        continue;
+                    };
+                    if inbox::take_elsewhere(&mut tx, org, mailbox, *c, raw, now)
+                        .await
+                        .map_err(|x| e(&x))?
+                    {
+                        taken += 1;
+                        answered.push(Some(*c));
+                    }
+                }
+                db::inbox::events(&mut *tx, org, "message", &answered)
+                    .await
+                    .map_err(|x| e(&x))?;
                 mark.last_uid = chunk
                     .iter()
                     .copied()

@@ -495,6 +495,41 @@ async fn replies_bounces_and_auto_replies_are_read_from_the_mailbox(pool: PgPool
         count(&app, "select count(*) from inbound_messages").await,
         base + 11
     );
+    // Dana answers the Gmail lead from her phone's mail app: the copy in Sent joins the thread,
+    // once, as sent; the conversation no longer waits for an answer.
+    let from_phone = letter(&Letter {
+        from: &gmail.ours,
+        to: &gmail.lead,
+        subject: &format!("Re: {}", gmail.subject),
+        id: "<phone-1@mail.aura-demo.example>",
+        date: OffsetDateTime::now_utc() + time::Duration::minutes(1),
+        extra: "In-Reply-To: <gmail-1@mail.gmail.com>\r\n",
+        body: "Thursday it is: 6 pm at the front door.\r\n\r\nSent from my phone\r\n",
+    });
+    dovecot.append(USER, "Sent", &from_phone).await;
+    until_count(
+        &app,
+        "select count(*) from conversation_replies where message_id = 'phone-1@mail.aura-demo.example' and status = 'sent' and in_reply_to = 'gmail-1@mail.gmail.com'",
+        1,
+    )
+    .await;
+    let waiting: bool = sqlx::query_scalar(
+        "select v.needs_reply from conversations v join inbound_messages i on i.conversation_id = v.id
+         where i.message_id = 'gmail-1@mail.gmail.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(!waiting);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from conversation_replies where message_id = 'phone-1@mail.aura-demo.example'"
+        )
+        .await,
+        1
+    );
     for r in readers {
         r.abort();
     }

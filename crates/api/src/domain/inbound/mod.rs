@@ -171,6 +171,20 @@ pub fn sent_copy(headers: &[u8]) -> Option<SentCopy> {
     (!tokens.is_empty()).then_some(SentCopy { message_id, tokens })
 }
 
+/// Whom a message (its headers suffice) was written to: the To and Cc addresses, lowercase.
+pub fn recipients(headers: &[u8]) -> Vec<String> {
+    let Some(msg) = MessageParser::default().parse_headers(headers) else {
+        return Vec::new();
+    };
+    [msg.to(), msg.cc()]
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
 fn bracketed(id: &str) -> String {
     format!("<{}>", id.trim().trim_matches(['<', '>']))
 }
@@ -465,7 +479,11 @@ mod tests {
         )
         .expect("a message");
         assert_eq!(m.text.trim(), "See the plan.");
-        assert!(m.html.as_deref().unwrap().contains("<b>plan</b>"));
+        assert!(m
+            .html
+            .as_deref()
+            .expect("an HTML part")
+            .contains("<b>plan</b>"));
         assert_eq!(
             m.attachments,
             vec![aura_types::MailAttachment {
@@ -474,7 +492,7 @@ mod tests {
                 size: 9,
             }]
         );
-        let plain = read(&mail("Subject: Hi\r\n", "Just text.\r\n"), &[], NOW).unwrap();
+        let plain = read(&mail("Subject: Hi\r\n", "Just text.\r\n"), &[], NOW).expect("a message");
         assert_eq!((plain.html, plain.attachments.len()), (None, 0));
     }
 
