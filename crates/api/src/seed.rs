@@ -159,6 +159,8 @@ async fn demo_conversations(
         else {
             continue;
         };
+        // The classifier labels them once Aura runs.
+        db::inbox::ask_model(&mut *conn, org, conversation).await?;
         match hours {
             26 => {
                 let thread = db::replies::thread(&mut *conn, org, conversation)

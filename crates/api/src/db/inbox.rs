@@ -695,6 +695,23 @@ pub struct Unlabelled {
     pub from_address: Option<String>,
 }
 
+/// Asks the classifier about the people's answers in a conversation that have no label.
+pub async fn ask_model(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    conversation: ConversationId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update inbound_messages set needs_model = true
+           where org_id = $1 and conversation_id = $2 and kind = 'reply' and classification is null"#,
+        org as OrgId,
+        conversation as ConversationId
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Takes up to `limit` answers waiting for the classifier (oldest first); each is taken once,
 /// whatever the classifier then says.
 pub async fn take_unlabelled(

@@ -200,9 +200,12 @@ pub async fn take_in(
             subject: &mail.subject,
             text: &mail.text,
             classification,
+            // Answers to our messages: a model is not asked about everyone who ever wrote to the
+            // mailbox (a first sync reads a month back).
             needs_model: kind == InboundKind::Reply
                 && classification.is_none()
-                && conversation.is_some(),
+                && conversation.is_some()
+                && sent.is_some(),
             html: mail.html.as_deref(),
             attachments: &mail.attachments,
             detail: detail.as_deref(),
