@@ -3,6 +3,10 @@
 -- conversation is assigned to, until when it is snoozed, whether it waits for an answer, and the
 -- classifications people corrected (kept for analytics).
 
+-- Two more things an answer can mean (added values are used only after this migration commits).
+alter type reply_label add value 'meeting_request' after 'interested';
+alter type reply_label add value 'wrong_person' after 'not_interested';
+
 create type reply_status as enum ('queued', 'sent', 'failed', 'unknown');
 
 create table conversation_replies (

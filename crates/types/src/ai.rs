@@ -84,7 +84,11 @@ string_enum!(
     /// What a reply means for the campaign.
     ReplyLabel as "reply_label" {
         Interested = "interested" / "Interested",
+        /// Asks to meet, call or visit at a time.
+        MeetingRequest = "meeting_request" / "Meeting request",
         NotInterested = "not_interested" / "Not interested",
+        /// Not the one to talk to; often names who is.
+        WrongPerson = "wrong_person" / "Wrong person / referral",
         Question = "question" / "Question",
         OutOfOffice = "out_of_office" / "Out of office",
         Bounce = "bounce" / "Bounce",

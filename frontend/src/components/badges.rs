@@ -73,7 +73,8 @@ pub fn contact_status(s: ContactStatus) -> impl IntoView {
 /// What a reply means (interested, question, out of office…).
 pub fn reply_label(l: ReplyLabel) -> impl IntoView {
     let tone = match l {
-        ReplyLabel::Interested => Tone::Good,
+        ReplyLabel::Interested | ReplyLabel::MeetingRequest => Tone::Good,
+        ReplyLabel::WrongPerson => Tone::Waiting,
         ReplyLabel::Question => Tone::Moving,
         ReplyLabel::OutOfOffice => Tone::Waiting,
         ReplyLabel::NotInterested | ReplyLabel::Other => Tone::Muted,

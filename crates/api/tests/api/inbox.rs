@@ -562,9 +562,10 @@ async fn an_answer_goes_out_once_threaded_through_the_conversations_mailbox(pool
         .await
         .unwrap();
     let detail: ConversationDetail = demo.get(&url).await.json().await.unwrap();
+    // "Could we talk on Thursday afternoon?"
     assert_eq!(
         detail.conversation.classification,
-        Some(aura_types::ai::ReplyLabel::Interested)
+        Some(aura_types::ai::ReplyLabel::MeetingRequest)
     );
     let (label, waiting): (Option<String>, bool) = sqlx::query_as(
         "select classification::text, needs_model from inbound_messages where conversation_id = $1",
@@ -573,7 +574,10 @@ async fn an_answer_goes_out_once_threaded_through_the_conversations_mailbox(pool
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!((label.as_deref(), waiting), (Some("interested"), false));
+    assert_eq!(
+        (label.as_deref(), waiting),
+        (Some("meeting_request"), false)
+    );
     assert_eq!(
         demo.get("/api/v1/conversations?needs_reply=true")
             .await

@@ -699,6 +699,16 @@ fn suggest(task: &AiTask) -> EndpointResult {
             format!("{hi}, brilliant. What's the best number and time to reach you?"),
             format!("{hi}, thanks! I'll send over the details now. Anything specific you'd like me to cover?"),
         ],
+        ReplyLabel::MeetingRequest => vec![
+            format!("{hi}, gladly. Does {} suit you? I'll send a calendar invite.", p.pick(&["Thursday at 10", "Tuesday afternoon", "Friday morning"])),
+            format!("{hi}, let's do it. Which time works best for you, and where should we meet?"),
+            format!("{hi}, perfect. I'll hold that time for you and confirm the details shortly."),
+        ],
+        ReplyLabel::WrongPerson => vec![
+            format!("{hi}, thanks for letting me know, and sorry for the bother. Who would be the right person to talk to?"),
+            format!("{hi}, thank you! I'll reach out to them directly and won't write to you about this again."),
+            format!("{hi}, much appreciated. May I mention that you pointed me their way?"),
+        ],
         ReplyLabel::Question => vec![
             match answer {
                 Some(a) => format!("{hi}, good question. {a} Want me to send the details?"),
@@ -747,6 +757,42 @@ fn heuristic(text: &str) -> (ReplyLabel, f32, &'static str) {
     ]) {
         (ReplyLabel::NotInterested, 0.75, "declines in so many words")
     } else if has(&[
+        "wrong person",
+        "not the right person",
+        "no longer work",
+        "no longer with",
+        "left the company",
+        "you should contact",
+        "you should reach",
+        "reach out to",
+        "i've forwarded",
+        "i have forwarded",
+    ]) {
+        (
+            ReplyLabel::WrongPerson,
+            0.7,
+            "says someone else is the one to talk to",
+        )
+    } else if has(&[
+        "can we talk",
+        "could we talk",
+        "can we meet",
+        "could we meet",
+        "set up a call",
+        "schedule a",
+        "book a",
+        "a viewing",
+        "appointment",
+        "calendar",
+        "talk on",
+        "meet on",
+    ]) {
+        (
+            ReplyLabel::MeetingRequest,
+            0.7,
+            "asks to meet or talk at a time",
+        )
+    } else if has(&[
         "interested",
         "sounds good",
         "let's talk",
@@ -761,9 +807,6 @@ fn heuristic(text: &str) -> (ReplyLabel, f32, &'static str) {
         "count me in",
         "sounds great",
         "sounds interesting",
-        "can we talk",
-        "could we talk",
-        "set up a call",
     ]) {
         (
             ReplyLabel::Interested,
@@ -839,6 +882,21 @@ mod tests {
     fn text(t: &AiTask) -> (Option<String>, String) {
         let r = write(t).expect("writes").result;
         (r.subject, r.body.expect("a body"))
+    }
+
+    #[test]
+    fn the_writer_reads_meetings_referrals_declines_and_interest() {
+        for (text, label) in [
+            ("Can we meet on Friday at the office?", ReplyLabel::MeetingRequest),
+            ("Could we talk on Thursday afternoon?", ReplyLabel::MeetingRequest),
+            ("I'm the wrong person, please reach out to Ana in purchasing.", ReplyLabel::WrongPerson),
+            ("Not interested, thanks.", ReplyLabel::NotInterested),
+            ("Yes, I'm interested, send me the details.", ReplyLabel::Interested),
+            ("How much is the fee?", ReplyLabel::Question),
+            ("Noted.", ReplyLabel::Other),
+        ] {
+            assert_eq!(heuristic(text).0, label, "{text}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub fn system(task: &AiTask) -> String {
         }
         AiOperation::SuggestReplies => "{\"replies\": [\"…\", \"…\", \"…\"]} (at most 3 replies, best first)",
         AiOperation::ClassifyReply => {
-            "{\"label\": one of \"interested\", \"not_interested\", \"question\", \"out_of_office\", \"bounce\", \"unsubscribe\", \"other\", \"confidence\": 0 to 1, \"reason\": \"one short sentence\"}"
+            "{\"label\": one of \"interested\", \"meeting_request\", \"not_interested\", \"wrong_person\", \"question\", \"out_of_office\", \"bounce\", \"unsubscribe\", \"other\", \"confidence\": 0 to 1, \"reason\": \"one short sentence\"}"
         }
         AiOperation::TestConnection => "{\"body\": \"OK\"}",
     };
