@@ -887,11 +887,23 @@ mod tests {
     #[test]
     fn the_writer_reads_meetings_referrals_declines_and_interest() {
         for (text, label) in [
-            ("Can we meet on Friday at the office?", ReplyLabel::MeetingRequest),
-            ("Could we talk on Thursday afternoon?", ReplyLabel::MeetingRequest),
-            ("I'm the wrong person, please reach out to Ana in purchasing.", ReplyLabel::WrongPerson),
+            (
+                "Can we meet on Friday at the office?",
+                ReplyLabel::MeetingRequest,
+            ),
+            (
+                "Could we talk on Thursday afternoon?",
+                ReplyLabel::MeetingRequest,
+            ),
+            (
+                "I'm the wrong person, please reach out to Ana in purchasing.",
+                ReplyLabel::WrongPerson,
+            ),
             ("Not interested, thanks.", ReplyLabel::NotInterested),
-            ("Yes, I'm interested, send me the details.", ReplyLabel::Interested),
+            (
+                "Yes, I'm interested, send me the details.",
+                ReplyLabel::Interested,
+            ),
             ("How much is the fee?", ReplyLabel::Question),
             ("Noted.", ReplyLabel::Other),
         ] {
