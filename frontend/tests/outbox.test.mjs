@@ -299,6 +299,14 @@ test("an answer arriving over IMAP appears live; it is answered from a suggestio
     await answered.getByText("Sent", { exact: true }).waitFor({ timeout: 15_000 });
     await screenshot(page, "47-inbox-answered");
 
+    // Marked unread, it stays unread while open (the refreshes that follow do not read it again).
+    await page.getByRole("button", { name: "Mark unread" }).click();
+    await page.getByText("Marked unread.").first().waitFor();
+    const openRow = page.locator('[data-testid="conversation"][aria-current="true"]');
+    await until("the row unread", async () => (await openRow.getAttribute("data-unread")) === "true");
+    await page.waitForTimeout(2000);
+    assert.equal(await openRow.getAttribute("data-unread"), "true");
+
     // Done: out of the open list's way.
     await page.getByRole("button", { name: "Mark done" }).click();
     await page.getByText("Marked done.").first().waitFor();

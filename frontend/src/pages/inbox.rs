@@ -39,7 +39,7 @@ const VIEWS: &[(&str, &str)] = &[
 /// What a conversation may be snoozed for.
 const SNOOZES: &[(&str, &str, i64)] = &[
     ("3h", "For 3 hours", 3 * 60),
-    ("1d", "Until tomorrow", 24 * 60),
+    ("1d", "For a day", 24 * 60),
     ("3d", "For 3 days", 3 * 24 * 60),
     ("7d", "For a week", 7 * 24 * 60),
 ];
@@ -142,6 +142,10 @@ pub fn InboxPage() -> impl IntoView {
     // outcome, a change by someone else).
     let thread = RwSignal::new(None::<Result<ConversationDetail, String>>);
     let refetch = RwSignal::new(0u64);
+    // The open conversation's last message when it was last read here: it is marked read on
+    // opening, and when a new message arrives while it is open — not again after a person
+    // marked it unread.
+    let read_upto = StoredValue::new(None::<(ConversationId, time::OffsetDateTime)>);
     Effect::new(move |prev: Option<Option<ConversationId>>| {
         pulse.track();
         refetch.track();
@@ -159,10 +163,18 @@ pub fn InboxPage() -> impl IntoView {
             if open.try_get_untracked() != Some(Some(id)) {
                 return;
             }
+            let latest = got
+                .as_ref()
+                .ok()
+                .map(|d| (id, d.conversation.last_message_at));
+            let news = latest.is_some() && read_upto.try_get_value().flatten() != latest;
             let unread = matches!(&got, Ok(d) if d.conversation.unread);
             thread.try_set(Some(got));
-            // Opening a conversation reads it.
-            if unread {
+            if latest.is_some() {
+                read_upto.try_set_value(latest);
+            }
+            // Opening a conversation reads it, and so does a new message arriving in it.
+            if unread && news {
                 let read = ConversationChange {
                     unread: Some(false),
                     ..change()
@@ -189,7 +201,11 @@ pub fn InboxPage() -> impl IntoView {
     // The open conversation's channel, once its thread is read: the composer answers email.
     let open_channel = Memo::new(move |_| {
         thread.with(|t| match t {
-            Some(Ok(d)) => Some((d.conversation.id, d.conversation.channel)),
+            Some(Ok(d)) => Some((
+                d.conversation.id,
+                d.conversation.channel,
+                d.conversation.mailbox_id.is_some() && d.conversation.contact_email.is_some(),
+            )),
             _ => None,
         })
     });
@@ -361,9 +377,10 @@ pub fn InboxPage() -> impl IntoView {
                     // The composer lives as long as its conversation is open (a refreshed thread
                     // keeps what is being written and the suggestions shown).
                     {move || match open_channel.get() {
-                        Some((id, Channel::Email)) => view! {
+                        Some((id, Channel::Email, true)) => view! {
                             <Composer id drafts on_sent=Callback::new(move |()| { list.refresh(); refetch.update(|n| *n += 1); }) />
                         }.into_any(),
+                        Some((_, Channel::Email, false)) => view! { <p class="card mt-4 p-4 text-sm text-muted">"No answer can go out from here: the conversation has no mailbox (it was deleted) or the contact has no email address."</p> }.into_any(),
                         Some(_) => view! { <p class="mt-3 text-sm text-muted">"Answers on this channel come with SMS and WhatsApp sending."</p> }.into_any(),
                         None => ().into_any(),
                     }}
@@ -654,6 +671,10 @@ fn Composer(
             };
             match api::inbox::reply(api, id, &req).await {
                 Ok(_) => {
+                    // Sent: no draft comes back, even if the composer closed meanwhile.
+                    drafts.try_update(|d| {
+                        d.remove(&id);
+                    });
                     text.try_set(String::new());
                     suggestions.try_set(None);
                     toasts

@@ -154,7 +154,8 @@ pub async fn touch_conversation(
                last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
                -- A label a person set stays until the lead answers again.
                classified_by_hand = conversations.classified_by_hand and not excluded.needs_reply,
-               needs_reply = conversations.needs_reply or excluded.needs_reply,
+               needs_reply = conversations.needs_reply
+                             or (excluded.needs_reply and excluded.last_message_at >= conversations.last_message_at),
                unread = true,
                status = 'open',
                snoozed_until = null

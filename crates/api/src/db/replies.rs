@@ -199,16 +199,16 @@ pub async fn thread(
     // Every message of the thread, newest first, with the ids it carries: what arrived (its
     // Message-ID), what campaigns sent (ours and the provider's), and the answers written here.
     let messages = sqlx::query!(
-        r#"select subject, message_id, refs as "refs!", at as "at!" from (
-               select i.subject, i.message_id, '{}'::text[] as refs, i.received_at as at
+        r#"select subject, message_id, refs as "refs!", at as "at!", theirs as "theirs!" from (
+               select i.subject, i.message_id, '{}'::text[] as refs, i.received_at as at, true as theirs
                from inbound_messages i
                where i.org_id = $1 and i.conversation_id = $2 and i.kind = 'reply'
                union all
-               select m.subject, coalesce(m.provider_message_id, m.message_id), m.refs, m.sent_at
+               select m.subject, coalesce(m.provider_message_id, m.message_id), m.refs, m.sent_at, false
                from campaign_messages m
                where m.org_id = $1 and m.contact_id = $3 and m.channel = 'email' and m.sent_at is not null
                union all
-               select r.subject, r.message_id, r.refs, r.created_at
+               select r.subject, r.message_id, r.refs, r.created_at, false
                from conversation_replies r
                where r.org_id = $1 and r.conversation_id = $2 and r.status <> 'failed'
            ) t order by at desc limit 50"#,
@@ -218,7 +218,12 @@ pub async fn thread(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let parent = messages.iter().find_map(|m| m.message_id.clone());
+    // The lead's last message is answered; without one, the thread's last message of ours.
+    let parent = messages
+        .iter()
+        .filter(|m| m.theirs)
+        .chain(messages.iter())
+        .find_map(|m| m.message_id.clone());
     // References: the thread's ids, oldest first, the parent last (RFC 5322 §3.6.4), at most 20.
     let mut refs: Vec<String> = Vec::new();
     for m in messages.iter().rev() {
@@ -238,10 +243,32 @@ pub async fn thread(
         to: row.email.filter(|_| row.channel == "email"),
         subject: messages
             .iter()
+            .filter(|m| m.theirs)
+            .chain(messages.iter())
             .find_map(|m| m.subject.clone().filter(|s| !s.trim().is_empty())),
         parent,
         refs: refs.split_off(skip),
     }))
+}
+
+/// Whether one of `ids` (without angle brackets) is an answer written here: mail that carries it
+/// answers us.
+pub async fn answers_ours(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    ids: &[String],
+) -> Result<bool, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from conversation_replies
+                          where org_id = $1 and message_id = any($2)) as "x!""#,
+        org as OrgId,
+        ids
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// An answer claimed for sending.

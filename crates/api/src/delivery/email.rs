@@ -36,7 +36,13 @@ pub struct Outgoing<'a> {
     pub date: OffsetDateTime,
     /// Signs the message with the From domain's DKIM key.
     pub dkim: Option<&'a DkimConfig>,
+    /// An answer written in the inbox: its id, in [`ANSWER_HEADER`], so its copy in the
+    /// mailbox's Sent folder is known as ours even where the provider replaced the Message-ID.
+    pub answer: Option<&'a str>,
 }
+
+/// The header naming an answer written in the inbox.
+pub const ANSWER_HEADER: &str = "X-Aura-Answer";
 
 /// The subject of a reply to an email with subject `previous`: "Re: " once, however many times
 /// the thread was answered.
@@ -261,6 +267,9 @@ pub fn build(o: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), String> {
                 "List-Unsubscribe=One-Click".into(),
             ));
     }
+    if let Some(answer) = o.answer {
+        b = b.raw_header(raw(ANSWER_HEADER, answer.to_owned()));
+    }
     if let Some(reply_to) = o.reply_to.filter(|r| !r.trim().is_empty()) {
         b = b.reply_to(mailbox(None, reply_to)?);
     }
@@ -309,6 +318,7 @@ mod tests {
             click_url: click,
             date: datetime!(2026-11-23 15:00 UTC),
             dkim: None,
+            answer: None,
         }
     }
 
@@ -319,9 +329,11 @@ mod tests {
         o.unsubscribe_url = None;
         o.footer = None;
         o.open_pixel_url = None;
+        o.answer = Some("0192f1c4-0000-7000-8000-000000000001");
         let (_, bytes) = build(&o).unwrap();
         let text = String::from_utf8(bytes).unwrap().replace("\r\n ", " ");
         assert!(text.contains("In-Reply-To: <first@mail.example.com>"));
+        assert!(text.contains("X-Aura-Answer: 0192f1c4-0000-7000-8000-000000000001"));
         assert!(!text.contains("List-Unsubscribe"), "{text}");
         assert!(!text.contains("nsubscribe"), "{text}");
         assert!(!text.contains("120 Harbor Street"), "{text}");

@@ -125,6 +125,10 @@ pub async fn take_in(
         }
     }
 
+    // An answer to an answer written in the inbox is an answer to us too.
+    let answers_ours = sent.is_none()
+        && mail.kind == Kind::Reply
+        && db::replies::answers_ours(&mut *conn, org, &ids).await?;
     let (kind, classification, detail, away_until) = match &mail.kind {
         Kind::Reply => {
             let label = replies::classify(
@@ -205,7 +209,7 @@ pub async fn take_in(
             needs_model: kind == InboundKind::Reply
                 && classification.is_none()
                 && conversation.is_some()
-                && sent.is_some(),
+                && (sent.is_some() || answers_ours),
             html: mail.html.as_deref(),
             attachments: &mail.attachments,
             detail: detail.as_deref(),

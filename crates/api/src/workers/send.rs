@@ -37,8 +37,10 @@ pub fn wake() {
 
 /// A healthy mailbox's last success is recorded at most this often.
 const HEALTH_EVERY_SECS: i64 = 60;
-/// Answers written in the inbox claimed at a time.
-const REPLY_BATCH: i64 = 20;
+/// Answers written in the inbox claimed at a time: one, so each is leased only for its own
+/// hand-over (answers are sent one after the other, and a slow server would outlast a lease
+/// taken for many).
+const REPLY_BATCH: i64 = 1;
 /// Expired leases are looked for at most this often (and at most four times a lease).
 const EXPIRE_EVERY_SECS: i64 = 30;
 
@@ -306,6 +308,7 @@ impl Sender {
             click_url: if x.track_clicks { Some(&click) } else { None },
             date: OffsetDateTime::now_utc(),
             dkim,
+            answer: None,
         })
     }
 
@@ -559,6 +562,7 @@ impl Sender {
             click_url: None,
             date: OffsetDateTime::now_utc(),
             dkim: dkim.as_deref(),
+            answer: Some(&c.id.to_string()),
         });
         let (envelope, bytes) = match written {
             Ok(w) => w,

@@ -253,7 +253,8 @@ impl Reader {
                 // ours, to a contact with a conversation, is fetched whole and joins it.
                 let mut elsewhere = Vec::new();
                 for (uid, h) in &headers {
-                    if inbound::sent_copy(h).is_some() {
+                    // A campaign's message, or an answer written here.
+                    if inbound::sent_copy(h).is_some() || inbound::is_answer_copy(h) {
                         continue;
                     }
                     let Some(id) = inbound::message_id(h) else {

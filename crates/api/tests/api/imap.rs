@@ -495,6 +495,19 @@ async fn replies_bounces_and_auto_replies_are_read_from_the_mailbox(pool: PgPool
         count(&app, "select count(*) from inbound_messages").await,
         base + 11
     );
+    // The copy of an answer written in Aura's inbox, its Message-ID replaced by the provider: it
+    // is known by its answer header, not taken for one written elsewhere (checked once the
+    // copy after it was read).
+    let rewritten_answer = letter(&Letter {
+        from: &gmail.ours,
+        to: &gmail.lead,
+        subject: &format!("Re: {}", gmail.subject),
+        id: "<AM0PR07MB0000REWRITTEN@outlook.example>",
+        date: OffsetDateTime::now_utc() + time::Duration::minutes(2),
+        extra: "In-Reply-To: <gmail-1@mail.gmail.com>\r\nX-Aura-Answer: 0192f1c4-0000-7000-8000-000000000001\r\n",
+        body: "See you Thursday.\r\n",
+    });
+    dovecot.append(USER, "Sent", &rewritten_answer).await;
     // Dana answers the Gmail lead from her phone's mail app: the copy in Sent joins the thread,
     // once, as sent; the conversation no longer waits for an answer.
     let from_phone = letter(&Letter {
@@ -521,6 +534,14 @@ async fn replies_bounces_and_auto_replies_are_read_from_the_mailbox(pool: PgPool
     .await
     .unwrap();
     assert!(!waiting);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from conversation_replies where message_id = 'AM0PR07MB0000REWRITTEN@outlook.example'"
+        )
+        .await,
+        0
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         count(

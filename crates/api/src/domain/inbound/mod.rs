@@ -185,6 +185,16 @@ pub fn recipients(headers: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Whether a copy in Sent (its headers) is of an answer written in Aura's inbox.
+pub fn is_answer_copy(headers: &[u8]) -> bool {
+    MessageParser::default()
+        .parse_headers(headers)
+        .is_some_and(|m| {
+            m.header_raw(crate::delivery::email::ANSWER_HEADER)
+                .is_some()
+        })
+}
+
 fn bracketed(id: &str) -> String {
     format!("<{}>", id.trim().trim_matches(['<', '>']))
 }
