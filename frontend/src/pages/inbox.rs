@@ -142,10 +142,7 @@ pub fn InboxPage() -> impl IntoView {
     // outcome, a change by someone else).
     let thread = RwSignal::new(None::<Result<ConversationDetail, String>>);
     let refetch = RwSignal::new(0u64);
-    // The open conversation's last message when it was last read here: it is marked read on
-    // opening, and when a new message arrives while it is open — not again after a person
-    // marked it unread.
-    let read_upto = StoredValue::new(None::<(ConversationId, time::OffsetDateTime)>);
+
     Effect::new(move |prev: Option<Option<ConversationId>>| {
         pulse.track();
         refetch.track();
@@ -153,8 +150,10 @@ pub fn InboxPage() -> impl IntoView {
             thread.set(None);
             return None;
         };
-        // Another conversation: the last one's thread is not shown meanwhile.
-        if prev.flatten() != Some(id) {
+        // Another conversation: the last one's thread is not shown meanwhile, and opening it
+        // reads it (a refresh of the open one does not: it stays unread when marked so).
+        let opened = prev.flatten() != Some(id);
+        if opened {
             thread.set(None);
         }
         spawn_local(async move {
@@ -163,18 +162,9 @@ pub fn InboxPage() -> impl IntoView {
             if open.try_get_untracked() != Some(Some(id)) {
                 return;
             }
-            let latest = got
-                .as_ref()
-                .ok()
-                .map(|d| (id, d.conversation.last_message_at));
-            let news = latest.is_some() && read_upto.try_get_value().flatten() != latest;
             let unread = matches!(&got, Ok(d) if d.conversation.unread);
             thread.try_set(Some(got));
-            if latest.is_some() {
-                read_upto.try_set_value(latest);
-            }
-            // Opening a conversation reads it, and so does a new message arriving in it.
-            if unread && news {
+            if unread && opened {
                 let read = ConversationChange {
                     unread: Some(false),
                     ..change()
