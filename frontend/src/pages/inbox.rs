@@ -141,6 +141,7 @@ pub fn InboxPage() -> impl IntoView {
     // The open conversation, fetched again on every inbox event (a new message, an answer's
     // outcome, a change by someone else).
     let thread = RwSignal::new(None::<Result<ConversationDetail, String>>);
+    provide_context(Unfolded::default());
     let refetch = RwSignal::new(0u64);
 
     Effect::new(move |prev: Option<Option<ConversationId>>| {
@@ -163,7 +164,10 @@ pub fn InboxPage() -> impl IntoView {
                 return;
             }
             let unread = matches!(&got, Ok(d) if d.conversation.unread);
-            thread.try_set(Some(got));
+            // An unchanged thread is left as shown (its frames are not rebuilt).
+            if thread.try_with_untracked(|t| t.as_ref() != Some(&got)) == Some(true) {
+                thread.try_set(Some(got));
+            }
             if unread && opened {
                 let read = ConversationChange {
                     unread: Some(false),
@@ -547,7 +551,7 @@ fn thread_item(i: ThreadItem) -> impl IntoView {
             <div class=format!("rounded-xl px-4 py-3 text-sm shadow-sm {bubble}")>
                 {i.subject.clone().filter(|s| !s.is_empty()).map(|s| view! { <p class="mb-2 font-semibold">{s}</p> })}
                 {match i.html.clone().filter(|_| !ours) {
-                    Some(html) => html_body(html).into_any(),
+                    Some(html) => html_body(i.id, html).into_any(),
                     None => view! {
                         <div class="whitespace-pre-wrap leading-relaxed">{own}</div>
                         {(!quoted.is_empty()).then(|| view! {
@@ -573,11 +577,20 @@ fn thread_item(i: ThreadItem) -> impl IntoView {
     }
 }
 
+/// Which arrived messages' quoted text and remote images a person asked to see: kept by the page,
+/// so a refreshed thread shows them as they were.
+#[derive(Clone, Copy, Default)]
+struct Unfolded {
+    quotes: RwSignal<std::collections::HashSet<uuid::Uuid>>,
+    images: RwSignal<std::collections::HashSet<uuid::Uuid>>,
+}
+
 /// An arrived message's HTML, in a sandboxed frame: remote images blocked and quotes folded until
 /// asked.
-fn html_body(html: String) -> impl IntoView {
-    let images = RwSignal::new(false);
-    let quotes = RwSignal::new(false);
+fn html_body(id: uuid::Uuid, html: String) -> impl IntoView {
+    let unfolded = use_context::<Unfolded>().unwrap_or_default();
+    let images = Signal::derive(move || unfolded.images.with(|s| s.contains(&id)));
+    let quotes = Signal::derive(move || unfolded.quotes.with(|s| s.contains(&id)));
     let has_images = html.contains("<img");
     let has_quotes = [
         "<blockquote",
@@ -594,11 +607,11 @@ fn html_body(html: String) -> impl IntoView {
         <div class="mt-2 flex flex-wrap gap-3 text-xs">
             {(has_images).then(|| view! {
                 <Show when=move || !images.get()>
-                    <button class="text-accent-700 hover:underline" on:click=move |_| images.set(true)>"Load remote images"</button>
+                    <button class="text-accent-700 hover:underline" on:click=move |_| unfolded.images.update(|s| { s.insert(id); })>"Load remote images"</button>
                 </Show>
             })}
             {has_quotes.then(|| view! {
-                <button class="text-muted hover:underline" on:click=move |_| quotes.update(|q| *q = !*q)>
+                <button class="text-muted hover:underline" on:click=move |_| unfolded.quotes.update(|s| { if !s.remove(&id) { s.insert(id); } })>
                     {move || if quotes.get() { "Hide quoted text" } else { "Show quoted text" }}
                 </button>
             })}
