@@ -7,6 +7,7 @@ use aura_types::{
     InboundKind, MailboxId, MessageId, MessageStatus, OrgId, PersonaId, ThreadItem, UserId,
 };
 use sqlx::{PgConnection, PgExecutor};
+use std::collections::{HashMap, HashSet};
 use time::{Date, OffsetDateTime};
 
 /// A message of ours an arrival answers or reports on.
@@ -19,102 +20,194 @@ pub struct Sent {
     pub stop_on_reply: bool,
 }
 
-/// The most recent message of ours with one of `ids` as its Message-ID (without angle
-/// brackets; ours, or the one its provider gave it), or else, for `by_subject` (a contact and normalised subjects), the latest one sent
-/// to that contact under one of those subjects (a reply whose client dropped the threading
-/// headers).
-pub async fn sent_matching(
+/// A message of ours found by one of its ids.
+#[derive(Clone, Debug)]
+pub struct SentById {
+    pub sent: Sent,
+    /// Our Message-ID and the one its provider gave it (without angle brackets).
+    pub message_id: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// The messages of ours with one of `ids` as their Message-ID (without angle brackets; ours, or
+/// the one the provider gave them).
+pub async fn sent_by_ids(
     db: impl PgExecutor<'_>,
     org: OrgId,
     ids: &[String],
-    by_subject: Option<(ContactId, &[String])>,
-) -> Result<Option<Sent>, sqlx::Error> {
-    let (contact, subjects) = match by_subject {
-        Some((c, s)) => (Some(c), s),
-        None => (None, &[][..]),
-    };
-    sqlx::query_as!(
-        Sent,
+) -> Result<Vec<SentById>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query!(
         r#"select m.id as "id: MessageId", m.campaign_id as "campaign_id: CampaignId",
                   m.contact_id as "contact_id: ContactId", m.mailbox_id as "mailbox_id: MailboxId",
-                  c.stop_on_reply
+                  c.stop_on_reply, m.message_id, m.provider_message_id, m.sent_at
            from campaign_messages m
            join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
-           where m.org_id = $1
-             and (m.message_id = any($2) or m.provider_message_id = any($2)
-                  or (m.contact_id = $3 and m.channel = 'email' and m.sent_at is not null
-                      and m.subject <> '' and lower(m.subject) = any($4)))
-           order by (m.message_id = any($2) or m.provider_message_id = any($2)) desc, m.sent_at desc nulls last limit 1"#,
+           where m.org_id = $1 and (m.message_id = any($2) or m.provider_message_id = any($2))"#,
         org as OrgId,
-        ids,
-        contact as Option<ContactId>,
-        subjects
+        ids
     )
-    .fetch_optional(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SentById {
+            sent: Sent {
+                id: r.id,
+                campaign_id: r.campaign_id,
+                contact_id: r.contact_id,
+                mailbox_id: r.mailbox_id,
+                stop_on_reply: r.stop_on_reply,
+            },
+            message_id: r.message_id,
+            provider_message_id: r.provider_message_id,
+            sent_at: r.sent_at,
+        })
+        .collect())
 }
 
-/// The contact with this email address (lowercase).
-pub async fn contact_by_email(
+/// For each (contact, normalised subject), the latest email of ours sent to that contact under
+/// that subject (or "re: " and it): replies whose client dropped the threading headers. In the
+/// order asked.
+pub async fn sent_by_subject(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    email: &str,
-) -> Result<Option<ContactId>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"select id as "id: ContactId" from contacts where org_id = $1 and lower(email) = $2
-           order by created_at limit 1"#,
+    asked: &[(ContactId, String)],
+) -> Result<Vec<Option<Sent>>, sqlx::Error> {
+    if asked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let contacts: Vec<uuid::Uuid> = asked.iter().map(|(c, _)| c.0).collect();
+    let subjects: Vec<String> = asked.iter().map(|(_, s)| s.clone()).collect();
+    let rows = sqlx::query!(
+        r#"select distinct on (u.n) u.n as "n!",
+                  m.id as "id: MessageId", m.campaign_id as "campaign_id: CampaignId",
+                  m.contact_id as "contact_id: ContactId", m.mailbox_id as "mailbox_id: MailboxId",
+                  c.stop_on_reply
+           from unnest($2::uuid[], $3::text[]) with ordinality as u(contact_id, subject, n)
+           join campaign_messages m
+             on m.org_id = $1 and m.contact_id = u.contact_id and m.channel = 'email'
+            and m.sent_at is not null and m.subject <> ''
+            and lower(m.subject) in (u.subject, 're: ' || u.subject)
+           join campaigns c on c.org_id = m.org_id and c.id = m.campaign_id
+           order by u.n, m.sent_at desc"#,
         org as OrgId,
-        email
+        &contacts,
+        &subjects
     )
-    .fetch_optional(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    let mut found = vec![None; asked.len()];
+    for r in rows {
+        if let Some(slot) = usize::try_from(r.n - 1).ok().and_then(|i| found.get_mut(i)) {
+            *slot = Some(Sent {
+                id: r.id,
+                campaign_id: r.campaign_id,
+                contact_id: r.contact_id,
+                mailbox_id: r.mailbox_id,
+                stop_on_reply: r.stop_on_reply,
+            });
+        }
+    }
+    Ok(found)
 }
 
-/// The contact with this address, made now (source `inbound`) when there is none: someone who
-/// wrote to a mailbox and is not a contact yet.
-pub async fn inbound_contact(
-    conn: &mut PgConnection,
+/// The contacts with these addresses (lowercase), by address; the oldest where two share one.
+pub async fn contacts_by_email(
+    db: impl PgExecutor<'_>,
     org: OrgId,
-    email: &str,
-    name: Option<&str>,
-) -> Result<ContactId, sqlx::Error> {
-    let mut words = name.unwrap_or_default().split_whitespace();
-    let first = words.next().map(str::to_owned);
-    let last = Some(words.collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty());
-    sqlx::query_scalar!(
+    emails: &[String],
+) -> Result<HashMap<String, ContactId>, sqlx::Error> {
+    if emails.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query!(
+        r#"select distinct on (lower(email)) lower(email) as "email!", id as "id: ContactId"
+           from contacts where org_id = $1 and lower(email) = any($2)
+           order by lower(email), created_at"#,
+        org as OrgId,
+        emails
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.email, r.id)).collect())
+}
+
+/// Someone who wrote to a mailbox and is no contact yet.
+pub struct Stranger {
+    /// Lowercase.
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// The contacts with these addresses, made now (source `inbound`) where there are none; by
+/// address (lowercase). Each address once.
+pub async fn inbound_contacts(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    people: &[Stranger],
+) -> Result<HashMap<String, ContactId>, sqlx::Error> {
+    if people.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut ids = Vec::with_capacity(people.len());
+    let mut emails = Vec::with_capacity(people.len());
+    let mut firsts = Vec::with_capacity(people.len());
+    let mut lasts = Vec::with_capacity(people.len());
+    for p in people {
+        let mut words = p.name.as_deref().unwrap_or_default().split_whitespace();
+        ids.push(ContactId::new().0);
+        emails.push(p.email.clone());
+        firsts.push(words.next().map(str::to_owned));
+        lasts.push(Some(words.collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()));
+    }
+    let rows = sqlx::query!(
         r#"insert into contacts (org_id, id, email, first_name, last_name, source)
-           values ($1, $2, $3, $4, $5, 'inbound')
+           select $1, u.id, u.email, u.first_name, u.last_name, 'inbound'
+           from unnest($2::uuid[], $3::text[], $4::text[], $5::text[])
+                as u(id, email, first_name, last_name)
            on conflict (org_id, lower(email)) do update set email = contacts.email
-           returning id as "id: ContactId""#,
+           returning lower(email) as "email!", id as "id: ContactId""#,
         org as OrgId,
-        ContactId::new() as ContactId,
-        email,
-        first,
-        last
+        &ids,
+        &emails,
+        &firsts as &[Option<String>],
+        &lasts as &[Option<String>]
     )
-    .fetch_one(&mut *conn)
-    .await
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.email, r.id)).collect())
 }
 
-/// Whether this mail is already stored (by Message-ID, or by its bytes' hash).
-pub async fn already_stored(
+/// Which of these Message-IDs and content hashes are stored already.
+pub async fn stored_among(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    message_id: Option<&str>,
-    hash: &[u8],
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"select exists(select 1 from inbound_messages
-                         where org_id = $1 and (content_hash = $2 or message_id = $3)) as "x!""#,
+    message_ids: &[String],
+    hashes: &[Vec<u8>],
+) -> Result<(HashSet<String>, HashSet<Vec<u8>>), sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select message_id, content_hash from inbound_messages
+           where org_id = $1 and (message_id = any($2) or content_hash = any($3))"#,
         org as OrgId,
-        hash,
-        message_id
+        message_ids,
+        hashes
     )
-    .fetch_one(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    let mut ids = HashSet::new();
+    let mut stored = HashSet::new();
+    for r in rows {
+        ids.extend(r.message_id);
+        stored.insert(r.content_hash);
+    }
+    Ok((ids, stored))
 }
 
-/// What a conversation shows after an arrival.
+/// What a conversation shows after arrivals (its latest one's).
 pub struct Arrival<'a> {
     pub contact: ContactId,
     pub channel: Channel,
@@ -124,26 +217,54 @@ pub struct Arrival<'a> {
     pub at: OffsetDateTime,
     pub classification: Option<ReplyLabel>,
     pub away_until: Option<Date>,
-    /// A person's answer: it waits for ours.
-    pub needs_reply: bool,
+    /// The latest of the arrivals that are a person's answer: it waits for ours.
+    pub replied_at: Option<OffsetDateTime>,
 }
 
-/// The contact's conversation on the channel, created on its first message; it becomes unread
-/// and open, and shows the arrival.
-pub async fn touch_conversation(
+/// The contacts' conversations on their channels, created on a first message; each becomes
+/// unread and open, and shows its arrival (unless a later message is there already). One
+/// arrival per contact and channel; the conversations in the order of `arrivals`.
+pub async fn touch_conversations(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    a: &Arrival<'_>,
-) -> Result<ConversationId, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"insert into conversations (org_id, id, contact_id, channel, mailbox_id, campaign_id,
+    arrivals: &[Arrival<'_>],
+) -> Result<Vec<ConversationId>, sqlx::Error> {
+    if arrivals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = arrivals.iter().map(|_| ConversationId::new().0).collect();
+    let contacts: Vec<uuid::Uuid> = arrivals.iter().map(|a| a.contact.0).collect();
+    let channels: Vec<&str> = arrivals.iter().map(|a| a.channel.as_str()).collect();
+    let mailboxes: Vec<Option<uuid::Uuid>> =
+        arrivals.iter().map(|a| a.mailbox.map(|m| m.0)).collect();
+    let campaigns: Vec<Option<uuid::Uuid>> =
+        arrivals.iter().map(|a| a.campaign.map(|c| c.0)).collect();
+    let labels: Vec<Option<&str>> = arrivals
+        .iter()
+        .map(|a| a.classification.map(ReplyLabel::as_str))
+        .collect();
+    let away: Vec<Option<Date>> = arrivals.iter().map(|a| a.away_until).collect();
+    let snippets: Vec<&str> = arrivals.iter().map(|a| a.snippet).collect();
+    let at: Vec<OffsetDateTime> = arrivals.iter().map(|a| a.at).collect();
+    let replied: Vec<Option<OffsetDateTime>> = arrivals.iter().map(|a| a.replied_at).collect();
+    let rows = sqlx::query!(
+        r#"with u as (
+               select * from unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[],
+                                    $7::text[], $8::date[], $9::text[], $10::timestamptz[],
+                                    $11::timestamptz[])
+                   as u(id, contact_id, channel, mailbox_id, campaign_id, classification,
+                        away_until, snippet, at, replied_at))
+           insert into conversations (org_id, id, contact_id, channel, mailbox_id, campaign_id,
                                       classification, away_until, snippet, last_message_at,
                                       needs_reply)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           select $1, id, contact_id, channel::channel, mailbox_id, campaign_id,
+                  classification::reply_label, away_until, snippet, at, replied_at is not null
+           from u
            on conflict (org_id, contact_id, channel) do update set
                mailbox_id = coalesce(excluded.mailbox_id, conversations.mailbox_id),
                campaign_id = coalesce(excluded.campaign_id, conversations.campaign_id),
                -- What the conversation shows comes from its latest message (mail may arrive late).
+               -- A label a person set stays until the lead answers again.
                classification = case when excluded.last_message_at >= conversations.last_message_at
                                           and (excluded.needs_reply or not conversations.classified_by_hand)
                                      then excluded.classification else conversations.classification end,
@@ -152,28 +273,43 @@ pub async fn touch_conversation(
                snippet = case when excluded.last_message_at >= conversations.last_message_at
                               then excluded.snippet else conversations.snippet end,
                last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
-               -- A label a person set stays until the lead answers again.
                classified_by_hand = conversations.classified_by_hand and not excluded.needs_reply,
+               -- Older mail (a first sync reads back) does not raise it.
                needs_reply = conversations.needs_reply
-                             or (excluded.needs_reply and excluded.last_message_at >= conversations.last_message_at),
+                             or coalesce((select u.replied_at >= conversations.last_message_at from u
+                                          where u.contact_id = excluded.contact_id
+                                            and u.channel::channel = excluded.channel), false),
                unread = true,
                status = 'open',
                snoozed_until = null
-           returning id as "id: ConversationId""#,
+           returning id as "id: ConversationId", contact_id as "contact_id: ContactId",
+                     channel as "channel: Channel""#,
         org as OrgId,
-        ConversationId::new().0,
-        a.contact as ContactId,
-        a.channel as Channel,
-        a.mailbox as Option<MailboxId>,
-        a.campaign as Option<CampaignId>,
-        a.classification as Option<ReplyLabel>,
-        a.away_until,
-        a.snippet,
-        a.at,
-        a.needs_reply
+        &ids,
+        &contacts,
+        &channels as &[&str],
+        &mailboxes as &[Option<uuid::Uuid>],
+        &campaigns as &[Option<uuid::Uuid>],
+        &labels as &[Option<&str>],
+        &away as &[Option<Date>],
+        &snippets as &[&str],
+        &at,
+        &replied as &[Option<OffsetDateTime>]
     )
-    .fetch_one(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    let by: HashMap<(ContactId, Channel), ConversationId> = rows
+        .into_iter()
+        .map(|r| ((r.contact_id, r.channel), r.id))
+        .collect();
+    arrivals
+        .iter()
+        .map(|a| {
+            by.get(&(a.contact, a.channel))
+                .copied()
+                .ok_or(sqlx::Error::RowNotFound)
+        })
+        .collect()
 }
 
 /// An arrived message to store.
@@ -198,64 +334,109 @@ pub struct NewInbound<'a> {
     pub received_at: OffsetDateTime,
 }
 
-/// Stores an arrival; `false` when the same mail was stored meanwhile (another worker).
+/// Stores arrivals with one statement; for each, whether it was stored (`false`: the same mail
+/// is stored already, by another worker meanwhile).
 pub async fn insert(
     db: impl PgExecutor<'_>,
     org: OrgId,
-    m: &NewInbound<'_>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
+    mails: &[NewInbound<'_>],
+) -> Result<Vec<bool>, sqlx::Error> {
+    if mails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<uuid::Uuid> = mails.iter().map(|_| InboundId::new().0).collect();
+    let col = |f: fn(&NewInbound<'_>) -> Option<uuid::Uuid>| -> Vec<Option<uuid::Uuid>> {
+        mails.iter().map(f).collect()
+    };
+    let conversations = col(|m| m.conversation.map(|c| c.0));
+    let mailboxes = col(|m| m.mailbox.map(|c| c.0));
+    let answered = col(|m| m.campaign_message.map(|c| c.0));
+    let kinds: Vec<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
+    let message_ids: Vec<Option<&str>> = mails.iter().map(|m| m.message_id).collect();
+    let from: Vec<Option<&str>> = mails.iter().map(|m| m.from_address).collect();
+    let names: Vec<Option<&str>> = mails.iter().map(|m| m.from_name).collect();
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject).collect();
+    let texts: Vec<&str> = mails.iter().map(|m| m.text).collect();
+    let labels: Vec<Option<&str>> = mails
+        .iter()
+        .map(|m| m.classification.map(ReplyLabel::as_str))
+        .collect();
+    let details: Vec<Option<&str>> = mails.iter().map(|m| m.detail).collect();
+    let raws: Vec<&[u8]> = mails.iter().map(|m| m.raw).collect();
+    let hashes: Vec<&[u8]> = mails.iter().map(|m| m.hash).collect();
+    let received: Vec<OffsetDateTime> = mails.iter().map(|m| m.received_at).collect();
+    let needs_model: Vec<bool> = mails.iter().map(|m| m.needs_model).collect();
+    let htmls: Vec<Option<&str>> = mails.iter().map(|m| m.html).collect();
+    let attachments: Vec<String> = mails
+        .iter()
+        .map(|m| serde_json::to_string(m.attachments).unwrap_or_else(|_| "[]".into()))
+        .collect();
+    let stored: HashSet<uuid::Uuid> = sqlx::query_scalar!(
         r#"insert into inbound_messages (org_id, id, conversation_id, mailbox_id, kind, message_id,
                campaign_message_id, from_address, from_name, subject, body_text, classification,
                detail, raw, content_hash, received_at, needs_model, body_html, attachments)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-           on conflict do nothing"#,
+           select $1, u.id, u.conversation_id, u.mailbox_id, u.kind::inbound_kind, u.message_id,
+                  u.campaign_message_id, u.from_address, u.from_name, u.subject, u.body_text,
+                  u.classification::reply_label, u.detail, u.raw, u.content_hash, u.received_at,
+                  u.needs_model, u.body_html, u.attachments::jsonb
+           from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::uuid[],
+                       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                       $14::bytea[], $15::bytea[], $16::timestamptz[], $17::bool[], $18::text[],
+                       $19::text[])
+                as u(id, conversation_id, mailbox_id, kind, message_id, campaign_message_id,
+                     from_address, from_name, subject, body_text, classification, detail, raw,
+                     content_hash, received_at, needs_model, body_html, attachments)
+           on conflict do nothing
+           returning id"#,
         org as OrgId,
-        InboundId::new().0,
-        m.conversation as Option<ConversationId>,
-        m.mailbox as Option<MailboxId>,
-        m.kind as InboundKind,
-        m.message_id,
-        m.campaign_message as Option<MessageId>,
-        m.from_address,
-        m.from_name,
-        m.subject,
-        m.text,
-        m.classification as Option<ReplyLabel>,
-        m.detail,
-        m.raw,
-        m.hash,
-        m.received_at,
-        m.needs_model,
-        m.html,
-        sqlx::types::Json(m.attachments) as _
+        &ids,
+        &conversations as &[Option<uuid::Uuid>],
+        &mailboxes as &[Option<uuid::Uuid>],
+        &kinds as &[&str],
+        &message_ids as &[Option<&str>],
+        &answered as &[Option<uuid::Uuid>],
+        &from as &[Option<&str>],
+        &names as &[Option<&str>],
+        &subjects as &[&str],
+        &texts as &[&str],
+        &labels as &[Option<&str>],
+        &details as &[Option<&str>],
+        &raws as &[&[u8]],
+        &hashes as &[&[u8]],
+        &received,
+        &needs_model,
+        &htmls as &[Option<&str>],
+        &attachments
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .collect();
+    Ok(ids.iter().map(|id| stored.contains(id)).collect())
+}
+
+/// People answered: each contact has replied (at the latest of the times given for it).
+pub async fn replied(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    replies: &[(ContactId, OffsetDateTime)],
+) -> Result<(), sqlx::Error> {
+    if replies.is_empty() {
+        return Ok(());
+    }
+    let contacts: Vec<uuid::Uuid> = replies.iter().map(|(c, _)| c.0).collect();
+    let at: Vec<OffsetDateTime> = replies.iter().map(|(_, a)| *a).collect();
+    sqlx::query!(
+        "update contacts c set last_replied_at = greatest(c.last_replied_at, u.at), updated_at = now()
+         from (select contact_id, max(at) as at from unnest($2::uuid[], $3::timestamptz[])
+                   as r(contact_id, at) group by contact_id) u
+         where c.org_id = $1 and c.id = u.contact_id",
+        org as OrgId,
+        &contacts,
+        &at
     )
     .execute(db)
     .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// A person answered: the contact has replied, and the campaign's sequence stops for them (when
-/// the campaign says so) — nothing more of it is sent, including messages already prepared.
-pub async fn replied(
-    conn: &mut PgConnection,
-    org: OrgId,
-    contact: ContactId,
-    stop_in: Option<CampaignId>,
-    at: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "update contacts set last_replied_at = greatest(last_replied_at, $3), updated_at = now()
-         where org_id = $1 and id = $2",
-        org as OrgId,
-        contact as ContactId,
-        at
-    )
-    .execute(&mut *conn)
-    .await?;
-    if let Some(campaign) = stop_in {
-        stop_sequence(conn, org, campaign, contact).await?;
-    }
     Ok(())
 }
 

@@ -251,24 +251,25 @@ pub async fn thread(
     }))
 }
 
-/// Whether one of `ids` (without angle brackets) is an answer written here: mail that carries it
-/// answers us.
-pub async fn answers_ours(
+/// Which of `ids` (Message-IDs without angle brackets) are answers written in the inbox: mail
+/// answering one is an answer to us too.
+pub async fn ours_among(
     db: impl PgExecutor<'_>,
     org: OrgId,
     ids: &[String],
-) -> Result<bool, sqlx::Error> {
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     if ids.is_empty() {
-        return Ok(false);
+        return Ok(Default::default());
     }
-    sqlx::query_scalar!(
-        r#"select exists (select 1 from conversation_replies
-                          where org_id = $1 and message_id = any($2)) as "x!""#,
+    let found = sqlx::query_scalar!(
+        r#"select message_id as "id!" from conversation_replies
+           where org_id = $1 and message_id = any($2)"#,
         org as OrgId,
         ids
     )
-    .fetch_one(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// An answer claimed for sending.

@@ -461,6 +461,28 @@ impl Connection {
         self.fetch_part(uids, "BODY.PEEK[]", true).await
     }
 
+    /// The sizes in bytes (`RFC822.SIZE`) of these UIDs' messages, in the order the server
+    /// sends them.
+    pub async fn sizes(&mut self, uids: &[u32]) -> Result<Vec<(u32, u32)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(uids);
+        within(self.timeout, "fetch", async {
+            let fetched: Vec<_> = self
+                .session
+                .uid_fetch(&set, "(UID RFC822.SIZE)")
+                .await?
+                .try_collect()
+                .await?;
+            Ok(fetched
+                .iter()
+                .filter_map(|f| Some((f.uid?, f.size?)))
+                .collect())
+        })
+        .await
+    }
+
     /// The headers alone of these UIDs.
     pub async fn fetch_headers(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, ImapError> {
         self.fetch_part(uids, "BODY.PEEK[HEADER]", false).await

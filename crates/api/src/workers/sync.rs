@@ -31,8 +31,11 @@ use uuid::Uuid;
 const LEASE_SECS: i64 = 90;
 /// How often a holder renews its claims.
 const RENEW_EVERY: Duration = Duration::from_secs(20);
-/// Messages fetched in one command.
+/// Messages fetched in one command (at most).
 const BATCH: usize = 250;
+/// The bytes of mail held at once while a batch is taken in (a message larger than this is a
+/// piece of its own).
+const PIECE_BYTES: u64 = 16 * 1024 * 1024;
 /// The longest wait before reconnecting after a failure.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -51,6 +54,9 @@ pub struct Reader {
     links: Signer,
     /// This process, as a holder of leases.
     holder: Uuid,
+    /// Mailboxes writing what they read at once: fewer than the database pool holds, so
+    /// however many mailboxes one process reads, the API and the senders still get connections.
+    writers: Arc<tokio::sync::Semaphore>,
 }
 
 type Failure = String;
@@ -58,6 +64,9 @@ type Failure = String;
 impl Reader {
     pub fn new(pool: PgPool, settings: Arc<Settings>, sealer: Arc<Sealer>) -> Self {
         Self {
+            writers: Arc::new(tokio::sync::Semaphore::new(writers(
+                settings.db_max_connections,
+            ))),
             links: settings.link_signer(),
             pool,
             settings,
@@ -238,7 +247,7 @@ impl Reader {
                 .uid_next
                 .map_or(after, |n| n.saturating_sub(1).max(after));
             mark.last_uid = last;
-            let tx = self.pool.begin().await.map_err(|x| e(&x))?;
+            let (_writing, tx) = self.begin().await.map_err(|x| e(&x))?;
             return self.advance(tx, org, mailbox, folder, mark, 0).await;
         }
         let own: Vec<&str> = own.iter().map(String::as_str).collect();
@@ -274,7 +283,7 @@ impl Reader {
                 } else {
                     conn.fetch(&uids).await.map_err(|x| e(&x))?
                 };
-                let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
+                let (_writing, mut tx) = self.begin().await.map_err(|x| e(&x))?;
                 for (_, h) in &headers {
                     if inbox::learn_sent(&mut tx, org, &self.links, h)
                         .await
@@ -313,34 +322,84 @@ impl Reader {
             } else {
                 chunk.to_vec()
             };
-            let mails = conn.fetch(&wanted).await.map_err(|x| e(&x))?;
-            let mut tx = self.pool.begin().await.map_err(|x| e(&x))?;
-            let mut arrived = Vec::new();
-            for (_, raw) in &mails {
-                // People who write become contacts; senders of what the server filed as junk
-                // do not.
-                let strangers = folder.role == Role::Inbox;
-                let outcome =
-                    inbox::take_in(&mut tx, org, Some(mailbox), &own, raw, now, strangers)
-                        .await
-                        .map_err(|x| e(&x))?;
-                if let inbox::Ingested::Stored { conversation, .. } = outcome {
-                    taken += 1;
-                    arrived.push(conversation);
-                }
+            // Held in memory a piece at a time: a batch of large attachments is cut smaller.
+            let sizes = conn.sizes(&wanted).await.map_err(|x| e(&x))?;
+            let pieces = pieces(&wanted, &sizes, PIECE_BYTES);
+            let chunk_end = chunk.iter().copied().max().unwrap_or(after);
+            for (n, piece) in pieces.iter().enumerate() {
+                let end = if n + 1 == pieces.len() {
+                    chunk_end
+                } else {
+                    piece.iter().copied().max().unwrap_or(after)
+                };
+                self.take_piece(conn, org, mailbox, folder, &own, piece, &mut mark, end, now)
+                    .await?;
             }
-            db::inbox::events(&mut *tx, org, "message", &arrived)
-                .await
-                .map_err(|x| e(&x))?;
-            mark.last_uid = chunk
-                .iter()
-                .copied()
-                .max()
-                .unwrap_or(after)
-                .max(mark.last_uid);
-            self.advance(tx, org, mailbox, folder, mark, taken).await?;
+            if pieces.is_empty() {
+                mark.last_uid = chunk_end.max(mark.last_uid);
+                let (_writing, tx) = self.begin().await.map_err(|x| e(&x))?;
+                self.advance(tx, org, mailbox, folder, mark, 0).await?;
+            }
         }
         Ok(())
+    }
+
+    /// Fetches one piece of a batch and takes it in, moving the watermark to `end` with it.
+    #[allow(clippy::too_many_arguments)]
+    async fn take_piece(
+        &self,
+        conn: &mut imap::Connection,
+        org: OrgId,
+        mailbox: MailboxId,
+        folder: &Folder,
+        own: &[&str],
+        piece: &[u32],
+        mark: &mut Watermark,
+        end: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), Failure> {
+        let e = |e: &dyn std::fmt::Display| format!("{}: {e}", folder.name);
+        let mails = conn.fetch(piece).await.map_err(|x| e(&x))?;
+        let (_writing, mut tx) = self.begin().await.map_err(|x| e(&x))?;
+        let raws: Vec<&[u8]> = mails.iter().map(|(_, raw)| raw.as_slice()).collect();
+        // People who write become contacts; senders of what the server filed as junk do not.
+        let strangers = folder.role == Role::Inbox;
+        let outcomes = inbox::take_in(&mut tx, org, Some(mailbox), own, &raws, now, strangers)
+            .await
+            .map_err(|x| e(&x))?;
+        let arrived: Vec<_> = outcomes
+            .into_iter()
+            .filter_map(|o| match o {
+                inbox::Ingested::Stored { conversation, .. } => Some(conversation),
+                _ => None,
+            })
+            .collect();
+        let taken = i64::try_from(arrived.len()).unwrap_or(0);
+        db::inbox::events(&mut *tx, org, "message", &arrived)
+            .await
+            .map_err(|x| e(&x))?;
+        mark.last_uid = end.max(mark.last_uid);
+        self.advance(tx, org, mailbox, folder, *mark, taken).await
+    }
+
+    /// A transaction to write what was read, once a writer's place is free.
+    async fn begin(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::OwnedSemaphorePermit,
+            sqlx::Transaction<'static, sqlx::Postgres>,
+        ),
+        Failure,
+    > {
+        let permit = self
+            .writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        let tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+        Ok((permit, tx))
     }
 
     /// Moves the folder's watermark in `tx` and commits it, if this worker still holds the
@@ -399,5 +458,59 @@ impl Reader {
             .filter(|(_, id)| id.as_ref().is_none_or(|i| !known.contains(i)))
             .map(|(uid, _)| uid)
             .collect())
+    }
+}
+
+/// How many mailboxes of one process write at once: half the pool (at least one).
+fn writers(pool: u32) -> usize {
+    usize::try_from(pool / 2).unwrap_or(1).max(1)
+}
+
+/// `uids` cut into pieces in their order, each holding at most `limit` bytes by the `sizes` the
+/// server gave (or a single message larger than that); a UID without a size counts as empty.
+fn pieces(uids: &[u32], sizes: &[(u32, u32)], limit: u64) -> Vec<Vec<u32>> {
+    let size: std::collections::HashMap<u32, u64> =
+        sizes.iter().map(|(u, s)| (*u, u64::from(*s))).collect();
+    let mut pieces: Vec<Vec<u32>> = Vec::new();
+    let mut held = 0;
+    for &uid in uids {
+        let bytes = size.get(&uid).copied().unwrap_or(0);
+        match pieces.last_mut() {
+            Some(piece) if held + bytes <= limit => {
+                piece.push(uid);
+                held += bytes;
+            }
+            _ => {
+                pieces.push(vec![uid]);
+                held = bytes;
+            }
+        }
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pieces, writers};
+
+    #[test]
+    fn mailboxes_leave_half_the_pool_to_the_rest() {
+        assert_eq!(writers(10), 5);
+        assert_eq!(writers(1), 1);
+        assert_eq!(writers(0), 1);
+    }
+
+    #[test]
+    fn a_batch_is_cut_by_the_bytes_it_holds() {
+        let uids = [1, 2, 3, 4, 5];
+        let sizes = [(1, 40), (2, 50), (3, 30), (4, 200), (5, 10)];
+        assert_eq!(
+            pieces(&uids, &sizes, 100),
+            vec![vec![1, 2], vec![3], vec![4], vec![5]]
+        );
+        assert_eq!(pieces(&uids, &sizes, 1_000), vec![uids.to_vec()]);
+        // Sizes the server did not give count as nothing; no UIDs, no pieces.
+        assert_eq!(pieces(&uids, &[], 1), vec![uids.to_vec()]);
+        assert!(pieces(&[], &sizes, 100).is_empty());
     }
 }

@@ -501,6 +501,155 @@ async fn a_stranger_who_writes_becomes_a_contact_with_a_conversation(pool: PgPoo
     assert_eq!(strangers, 1);
 }
 
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_batch_is_taken_in_once_with_each_conversation_showing_its_latest_mail(pool: PgPool) {
+    use aura_api::inbox::{simulate::letter, simulate::Letter, take_in, Ingested};
+    let app = spawn_app(pool).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    let now = time::macros::datetime!(2031-05-06 12:00 UTC);
+    let write = |from: &'static str,
+                 id: &'static str,
+                 hours_ago: i64,
+                 extra: &'static str,
+                 body: &'static str| {
+        letter(&Letter {
+            from,
+            to: "dana@aura-demo.example",
+            subject: "About the condo",
+            id,
+            date: now - time::Duration::hours(hours_ago),
+            extra,
+            body,
+        })
+    };
+    let reply = write(
+        "Avery Stone <avery@example.com>",
+        "<a1@example.com>",
+        2,
+        "",
+        "Could we talk on Friday?\r\n",
+    );
+    let away = write(
+        "avery@example.com",
+        "<a2@example.com>",
+        1,
+        "Auto-Submitted: auto-replied\r\n",
+        "I am out of the office until 12 May 2031.\r\n",
+    );
+    let same_id = write(
+        "avery@example.com",
+        "<a1@example.com>",
+        3,
+        "",
+        "Another body, same id.\r\n",
+    );
+    let other = write(
+        "Blake Park <blake@example.com>",
+        "<b1@example.com>",
+        4,
+        "",
+        "Yes, send me the floor plan.\r\n",
+    );
+    let batch: Vec<&[u8]> = vec![&reply, &away, &reply, &same_id, b"", &other];
+    let take = |batch: Vec<Vec<u8>>| {
+        let pool = app.pool.clone();
+        let org = demo.org_id();
+        async move {
+            let raws: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+            let mut tx = pool.begin().await.unwrap();
+            let done = take_in(
+                &mut tx,
+                org,
+                None,
+                &["dana@aura-demo.example"],
+                &raws,
+                now,
+                true,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            done
+        }
+    };
+    let owned: Vec<Vec<u8>> = batch.iter().map(|b| b.to_vec()).collect();
+    let done = take(owned.clone()).await;
+    let conversation = |i: usize| match &done[i] {
+        Ingested::Stored { conversation, .. } => conversation.unwrap(),
+        other => panic!("message {i}: {other:?}"),
+    };
+    let (avery, blake) = (conversation(0), conversation(5));
+    assert_eq!(conversation(1), avery);
+    assert_ne!(avery, blake);
+    assert!(matches!(
+        done[0],
+        Ingested::Stored {
+            kind: InboundKind::Reply,
+            ..
+        }
+    ));
+    assert!(matches!(
+        done[1],
+        Ingested::Stored {
+            kind: InboundKind::AutoReply,
+            ..
+        }
+    ));
+    // The same bytes, or the same Message-ID, twice in a batch: taken once.
+    assert_eq!(done[2], Ingested::Duplicate);
+    assert_eq!(done[3], Ingested::Duplicate);
+    assert_eq!(done[4], Ingested::Unreadable);
+    // Avery's conversation shows the later mail (the out-of-office) and still waits for an
+    // answer to the reply before it.
+    let detail: ConversationDetail = demo
+        .get(&format!("/api/v1/conversations/{avery}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(detail.conversation.needs_reply);
+    assert!(detail.conversation.unread);
+    assert_eq!(
+        detail.conversation.classification,
+        Some(aura_types::ai::ReplyLabel::OutOfOffice)
+    );
+    assert!(
+        detail.conversation.snippet.contains("out of the office"),
+        "{}",
+        detail.conversation.snippet
+    );
+    assert_eq!(detail.conversation.contact_name, "Avery Stone");
+    let (made, replied): (i64, Option<time::OffsetDateTime>) = sqlx::query_as(
+        "select count(*) over (), last_replied_at from contacts
+         where source = 'inbound' and lower(email) = 'avery@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(made, 1);
+    assert_eq!(replied, Some(now - time::Duration::hours(2)));
+    let stored: i64 = sqlx::query_scalar("select count(*) from inbound_messages where org_id = $1")
+        .bind(demo.org_id().0)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    // Taken in again (a worker that crashed before moving its watermark): nothing new.
+    let again = take(owned).await;
+    assert!(
+        again
+            .iter()
+            .all(|d| matches!(d, Ingested::Duplicate | Ingested::Unreadable)),
+        "{again:?}"
+    );
+    let after: i64 = sqlx::query_scalar("select count(*) from inbound_messages where org_id = $1")
+        .bind(demo.org_id().0)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(after, stored);
+}
+
 /// A 422 that names `field`.
 async fn expect_field(res: reqwest::Response, field: &str) {
     let e = expect_error(
