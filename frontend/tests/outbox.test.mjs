@@ -160,6 +160,10 @@ test("leads' answers land in the inbox while it is open, and are read there", as
   await page.getByRole("button", { name: "Mark done" }).click();
   await page.getByText("Marked done.").first().waitFor();
   await screenshot(page, "44-inbox-thread");
+  // Done: out of the list of open conversations, and there under any status.
+  await until("the done one out of the list", async () => (await conversation.count()) === 1);
+  await page.getByLabel("Status", { exact: true }).selectOption("");
+  await until("both again", async () => (await conversation.count()) === 2);
 
   // Filters: by classification, and by words.
   await page.getByLabel("Classification").selectOption("out_of_office");

@@ -178,7 +178,7 @@ async fn demo_conversations(
                         mailbox: mailbox.id,
                         author: Some(owner),
                         to: email,
-                        subject: &crate::delivery::email::reply_subject(subject),
+                        subject: &crate::domain::inbound::subject::reply_subject(subject),
                         text,
                         message_id: &crate::delivery::email::new_message_id(&ours),
                         in_reply_to: thread.parent.as_deref(),

@@ -12,6 +12,7 @@ mod countries;
 pub mod enums;
 pub mod error;
 pub mod geo;
+pub mod html;
 pub mod ids;
 pub mod import;
 pub mod inbox;

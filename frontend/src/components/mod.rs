@@ -439,8 +439,9 @@ pub fn chosen_file_form(ev: &leptos::ev::Event) -> Option<web_sys::FormData> {
 }
 
 /// HTML from outside the app (a message's HTML part) shown in a sandboxed frame: its own
-/// document (`srcdoc`), no scripts, no same-origin access, no forms or pop-ups — never injected
-/// into the app's document. Its height follows the amount of text, within bounds.
+/// document (`srcdoc`), no scripts, no same-origin access, no forms — never injected into the
+/// app's document. Its links open in a new tab, with no referrer and no way back to the frame
+/// (`noopener`). Its height follows the amount of text, within bounds.
 ///
 /// Mail that arrived is shown with `block_remote` (its own policy allows no image from the
 /// network: a remote image can tell its sender the mail was read) until a person asks, and with
@@ -464,8 +465,9 @@ pub fn HtmlFrame(
     } else {
         ""
     };
+    let html = aura_types::html::links_without_opener(&html);
     let doc = format!(
-        "<!doctype html><html><head>{policy}<meta charset=\"utf-8\"><base target=\"_blank\"><style>\
+        "<!doctype html><html><head>{policy}<meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\"><base target=\"_blank\"><style>\
          body{{margin:16px;font:14px/1.6 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#0f172a}}\
          a{{color:#4338ca;text-decoration:underline}}p{{margin:0 0 12px}}{quotes}</style></head><body>{html}</body></html>"
     );
@@ -473,7 +475,7 @@ pub fn HtmlFrame(
         <iframe
             class="block w-full border-0 bg-white"
             style=format!("height:{height}px")
-            sandbox=""
+            sandbox="allow-popups allow-popups-to-escape-sandbox"
             referrerpolicy="no-referrer"
             title=title
             srcdoc=doc

@@ -71,7 +71,8 @@ pub fn InboxPage() -> impl IntoView {
     // Narrowing the list further: by classification, status, campaign, mailbox, and by words
     // (debounced).
     let classification = RwSignal::new(None::<ReplyLabel>);
-    let status = RwSignal::new(None::<ConversationStatus>);
+    // Open conversations by default: what is done or snoozed is out of the way until asked for.
+    let status = RwSignal::new(Some(ConversationStatus::Open));
     let campaign = RwSignal::new(None::<CampaignId>);
     let mailbox = RwSignal::new(None::<MailboxId>);
     let search_box = RwSignal::new(String::new());
@@ -164,11 +165,21 @@ pub fn InboxPage() -> impl IntoView {
                 return;
             }
             let unread = matches!(&got, Ok(d) if d.conversation.unread);
+            let shown = |t: &Option<Result<ConversationDetail, String>>| match t {
+                Some(Ok(d)) if d.conversation.id == id => Some(d.items.len()),
+                _ => None,
+            };
+            // Mail that arrives in the conversation a person has open, on screen, is read as
+            // it appears (one they marked unread stays so until something new comes).
+            let grew = match (thread.try_with_untracked(shown).flatten(), &got) {
+                (Some(before), Ok(d)) => d.items.len() > before,
+                _ => false,
+            } && !document().hidden();
             // An unchanged thread is left as shown (its frames are not rebuilt).
             if thread.try_with_untracked(|t| t.as_ref() != Some(&got)) == Some(true) {
                 thread.try_set(Some(got));
             }
-            if unread && opened {
+            if unread && (opened || grew) {
                 let read = ConversationChange {
                     unread: Some(false),
                     ..change()

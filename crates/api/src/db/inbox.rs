@@ -875,6 +875,8 @@ pub struct Unlabelled {
     pub subject: String,
     pub body_text: String,
     pub from_address: Option<String>,
+    /// Tries before this one.
+    pub classify_attempts: i32,
 }
 
 /// Asks the classifier about the people's answers in a conversation that have no label.
@@ -884,7 +886,7 @@ pub async fn ask_model(
     conversation: ConversationId,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"update inbound_messages set needs_model = true
+        r#"update inbound_messages set needs_model = true, classify_attempts = 0, classify_after = null
            where org_id = $1 and conversation_id = $2 and kind = 'reply' and classification is null"#,
         org as OrgId,
         conversation as ConversationId
@@ -894,8 +896,8 @@ pub async fn ask_model(
     Ok(())
 }
 
-/// Takes up to `limit` answers waiting for the classifier (oldest first); each is taken once,
-/// whatever the classifier then says.
+/// Takes up to `limit` answers waiting for the classifier whose time has come (oldest first);
+/// each is taken once: after a failure, [`classify_failed`] puts it back.
 pub async fn take_unlabelled(
     conn: &mut PgConnection,
     limit: i64,
@@ -903,15 +905,43 @@ pub async fn take_unlabelled(
     sqlx::query_as!(
         Unlabelled,
         r#"update inbound_messages i set needs_model = false
-           from (select org_id, id from inbound_messages where needs_model
+           from (select org_id, id from inbound_messages
+                 where needs_model and (classify_after is null or classify_after <= now())
                  order by received_at limit $1 for update skip locked) t
            where i.org_id = t.org_id and i.id = t.id
            returning i.org_id as "org_id: OrgId", i.id as "id: InboundId", i.subject,
-                     i.body_text, i.from_address"#,
+                     i.body_text, i.from_address, i.classify_attempts"#,
         limit
     )
     .fetch_all(conn)
     .await
+}
+
+/// The classifier could not label an answer (its `attempts`-th try): it is tried again after a
+/// wait that doubles each time (a minute, then two, four…), and left unlabelled after the
+/// `limit`-th try; the reason is kept.
+pub async fn classify_failed(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: InboundId,
+    attempts: i32,
+    limit: i32,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update inbound_messages
+           set classify_attempts = $3::int, needs_model = $3::int < $4::int, classify_error = $5,
+               classify_after = now() + make_interval(mins => (2 ^ least($3::int - 1, 10))::int)
+           where org_id = $1 and id = $2"#,
+        org as OrgId,
+        id as InboundId,
+        attempts,
+        limit,
+        error
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Labels an answer, and its conversation when it is the conversation's latest answer and no
@@ -925,7 +955,8 @@ pub async fn labelled(
 ) -> Result<Option<(ConversationId, ContactId)>, sqlx::Error> {
     let row = sqlx::query!(
         r#"with m as (
-               update inbound_messages set classification = $3, classification_confidence = $4
+               update inbound_messages set classification = $3, classification_confidence = $4,
+                                           classify_error = null
                where org_id = $1 and id = $2
                returning conversation_id, received_at
            )

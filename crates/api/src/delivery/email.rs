@@ -44,20 +44,6 @@ pub struct Outgoing<'a> {
 /// The header naming an answer written in the inbox.
 pub const ANSWER_HEADER: &str = "X-Aura-Answer";
 
-/// The subject of a reply to an email with subject `previous`: "Re: " once, however many times
-/// the thread was answered.
-pub fn reply_subject(previous: &str) -> String {
-    let p = previous.trim();
-    let answered = p
-        .get(..3)
-        .is_some_and(|head| head.eq_ignore_ascii_case("re:"));
-    if answered {
-        p.to_owned()
-    } else {
-        format!("Re: {p}")
-    }
-}
-
 /// A new Message-ID on the domain of `from_email`.
 pub fn new_message_id(from_email: &str) -> String {
     let domain = from_email.rsplit_once('@').map_or("localhost", |(_, d)| d);
@@ -489,14 +475,6 @@ mod tests {
             rewrite_links(html, &f),
             r#"<a href="mailto:x@y.z">m</a> <a href="T(https://a.example/?q=1&amp;r=2)">w</a>"#
         );
-    }
-
-    #[test]
-    fn a_reply_subject_says_re_once() {
-        assert_eq!(reply_subject("Homes near you"), "Re: Homes near you");
-        assert_eq!(reply_subject("Re: Homes near you"), "Re: Homes near you");
-        assert_eq!(reply_subject("RE:Homes"), "RE:Homes");
-        assert_eq!(reply_subject(" Ré "), "Re: Ré");
     }
 
     #[test]

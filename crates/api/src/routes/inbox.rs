@@ -276,7 +276,9 @@ pub async fn reply(
     };
     let subject = match subject {
         Some(s) => s.to_owned(),
-        None => crate::delivery::email::reply_subject(thread.subject.as_deref().unwrap_or("")),
+        None => {
+            crate::domain::inbound::subject::reply_subject(thread.subject.as_deref().unwrap_or(""))
+        }
     };
     let reply_id = ReplyId::new();
     let message_id = crate::delivery::email::new_message_id(&mailbox.from_email);

@@ -2,7 +2,8 @@
 //! interested…) through the AI layer — the organization's model, or the built-in writer when none
 //! is configured — outside the transactions that took the mail in. A label the model gives is the
 //! conversation's unless a person set one; "unsubscribe" suppresses the address, as the rules'
-//! does.
+//! does. An answer the model could not label (unreachable, refusing its key) is tried again later,
+//! a few times.
 
 use super::Wakeup;
 use crate::ai::{self, AiRuntime, Output};
@@ -16,6 +17,9 @@ static ARRIVED: Wakeup = Wakeup::new();
 
 /// Answers taken at a time.
 const BATCH: i64 = 10;
+/// Tries before an answer the model could not label is left unlabelled (the waits between them
+/// double from a minute: about a quarter of an hour in all).
+const TRIES: i32 = 5;
 /// How often the classifier looks for answers another process took in.
 const POLL: Duration = Duration::from_secs(5);
 
@@ -60,7 +64,10 @@ pub async fn run_once(pool: &PgPool, runtime: &AiRuntime) -> anyhow::Result<bool
                 continue;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "an answer could not be classified; it keeps no label");
+                let tries = m.classify_attempts + 1;
+                tracing::warn!(error = %e, tries, "an answer could not be classified");
+                db::inbox::classify_failed(pool, m.org_id, m.id, tries, TRIES, &e.to_string())
+                    .await?;
                 continue;
             }
         };

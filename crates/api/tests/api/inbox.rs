@@ -1070,3 +1070,128 @@ async fn conversations_are_assigned_snoozed_reclassified_and_paged(pool: PgPool)
     )
     .await;
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn an_answer_the_model_could_not_label_is_tried_again_later_then_left(pool: PgPool) {
+    use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+    let app = spawn_app_with(pool, &[("AURA_ALLOW_PRIVATE_AI_URLS", "true")]).await;
+    let seeded = aura_api::seed::seed_demo(&app.pool).await.unwrap();
+    let demo = demo_login(&app, seeded.email, seeded.password).await;
+    run_demo_campaign(&app, &demo).await;
+    // The organization's model refuses its key (OpenAI's documented 401).
+    let server = MockServer::start().await;
+    let refused = || {
+        Mock::given(method("POST")).respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": {"message": "Incorrect API key provided: sk-test-****.", "type": "invalid_request_error",
+                      "param": null, "code": "invalid_api_key"}
+        })))
+    };
+    refused().mount(&server).await;
+    let res = demo
+        .post(
+            "/api/v1/ai/providers",
+            json!({"name": "OpenAI", "kind": "openai", "base_url": format!("{}/v1", server.uri()),
+                   "model": "gpt-4o-mini", "secret": "sk-test-revoked"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let provider: serde_json::Value = res.json().await.unwrap();
+    let res = demo
+        .patch(
+            "/api/v1/ai/settings",
+            json!({"default_provider_id": provider["id"], "fallback_to_builtin": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let outbox: Page<OutboxItem> = demo
+        .get("/api/v1/outbox?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let answer = |item: usize| {
+        let id = outbox.items[item].id;
+        let demo = &demo;
+        async move {
+            let r: SimulateResult = demo
+                .post(
+                    &format!("/api/v1/outbox/{id}/simulate"),
+                    json!({"kind": "reply"}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            r.conversation_id.unwrap()
+        }
+    };
+    let state = |conversation: aura_types::ConversationId| {
+        let pool = app.pool.clone();
+        async move {
+            let row: (bool, i32, bool, Option<String>, Option<String>) = sqlx::query_as(
+                "select needs_model, classify_attempts, coalesce(classify_after > now(), false),
+                        classify_error, classification::text
+                 from inbound_messages where conversation_id = $1 and kind = 'reply'",
+            )
+            .bind(conversation.0)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            row
+        }
+    };
+    let classify = || aura_api::workers::classify::run_until_idle(&app.pool, &app.ai);
+    let first = answer(0).await;
+    classify().await.unwrap();
+    let (waiting, attempts, later, error, label) = state(first).await;
+    assert!(waiting && later, "it waits to be tried again, later");
+    assert_eq!((attempts, label), (1, None));
+    let error = error.expect("the reason is kept");
+    assert!(!error.contains("sk-test-revoked"), "{error}");
+    // Not before its time.
+    classify().await.unwrap();
+    assert_eq!(state(first).await.1, 1);
+    // Its time comes after the last attempt but one: it fails again and is left unlabelled.
+    sqlx::query(
+        "update inbound_messages set classify_attempts = 4, classify_after = now() - interval '1 second'
+         where conversation_id = $1",
+    )
+    .bind(first.0)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    classify().await.unwrap();
+    let (waiting, attempts, _, error, label) = state(first).await;
+    assert!(!waiting);
+    assert_eq!((attempts, label), (5, None));
+    assert!(error.is_some());
+    // The model answers again: the next answer gets its label ("interested", where the built-in
+    // writer would say "meeting request").
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+            "object": "chat.completion",
+            "created": 1741569952,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant",
+                            "content": "{\"label\": \"interested\", \"confidence\": 0.9, \"reason\": \"asks for a call\"}",
+                            "refusal": null, "annotations": []},
+                "logprobs": null,
+                "finish_reason": "stop"
+            }],
+            "usage": {"prompt_tokens": 19, "completion_tokens": 10, "total_tokens": 29}
+        })))
+        .mount(&server)
+        .await;
+    let second = answer(1).await;
+    classify().await.unwrap();
+    let (waiting, attempts, _, error, label) = state(second).await;
+    assert!(!waiting);
+    assert_eq!(
+        (attempts, error, label.as_deref()),
+        (0, None, Some("interested"))
+    );
+}

@@ -10,14 +10,27 @@ const PREFIXES: &[&str] = &[
 /// `subject` without any leading reply or forward prefixes, whitespace collapsed, lowercased:
 /// "RE[2]: AW: Your listing" and "your  listing" compare equal.
 pub fn normalize(subject: &str) -> String {
+    without_prefixes(subject)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// `subject` without its leading reply and forward prefixes, as written otherwise ("AW: Re: Your
+/// listing" → "Your listing").
+pub fn without_prefixes(subject: &str) -> &str {
     let mut rest = subject.trim();
     while let Some(after) = strip_prefix(rest) {
         rest = after.trim_start();
     }
-    rest.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    rest
+}
+
+/// The subject of a reply to an email with subject `previous`: "Re: " once, however many times
+/// and in whichever language the thread was answered ("AW: Re: Offer" → "Re: Offer").
+pub fn reply_subject(previous: &str) -> String {
+    format!("Re: {}", without_prefixes(previous))
 }
 
 /// The subject after one prefix ("Re:", "Re[3]:", "Re(2):", "Fwd :", "Réf. :"), if it starts
@@ -47,7 +60,17 @@ fn strip_prefix(s: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{normalize, reply_subject};
+
+    #[test]
+    fn a_reply_subject_says_re_once() {
+        assert_eq!(reply_subject("Homes near you"), "Re: Homes near you");
+        assert_eq!(reply_subject("Re: Homes near you"), "Re: Homes near you");
+        assert_eq!(reply_subject("RE:Homes"), "Re: Homes");
+        assert_eq!(reply_subject("AW: Re: Homes"), "Re: Homes");
+        assert_eq!(reply_subject("SV: RE[2]: Homes"), "Re: Homes");
+        assert_eq!(reply_subject(" Ré "), "Re: Ré");
+    }
 
     #[test]
     fn prefixes_in_many_languages_are_removed_repeatedly() {
