@@ -15,6 +15,7 @@ use crate::{
             AudienceTab, CampaignBuilderPage, CampaignsPage, DeliveryTab, ReviewTab, SettingsTab,
             StepsTab,
         },
+        channels::ChannelsPage,
         contacts::ContactsPage,
         home::*,
         import::ImportPage,
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("api-keys") view=ApiKeysPage />
                             <Route path=path!("ai") view=AiSettingsPage />
                             <Route path=path!("mailboxes") view=MailboxesPage />
+                            <Route path=path!("channels") view=ChannelsPage />
                         </ParentRoute>
                     </ParentRoute>
                 </Routes>
@@ -392,6 +394,7 @@ fn SettingsLayout() -> impl IntoView {
         tab("/settings/api-keys", "API keys", icons::KEY),
         tab("/settings/ai", "AI", icons::SPARKLES),
         tab("/settings/mailboxes", "Mailboxes", icons::MAIL),
+        tab("/settings/channels", "Channels", icons::PHONE),
     ];
     view! {
         <div>

@@ -75,3 +75,7 @@ icon!(
     SEND,
     r#"<path d="M4 12 20 4l-5 16-3.5-6.5L4 12z"/><path d="m11.5 13.5 4-4"/>"#
 );
+icon!(
+    PHONE,
+    r#"<rect x="7" y="3" width="10" height="18" rx="2"/><path d="M11 17.5h2"/>"#
+);

@@ -1,6 +1,7 @@
 pub mod ai;
 pub mod auth;
 pub mod campaigns;
+pub mod channels;
 pub mod contacts;
 pub mod home;
 pub mod import;

@@ -240,7 +240,7 @@ test("an answer arriving over IMAP appears live; it is answered from a suggestio
       "--alt",
       "Content-Type: text/html; charset=utf-8",
       "",
-      "<p>Hello Olive,</p><p>Yes, I'm interested. Could we see the house on <b>Saturday morning</b>?</p>",
+      "<p>Hello Olive,</p><p>Yes, I'm interested. Could we see the house on <b>Saturday morning</b>? Our <a href=\"https://lead.example/plans\" rel=\"opener\">plans</a>.</p>",
       "<blockquote>Hi there, a quick note about the open house.</blockquote>",
       "--alt--",
       "--mixed",
@@ -267,9 +267,11 @@ test("an answer arriving over IMAP appears live; it is answered from a suggestio
     // The HTML part, in a sandboxed frame, what it quotes folded; the attachment listed.
     const frame = thread.getByTestId("html-frame");
     await frame.waitFor();
-    assert.equal(await frame.getAttribute("sandbox"), "");
+    // No scripts, no access to the app; its links open in a new tab that cannot reach back.
+    assert.equal(await frame.getAttribute("sandbox"), "allow-popups allow-popups-to-escape-sandbox");
     const body = page.frameLocator('[data-testid="html-frame"]').locator("body");
     await body.getByText("Saturday morning").waitFor();
+    assert.equal(await body.getByRole("link", { name: "plans" }).getAttribute("rel"), "noopener noreferrer");
     assert.ok(!(await body.getByText("a quick note about the open house").isVisible()));
     await thread.getByRole("button", { name: "Show quoted text" }).click();
     await page.frameLocator('[data-testid="html-frame"]').locator("body").getByText("a quick note about the open house").waitFor();

@@ -93,9 +93,10 @@ test("a tag is enrolled, messages are prepared, approved in bulk and one is fixe
   await page.getByTestId("message-row").filter({ hasText: "Ana" }).filter({ hasText: "1 · Email" }).click();
   const detail = page.getByTestId("message-detail");
   const preview = detail.getByTestId("preview");
-  // The email's HTML is in a sandboxed frame of its own (no scripts, no access to the app).
+  // The email's HTML is in a sandboxed frame of its own (no scripts, no access to the app; links
+  // open in a new tab).
   const frame = preview.getByTestId("html-frame");
-  assert.equal(await frame.getAttribute("sandbox"), "");
+  assert.equal(await frame.getAttribute("sandbox"), "allow-popups allow-popups-to-escape-sandbox");
   const body = detail.frameLocator("[data-testid=html-frame]").locator("body");
   await body.filter({ hasText: "Three new listings fit Lima Homes." }).waitFor();
   assert.match(await body.innerText(), /Rae Viewer/);

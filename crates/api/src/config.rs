@@ -89,6 +89,10 @@ pub struct Settings {
     pub imap_poll_secs: u64,
     /// Mailboxes one worker process reads at once.
     pub imap_max_mailboxes: i64,
+    /// Twilio's REST API (`https://api.twilio.com`; tests point it at a stand-in).
+    pub twilio_api_url: url::Url,
+    /// Seconds a call to Twilio may take.
+    pub twilio_timeout_secs: u64,
     /// Opens and clicks that may wait in memory for the database; beyond this, new ones are
     /// dropped (and counted in the log).
     pub tracking_buffer: usize,
@@ -288,6 +292,14 @@ impl Settings {
             imap_lookback_days: parse(&get, "AURA_IMAP_LOOKBACK_DAYS", 30)?,
             imap_poll_secs: parse(&get, "AURA_IMAP_POLL_SECS", 60)?,
             imap_max_mailboxes: parse(&get, "AURA_IMAP_MAX_MAILBOXES", 500)?,
+            twilio_api_url: get("AURA_TWILIO_API_URL")
+                .unwrap_or_else(|| "https://api.twilio.com".into())
+                .parse()
+                .map_err(|e| ConfigError {
+                    name: "AURA_TWILIO_API_URL",
+                    reason: format!("is not a URL: {e}"),
+                })?,
+            twilio_timeout_secs: parse(&get, "AURA_TWILIO_TIMEOUT_SECS", 15)?,
         })
     }
 

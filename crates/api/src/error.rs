@@ -183,6 +183,9 @@ impl From<crate::db::Duplicate> for ApiError {
             }
             ProviderName => ApiError::field("name", "another provider has this name"),
             PersonaName => ApiError::field("name", "another persona has this name"),
+            PhoneNumber => {
+                ApiError::field("number", "this number is already one of the organization's")
+            }
         }
     }
 }

@@ -202,6 +202,30 @@ async fn demo_conversations(
             _ => {}
         }
     }
+    // Texts: the sandbox number, and a lead who answered by SMS.
+    db::phone::ensure_sandbox(&mut *conn, org).await?;
+    if let Some(number) = db::phone::nth_contact_number(&mut *conn, org, 7).await? {
+        let texted = crate::inbox::phone::Texted {
+            sid: "SMdemo0000000000000000000000000001".into(),
+            channel: aura_types::Channel::Sms,
+            from: Some(number.clone()),
+            from_raw: number,
+            body: "Hi! Saw your sign on Maple Avenue. Is the 3-bed still available? Could I see it Saturday morning?".into(),
+            profile_name: None,
+            opt_out_type: None,
+            media: Vec::new(),
+        };
+        let raw = format!("MessageSid={}&Body=demo", texted.sid);
+        crate::inbox::phone::take_in(
+            &mut *conn,
+            org,
+            "Aura Realty",
+            &texted,
+            raw.as_bytes(),
+            now - time::Duration::hours(3),
+        )
+        .await?;
+    }
     Ok(())
 }
 

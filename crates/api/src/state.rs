@@ -25,6 +25,8 @@ pub struct AppState {
     pub links: crate::delivery::tokens::Signer,
     /// The time business rules see (enrollment, ramp-up); tests set it.
     pub clock: crate::clock::Clock,
+    /// Twilio's API (text messages), through the network policy.
+    pub twilio: crate::providers::twilio::Twilio,
     /// The Content-Security-Policy of the web app's pages (with the hashes of the built app's
     /// inline loader).
     pub page_policy: String,
@@ -56,4 +58,13 @@ pub fn ai_runtime(settings: &Settings, sealer: Arc<Sealer>) -> anyhow::Result<Ai
         first_backoff: Duration::from_millis(500),
     })?;
     Ok(AiRuntime::new(http, sealer, settings.ai_concurrency))
+}
+
+/// Twilio's client for these settings.
+pub fn twilio(settings: &Settings) -> anyhow::Result<crate::providers::twilio::Twilio> {
+    crate::providers::twilio::Twilio::new(
+        settings.twilio_api_url.clone(),
+        settings.network.clone(),
+        Duration::from_secs(settings.twilio_timeout_secs.max(1)),
+    )
 }

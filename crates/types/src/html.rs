@@ -25,6 +25,7 @@ pub fn links_without_opener(html: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::links_without_opener;
 
     #[test]

@@ -139,3 +139,11 @@ id_type!(
     /// An answer a person wrote in a conversation.
     ReplyId
 );
+id_type!(
+    /// A Twilio account of an organization, or its sandbox.
+    PhoneAccountId
+);
+id_type!(
+    /// A number an organization sends text messages from.
+    PhoneNumberId
+);

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod mailboxes;
 pub mod messages;
 pub mod org;
+pub mod phone;
 mod query;
 pub mod segments;
 

@@ -314,6 +314,7 @@ pub async fn touch_conversations(
 
 /// An arrived message to store.
 pub struct NewInbound<'a> {
+    pub channel: Channel,
     pub conversation: Option<ConversationId>,
     pub mailbox: Option<MailboxId>,
     pub kind: InboundKind,
@@ -352,6 +353,7 @@ pub async fn insert(
     let mailboxes = col(|m| m.mailbox.map(|c| c.0));
     let answered = col(|m| m.campaign_message.map(|c| c.0));
     let kinds: Vec<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
+    let channels: Vec<&str> = mails.iter().map(|m| m.channel.as_str()).collect();
     let message_ids: Vec<Option<&str>> = mails.iter().map(|m| m.message_id).collect();
     let from: Vec<Option<&str>> = mails.iter().map(|m| m.from_address).collect();
     let names: Vec<Option<&str>> = mails.iter().map(|m| m.from_name).collect();
@@ -374,18 +376,18 @@ pub async fn insert(
     let stored: HashSet<uuid::Uuid> = sqlx::query_scalar!(
         r#"insert into inbound_messages (org_id, id, conversation_id, mailbox_id, kind, message_id,
                campaign_message_id, from_address, from_name, subject, body_text, classification,
-               detail, raw, content_hash, received_at, needs_model, body_html, attachments)
+               detail, raw, content_hash, received_at, needs_model, body_html, attachments, channel)
            select $1, u.id, u.conversation_id, u.mailbox_id, u.kind::inbound_kind, u.message_id,
                   u.campaign_message_id, u.from_address, u.from_name, u.subject, u.body_text,
                   u.classification::reply_label, u.detail, u.raw, u.content_hash, u.received_at,
-                  u.needs_model, u.body_html, u.attachments::jsonb
+                  u.needs_model, u.body_html, u.attachments::jsonb, u.channel::channel
            from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::uuid[],
                        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
                        $14::bytea[], $15::bytea[], $16::timestamptz[], $17::bool[], $18::text[],
-                       $19::text[])
+                       $19::text[], $20::text[])
                 as u(id, conversation_id, mailbox_id, kind, message_id, campaign_message_id,
                      from_address, from_name, subject, body_text, classification, detail, raw,
-                     content_hash, received_at, needs_model, body_html, attachments)
+                     content_hash, received_at, needs_model, body_html, attachments, channel)
            on conflict do nothing
            returning id"#,
         org as OrgId,
@@ -406,7 +408,8 @@ pub async fn insert(
         &received,
         &needs_model,
         &htmls as &[Option<&str>],
-        &attachments
+        &attachments,
+        &channels as &[&str]
     )
     .fetch_all(db)
     .await?
@@ -465,6 +468,42 @@ pub async fn stop_sequence(
         org as OrgId,
         campaign as CampaignId,
         contact as ContactId
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stops a lead's sequences in every campaign (only those that stop on a reply, when
+/// `on_reply`), as [`stop_sequence`] does in one; `why` is shown on each cancelled message.
+pub async fn stop_sequences(
+    conn: &mut PgConnection,
+    org: OrgId,
+    contact: ContactId,
+    on_reply: bool,
+    why: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_targets t set status = 'completed', next_run_at = null, updated_at = now()
+           from campaigns c
+           where t.org_id = $1 and t.contact_id = $2 and t.status <> 'completed'
+             and c.org_id = t.org_id and c.id = t.campaign_id and (c.stop_on_reply or not $3)"#,
+        org as OrgId,
+        contact as ContactId,
+        on_reply
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"update campaign_messages m set status = 'cancelled', updated_at = now(), smtp_reply = $4
+           from campaigns c
+           where m.org_id = $1 and m.contact_id = $2
+             and m.status in ('prepared', 'approved', 'queued') and m.locked_until is null
+             and c.org_id = m.org_id and c.id = m.campaign_id and (c.stop_on_reply or not $3)"#,
+        org as OrgId,
+        contact as ContactId,
+        on_reply,
+        why
     )
     .execute(&mut *conn)
     .await?;

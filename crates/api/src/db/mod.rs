@@ -15,6 +15,7 @@ pub mod members;
 pub mod messages;
 pub mod orgs;
 pub mod outbox;
+pub mod phone;
 pub mod planner;
 pub mod replies;
 pub mod reports;
@@ -42,6 +43,7 @@ pub enum Duplicate {
     MailboxEmail,
     ProviderName,
     PersonaName,
+    PhoneNumber,
 }
 
 impl Duplicate {
@@ -61,6 +63,7 @@ impl Duplicate {
             "mailboxes_email_key" => Self::MailboxEmail,
             "ai_providers_name_key" => Self::ProviderName,
             "ai_personas_name_key" => Self::PersonaName,
+            "phone_numbers_org_id_number_key" => Self::PhoneNumber,
             _ => return None,
         })
     }

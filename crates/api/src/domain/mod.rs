@@ -14,6 +14,7 @@ pub mod inbound;
 pub mod mailbox;
 pub mod message;
 pub mod org;
+pub mod phone;
 pub mod preflight;
 pub mod replies;
 pub mod templates;

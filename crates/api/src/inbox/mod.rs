@@ -4,6 +4,7 @@
 //! complaint suppresses the address. The mailbox sync and the sandbox's simulated answers both
 //! come through [`ingest`].
 
+pub mod phone;
 pub mod simulate;
 
 use crate::db::{self, inbox::Sent};
@@ -297,6 +298,7 @@ pub async fn take_in(
         .zip(&understood)
         .enumerate()
         .map(|(i, (a, u))| db::inbox::NewInbound {
+            channel: Channel::Email,
             conversation: conversation_of(i),
             mailbox,
             kind: u.kind,

@@ -2,7 +2,9 @@
 //! configuration, so tests point it at a local stand-in that speaks the real protocol.
 
 pub mod ai;
+pub mod http;
 pub mod imap;
 pub mod mail;
 pub mod policy;
 pub mod smtp;
+pub mod twilio;

@@ -18,10 +18,12 @@ pub mod members;
 pub mod messages;
 pub mod openapi;
 pub mod organization;
+pub mod phone;
 pub mod public;
 pub mod segments;
 pub mod suppressions;
 pub mod templates;
+pub mod twilio;
 pub mod web;
 
 use crate::delivery::links::{CLICK_PREFIX, OPEN_PREFIX};
@@ -188,6 +190,9 @@ fn resources() -> Vec<Routes> {
         campaigns::scope(),
         templates::scope(),
         mailboxes::scope(),
+        phone::scope(),
+        phone::numbers_scope(),
+        twilio::scope(),
         dkim::scope(),
         delivery::outbox_scope(),
         inbox::scope(),

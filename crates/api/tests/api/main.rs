@@ -22,6 +22,7 @@ mod isolation;
 mod members;
 mod messages;
 mod organization;
+mod phone;
 mod schema;
 mod seed;
 mod segments;

@@ -25,18 +25,27 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .await
         .unwrap();
     demo.adopt(switched);
-    // A living inbox: three leads wrote in (a reply, a question, an out-of-office).
+    // A living inbox: three leads wrote in (a reply, a question, an out-of-office), and someone
+    // texted the sandbox number.
     let inbox: Page<aura_types::Conversation> = demo
         .get("/api/v1/conversations")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(inbox.total, 3);
-    // Dana read and answered the first (so it waits for nothing); the other two are unread, and
+    assert_eq!(inbox.total, 4);
+    assert_eq!(
+        inbox
+            .items
+            .iter()
+            .filter(|c| c.channel == aura_types::Channel::Sms)
+            .count(),
+        1
+    );
+    // Dana read and answered the first (so it waits for nothing); the others are unread, and
     // the question is Sam's.
     let unread: Vec<bool> = inbox.items.iter().map(|c| c.unread).collect();
-    assert_eq!(unread.iter().filter(|u| **u).count(), 2, "{unread:?}");
+    assert_eq!(unread.iter().filter(|u| **u).count(), 3, "{unread:?}");
     let answered = inbox.items.iter().find(|c| !c.unread).unwrap();
     assert!(!answered.needs_reply);
     let thread: aura_types::ConversationDetail = demo

@@ -1,14 +1,11 @@
-//! Outbound HTTP for AI providers, through the one network policy (`providers::policy`): a URL
-//! is checked when saved, and names are resolved by a resolver that applies the policy at
-//! connection time (no DNS rebinding); redirects are never followed, and every attempt has a
-//! timeout. Retries: 429 and 5xx (Anthropic's 529 included), timeouts and connection failures,
+//! Outbound HTTP for AI providers, through the one network policy (`providers::http`): a URL
+//! is checked when saved, and again at connection time; every attempt has a timeout. Retries: 429 and 5xx (Anthropic's 529 included), timeouts and connection failures,
 //! with exponential backoff, honouring `Retry-After`.
 
 use super::ProviderError;
-use crate::providers::policy::{NetPolicy, Refusal};
-use reqwest::header::HeaderMap;
+use crate::providers::http;
+use crate::providers::policy::NetPolicy;
 use reqwest::{Client, RequestBuilder, StatusCode};
-use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -34,30 +31,6 @@ pub async fn check_url(raw: &str, network: &NetPolicy) -> Result<Url, String> {
     Ok(url)
 }
 
-/// Resolves names for the HTTP client through the policy, at connection time.
-struct GuardedResolver {
-    network: NetPolicy,
-}
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let network = self.network.clone();
-        let name = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs = network.resolve(&name, 0).await.map_err(|e| {
-                Box::new(RefusedByPolicy(e)) as Box<dyn std::error::Error + Send + Sync>
-            })?;
-            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
-            Ok(addrs)
-        })
-    }
-}
-
-/// The resolver's refusal, recognised again in reqwest's error chain.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct RefusedByPolicy(Refusal);
-
 /// How hard to try.
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -77,17 +50,7 @@ pub struct AiHttp {
 
 impl AiHttp {
     pub fn new(policy: Policy) -> anyhow::Result<Self> {
-        let client = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // No proxy from the environment: a proxy would resolve the provider's name itself,
-            // out of the network policy's reach.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver {
-                network: policy.network.clone(),
-            }))
-            .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("Aura/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = http::client(&policy.network, policy.timeout.min(Duration::from_secs(10)))?;
         Ok(Self { client, policy })
     }
 
@@ -100,14 +63,9 @@ impl AiHttp {
     ) -> Result<(Vec<u8>, i16), ProviderError> {
         // Names are checked by the resolver (which does not know the port: an allowance on one
         // port is checked here); literal addresses never reach it.
-        check_literal(url, &self.policy.network)?;
-        if let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) {
-            self.policy
-                .network
-                .check_host(host, port)
-                .await
-                .map_err(|e| ProviderError::Refused(e.to_string()))?;
-        }
+        http::check(url, &self.policy.network)
+            .await
+            .map_err(|e| ProviderError::Refused(e.to_string()))?;
         let mut attempt: i16 = 0;
         loop {
             attempt += 1;
@@ -126,23 +84,21 @@ impl AiHttp {
                     tokio::time::sleep(backoff).await;
                     continue;
                 }
-                Err(e) if refused_by_resolver(&e).is_some() => {
-                    let why = refused_by_resolver(&e)
-                        .map(|r| r.to_string())
-                        .unwrap_or_default();
+                Err(e) if http::refused(&e).is_some() => {
+                    let why = http::refused(&e).map(|r| r.to_string()).unwrap_or_default();
                     return Err(ProviderError::Refused(why));
                 }
                 Err(e) => {
                     if last || !e.is_connect() {
-                        return Err(ProviderError::Unreachable(describe(&e)));
+                        return Err(ProviderError::Unreachable(http::describe(&e)));
                     }
                     tokio::time::sleep(backoff).await;
                     continue;
                 }
             };
             let status = response.status();
-            let retry_after = retry_after(response.headers());
-            let body = match read_body(response).await {
+            let retry_after = http::retry_after(response.headers());
+            let body = match http::read_body(response, MAX_BODY).await {
                 Ok(b) => b,
                 Err(e) if e.is_timeout() => {
                     if last {
@@ -153,7 +109,7 @@ impl AiHttp {
                     }
                     continue;
                 }
-                Err(e) => return Err(ProviderError::Unreachable(describe(&e))),
+                Err(e) => return Err(ProviderError::Unreachable(http::describe(&e))),
             };
             if status.is_success() {
                 return Ok((body, attempt));
@@ -186,73 +142,7 @@ impl AiHttp {
     }
 }
 
-fn check_literal(url: &Url, network: &NetPolicy) -> Result<(), ProviderError> {
-    let ip = match url.host() {
-        Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
-        Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
-        _ => return Ok(()),
-    };
-    if !network.allows_ip(ip, url.port_or_known_default()) {
-        return Err(ProviderError::Refused(
-            Refusal::Internal(ip.to_string()).to_string(),
-        ));
-    }
-    Ok(())
-}
-
-/// The policy's refusal inside a request error, if that is why it failed.
-fn refused_by_resolver(e: &reqwest::Error) -> Option<&Refusal> {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(r) = s.downcast_ref::<RefusedByPolicy>() {
-            return Some(&r.0);
-        }
-        source = s.source();
-    }
-    None
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
-}
-
 const MAX_BODY: usize = 4 * 1024 * 1024;
-
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY {
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// `Retry-After` in seconds (or OpenAI's `retry-after-ms`).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers
-        .get("retry-after-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-    {
-        return Some(Duration::from_millis(ms.max(0.0) as u64));
-    }
-    let secs = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<f64>()
-        .ok()?;
-    Some(Duration::from_millis((secs.max(0.0) * 1000.0) as u64))
-}
 
 /// The vendor's error message (`{"error": {"message": …}}` for OpenAI and Anthropic alike), or
 /// the start of the body.

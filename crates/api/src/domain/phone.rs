@@ -1,0 +1,449 @@
+//! Rules for text messages (SMS and WhatsApp): Twilio accounts and numbers parsed at the edge,
+//! what a reply's keyword means, and what each of Twilio's error codes means for the message, the
+//! number and the contact.
+
+use crate::domain::{contact::PhoneE164, required_text};
+use aura_types::{FieldErrors, NumberKind, PhoneAccountInput, PhoneNumberInput};
+
+pub const NAME_MAX: usize = 120;
+
+/// A Twilio SID: two capital letters then 32 hex digits (`AC…`, `SK…`, `MG…`).
+fn sid(prefix: &str, input: &str, what: &str) -> Result<String, String> {
+    let s = input.trim();
+    let ok =
+        s.len() == 34 && s.starts_with(prefix) && s[2..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "must be {what}: {prefix} followed by 32 hexadecimal digits"
+        ))
+    }
+}
+
+/// A secret as pasted: no spaces around it, not empty, no longer than anything Twilio issues.
+fn secret(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("is required".into());
+    }
+    if s.len() > 200 || s.chars().any(char::is_whitespace) {
+        return Err("must be the value Twilio shows, without spaces".into());
+    }
+    Ok(s.to_owned())
+}
+
+/// A Twilio account after parsing. Secrets: `None` keeps what is stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountFields {
+    pub name: String,
+    pub account_sid: String,
+    pub auth_token: Option<String>,
+    /// `Some(None)` removes the API key.
+    pub api_key: Option<Option<(String, Option<String>)>>,
+}
+
+/// What is stored of an account, for a change.
+pub struct StoredAccount<'a> {
+    pub name: &'a str,
+    pub account_sid: &'a str,
+    pub has_api_key_secret: bool,
+}
+
+/// Parses a new account (`current` `None`: the Account SID and Auth Token are required) or a
+/// change to one.
+pub fn account(
+    input: &PhoneAccountInput,
+    current: Option<&StoredAccount<'_>>,
+) -> Result<AccountFields, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let name = required_text(
+        &mut e,
+        "name",
+        &input
+            .name
+            .clone()
+            .or_else(|| current.is_none().then(|| "Twilio".to_owned())),
+        current.map(|c| c.name),
+        NAME_MAX,
+    );
+    let account_sid = match (&input.account_sid, current) {
+        (Some(v), _) => e.check("account_sid", sid("AC", v, "an Account SID")),
+        (None, Some(c)) => Some(c.account_sid.to_owned()),
+        (None, None) => {
+            e.add("account_sid", "is required");
+            None
+        }
+    };
+    let auth_token = match (&input.auth_token, current) {
+        (Some(v), _) => e.check("auth_token", secret(v)).map(Some),
+        (None, Some(_)) => Some(None),
+        (None, None) => {
+            e.add(
+                "auth_token",
+                "is required (Twilio signs its webhooks with it)",
+            );
+            None
+        }
+    };
+    let api_key = match input.api_key_sid.as_deref().map(str::trim) {
+        None => {
+            if input.api_key_secret.is_some() {
+                e.add("api_key_sid", "is required with an API key secret");
+            }
+            Some(None)
+        }
+        Some("") => Some(Some(None)),
+        Some(v) => {
+            let sid = e.check("api_key_sid", sid("SK", v, "an API key SID"));
+            let secret = match &input.api_key_secret {
+                Some(s) => e.check("api_key_secret", secret(s)).map(Some),
+                None if current.is_some_and(|c| c.has_api_key_secret) => Some(None),
+                None => {
+                    e.add("api_key_secret", "is required with an API key");
+                    None
+                }
+            };
+            sid.zip(secret)
+                .map(|(sid, secret)| Some(Some((sid, secret))))
+        }
+    };
+    e.finish(|| {
+        Some(AccountFields {
+            name: name?,
+            account_sid: account_sid?,
+            auth_token: auth_token?,
+            api_key: api_key?,
+        })
+    })
+}
+
+/// A sending number after parsing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumberFields {
+    pub number: String,
+    pub sms: bool,
+    pub whatsapp: bool,
+    pub kind: NumberKind,
+    pub per_second: f64,
+    pub messaging_service_sid: Option<String>,
+}
+
+/// Parses a new number (`current` `None`) or a change to one; `region` reads national numbers.
+pub fn number(
+    input: &PhoneNumberInput,
+    current: Option<&NumberFields>,
+    region: Option<&str>,
+) -> Result<NumberFields, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let number = match (&input.number, current) {
+        (Some(v), _) => e
+            .check("number", PhoneE164::parse(v, region))
+            .map(|n| n.as_str().to_owned()),
+        (None, Some(c)) => Some(c.number.clone()),
+        (None, None) => {
+            e.add("number", "is required");
+            None
+        }
+    };
+    let sms = input.sms.or(current.map(|c| c.sms)).unwrap_or(true);
+    let whatsapp = input
+        .whatsapp
+        .or(current.map(|c| c.whatsapp))
+        .unwrap_or(false);
+    if !sms && !whatsapp {
+        e.add("sms", "a number sends SMS, WhatsApp or both");
+    }
+    let kind = input
+        .kind
+        .or(current.map(|c| c.kind))
+        .unwrap_or(NumberKind::LongCode);
+    let per_second = match input.per_second {
+        Some(p) if p.is_finite() && p > 0.0 && p <= 1000.0 => Some(p),
+        Some(_) => {
+            e.add(
+                "per_second",
+                "must be more than 0 and at most 1000 messages a second",
+            );
+            None
+        }
+        // A new kind brings its pace, unless one is given.
+        None => Some(match current {
+            Some(c) if input.kind.is_none_or(|k| k == c.kind) => c.per_second,
+            _ => kind.default_per_second(),
+        }),
+    };
+    let messaging_service_sid = match input.messaging_service_sid.as_deref().map(str::trim) {
+        None => Some(current.and_then(|c| c.messaging_service_sid.clone())),
+        Some("") => Some(None),
+        Some(v) => e
+            .check(
+                "messaging_service_sid",
+                sid("MG", v, "a Messaging Service SID"),
+            )
+            .map(Some),
+    };
+    e.finish(|| {
+        Some(NumberFields {
+            number: number?,
+            sms,
+            whatsapp,
+            kind,
+            per_second: per_second?,
+            messaging_service_sid: messaging_service_sid?,
+        })
+    })
+}
+
+/// A message that is one of the carriers' keywords.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keyword {
+    /// STOP, STOPALL, UNSUBSCRIBE, END, QUIT, CANCEL, REVOKE, OPTOUT: the number opts out.
+    Stop,
+    /// START, UNSTOP, YES: opted back in.
+    Start,
+    /// HELP, INFO: the organization's help text.
+    Help,
+}
+
+/// The keyword `body` is — the whole message, in any case, surrounding spaces and punctuation
+/// ignored ("Stop.", " STOP! ") — or `None` ("stop texting me" is words: the classifier reads it).
+pub fn keyword(body: &str) -> Option<Keyword> {
+    let word = body
+        .trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+        .to_ascii_uppercase();
+    match word.as_str() {
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "END" | "QUIT" | "CANCEL" | "REVOKE" | "OPTOUT" => {
+            Some(Keyword::Stop)
+        }
+        "START" | "UNSTOP" | "YES" => Some(Keyword::Start),
+        "HELP" | "INFO" => Some(Keyword::Help),
+        _ => None,
+    }
+}
+
+/// What a Twilio error means for the message it refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The number cannot receive messages (invalid, a landline, unreachable): the contact's
+    /// number is flagged, never retried.
+    Unusable,
+    /// The recipient opted out with the carrier: suppressed, as STOP would.
+    OptedOut,
+    /// Filtered by the carrier as spam: failed, and counted in the campaign.
+    Spam,
+    /// WhatsApp: outside the 24-hour window; only an approved template may go.
+    OutsideWindow,
+    /// Too many requests: try again after a wait.
+    RateLimited,
+    /// The sending number's queue is full: slow the number down and try again.
+    QueueFull,
+    /// Failed for this message only, with the reason.
+    Failed,
+}
+
+/// How Aura treats Twilio error `code`.
+pub fn refusal(code: i64) -> Refusal {
+    match code {
+        21211 | 21614 | 30005 | 30006 => Refusal::Unusable,
+        21610 => Refusal::OptedOut,
+        30007 => Refusal::Spam,
+        63016 => Refusal::OutsideWindow,
+        20429 => Refusal::RateLimited,
+        21611 => Refusal::QueueFull,
+        _ => Refusal::Failed,
+    }
+}
+
+/// Twilio error `code` in words, for the people reading why a message did not go.
+pub fn explain(code: i64) -> &'static str {
+    match code {
+        21211 => "The number is not a valid phone number.",
+        21614 => "The number cannot receive text messages (a landline, or not a mobile number).",
+        30005 => "The number is unknown to its carrier or no longer exists.",
+        30006 => "The number cannot be reached: a landline, or its carrier does not deliver texts to it.",
+        21610 => "The recipient replied STOP to this sender earlier; nothing may be sent until they reply START.",
+        21408 => "Sending to this country or region is not enabled on the Twilio account.",
+        21612 => "Twilio cannot route a message from this sending number to this recipient.",
+        30007 => "The carrier filtered the message as spam.",
+        63016 => "Outside WhatsApp's 24-hour window: only an approved template can be sent until the contact writes again.",
+        20429 => "Twilio asked Aura to slow down (too many requests); it tries again shortly.",
+        21611 => "The sending number's queue at Twilio is full; Aura slows that number down.",
+        20003 => "Twilio refused the account's credentials (check the Account SID and Auth Token).",
+        _ => "Twilio refused the message.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const AC: &str = "AC0123456789abcdef0123456789abcdef";
+    const SK: &str = "SK0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn an_account_needs_its_sid_and_token_and_names_each_bad_field() {
+        let e = account(&PhoneAccountInput::default(), None).unwrap_err();
+        assert!(
+            e.0.contains_key("account_sid") && e.0.contains_key("auth_token"),
+            "{e:?}"
+        );
+        let bad = PhoneAccountInput {
+            account_sid: Some("AC123".into()),
+            auth_token: Some("has space".into()),
+            api_key_sid: Some(SK.into()),
+            ..Default::default()
+        };
+        let e = account(&bad, None).unwrap_err();
+        assert_eq!(
+            e.0.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["account_sid", "api_key_secret", "auth_token"]
+        );
+        let good = PhoneAccountInput {
+            account_sid: Some(format!(" {AC} ")),
+            auth_token: Some("0123456789abcdef0123456789abcdef".into()),
+            ..Default::default()
+        };
+        let a = account(&good, None).unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.account_sid.as_str(), a.api_key),
+            ("Twilio", AC, None)
+        );
+        // A change keeps what it does not name, and an empty key SID removes the key.
+        let stored = StoredAccount {
+            name: "Main",
+            account_sid: AC,
+            has_api_key_secret: true,
+        };
+        let change = PhoneAccountInput {
+            api_key_sid: Some(String::new()),
+            ..Default::default()
+        };
+        let a = account(&change, Some(&stored)).unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.auth_token, a.api_key),
+            ("Main", None, Some(None))
+        );
+        let keep_secret = PhoneAccountInput {
+            api_key_sid: Some(SK.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            account(&keep_secret, Some(&stored)).unwrap().api_key,
+            Some(Some((SK.to_owned(), None)))
+        );
+    }
+
+    #[test]
+    fn a_number_is_e164_with_its_kinds_pace() {
+        let n = number(
+            &PhoneNumberInput {
+                number: Some("(415) 555-0100".into()),
+                kind: Some(NumberKind::TollFree),
+                ..Default::default()
+            },
+            None,
+            Some("US"),
+        )
+        .unwrap();
+        assert_eq!(
+            (n.number.as_str(), n.sms, n.whatsapp, n.per_second),
+            ("+14155550100", true, false, 3.0)
+        );
+        let e = number(
+            &PhoneNumberInput {
+                number: Some("12".into()),
+                sms: Some(false),
+                per_second: Some(0.0),
+                messaging_service_sid: Some("MG1".into()),
+                ..Default::default()
+            },
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["messaging_service_sid", "number", "per_second", "sms"]
+        );
+        // A changed pace stays when the kind does not change; a new kind brings its own.
+        let slow = NumberFields {
+            per_second: 0.5,
+            ..n.clone()
+        };
+        let same = number(
+            &PhoneNumberInput {
+                whatsapp: Some(true),
+                ..Default::default()
+            },
+            Some(&slow),
+            None,
+        )
+        .unwrap();
+        assert_eq!((same.per_second, same.whatsapp), (0.5, true));
+        let short = number(
+            &PhoneNumberInput {
+                kind: Some(NumberKind::ShortCode),
+                ..Default::default()
+            },
+            Some(&slow),
+            None,
+        )
+        .unwrap();
+        assert_eq!(short.per_second, 100.0);
+    }
+
+    #[test]
+    fn keywords_are_the_whole_message_in_any_case() {
+        for stop in [
+            "STOP",
+            "stop",
+            " Stop. ",
+            "StopAll!",
+            "unsubscribe",
+            "end",
+            "QUIT",
+            "cancel",
+            "revoke",
+            "OPTOUT",
+        ] {
+            assert_eq!(keyword(stop), Some(Keyword::Stop), "{stop}");
+        }
+        for start in ["START", "unstop", "Yes!"] {
+            assert_eq!(keyword(start), Some(Keyword::Start), "{start}");
+        }
+        assert_eq!(keyword("help?"), Some(Keyword::Help));
+        assert_eq!(keyword("Info"), Some(Keyword::Help));
+        for words in [
+            "please stop texting me",
+            "stop it now",
+            "yes please",
+            "",
+            "S T O P",
+            "stopped",
+        ] {
+            assert_eq!(keyword(words), None, "{words}");
+        }
+    }
+
+    #[test]
+    fn every_documented_code_has_its_outcome_and_words() {
+        assert_eq!(refusal(21211), Refusal::Unusable);
+        assert_eq!(refusal(21614), Refusal::Unusable);
+        assert_eq!(refusal(30005), Refusal::Unusable);
+        assert_eq!(refusal(30006), Refusal::Unusable);
+        assert_eq!(refusal(21610), Refusal::OptedOut);
+        assert_eq!(refusal(21408), Refusal::Failed);
+        assert_eq!(refusal(21612), Refusal::Failed);
+        assert_eq!(refusal(30007), Refusal::Spam);
+        assert_eq!(refusal(63016), Refusal::OutsideWindow);
+        assert_eq!(refusal(20429), Refusal::RateLimited);
+        assert_eq!(refusal(21611), Refusal::QueueFull);
+        for code in [
+            21211, 21614, 30005, 30006, 21610, 21408, 21612, 30007, 63016, 20429, 21611,
+        ] {
+            assert_ne!(explain(code), explain(1), "{code} is explained");
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Settings → Channels: the organization's Twilio accounts (or its sandbox) and their sending
+//! numbers, with a Test that makes one real authenticated call, and the webhook addresses to
+//! paste into Twilio.
+
+use crate::routes::Routes;
+use crate::{
+    db,
+    domain::phone::{self, StoredAccount},
+    error::{ApiError, ApiResult},
+    extract::Json,
+    providers::twilio::{Credentials, TwilioError},
+    routes::Caller,
+    state::AppState,
+};
+use actix_web::{web, HttpResponse};
+use aura_types::{
+    ErrorBody, PhoneAccount, PhoneAccountId, PhoneAccountInput, PhoneAccountKind, PhoneAccountTest,
+    PhoneNumber, PhoneNumberId, PhoneNumberInput, Webhooks,
+};
+
+pub fn scope() -> Routes {
+    Routes::new("/phone-accounts")
+        .get("", list)
+        .post("", create)
+        .post("/sandbox", connect_sandbox)
+        .patch("/{account_id}", update)
+        .delete("/{account_id}", delete)
+        .post("/{account_id}/test", test)
+        .post("/{account_id}/numbers", add_number)
+}
+
+pub fn numbers_scope() -> Routes {
+    Routes::new("/phone-numbers")
+        .patch("/{number_id}", update_number)
+        .delete("/{number_id}", delete_number)
+}
+
+/// The addresses Twilio calls for an account: each carries the account's id, so the right Auth
+/// Token is known before the signature is checked.
+fn webhooks(state: &AppState, id: PhoneAccountId) -> Webhooks {
+    let base = &state.settings.public_url;
+    Webhooks {
+        inbound: format!("{base}/api/v1/twilio/{id}/inbound"),
+        status: format!("{base}/api/v1/twilio/{id}/status"),
+    }
+}
+
+async fn shown_all(state: &AppState, caller: &Caller) -> ApiResult<Vec<PhoneAccount>> {
+    let accounts = db::phone::accounts(&state.pool, caller.org_id).await?;
+    let numbers = db::phone::numbers(&state.pool, caller.org_id).await?;
+    Ok(accounts
+        .into_iter()
+        .map(|a| PhoneAccount {
+            webhooks: (a.kind == PhoneAccountKind::Twilio).then(|| webhooks(state, a.id)),
+            numbers: numbers
+                .iter()
+                .filter(|n| n.account_id == a.id)
+                .cloned()
+                .collect(),
+            id: a.id,
+            kind: a.kind,
+            name: a.name,
+            account_sid: a.account_sid,
+            api_key_sid: a.api_key_sid,
+            last_tested_at: a.last_tested_at,
+            last_test_error: a.last_test_error,
+        })
+        .collect())
+}
+
+async fn shown(state: &AppState, caller: &Caller, id: PhoneAccountId) -> ApiResult<PhoneAccount> {
+    shown_all(state, caller)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(ApiError::NotFound)
+}
+
+#[utoipa::path(get, operation_id = "listPhoneAccounts", summary = "List text-message accounts", path = "/phone-accounts", tag = "channels", security(("bearer" = [])),
+    description = "The organization's Twilio accounts and its sandbox, each with its sending numbers and (for Twilio) the webhook addresses to paste into Twilio. Auth Tokens and API key secrets are never returned.",
+    responses(
+        (status = 200, description = "Accounts, oldest first", body = Vec<PhoneAccount>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(shown_all(&state, &caller).await?))
+}
+
+#[utoipa::path(post, operation_id = "createPhoneAccount", summary = "Connect a Twilio account", path = "/phone-accounts", tag = "channels", security(("bearer" = [])),
+    request_body = PhoneAccountInput,
+    description = "Adds a Twilio account: its Account SID (AC…) and Auth Token (required: Twilio signs its webhooks with it), optionally an API key (SK…) and its secret to send with. Secrets are sealed at rest. Add its numbers next, then Test it.",
+    responses(
+        (status = 201, description = "Connected", body = PhoneAccount),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<PhoneAccountInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let f = phone::account(&body.0, None)?;
+    let token = state
+        .sealer
+        .seal(f.auth_token.as_deref().unwrap_or_default());
+    let secret = match &f.api_key {
+        Some(Some((sid, Some(secret)))) => Some((sid.as_str(), state.sealer.seal(secret))),
+        _ => None,
+    };
+    let id = db::phone::insert_account(
+        &state.pool,
+        caller.org_id,
+        &f,
+        &token,
+        secret.as_ref().map(|(sid, s)| (*sid, s)),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(shown(&state, &caller, id).await?))
+}
+
+#[utoipa::path(post, operation_id = "connectPhoneSandbox", summary = "Connect the sandbox number", path = "/phone-accounts/sandbox", tag = "channels", security(("bearer" = [])),
+    description = "Gives the organization its sandbox account and number (+1 415 555 0199, SMS and WhatsApp) if it has none: messages through it are not sent but kept in the outbox, for demos and trying campaigns out. Idempotent.",
+    responses(
+        (status = 200, description = "The sandbox account", body = PhoneAccount),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+    ))]
+pub async fn connect_sandbox(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let mut conn = state.pool.acquire().await?;
+    let id = db::phone::ensure_sandbox(&mut conn, caller.org_id).await?;
+    drop(conn);
+    Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
+}
+
+#[utoipa::path(patch, operation_id = "updatePhoneAccount", summary = "Update a Twilio account", path = "/phone-accounts/{account_id}", tag = "channels", security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "The account's id")),
+    request_body = PhoneAccountInput,
+    description = "Changes what the body names (absent secrets are kept; an empty `api_key_sid` removes the API key). The last Test's outcome is cleared. The sandbox cannot be changed.",
+    responses(
+        (status = 200, description = "Saved", body = PhoneAccount),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+        (status = 404, description = "No such Twilio account", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+    ))]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneAccountId>,
+    body: Json<PhoneAccountInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    let current = db::phone::account(&state.pool, caller.org_id, id)
+        .await?
+        .filter(|a| a.kind == PhoneAccountKind::Twilio)
+        .ok_or(ApiError::NotFound)?;
+    let stored = StoredAccount {
+        name: &current.name,
+        account_sid: current.account_sid.as_deref().unwrap_or_default(),
+        has_api_key_secret: current.api_key_secret_sealed.is_some(),
+    };
+    let f = phone::account(&body.0, Some(&stored))?;
+    let token = f.auth_token.as_deref().map(|t| state.sealer.seal(t));
+    let secret = match &f.api_key {
+        Some(Some((_, Some(secret)))) => Some(state.sealer.seal(secret)),
+        _ => None,
+    };
+    let key = match &f.api_key {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some((sid, _))) => Some(Some((sid.as_str(), secret.as_ref()))),
+    };
+    let change = db::phone::AccountChange {
+        name: &f.name,
+        account_sid: &f.account_sid,
+        token: token.as_ref(),
+        key,
+    };
+    if !db::phone::update_account(&state.pool, caller.org_id, id, &change).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
+}
+
+#[utoipa::path(delete, operation_id = "deletePhoneAccount", summary = "Remove an account", path = "/phone-accounts/{account_id}", tag = "channels", security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "The account's id")),
+    description = "Removes the account (Twilio or the sandbox) and its numbers.",
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneAccountId>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    if !db::phone::delete_account(&state.pool, caller.org_id, path.into_inner()).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The credentials Aura sends as: the API key when there is one, else the Auth Token.
+pub fn credentials(state: &AppState, a: &db::phone::AccountRow) -> Result<Credentials, String> {
+    let open = |key: Option<&str>, sealed: Option<&[u8]>| {
+        state
+            .sealer
+            .open_optional(key, sealed)
+            .map_err(|e| format!("a stored secret cannot be opened: {e}"))
+    };
+    let account_sid = a.account_sid.clone().unwrap_or_default();
+    let secret = open(
+        a.api_key_secret_key_id.as_deref(),
+        a.api_key_secret_sealed.as_deref(),
+    )?;
+    match (a.api_key_sid.clone(), secret) {
+        (Some(sid), Some(secret)) => Ok(Credentials {
+            account_sid,
+            username: sid,
+            password: secret,
+        }),
+        _ => {
+            let token = open(
+                a.auth_token_key_id.as_deref(),
+                a.auth_token_sealed.as_deref(),
+            )?
+            .ok_or("the account has no Auth Token")?;
+            Ok(Credentials {
+                username: account_sid.clone(),
+                account_sid,
+                password: token,
+            })
+        }
+    }
+}
+
+#[utoipa::path(post, operation_id = "testPhoneAccount", summary = "Test a Twilio account", path = "/phone-accounts/{account_id}/test", tag = "channels", security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "The account's id")),
+    description = "Makes one real authenticated call to Twilio (reads the account) with the credentials Aura sends with, and says what was found or what failed. The outcome is kept on the account.",
+    responses(
+        (status = 200, description = "What the Test found (`ok` false with the reason when it failed)", body = PhoneAccountTest),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub async fn test(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneAccountId>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    let a = db::phone::account(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let outcome = if a.kind == PhoneAccountKind::Sandbox {
+        Ok("The sandbox is ready: its messages are kept in the outbox, never sent.".to_owned())
+    } else {
+        match credentials(&state, &a) {
+            Err(e) => Err(e),
+            Ok(creds) => match state.twilio.account(&creds).await {
+                Ok(found) if found.status == "active" => Ok(format!(
+                    "Connected to \"{}\" ({}).",
+                    found.friendly_name, found.sid
+                )),
+                Ok(found) => Err(format!(
+                    "The account \"{}\" is {} at Twilio: it cannot send.",
+                    found.friendly_name, found.status
+                )),
+                Err(TwilioError::Refused { code, message, .. }) => Err(format!(
+                    "{} (Twilio error {code}: {message})",
+                    phone::explain(code)
+                )),
+                Err(e) => Err(e.to_string()),
+            },
+        }
+    };
+    db::phone::tested(
+        &state.pool,
+        caller.org_id,
+        id,
+        outcome.as_ref().err().map(String::as_str),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(match outcome {
+        Ok(message) => PhoneAccountTest { ok: true, message },
+        Err(message) => PhoneAccountTest { ok: false, message },
+    }))
+}
+
+#[utoipa::path(post, operation_id = "addPhoneNumber", summary = "Add a sending number", path = "/phone-accounts/{account_id}/numbers", tag = "channels", security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "The Twilio account's id")),
+    request_body = PhoneNumberInput,
+    description = "Adds a number of the account: E.164 (a national number is read in the organization's country), its channels (SMS by default; WhatsApp), its kind (long code, toll-free, short code) and its pace in messages a second (1, 3 or 100 by kind unless given), optionally a Messaging Service (MG…) to send through.",
+    responses(
+        (status = 201, description = "Added", body = PhoneNumber),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+        (status = 404, description = "No such Twilio account", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named; or a number the organization has already", body = ErrorBody),
+    ))]
+pub async fn add_number(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneAccountId>,
+    body: Json<PhoneNumberInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let account = path.into_inner();
+    db::phone::account(&state.pool, caller.org_id, account)
+        .await?
+        .filter(|a| a.kind == PhoneAccountKind::Twilio)
+        .ok_or(ApiError::NotFound)?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
+    let f = phone::number(&body.0, None, region.as_deref())?;
+    let n = db::phone::insert_number(&state.pool, caller.org_id, account, &f).await?;
+    Ok(HttpResponse::Created().json(n))
+}
+
+#[utoipa::path(patch, operation_id = "updatePhoneNumber", summary = "Update a sending number", path = "/phone-numbers/{number_id}", tag = "channels", security(("bearer" = [])),
+    params(("number_id" = uuid::Uuid, Path, description = "The number's id")),
+    request_body = PhoneNumberInput,
+    description = "Changes what the body names. A new kind brings its default pace unless `per_second` is given. The sandbox's number cannot be changed.",
+    responses(
+        (status = 200, description = "Saved", body = PhoneNumber),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+        (status = 404, description = "No such number of a Twilio account", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+    ))]
+pub async fn update_number(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneNumberId>,
+    body: Json<PhoneNumberInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    let current = db::phone::number(&state.pool, caller.org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let stored = phone::NumberFields {
+        number: current.number,
+        sms: current.sms,
+        whatsapp: current.whatsapp,
+        kind: current.kind,
+        per_second: current.per_second,
+        messaging_service_sid: current.messaging_service_sid,
+    };
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
+    let f = phone::number(&body.0, Some(&stored), region.as_deref())?;
+    let n = db::phone::update_number(&state.pool, caller.org_id, id, &f)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(n))
+}
+
+#[utoipa::path(delete, operation_id = "deletePhoneNumber", summary = "Remove a sending number", path = "/phone-numbers/{number_id}", tag = "channels", security(("bearer" = [])),
+    params(("number_id" = uuid::Uuid, Path, description = "The number's id")),
+    description = "Removes the number from its account.",
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins manage channels", body = ErrorBody),
+        (status = 404, description = "No such number", body = ErrorBody),
+    ))]
+pub async fn delete_number(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneNumberId>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    if !db::phone::delete_number(&state.pool, caller.org_id, path.into_inner()).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

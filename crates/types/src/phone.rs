@@ -1,0 +1,129 @@
+//! Text-message channels: the Twilio accounts (or the sandbox) an organization sends SMS and
+//! WhatsApp through, and their numbers.
+
+use crate::ids::{PhoneAccountId, PhoneNumberId};
+use crate::string_enum;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+string_enum!(
+    /// Where an account's messages go: Twilio, or nowhere (the sandbox keeps them for demos).
+    PhoneAccountKind as "phone_account_kind" {
+        Twilio = "twilio" / "Twilio",
+        Sandbox = "sandbox" / "Sandbox",
+    }
+);
+
+string_enum!(
+    /// What kind of number sends: each has its carriers' pace.
+    NumberKind as "number_kind" {
+        LongCode = "long_code" / "Long code",
+        TollFree = "toll_free" / "Toll-free",
+        ShortCode = "short_code" / "Short code",
+    }
+);
+
+impl NumberKind {
+    /// Messages a second Twilio lets a number of this kind send, by default.
+    pub fn default_per_second(self) -> f64 {
+        match self {
+            NumberKind::LongCode => 1.0,
+            NumberKind::TollFree => 3.0,
+            NumberKind::ShortCode => 100.0,
+        }
+    }
+}
+
+/// A sending number.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PhoneNumber {
+    pub id: PhoneNumberId,
+    pub account_id: PhoneAccountId,
+    /// E.164.
+    pub number: String,
+    pub sms: bool,
+    pub whatsapp: bool,
+    pub kind: NumberKind,
+    /// Messages a second at most.
+    pub per_second: f64,
+    /// Sent through this Messaging Service (MG…) when set.
+    pub messaging_service_sid: Option<String>,
+}
+
+/// The addresses to paste into Twilio (the number's or Messaging Service's settings).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Webhooks {
+    /// "A message comes in".
+    pub inbound: String,
+    /// "Status callback URL".
+    pub status: String,
+}
+
+/// A Twilio account (its Auth Token and API key secret are never returned).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PhoneAccount {
+    pub id: PhoneAccountId,
+    pub kind: PhoneAccountKind,
+    pub name: String,
+    /// AC…; none for the sandbox.
+    pub account_sid: Option<String>,
+    /// Sends with this API key (SK…) when set, else with the Auth Token.
+    pub api_key_sid: Option<String>,
+    /// None for the sandbox (nothing calls it).
+    pub webhooks: Option<Webhooks>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    pub last_tested_at: Option<OffsetDateTime>,
+    pub last_test_error: Option<String>,
+    pub numbers: Vec<PhoneNumber>,
+}
+
+/// `POST /phone-accounts` and `PATCH /phone-accounts/{id}`: what is given is set (a PATCH keeps
+/// the rest; an empty `api_key_sid` removes the API key).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PhoneAccountInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub account_sid: Option<String>,
+    #[serde(default)]
+    pub auth_token: Option<String>,
+    #[serde(default)]
+    pub api_key_sid: Option<String>,
+    #[serde(default)]
+    pub api_key_secret: Option<String>,
+}
+
+/// `POST /phone-accounts/{id}/numbers` and `PATCH /phone-numbers/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PhoneNumberInput {
+    /// E.164 (or a national number of the organization's country). Required to add.
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub sms: Option<bool>,
+    #[serde(default)]
+    pub whatsapp: Option<bool>,
+    #[serde(default)]
+    pub kind: Option<NumberKind>,
+    /// Defaults to the kind's pace.
+    #[serde(default)]
+    pub per_second: Option<f64>,
+    /// MG…; empty removes it.
+    #[serde(default)]
+    pub messaging_service_sid: Option<String>,
+}
+
+/// What a Test found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PhoneAccountTest {
+    pub ok: bool,
+    /// What was found, or what failed, in words.
+    pub message: String,
+}

@@ -1,0 +1,42 @@
+//! Text-message channels: Twilio accounts, the sandbox and sending numbers.
+
+use super::{Api, ApiResult};
+use aura_types::*;
+
+pub async fn list(api: Api) -> ApiResult<Vec<PhoneAccount>> {
+    api.get("/phone-accounts").await
+}
+
+pub async fn create(api: Api, input: &PhoneAccountInput) -> ApiResult<PhoneAccount> {
+    api.post("/phone-accounts", input).await
+}
+
+pub async fn connect_sandbox(api: Api) -> ApiResult<PhoneAccount> {
+    api.post("/phone-accounts/sandbox", &serde_json::json!({}))
+        .await
+}
+
+pub async fn delete(api: Api, id: PhoneAccountId) -> ApiResult<()> {
+    api.delete(&format!("/phone-accounts/{id}")).await
+}
+
+pub async fn test(api: Api, id: PhoneAccountId) -> ApiResult<PhoneAccountTest> {
+    api.post(
+        &format!("/phone-accounts/{id}/test"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+pub async fn add_number(
+    api: Api,
+    account: PhoneAccountId,
+    input: &PhoneNumberInput,
+) -> ApiResult<PhoneNumber> {
+    api.post(&format!("/phone-accounts/{account}/numbers"), input)
+        .await
+}
+
+pub async fn delete_number(api: Api, id: PhoneNumberId) -> ApiResult<()> {
+    api.delete(&format!("/phone-numbers/{id}")).await
+}
