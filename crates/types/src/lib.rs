@@ -24,7 +24,6 @@ pub mod page;
 pub mod phone;
 pub mod quote;
 pub mod segment;
-pub mod sms;
 pub mod suppression;
 pub mod template;
 pub mod validate;
