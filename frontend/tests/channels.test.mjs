@@ -34,6 +34,11 @@ test("the sandbox number and a Twilio account are connected and tested", async (
   await sandbox.getByTestId("phone-number").filter({ hasText: "+14155550199" }).waitFor();
   await sandbox.getByRole("button", { name: "Test" }).click();
   await sandbox.getByTestId("phone-test").filter({ hasText: "never sent" }).waitFor();
+  // A lead texts the sandbox number: the text is in the Inbox.
+  const sim = sandbox.getByTestId("simulate-text");
+  await sim.getByLabel("Message").fill("Can you come fix the boiler on Friday?");
+  await sim.getByRole("button", { name: "Send to the sandbox" }).click();
+  await page.getByText("Simulated: it is in the Inbox.").first().waitFor();
 
   // Bad input: each field named, nothing typed is lost.
   await page.getByRole("button", { name: "Connect Twilio" }).click();
@@ -63,4 +68,9 @@ test("the sandbox number and a Twilio account are connected and tested", async (
   await twilio.getByRole("button", { name: "Test" }).click();
   await twilio.getByTestId("phone-test").filter({ hasText: "internet" }).waitFor();
   await screenshot(page, "48-settings-channels");
+
+  await page.goto(`${BASE}/inbox`);
+  await page.getByTestId("conversation").filter({ hasText: "boiler" }).click();
+  await page.getByTestId("thread").getByText("Can you come fix the boiler on Friday?").waitFor();
+  await screenshot(page, "49-inbox-text");
 });

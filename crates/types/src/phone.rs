@@ -127,3 +127,26 @@ pub struct PhoneAccountTest {
     /// What was found, or what failed, in words.
     pub message: String,
 }
+
+/// `POST /phone-accounts/{id}/simulate`: a text to the sandbox number, as a lead would send it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SimulatedText {
+    /// The sender's number (E.164, or a national number of the organization's country).
+    pub from: String,
+    /// What they wrote (STOP, START and HELP act as from a phone).
+    pub body: String,
+    /// Sent over WhatsApp rather than SMS.
+    #[serde(default)]
+    pub whatsapp: bool,
+}
+
+/// What a simulated text did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SimulatedTextResult {
+    /// Its conversation in the Inbox.
+    pub conversation_id: Option<crate::ConversationId>,
+    /// What Aura answered the sender (a STOP's confirmation, the HELP text).
+    pub answer: Option<String>,
+}

@@ -40,3 +40,12 @@ pub async fn add_number(
 pub async fn delete_number(api: Api, id: PhoneNumberId) -> ApiResult<()> {
     api.delete(&format!("/phone-numbers/{id}")).await
 }
+
+pub async fn simulate(
+    api: Api,
+    account: PhoneAccountId,
+    input: &SimulatedText,
+) -> ApiResult<SimulatedTextResult> {
+    api.post(&format!("/phone-accounts/{account}/simulate"), input)
+        .await
+}

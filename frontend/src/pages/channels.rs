@@ -6,7 +6,8 @@ use crate::components::*;
 use crate::icons;
 use crate::state::{use_api, use_auth, use_toasts};
 use aura_types::{
-    NumberKind, PhoneAccount, PhoneAccountId, PhoneAccountInput, PhoneAccountKind, PhoneNumberInput,
+    NumberKind, PhoneAccount, PhoneAccountId, PhoneAccountInput, PhoneAccountKind,
+    PhoneNumberInput, SimulatedText,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeMap;
@@ -216,6 +217,33 @@ fn AccountCard(
             })
             .collect::<Vec<(String, String)>>(),
     );
+    // The sandbox: a text as a lead would send it.
+    let sim_from = RwSignal::new("+1 415 555 0142".to_owned());
+    let sim_body = RwSignal::new(String::new());
+    let sim_whatsapp = RwSignal::new(false);
+    let sim_errs: FieldErrs = RwSignal::new(BTreeMap::new());
+    let simulate = Callback::new(move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = SimulatedText {
+            from: sim_from.get_untracked(),
+            body: sim_body.get_untracked(),
+            whatsapp: sim_whatsapp.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::phone::simulate(api, id, &input).await {
+                Ok(r) => {
+                    sim_body.try_set(String::new());
+                    sim_errs.try_set(BTreeMap::new());
+                    match r.answer {
+                        Some(a) => toasts
+                            .success(format!("Simulated: it is in the Inbox. Aura answered: {a}")),
+                        None => toasts.success("Simulated: it is in the Inbox."),
+                    }
+                }
+                Err(e) => show_error(sim_errs, &e),
+            }
+        });
+    });
     let webhooks = account.webhooks.clone();
     view! {
         <section class="card p-6" data-testid="phone-account">
@@ -273,6 +301,20 @@ fn AccountCard(
                     </ul>
                 }.into_any()
             }}
+            {sandbox.then(|| view! {
+                <form class="mt-6 grid gap-3 sm:grid-cols-3" on:submit=move |ev| simulate.run(ev) novalidate data-testid="simulate-text">
+                    <h3 class="text-sm font-semibold sm:col-span-3">"Simulate a text to this number"</h3>
+                    <Field label="From" name="sim-from" value=sim_from error=field_err(sim_errs, "from") />
+                    <div class="sm:col-span-2">
+                        <Field label="Message" name="sim-body" value=sim_body error=field_err(sim_errs, "body") placeholder="Yes, Saturday works. (Or STOP, START, HELP)" />
+                    </div>
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="checkbox" prop:checked=move || sim_whatsapp.get() on:change=move |ev| sim_whatsapp.set(event_target_checked(&ev)) />
+                        "Over WhatsApp"
+                    </label>
+                    <div class="sm:col-span-3"><button class="btn-secondary" type="submit">"Send to the sandbox"</button></div>
+                </form>
+            })}
             {(!sandbox).then(|| view! {
                 <Show when=move || is_admin.get()>
                     <Show when=move || adding.get() fallback=move || view! { <button class="btn-secondary mt-3" on:click=move |_| adding.set(true)>"Add a number"</button> }>

@@ -206,6 +206,27 @@ pub enum Keyword {
     Help,
 }
 
+/// The longest text message, in characters (Twilio's limit).
+pub const TEXT_MAX: usize = 1600;
+
+/// A simulated text to the sandbox number: the sender in E.164, and the words.
+pub fn simulated(
+    input: &aura_types::SimulatedText,
+    region: Option<&str>,
+) -> Result<(String, String), FieldErrors> {
+    let mut e = FieldErrors::new();
+    let from = e
+        .check("from", PhoneE164::parse(&input.from, region))
+        .map(|n| n.as_str().to_owned());
+    let body = input.body.trim();
+    if body.is_empty() {
+        e.add("body", "is required");
+    } else if body.chars().count() > TEXT_MAX {
+        e.add("body", format!("must be at most {TEXT_MAX} characters"));
+    }
+    e.finish(|| Some((from?, body.to_owned())))
+}
+
 /// The keyword `body` is — the whole message, in any case, surrounding spaces and punctuation
 /// ignored ("Stop.", " STOP! ") — or `None` ("stop texting me" is words: the classifier reads it).
 pub fn keyword(body: &str) -> Option<Keyword> {

@@ -15,7 +15,7 @@ use crate::{
 use actix_web::{web, HttpResponse};
 use aura_types::{
     ErrorBody, PhoneAccount, PhoneAccountId, PhoneAccountInput, PhoneAccountKind, PhoneAccountTest,
-    PhoneNumber, PhoneNumberId, PhoneNumberInput, Webhooks,
+    PhoneNumber, PhoneNumberId, PhoneNumberInput, SimulatedText, SimulatedTextResult, Webhooks,
 };
 
 pub fn scope() -> Routes {
@@ -27,6 +27,7 @@ pub fn scope() -> Routes {
         .delete("/{account_id}", delete)
         .post("/{account_id}/test", test)
         .post("/{account_id}/numbers", add_number)
+        .post("/{account_id}/simulate", simulate)
 }
 
 pub fn numbers_scope() -> Routes {
@@ -384,4 +385,70 @@ pub async fn delete_number(
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, operation_id = "simulateText", summary = "Simulate a text to the sandbox number", path = "/phone-accounts/{account_id}/simulate", tag = "channels", security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "The sandbox account's id")),
+    request_body = SimulatedText,
+    description = "Takes in a text as if a lead had sent it to the sandbox number, through the same path as Twilio's webhook: it lands in the Inbox, and STOP, START and HELP act as from a phone. For demos and trying campaigns out.",
+    responses(
+        (status = 200, description = "Taken in", body = SimulatedTextResult),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such sandbox account", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody),
+    ))]
+pub async fn simulate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneAccountId>,
+    body: Json<SimulatedText>,
+) -> ApiResult<HttpResponse> {
+    db::phone::account(&state.pool, caller.org_id, path.into_inner())
+        .await?
+        .filter(|a| a.kind == PhoneAccountKind::Sandbox)
+        .ok_or(ApiError::NotFound)?;
+    let region = db::orgs::region(&state.pool, caller.org_id).await?;
+    let (from, text) = phone::simulated(&body.0, region.as_deref())?;
+    let channel = if body.0.whatsapp {
+        aura_types::Channel::Whatsapp
+    } else {
+        aura_types::Channel::Sms
+    };
+    let texted = crate::inbox::phone::Texted {
+        sid: format!("SM{}", uuid::Uuid::now_v7().simple()),
+        channel,
+        from_raw: if body.0.whatsapp {
+            format!("whatsapp:{from}")
+        } else {
+            from.clone()
+        },
+        from: Some(from),
+        body: text,
+        profile_name: None,
+        opt_out_type: None,
+        media: Vec::new(),
+    };
+    let org_name = db::orgs::get(&state.pool, caller.org_id)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let raw = format!("MessageSid={}&From={}", texted.sid, texted.from_raw);
+    let mut tx = state.pool.begin().await?;
+    let now = time::OffsetDateTime::now_utc();
+    let done = crate::inbox::phone::take_in(
+        &mut tx,
+        caller.org_id,
+        &org_name,
+        &texted,
+        raw.as_bytes(),
+        now,
+    )
+    .await?;
+    db::inbox::event(&mut *tx, caller.org_id, "message", done.conversation).await?;
+    tx.commit().await?;
+    crate::workers::classify::wake();
+    Ok(HttpResponse::Ok().json(SimulatedTextResult {
+        conversation_id: done.conversation,
+        answer: done.answer,
+    }))
 }

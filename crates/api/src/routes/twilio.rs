@@ -82,7 +82,7 @@ async fn signed(
     Ok((org, params))
 }
 
-#[utoipa::path(post, operation_id = "twilioInbound", summary = "Receive a text message (Twilio webhook)", path = "/twilio/{account_id}/inbound", tag = "channels",
+#[utoipa::path(post, operation_id = "twilioInbound", summary = "Receive a text message (Twilio webhook)", path = "/twilio/{account_id}/inbound", tag = "webhooks",
     params(("account_id" = uuid::Uuid, Path, description = "The organization's Twilio account in Aura (the address is shown in Settings → Channels)")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's inbound message parameters (MessageSid, From, To, Body, NumMedia, MediaUrl0…, ProfileName, WaId, OptOutType)"),
     description = "Where Twilio delivers SMS and WhatsApp messages sent to the account's numbers. Signed by Twilio with the account's Auth Token (`X-Twilio-Signature`); needs no sign-in. The message joins the contact's conversation once, however often Twilio retries. STOP and its synonyms opt the number out of everything (answered with a confirmation unless Twilio's Advanced Opt-Out did), START opts back in, HELP answers with the organization's help text; other messages are answered with empty TwiML.",

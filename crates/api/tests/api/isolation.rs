@@ -23,12 +23,13 @@ pub fn operations(item: &PathItem) -> Vec<(Method, &Operation)> {
     .collect()
 }
 
-/// The links inside sent email answer whoever holds their signed token (no caller, no
-/// organization); tests/api/delivery.rs covers them.
+/// The links inside sent email answer whoever holds their signed token, and vendors' webhooks
+/// whoever signs with the account's secret (no caller, no organization); tests/api/delivery.rs
+/// and tests/api/phone.rs cover them.
 pub fn is_email_link(op: &Operation) -> bool {
     op.tags
         .as_ref()
-        .is_some_and(|t| t.iter().any(|t| t == "email-links"))
+        .is_some_and(|t| t.iter().any(|t| t == "email-links" || t == "webhooks"))
 }
 
 /// `path` with each `{name}` replaced by `ids[name]`; panics on an id kind the tests do not know.
@@ -232,7 +233,30 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         .json()
         .await
         .unwrap();
+    let account: Value = owner
+        .post(
+            "/api/v1/phone-accounts",
+            json!({"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "f1e2d3c4b5a697887766554433221100"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number: Value = owner
+        .post(
+            &format!(
+                "/api/v1/phone-accounts/{}/numbers",
+                account["id"].as_str().unwrap()
+            ),
+            json!({"number": format!("+1415555{:04}", uuid::Uuid::now_v7().as_u128() % 10_000)}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     HashMap::from([
+        ("account_id", account["id"].as_str().unwrap().to_owned()),
+        ("number_id", number["id"].as_str().unwrap().to_owned()),
         ("key_id", dkim["id"].as_str().unwrap().to_owned()),
         ("mailbox_id", mailbox["id"].as_str().unwrap().to_owned()),
         (
@@ -298,6 +322,12 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("ReplyRequest", json!({"text": "Thanks, Thursday works."})),
         ("ReviewRequest", json!({"action": "approve", "filter": {}})),
         ("TemplateInput", json!({"name": "Renamed"})),
+        ("PhoneAccountInput", json!({"name": "Renamed"})),
+        ("PhoneNumberInput", json!({"per_second": 2})),
+        (
+            "SimulatedText",
+            json!({"from": "+14155550100", "body": "Hi"}),
+        ),
         ("UseTemplate", json!({})),
         ("SaveAsTemplate", json!({})),
         ("MembersRequest", json!({"selection": {"ids": []}})),

@@ -462,3 +462,82 @@ async fn texts_join_conversations_once_and_stop_opts_the_number_out(pool: PgPool
         ("Ana Lima", "+447700900123", "whatsapp")
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_simulated_text_reaches_the_inbox_and_stop_acts_as_from_a_phone(pool: PgPool) {
+    use aura_types::{ConversationDetail, SimulatedTextResult};
+    let app = spawn_app(pool).await;
+    let user = app
+        .signup("owner@maple.example", "Maple Home Services")
+        .await;
+    let sandbox: PhoneAccount = user
+        .post("/api/v1/phone-accounts/sandbox", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = format!("/api/v1/phone-accounts/{}/simulate", sandbox.id);
+    let res = user.post(&url, json!({"from": "12", "body": ""})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["fields"]["from"].is_string() && body["error"]["fields"]["body"].is_string()
+    );
+
+    let r: SimulatedTextResult = user
+        .post(
+            &url,
+            json!({"from": "+1 415 555 0133", "body": "Can you come fix the boiler on Friday?"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.answer, None);
+    let detail: ConversationDetail = user
+        .get(&format!(
+            "/api/v1/conversations/{}",
+            r.conversation_id.unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.conversation.channel, aura_types::Channel::Sms);
+    assert!(detail.conversation.needs_reply);
+    assert_eq!(detail.items.len(), 1);
+    assert!(detail.items[0].text.contains("boiler"));
+
+    let r: SimulatedTextResult = user
+        .post(&url, json!({"from": "+14155550133", "body": "STOP"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(r.answer.unwrap().contains("unsubscribed"));
+    let suppressed: i64 = sqlx::query_scalar(
+        "select count(*) from suppressions where kind = 'phone' and value = '+14155550133' and reason = 'stop_keyword'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(suppressed, 1);
+
+    // Only the sandbox is simulated.
+    let twilio: PhoneAccount = user
+        .post(
+            "/api/v1/phone-accounts",
+            json!({"account_sid": AC, "auth_token": TOKEN}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = user
+        .post(
+            &format!("/api/v1/phone-accounts/{}/simulate", twilio.id),
+            json!({"from": "+14155550133", "body": "hi"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
