@@ -223,6 +223,7 @@ async fn demo_conversations(
             &texted,
             raw.as_bytes(),
             now - time::Duration::hours(3),
+            "text",
         )
         .await?;
     }

@@ -57,8 +57,6 @@ pub struct PhoneNumber {
 pub struct Webhooks {
     /// "A message comes in".
     pub inbound: String,
-    /// "Status callback URL".
-    pub status: String,
 }
 
 /// A Twilio account (its Auth Token and API key secret are never returned).

@@ -268,9 +268,8 @@ fn AccountCard(
             })}
             {webhooks.map(|w| view! {
                 <div class="mt-4 space-y-2">
-                    <p class="text-xs text-muted">"Paste these into Twilio (each number's or Messaging Service's messaging settings):"</p>
+                    <p class="text-xs text-muted">"Paste this into Twilio (each number's or Messaging Service's messaging settings, \"A message comes in\"):"</p>
                     <CopyLine label="A message comes in" value=w.inbound />
-                    <CopyLine label="Status callback URL" value=w.status />
                 </div>
             })}
             <h3 class="mt-6 text-sm font-semibold">"Numbers"</h3>

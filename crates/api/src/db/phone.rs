@@ -393,26 +393,28 @@ pub async fn inbound_contact(
 }
 
 /// Records the contact's consent to texts (SMS and WhatsApp) as `status` (`revoked` or
-/// `granted`), with the message that said so as evidence.
+/// `granted`), with the message that said so as evidence and how it came (`source`).
 pub async fn text_consent(
     db: impl PgExecutor<'_>,
     org: OrgId,
     contact: ContactId,
     status: &str,
+    source: &str,
     evidence: &str,
     at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update contacts set updated_at = now(),
                consent = consent || jsonb_build_object(
-                   'sms', jsonb_build_object('status', $3::text, 'source', 'reply', 'at', $5::timestamptz, 'evidence', $4::text),
-                   'whatsapp', jsonb_build_object('status', $3::text, 'source', 'reply', 'at', $5::timestamptz, 'evidence', $4::text))
+                   'sms', jsonb_build_object('status', $3::text, 'source', $6::text, 'at', $5::timestamptz, 'evidence', $4::text),
+                   'whatsapp', jsonb_build_object('status', $3::text, 'source', $6::text, 'at', $5::timestamptz, 'evidence', $4::text))
            where org_id = $1 and id = $2"#,
         org as OrgId,
         contact as ContactId,
         status,
         evidence,
-        at
+        at,
+        source
     )
     .execute(db)
     .await?;
@@ -450,4 +452,39 @@ pub async fn nth_contact_number(
     )
     .fetch_optional(db)
     .await
+}
+
+/// Whether a STOP suppresses this number.
+pub async fn stopped(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    number: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from suppressions
+                         where org_id = $1 and kind = 'phone' and value = $2
+                           and reason = 'stop_keyword') as "x!""#,
+        org as OrgId,
+        number
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// An arrived text's channel and sender's number, for the classifier's opt-outs in words.
+pub async fn text_sender(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: aura_types::InboundId,
+) -> Result<Option<String>, sqlx::Error> {
+    let from = sqlx::query_scalar!(
+        r#"select from_address from inbound_messages
+           where org_id = $1 and id = $2 and channel in ('sms', 'whatsapp')"#,
+        org as OrgId,
+        id as aura_types::InboundId
+    )
+    .fetch_optional(db)
+    .await?
+    .flatten();
+    Ok(from.map(|f| f.strip_prefix("whatsapp:").unwrap_or(&f).to_owned()))
 }

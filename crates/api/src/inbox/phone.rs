@@ -107,7 +107,25 @@ pub async fn take_in(
     t: &Texted,
     raw: &[u8],
     now: OffsetDateTime,
+    source: &str,
 ) -> Result<Done, sqlx::Error> {
+    let hash = Sha256::digest(format!("twilio:{}", t.sid)).to_vec();
+    // Twilio retried: taken in before, nothing more to do or say (the conversation is left as
+    // people left it).
+    let (ids, hashes) = db::inbox::stored_among(
+        &mut *conn,
+        org,
+        std::slice::from_ref(&t.sid),
+        std::slice::from_ref(&hash),
+    )
+    .await?;
+    if !ids.is_empty() || !hashes.is_empty() {
+        return Ok(Done {
+            conversation: None,
+            duplicate: true,
+            answer: None,
+        });
+    }
     let contact = match &t.from {
         Some(number) => Some(
             match db::phone::contact_by_number(&mut *conn, org, number).await? {
@@ -132,6 +150,15 @@ pub async fn take_in(
         Some("HELP") => Some(Keyword::Help),
         _ => None,
     });
+    // "Yes" (or START) from a number that never opted out is an answer, not an opt-in.
+    let word = match (word, &t.from) {
+        (Some(Keyword::Start), Some(number))
+            if !db::phone::stopped(&mut *conn, org, number).await? =>
+        {
+            None
+        }
+        (w, _) => w,
+    };
     // A keyword is not a conversation's label; words are read by the rules (a model later).
     let label = match word {
         Some(_) => None,
@@ -160,7 +187,6 @@ pub async fn take_in(
         ),
         None => None,
     };
-    let hash = Sha256::digest(format!("twilio:{}", t.sid)).to_vec();
     let stored = db::inbox::insert(
         &mut *conn,
         org,
@@ -203,14 +229,14 @@ pub async fn take_in(
     };
     let number = t.from.as_deref().unwrap_or_default();
     let answer = if opted_out {
-        opt_out(conn, org, contact, number, &t.body, now).await?;
+        opt_out(conn, org, contact, number, source, &t.body, now).await?;
         // Twilio's Advanced Opt-Out answered already.
         t.opt_out_type.is_none().then(|| {
             format!("{org_name}: you are unsubscribed and will get no more messages. Reply START to subscribe again.")
         })
     } else if word == Some(Keyword::Start) {
         db::phone::unsuppress_number(&mut *conn, org, number).await?;
-        db::phone::text_consent(&mut *conn, org, contact, "granted", &t.body, now).await?;
+        db::phone::text_consent(&mut *conn, org, contact, "granted", source, &t.body, now).await?;
         t.opt_out_type
             .is_none()
             .then(|| format!("{org_name}: you are subscribed again. Reply STOP to unsubscribe."))
@@ -231,12 +257,13 @@ pub async fn take_in(
 }
 
 /// The number opted out: suppressed for every number and channel, consent revoked with the
-/// message as evidence, every sequence stopped.
-async fn opt_out(
+/// message as evidence (`source`: how it came — a text, a simulation), every sequence stopped.
+pub async fn opt_out(
     conn: &mut PgConnection,
     org: OrgId,
     contact: ContactId,
     number: &str,
+    source: &str,
     evidence: &str,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
@@ -248,7 +275,7 @@ async fn opt_out(
         Some("text reply"),
     )
     .await?;
-    db::phone::text_consent(&mut *conn, org, contact, "revoked", evidence, now).await?;
+    db::phone::text_consent(&mut *conn, org, contact, "revoked", source, evidence, now).await?;
     db::inbox::stop_sequences(conn, org, contact, false, "Not sent: the lead opted out.").await
 }
 

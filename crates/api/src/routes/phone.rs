@@ -42,7 +42,6 @@ fn webhooks(state: &AppState, id: PhoneAccountId) -> Webhooks {
     let base = &state.settings.public_url;
     Webhooks {
         inbound: format!("{base}/api/v1/twilio/{id}/inbound"),
-        status: format!("{base}/api/v1/twilio/{id}/status"),
     }
 }
 
@@ -390,10 +389,11 @@ pub async fn delete_number(
 #[utoipa::path(post, operation_id = "simulateText", summary = "Simulate a text to the sandbox number", path = "/phone-accounts/{account_id}/simulate", tag = "channels", security(("bearer" = [])),
     params(("account_id" = uuid::Uuid, Path, description = "The sandbox account's id")),
     request_body = SimulatedText,
-    description = "Takes in a text as if a lead had sent it to the sandbox number, through the same path as Twilio's webhook: it lands in the Inbox, and STOP, START and HELP act as from a phone. For demos and trying campaigns out.",
+    description = "Takes in a text as if a lead had sent it to the sandbox number, through the same path as Twilio's webhook: it lands in the Inbox, and STOP, START and HELP act as from a phone (consent changes are recorded with the source `simulated`). For demos and trying campaigns out.",
     responses(
         (status = 200, description = "Taken in", body = SimulatedTextResult),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins simulate texts", body = ErrorBody),
         (status = 404, description = "No such sandbox account", body = ErrorBody),
         (status = 422, description = "Invalid fields, each named", body = ErrorBody),
     ))]
@@ -403,6 +403,8 @@ pub async fn simulate(
     path: web::Path<PhoneAccountId>,
     body: Json<SimulatedText>,
 ) -> ApiResult<HttpResponse> {
+    // A simulation acts on real contacts (a STOP suppresses, a reply stops sequences): admins only.
+    caller.require_admin()?;
     db::phone::account(&state.pool, caller.org_id, path.into_inner())
         .await?
         .filter(|a| a.kind == PhoneAccountKind::Sandbox)
@@ -442,6 +444,7 @@ pub async fn simulate(
         &texted,
         raw.as_bytes(),
         now,
+        "simulated",
     )
     .await?;
     db::inbox::event(&mut *tx, caller.org_id, "message", done.conversation).await?;

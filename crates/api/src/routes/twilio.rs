@@ -114,6 +114,7 @@ pub async fn inbound(
         &texted,
         &body,
         OffsetDateTime::now_utc(),
+        "text",
     )
     .await?;
     if !done.duplicate {

@@ -76,14 +76,31 @@ pub async fn run_once(pool: &PgPool, runtime: &AiRuntime) -> anyhow::Result<bool
             db::inbox::labelled(&mut tx, m.org_id, m.id, label.label, label.confidence).await?
         {
             if label.label == ReplyLabel::Unsubscribe {
-                db::send::suppress_contact_email(
-                    &mut tx,
-                    m.org_id,
-                    contact,
-                    SuppressionReason::Unsubscribed,
-                    "reply",
-                )
-                .await?;
+                // A text's opt-out in words is honoured as STOP is; an email's opts the address out.
+                match db::phone::text_sender(&mut *tx, m.org_id, m.id).await? {
+                    Some(number) => {
+                        crate::inbox::phone::opt_out(
+                            &mut tx,
+                            m.org_id,
+                            contact,
+                            &number,
+                            "reply",
+                            &m.body_text,
+                            time::OffsetDateTime::now_utc(),
+                        )
+                        .await?
+                    }
+                    None => {
+                        db::send::suppress_contact_email(
+                            &mut tx,
+                            m.org_id,
+                            contact,
+                            SuppressionReason::Unsubscribed,
+                            "reply",
+                        )
+                        .await?
+                    }
+                }
             }
             db::inbox::event(&mut *tx, m.org_id, "conversation", Some(conversation)).await?;
         }

@@ -209,11 +209,23 @@ service anvil {{
             .unwrap()
     }
 
-    /// Delivers `raw` into `user`'s `folder` (APPEND).
+    /// Delivers `raw` into `user`'s `folder` (APPEND). Dovecot creates Junk and Sent when a
+    /// session starts (`auto = subscribe`); when the worker's session and this one start at once,
+    /// one of them may find the folder "deleted under us" while the other creates it, so an
+    /// APPEND refused for that reason is made again in a new session.
     pub async fn append(&self, user: &str, folder: &str, raw: &[u8]) {
-        let mut s = self.session(user).await;
-        s.append(folder, None, None, raw).await.unwrap();
-        s.logout().await.ok();
+        for attempt in 1.. {
+            let mut s = self.session(user).await;
+            let done = s.append(folder, None, None, raw).await;
+            s.logout().await.ok();
+            match done {
+                Ok(()) => return,
+                Err(e) if attempt < 5 && e.to_string().contains("deleted under us") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("APPEND to {folder}: {e}"),
+            }
+        }
     }
 
     /// Each message of `folder`: (UID, whether it is marked \Seen).

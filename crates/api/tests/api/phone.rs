@@ -87,9 +87,6 @@ async fn twilio_accounts_are_connected_tested_and_given_numbers(pool: PgPool) {
         "{}",
         hooks.inbound
     );
-    assert!(hooks
-        .status
-        .ends_with(&format!("/api/v1/twilio/{}/status", account.id)));
     let sealed: Vec<u8> = sqlx::query_scalar("select auth_token_sealed from phone_accounts")
         .fetch_one(&app.pool)
         .await
@@ -359,6 +356,59 @@ async fn texts_join_conversations_once_and_stop_opts_the_number_out(pool: PgPool
     .unwrap();
     assert_eq!(active, 0, "a reply by text stops the lead's sequences");
 
+    // Dealt with, then Twilio retries once more: the conversation stays as it was left.
+    let conversation: uuid::Uuid = sqlx::query_scalar(
+        "select id from conversations where org_id = $1 and contact_id = $2 and channel = 'sms'",
+    )
+    .bind(org)
+    .bind(lead)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let res = demo
+        .patch(
+            &format!("/api/v1/conversations/{conversation}"),
+            json!({"status": "done", "unread": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        text(&app, account.id, TOKEN, &answer).await.status(),
+        StatusCode::OK
+    );
+    let (status, unread): (String, bool) = sqlx::query_as(
+        "select status::text, unread from conversations where org_id = $1 and id = $2",
+    )
+    .bind(org)
+    .bind(conversation)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), unread), ("done", false));
+
+    // "Yes" from a number that never sent STOP is an answer, not an opt-in.
+    let yes = [
+        ("MessageSid", "SM0000000000000000000000000000a006"),
+        ("From", "+14155550177"),
+        ("Body", "Yes"),
+    ];
+    let body = text(&app, account.id, TOKEN, &yes)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!body.contains("<Message>"), "{body}");
+    let (needs_reply, replied): (bool, bool) = sqlx::query_as(
+        "select v.needs_reply, c.last_replied_at is not null from conversations v
+         join contacts c on c.org_id = v.org_id and c.id = v.contact_id
+         where v.org_id = $1 and c.phone = '+14155550177'",
+    )
+    .bind(org)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(needs_reply && replied);
+
     // Not signed with the account's token, or for no account: refused, nothing stored.
     let forged = [
         ("MessageSid", "SM0000000000000000000000000000a002"),
@@ -522,6 +572,26 @@ async fn a_simulated_text_reaches_the_inbox_and_stop_acts_as_from_a_phone(pool: 
     .await
     .unwrap();
     assert_eq!(suppressed, 1);
+
+    // An opt-out in words is honoured as STOP is (by the rules, or the classifier after them).
+    let r: SimulatedTextResult = user
+        .post(&url, json!({"from": "+14155550144", "body": "Please stop texting me, remove me from your list."}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(r.conversation_id.is_some());
+    aura_api::workers::classify::run_until_idle(&app.pool, &app.ai)
+        .await
+        .unwrap();
+    let (suppressed, consent): (i64, Option<String>) = sqlx::query_as(
+        "select (select count(*) from suppressions where kind = 'phone' and value = '+14155550144'),
+                (select consent->'sms'->>'status' from contacts where phone = '+14155550144')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((suppressed, consent.as_deref()), (1, Some("revoked")));
 
     // Only the sandbox is simulated.
     let twilio: PhoneAccount = user

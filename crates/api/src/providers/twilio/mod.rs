@@ -18,14 +18,23 @@ use serde::Deserialize;
 use std::time::Duration;
 use url::Url;
 
-/// Whom a request is made as.
-#[derive(Clone, Debug)]
+/// Whom a request is made as (its `Debug` leaves the secret out).
+#[derive(Clone)]
 pub struct Credentials {
     pub account_sid: String,
     /// The Account SID or an API key's SID (SK…).
     pub username: String,
     /// The Auth Token or the API key's secret.
     pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("account_sid", &self.account_sid)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A message as Twilio describes it.
