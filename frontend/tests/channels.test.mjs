@@ -65,7 +65,8 @@ test("the sandbox number and a Twilio account are connected and tested", async (
   await twilio.getByTestId("phone-number").filter({ hasText: "+14155550100" }).filter({ hasText: "3 a second" }).waitFor();
 
   await twilio.getByRole("button", { name: "Test" }).click();
-  await twilio.getByTestId("phone-test").filter({ hasText: "internet" }).waitFor();
+  // Refused by the network policy (no internet here), or no address for the name: said in words.
+  await twilio.getByTestId("phone-test").filter({ hasText: "api.twilio.com" }).waitFor();
   await screenshot(page, "48-settings-channels");
 
   await page.goto(`${BASE}/inbox`);

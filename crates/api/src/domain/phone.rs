@@ -76,7 +76,18 @@ pub fn account(
         }
     };
     let auth_token = match (&input.auth_token, current) {
-        (Some(v), _) => e.check("auth_token", secret(v)).map(Some),
+        (Some(v), _) => e
+            .check(
+                "auth_token",
+                secret(v).map_err(|m| {
+                    if v.trim().is_empty() {
+                        "is required (Twilio signs its webhooks with it)".to_owned()
+                    } else {
+                        m
+                    }
+                }),
+            )
+            .map(Some),
         (None, Some(_)) => Some(None),
         (None, None) => {
             e.add(
