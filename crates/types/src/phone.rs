@@ -57,6 +57,9 @@ pub struct PhoneNumber {
 pub struct Webhooks {
     /// "A message comes in".
     pub inbound: String,
+    /// The status callback Aura names on each text it sends (shown so it can be allowed where
+    /// an account restricts callbacks).
+    pub status_callback: String,
 }
 
 /// A Twilio account (its Auth Token and API key secret are never returned).
@@ -147,4 +150,20 @@ pub struct SimulatedTextResult {
     pub conversation_id: Option<crate::ConversationId>,
     /// What Aura answered the sender (a STOP's confirmation, the HELP text).
     pub answer: Option<String>,
+}
+
+/// A text the sandbox number "sent": kept, never sent, shown as a phone bubble.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct OutboxText {
+    pub id: uuid::Uuid,
+    pub channel: crate::Channel,
+    /// The sandbox number (E.164).
+    pub from_number: String,
+    /// The lead's number (E.164).
+    pub to_number: String,
+    pub body: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
+    pub created_at: OffsetDateTime,
 }

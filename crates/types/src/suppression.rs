@@ -24,6 +24,8 @@ string_enum!(
         Complaint = "complaint" / "Complaint",
         StopKeyword = "stop_keyword" / "STOP keyword",
         Manual = "manual" / "Added by hand",
+        /// Twilio said the number cannot receive texts (invalid, a landline, unknown).
+        Unreachable = "unreachable" / "Unreachable number",
     }
 );
 

@@ -270,6 +270,8 @@ fn AccountCard(
                 <div class="mt-4 space-y-2">
                     <p class="text-xs text-muted">"Paste this into Twilio (each number's or Messaging Service's messaging settings, \"A message comes in\"):"</p>
                     <CopyLine label="A message comes in" value=w.inbound />
+                    <p class="text-xs text-muted">"Aura names this status callback on every text it sends (nothing to paste; allow it where your account restricts callbacks):"</p>
+                    <CopyLine label="Status callback" value=w.status_callback />
                 </div>
             })}
             <h3 class="mt-6 text-sm font-semibold">"Numbers"</h3>

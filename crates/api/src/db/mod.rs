@@ -28,6 +28,7 @@ pub mod suppressions;
 pub mod sync;
 pub mod targets;
 pub mod templates;
+pub mod text;
 pub mod throttle;
 pub mod users;
 

@@ -24,6 +24,44 @@ pub struct AccountRow {
     pub last_test_error: Option<String>,
 }
 
+impl AccountRow {
+    /// The credentials Aura sends as: the API key when there is one, else the Auth Token.
+    pub fn credentials(
+        &self,
+        sealer: &crate::crypto::Sealer,
+    ) -> Result<crate::providers::twilio::Credentials, String> {
+        let open = |key: Option<&str>, sealed: Option<&[u8]>| {
+            sealer
+                .open_optional(key, sealed)
+                .map_err(|e| format!("a stored secret cannot be opened: {e}"))
+        };
+        let account_sid = self.account_sid.clone().unwrap_or_default();
+        let secret = open(
+            self.api_key_secret_key_id.as_deref(),
+            self.api_key_secret_sealed.as_deref(),
+        )?;
+        match (self.api_key_sid.clone(), secret) {
+            (Some(sid), Some(secret)) => Ok(crate::providers::twilio::Credentials {
+                account_sid,
+                username: sid,
+                password: secret,
+            }),
+            _ => {
+                let token = open(
+                    self.auth_token_key_id.as_deref(),
+                    self.auth_token_sealed.as_deref(),
+                )?
+                .ok_or("the account has no Auth Token")?;
+                Ok(crate::providers::twilio::Credentials {
+                    username: account_sid.clone(),
+                    account_sid,
+                    password: token,
+                })
+            }
+        }
+    }
+}
+
 /// The organization's accounts, oldest first.
 pub async fn accounts(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<AccountRow>, sqlx::Error> {
     sqlx::query_as!(

@@ -340,7 +340,9 @@ pub async fn record(
 ) -> Result<bool, sqlx::Error> {
     let (status, reply, after) = match outcome {
         Recorded::Sent { reply } => ("sent", Some(reply), None),
-        Recorded::Retry { reply, at } => ("queued", Some(reply), Some(*at)),
+        Recorded::Retry { reply, at } | Recorded::Defer { reply, at } => {
+            ("queued", Some(reply), Some(*at))
+        }
         Recorded::Failed { reply } | Recorded::Bounced { reply } => ("failed", Some(reply), None),
         Recorded::Cancelled { reason } => ("failed", Some(reason), None),
         Recorded::Unknown { reply } => ("unknown", Some(reply), None),

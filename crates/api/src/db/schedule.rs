@@ -2,7 +2,9 @@
 //! through a mailbox, moving or completing targets, completing finished campaigns. Every statement
 //! takes the clock as `now`, so tests drive time.
 
-use aura_types::{CampaignId, ContactId, MailboxId, MessageId, MessageStatus, OrgId, StepId};
+use aura_types::{
+    CampaignId, ContactId, MailboxId, MessageId, MessageStatus, OrgId, PhoneNumberId, StepId,
+};
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
@@ -203,6 +205,40 @@ pub async fn queue(
         campaign as CampaignId,
         contact as ContactId,
         mailbox as MailboxId
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Hands an approved text to the text sender through `number`; the target waits (no next run)
+/// until it is sent.
+pub async fn queue_text(
+    conn: &mut PgConnection,
+    org: OrgId,
+    campaign: CampaignId,
+    contact: ContactId,
+    message: MessageId,
+    number: PhoneNumberId,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"update campaign_messages set status = 'queued', phone_number_id = $3, queued_at = $4,
+               send_after = $4, updated_at = now()
+           where org_id = $1 and id = $2 and status = 'approved'"#,
+        org as OrgId,
+        message as MessageId,
+        number as PhoneNumberId,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"update campaign_targets set next_run_at = null, updated_at = now()
+           where org_id = $1 and campaign_id = $2 and contact_id = $3"#,
+        org as OrgId,
+        campaign as CampaignId,
+        contact as ContactId
     )
     .execute(conn)
     .await?;

@@ -199,6 +199,12 @@ pub enum Recorded {
     },
     /// The campaign or lead was paused after the claim: back to the queue as it was.
     Release,
+    /// Not now (quiet hours, the provider asked to slow down): back to the queue until `at`,
+    /// the attempt not counted.
+    Defer {
+        reply: String,
+        at: OffsetDateTime,
+    },
 }
 
 /// Records outcomes in one transaction (the caller's): messages, then their targets (advanced
@@ -228,6 +234,7 @@ pub async fn record(
             Recorded::Unknown { reply } => ("unknown", Some(reply.clone()), None),
             Recorded::Cancelled { reason } => ("cancelled", Some(reason.clone()), None),
             Recorded::Release => ("release", None, None),
+            Recorded::Defer { reply, at } => ("defer", Some(reply.clone()), Some(*at)),
         };
         orgs.push(org.0);
         ids.push(id.0);
@@ -246,11 +253,11 @@ pub async fn record(
                    as o(org_id, id, status, reply, after)
            ), m as (
                update campaign_messages q set
-                   status = (case o.status when 'release' then 'queued' else o.status end)::message_status,
+                   status = (case when o.status in ('release', 'defer') then 'queued' else o.status end)::message_status,
                    smtp_reply = case o.status when 'release' then q.smtp_reply else o.reply end,
                    sent_at = case o.status when 'sent' then $6 else q.sent_at end,
-                   send_after = case o.status when 'queued' then o.after else q.send_after end,
-                   attempts = case o.status when 'release' then q.attempts - 1 else q.attempts end,
+                   send_after = case when o.status in ('queued', 'defer') then o.after else q.send_after end,
+                   attempts = case when o.status in ('release', 'defer') then q.attempts - 1 else q.attempts end,
                    locked_until = null, updated_at = now()
                from o
                -- The status compared as text: as an enum it matches the send index's predicate,
@@ -274,8 +281,9 @@ pub async fn record(
                update campaign_targets t set
                    current_step = case when s.status = 'sent' then greatest(t.current_step, s.position)
                                        else t.current_step end,
-                   thread_refs = case when s.status = 'sent' then t.thread_refs || s.message_id
-                                      else t.thread_refs end,
+                   -- A text has no Message-ID: the thread is email's.
+                   thread_refs = case when s.status = 'sent' and s.message_id is not null
+                                      then t.thread_refs || s.message_id else t.thread_refs end,
                    last_subject = case when s.status = 'sent' then coalesce(s.subject, t.last_subject)
                                        else t.last_subject end,
                    next_run_at = case when s.status = 'sent' and s.next_delay is not null
@@ -349,7 +357,7 @@ pub async fn expire_leases(
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!(
         r#"update campaign_messages set status = 'unknown', locked_until = null, updated_at = now(),
-               smtp_reply = 'The sender stopped while handing this message to the mail server; it may or may not have gone out.'
+               smtp_reply = 'The sender stopped while handing this message over; it may or may not have gone out.'
            where status = 'queued' and locked_until < $1"#,
         now
     )

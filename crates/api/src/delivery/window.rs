@@ -24,13 +24,13 @@ pub fn zone(lead: Option<&str>, campaign: &str) -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-fn to_chrono(t: OffsetDateTime) -> chrono::DateTime<Utc> {
+pub(crate) fn to_chrono(t: OffsetDateTime) -> chrono::DateTime<Utc> {
     Utc.timestamp_opt(t.unix_timestamp(), t.nanosecond())
         .single()
         .unwrap_or_default()
 }
 
-fn from_chrono(t: chrono::DateTime<Utc>) -> OffsetDateTime {
+pub(crate) fn from_chrono(t: chrono::DateTime<Utc>) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t.timestamp())
         .map(|s| s + time::Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos())))
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -16,6 +16,7 @@ pub mod message;
 pub mod org;
 pub mod phone;
 pub mod preflight;
+pub mod quiet;
 pub mod replies;
 pub mod templates;
 

@@ -287,6 +287,42 @@ pub fn refusal(code: i64) -> Refusal {
     }
 }
 
+/// The order of Twilio's message statuses: a status callback of a lower rank than the one
+/// recorded is late and changes nothing (Twilio does not promise callbacks in order).
+pub fn status_rank(status: &str) -> i16 {
+    match status {
+        "accepted" | "scheduled" => 1,
+        "queued" => 2,
+        "sending" => 3,
+        "sent" => 4,
+        "delivered" | "undelivered" | "failed" | "canceled" => 5,
+        "read" => 6,
+        _ => 0,
+    }
+}
+
+/// The most a text may hold: Twilio refuses a longer body.
+pub const MAX_TEXT_CHARS: usize = 1600;
+
+/// The body of a text as it goes out: on the first text to a number, the organization's name and
+/// its opt-out wording follow (when the organization keeps that on and the body does not already
+/// say how to stop).
+pub fn outgoing_body(body: &str, first: bool, org_name: &str, footer: Option<&str>) -> String {
+    match footer {
+        Some(wording)
+            if first && !wording.trim().is_empty() && !body.to_uppercase().contains("STOP") =>
+        {
+            format!(
+                "{}\n\n{}: {}",
+                body.trim_end(),
+                org_name.trim(),
+                wording.trim()
+            )
+        }
+        _ => body.to_owned(),
+    }
+}
+
 /// Twilio error `code` in words, for the people reading why a message did not go.
 pub fn explain(code: i64) -> &'static str {
     match code {
@@ -477,5 +513,44 @@ mod tests {
         ] {
             assert_ne!(explain(code), explain(1), "{code} is explained");
         }
+    }
+
+    #[test]
+    fn a_first_text_names_the_sender_and_says_how_to_stop() {
+        let first = outgoing_body(
+            "Hi Ana, your quote is ready.",
+            true,
+            "Brightside Solar",
+            Some("Reply STOP to opt out."),
+        );
+        assert_eq!(
+            first,
+            "Hi Ana, your quote is ready.\n\nBrightside Solar: Reply STOP to opt out."
+        );
+        // Only the first; not when switched off; not twice when the body already says it.
+        assert_eq!(
+            outgoing_body("Hi", false, "B", Some("Reply STOP to opt out.")),
+            "Hi"
+        );
+        assert_eq!(outgoing_body("Hi", true, "B", None), "Hi");
+        assert_eq!(
+            outgoing_body(
+                "Hi, reply stop to end",
+                true,
+                "B",
+                Some("Reply STOP to opt out.")
+            ),
+            "Hi, reply stop to end"
+        );
+    }
+
+    #[test]
+    fn statuses_only_move_forward() {
+        let order = ["accepted", "queued", "sending", "sent", "delivered", "read"];
+        for pair in order.windows(2) {
+            assert!(status_rank(pair[0]) < status_rank(pair[1]), "{pair:?}");
+        }
+        assert_eq!(status_rank("undelivered"), status_rank("delivered"));
+        assert_eq!(status_rank("something new"), 0);
     }
 }

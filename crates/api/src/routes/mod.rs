@@ -192,6 +192,7 @@ fn resources() -> Vec<Routes> {
         mailboxes::scope(),
         phone::scope(),
         phone::numbers_scope(),
+        phone::outbox_scope(),
         twilio::scope(),
         dkim::scope(),
         delivery::outbox_scope(),

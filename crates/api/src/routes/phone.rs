@@ -8,7 +8,7 @@ use crate::{
     domain::phone::{self, StoredAccount},
     error::{ApiError, ApiResult},
     extract::Json,
-    providers::twilio::{Credentials, TwilioError},
+    providers::twilio::TwilioError,
     routes::Caller,
     state::AppState,
 };
@@ -36,12 +36,31 @@ pub fn numbers_scope() -> Routes {
         .delete("/{number_id}", delete_number)
 }
 
+pub fn outbox_scope() -> Routes {
+    Routes::new("/phone-outbox").get("", outbox)
+}
+
+/// How many of the sandbox's texts the outbox shows.
+const OUTBOX_SHOWN: i64 = 200;
+
+#[utoipa::path(get, operation_id = "listPhoneOutbox", summary = "Texts the sandbox number kept", path = "/phone-outbox", tag = "channels", security(("bearer" = [])),
+    description = "What the sandbox number \"sent\" (SMS and WhatsApp): kept here, never sent, newest first (the latest 200).",
+    responses(
+        (status = 200, description = "Texts, newest first", body = Vec<aura_types::OutboxText>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn outbox(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let texts = db::text::outbox(&state.pool, caller.org_id, OUTBOX_SHOWN).await?;
+    Ok(HttpResponse::Ok().json(texts))
+}
+
 /// The addresses Twilio calls for an account: each carries the account's id, so the right Auth
 /// Token is known before the signature is checked.
 fn webhooks(state: &AppState, id: PhoneAccountId) -> Webhooks {
     let base = &state.settings.public_url;
     Webhooks {
         inbound: format!("{base}/api/v1/twilio/{id}/inbound"),
+        status_callback: format!("{base}/api/v1/twilio/{id}/status"),
     }
 }
 
@@ -210,40 +229,6 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The credentials Aura sends as: the API key when there is one, else the Auth Token.
-pub fn credentials(state: &AppState, a: &db::phone::AccountRow) -> Result<Credentials, String> {
-    let open = |key: Option<&str>, sealed: Option<&[u8]>| {
-        state
-            .sealer
-            .open_optional(key, sealed)
-            .map_err(|e| format!("a stored secret cannot be opened: {e}"))
-    };
-    let account_sid = a.account_sid.clone().unwrap_or_default();
-    let secret = open(
-        a.api_key_secret_key_id.as_deref(),
-        a.api_key_secret_sealed.as_deref(),
-    )?;
-    match (a.api_key_sid.clone(), secret) {
-        (Some(sid), Some(secret)) => Ok(Credentials {
-            account_sid,
-            username: sid,
-            password: secret,
-        }),
-        _ => {
-            let token = open(
-                a.auth_token_key_id.as_deref(),
-                a.auth_token_sealed.as_deref(),
-            )?
-            .ok_or("the account has no Auth Token")?;
-            Ok(Credentials {
-                username: account_sid.clone(),
-                account_sid,
-                password: token,
-            })
-        }
-    }
-}
-
 #[utoipa::path(post, operation_id = "testPhoneAccount", summary = "Test a Twilio account", path = "/phone-accounts/{account_id}/test", tag = "channels", security(("bearer" = [])),
     params(("account_id" = uuid::Uuid, Path, description = "The account's id")),
     description = "Makes one real authenticated call to Twilio (reads the account) with the credentials Aura sends with, and says what was found or what failed. The outcome is kept on the account.",
@@ -266,7 +251,7 @@ pub async fn test(
     let outcome = if a.kind == PhoneAccountKind::Sandbox {
         Ok("The sandbox is ready: its messages are kept in the outbox, never sent.".to_owned())
     } else {
-        match credentials(&state, &a) {
+        match a.credentials(&state.sealer) {
             Err(e) => Err(e),
             Ok(creds) => match state.twilio.account(&creds).await {
                 Ok(found) if found.status == "active" => Ok(format!(

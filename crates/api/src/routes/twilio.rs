@@ -16,7 +16,9 @@ use aura_types::{ErrorBody, PhoneAccountId};
 use time::OffsetDateTime;
 
 pub fn scope() -> Routes {
-    Routes::new("/twilio").post("/{account_id}/inbound", inbound)
+    Routes::new("/twilio")
+        .post("/{account_id}/inbound", inbound)
+        .post("/{account_id}/status", status)
 }
 
 /// The webhook's parameters, once its signature is checked against the account's Auth Token.
@@ -127,4 +129,44 @@ pub async fn inbound(
     Ok(HttpResponse::Ok()
         .content_type("text/xml; charset=utf-8")
         .body(inbox::phone::twiml(done.answer.as_deref())))
+}
+
+#[utoipa::path(post, operation_id = "twilioStatus", summary = "Receive a text's delivery status (Twilio webhook)", path = "/twilio/{account_id}/status", tag = "webhooks",
+    params(("account_id" = uuid::Uuid, Path, description = "The organization's Twilio account in Aura (the address is shown in Settings → Channels)")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's status callback parameters (MessageSid, MessageStatus, ErrorCode)"),
+    description = "Where Twilio reports what became of a text Aura sent (queued, sent, delivered, undelivered, failed; read for WhatsApp). Signed by Twilio with the account's Auth Token; needs no sign-in. A status never moves backwards (a late `sent` after `delivered` changes nothing), and a callback Twilio repeats (same `I-Twilio-Idempotency-Token`, or same message and status) counts once.",
+    responses(
+        (status = 204, description = "Taken (or already known)"),
+        (status = 400, description = "Not a status callback (no MessageSid or MessageStatus)", body = ErrorBody),
+        (status = 403, description = "Not signed with this account's Auth Token", body = ErrorBody),
+        (status = 404, description = "No such Twilio account", body = ErrorBody),
+    ))]
+pub async fn status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<PhoneAccountId>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (org, params) = signed(&state, &req, path.into_inner(), &body).await?;
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let (Some(sid), Some(status)) = (param("MessageSid"), param("MessageStatus")) else {
+        return Err(ApiError::BadRequest(
+            "The request holds no status (MessageSid and MessageStatus).".into(),
+        ));
+    };
+    let code = param("ErrorCode").and_then(|c| c.parse::<i64>().ok());
+    let token = req
+        .headers()
+        .get("i-twilio-idempotency-token")
+        .and_then(|v| v.to_str().ok());
+    let mut tx = state.pool.begin().await?;
+    db::text::status(&mut tx, org, sid, &status.to_ascii_lowercase(), code, token).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -14,6 +14,7 @@ pub mod prepare;
 pub mod schedule;
 pub mod send;
 pub mod sync;
+pub mod text;
 
 /// The outcome of one turn of a job loop.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The scheduler: turns due targets into queued email. For each active lead of an active
+//! The scheduler: turns due targets into queued email and texts. For each active lead of an active
 //! campaign whose next step is due it takes the step's approved message and queues it — only
 //! inside the campaign's send window in the lead's own time zone, within the campaign's daily
 //! new-lead cap and the mailbox's daily limit (after ramp-up); otherwise it moves the lead to
@@ -12,7 +12,9 @@ use crate::db::schedule::DueTarget;
 use crate::delivery::email::new_message_id;
 use crate::delivery::window::{self, Window};
 use crate::domain::inbound::subject::reply_subject;
-use aura_types::{CampaignId, Channel, MailboxId, MailboxStatus, MessageStatus, OrgId, Step};
+use aura_types::{
+    CampaignId, Channel, MailboxId, MailboxStatus, MessageStatus, OrgId, PhoneNumberId, Step,
+};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
@@ -28,6 +30,8 @@ const CHANNEL_RECHECK: Duration = Duration::hours(1);
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decision {
     Queued(MailboxId),
+    /// A text, queued on this number.
+    Texted(PhoneNumberId),
     /// Moved to this moment (outside the window, cap or limit reached, waiting for approval).
     Later(OffsetDateTime),
     Skipped,
@@ -39,6 +43,8 @@ struct CampaignState {
     mailboxes: Vec<MailboxRow>,
     /// First-step messages queued today (campaign's local day) so far.
     started_today: i64,
+    /// The organization's numbers for each text channel, read when first needed.
+    numbers: HashMap<Channel, Vec<PhoneNumberId>>,
 }
 
 /// One turn over up to `BATCH` due targets; `Worked` when any was due.
@@ -141,6 +147,7 @@ async fn load_campaign(
         steps,
         mailboxes,
         started_today,
+        numbers: HashMap::new(),
     })
 }
 
@@ -186,6 +193,35 @@ fn pick_mailbox(
         )
 }
 
+/// The number a lead's texts on `channel` come from: the organization's real numbers before its
+/// sandbox; among several, always the same one for the same lead (so a conversation stays on one
+/// number while the numbers stay the same).
+async fn pick_number(
+    conn: &mut sqlx::PgConnection,
+    t: &DueTarget,
+    state: &mut CampaignState,
+    channel: Channel,
+) -> anyhow::Result<Option<PhoneNumberId>> {
+    let numbers = match state.numbers.entry(channel) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            let all = db::text::numbers_for(&mut *conn, t.org_id, channel).await?;
+            let real: Vec<PhoneNumberId> =
+                all.iter().filter(|(_, s)| !s).map(|(id, _)| *id).collect();
+            e.insert(if real.is_empty() {
+                all.into_iter().map(|(id, _)| id).collect()
+            } else {
+                real
+            })
+        }
+    };
+    if numbers.is_empty() {
+        return Ok(None);
+    }
+    let spread = t.contact_id.0.as_u128() % numbers.len() as u128;
+    Ok(numbers.get(usize::try_from(spread).unwrap_or(0)).copied())
+}
+
 async fn later(
     conn: &mut sqlx::PgConnection,
     t: &DueTarget,
@@ -215,10 +251,6 @@ async fn decide(
     if !t.contact_active {
         db::schedule::complete_target(&mut *conn, org, campaign, contact).await?;
         return Ok(Decision::Completed);
-    }
-    if step.channel != Channel::Email {
-        // Text messages have no sender in this version; the lead waits at this step.
-        return later(&mut *conn, t, now + CHANNEL_RECHECK).await;
     }
     let message = db::schedule::step_message(&mut *conn, org, campaign, contact, step.id).await?;
     let message = match message {
@@ -256,6 +288,19 @@ async fn decide(
         );
         let at = w.next_open(tomorrow, tz).unwrap_or(tomorrow);
         return later(&mut *conn, t, at).await;
+    }
+    if step.channel != Channel::Email {
+        let Some(number) = pick_number(&mut *conn, t, state, step.channel).await? else {
+            // No number of the organization sends on this channel yet: wait for one.
+            return later(&mut *conn, t, now + CHANNEL_RECHECK).await;
+        };
+        db::schedule::queue_text(&mut *conn, org, campaign, contact, message.id, number, now)
+            .await?;
+        if is_first {
+            state.started_today += 1;
+        }
+        super::text::wake();
+        return Ok(Decision::Texted(number));
     }
     let mailbox = match pick_mailbox(t, state, now) {
         Ok(m) => m,

@@ -242,7 +242,42 @@ impl TestApp {
         )
     }
 
-    /// Runs the scheduler and the sender until neither has anything to do at `now`.
+    /// The application's text sender (SMS and WhatsApp), as a worker runs it.
+    pub fn text_sender(&self) -> aura_api::workers::text::TextSender {
+        aura_api::workers::text::TextSender::new(
+            self.pool.clone(),
+            self.settings.clone(),
+            self.sealer.clone(),
+            aura_api::state::twilio(&self.settings).unwrap(),
+        )
+    }
+
+    /// Runs the text sender until no text due at `now` waits. A number sends at its pace, so
+    /// while only that pace holds texts back the sender's clock moves on a second at a time
+    /// (as the real one does), never past the next minute.
+    pub async fn send_texts_at(&self, now: time::OffsetDateTime) {
+        let sender = self.text_sender();
+        for s in 0..60 {
+            sender
+                .run_until_idle(now + time::Duration::seconds(s))
+                .await
+                .unwrap();
+            let waiting: i64 = sqlx::query_scalar(
+                "select count(*) from campaign_messages
+                 where status = 'queued' and phone_number_id is not null and locked_until is null
+                   and send_after <= $1",
+            )
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+            if waiting == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Runs the scheduler and the senders until none has anything to do at `now`.
     pub async fn deliver_at(&self, now: time::OffsetDateTime) {
         self.clock.set(now);
         let sender = self.sender();
@@ -251,6 +286,7 @@ impl TestApp {
                 .await
                 .unwrap();
             sender.run_until_idle(now).await.unwrap();
+            self.send_texts_at(now).await;
             let due: i64 = sqlx::query_scalar(
                 "select count(*) from campaign_targets t join campaigns c on c.org_id = t.org_id and c.id = t.campaign_id
                  where t.status = 'active' and c.status = 'active' and t.next_run_at <= $1",

@@ -29,5 +29,6 @@ mod segments;
 mod smtp;
 mod spec;
 mod suppressions;
+mod texts;
 mod web;
 mod workers;

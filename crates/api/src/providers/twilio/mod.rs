@@ -60,6 +60,9 @@ pub struct Message {
     pub date_created: Option<String>,
     #[serde(default)]
     pub date_sent: Option<String>,
+    /// MG… when it went through a Messaging Service.
+    #[serde(default)]
+    pub messaging_service_sid: Option<String>,
 }
 
 /// Twilio's error body.
