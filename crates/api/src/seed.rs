@@ -294,8 +294,10 @@ async fn demo_contacts(
             } else {
                 ContactType::Lead
             }),
+            // The same sign-up form asked for texts too.
             consent: Some(ConsentInput {
-                email: Some(consent),
+                email: Some(consent.clone()),
+                sms: Some(consent),
                 ..Default::default()
             }),
             ai_intent_score: Some(Some((next() % 101) as i16)),
@@ -376,9 +378,10 @@ async fn demo_segments(
     Ok(())
 }
 
-/// A sandbox mailbox (nothing leaves the machine; messages land in the Outbox) and a two-email
-/// campaign to the open-house visitors that sends through it at any hour, ready to prepare,
-/// approve and launch.
+/// A sandbox mailbox (nothing leaves the machine; messages land in the Outbox) and a campaign to
+/// the open-house visitors — an email, a text through the sandbox number right after, a
+/// follow-up email as a reply two days later — that sends at any hour, ready to prepare, approve
+/// and launch. Only visitors with a phone number are enrolled (every step can reach them).
 async fn demo_campaign(
     conn: &mut sqlx::PgConnection,
     org: aura_types::OrgId,
@@ -442,6 +445,14 @@ async fn demo_campaign(
             ..Default::default()
         },
         StepInput {
+            channel: Some(Channel::Sms),
+            // Right after the email, so the demo shows a text at once (the sandbox number keeps
+            // it in the phone outbox).
+            delay_minutes: Some(0),
+            body: Some("Hi {{first_name | \"there\"}}, it's Dana from Aura Realty. I just emailed you the listings from the open house. Happy to text if that's easier!".into()),
+            ..Default::default()
+        },
+        StepInput {
             channel: Some(Channel::Email),
             delay_minutes: Some(2 * 24 * 60),
             subject: Some("A private viewing?".into()),
@@ -476,7 +487,8 @@ async fn demo_campaign(
             .filter(|(_, reason)| reason.is_none())
             .map(|(id, _)| id)
             .collect();
-    db::targets::insert(&mut *conn, org, campaign, &allowed, 0, now).await?;
+    let with_phone = db::contacts::with_phone(&mut *conn, org, &allowed).await?;
+    db::targets::insert(&mut *conn, org, campaign, &with_phone, 0, now).await?;
     Ok(())
 }
 

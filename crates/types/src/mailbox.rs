@@ -313,7 +313,7 @@ pub struct CampaignMailboxes {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PreflightCheck {
-    /// `steps`, `mailboxes`, `messages`, `tags`, `window`.
+    /// `steps`, `mailboxes`, `postal_address`, `numbers`, `tags`, `messages`, `window`.
     pub check: String,
     pub ok: bool,
     pub detail: String,

@@ -485,6 +485,11 @@ pub fn text_to_html(text: &str) -> String {
     out
 }
 
+/// The most characters a text (SMS or WhatsApp) may hold: Twilio refuses a longer body.
+pub const SMS_MAX_CHARS: usize = 1600;
+/// Above this many characters a text is long (three segments or more): the editor warns.
+pub const SMS_LONG_CHARS: usize = 320;
+
 /// How an SMS is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

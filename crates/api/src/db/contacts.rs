@@ -191,6 +191,29 @@ pub async fn count(
     qb.build_query_scalar().fetch_one(db).await
 }
 
+/// Those of `ids` that have a phone number, in the same order.
+pub async fn with_phone(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    ids: &[ContactId],
+) -> Result<Vec<ContactId>, sqlx::Error> {
+    let all: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+    let with: std::collections::HashSet<uuid::Uuid> = sqlx::query_scalar!(
+        "select id from contacts where org_id = $1 and id = any($2) and phone is not null",
+        org as OrgId,
+        &all
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .collect();
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|c| with.contains(&c.0))
+        .collect())
+}
+
 /// The ids of the contacts matching `sel`.
 pub async fn ids(
     db: &mut PgConnection,

@@ -344,7 +344,9 @@ pub async fn record(
             ("queued", Some(reply), Some(*at))
         }
         Recorded::Failed { reply } | Recorded::Bounced { reply } => ("failed", Some(reply), None),
-        Recorded::Cancelled { reason } => ("failed", Some(reason), None),
+        Recorded::Cancelled { reason } | Recorded::Skipped { reason } => {
+            ("failed", Some(reason), None)
+        }
         Recorded::Unknown { reply } => ("unknown", Some(reply), None),
         Recorded::Release => ("queued", None, None),
     };

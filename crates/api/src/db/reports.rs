@@ -116,6 +116,14 @@ pub async fn preflight_facts(
     } else {
         None
     };
+    let mut texts = Vec::new();
+    for channel in [Channel::Sms, Channel::Whatsapp] {
+        if steps.iter().any(|s| s.channel == channel) {
+            let numbers = super::text::numbers_for(&mut *conn, org, channel).await?;
+            let sandbox_only = numbers.iter().all(|(_, sandbox)| *sandbox);
+            texts.push((channel, numbers.len(), sandbox_only));
+        }
+    }
     let messages = review_counters(&mut *conn, org, id).await?;
     let active_leads = super::targets::count(
         &mut *conn,
@@ -138,6 +146,7 @@ pub async fn preflight_facts(
         campaign,
         steps,
         email,
+        texts,
         messages,
         active_leads,
         leads,

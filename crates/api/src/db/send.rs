@@ -197,6 +197,12 @@ pub enum Recorded {
     Cancelled {
         reason: String,
     },
+    /// Not sent, because the lead cannot be reached on this step's channel (no number, no
+    /// consent for texts, the number suppressed): the message is cancelled with the reason and
+    /// the lead goes on to the next step, as after a send (other channels may still reach them).
+    Skipped {
+        reason: String,
+    },
     /// The campaign or lead was paused after the claim: back to the queue as it was.
     Release,
     /// Not now (quiet hours, the provider asked to slow down): back to the queue until `at`,
@@ -208,7 +214,7 @@ pub enum Recorded {
 }
 
 /// Records outcomes in one transaction (the caller's): messages, then their targets (advanced
-/// after a send, stopped after a failure, bounce or cancellation), suppressions for bounces.
+/// after a send or a skip, stopped after a failure, bounce or cancellation), suppressions for bounces.
 /// Its statements are planned once per connection (see [`GENERIC_PLANS`]); they find each row by
 /// its key once the statistics are fresh (refreshed after a preparation, the bulk load before
 /// sending), so no planner setting forces key lookups.
@@ -233,6 +239,7 @@ pub async fn record(
             Recorded::Bounced { reply } => ("bounced", Some(reply.clone()), None),
             Recorded::Unknown { reply } => ("unknown", Some(reply.clone()), None),
             Recorded::Cancelled { reason } => ("cancelled", Some(reason.clone()), None),
+            Recorded::Skipped { reason } => ("skipped", Some(reason.clone()), None),
             Recorded::Release => ("release", None, None),
             Recorded::Defer { reply, at } => ("defer", Some(reply.clone()), Some(*at)),
         };
@@ -253,7 +260,8 @@ pub async fn record(
                    as o(org_id, id, status, reply, after)
            ), m as (
                update campaign_messages q set
-                   status = (case when o.status in ('release', 'defer') then 'queued' else o.status end)::message_status,
+                   status = (case when o.status in ('release', 'defer') then 'queued'
+                                  when o.status = 'skipped' then 'cancelled' else o.status end)::message_status,
                    smtp_reply = case o.status when 'release' then q.smtp_reply else o.reply end,
                    sent_at = case o.status when 'sent' then $6 else q.sent_at end,
                    send_after = case when o.status in ('queued', 'defer') then o.after else q.send_after end,
@@ -271,24 +279,24 @@ pub async fn record(
                       (select n.delay_minutes from campaign_steps n
                        where n.org_id = st.org_id and n.campaign_id = st.campaign_id and n.position > st.position
                        order by n.position limit 1) as next_delay
-               from (select distinct m.org_id, m.step_id from m where m.status = 'sent') x
+               from (select distinct m.org_id, m.step_id from m where m.status in ('sent', 'skipped')) x
                join campaign_steps st on st.org_id = x.org_id and st.id = x.step_id
            ), s as (
                select m.*, st.position, st.next_delay
-               from m left join steps st on m.status = 'sent' and st.org_id = m.org_id and st.id = m.step_id
-               where m.status in ('sent', 'failed', 'bounced', 'cancelled')
+               from m left join steps st on m.status in ('sent', 'skipped') and st.org_id = m.org_id and st.id = m.step_id
+               where m.status in ('sent', 'skipped', 'failed', 'bounced', 'cancelled')
            ), t as (
                update campaign_targets t set
-                   current_step = case when s.status = 'sent' then greatest(t.current_step, s.position)
+                   current_step = case when s.status in ('sent', 'skipped') then greatest(t.current_step, s.position)
                                        else t.current_step end,
                    -- A text has no Message-ID: the thread is email's.
                    thread_refs = case when s.status = 'sent' and s.message_id is not null
                                       then t.thread_refs || s.message_id else t.thread_refs end,
                    last_subject = case when s.status = 'sent' then coalesce(s.subject, t.last_subject)
                                        else t.last_subject end,
-                   next_run_at = case when s.status = 'sent' and s.next_delay is not null
+                   next_run_at = case when s.status in ('sent', 'skipped') and s.next_delay is not null
                                       then $6::timestamptz + make_interval(mins => s.next_delay) end,
-                   status = case when s.status = 'sent' and s.next_delay is not null then t.status
+                   status = case when s.status in ('sent', 'skipped') and s.next_delay is not null then t.status
                                  else 'completed' end,
                    updated_at = now()
                from s

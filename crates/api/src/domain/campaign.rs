@@ -208,6 +208,17 @@ pub fn step(current: Option<&Step>, input: &StepInput, position: i32) -> Result<
         check_template(&mut e, "subject", &subject);
     }
     check_template(&mut e, "body", &body);
+    let text_limit = |e: &mut FieldErrors, field: &str, body: &str| {
+        if channel.is_some_and(|c| c != Channel::Email)
+            && body.chars().count() > aura_types::template::SMS_MAX_CHARS
+        {
+            e.add(
+                field,
+                "must be at most 1,600 characters (the most one text may hold)",
+            );
+        }
+    };
+    text_limit(&mut e, "body", &body);
     let weight = input.weight.or(current.map(|s| s.weight)).unwrap_or(1);
     if !(0..=1000).contains(&weight) {
         e.add("weight", "must be between 0 and 1000");
@@ -235,6 +246,7 @@ pub fn step(current: Option<&Step>, input: &StepInput, position: i32) -> Result<
         }
         check_template(&mut e, &format!("variants[{i}].subject"), &v.subject);
         check_template(&mut e, &format!("variants[{i}].body"), &v.body);
+        text_limit(&mut e, &format!("variants[{i}].body"), &v.body);
     }
     let whatsapp_template = match &input.whatsapp_template {
         Some(Some(t)) => e

@@ -144,6 +144,13 @@ pub fn edit(
             "text",
             format!("must be at most {MAX_TEXT_CHARS} characters"),
         );
+    } else if current.channel != Channel::Email
+        && text.chars().count() > aura_types::template::SMS_MAX_CHARS
+    {
+        e.add(
+            "text",
+            "must be at most 1,600 characters (the most one text may hold)",
+        );
     }
     let subject = match current.channel {
         Channel::Email => {

@@ -301,9 +301,6 @@ pub fn status_rank(status: &str) -> i16 {
     }
 }
 
-/// The most a text may hold: Twilio refuses a longer body.
-pub const MAX_TEXT_CHARS: usize = 1600;
-
 /// The body of a text as it goes out: on the first text to a number, the organization's name and
 /// its opt-out wording follow (when the organization keeps that on and the body does not already
 /// say how to stop).

@@ -2,7 +2,9 @@
 //! resuming are refused while a check fails), as a rule over facts read beforehand.
 
 use crate::domain::campaign::{describe_problems, launch_problem, tag_problems};
-use aura_types::{ApprovalMode, Campaign, Contact, MailboxStatus, Preflight, PreflightCheck, Step};
+use aura_types::{
+    ApprovalMode, Campaign, Channel, Contact, MailboxStatus, Preflight, PreflightCheck, Step,
+};
 
 fn check(check: &str, ok: bool, detail: impl Into<String>) -> PreflightCheck {
     PreflightCheck {
@@ -20,6 +22,9 @@ pub struct Facts {
     pub steps: Vec<Step>,
     /// For a campaign with an email step: its mailboxes and the organization's postal address.
     pub email: Option<EmailFacts>,
+    /// For each text channel (SMS, WhatsApp) a step uses: the organization's numbers that send
+    /// on it, and whether they are the sandbox's only.
+    pub texts: Vec<(Channel, usize, bool)>,
     pub messages: MessageCounts,
     /// Leads enrolled and active.
     pub active_leads: i64,
@@ -81,6 +86,26 @@ pub fn checks(f: &Facts) -> Preflight {
         checks.push(match address {
             Some(a) => check("postal_address", true, format!("Footer: {a}")),
             None => check("postal_address", false, "Add your organization's postal address (Settings → Organization); the law requires it in the footer of marketing email."),
+        });
+    }
+    for (channel, numbers, sandbox) in &f.texts {
+        let name = channel.label();
+        checks.push(match (numbers, sandbox) {
+            (0, _) => check(
+                "numbers",
+                false,
+                format!("Connect a number that sends {name} (Settings → Channels), or the sandbox number to try it out."),
+            ),
+            (_, true) => check(
+                "numbers",
+                true,
+                format!("{name} goes to the sandbox number's outbox: kept, not sent"),
+            ),
+            (n, false) => check(
+                "numbers",
+                true,
+                format!("{name} goes from {n} number(s), each at its own pace, never in the lead's quiet hours"),
+            ),
         });
     }
     let MessageCounts {

@@ -307,19 +307,22 @@ impl TextSender {
                 done.push(not(Recorded::Release));
                 continue;
             }
+            if x.left {
+                done.push(cancel("The lead left the campaign.".into()));
+                continue;
+            }
+            // Not reachable on this channel: this step is skipped, the lead's next steps (on
+            // other channels) still go.
+            let skip = |reason: String| not(Recorded::Skipped { reason });
             let Some(to) = x.to.clone() else {
-                done.push(cancel(match claim.channel {
+                done.push(skip(match claim.channel {
                     Channel::Whatsapp => "The lead has no WhatsApp number.".into(),
                     _ => "The lead has no phone number.".into(),
                 }));
                 continue;
             };
             if let Some(block) = Block::from_row(x.block_code.as_deref(), x.block_detail.clone()) {
-                done.push(cancel(block.describe(claim.channel)));
-                continue;
-            }
-            if x.left {
-                done.push(cancel("The lead left the campaign.".into()));
+                done.push(skip(block.describe(claim.channel)));
                 continue;
             }
             let fallback = crate::delivery::window::zone(None, &x.campaign_timezone);

@@ -480,8 +480,9 @@ pub async fn demo_login(app: &TestApp, email: &str, password: &str) -> TestUser 
     }
 }
 
-/// Runs the demo campaign on the sandbox mailbox as `demo`: prepare, approve every message,
-/// launch, and drive the clock until every enrolled lead's first email is in the Outbox. Returns
+/// Runs the demo campaign on the sandbox mailbox and number as `demo`: prepare, approve every message (two emails and a text each),
+/// launch, and drive the clock until every enrolled lead's first email is in the Outbox and their
+/// text is in the phone outbox (or refused: not every lead agreed to texts). Returns
 /// how many leads are enrolled.
 pub async fn run_demo_campaign(app: &TestApp, demo: &TestUser) -> i64 {
     let campaigns: Vec<aura_types::Campaign> =
@@ -509,7 +510,7 @@ pub async fn run_demo_campaign(app: &TestApp, demo: &TestUser) -> i64 {
         .json()
         .await
         .unwrap();
-    assert_eq!(approved.changed, enrolled * 2);
+    assert_eq!(approved.changed, enrolled * 3);
     let res = demo
         .post(
             &format!("{url}/status"),
@@ -527,5 +528,8 @@ pub async fn run_demo_campaign(app: &TestApp, demo: &TestUser) -> i64 {
     for s in 0..=enrolled {
         app.deliver_at(start + time::Duration::seconds(s * 2)).await;
     }
+    // The text right after each email: the last ones are queued by the last emails.
+    app.deliver_at(start + time::Duration::seconds(enrolled * 2 + 2))
+        .await;
     enrolled
 }

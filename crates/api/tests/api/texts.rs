@@ -68,12 +68,14 @@ impl Fx {
         .unwrap()
     }
 
+    /// What became of the lead's first text, in words.
     async fn reply_of(&self, lead: &Contact) -> String {
         sqlx::query_scalar(
-            "select coalesce(smtp_reply, '') from campaign_messages where org_id = $1 and contact_id = $2 order by prepared_at limit 1",
+            "select coalesce(smtp_reply, '') from campaign_messages where org_id = $1 and contact_id = $2 and step_id = $3",
         )
         .bind(self.user.org_id().0)
         .bind(lead.id.0)
+        .bind(self.campaign.steps[0].id.0)
         .fetch_one(&self.app.pool)
         .await
         .unwrap()
@@ -142,8 +144,10 @@ async fn fixture(
     for l in leads {
         let mut body = l.clone();
         body["tags"] = json!(["lead"]);
-        body["consent"] =
-            json!({"sms": {"status": "granted", "source": "open house sign-up sheet"}});
+        if body.get("consent").is_none() {
+            body["consent"] =
+                json!({"sms": {"status": "granted", "source": "open house sign-up sheet"}});
+        }
         contacts.push(user.create_contact(body).await);
     }
     let mut c: CampaignDetail = ok(
@@ -215,14 +219,26 @@ async fn the_sandbox_keeps_a_campaigns_texts_with_the_opt_out_footer_on_the_firs
         json!({"channel": "sms", "body": "Hi {{first_name}}, the Harbor St open house is Saturday at 11."}),
         json!({"channel": "sms", "delay_minutes": 60, "body": "Want me to save you a spot, {{first_name}}?"}),
     ];
-    let fx = fixture(
-        pool,
-        None,
-        &[lead("Maya", "+15005550006"), lead("Sam", "+15005550007")],
-        &steps,
-        now,
-    )
-    .await;
+    let leads = [
+        lead("Maya", "+15005550006"),
+        lead("Sam", "+15005550007"),
+        lead("Nora", "+15005550008"),
+    ];
+    let fx = fixture(pool, None, &leads, &steps, now).await;
+    // Nora withdraws her consent to texts after she was enrolled.
+    let res = fx
+        .user
+        .patch(
+            &format!("/api/v1/contacts/{}", fx.leads[2].id),
+            json!({"consent": {"sms": {"status": "revoked", "evidence": "said so on the phone"}}}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
     fx.app.deliver_at(now).await;
     let outbox: Vec<aura_types::OutboxText> =
         ok(fx.user.get("/api/v1/phone-outbox").await, StatusCode::OK).await;
@@ -244,7 +260,24 @@ async fn the_sandbox_keeps_a_campaigns_texts_with_the_opt_out_footer_on_the_firs
         "{}",
         maya.body
     );
-    for l in &fx.leads {
+    // Nora withdrew her consent: her text is not sent, with the reason, and she goes on to the
+    // next step (which another channel could carry) rather than leaving the campaign.
+    let nora = &fx.leads[2];
+    assert_eq!(fx.status_of(nora, 0).await.0, "cancelled");
+    assert!(
+        fx.reply_of(nora).await.contains("consent"),
+        "{}",
+        fx.reply_of(nora).await
+    );
+    let (step, status): (i32, String) = sqlx::query_as(
+        "select current_step, status::text from campaign_targets where contact_id = $1",
+    )
+    .bind(nora.id.0)
+    .fetch_one(&fx.app.pool)
+    .await
+    .unwrap();
+    assert_eq!((step, status.as_str()), (1, "active"));
+    for l in &fx.leads[..2] {
         let (status, sid, provider, _) = fx.status_of(l, 0).await;
         assert_eq!(
             (status.as_str(), provider.as_deref()),
@@ -680,4 +713,108 @@ async fn a_text_due_at_half_past_eight_in_florida_waits_until_eight_in_the_morni
     assert_eq!(kept, 0, "never sent in quiet hours");
     fx.app.deliver_at(tuesday_8_central).await;
     assert_eq!(fx.status_of(&fx.leads[0], 0).await.0, "sent");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_text_holds_at_most_1600_characters_and_needs_a_number_to_launch(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("dana@acme.test", "Acme Realty").await;
+    user.create_contact(
+        json!({"first_name": "Maya", "email": "maya@example.com", "phone": "+15005550006", "tags": ["lead"],
+                               "consent": {"sms": {"status": "granted"}}}),
+    )
+    .await;
+    let c: CampaignDetail = ok(
+        user.post("/api/v1/campaigns", json!({"name": "Texts"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let url = format!("/api/v1/campaigns/{}", c.campaign.id);
+    // Too long for one text: refused at save, by field, nothing changed.
+    let before = app.snapshot().await;
+    let err = expect_error(
+        user.post(
+            &format!("{url}/steps"),
+            json!({"channel": "sms", "body": "x".repeat(1601)}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        aura_types::ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(err.fields.unwrap()["body"].contains("1,600"));
+    assert_eq!(app.snapshot().await, before);
+    // An email may be longer.
+    let _: CampaignDetail = ok(
+        user.post(
+            &format!("{url}/steps"),
+            json!({"channel": "email", "subject": "Hi", "body": "x".repeat(1601)}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let c: CampaignDetail = ok(
+        user.post(
+            &format!("{url}/steps"),
+            json!({"channel": "sms", "delay_minutes": 60, "body": "Hi {{first_name}}"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let _: Value = ok(
+        user.post(
+            &format!("{url}/targets"),
+            json!({"selection": {"filter": {"tags_any": "lead"}}}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let _: Value = ok(
+        user.post(&format!("{url}/prepare"), json!({})).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    app.run_preparations_until_idle().await;
+    let page: aura_types::Page<aura_types::Message> = ok(
+        user.get(&format!("{url}/messages?step_id={}", c.steps[1].id))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let text = &page.items[0];
+    let err = expect_error(
+        user.patch(
+            &format!("{url}/messages/{}", text.id),
+            json!({"text": "y".repeat(1601)}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        aura_types::ErrorCode::ValidationFailed,
+    )
+    .await;
+    assert!(err.fields.unwrap().contains_key("text"));
+    // No number sends SMS yet: pre-flight says where to connect one.
+    let pre: aura_types::Preflight =
+        ok(user.get(&format!("{url}/preflight")).await, StatusCode::OK).await;
+    let numbers = pre.checks.iter().find(|c| c.check == "numbers").unwrap();
+    assert!(
+        !numbers.ok && numbers.detail.contains("Settings → Channels"),
+        "{numbers:?}"
+    );
+    let _: Value = ok(
+        user.post("/api/v1/phone-accounts/sandbox", json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let pre: aura_types::Preflight =
+        ok(user.get(&format!("{url}/preflight")).await, StatusCode::OK).await;
+    let numbers = pre.checks.iter().find(|c| c.check == "numbers").unwrap();
+    assert!(
+        numbers.ok && numbers.detail.contains("sandbox"),
+        "{numbers:?}"
+    );
 }

@@ -9,7 +9,9 @@ use crate::{
     state::{use_api, use_toasts},
 };
 use aura_types::ai::{CampaignBrief, DraftResult, GenerateRequest, Persona, StepBrief};
-use aura_types::template::{sms_info, SmsEncoding, LEAD_TAGS, SENDER_TAGS};
+use aura_types::template::{
+    sms_info, SmsEncoding, LEAD_TAGS, SENDER_TAGS, SMS_LONG_CHARS, SMS_MAX_CHARS,
+};
 use aura_types::*;
 use leptos::{prelude::*, task::spawn_local};
 use std::collections::BTreeMap;
@@ -297,6 +299,15 @@ pub fn StepEditor(
             </div>
             {(channel == Channel::Sms).then(|| view! {
                 <p class="text-xs text-muted" data-testid="sms-counter">{move || sms.get().map(|i| format!("{} characters · {} segment{} · {}", i.units, i.segments, if i.segments == 1 { "" } else { "s" }, if i.encoding == SmsEncoding::Gsm7 { "GSM-7" } else { "Unicode (UCS-2): 70 per segment" })).unwrap_or_default()}</p>
+                {move || sms.get().and_then(|i| {
+                    if i.units > SMS_MAX_CHARS {
+                        Some(view! { <p class="text-xs text-rose-700" role="alert">{format!("Too long: a text holds at most {SMS_MAX_CHARS} characters.")}</p> }.into_any())
+                    } else if i.units > SMS_LONG_CHARS {
+                        Some(view! { <p class="text-xs text-amber-700" data-testid="sms-long">{format!("Long text: over {SMS_LONG_CHARS} characters, it goes as {} segments, each billed.", i.segments)}</p> }.into_any())
+                    } else {
+                        None
+                    }
+                })}
             })}
             {editable.then(|| view! { <div><button class="btn-primary" type="submit" disabled=move || save.pending().get()>{move || if save.pending().get() { "Saving…" } else { "Save step" }}</button></div> })}
         </form>
