@@ -54,8 +54,9 @@ test("the sandbox number and a Twilio account are connected and tested", async (
   const twilio = page.getByTestId("phone-account").filter({ hasText: "AC0123456789abcdef0123456789abcdef" });
   await twilio.waitFor();
   const hooks = await twilio.getByTestId("webhook").allInnerTexts();
-  assert.equal(hooks.length, 1);
+  assert.equal(hooks.length, 2);
   assert.match(hooks[0], /\/api\/v1\/twilio\/[0-9a-f-]+\/inbound$/);
+  assert.match(hooks[1], /\/api\/v1\/twilio\/[0-9a-f-]+\/status$/);
   assert.ok(!(await page.content()).includes("f1e2d3c4b5a697887766554433221100"), "the Auth Token is never shown");
 
   await twilio.getByRole("button", { name: "Add a number" }).click();

@@ -1,6 +1,7 @@
-// Browser test: the demo's campaign runs against its sandbox mailbox — messages prepared,
-// approved, launched, watched moving to sent — then read in the Outbox, and the lead
-// unsubscribes through the link in the caught message.
+// Browser test: the demo's campaign runs against its sandbox mailbox and number — messages
+// prepared, approved, launched, watched moving to sent — then read in the Outbox (emails and
+// texts), a lead answers a text (it lands in the Inbox), and the lead unsubscribes through the
+// link in the caught message.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE, campaignTab, openBrowser, screenshot } from "./support.mjs";
@@ -59,9 +60,13 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
   await page.getByRole("link", { name: "Open house follow-up" }).click();
   await page.getByRole("heading", { name: "Open house follow-up" }).waitFor();
-  // Its follow-up goes out as a reply to the first email.
+  // A text right after the first email, with the segment counter.
   await page.getByTestId("step-card").nth(1).click();
-  await page.getByRole("heading", { name: "Step 2 · Email" }).waitFor();
+  await page.getByRole("heading", { name: "Step 2 · SMS" }).waitFor();
+  assert.match(await page.getByTestId("sms-counter").innerText(), /characters · 1 segment · GSM-7/);
+  // Its follow-up goes out as a reply to the first email.
+  await page.getByTestId("step-card").nth(2).click();
+  await page.getByRole("heading", { name: "Step 3 · Email" }).waitFor();
   assert.ok(await page.getByRole("checkbox", { name: /Send as a reply/ }).isChecked());
   await campaignTab(page, "Review").click();
   await page.getByRole("button", { name: /^Prepare \d+ messages$/ }).click();
@@ -96,6 +101,26 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   assert.match(await text.innerText(), /120 Harbor Street/);
   assert.match(await text.innerText(), /You can unsubscribe at any time: http/);
   await shot("39-outbox");
+
+  // The text that followed each email: kept by the sandbox number as it would have gone out,
+  // with the sender's name and how to opt out on this first text to the number.
+  const texts = page.getByRole("region", { name: "Texts" });
+  await texts.getByTestId("phone-bubble").first().waitFor({ timeout: 60_000 });
+  const to = (await texts.getByTestId("phone-bubble").first().innerText()).match(/SMS to (\+\d+)/)[1];
+  const bubble = texts.getByTestId("phone-bubble").filter({ hasText: `SMS to ${to}` });
+  assert.match(await bubble.innerText(), /I just emailed you the listings/);
+  assert.match(await bubble.innerText(), /Aura Realty: Reply STOP to opt out\./);
+  // The lead answers by text: the answer is in the Inbox, in an SMS conversation.
+  await bubble.getByRole("button", { name: "Answer as the lead" }).click();
+  await bubble.getByLabel("The lead's answer").fill("Saturday at 11 works for me!");
+  await bubble.getByRole("button", { name: "Send" }).click();
+  await page.getByText("The lead's answer is in the Inbox.").first().waitFor();
+  await bubble.scrollIntoViewIfNeeded();
+  await shot("44-phone-outbox");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Inbox" }).click();
+  await page.getByTestId("conversation").filter({ hasText: "Saturday at 11 works for me!" }).first().waitFor({ timeout: 15_000 });
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Outbox" }).click();
+  await page.getByTestId("outbox-item").first().click();
 
   // The lead unsubscribes through the link in the message: a page, a confirmation, done.
   const href = await message.getByTestId("outbox-unsubscribe").getAttribute("href");

@@ -354,6 +354,17 @@ where
     }
 }
 
+impl Settings {
+    /// Twilio's client for these settings (its address, the network policy, the timeout).
+    pub fn twilio(&self) -> anyhow::Result<crate::providers::twilio::Twilio> {
+        crate::providers::twilio::Twilio::new(
+            self.twilio_api_url.clone(),
+            self.network.clone(),
+            std::time::Duration::from_secs(self.twilio_timeout_secs.max(1)),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -63,7 +63,7 @@ impl Application {
         let index_html =
             std::fs::read_to_string(settings.static_dir.join("index.html")).unwrap_or_default();
         let state = web::Data::new(AppState {
-            twilio: crate::state::twilio(&settings)?,
+            twilio: settings.twilio()?,
             page_policy: routes::web::page_policy(&index_html),
             events,
             links: settings.link_signer(),

@@ -59,12 +59,3 @@ pub fn ai_runtime(settings: &Settings, sealer: Arc<Sealer>) -> anyhow::Result<Ai
     })?;
     Ok(AiRuntime::new(http, sealer, settings.ai_concurrency))
 }
-
-/// Twilio's client for these settings.
-pub fn twilio(settings: &Settings) -> anyhow::Result<crate::providers::twilio::Twilio> {
-    crate::providers::twilio::Twilio::new(
-        settings.twilio_api_url.clone(),
-        settings.network.clone(),
-        Duration::from_secs(settings.twilio_timeout_secs.max(1)),
-    )
-}

@@ -49,3 +49,8 @@ pub async fn simulate(
     api.post(&format!("/phone-accounts/{account}/simulate"), input)
         .await
 }
+
+/// What the sandbox number kept, newest first.
+pub async fn outbox(api: Api) -> ApiResult<Vec<OutboxText>> {
+    api.get("/phone-outbox").await
+}

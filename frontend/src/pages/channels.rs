@@ -337,3 +337,109 @@ fn AccountCard(
         </section>
     }
 }
+
+/// The texts the sandbox number kept (SMS and WhatsApp), as phone bubbles, newest first; each
+/// can be answered as the lead would (STOP included), which lands in the Inbox.
+#[component]
+pub fn PhoneOutbox() -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let texts = crate::live::use_live(
+        move || async move { api::phone::outbox(api).await },
+        Some(std::time::Duration::from_secs(3)),
+        |_| true,
+    );
+    // Loading, failed, or how many: what the list's frame depends on; the bubbles are keyed, so
+    // a poll that brings a new text adds its bubble and leaves the others (and an answer being
+    // typed) alone.
+    let head = Memo::new(move |_| {
+        texts.with(|d| {
+            d.as_ref()
+                .map(|r| r.as_ref().map(Vec::len).map_err(Clone::clone))
+        })
+    });
+    let rows = Memo::new(move |_| {
+        texts.with(|d| match d {
+            Some(Ok(list)) => list.clone(),
+            _ => Vec::new(),
+        })
+    });
+    let answering = RwSignal::new(None::<uuid::Uuid>);
+    let answer = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let send = move |from: String, whatsapp: bool| {
+        let body = answer.get_untracked();
+        if body.trim().is_empty() {
+            toasts.error("Write what the lead answers.");
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let sandbox = api::phone::list(api).await.ok().and_then(|all| {
+                all.into_iter()
+                    .find(|a| a.kind == PhoneAccountKind::Sandbox)
+            });
+            let Some(sandbox) = sandbox else {
+                busy.try_set(false);
+                toasts.error("The sandbox number is not connected (Settings → Channels).");
+                return;
+            };
+            let input = SimulatedText {
+                from,
+                body,
+                whatsapp,
+            };
+            match api::phone::simulate(api, sandbox.id, &input).await {
+                Ok(_) => {
+                    toasts.success("The lead's answer is in the Inbox.");
+                    answering.try_set(None);
+                    answer.try_set(String::new());
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <section aria-label="Texts" class="mt-8">
+            <h2 class="text-lg font-semibold">"Texts"</h2>
+            <p class="mb-3 text-sm text-muted">"What the sandbox number kept: every SMS and WhatsApp message exactly as it would have gone out. None was sent."</p>
+            {move || match head.get() {
+                None => view! { <LoadingCard rows=2 /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorCard message=e /> }.into_any(),
+                Some(Ok(0)) => view! {
+                    <EmptyState icon=icons::INBOX title="No text yet" body="Launch a campaign with an SMS or WhatsApp step; with the sandbox number connected, its texts land here." />
+                }.into_any(),
+                Some(Ok(_)) => view! {
+                    <ul class="grid gap-3 sm:grid-cols-2 xl:grid-cols-3">
+                        <For each=move || rows.get() key=|t| t.id let:t>
+                            {
+                                let id = t.id;
+                                let whatsapp = t.channel == aura_types::Channel::Whatsapp;
+                                let from = t.to_number.clone();
+                                view! {
+                                    <li class="card p-4" data-testid="phone-bubble">
+                                        <p class="text-xs text-muted">{format!("{} to {} · {}", t.channel.label(), t.to_number, short_date(&t.created_at))}</p>
+                                        <p class=if whatsapp { "mt-2 whitespace-pre-wrap rounded-2xl rounded-tr-sm bg-emerald-100 px-3 py-2 text-sm" } else { "mt-2 whitespace-pre-wrap rounded-2xl rounded-tr-sm bg-accent-600 px-3 py-2 text-sm text-white" }>{t.body.clone()}</p>
+                                        <p class="mt-1 text-right text-[11px] text-muted">{format!("from {}", t.from_number)}</p>
+                                        {move || if answering.get() == Some(id) {
+                                            let from = from.clone();
+                                            view! {
+                                                <form class="mt-2 flex gap-2" on:submit=move |ev| { ev.prevent_default(); send(from.clone(), whatsapp); }>
+                                                    <input class="input flex-1" aria-label="The lead's answer" placeholder="e.g. Yes please! or STOP" prop:value=move || answer.get() on:input=move |ev| answer.set(event_target_value(&ev)) />
+                                                    <button class="btn-primary" type="submit" disabled=move || busy.get()>"Send"</button>
+                                                </form>
+                                            }.into_any()
+                                        } else {
+                                            view! { <button type="button" class="btn-ghost mt-2 text-sm" on:click=move |_| { answer.set(String::new()); answering.set(Some(id)); }>"Answer as the lead"</button> }.into_any()
+                                        }}
+                                    </li>
+                                }
+                            }
+                        </For>
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

@@ -611,7 +611,7 @@ pub fn OutboxPage() -> impl IntoView {
         });
     });
     view! {
-        <PageHeader title="Outbox" subtitle="What sandbox mailboxes caught: every message exactly as it would have gone out. Nothing here left this machine." />
+        <PageHeader title="Outbox" subtitle="What the sandbox mailboxes and number caught: every email and text exactly as it would have gone out. Nothing here left this machine." />
         <div class="grid gap-6 lg:grid-cols-[22rem_1fr]">
             <section aria-label="Caught messages">
                 {move || match head.get() {
@@ -682,6 +682,7 @@ pub fn OutboxPage() -> impl IntoView {
                 }}
             </section>
         </div>
+        <super::channels::PhoneOutbox />
     }
 }
 

@@ -75,6 +75,23 @@ pub async fn run(pool: PgPool, settings: Arc<Settings>, ai: Arc<AiRuntime>, seal
     for _ in 0..settings.send_tasks.clamp(1, 64) {
         loops.spawn(sender.clone().run_forever());
     }
+    // Texts: two loops, so one number's slots are sent while the next number is claimed.
+    match settings.twilio() {
+        Ok(twilio) => {
+            let texts = Arc::new(text::TextSender::new(
+                pool.clone(),
+                settings.clone(),
+                sealer.clone(),
+                twilio,
+            ));
+            for _ in 0..2 {
+                loops.spawn(texts.clone().run_forever());
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "the text sender cannot start: no SMS or WhatsApp is sent")
+        }
+    }
     loops.spawn(Arc::new(sync::Reader::new(pool.clone(), settings.clone(), sealer)).run_forever());
     loops.spawn(housekeeping(pool.clone(), settings));
     loops.spawn(wake_snoozed(pool.clone()));

@@ -248,7 +248,7 @@ impl TestApp {
             self.pool.clone(),
             self.settings.clone(),
             self.sealer.clone(),
-            aura_api::state::twilio(&self.settings).unwrap(),
+            self.settings.twilio().unwrap(),
         )
     }
 
