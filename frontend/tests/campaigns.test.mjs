@@ -143,7 +143,15 @@ test("a campaign is built step by step with AI and a live preview, then launched
   await preflight.filter({ hasText: "Choose the mailboxes this campaign sends from" }).waitFor();
   await preflight.filter({ hasText: "Add your organization's postal address" }).waitFor();
   await preflight.filter({ hasText: "No approved messages yet" }).waitFor();
+  await preflight.filter({ hasText: "Connect a number that sends WhatsApp" }).waitFor();
   await shot("41-campaign-preflight");
+  // The sandbox number carries the WhatsApp step (kept in the Outbox, not sent).
+  await page.goto(`${BASE}/settings/channels`);
+  await page.getByRole("button", { name: "Connect the sandbox number" }).click();
+  await page.getByTestId("phone-account").filter({ hasText: "Sandbox" }).waitFor();
+  // The quiet hours texts follow are there to review.
+  await page.getByTestId("quiet-hours").getByText("Quiet hours").click();
+  await page.getByTestId("quiet-hours").getByText("Florida (FL)").waitFor();
   // The postal address, a sandbox mailbox, the mailbox chosen, the messages approved.
   await page.goto(`${BASE}/settings/organization`);
   await page.getByLabel("Postal address").fill("9 Bay Road, Bayview, CA 94000, USA");

@@ -167,3 +167,32 @@ pub struct OutboxText {
     #[cfg_attr(feature = "server", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
 }
+
+/// The hours a text may arrive, in the recipient's local time (whole hours, `end` exclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct QuietWindow {
+    pub start: u32,
+    pub end: u32,
+    /// On Sundays: `null` when no text may arrive at all, else the hour they may start.
+    pub sunday_start: Option<u32>,
+}
+
+/// A US state whose law is stricter than the default window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct StateQuietHours {
+    /// The state's two-letter code.
+    pub code: String,
+    pub name: String,
+    pub window: QuietWindow,
+}
+
+/// The quiet-hours rules texts follow, for the organization to review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct QuietHours {
+    /// Everywhere else.
+    pub default: QuietWindow,
+    pub states: Vec<StateQuietHours>,
+}

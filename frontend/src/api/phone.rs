@@ -54,3 +54,8 @@ pub async fn simulate(
 pub async fn outbox(api: Api) -> ApiResult<Vec<OutboxText>> {
     api.get("/phone-outbox").await
 }
+
+/// The quiet hours texts follow.
+pub async fn quiet_hours(api: Api) -> ApiResult<QuietHours> {
+    api.get("/quiet-hours").await
+}

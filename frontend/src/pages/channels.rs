@@ -124,6 +124,44 @@ pub fn ChannelsPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
+        <QuietHoursCard />
+    }
+}
+
+/// The quiet hours every text follows, to review (they are the law's, not settings).
+#[component]
+fn QuietHoursCard() -> impl IntoView {
+    let api = use_api();
+    let rules = LocalResource::new(move || async move { api::phone::quiet_hours(api).await });
+    let hours = |w: &aura_types::QuietWindow| {
+        let sunday = match w.sunday_start {
+            None => "no texts on Sundays".to_owned(),
+            Some(h) if h == w.start => "Sundays too".to_owned(),
+            Some(h) => format!("Sundays from {h}:00"),
+        };
+        format!("{}:00–{}:00, {sunday}", w.start, w.end)
+    };
+    view! {
+        <details class="card mt-6 p-5" data-testid="quiet-hours">
+            <summary class="cursor-pointer font-semibold">"Quiet hours"</summary>
+            <p class="mt-2 text-sm text-muted">"A text reaches a person only inside these hours of their local time (their time zone, else their state's — every zone of a state that spans two — else their number's country). One due outside waits for the next allowed moment."</p>
+            <Suspense fallback=|| view! { <LoadingCard rows=2 /> }>
+                {move || rules.get().map(|r| match r {
+                    Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                    Ok(q) => view! {
+                        <table class="mt-3 w-full text-sm">
+                            <thead><tr class="text-left text-xs text-muted"><th class="py-1">"Where"</th><th class="py-1">"Texts may arrive"</th></tr></thead>
+                            <tbody class="divide-y divide-line">
+                                <tr><td class="py-1.5">"Everywhere else"</td><td class="py-1.5">{hours(&q.default)}</td></tr>
+                                {q.states.iter().map(|s| view! {
+                                    <tr><td class="py-1.5">{format!("{} ({})", s.name, s.code)}</td><td class="py-1.5">{hours(&s.window)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </details>
     }
 }
 

@@ -21,6 +21,31 @@ pub struct Window {
     pub sunday_start: Option<u32>,
 }
 
+impl From<Window> for aura_types::QuietWindow {
+    fn from(w: Window) -> Self {
+        Self {
+            start: w.start,
+            end: w.end,
+            sunday_start: w.sunday_start,
+        }
+    }
+}
+
+/// The rules as the organization reviews them.
+pub fn table() -> aura_types::QuietHours {
+    aura_types::QuietHours {
+        default: DEFAULT.into(),
+        states: STATES
+            .iter()
+            .map(|(code, name, w)| aura_types::StateQuietHours {
+                code: (*code).to_owned(),
+                name: (*name).to_owned(),
+                window: (*w).into(),
+            })
+            .collect(),
+    }
+}
+
 /// The default: 8:00 to 21:00 every day.
 pub const DEFAULT: Window = Window {
     start: 8,

@@ -193,6 +193,7 @@ fn resources() -> Vec<Routes> {
         phone::scope(),
         phone::numbers_scope(),
         phone::outbox_scope(),
+        phone::quiet_scope(),
         twilio::scope(),
         dkim::scope(),
         delivery::outbox_scope(),

@@ -136,6 +136,7 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::phone::add_number,
         routes::phone::update_number,
         routes::phone::outbox,
+        routes::phone::quiet_hours,
         routes::phone::delete_number,
         routes::phone::simulate,
         routes::twilio::inbound,

@@ -40,6 +40,20 @@ pub fn outbox_scope() -> Routes {
     Routes::new("/phone-outbox").get("", outbox)
 }
 
+pub fn quiet_scope() -> Routes {
+    Routes::new("/quiet-hours").get("", quiet_hours)
+}
+
+#[utoipa::path(get, operation_id = "getQuietHours", summary = "The quiet hours texts follow", path = "/quiet-hours", tag = "channels", security(("bearer" = [])),
+    description = "When a text may reach a person, in their local time (their time zone, else their US state's zones, else their number's country): the default window, and the US states whose law is stricter (some forbid Sundays). A text due outside its window waits for the next allowed moment.",
+    responses(
+        (status = 200, description = "The rules", body = aura_types::QuietHours),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn quiet_hours(_caller: Caller) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::domain::quiet::table()))
+}
+
 /// How many of the sandbox's texts the outbox shows.
 const OUTBOX_SHOWN: i64 = 200;
 

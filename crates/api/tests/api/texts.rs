@@ -818,3 +818,18 @@ async fn a_text_holds_at_most_1600_characters_and_needs_a_number_to_launch(pool:
         "{numbers:?}"
     );
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_quiet_hours_are_there_to_review(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let user = app.signup("dana@acme.test", "Acme Realty").await;
+    let q: aura_types::QuietHours = ok(user.get("/api/v1/quiet-hours").await, StatusCode::OK).await;
+    assert_eq!((q.default.start, q.default.end), (8, 21));
+    let state = |code: &str| q.states.iter().find(|s| s.code == code).unwrap().window;
+    assert_eq!((state("FL").start, state("FL").end), (8, 20));
+    assert_eq!((state("CT").start, state("CT").end), (9, 20));
+    assert_eq!(state("TX").sunday_start, Some(12));
+    assert_eq!(state("MS").sunday_start, None);
+    let res = reqwest::get(app.url("/api/v1/quiet-hours")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
