@@ -11,15 +11,7 @@ source scripts/lib.sh
 
 RATES="${RATES:-1 3 80}"
 SECONDS_EACH="${SECONDS_EACH:-60}"
-PROFILE="${PROFILE:-release}"
-ensure_postgres aura_bench_pace
-psql "$ADMIN_DATABASE_URL" -qc "drop database if exists aura_bench_pace with (force)" >/dev/null
-ensure_database
-ensure_secret
-step "building the server ($PROFILE)"
-if [ "$PROFILE" = release ]; then cargo build --release -q -p aura-api; else cargo build -q -p aura-api; fi
-aura="$CARGO_TARGET_DIR/$PROFILE/aura"
-"$aura" migrate >/dev/null
+bench_fresh aura_bench_pace
 
 step "a stand-in of Twilio's Messages API on loopback (answers 201 as Twilio does, notes each arrival)"
 stand_port=$(free_port)
@@ -108,6 +100,8 @@ for i in range(n):
         j += 1
     most = max(most, i - j + 1)
 within = abs(achieved - rate) / rate * 100
+gaps = sorted(b - a for a, b in zip(t, t[1:]))
+print(f"  gaps between texts: smallest {gaps[0] * 1000:.1f} ms, median {gaps[len(gaps) // 2] * 1000:.1f} ms, largest {gaps[-1] * 1000:.1f} ms (slot {1000 / rate / 0.995:.1f} ms)")
 print(f"configured {rate:5.0f}/s: achieved {achieved:8.3f}/s ({within:.2f}% off; target <= 1%), "
       f"most in any one-second window {most} (target <= {rate:.0f}), {n} texts in {t[-1] - t[0]:.1f} s")
 PY

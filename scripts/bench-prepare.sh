@@ -9,14 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 LEADS="${LEADS:-10000}"
-ensure_postgres aura_bench
-psql "$ADMIN_DATABASE_URL" -qc "drop database if exists aura_bench with (force)" >/dev/null
-ensure_database
-ensure_secret
-step "building the server (release)"
-cargo build --release -q -p aura-api
-aura="$CARGO_TARGET_DIR/release/aura"
-"$aura" migrate >/dev/null
+bench_fresh aura_bench
 
 bench_start serve
 bench_signup

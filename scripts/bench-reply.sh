@@ -11,14 +11,7 @@ source scripts/lib.sh
 
 REPLIES="${REPLIES:-100}"
 ensure_dovecot
-ensure_postgres aura_bench
-psql "$ADMIN_DATABASE_URL" -qc "drop database if exists aura_bench with (force)" >/dev/null
-ensure_database
-ensure_secret
-step "building the server (release)"
-cargo build --release -q -p aura-api
-aura="$CARGO_TARGET_DIR/release/aura"
-"$aura" migrate >/dev/null
+bench_fresh aura_bench
 
 step "a private Dovecot"
 dc=$(mktemp -d /tmp/aura-dc-XXXX)

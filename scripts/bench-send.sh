@@ -13,14 +13,7 @@ source scripts/lib.sh
 MESSAGES="${MESSAGES:-10000}"
 # DKIM=rsa or DKIM=ed25519 signs every message with a fresh key of that kind.
 DKIM="${DKIM:-}"
-ensure_postgres aura_bench
-psql "$ADMIN_DATABASE_URL" -qc "drop database if exists aura_bench with (force)" >/dev/null
-ensure_database
-ensure_secret
-step "building the server (release)"
-cargo build --release -q -p aura-api
-aura="$CARGO_TARGET_DIR/release/aura"
-"$aura" migrate >/dev/null
+bench_fresh aura_bench
 
 step "Postfix's smtp-sink and smtp-source (from Debian's postfix package, unpacked, not installed)"
 pfx=.aura/postfix

@@ -14,14 +14,7 @@ DURATION="${DURATION:-10}"
 # latency target is read at 16; both are printed.
 CONNECTIONS="${CONNECTIONS:-16 64}"
 command -v wrk >/dev/null || apt_install wrk
-ensure_postgres aura_bench
-psql "$ADMIN_DATABASE_URL" -qc "drop database if exists aura_bench with (force)" >/dev/null
-ensure_database
-ensure_secret
-step "building the server (release)"
-cargo build --release -q -p aura-api
-aura="$CARGO_TARGET_DIR/release/aura"
-"$aura" migrate >/dev/null
+bench_fresh aura_bench
 
 step "one tracked email, sent through a sandbox mailbox"
 export AURA_OUTBOX_DIR

@@ -125,6 +125,19 @@ ensure_secret() {
 
 # ---- benchmarks ----
 
+# A fresh database `$1` with the schema and the secret, and the server built for release: sets
+# $aura. What every benchmark starts from.
+bench_fresh() {
+  ensure_postgres "$1"
+  psql "$ADMIN_DATABASE_URL" -qc "drop database if exists $1 with (force)" >/dev/null
+  ensure_database
+  ensure_secret
+  step "building the server (release)"
+  cargo build --release -q -p aura-api
+  aura="$CARGO_TARGET_DIR/release/aura"
+  "$aura" migrate >/dev/null
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Starts `$aura $*` (serve or worker) in the background with the environment already exported,

@@ -457,3 +457,14 @@ pub async fn sid_known(
     .fetch_one(db)
     .await
 }
+
+/// Forgets status callbacks older than `days` (Twilio retries one for hours, not days).
+pub async fn prune_status_events(db: impl PgExecutor<'_>, days: i32) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from text_status_events where received_at < now() - make_interval(days => $1)",
+        days
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -134,6 +134,10 @@ async fn housekeeping(pool: PgPool, settings: Arc<Settings>) {
         if let Err(e) = db::throttle::prune(&pool, settings.login_window_secs).await {
             tracing::warn!(error = %e, "pruning old log-in failures failed; will retry");
         }
+        // A status callback Twilio repeats comes within hours: a week of them is plenty.
+        if let Err(e) = db::text::prune_status_events(&pool, 7).await {
+            tracing::warn!(error = %e, "pruning old status callbacks failed; will retry");
+        }
         // The inbox's live stream replays a week at most.
         if let Err(e) = db::inbox::prune_events(&pool, 7).await {
             tracing::warn!(error = %e, "pruning old inbox events failed; will retry");

@@ -35,6 +35,9 @@ pub fn wake() {
 /// How far ahead a claim takes a number's slots: a claim holds the texts of the next second,
 /// sent each at its moment, while the next claim (by any worker) takes the second after.
 const HORIZON_SECS: f64 = 1.0;
+/// How long after a claim's moment its first slot can be, at the earliest: more than the claim's
+/// transaction takes.
+const CLAIM_SETTLE: Duration = Duration::milliseconds(30);
 /// The most texts one claim takes (a short code at 100 a second fills a second's slots).
 const MAX_CLAIM: i64 = 200;
 /// How long a number whose queue at Twilio is full (21611) rests.
@@ -219,10 +222,14 @@ impl TextSender {
             self.reconcile(now).await?;
         }
         let mut tx = self.pool.begin().await?;
-        let Some(number) = db::text::lock_number(&mut tx, now, HORIZON_SECS).await? else {
+        let Some(mut number) = db::text::lock_number(&mut tx, now, HORIZON_SECS).await? else {
             tx.commit().await?;
             return Ok(Outcome::Idle);
         };
+        // A number whose turn has come already starts a moment from now, once this claim is
+        // committed: a first text posted late by the claim's own work, followed by an on-time
+        // second, would be closer than the pace allows.
+        number.start = number.start.max(now + CLAIM_SETTLE);
         let interval = interval_secs(number.per_second);
         let ahead = (now - number.start).as_seconds_f64() + HORIZON_SECS;
         // Truncation intended: the whole slots that fit before the horizon, and the first.
