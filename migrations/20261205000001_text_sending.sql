@@ -32,6 +32,10 @@ create table text_status_events (
     status      text not null,
     -- Twilio's I-Twilio-Idempotency-Token, when it sent one.
     token       text,
+    -- The status's rank and error code: a callback that arrives before the send is recorded is
+    -- applied when it is.
+    rank        smallint not null default 0,
+    error_code  integer,
     received_at timestamptz not null default now(),
     primary key (org_id, sid, status)
 );

@@ -45,7 +45,8 @@ export AURA_TWILIO_API_URL="http://127.0.0.1:$stand_port" AURA_OUTBOUND_ALLOW=12
 bench_start serve --no-workers
 bench_signup "Pace Bench"
 account=$(api POST /phone-accounts '{"name":"Bench","account_sid":"AC0123456789abcdef0123456789abcdef","auth_token":"f1e2d3c4b5a697887766554433221100"}' | json 'd["id"]')
-# Leads live where it is mid-afternoon now, so quiet hours never hold a text back.
+# Leads live (in Maine, a state with the default window) where it is mid-afternoon now, so quiet
+# hours never hold a text back.
 offset=$(( ( $(date -u +%-H) - 14 + 24 ) % 24 )); [ "$offset" -gt 12 ] && offset=$((offset - 24))
 if [ "$offset" -ge 0 ]; then tz="Etc/GMT+$offset"; else tz="Etc/GMT$offset"; fi
 # Etc/GMT+k is k hours behind UTC (POSIX sign).
@@ -56,8 +57,8 @@ run_rate() {
   psql -q "$DATABASE_URL" -c "delete from phone_numbers where org_id = '$org'" >/dev/null
   api POST "/phone-accounts/$account/numbers" "{\"number\":\"+1415555$(printf %04d "$rate")\",\"kind\":\"long_code\",\"per_second\":$rate}" >/dev/null
   psql -q "$DATABASE_URL" -c "delete from contacts where org_id = '$org'" >/dev/null
-  psql -q "$DATABASE_URL" -c "insert into contacts (org_id, id, first_name, phone, timezone, consent, tags)
-    select '$org', gen_random_uuid(), 'Lead' || i, '+1555' || lpad(i::text, 7, '0'), '$tz',
+  psql -q "$DATABASE_URL" -c "insert into contacts (org_id, id, first_name, phone, timezone, state, country, consent, tags)
+    select '$org', gen_random_uuid(), 'Lead' || i, '+1555' || lpad(i::text, 7, '0'), '$tz', 'ME', 'US',
            '{\"sms\": {\"status\": \"granted\", \"source\": \"benchmark\"}}'::jsonb, array['pace$rate']
     from generate_series(1, $n) i" >/dev/null
   local campaign

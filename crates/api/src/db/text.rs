@@ -20,7 +20,8 @@ pub struct LockedNumber {
 }
 
 /// Locks the number whose turn is due soonest (within `horizon_secs` of `now`) and has a
-/// message due; others' locked numbers are skipped, so one claim at a time moves a number's pace.
+/// message due of an active campaign and lead (a paused one's texts wait without holding the
+/// number); others' locked numbers are skipped, so one claim at a time moves a number's pace.
 pub async fn lock_number(
     conn: &mut PgConnection,
     now: OffsetDateTime,
@@ -34,6 +35,10 @@ pub async fn lock_number(
            where p.next_send_at <= $1 + make_interval(secs => $2)
              and (select q.send_after from campaign_messages q
                   where q.phone_number_id = p.id and q.status = 'queued' and q.locked_until is null
+                    and exists (select 1 from campaigns c join campaign_targets t
+                                  on t.org_id = c.org_id and t.campaign_id = c.id
+                                where c.org_id = q.org_id and c.id = q.campaign_id and c.status = 'active'
+                                  and t.contact_id = q.contact_id and t.status <> 'paused')
                   order by q.send_after limit 1) <= $1
            order by p.next_send_at
            limit 1
@@ -58,7 +63,7 @@ pub struct TextClaim {
     pub queued_at: Option<OffsetDateTime>,
 }
 
-/// Claims up to `limit` of the locked number's due messages of active campaigns, leased until
+/// Claims up to `limit` of the locked number's due messages of active campaigns and leads, leased until
 /// `locked_until`, oldest first.
 pub async fn claim(
     conn: &mut PgConnection,
@@ -73,8 +78,10 @@ pub async fn claim(
                select q.org_id, q.id from campaign_messages q
                where q.org_id = $1 and q.phone_number_id = $2 and q.status = 'queued'
                  and q.send_after <= $3 and q.locked_until is null
-                 and (select c.status from campaigns c
-                      where c.org_id = q.org_id and c.id = q.campaign_id) = 'active'
+                 and exists (select 1 from campaigns c join campaign_targets t
+                               on t.org_id = c.org_id and t.campaign_id = c.id
+                             where c.org_id = q.org_id and c.id = q.campaign_id and c.status = 'active'
+                               and t.contact_id = q.contact_id and t.status <> 'paused')
                order by q.send_after, q.id
                limit $4
                for update of q skip locked
@@ -249,6 +256,19 @@ pub async fn accepted(
         status,
         crate::domain::phone::status_rank(status)
     )
+    .execute(&mut *conn)
+    .await?;
+    // A status callback may have come before this was recorded: the furthest one applies.
+    sqlx::query!(
+        r#"update campaign_messages m set provider_status = e.status, provider_status_rank = e.rank,
+               error_code = coalesce(e.error_code, m.error_code)
+           from (select status, rank, error_code from text_status_events
+                 where org_id = $1 and sid = $3 order by rank desc limit 1) e
+           where m.org_id = $1 and m.id = $2 and m.provider_status_rank < e.rank"#,
+        org as OrgId,
+        id as MessageId,
+        sid
+    )
     .execute(conn)
     .await?;
     Ok(())
@@ -283,20 +303,23 @@ pub async fn status(
     error_code: Option<i64>,
     token: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
+    let rank = crate::domain::phone::status_rank(status);
     let fresh = sqlx::query_scalar!(
-        r#"insert into text_status_events (org_id, sid, status, token) values ($1, $2, $3, $4)
+        r#"insert into text_status_events (org_id, sid, status, token, rank, error_code)
+           values ($1, $2, $3, $4, $5, $6)
            on conflict do nothing returning true as "x!""#,
         org as OrgId,
         sid,
         status,
-        token
+        token,
+        rank,
+        error_code.and_then(|c| i32::try_from(c).ok())
     )
     .fetch_optional(&mut *conn)
     .await?;
     if fresh.is_none() {
         return Ok(false);
     }
-    let rank = crate::domain::phone::status_rank(status);
     let done = sqlx::query!(
         r#"update campaign_messages set provider_status = $3, provider_status_rank = $4,
                error_code = coalesce($5, error_code),

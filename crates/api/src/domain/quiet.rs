@@ -2,7 +2,8 @@
 //! TCPA's hours); US states with stricter laws have their own window, and some forbid Sundays.
 //! The recipient's time zone is the contact's own, else their state's (every zone of a state that
 //! spans several: the message must be lawful in all of them), else their country's, else the
-//! zone of their number's country (for +1 without a state: both US coasts). A text due outside is
+//! zone of their number's country. A US recipient whose state is unknown gets the strictest state
+//! window, in every US zone (or their own, when known). A text due outside is
 //! moved to the next allowed moment, never sent.
 
 use crate::delivery::window::{from_chrono, to_chrono};
@@ -258,26 +259,53 @@ fn us_state(state: &str) -> Option<&'static (&'static str, &'static str, &'stati
         .find(|(code, name, _)| code.eq_ignore_ascii_case(s) || name.eq_ignore_ascii_case(s))
 }
 
+/// A US recipient: their country says so, or (no country given) their number is +1.
 fn in_us(r: &Recipient<'_>) -> bool {
-    r.number.starts_with("+1")
-        || r.country.is_some_and(|c| {
-            let c = c.trim();
-            c.eq_ignore_ascii_case("US") || c.eq_ignore_ascii_case("United States")
-        })
+    match r.country.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => c.eq_ignore_ascii_case("US") || c.eq_ignore_ascii_case("United States"),
+        None => r.number.starts_with("+1"),
+    }
 }
+
+/// A US recipient whose state is unknown: the strictest of the state windows (9:00–20:00, no
+/// Sundays), since any state's law may apply.
+pub const UNKNOWN_STATE: Window = Window {
+    start: 9,
+    end: 20,
+    sunday_start: None,
+};
+
+/// Where a US recipient of unknown state and time zone may be: each zone must allow the text.
+const US_ZONES: &[Tz] = &[
+    chrono_tz::America::New_York,
+    chrono_tz::America::Chicago,
+    chrono_tz::America::Denver,
+    chrono_tz::America::Los_Angeles,
+    chrono_tz::America::Anchorage,
+    chrono_tz::Pacific::Honolulu,
+];
 
 /// The recipient's window and the zones it must hold in (`fallback`: the campaign's zone, when
 /// nothing says where the recipient is).
 pub fn rules_for(r: &Recipient<'_>, fallback: Tz) -> (Window, Vec<Tz>) {
-    let state = r.state.filter(|_| in_us(r)).and_then(us_state);
-    let window = state
-        .and_then(|(code, ..)| STATES.iter().find(|(c, ..)| c == code))
-        .map_or(DEFAULT, |(.., w)| *w);
+    let us = in_us(r);
+    let state = r.state.filter(|_| us).and_then(us_state);
+    let window = match state {
+        Some((code, ..)) => STATES
+            .iter()
+            .find(|(c, ..)| c == code)
+            .map_or(DEFAULT, |(.., w)| *w),
+        None if us => UNKNOWN_STATE,
+        None => DEFAULT,
+    };
     if let Some(tz) = r.timezone.and_then(|z| Tz::from_str(z.trim()).ok()) {
         return (window, vec![tz]);
     }
     if let Some((.., zones)) = state {
         return (window, zones.to_vec());
+    }
+    if us {
+        return (window, US_ZONES.to_vec());
     }
     let by_country = r
         .country
@@ -292,16 +320,6 @@ pub fn rules_for(r: &Recipient<'_>, fallback: Tz) -> (Window, Vec<Tz>) {
         .and_then(|z| Tz::from_str(z).ok());
     if let Some(tz) = by_country {
         return (window, vec![tz]);
-    }
-    if r.number.starts_with("+1") {
-        // Somewhere in North America: lawful on both coasts.
-        return (
-            window,
-            vec![
-                chrono_tz::America::New_York,
-                chrono_tz::America::Los_Angeles,
-            ],
-        );
     }
     (window, vec![fallback])
 }
@@ -473,12 +491,23 @@ mod tests {
             rules_for(&r(None, None, None, "+447700900123"), Tz::UTC).1,
             vec![london]
         );
+        // A US number, state unknown: the strictest window, in every US zone.
         assert_eq!(
-            rules_for(&r(None, None, None, "+15555550100"), Tz::UTC).1,
-            vec![
-                chrono_tz::America::New_York,
-                chrono_tz::America::Los_Angeles
-            ]
+            rules_for(&r(None, None, None, "+15555550100"), Tz::UTC),
+            (UNKNOWN_STATE, US_ZONES.to_vec())
+        );
+        // Known time zone, unknown state: still the strictest window.
+        assert_eq!(
+            rules_for(
+                &r(Some("America/New_York"), None, None, "+15555550100"),
+                Tz::UTC
+            ),
+            (UNKNOWN_STATE, vec![Tz::America__New_York])
+        );
+        // A +1 number in Canada keeps the default window.
+        assert_eq!(
+            rules_for(&r(None, Some("ON"), Some("CA"), "+14165550100"), Tz::UTC).0,
+            DEFAULT
         );
         // A state is a US state only for a US recipient.
         assert_eq!(

@@ -217,10 +217,13 @@ impl TextSender {
 
     /// One claim of a number's next slots, its sends and their record.
     pub async fn run_once(&self, now: OffsetDateTime) -> anyhow::Result<Outcome> {
-        let began = tokio::time::Instant::now();
         if self.reconcile_due(now) {
+            // Looking for unknown texts may take a while (calls to Twilio): the claim that
+            // follows is the next turn's, with its own clock.
             self.reconcile(now).await?;
+            return Ok(Outcome::Worked);
         }
+        let began = tokio::time::Instant::now();
         let mut tx = self.pool.begin().await?;
         let Some(mut number) = db::text::lock_number(&mut tx, now, HORIZON_SECS).await? else {
             tx.commit().await?;
@@ -575,11 +578,30 @@ impl TextSender {
     pub async fn reconcile(&self, now: OffsetDateTime) -> anyhow::Result<()> {
         let unknown = db::text::unreconciled(&self.pool, now - RECONCILE_AFTER, 20).await?;
         for u in unknown {
+            // What cannot be looked for is left for a person at once, with why (so it does not
+            // come up again and again ahead of the others).
+            let cannot = |why: &str| {
+                let pool = self.pool.clone();
+                let reply = format!(
+                    "Not looked for at Twilio: {why} Check, then send it again or mark it sent."
+                );
+                async move { db::text::reconciled(&pool, u.org_id, u.id, &reply, now).await }
+            };
             let Some(account) = db::phone::account(&self.pool, u.org_id, u.account_id).await?
             else {
+                cannot("the sending number's account is gone.").await?;
                 continue;
             };
-            let (Ok(creds), Some(to)) = (account.credentials(&self.sealer), u.to.clone()) else {
+            let Some(to) = u.to.clone() else {
+                cannot("the lead has no number any more.").await?;
+                continue;
+            };
+            let creds = match account.kind {
+                PhoneAccountKind::Sandbox => Err("the sandbox sends nothing.".to_owned()),
+                PhoneAccountKind::Twilio => account.credentials(&self.sealer),
+            };
+            let Ok(creds) = creds else {
+                cannot("the account's credentials cannot be read.").await?;
                 continue;
             };
             let whatsapp = u.channel == Channel::Whatsapp;
@@ -590,8 +612,7 @@ impl TextSender {
                     n.to_owned()
                 }
             };
-            let day = u.queued_at.unwrap_or(now).date();
-            let listed = match self.twilio.messages_to(&creds, &address(&to), day).await {
+            let listed = match self.twilio.messages_to(&creds, &address(&to)).await {
                 Ok(listed) => listed,
                 Err(e) => {
                     tracing::warn!(error = ?e, "looking for an unknown text at Twilio failed; will retry");

@@ -528,13 +528,19 @@ async fn status_callbacks_late_twice_or_out_of_order_never_move_a_text_backwards
         now,
     )
     .await;
-    fx.app.deliver_at(now).await;
     let account: uuid::Uuid = sqlx::query_scalar("select id from phone_accounts")
         .fetch_one(&fx.app.pool)
         .await
         .unwrap();
-    assert_eq!(provider(&fx).await.as_deref(), Some("queued"));
-    // Delivered arrives before sent; then sent, late; then delivered again, retried.
+    // Twilio's `sent` arrives before Aura recorded Twilio's answer to the post: kept, and
+    // applied when the send is recorded.
+    assert_eq!(
+        status_callback(&fx.app, account, sid, "sent", Some("tok-0")).await,
+        StatusCode::NO_CONTENT
+    );
+    fx.app.deliver_at(now).await;
+    assert_eq!(provider(&fx).await.as_deref(), Some("sent"));
+    // Then delivered; then sent once more, late; then delivered again, retried.
     assert_eq!(
         status_callback(&fx.app, account, sid, "delivered", Some("tok-1")).await,
         StatusCode::NO_CONTENT
@@ -832,4 +838,44 @@ async fn the_quiet_hours_are_there_to_review(pool: PgPool) {
     assert_eq!(state("MS").sunday_start, None);
     let res = reqwest::get(app.url("/api/v1/quiet-hours")).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_paused_leads_text_waits_without_holding_the_number(pool: PgPool) {
+    let now = monday_10am_ny();
+    let steps = [json!({"channel": "sms", "body": "Hi {{first_name}}, the open house is on."})];
+    let leads = [
+        lead("Paused", "+15005550050"),
+        lead("Going", "+15005550051"),
+    ];
+    let fx = fixture(pool, None, &leads, &steps, now).await;
+    // Both texts queued; then the first lead is paused (as pausing a lead does).
+    aura_api::workers::schedule::run_until_idle(&fx.app.pool, now)
+        .await
+        .unwrap();
+    sqlx::query("update campaign_targets set status = 'paused' where contact_id = $1")
+        .bind(fx.leads[0].id.0)
+        .execute(&fx.app.pool)
+        .await
+        .unwrap();
+    fx.app.send_texts_at(now).await;
+    assert_eq!(fx.status_of(&fx.leads[0], 0).await.0, "queued");
+    assert_eq!(fx.status_of(&fx.leads[1], 0).await.0, "sent");
+    // The same for a paused campaign: its texts wait, and no claim is spent on them.
+    sqlx::query("update campaigns set status = 'paused'")
+        .execute(&fx.app.pool)
+        .await
+        .unwrap();
+    let sender = fx.app.text_sender();
+    sender
+        .run_until_idle(now + Duration::seconds(5))
+        .await
+        .unwrap();
+    let claimed: i64 =
+        sqlx::query_scalar("select attempts::bigint from campaign_messages where contact_id = $1")
+            .bind(fx.leads[0].id.0)
+            .fetch_one(&fx.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(claimed, 0, "never claimed while paused");
 }

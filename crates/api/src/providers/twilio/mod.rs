@@ -239,13 +239,13 @@ impl Twilio {
         self.call(request, &url, creds).await
     }
 
-    /// The account's messages to `to` sent on or after `day` (Twilio filters by UTC day): what
-    /// reconciles a send whose outcome is unknown.
+    /// The account's latest messages to `to` (newest first, up to 100): what reconciles a send
+    /// whose outcome is unknown. Not filtered by date: a message still queued at Twilio has no
+    /// date sent yet, and must be found too.
     pub async fn messages_to(
         &self,
         creds: &Credentials,
         to: &str,
-        day: time::Date,
     ) -> Result<Vec<Message>, TwilioError> {
         let mut url = self.url(&format!(
             "/2010-04-01/Accounts/{}/Messages.json",
@@ -253,15 +253,6 @@ impl Twilio {
         ))?;
         url.query_pairs_mut()
             .append_pair("To", to)
-            .append_pair(
-                "DateSent>",
-                &format!(
-                    "{:04}-{:02}-{:02}",
-                    day.year(),
-                    u8::from(day.month()),
-                    day.day()
-                ),
-            )
             .append_pair("PageSize", "100");
         let request = self.client.get(url.clone());
         self.call::<MessagePage>(request, &url, creds)
