@@ -334,6 +334,38 @@ pub async fn update_number(
 }
 
 /// Removes a number; whether it existed.
+/// Hands back to the scheduler the texts waiting on a number about to go (`number`), or on any
+/// number of an account about to go (`account`): unqueued (approved again) and their leads due
+/// at `now`, so they are queued on another number rather than left waiting on none.
+pub async fn release_texts(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    number: Option<PhoneNumberId>,
+    account: Option<PhoneAccountId>,
+    now: time::OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"with back as (
+               update campaign_messages m set status = 'approved', phone_number_id = null, updated_at = now()
+               where m.org_id = $1 and m.status = 'queued' and m.locked_until is null
+                 and m.phone_number_id in (select p.id from phone_numbers p
+                                           where p.org_id = $1 and (p.id = $2 or p.account_id = $3))
+               returning m.org_id, m.campaign_id, m.contact_id
+           )
+           update campaign_targets t set next_run_at = $4, updated_at = now()
+           from back b
+           where t.org_id = b.org_id and t.campaign_id = b.campaign_id and t.contact_id = b.contact_id
+             and t.status = 'active'"#,
+        org as OrgId,
+        number.map(|n| n.0),
+        account.map(|a| a.0),
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn delete_number(
     db: impl PgExecutor<'_>,
     org: OrgId,

@@ -237,9 +237,14 @@ pub async fn delete(
     path: web::Path<PhoneAccountId>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    if !db::phone::delete_account(&state.pool, caller.org_id, path.into_inner()).await? {
+    let id = path.into_inner();
+    let mut tx = state.pool.begin().await?;
+    let now = state.clock.now();
+    db::phone::release_texts(&mut *tx, caller.org_id, None, Some(id), now).await?;
+    if !db::phone::delete_account(&mut *tx, caller.org_id, id).await? {
         return Err(ApiError::NotFound);
     }
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -379,9 +384,14 @@ pub async fn delete_number(
     path: web::Path<PhoneNumberId>,
 ) -> ApiResult<HttpResponse> {
     caller.require_admin()?;
-    if !db::phone::delete_number(&state.pool, caller.org_id, path.into_inner()).await? {
+    let id = path.into_inner();
+    let mut tx = state.pool.begin().await?;
+    let now = state.clock.now();
+    db::phone::release_texts(&mut *tx, caller.org_id, Some(id), None, now).await?;
+    if !db::phone::delete_number(&mut *tx, caller.org_id, id).await? {
         return Err(ApiError::NotFound);
     }
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

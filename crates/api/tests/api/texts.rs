@@ -879,3 +879,48 @@ async fn a_paused_leads_text_waits_without_holding_the_number(pool: PgPool) {
             .unwrap();
     assert_eq!(claimed, 0, "never claimed while paused");
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn texts_waiting_on_a_removed_number_go_from_another(pool: PgPool) {
+    let twilio = MockServer::start().await;
+    let now = monday_10am_ny();
+    let steps = [json!({"channel": "sms", "body": "Hi {{first_name}}, the open house is on."})];
+    let fx = fixture(
+        pool,
+        Some(&twilio),
+        &[lead("Kim", "+15005550060")],
+        &steps,
+        now,
+    )
+    .await;
+    // Queued on the Twilio number; then that number is removed before it sends.
+    aura_api::workers::schedule::run_until_idle(&fx.app.pool, now)
+        .await
+        .unwrap();
+    assert_eq!(fx.status_of(&fx.leads[0], 0).await.0, "queued");
+    let number: uuid::Uuid = sqlx::query_scalar("select id from phone_numbers")
+        .fetch_one(&fx.app.pool)
+        .await
+        .unwrap();
+    let res = fx
+        .user
+        .delete(&format!("/api/v1/phone-numbers/{number}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(fx.status_of(&fx.leads[0], 0).await.0, "approved");
+    // The sandbox number is connected: the text is queued there and kept.
+    let _: Value = ok(
+        fx.user
+            .post("/api/v1/phone-accounts/sandbox", json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    fx.app.deliver_at(now + Duration::minutes(1)).await;
+    assert_eq!(fx.status_of(&fx.leads[0], 0).await.0, "sent");
+    let kept: i64 = sqlx::query_scalar("select count(*) from phone_outbox")
+        .fetch_one(&fx.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+}
