@@ -91,6 +91,8 @@ pub struct Settings {
     pub imap_max_mailboxes: i64,
     /// Twilio's REST API (`https://api.twilio.com`; tests point it at a stand-in).
     pub twilio_api_url: url::Url,
+    /// Twilio's Content API, where WhatsApp templates are listed (`https://content.twilio.com`).
+    pub twilio_content_url: url::Url,
     /// Seconds a call to Twilio may take.
     pub twilio_timeout_secs: u64,
     /// Opens and clicks that may wait in memory for the database; beyond this, new ones are
@@ -299,6 +301,13 @@ impl Settings {
                     name: "AURA_TWILIO_API_URL",
                     reason: format!("is not a URL: {e}"),
                 })?,
+            twilio_content_url: get("AURA_TWILIO_CONTENT_URL")
+                .unwrap_or_else(|| "https://content.twilio.com".into())
+                .parse()
+                .map_err(|e| ConfigError {
+                    name: "AURA_TWILIO_CONTENT_URL",
+                    reason: format!("is not a URL: {e}"),
+                })?,
             twilio_timeout_secs: parse(&get, "AURA_TWILIO_TIMEOUT_SECS", 15)?,
         })
     }
@@ -359,6 +368,7 @@ impl Settings {
     pub fn twilio(&self) -> anyhow::Result<crate::providers::twilio::Twilio> {
         crate::providers::twilio::Twilio::new(
             self.twilio_api_url.clone(),
+            self.twilio_content_url.clone(),
             self.network.clone(),
             std::time::Duration::from_secs(self.twilio_timeout_secs.max(1)),
         )

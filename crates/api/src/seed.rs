@@ -227,6 +227,46 @@ async fn demo_conversations(
         )
         .await?;
     }
+    // WhatsApp: one lead wrote two hours ago (their 24-hour window is open: free text), another
+    // yesterday morning (closed: only an approved template can answer).
+    let whatsapp = [
+        (
+            8,
+            2,
+            "Hi, is the apartment on Ocean Drive pet-friendly? We have a small dog.",
+        ),
+        (
+            9,
+            30,
+            "Thanks for the brochure! Could we talk about financing options next week?",
+        ),
+    ];
+    for (nth, hours, body) in whatsapp {
+        let Some(number) = db::phone::nth_contact_number(&mut *conn, org, nth).await? else {
+            continue;
+        };
+        let texted = crate::inbox::phone::Texted {
+            sid: format!("SMdemo00000000000000000000000000{nth:02}"),
+            channel: aura_types::Channel::Whatsapp,
+            from: Some(number.clone()),
+            from_raw: format!("whatsapp:{number}"),
+            body: body.into(),
+            profile_name: None,
+            opt_out_type: None,
+            media: Vec::new(),
+        };
+        let raw = format!("MessageSid={}&Body=demo", texted.sid);
+        crate::inbox::phone::take_in(
+            &mut *conn,
+            org,
+            "Aura Realty",
+            &texted,
+            raw.as_bytes(),
+            now - time::Duration::hours(hours),
+            "text",
+        )
+        .await?;
+    }
     Ok(())
 }
 

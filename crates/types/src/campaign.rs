@@ -183,8 +183,9 @@ pub struct Step {
     /// Weight of the main variant (A).
     pub weight: i32,
     pub variants: Vec<Variant>,
-    /// A WhatsApp content template for sends outside the 24-hour window.
-    pub whatsapp_template: Option<String>,
+    /// WhatsApp: the approved content template sent instead of the body when the lead's 24-hour
+    /// window is closed (its variables filled from merge tags).
+    pub whatsapp_template: Option<crate::phone::WhatsAppContent>,
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -223,8 +224,8 @@ pub struct StepInput {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "server", schema(value_type = Option<String>))]
-    pub whatsapp_template: Option<Option<String>>,
+    #[cfg_attr(feature = "server", schema(value_type = Option<crate::phone::WhatsAppContent>))]
+    pub whatsapp_template: Option<Option<crate::phone::WhatsAppContent>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// Where to insert a new step (1-based); at the end when absent. Ignored on updates.

@@ -126,6 +126,11 @@ pub struct MailAttachment {
 pub struct ConversationDetail {
     pub conversation: Conversation,
     pub items: Vec<ThreadItem>,
+    /// WhatsApp: when the lead's 24-hour window closes (or closed), from their last message;
+    /// free text may go until then, an approved template after.
+    #[cfg_attr(feature = "server", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub window_closes_at: Option<OffsetDateTime>,
 }
 
 /// `PATCH /conversations/{id}`: what is given changes, the rest stays.
@@ -164,9 +169,13 @@ pub struct ConversationChange {
 pub struct ReplyRequest {
     /// The answer's words (the mailbox's signature is added).
     pub text: String,
-    /// "Re: " and the lead's last subject when absent.
+    /// "Re: " and the lead's last subject when absent (email only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// WhatsApp, once the lead's 24-hour window has closed: the approved template to send
+    /// instead (its variables filled with the values given; `text` is then what it reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<crate::phone::WhatsAppContent>,
 }
 
 string_enum!(

@@ -317,6 +317,10 @@ pub struct PreflightCheck {
     pub check: String,
     pub ok: bool,
     pub detail: String,
+    /// Passes, but something deserves a look before launch (e.g. a WhatsApp marketing template
+    /// for US numbers, which Meta does not deliver).
+    #[serde(default)]
+    pub warning: bool,
 }
 
 /// Whether a campaign can launch, and why not.
@@ -443,6 +447,7 @@ mod tests {
             check: c.into(),
             ok: true,
             detail: "fine".into(),
+            warning: false,
         };
         let mut p = Preflight::new(vec![ok("steps"), ok("mailboxes")]);
         assert!(p.ready);
@@ -452,6 +457,7 @@ mod tests {
                 check: "mailboxes".into(),
                 ok: false,
                 detail: "Add a mailbox.".into(),
+                warning: false,
             },
         ]);
         assert!(!p.ready);

@@ -73,6 +73,10 @@ pub struct PhoneAccount {
     pub account_sid: Option<String>,
     /// Sends with this API key (SK…) when set, else with the Auth Token.
     pub api_key_sid: Option<String>,
+    /// The shared key of the account's Twilio Webhooks settings, when Twilio signs webhooks
+    /// with it (HMAC-SHA256) instead of the Auth Token.
+    #[serde(default)]
+    pub webhook_key_id: Option<String>,
     /// None for the sandbox (nothing calls it).
     pub webhooks: Option<Webhooks>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -97,6 +101,16 @@ pub struct PhoneAccountInput {
     pub api_key_sid: Option<String>,
     #[serde(default)]
     pub api_key_secret: Option<String>,
+}
+
+/// `PUT /phone-accounts/{id}/webhook-key`: the shared key Twilio's Webhooks settings sign with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct WebhookKeyInput {
+    /// The key's id, as `X-Twilio-Webhooks-Signature-Settings` names it (`key=…`).
+    pub key_id: String,
+    /// The key's secret (kept sealed, never shown again).
+    pub secret: String,
 }
 
 /// `POST /phone-accounts/{id}/numbers` and `PATCH /phone-numbers/{id}`.
@@ -195,4 +209,147 @@ pub struct QuietHours {
     /// Everywhere else.
     pub default: QuietWindow,
     pub states: Vec<StateQuietHours>,
+}
+
+/// How long after a contact's last WhatsApp message a business may write freely (Meta's
+/// customer-service window); after it, only an approved template may go.
+pub const WHATSAPP_WINDOW_HOURS: i64 = 24;
+
+/// A WhatsApp content template chosen for a step or an answer: what is sent outside the 24-hour
+/// window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct WhatsAppContent {
+    /// Twilio's Content SID (HX…).
+    pub sid: String,
+    pub name: String,
+    #[serde(default)]
+    pub language: String,
+    /// Meta's category: MARKETING, UTILITY or AUTHENTICATION (empty when not known).
+    #[serde(default)]
+    pub category: String,
+    /// The template's text, with `{{1}}`, `{{2}}`… where its variables go.
+    #[serde(default)]
+    pub body: String,
+    /// What fills each variable ("1", "2"…) for the lead: text with merge tags
+    /// (`{{first_name}}`), or the literal value in an answer.
+    #[serde(default)]
+    pub variables: std::collections::BTreeMap<String, String>,
+}
+
+impl WhatsAppContent {
+    /// Whether Meta counts it as marketing (which it does not deliver to US numbers).
+    pub fn is_marketing(&self) -> bool {
+        self.category.eq_ignore_ascii_case("marketing")
+    }
+}
+
+/// A template as Twilio's Content API lists it, with its WhatsApp approval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct WhatsAppTemplate {
+    /// The account it belongs to.
+    pub account_id: PhoneAccountId,
+    /// Twilio's Content SID (HX…).
+    pub sid: String,
+    pub name: String,
+    pub language: String,
+    /// MARKETING, UTILITY or AUTHENTICATION; empty when never submitted.
+    pub category: String,
+    /// WhatsApp's answer: approved, pending, received, rejected, paused, disabled, unsubmitted.
+    pub status: String,
+    pub rejection_reason: Option<String>,
+    /// The text, with `{{1}}`… where its variables go.
+    pub body: String,
+    /// Each variable and its sample value.
+    pub variables: std::collections::BTreeMap<String, String>,
+    /// One of the sandbox's built-in templates (nothing is sent).
+    pub sandbox: bool,
+}
+
+impl WhatsAppTemplate {
+    /// Only an approved template may be sent.
+    pub fn approved(&self) -> bool {
+        self.status.eq_ignore_ascii_case("approved")
+    }
+
+    /// The template as a step or an answer keeps it, each variable filled by `variables`.
+    pub fn chosen(&self, variables: std::collections::BTreeMap<String, String>) -> WhatsAppContent {
+        WhatsAppContent {
+            sid: self.sid.clone(),
+            name: self.name.clone(),
+            language: self.language.clone(),
+            category: self.category.clone(),
+            body: self.body.clone(),
+            variables,
+        }
+    }
+}
+
+/// The organization's WhatsApp templates, from every account, and what could not be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct WhatsAppTemplates {
+    pub templates: Vec<WhatsAppTemplate>,
+    /// An account whose templates could not be listed, and why.
+    pub problems: Vec<String>,
+}
+
+/// The variables a template's text names (`{{1}}`, `{{2}}`…), in order, each once.
+pub fn content_placeholders(body: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else { break };
+        let name = after[..close].trim();
+        if !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_digit())
+            && !found.iter().any(|f| f == name)
+        {
+            found.push(name.to_owned());
+        }
+        rest = &after[close + 2..];
+    }
+    found
+}
+
+/// A template's text with its variables filled in (a variable without a value stays as written).
+pub fn fill_content(body: &str, values: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        match values.get(after[..close].trim()) {
+            Some(v) => out.push_str(v),
+            None => out.push_str(&rest[open..open + 2 + close + 2]),
+        }
+        rest = &after[close + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod content_tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_found_once_and_filled() {
+        let body = "Hi {{1}}, {{2}} here. {{1}}: see {{ 3 }} {{name}} {{";
+        assert_eq!(content_placeholders(body), vec!["1", "2", "3"]);
+        let values = [("1", "Ada"), ("3", "https://x.example")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            fill_content(body, &values),
+            "Hi Ada, {{2}} here. Ada: see https://x.example {{name}} {{"
+        );
+    }
 }

@@ -59,3 +59,24 @@ pub async fn outbox(api: Api) -> ApiResult<Vec<OutboxText>> {
 pub async fn quiet_hours(api: Api) -> ApiResult<QuietHours> {
     api.get("/quiet-hours").await
 }
+
+/// The organization's WhatsApp templates with their approval.
+pub async fn whatsapp_templates(api: Api) -> ApiResult<WhatsAppTemplates> {
+    api.get("/whatsapp-templates").await
+}
+
+/// Signs the account's webhooks with a shared key too (HMAC-SHA256).
+pub async fn set_webhook_key(
+    api: Api,
+    id: PhoneAccountId,
+    input: &WebhookKeyInput,
+) -> ApiResult<PhoneAccount> {
+    api.put(&format!("/phone-accounts/{id}/webhook-key"), input)
+        .await
+}
+
+/// Forgets the account's shared webhook key.
+pub async fn remove_webhook_key(api: Api, id: PhoneAccountId) -> ApiResult<()> {
+    api.delete(&format!("/phone-accounts/{id}/webhook-key"))
+        .await
+}

@@ -283,6 +283,40 @@ fn AccountCard(
         });
     });
     let webhooks = account.webhooks.clone();
+    // A shared key Twilio's Webhooks settings may sign with (HMAC-SHA256).
+    let key_id = RwSignal::new(String::new());
+    let key_secret = RwSignal::new(String::new());
+    let key_errs: FieldErrs = RwSignal::new(BTreeMap::new());
+    let save_key = Callback::new(move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = aura_types::WebhookKeyInput {
+            key_id: key_id.get_untracked(),
+            secret: key_secret.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::phone::set_webhook_key(api, id, &input).await {
+                Ok(_) => {
+                    key_secret.try_set(String::new());
+                    key_errs.try_set(BTreeMap::new());
+                    toasts.success("Webhooks signed with this key are accepted.");
+                    on_change.run(());
+                }
+                Err(e) => show_error(key_errs, &e),
+            }
+        });
+    });
+    let forget_key = move |_| {
+        spawn_local(async move {
+            match api::phone::remove_webhook_key(api, id).await {
+                Ok(()) => {
+                    toasts.success("Key forgotten: webhooks must be signed with the Auth Token.");
+                    on_change.run(());
+                }
+                Err(e) => toasts.error(e.message()),
+            }
+        });
+    };
+    let shared_key = account.webhook_key_id.clone();
     view! {
         <section class="card p-6" data-testid="phone-account">
             <div class="flex flex-wrap items-start justify-between gap-3">
@@ -310,6 +344,25 @@ fn AccountCard(
                     <CopyLine label="A message comes in" value=w.inbound />
                     <p class="text-xs text-muted">"Aura names this status callback on every text it sends (nothing to paste; allow it where your account restricts callbacks):"</p>
                     <CopyLine label="Status callback" value=w.status_callback />
+                    {match shared_key.clone() {
+                        Some(k) => view! {
+                            <p class="text-xs text-muted" data-testid="webhook-key">{format!("Webhooks signed with the shared key {k} (HMAC-SHA256) are accepted too. ")}
+                                <Show when=move || is_admin.get()><button type="button" class="text-rose-700 hover:underline" on:click=forget_key>"Forget it"</button></Show>
+                            </p>
+                        }.into_any(),
+                        None => view! {
+                            <Show when=move || is_admin.get()>
+                                <details class="text-sm">
+                                    <summary class="cursor-pointer text-xs text-muted">"Twilio signs your webhooks with a shared key (Webhooks settings)?"</summary>
+                                    <form class="mt-2 grid gap-2 sm:grid-cols-[1fr_1fr_auto] sm:items-end" on:submit=move |ev| save_key.run(ev)>
+                                        <Field label="Key id" name="webhook_key_id" value=key_id error=field_err(key_errs, "key_id") />
+                                        <Field label="Secret" name="webhook_key_secret" value=key_secret error=field_err(key_errs, "secret") kind="password" autocomplete="off" />
+                                        <button class="btn-secondary" type="submit">"Save key"</button>
+                                    </form>
+                                </details>
+                            </Show>
+                        }.into_any(),
+                    }}
                 </div>
             })}
             <h3 class="mt-6 text-sm font-semibold">"Numbers"</h3>

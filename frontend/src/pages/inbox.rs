@@ -18,7 +18,7 @@ use aura_types::{
     quote::own_words,
     CampaignId, Channel, ContactId, ContactInput, ContactStatus, Conversation, ConversationChange,
     ConversationDetail, ConversationId, ConversationStatus, MailboxId, Member, MessageStatus,
-    ReplyRequest, ThreadItem, UserId,
+    ReplyRequest, ThreadItem, UserId, WhatsAppTemplate,
 };
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -209,7 +209,9 @@ pub fn InboxPage() -> impl IntoView {
             Some(Ok(d)) => Some((
                 d.conversation.id,
                 d.conversation.channel,
-                d.conversation.mailbox_id.is_some() && d.conversation.contact_email.is_some(),
+                d.conversation.channel != Channel::Email
+                    || (d.conversation.mailbox_id.is_some()
+                        && d.conversation.contact_email.is_some()),
             )),
             _ => None,
         })
@@ -382,11 +384,13 @@ pub fn InboxPage() -> impl IntoView {
                     // The composer lives as long as its conversation is open (a refreshed thread
                     // keeps what is being written and the suggestions shown).
                     {move || match open_channel.get() {
-                        Some((id, Channel::Email, true)) => view! {
-                            <Composer id drafts on_sent=Callback::new(move |()| { list.refresh(); refetch.update(|n| *n += 1); }) />
-                        }.into_any(),
-                        Some((_, Channel::Email, false)) => view! { <p class="card mt-4 p-4 text-sm text-muted">"No answer can go out from here: the conversation has no mailbox (it was deleted) or the contact has no email address."</p> }.into_any(),
-                        Some(_) => view! { <p class="mt-3 text-sm text-muted">"Answers on this channel come with SMS and WhatsApp sending."</p> }.into_any(),
+                        Some((id, channel, true)) => {
+                            let window = Signal::derive(move || thread.with(|t| match t { Some(Ok(d)) => d.window_closes_at, _ => None }));
+                            view! {
+                                <Composer id channel window drafts on_sent=Callback::new(move |()| { list.refresh(); refetch.update(|n| *n += 1); }) />
+                            }.into_any()
+                        }
+                        Some((_, _, false)) => view! { <p class="card mt-4 p-4 text-sm text-muted">"No answer can go out from here: the conversation has no mailbox (it was deleted) or the contact has no email address."</p> }.into_any(),
                         None => ().into_any(),
                     }}
                 </section>
@@ -638,15 +642,89 @@ fn size_label(bytes: i64) -> String {
     }
 }
 
-/// Writing an answer: suggestions to start from, then Send (through the conversation's mailbox,
-/// with its signature).
+/// How long until `closes`, in words ("5 h 12 min"), or `None` once it has passed.
+fn time_left(closes: time::OffsetDateTime, now: time::OffsetDateTime) -> Option<String> {
+    let left = closes - now;
+    if left <= time::Duration::ZERO {
+        return None;
+    }
+    let minutes = left.whole_minutes();
+    Some(match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{} min", m.max(1)),
+        (h, m) => format!("{h} h {m} min"),
+    })
+}
+
+/// The SMS counter under an answer: characters, segments, encoding, and when it is long.
+fn sms_counter(text: Signal<String>) -> impl IntoView {
+    use aura_types::template::{sms_info, SmsEncoding, SMS_LONG_CHARS, SMS_MAX_CHARS};
+    let info = Memo::new(move |_| sms_info(&text.get()));
+    view! {
+        <p class="mt-1 text-xs text-muted" data-testid="reply-sms-counter">{move || {
+            let i = info.get();
+            format!("{} characters · {} segment{} · {}", i.units, i.segments, if i.segments == 1 { "" } else { "s" },
+                if i.encoding == SmsEncoding::Gsm7 { "GSM-7" } else { "Unicode (UCS-2): 70 per segment" })
+        }}</p>
+        {move || {
+            let i = info.get();
+            if i.units > SMS_MAX_CHARS {
+                Some(view! { <p class="text-xs text-rose-700" role="alert">{format!("Too long: a text holds at most {SMS_MAX_CHARS} characters.")}</p> }.into_any())
+            } else if i.units > SMS_LONG_CHARS {
+                Some(view! { <p class="text-xs text-amber-700">{format!("Long text: it goes as {} segments, each billed.", i.segments)}</p> }.into_any())
+            } else {
+                None
+            }
+        }}
+    }
+}
+
+/// Writing an answer: suggestions to start from, then Send — by email through the
+/// conversation's mailbox (with its signature), or by text from the number that wrote to the
+/// lead (an SMS shows its segments; on WhatsApp, the time left in the lead's 24-hour window, and
+/// once it has closed, a picker of approved templates instead of free text).
 #[component]
 fn Composer(
     id: ConversationId,
+    channel: Channel,
+    #[prop(into)] window: Signal<Option<time::OffsetDateTime>>,
     drafts: RwSignal<HashMap<ConversationId, String>>,
     on_sent: Callback<()>,
 ) -> impl IntoView {
     let api = use_api();
+    // WhatsApp: minutes tick while the composer is open, so the window's time stays true.
+    let tick = RwSignal::new(now());
+    if channel == Channel::Whatsapp {
+        let handle =
+            set_interval_with_handle(move || tick.set(now()), Duration::from_secs(30)).ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    let closed = Memo::new(move |_| {
+        channel == Channel::Whatsapp
+            && window
+                .get()
+                .is_none_or(|w| time_left(w, tick.get()).is_none())
+    });
+    let templates = LocalResource::new(move || async move {
+        if channel == Channel::Whatsapp {
+            api::phone::whatsapp_templates(api)
+                .await
+                .map(|t| t.templates)
+        } else {
+            Ok(Vec::new())
+        }
+    });
+    let picked = RwSignal::new(None::<WhatsAppTemplate>);
+    let values = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
+    let filled = Memo::new(move |_| {
+        picked.with(|p| {
+            p.as_ref()
+                .map(|t| aura_types::fill_content(&t.body, &values.get()))
+        })
+    });
     let toasts = use_toasts();
     let text = RwSignal::new(drafts.with_untracked(|d| d.get(&id).cloned().unwrap_or_default()));
     Effect::new(move |_| {
@@ -673,15 +751,28 @@ fn Composer(
     };
     let send = move || {
         let body = text.get_untracked();
-        if body.trim().is_empty() || sending.get_untracked() {
+        let template = if closed.get_untracked() {
+            match picked.get_untracked() {
+                Some(t) => Some(t.chosen(values.get_untracked())),
+                None => return,
+            }
+        } else {
+            None
+        };
+        if (template.is_none() && body.trim().is_empty()) || sending.get_untracked() {
             return;
         }
         sending.set(true);
         error.set(None);
         spawn_local(async move {
             let req = ReplyRequest {
-                text: body,
+                text: if template.is_some() {
+                    String::new()
+                } else {
+                    body
+                },
                 subject: None,
+                template,
             };
             match api::inbox::reply(api, id, &req).await {
                 Ok(_) => {
@@ -691,8 +782,13 @@ fn Composer(
                     });
                     text.try_set(String::new());
                     suggestions.try_set(None);
-                    toasts
-                        .success("Answer queued: it goes out through the conversation's mailbox.");
+                    picked.try_set(None);
+                    toasts.success(match channel {
+                        Channel::Email => {
+                            "Answer queued: it goes out through the conversation's mailbox."
+                        }
+                        _ => "Answer queued: it goes out from the number that wrote to the lead.",
+                    });
                     on_sent.run(());
                 }
                 // What was written stays, with what went wrong.
@@ -714,17 +810,36 @@ fn Composer(
     };
     view! {
         <form class="card mt-4 p-5" aria-label="Answer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-            <label for="reply-text" class="mb-1 block text-sm font-semibold">"Your answer"</label>
-            <textarea id="reply-text" rows=5 class="field-input" placeholder="Write an answer…  ( r )"
-                prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
-                on:keydown=move |ev| if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) { ev.prevent_default(); send(); }></textarea>
+            <label for="reply-text" class="mb-1 block text-sm font-semibold">{match channel {
+                Channel::Email => "Your answer",
+                Channel::Sms => "Your answer by SMS",
+                Channel::Whatsapp => "Your answer on WhatsApp",
+            }}</label>
+            {(channel == Channel::Whatsapp).then(|| view! {
+                <p class="mb-2 text-xs" data-testid="whatsapp-window">{move || match window.get().and_then(|w| time_left(w, tick.get())) {
+                    Some(left) => view! { <span class="text-emerald-700">{format!("The lead's 24-hour window is open: {left} left for free text.")}</span> }.into_any(),
+                    None => view! { <span class="text-amber-700">"The lead's 24-hour window has closed: only an approved template can reach them until they write again."</span> }.into_any(),
+                }}</p>
+            })}
+            <Show when=move || !closed.get() fallback=move || view! {
+                <TemplatePicker templates picked values filled />
+            }>
+                <textarea id="reply-text" rows=5 class="field-input" placeholder="Write an answer…  ( r )"
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
+                    on:keydown=move |ev| if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) { ev.prevent_default(); send(); }></textarea>
+                {(channel != Channel::Email).then(|| sms_counter(text.into()))}
+            </Show>
             {move || error.get().map(|e| view! { <p class="mt-2 text-sm text-red-700" role="alert">{e}</p> })}
             <div class="mt-3 flex flex-wrap items-center gap-2">
                 <button type="button" class="btn-secondary" on:click=suggest disabled=move || suggesting.get()>
                     {move || if suggesting.get() { "Suggesting…" } else { "Suggest replies" }}
                 </button>
-                <span class="text-xs text-muted">"Sent from the conversation's mailbox, with its signature · Ctrl+Enter sends"</span>
-                <button type="submit" class="btn-primary ml-auto" disabled=move || sending.get() || text.get().trim().is_empty()>
+                <span class="text-xs text-muted">{match channel {
+                    Channel::Email => "Sent from the conversation's mailbox, with its signature · Ctrl+Enter sends",
+                    _ => "Sent from the number that wrote to the lead · Ctrl+Enter sends",
+                }}</span>
+                <button type="submit" class="btn-primary ml-auto" disabled=move || sending.get()
+                    || if closed.get() { filled.get().is_none_or(|f| f.contains("{{")) } else { text.get().trim().is_empty() }>
                     {move || if sending.get() { "Sending…" } else { "Send" }}
                 </button>
             </div>
@@ -746,6 +861,67 @@ fn Composer(
                 }.into_any(),
             })}
         </form>
+    }
+}
+
+/// Choosing an approved WhatsApp template and filling its variables, with what the lead will read.
+#[component]
+fn TemplatePicker(
+    templates: LocalResource<Result<Vec<WhatsAppTemplate>, crate::api::ApiError>>,
+    picked: RwSignal<Option<WhatsAppTemplate>>,
+    values: RwSignal<std::collections::BTreeMap<String, String>>,
+    filled: Memo<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="grid gap-3" data-testid="template-picker">
+            <Suspense fallback=|| view! { <p class="text-sm text-muted">"Loading the templates…"</p> }>
+                {move || templates.get().map(|r| match r {
+                    Err(e) => view! { <ErrorCard message=e.message() /> }.into_any(),
+                    Ok(all) => {
+                        let approved: Vec<WhatsAppTemplate> = all.into_iter().filter(WhatsAppTemplate::approved).collect();
+                        if approved.is_empty() {
+                            return view! { <p class="text-sm text-muted">"No approved template yet: submit one for approval in Twilio, then it appears here."</p> }.into_any();
+                        }
+                        let options = approved.clone();
+                        view! {
+                            <label for="reply-template" class="text-sm font-semibold">"Template"</label>
+                            <select id="reply-template" class="field-input" on:change=move |ev| {
+                                let sid = event_target_value(&ev);
+                                let t = options.iter().find(|t| t.sid == sid).cloned();
+                                values.set(Default::default());
+                                picked.set(t);
+                            }>
+                                <option value="" selected=move || picked.with(Option::is_none)>"Choose an approved template…"</option>
+                                {approved.iter().map(|t| view! {
+                                    <option value=t.sid.clone()>{format!("{} · {} · {}", t.name, t.language, if t.category.is_empty() { "no category" } else { t.category.as_str() })}</option>
+                                }).collect_view()}
+                            </select>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+            {move || picked.get().map(|t| {
+                let names = aura_types::content_placeholders(&t.body);
+                view! {
+                    <div class="grid gap-2 sm:grid-cols-2">
+                        {names.into_iter().map(|name| {
+                            let sample = t.variables.get(&name).cloned().unwrap_or_default();
+                            let key = name.clone();
+                            let field = format!("template-var-{name}");
+                            view! {
+                                <div>
+                                    <label for=field.clone() class="field-label">{format!("{{{{{name}}}}}")}</label>
+                                    <input id=field class="field-input" placeholder=format!("e.g. {sample}")
+                                        prop:value={ let key = key.clone(); move || values.with(|v| v.get(&key).cloned().unwrap_or_default()) }
+                                        on:input=move |ev| { let v = event_target_value(&ev); values.update(|m| { m.insert(key.clone(), v); }); } />
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <div class="rounded-2xl rounded-bl-sm bg-emerald-50 p-3 text-sm whitespace-pre-wrap" data-testid="template-preview">{move || filled.get().unwrap_or_default()}</div>
+                }
+            })}
+        </div>
     }
 }
 

@@ -286,7 +286,9 @@ pub async fn steps(
             body: r.body,
             weight: r.weight,
             variants: serde_json::from_value::<Vec<Variant>>(r.variants).unwrap_or_default(),
-            whatsapp_template: r.whatsapp_template,
+            whatsapp_template: r
+                .whatsapp_template
+                .and_then(|v| serde_json::from_value(v).ok()),
             metadata: match r.metadata {
                 serde_json::Value::Object(m) => m,
                 _ => Default::default(),
@@ -344,7 +346,9 @@ pub async fn save_step(
         s.body,
         s.weight,
         serde_json::to_value(&s.variants).unwrap_or_default(),
-        s.whatsapp_template,
+        s.whatsapp_template
+            .as_ref()
+            .and_then(|t| serde_json::to_value(t).ok()),
         serde_json::Value::Object(s.metadata.clone()),
         s.reply_subject
     )

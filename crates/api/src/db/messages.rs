@@ -21,6 +21,8 @@ pub struct NewMessage {
     pub status: MessageStatus,
     pub problems: Vec<String>,
     pub provenance: Option<Provenance>,
+    /// WhatsApp: the lead's values of the step's template variables.
+    pub content_variables: Option<serde_json::Value>,
 }
 
 /// The open preparation of a campaign, queued now if there was none.
@@ -268,6 +270,7 @@ pub async fn upsert(
     let mut statuses = Vec::with_capacity(rows.len());
     let mut problems = Vec::with_capacity(rows.len());
     let mut provenance = Vec::with_capacity(rows.len());
+    let mut content = Vec::with_capacity(rows.len());
     for r in rows {
         ids.push(MessageId::new().0);
         steps.push(r.step_id.0);
@@ -284,20 +287,23 @@ pub async fn upsert(
                 .as_ref()
                 .and_then(|p| serde_json::to_value(p).ok()),
         );
+        content.push(r.content_variables.clone());
     }
     let r = sqlx::query!(
         r#"insert into campaign_messages (org_id, id, campaign_id, step_id, contact_id, channel, variant, subject,
-                                          body_text, status, problems, provenance, decided_at)
+                                          body_text, status, problems, provenance, decided_at, content_variables)
            select $1, r.id, $2, r.step_id, r.contact_id, r.channel, r.variant, r.subject, r.body_text,
                   r.status, array(select jsonb_array_elements_text(r.problems)), r.provenance,
-                  case when r.status = 'approved' then now() end
+                  case when r.status = 'approved' then now() end, r.content_variables
            from unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::channel[], $7::text[], $8::text[], $9::text[],
-                       $10::message_status[], $11::jsonb[], $12::jsonb[])
-                as r(id, step_id, contact_id, channel, variant, subject, body_text, status, problems, provenance)
+                       $10::message_status[], $11::jsonb[], $12::jsonb[], $13::jsonb[])
+                as r(id, step_id, contact_id, channel, variant, subject, body_text, status, problems, provenance,
+                     content_variables)
            on conflict (org_id, campaign_id, contact_id, step_id) do update
               set channel = excluded.channel, variant = excluded.variant, subject = excluded.subject,
                   body_text = excluded.body_text, status = excluded.status,
                   problems = excluded.problems, provenance = excluded.provenance, decided_at = excluded.decided_at,
+                  content_variables = excluded.content_variables,
                   decided_by = null, prepared_at = now(), updated_at = now()
               where campaign_messages.status = 'prepared' and not campaign_messages.edited"#,
         org as OrgId,
@@ -312,6 +318,7 @@ pub async fn upsert(
         &statuses as &[MessageStatus],
         &problems,
         &provenance as &[Option<serde_json::Value>],
+        &content as &[Option<serde_json::Value>],
     )
     .execute(db)
     .await?;

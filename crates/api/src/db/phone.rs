@@ -20,6 +20,8 @@ pub struct AccountRow {
     pub api_key_sid: Option<String>,
     pub api_key_secret_key_id: Option<String>,
     pub api_key_secret_sealed: Option<Vec<u8>>,
+    /// The shared key Twilio signs webhooks with instead of the Auth Token, when set.
+    pub webhook_key_id: Option<String>,
     pub last_tested_at: Option<OffsetDateTime>,
     pub last_test_error: Option<String>,
 }
@@ -68,7 +70,7 @@ pub async fn accounts(db: impl PgExecutor<'_>, org: OrgId) -> Result<Vec<Account
         AccountRow,
         r#"select id as "id: PhoneAccountId", kind as "kind: PhoneAccountKind", name, account_sid,
                   auth_token_key_id, auth_token_sealed, api_key_sid, api_key_secret_key_id,
-                  api_key_secret_sealed, last_tested_at, last_test_error
+                  api_key_secret_sealed, webhook_key_id, last_tested_at, last_test_error
            from phone_accounts where org_id = $1 order by created_at, id"#,
         org as OrgId
     )
@@ -86,7 +88,7 @@ pub async fn account(
         AccountRow,
         r#"select id as "id: PhoneAccountId", kind as "kind: PhoneAccountKind", name, account_sid,
                   auth_token_key_id, auth_token_sealed, api_key_sid, api_key_secret_key_id,
-                  api_key_secret_sealed, last_tested_at, last_test_error
+                  api_key_secret_sealed, webhook_key_id, last_tested_at, last_test_error
            from phone_accounts where org_id = $1 and id = $2"#,
         org as OrgId,
         id as PhoneAccountId
@@ -171,6 +173,47 @@ pub async fn update_account(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Sets (or, with `None`, removes) the shared key Twilio signs the account's webhooks with;
+/// whether the account exists.
+pub async fn set_webhook_key(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: PhoneAccountId,
+    key: Option<(&str, &Sealed)>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"update phone_accounts set webhook_key_id = $3, webhook_secret_key_id = $4,
+               webhook_secret_sealed = $5, updated_at = now()
+           where org_id = $1 and id = $2 and kind = 'twilio'"#,
+        org as OrgId,
+        id as PhoneAccountId,
+        key.map(|(k, _)| k),
+        key.map(|(_, s)| s.key_id.as_str()),
+        key.map(|(_, s)| s.bytes.as_slice())
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The shared key's secret (sealed) when `key_id` is the account's.
+pub async fn webhook_secret(
+    db: impl PgExecutor<'_>,
+    id: PhoneAccountId,
+    key_id: &str,
+) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select webhook_secret_key_id as "key!", webhook_secret_sealed as "sealed!"
+           from phone_accounts
+           where id = $1 and webhook_key_id = $2 and webhook_secret_sealed is not null"#,
+        id as PhoneAccountId,
+        key_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.key, r.sealed)))
 }
 
 /// Removes an account and its numbers; whether it existed.
@@ -391,7 +434,8 @@ pub async fn account_for_webhook(
     let row = sqlx::query!(
         r#"select org_id as "org_id: OrgId", id as "id: PhoneAccountId", kind as "kind: PhoneAccountKind",
                   name, account_sid, auth_token_key_id, auth_token_sealed, api_key_sid,
-                  api_key_secret_key_id, api_key_secret_sealed, last_tested_at, last_test_error
+                  api_key_secret_key_id, api_key_secret_sealed, webhook_key_id, last_tested_at,
+                  last_test_error
            from phone_accounts where id = $1 and kind = 'twilio'"#,
         id as PhoneAccountId
     )
@@ -410,6 +454,7 @@ pub async fn account_for_webhook(
                 api_key_sid: r.api_key_sid,
                 api_key_secret_key_id: r.api_key_secret_key_id,
                 api_key_secret_sealed: r.api_key_secret_sealed,
+                webhook_key_id: r.webhook_key_id,
                 last_tested_at: r.last_tested_at,
                 last_test_error: r.last_test_error,
             },

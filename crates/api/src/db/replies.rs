@@ -3,7 +3,9 @@
 //! unknown: it is never sent twice.
 
 use super::send::Recorded;
-use aura_types::{ConversationId, MailboxId, OrgId, ReplyId, UserId};
+use aura_types::{
+    Channel, ContactId, ConversationId, MailboxId, OrgId, PhoneNumberId, ReplyId, UserId,
+};
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
@@ -48,16 +50,150 @@ pub async fn insert(
     )
     .execute(&mut *conn)
     .await?;
+    seen_answered(conn, org, r.conversation, snippet, now).await
+}
+
+/// An answer by text to queue.
+pub struct NewTextReply<'a> {
+    pub id: ReplyId,
+    pub conversation: ConversationId,
+    pub channel: Channel,
+    pub number: PhoneNumberId,
+    pub author: Option<UserId>,
+    /// The lead's number (E.164).
+    pub to: &'a str,
+    /// What the lead reads (a template's text, filled in, when `content` is set).
+    pub text: &'a str,
+    /// A WhatsApp template: its Content SID and the variables' values.
+    pub content: Option<(&'a str, serde_json::Value)>,
+}
+
+/// Queues an answer by SMS or WhatsApp, due at `now`; the conversation no longer waits for one.
+pub async fn insert_text(
+    conn: &mut PgConnection,
+    org: OrgId,
+    r: &NewTextReply<'_>,
+    snippet: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let (content_sid, variables) = match &r.content {
+        Some((sid, vars)) => (Some(*sid), Some(vars.clone())),
+        None => (None, None),
+    };
+    sqlx::query!(
+        r#"insert into conversation_replies (org_id, id, conversation_id, channel, phone_number_id,
+               author_id, to_address, subject, body_text, message_id, content_sid, content_variables,
+               send_after, created_at)
+           values ($1, $2, $3, $4, $5, $6, $7, '', $8, 'text-' || $2::uuid::text, $9, $10, $11, $11)"#,
+        org as OrgId,
+        r.id as ReplyId,
+        r.conversation as ConversationId,
+        r.channel as Channel,
+        r.number as PhoneNumberId,
+        r.author as Option<UserId>,
+        r.to,
+        r.text,
+        content_sid,
+        variables,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    seen_answered(conn, org, r.conversation, snippet, now).await
+}
+
+/// The conversation no longer waits for an answer, and shows the one just written.
+async fn seen_answered(
+    conn: &mut PgConnection,
+    org: OrgId,
+    conversation: ConversationId,
+    snippet: &str,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update conversations set needs_reply = false, unread = false, snippet = $3,
                last_message_at = greatest(last_message_at, $4)
            where org_id = $1 and id = $2"#,
         org as OrgId,
-        r.conversation as ConversationId,
+        conversation as ConversationId,
         snippet,
         now
     )
     .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An answer by text claimed for sending.
+#[derive(Clone, Debug)]
+pub struct ClaimedText {
+    pub org_id: OrgId,
+    pub id: ReplyId,
+    pub conversation_id: ConversationId,
+    pub contact_id: ContactId,
+    pub channel: Channel,
+    pub phone_number_id: Option<PhoneNumberId>,
+    pub to_address: String,
+    pub body_text: String,
+    pub content_sid: Option<String>,
+    pub content_variables: Option<serde_json::Value>,
+    pub attempts: i32,
+    /// `contact_block`'s answer for the number (the one "may we contact").
+    pub block_code: Option<String>,
+    pub block_detail: Option<String>,
+}
+
+/// Claims due answers by text (at most `batch`), each leased until `now + lease_secs`.
+pub async fn claim_texts(
+    conn: &mut PgConnection,
+    now: OffsetDateTime,
+    batch: i64,
+    lease_secs: i64,
+) -> Result<Vec<ClaimedText>, sqlx::Error> {
+    sqlx::query_as!(
+        ClaimedText,
+        r#"with picked as (
+               select r.org_id, r.id, r.to_address, r.channel from conversation_replies r
+               where r.status = 'queued' and r.locked_until is null and r.send_after <= $1
+                 and r.channel <> 'email'
+               order by r.send_after
+               limit $2
+               for update skip locked
+           )
+           update conversation_replies r
+           set locked_until = $1 + make_interval(secs => $3), attempts = r.attempts + 1
+           from picked p
+           join conversations v on v.org_id = p.org_id
+           left join lateral contact_block(p.org_id, p.channel, p.to_address) b on true
+           where r.org_id = p.org_id and r.id = p.id and v.id = r.conversation_id
+           returning r.org_id as "org_id: OrgId", r.id as "id: ReplyId",
+                     r.conversation_id as "conversation_id: ConversationId",
+                     v.contact_id as "contact_id: ContactId", r.channel as "channel: Channel",
+                     r.phone_number_id as "phone_number_id: PhoneNumberId", r.to_address,
+                     r.body_text, r.content_sid, r.content_variables, r.attempts,
+                     b.code as "block_code?", b.detail as "block_detail?""#,
+        now,
+        batch,
+        lease_secs as f64
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Twilio's id for an answer that went.
+pub async fn provider_sid(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: ReplyId,
+    sid: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update conversation_replies set provider_sid = $3 where org_id = $1 and id = $2",
+        org as OrgId,
+        id as ReplyId,
+        sid
+    )
+    .execute(db)
     .await?;
     Ok(())
 }
@@ -304,6 +440,7 @@ pub async fn claim(
         r#"with picked as (
                select r.org_id, r.id, r.to_address, r.conversation_id from conversation_replies r
                where r.status = 'queued' and r.locked_until is null and r.send_after <= $1
+                 and r.channel = 'email'
                order by r.send_after
                limit $2
                for update skip locked
@@ -375,7 +512,7 @@ pub async fn expire_leases(
 ) -> Result<Vec<(OrgId, ConversationId)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"update conversation_replies set status = 'unknown', locked_until = null,
-               smtp_reply = 'The sender stopped while handing this answer to the mail server; it may or may not have gone out.'
+               smtp_reply = 'The sender stopped while handing this answer over; it may or may not have gone out.'
            where status = 'queued' and locked_until < $1
            returning org_id as "org_id: OrgId", conversation_id as "conversation_id: ConversationId""#,
         now

@@ -125,6 +125,20 @@ pub async fn preflight_facts(
         }
     }
     let messages = review_counters(&mut *conn, org, id).await?;
+    let whatsapp_us_leads = if steps.iter().any(|s| s.channel == Channel::Whatsapp) {
+        sqlx::query_scalar!(
+            r#"select count(*) as "n!" from campaign_targets t
+               join contacts k on k.org_id = t.org_id and k.id = t.contact_id
+               where t.org_id = $1 and t.campaign_id = $2 and t.status <> 'completed'
+                 and k.whatsapp like '+1%'"#,
+            org as OrgId,
+            id as CampaignId
+        )
+        .fetch_one(&mut *conn)
+        .await?
+    } else {
+        0
+    };
     let active_leads = super::targets::count(
         &mut *conn,
         org,
@@ -147,6 +161,7 @@ pub async fn preflight_facts(
         steps,
         email,
         texts,
+        whatsapp_us_leads,
         messages,
         active_leads,
         leads,

@@ -132,6 +132,7 @@ pub struct SendingNumber {
     pub messaging_service_sid: Option<String>,
     pub account_id: PhoneAccountId,
     pub account_kind: PhoneAccountKind,
+    pub per_second: f64,
 }
 
 pub async fn sending_number(
@@ -142,7 +143,8 @@ pub async fn sending_number(
     sqlx::query_as!(
         SendingNumber,
         r#"select p.id as "id: PhoneNumberId", p.number, p.messaging_service_sid,
-                  a.id as "account_id: PhoneAccountId", a.kind as "account_kind: PhoneAccountKind"
+                  a.id as "account_id: PhoneAccountId", a.kind as "account_kind: PhoneAccountKind",
+                  p.per_second
            from phone_numbers p
            join phone_accounts a on a.org_id = p.org_id and a.id = p.account_id
            where p.org_id = $1 and p.id = $2"#,
@@ -196,6 +198,12 @@ pub struct TextContext {
     pub state: Option<String>,
     pub country: Option<String>,
     pub campaign_timezone: String,
+    /// WhatsApp: the step's template (sent when the lead's window is closed) and the lead's
+    /// values of its variables.
+    pub template: Option<serde_json::Value>,
+    pub content_variables: Option<serde_json::Value>,
+    /// WhatsApp: when the lead last wrote on WhatsApp (their 24-hour window runs from it).
+    pub last_inbound: Option<OffsetDateTime>,
 }
 
 /// Reads the contexts of claimed texts, in the caller's transaction.
@@ -208,7 +216,8 @@ pub async fn context(
     sqlx::query_as!(
         TextContext,
         r#"with x as (
-               select m.org_id, m.id, m.contact_id, m.campaign_id, m.channel
+               select m.org_id, m.id, m.contact_id, m.campaign_id, m.channel, m.step_id,
+                      m.content_variables
                from unnest($1::uuid[], $2::uuid[]) as u(org_id, id)
                join campaign_messages m on m.org_id = u.org_id and m.id = u.id
            )
@@ -222,8 +231,15 @@ pub async fn context(
                   not exists (select 1 from campaign_messages e
                               where e.org_id = x.org_id and e.contact_id = x.contact_id
                                 and e.channel = x.channel and e.sent_at is not null) as "first!",
-                  k.timezone, k.state, k.country, c.timezone as campaign_timezone
+                  k.timezone, k.state, k.country, c.timezone as campaign_timezone,
+                  s.whatsapp_template as template, x.content_variables,
+                  case when x.channel = 'whatsapp' then
+                      (select max(i.received_at) from conversations v
+                       join inbound_messages i on i.org_id = v.org_id and i.conversation_id = v.id
+                       where v.org_id = x.org_id and v.contact_id = x.contact_id and v.channel = 'whatsapp')
+                  end as last_inbound
            from x
+           left join campaign_steps s on s.org_id = x.org_id and s.id = x.step_id
            join contacts k on k.org_id = x.org_id and k.id = x.contact_id
            join campaign_targets t on t.org_id = x.org_id and t.campaign_id = x.campaign_id and t.contact_id = x.contact_id
            join campaigns c on c.org_id = x.org_id and c.id = x.campaign_id
@@ -245,16 +261,19 @@ pub async fn accepted(
     id: MessageId,
     sid: &str,
     status: &str,
+    body: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"update campaign_messages set provider_message_id = $3, provider_status = $4,
-               provider_status_rank = greatest(provider_status_rank, $5), updated_at = now()
+               provider_status_rank = greatest(provider_status_rank, $5),
+               body_text = coalesce($6, body_text), updated_at = now()
            where org_id = $1 and id = $2"#,
         org as OrgId,
         id as MessageId,
         sid,
         status,
-        crate::domain::phone::status_rank(status)
+        crate::domain::phone::status_rank(status),
+        body
     )
     .execute(&mut *conn)
     .await?;
@@ -490,4 +509,81 @@ pub async fn prune_status_events(db: impl PgExecutor<'_>, days: i32) -> Result<u
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Where an answer by text goes: the lead's number on the channel, the number to send from
+/// (the one that last texted the lead there, else the organization's first that sends on it,
+/// real before sandbox), and when the lead last wrote on the channel.
+#[derive(Clone, Debug)]
+pub struct ReplyRoute {
+    pub to: Option<String>,
+    pub number: Option<PhoneNumberId>,
+    pub last_inbound: Option<OffsetDateTime>,
+}
+
+pub async fn reply_route(
+    conn: &mut PgConnection,
+    org: OrgId,
+    contact: ContactId,
+    channel: Channel,
+) -> Result<ReplyRoute, sqlx::Error> {
+    let r = sqlx::query!(
+        r#"select case $3::channel when 'whatsapp' then k.whatsapp else k.phone end as "to",
+                  coalesce(
+                      (select m.phone_number_id from campaign_messages m
+                       join phone_numbers p on p.org_id = m.org_id and p.id = m.phone_number_id
+                       where m.org_id = $1 and m.contact_id = $2 and m.channel = $3
+                         and m.sent_at is not null
+                       order by m.sent_at desc limit 1),
+                      (select p.id from phone_numbers p
+                       join phone_accounts a on a.org_id = p.org_id and a.id = p.account_id
+                       where p.org_id = $1
+                         and case $3::channel when 'sms' then p.sms when 'whatsapp' then p.whatsapp else false end
+                       order by a.kind = 'sandbox', p.created_at, p.id limit 1)
+                  ) as "number: PhoneNumberId",
+                  (select max(i.received_at) from conversations v
+                   join inbound_messages i on i.org_id = v.org_id and i.conversation_id = v.id
+                   where v.org_id = $1 and v.contact_id = $2 and v.channel = $3) as last_inbound
+           from contacts k where k.org_id = $1 and k.id = $2"#,
+        org as OrgId,
+        contact as ContactId,
+        channel as Channel
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(match r {
+        Some(r) => ReplyRoute {
+            to: r.to,
+            number: r.number,
+            last_inbound: r.last_inbound,
+        },
+        None => ReplyRoute {
+            to: None,
+            number: None,
+            last_inbound: None,
+        },
+    })
+}
+
+/// Takes the next slot of a number's pace for one text sent outside a claim (an answer written
+/// in the inbox): the moment it may leave, and the number's next send moved one interval on.
+pub async fn take_slot(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    number: PhoneNumberId,
+    now: OffsetDateTime,
+    interval_secs: f64,
+) -> Result<Option<OffsetDateTime>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"update phone_numbers
+           set next_send_at = greatest(next_send_at, $3) + make_interval(secs => $4)
+           where org_id = $1 and id = $2
+           returning next_send_at - make_interval(secs => $4) as "slot!""#,
+        org as OrgId,
+        number as PhoneNumberId,
+        now,
+        interval_secs
+    )
+    .fetch_optional(db)
+    .await
 }

@@ -5,8 +5,8 @@ use crate::domain::org::TimeZone;
 use crate::domain::{optional_text, required_text};
 use aura_types::template;
 use aura_types::{
-    parse_optional_text, Campaign, CampaignInput, CampaignStatus, Channel, FieldErrors, SendWindow,
-    Step, StepId, StepInput, Variant,
+    Campaign, CampaignInput, CampaignStatus, Channel, FieldErrors, SendWindow, Step, StepId,
+    StepInput, Variant,
 };
 use time::Time;
 
@@ -249,11 +249,27 @@ pub fn step(current: Option<&Step>, input: &StepInput, position: i32) -> Result<
         text_limit(&mut e, &format!("variants[{i}].body"), &v.body);
     }
     let whatsapp_template = match &input.whatsapp_template {
-        Some(Some(t)) => e
-            .check("whatsapp_template", parse_optional_text(t, 200))
-            .flatten(),
+        Some(Some(t)) if channel == Some(Channel::Whatsapp) => {
+            let mut content = t.clone();
+            for (name, value) in &mut content.variables {
+                *value = value.trim().to_owned();
+                check_template(
+                    &mut e,
+                    &format!("whatsapp_template.variables.{name}"),
+                    value,
+                );
+            }
+            crate::domain::phone::check_content(&mut e, "whatsapp_template", &content);
+            Some(content)
+        }
+        Some(Some(_)) => {
+            e.add("whatsapp_template", "only a WhatsApp step sends a template");
+            None
+        }
         Some(None) => None,
-        None => current.and_then(|s| s.whatsapp_template.clone()),
+        None => current
+            .and_then(|s| s.whatsapp_template.clone())
+            .filter(|_| channel == Some(Channel::Whatsapp)),
     };
     let metadata = input
         .metadata

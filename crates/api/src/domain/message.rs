@@ -54,6 +54,44 @@ pub fn render(step: &Step, contact: &Contact, values: &MergeValues) -> Written {
     finish(v.label.to_string(), subject, text, problems)
 }
 
+/// The lead's values of the WhatsApp template the step sends when the lead's window is closed
+/// (each variable's merge tags filled in), and what is missing; `None` without a template.
+pub fn template_values(
+    step: &Step,
+    contact: &Contact,
+    values: &MergeValues,
+) -> Option<(std::collections::BTreeMap<String, String>, Vec<String>)> {
+    let content = step
+        .whatsapp_template
+        .as_ref()
+        .filter(|_| step.channel == Channel::Whatsapp)?;
+    let seed = message_seed(&contact.id.to_string(), &step.id.to_string(), "template");
+    let mut problems = Vec::new();
+    let filled = content
+        .variables
+        .iter()
+        .map(|(name, text)| {
+            let value = match template::parse(text) {
+                Ok(t) => {
+                    let r = t.render(values, seed);
+                    for tag in r.missing {
+                        problems.push(format!(
+                            "{{{{{tag}}}}} in the template's variable {name} has no value for this lead and no fallback"
+                        ));
+                    }
+                    r.text.trim().to_owned()
+                }
+                Err(e) => {
+                    problems.push(format!("The template's variable {name} has a merge-tag problem at {e}"));
+                    text.clone()
+                }
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    Some((filled, problems))
+}
+
 /// The message AI wrote for the lead (its merge tags already filled in and checked).
 pub fn from_draft(step: &Step, contact: &Contact, draft: MessageDraft) -> Written {
     let problems = address_problem(step.channel, contact).into_iter().collect();

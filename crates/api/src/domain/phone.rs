@@ -3,7 +3,11 @@
 //! number and the contact.
 
 use crate::domain::{contact::PhoneE164, required_text};
-use aura_types::{FieldErrors, NumberKind, PhoneAccountInput, PhoneNumberInput};
+use aura_types::{
+    FieldErrors, NumberKind, PhoneAccountId, PhoneAccountInput, PhoneNumberInput, WhatsAppContent,
+    WhatsAppTemplate,
+};
+use time::OffsetDateTime;
 
 pub const NAME_MAX: usize = 120;
 
@@ -31,6 +35,24 @@ fn secret(input: &str) -> Result<String, String> {
         return Err("must be the value Twilio shows, without spaces".into());
     }
     Ok(s.to_owned())
+}
+
+/// A shared key for webhook signatures, parsed: its id and secret.
+pub fn webhook_key(input: &aura_types::WebhookKeyInput) -> Result<(String, String), FieldErrors> {
+    let mut e = FieldErrors::new();
+    let id = input.key_id.trim();
+    if id.is_empty()
+        || id.len() > 100
+        || id.contains([',', '='])
+        || id.chars().any(char::is_whitespace)
+    {
+        e.add(
+            "key_id",
+            "must be the key's id as Twilio shows it (no spaces, commas or equals signs)",
+        );
+    }
+    let secret = e.check("secret", secret(&input.secret));
+    e.finish(|| Some((id.to_owned(), secret?)))
 }
 
 /// A Twilio account after parsing. Secrets: `None` keeps what is stored.
@@ -318,6 +340,118 @@ pub fn outgoing_body(body: &str, first: bool, org_name: &str, footer: Option<&st
         }
         _ => body.to_owned(),
     }
+}
+
+/// Checks a WhatsApp template chosen for a step or an answer: Twilio's Content SID, a name, a
+/// text of at most 1,600 characters, and a value for every variable the text names.
+pub fn check_content(e: &mut FieldErrors, field: &str, c: &WhatsAppContent) {
+    if let Err(m) = sid("HX", &c.sid, "a Content SID") {
+        e.add(&format!("{field}.sid"), m);
+    }
+    if c.name.trim().is_empty() || c.name.chars().count() > 200 {
+        e.add(&format!("{field}.name"), "must be 1 to 200 characters");
+    }
+    if c.body.chars().count() > aura_types::template::SMS_MAX_CHARS {
+        e.add(
+            &format!("{field}.body"),
+            format!(
+                "must be at most {} characters",
+                aura_types::template::SMS_MAX_CHARS
+            ),
+        );
+    }
+    for name in c.variables.keys() {
+        if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_digit()) {
+            e.add(
+                &format!("{field}.variables"),
+                format!("\"{name}\" is not one of the template's variables (1, 2, 3…)"),
+            );
+        }
+    }
+    for value in c.variables.values() {
+        if value.chars().count() > 1000 {
+            e.add(
+                &format!("{field}.variables"),
+                "a value must be at most 1,000 characters",
+            );
+        }
+    }
+    for name in aura_types::content_placeholders(&c.body) {
+        if c.variables.get(&name).is_none_or(|v| v.trim().is_empty()) {
+            e.add(
+                &format!("{field}.variables.{name}"),
+                format!("{{{{{name}}}}} needs a value"),
+            );
+        }
+    }
+}
+
+/// Whether a WhatsApp message may go as free text at `at`: the contact wrote within the last 24
+/// hours (Meta's customer-service window).
+pub fn whatsapp_window_open(last_inbound: Option<OffsetDateTime>, at: OffsetDateTime) -> bool {
+    window_closes(last_inbound).is_some_and(|closes| at < closes)
+}
+
+/// When the contact's WhatsApp window closes (or closed), from their last message.
+pub fn window_closes(last_inbound: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
+    last_inbound.map(|t| t + time::Duration::hours(aura_types::WHATSAPP_WINDOW_HOURS))
+}
+
+/// The sandbox's own WhatsApp templates (approved, so a demo can run a WhatsApp step outside
+/// the window; nothing is sent).
+pub fn sandbox_templates(account: PhoneAccountId) -> Vec<WhatsAppTemplate> {
+    let t = |sid: &str, name: &str, category: &str, status: &str, body: &str, samples: &[&str]| {
+        WhatsAppTemplate {
+            account_id: account,
+            sid: sid.to_owned(),
+            name: name.to_owned(),
+            language: "en".to_owned(),
+            category: category.to_owned(),
+            status: status.to_owned(),
+            rejection_reason: None,
+            body: body.to_owned(),
+            variables: samples
+                .iter()
+                .enumerate()
+                .map(|(i, v)| ((i + 1).to_string(), (*v).to_owned()))
+                .collect(),
+            sandbox: true,
+        }
+    };
+    vec![
+        t(
+            "HX00000000000000000000000000000a01",
+            "follow_up",
+            "UTILITY",
+            "approved",
+            "Hi {{1}}, this is {{2}} following up on your enquiry. Reply here and we will take it from there.",
+            &["Ada", "Harbor Realty"],
+        ),
+        t(
+            "HX00000000000000000000000000000a02",
+            "visit_reminder",
+            "UTILITY",
+            "approved",
+            "Hi {{1}}, a reminder of your visit with {{2}} on {{3}}. Reply to change the time.",
+            &["Ada", "Harbor Realty", "Thursday at 10:00"],
+        ),
+        t(
+            "HX00000000000000000000000000000a03",
+            "spring_offer",
+            "MARKETING",
+            "approved",
+            "Hi {{1}}, {{2}} has a spring offer for you this month. Reply YES to hear more.",
+            &["Ada", "Harbor Realty"],
+        ),
+        t(
+            "HX00000000000000000000000000000a04",
+            "new_listing",
+            "MARKETING",
+            "pending",
+            "Hi {{1}}, a new listing in {{2}} just came in. Reply to see it first.",
+            &["Ada", "Lisbon"],
+        ),
+    ]
 }
 
 /// Twilio error `code` in words, for the people reading why a message did not go.

@@ -11,6 +11,17 @@ fn check(check: &str, ok: bool, detail: impl Into<String>) -> PreflightCheck {
         check: check.into(),
         ok,
         detail: detail.into(),
+        warning: false,
+    }
+}
+
+/// A check that passes with something to read before launch.
+fn warn(check: &str, detail: impl Into<String>) -> PreflightCheck {
+    PreflightCheck {
+        check: check.into(),
+        ok: true,
+        detail: detail.into(),
+        warning: true,
     }
 }
 
@@ -25,6 +36,8 @@ pub struct Facts {
     /// For each text channel (SMS, WhatsApp) a step uses: the organization's numbers that send
     /// on it, and whether they are the sandbox's only.
     pub texts: Vec<(Channel, usize, bool)>,
+    /// Enrolled leads with a US (+1) WhatsApp number.
+    pub whatsapp_us_leads: i64,
     pub messages: MessageCounts,
     /// Leads enrolled and active.
     pub active_leads: i64,
@@ -106,6 +119,31 @@ pub fn checks(f: &Facts) -> Preflight {
                 true,
                 format!("{name} goes from {n} number(s), each at its own pace, never in the lead's quiet hours"),
             ),
+        });
+    }
+    let marketing: Vec<&str> = steps
+        .iter()
+        .filter(|s| s.channel == Channel::Whatsapp)
+        .filter_map(|s| s.whatsapp_template.as_ref())
+        .filter(|t| t.is_marketing())
+        .map(|t| t.name.as_str())
+        .collect();
+    if !marketing.is_empty() {
+        checks.push(if f.whatsapp_us_leads > 0 {
+            warn(
+                "whatsapp_templates",
+                format!(
+                    "Meta does not deliver marketing templates to US (+1) WhatsApp numbers: {} lead(s) here have one, and \"{}\" is a marketing template. Outside their 24-hour window they will not get it; pick a utility template, or reach them by SMS.",
+                    f.whatsapp_us_leads,
+                    marketing.join("\", \"")
+                ),
+            )
+        } else {
+            check(
+                "whatsapp_templates",
+                true,
+                "No lead has a US (+1) WhatsApp number, where Meta does not deliver marketing templates",
+            )
         });
     }
     let MessageCounts {

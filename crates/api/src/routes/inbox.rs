@@ -13,10 +13,10 @@ use crate::{
 use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{
     ai::{ConversationMessage, Direction, RepliesResult, ReplyLabel, SuggestRepliesRequest},
-    CampaignId, ContactId, Conversation, ConversationChange, ConversationDetail, ConversationId,
-    ConversationStatus, ErrorBody, FieldErrors, InboundKind, InboxEvent, MailboxId, OutboxId, Page,
-    PageQuery, ReplyId, ReplyRequest, SimulateRequest, SimulateResult, StreamToken, ThreadItem,
-    UserId,
+    CampaignId, Channel, ContactId, Conversation, ConversationChange, ConversationDetail,
+    ConversationId, ConversationStatus, ErrorBody, FieldErrors, InboundKind, InboxEvent, MailboxId,
+    OutboxId, Page, PageQuery, ReplyId, ReplyRequest, SimulateRequest, SimulateResult, StreamToken,
+    ThreadItem, UserId,
 };
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -134,9 +134,21 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound)?;
     let items = db::inbox::thread(&mut *conn, caller.org_id, &conversation).await?;
+    let window_closes_at = if conversation.channel == Channel::Whatsapp {
+        crate::domain::phone::window_closes(
+            items
+                .iter()
+                .filter(|i| i.direction == Direction::Inbound)
+                .map(|i| i.at)
+                .max(),
+        )
+    } else {
+        None
+    };
     Ok(HttpResponse::Ok().json(ConversationDetail {
         conversation,
         items,
+        window_closes_at,
     }))
 }
 
@@ -232,7 +244,8 @@ pub async fn reply(
     let body = body.0;
     let text = body.text.trim_end();
     let mut errors = FieldErrors::new();
-    if text.trim().is_empty() {
+    // A template says what it says: no words of one's own are needed.
+    if text.trim().is_empty() && body.template.is_none() {
         errors.add("text", "is required");
     } else if text.chars().count() > REPLY_MAX_CHARS {
         errors.add(
@@ -257,6 +270,28 @@ pub async fn reply(
     }
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
+    let conversation = db::inbox::get(&mut tx, org, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if conversation.channel != Channel::Email {
+        let reply_id = reply_by_text(
+            &mut tx,
+            &caller,
+            &conversation,
+            text,
+            body.template.as_ref(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        crate::workers::text::wake();
+        return answered(&state, org, id, reply_id.0).await;
+    }
+    if body.template.is_some() {
+        let mut e = FieldErrors::new();
+        e.add("template", "only a WhatsApp answer sends a template");
+        return Err(e.into());
+    }
     let thread = db::replies::thread(&mut tx, org, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -304,6 +339,16 @@ pub async fn reply(
     db::inbox::event(&mut *tx, org, "message", Some(id)).await?;
     tx.commit().await?;
     crate::workers::send::wake();
+    answered(&state, org, id, reply_id.0).await
+}
+
+/// The answer just queued, as the thread shows it.
+async fn answered(
+    state: &AppState,
+    org: aura_types::OrgId,
+    id: ConversationId,
+    reply: uuid::Uuid,
+) -> ApiResult<HttpResponse> {
     let mut conn = state.pool.acquire().await?;
     let conversation = db::inbox::get(&mut conn, org, id)
         .await?
@@ -311,9 +356,91 @@ pub async fn reply(
     let item = db::inbox::thread(&mut *conn, org, &conversation)
         .await?
         .into_iter()
-        .find(|i| i.id == reply_id.0)
+        .find(|i| i.id == reply)
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Accepted().json(item))
+}
+
+/// Queues an answer by SMS or WhatsApp: from the number that last texted the lead on the
+/// channel (else the organization's first that sends on it), to the lead's number; on WhatsApp
+/// after the lead's 24-hour window has closed, only as an approved template.
+async fn reply_by_text(
+    tx: &mut sqlx::PgConnection,
+    caller: &Caller,
+    conversation: &Conversation,
+    text: &str,
+    template: Option<&aura_types::WhatsAppContent>,
+    now: time::OffsetDateTime,
+) -> ApiResult<ReplyId> {
+    let org = caller.org_id;
+    let channel = conversation.channel;
+    let mut errors = FieldErrors::new();
+    let limit = aura_types::template::SMS_MAX_CHARS;
+    if text.chars().count() > limit {
+        errors.add(
+            "text",
+            format!("must be at most {limit} characters for a text message"),
+        );
+    }
+    if let Some(t) = template {
+        if channel != Channel::Whatsapp {
+            errors.add("template", "only a WhatsApp answer sends a template");
+        }
+        crate::domain::phone::check_content(&mut errors, "template", t);
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let found = db::text::reply_route(&mut *tx, org, conversation.contact_id, channel).await?;
+    let Some(to) = found.to else {
+        return Err(ApiError::Conflict(format!(
+            "The contact has no {} number to answer.",
+            channel.label()
+        )));
+    };
+    let Some(number) = found.number else {
+        return Err(ApiError::Conflict(format!(
+            "No number sends {} (Settings → Channels).",
+            channel.label()
+        )));
+    };
+    let open = crate::domain::phone::whatsapp_window_open(found.last_inbound, now);
+    if channel == Channel::Whatsapp && !open && template.is_none() {
+        return Err(ApiError::Conflict(
+            "The lead's 24-hour WhatsApp window has closed: only an approved template can reach them until they write again. Pick one.".into(),
+        ));
+    }
+    // Inside the window a template is not needed: the words go as they are.
+    let template = template.filter(|_| channel == Channel::Whatsapp && !open);
+    let body = match template {
+        Some(t) => aura_types::fill_content(&t.body, &t.variables),
+        None => text.to_owned(),
+    };
+    let reply_id = ReplyId::new();
+    db::replies::insert_text(
+        &mut *tx,
+        org,
+        &db::replies::NewTextReply {
+            id: reply_id,
+            conversation: conversation.id,
+            channel,
+            number,
+            author: caller.person(),
+            to: &to,
+            text: &body,
+            content: template.map(|t| {
+                (
+                    t.sid.as_str(),
+                    serde_json::to_value(&t.variables).unwrap_or_default(),
+                )
+            }),
+        },
+        &inbox::snippet(&body),
+        now,
+    )
+    .await?;
+    db::inbox::event(&mut *tx, org, "message", Some(conversation.id)).await?;
+    Ok(reply_id)
 }
 
 #[utoipa::path(post, operation_id = "suggestConversationReplies", summary = "Suggest answers to a conversation", path = "/conversations/{conversation_id}/suggest", tag = "inbox", security(("bearer" = [])),

@@ -194,6 +194,7 @@ fn resources() -> Vec<Routes> {
         phone::numbers_scope(),
         phone::outbox_scope(),
         phone::quiet_scope(),
+        phone::templates_scope(),
         twilio::scope(),
         dkim::scope(),
         delivery::outbox_scope(),

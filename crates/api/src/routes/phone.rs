@@ -28,6 +28,8 @@ pub fn scope() -> Routes {
         .post("/{account_id}/test", test)
         .post("/{account_id}/numbers", add_number)
         .post("/{account_id}/simulate", simulate)
+        .put("/{account_id}/webhook-key", set_webhook_key)
+        .delete("/{account_id}/webhook-key", remove_webhook_key)
 }
 
 pub fn numbers_scope() -> Routes {
@@ -38,6 +40,10 @@ pub fn numbers_scope() -> Routes {
 
 pub fn outbox_scope() -> Routes {
     Routes::new("/phone-outbox").get("", outbox)
+}
+
+pub fn templates_scope() -> Routes {
+    Routes::new("/whatsapp-templates").get("", templates)
 }
 
 pub fn quiet_scope() -> Routes {
@@ -52,6 +58,41 @@ pub fn quiet_scope() -> Routes {
     ))]
 pub async fn quiet_hours(_caller: Caller) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(crate::domain::quiet::table()))
+}
+
+#[utoipa::path(get, operation_id = "listWhatsAppTemplates", summary = "WhatsApp templates", path = "/whatsapp-templates", tag = "channels", security(("bearer" = [])),
+    description = "The content templates of every Twilio account of the organization, read from Twilio's Content API with WhatsApp's approval (approved, pending, rejected with the reason…), and the sandbox's own templates. Outside a lead's 24-hour window only an approved template may be sent; a WhatsApp step picks one and fills its variables from merge tags. An account whose templates cannot be read is named in `problems`; the others are still listed.",
+    responses(
+        (status = 200, description = "The templates, by account", body = aura_types::WhatsAppTemplates),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn templates(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let accounts = db::phone::accounts(&state.pool, caller.org_id).await?;
+    let mut out = aura_types::WhatsAppTemplates::default();
+    for a in accounts {
+        if a.kind == PhoneAccountKind::Sandbox {
+            out.templates.extend(phone::sandbox_templates(a.id));
+            continue;
+        }
+        let listed = match a.credentials(&state.sealer) {
+            Err(e) => Err(e),
+            Ok(creds) => state.twilio.templates(&creds).await.map_err(|e| match e {
+                TwilioError::Refused { code, message, .. } if code != 0 => {
+                    format!("{} (Twilio error {code}: {message})", phone::explain(code))
+                }
+                e => e.to_string(),
+            }),
+        };
+        match listed {
+            Ok(contents) => out
+                .templates
+                .extend(contents.iter().map(|c| c.template(a.id))),
+            Err(e) => out
+                .problems
+                .push(format!("{}: the templates could not be read: {e}", a.name)),
+        }
+    }
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// How many of the sandbox's texts the outbox shows.
@@ -95,6 +136,7 @@ async fn shown_all(state: &AppState, caller: &Caller) -> ApiResult<Vec<PhoneAcco
             name: a.name,
             account_sid: a.account_sid,
             api_key_sid: a.api_key_sid,
+            webhook_key_id: a.webhook_key_id,
             last_tested_at: a.last_tested_at,
             last_test_error: a.last_test_error,
         })
@@ -302,6 +344,56 @@ pub async fn test(
     }))
 }
 
+#[utoipa::path(put, operation_id = "setPhoneAccountWebhookKey", summary = "Sign webhooks with a shared key", path = "/phone-accounts/{account_id}/webhook-key", tag = "channels", security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "The account's id")),
+    request_body = aura_types::WebhookKeyInput,
+    description = "When the account's Twilio Webhooks settings sign with a shared key (HMAC-SHA256) instead of the Auth Token, Aura checks those webhooks with the key named in `X-Twilio-Webhooks-Signature-Settings`. The secret is sealed and never shown again; webhooks signed with the Auth Token are still accepted.",
+    responses(
+        (status = 200, description = "The account as it is now", body = PhoneAccount),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins change accounts", body = ErrorBody),
+        (status = 404, description = "No such Twilio account", body = ErrorBody),
+        (status = 422, description = "An empty or malformed key id or secret (the field is named)", body = ErrorBody),
+    ))]
+pub async fn set_webhook_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneAccountId>,
+    body: Json<aura_types::WebhookKeyInput>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    let (key_id, secret) = phone::webhook_key(&body.0)?;
+    let sealed = state.sealer.seal(&secret);
+    if !db::phone::set_webhook_key(&state.pool, caller.org_id, id, Some((&key_id, &sealed))).await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
+}
+
+#[utoipa::path(delete, operation_id = "removePhoneAccountWebhookKey", summary = "Stop accepting a shared key's signatures", path = "/phone-accounts/{account_id}/webhook-key", tag = "channels", security(("bearer" = [])),
+    params(("account_id" = uuid::Uuid, Path, description = "The account's id")),
+    description = "Forgets the shared key: webhooks must be signed with the Auth Token again.",
+    responses(
+        (status = 200, description = "The account as it is now", body = PhoneAccount),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only owners and admins change accounts", body = ErrorBody),
+        (status = 404, description = "No such Twilio account", body = ErrorBody),
+    ))]
+pub async fn remove_webhook_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<PhoneAccountId>,
+) -> ApiResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = path.into_inner();
+    if !db::phone::set_webhook_key(&state.pool, caller.org_id, id, None).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::Ok().json(shown(&state, &caller, id).await?))
+}
+
 #[utoipa::path(post, operation_id = "addPhoneNumber", summary = "Add a sending number", path = "/phone-accounts/{account_id}/numbers", tag = "channels", security(("bearer" = [])),
     params(("account_id" = uuid::Uuid, Path, description = "The Twilio account's id")),
     request_body = PhoneNumberInput,
@@ -445,7 +537,7 @@ pub async fn simulate(
         .unwrap_or_default();
     let raw = format!("MessageSid={}&From={}", texted.sid, texted.from_raw);
     let mut tx = state.pool.begin().await?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let done = crate::inbox::phone::take_in(
         &mut tx,
         caller.org_id,

@@ -13,7 +13,6 @@ use crate::{
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use aura_types::{ErrorBody, PhoneAccountId};
-use time::OffsetDateTime;
 
 pub fn scope() -> Routes {
     Routes::new("/twilio")
@@ -31,17 +30,42 @@ async fn signed(
     let (org, row) = db::phone::account_for_webhook(&state.pool, account)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let token = state
-        .sealer
-        .open_optional(
-            row.auth_token_key_id.as_deref(),
-            row.auth_token_sealed.as_deref(),
-        )
-        .ok()
-        .flatten()
-        .ok_or(ApiError::Forbidden(
-            "This account's Auth Token cannot be read; save it again.",
-        ))?;
+    // A shared key of the account's Webhooks settings, when the request names one; else the
+    // Auth Token.
+    let named = req
+        .headers()
+        .get(signature::SETTINGS_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let (algorithm, token) = match named {
+        Some(header) => {
+            let (key_id, algorithm) = signature::settings(header).ok_or(ApiError::Forbidden(
+                "The request's signature settings name no key or an unknown algorithm.",
+            ))?;
+            let (sealed_key, sealed) = db::phone::webhook_secret(&state.pool, account, &key_id)
+                .await?
+                .ok_or(ApiError::Forbidden(
+                    "The request is signed with a shared key this account does not have.",
+                ))?;
+            let secret = state.sealer.open(&sealed_key, &sealed).map_err(|_| {
+                ApiError::Forbidden("This account's webhook key cannot be read; save it again.")
+            })?;
+            (algorithm, secret)
+        }
+        None => (
+            signature::Algorithm::Sha1,
+            state
+                .sealer
+                .open_optional(
+                    row.auth_token_key_id.as_deref(),
+                    row.auth_token_sealed.as_deref(),
+                )
+                .ok()
+                .flatten()
+                .ok_or(ApiError::Forbidden(
+                    "This account's Auth Token cannot be read; save it again.",
+                ))?,
+        ),
+    };
     let given = req
         .headers()
         .get("x-twilio-signature")
@@ -70,15 +94,21 @@ async fn signed(
                         .collect()
                 })
                 .unwrap_or_default();
-        (signature::valid_json(&token, &url, body, given), params)
+        (
+            signature::valid_json_with(algorithm, &token, &url, body, given),
+            params,
+        )
     } else {
         let params: Vec<(String, String)> =
             url::form_urlencoded::parse(body).into_owned().collect();
-        (signature::valid_form(&token, &url, &params, given), params)
+        (
+            signature::valid_form_with(algorithm, &token, &url, &params, given),
+            params,
+        )
     };
     if !valid {
         return Err(ApiError::Forbidden(
-            "The request's signature does not match this account's Auth Token.",
+            "The request's signature does not match this account's Auth Token (or its webhook key).",
         ));
     }
     Ok((org, params))
@@ -115,7 +145,7 @@ pub async fn inbound(
         &org_name,
         &texted,
         &body,
-        OffsetDateTime::now_utc(),
+        state.clock.now(),
         "text",
     )
     .await?;

@@ -143,13 +143,8 @@ async fn run(pool: &PgPool, ai: &AiRuntime, job: &ClaimedPreparation) -> anyhow:
                     for_ai.push((step, contact, values));
                 }
             } else {
-                rows.push(new_message(
-                    &cx,
-                    step,
-                    contact,
-                    message::render(step, contact, &values),
-                    None,
-                ));
+                let written = message::render(step, contact, &values);
+                rows.push(new_message(&cx, step, contact, &values, written, None));
             }
         }
         let written_by_ai: Vec<(NewMessage, bool)> = futures_util::stream::iter(for_ai)
@@ -195,7 +190,7 @@ async fn write_with_ai(
         step.persona_id,
         brief,
         step_brief,
-        Some(values),
+        Some(values.clone()),
     );
     match ai::run(pool, rt, job).await {
         Ok((ai::Output::Draft(draft), provenance)) => (
@@ -203,6 +198,7 @@ async fn write_with_ai(
                 cx,
                 step,
                 contact,
+                &values,
                 message::from_draft(step, contact, draft),
                 Some(provenance),
             ),
@@ -213,6 +209,7 @@ async fn write_with_ai(
                 cx,
                 step,
                 contact,
+                &values,
                 message::failed(step, "the provider answered with the wrong kind of result"),
                 None,
             ),
@@ -223,6 +220,7 @@ async fn write_with_ai(
                 cx,
                 step,
                 contact,
+                &values,
                 message::failed(step, &e.to_string()),
                 None,
             ),
@@ -235,9 +233,15 @@ fn new_message(
     cx: &Run,
     step: &Step,
     contact: &Contact,
-    w: Written,
+    values: &MergeValues,
+    mut w: Written,
     provenance: Option<aura_types::ai::Provenance>,
 ) -> NewMessage {
+    let content_variables =
+        message::template_values(step, contact, values).map(|(filled, problems)| {
+            w.problems.extend(problems);
+            serde_json::to_value(filled).unwrap_or_default()
+        });
     let status = if cx.campaign.approval == ApprovalMode::Auto && w.problems.is_empty() {
         MessageStatus::Approved
     } else {
@@ -253,5 +257,6 @@ fn new_message(
         status,
         problems: w.problems,
         provenance,
+        content_variables,
     }
 }

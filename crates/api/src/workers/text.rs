@@ -19,9 +19,10 @@ use crate::domain::quiet;
 use crate::providers::twilio::{Credentials, Outgoing, Twilio, TwilioError};
 use aura_types::{
     Channel, ContactId, MessageId, OrgId, PhoneAccountKind, SuppressionKind, SuppressionReason,
+    WhatsAppContent,
 };
 use sqlx::PgPool;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -45,6 +46,10 @@ const QUEUE_FULL_REST: Duration = Duration::seconds(30);
 /// How long after its attempt an unknown text is looked for at Twilio (which lists a message a
 /// moment after making it).
 const RECONCILE_AFTER: Duration = Duration::seconds(60);
+/// Answers written in the inbox taken in one turn.
+const ANSWERS_PER_TURN: i64 = 20;
+/// An answer's lease covers the wait for its number's slot too.
+const ANSWER_LEASE_EXTRA_SECS: i64 = 60;
 /// Unknown texts are looked for at most this often.
 const RECONCILE_EVERY: Duration = Duration::seconds(30);
 
@@ -66,6 +71,8 @@ pub enum Effect {
     Accepted {
         sid: String,
         status: String,
+        /// What went instead of the prepared text (a WhatsApp template, filled in).
+        body: Option<String>,
     },
     /// Twilio refused it with this code.
     Code(i64),
@@ -160,6 +167,32 @@ pub fn refused(
     }
 }
 
+/// One text about to go: a campaign's, or an answer written in the inbox.
+struct Text<'a> {
+    org: OrgId,
+    /// The campaign message (none for an answer).
+    message: Option<MessageId>,
+    channel: Channel,
+    to: &'a str,
+    body: &'a str,
+    template: Option<&'a Templated>,
+    attempts: i32,
+}
+
+impl Ready {
+    fn text(&self) -> Text<'_> {
+        Text {
+            org: self.claim.org_id,
+            message: Some(self.claim.id),
+            channel: self.claim.channel,
+            to: &self.to,
+            body: &self.body,
+            template: self.template.as_ref(),
+            attempts: self.claim.attempts,
+        }
+    }
+}
+
 /// One worker's text sender.
 pub struct TextSender {
     pool: PgPool,
@@ -169,11 +202,21 @@ pub struct TextSender {
     reconciled_at: std::sync::Mutex<Option<OffsetDateTime>>,
 }
 
+/// A WhatsApp template sent instead of free text (the lead's window is closed).
+#[derive(Clone, Debug)]
+struct Templated {
+    sid: String,
+    /// `ContentVariables`: the lead's values, as JSON.
+    variables: String,
+}
+
 /// A text ready to go at its slot.
 struct Ready {
     claim: TextClaim,
     to: String,
+    /// What the lead reads (a template's text, filled in, when `template` is set).
     body: String,
+    template: Option<Templated>,
     /// Seconds after the claim's moment.
     after: f64,
 }
@@ -217,6 +260,10 @@ impl TextSender {
 
     /// One claim of a number's next slots, its sends and their record.
     pub async fn run_once(&self, now: OffsetDateTime) -> anyhow::Result<Outcome> {
+        // Answers written in the inbox go first: a person is waiting on them.
+        if self.answer(now).await? {
+            return Ok(Outcome::Worked);
+        }
         if self.reconcile_due(now) {
             // Looking for unknown texts may take a while (calls to Twilio): the claim that
             // follows is the next turn's, with its own clock.
@@ -359,12 +406,50 @@ impl TextSender {
                 }));
                 continue;
             }
-            let body =
-                rules::outgoing_body(&claim.body_text, x.first, &x.org_name, x.footer.as_deref());
+            let (body, template) = if claim.channel == Channel::Whatsapp
+                && !rules::whatsapp_window_open(x.last_inbound, slot)
+            {
+                // Outside the 24-hour window only an approved template may go.
+                let content = x
+                    .template
+                    .clone()
+                    .and_then(|t| serde_json::from_value::<WhatsAppContent>(t).ok());
+                let Some(content) = content else {
+                    done.push(skip(
+                        "Outside the lead's 24-hour WhatsApp window, and the step has no template: \
+                         only an approved template can reach them until they write again."
+                            .into(),
+                    ));
+                    continue;
+                };
+                let values: BTreeMap<String, String> = x
+                    .content_variables
+                    .clone()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+                (
+                    aura_types::fill_content(&content.body, &values),
+                    Some(Templated {
+                        sid: content.sid,
+                        variables: serde_json::to_string(&values).unwrap_or_else(|_| "{}".into()),
+                    }),
+                )
+            } else {
+                (
+                    rules::outgoing_body(
+                        &claim.body_text,
+                        x.first,
+                        &x.org_name,
+                        x.footer.as_deref(),
+                    ),
+                    None,
+                )
+            };
             ready.push(Ready {
                 claim,
                 to,
                 body,
+                template,
                 after,
             });
         }
@@ -416,8 +501,8 @@ impl TextSender {
             async move {
                 tokio::time::sleep_until(began + std::time::Duration::from_secs_f64(r.after)).await;
                 let (recorded, effect) = match creds {
-                    None => self.keep(sender, &r).await,
-                    Some(creds) => self.post(sender, &creds, &r, &callback, now).await,
+                    None => self.keep(sender, &r.text()).await,
+                    Some(creds) => self.post(sender, &creds, &r.text(), &callback, now).await,
                 };
                 Done {
                     org: r.claim.org_id,
@@ -432,16 +517,16 @@ impl TextSender {
     }
 
     /// The sandbox: the text is kept in the phone outbox, never sent.
-    async fn keep(&self, sender: &SendingNumber, r: &Ready) -> (Recorded, Effect) {
+    async fn keep(&self, sender: &SendingNumber, t: &Text<'_>) -> (Recorded, Effect) {
         let kept = db::text::keep_in_outbox(
             &self.pool,
-            r.claim.org_id,
+            t.org,
             Some(sender.id),
-            Some(r.claim.id),
-            r.claim.channel,
+            t.message,
+            t.channel,
             &sender.number,
-            &r.to,
-            &r.body,
+            t.to,
+            t.body,
         )
         .await;
         match kept {
@@ -452,6 +537,7 @@ impl TextSender {
                 Effect::Accepted {
                     sid: format!("SM{}", uuid::Uuid::now_v7().simple()),
                     status: "sent".into(),
+                    body: t.template.is_some().then(|| t.body.to_owned()),
                 },
             ),
             Err(e) => (
@@ -468,11 +554,11 @@ impl TextSender {
         &self,
         sender: &SendingNumber,
         creds: &Credentials,
-        r: &Ready,
+        t: &Text<'_>,
         callback: &str,
         now: OffsetDateTime,
     ) -> (Recorded, Effect) {
-        let whatsapp = r.claim.channel == Channel::Whatsapp;
+        let whatsapp = t.channel == Channel::Whatsapp;
         let address = |n: &str| {
             if whatsapp {
                 format!("whatsapp:{n}")
@@ -480,7 +566,7 @@ impl TextSender {
                 n.to_owned()
             }
         };
-        let to = address(&r.to);
+        let to = address(t.to);
         let from = address(&sender.number);
         let outgoing = Outgoing {
             to: &to,
@@ -489,21 +575,176 @@ impl TextSender {
                 .is_none()
                 .then_some(from.as_str()),
             messaging_service_sid: sender.messaging_service_sid.as_deref(),
-            body: Some(&r.body),
+            // A template's text is Twilio's to fill: the body is left out.
+            body: t.template.is_none().then_some(t.body),
+            content_sid: t.template.map(|c| c.sid.as_str()),
+            content_variables: t.template.map(|c| c.variables.as_str()),
             status_callback: Some(callback),
             ..Outgoing::default()
         };
         match self.twilio.send(creds, &outgoing).await {
             Ok(m) => (
                 Recorded::Sent {
-                    reply: format!("Twilio accepted it ({}).", m.status),
+                    reply: match t.template {
+                        Some(c) => {
+                            format!("Twilio accepted it ({}; template {}).", m.status, c.sid)
+                        }
+                        None => format!("Twilio accepted it ({}).", m.status),
+                    },
                 },
                 Effect::Accepted {
                     sid: m.sid,
                     status: m.status,
+                    body: t.template.is_some().then(|| t.body.to_owned()),
                 },
             ),
-            Err(e) => refused(e, &r.to, r.claim.attempts, &self.policy(), now),
+            Err(e) => refused(e, t.to, t.attempts, &self.policy(), now),
+        }
+    }
+
+    /// Sends the answers by text written in the inbox that are due, each in the next slot of
+    /// its number's pace, checked once more through the one "may we contact" (quiet hours do
+    /// not hold back an answer to a lead who wrote). `false` when none was due.
+    async fn answer(&self, now: OffsetDateTime) -> anyhow::Result<bool> {
+        let claimed = {
+            let mut conn = self.pool.acquire().await?;
+            let lease = self.settings.send_lease_secs.max(1) + ANSWER_LEASE_EXTRA_SECS;
+            db::replies::claim_texts(&mut conn, now, ANSWERS_PER_TURN, lease).await?
+        };
+        if claimed.is_empty() {
+            return Ok(false);
+        }
+        let sends = claimed.iter().map(|a| self.answer_one(a, now));
+        let outcomes = futures_util::future::join_all(sends).await;
+        let mut tx = self.pool.begin().await?;
+        for (a, (recorded, effect)) in claimed.iter().zip(outcomes) {
+            db::replies::record(&mut *tx, a.org_id, a.id, &recorded, now).await?;
+            match effect {
+                Effect::Accepted { sid, .. } => {
+                    db::replies::provider_sid(&mut *tx, a.org_id, a.id, &sid).await?;
+                }
+                Effect::Unreachable { code, number } => {
+                    db::suppressions::insert_many(
+                        &mut tx,
+                        a.org_id,
+                        &[(SuppressionKind::Phone, number)],
+                        SuppressionReason::Unreachable,
+                        Some(&format!("Twilio {code}")),
+                    )
+                    .await?;
+                }
+                Effect::OptedOut { number } => {
+                    crate::inbox::phone::opt_out(
+                        &mut tx,
+                        a.org_id,
+                        a.contact_id,
+                        &number,
+                        "carrier",
+                        "Twilio 21610: the recipient opted out of messages from this sender.",
+                        now,
+                    )
+                    .await?;
+                }
+                Effect::None | Effect::Code(_) | Effect::Rest => {}
+            }
+            db::inbox::event(&mut *tx, a.org_id, "message", Some(a.conversation_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// One answer by text: checked, given its slot, then posted (or kept by the sandbox).
+    async fn answer_one(
+        &self,
+        a: &db::replies::ClaimedText,
+        now: OffsetDateTime,
+    ) -> (Recorded, Effect) {
+        if let Some(block) = Block::from_row(a.block_code.as_deref(), a.block_detail.clone()) {
+            return (
+                Recorded::Cancelled {
+                    reason: block.describe(a.channel),
+                },
+                Effect::None,
+            );
+        }
+        let failed = |reply: &str| {
+            (
+                Recorded::Failed {
+                    reply: reply.to_owned(),
+                },
+                Effect::None,
+            )
+        };
+        let found = match a.phone_number_id {
+            Some(n) => db::text::sending_number(&self.pool, a.org_id, n).await,
+            None => Ok(None),
+        };
+        let sender = match found {
+            Ok(Some(s)) => s,
+            Ok(None) => return failed("The sending number was removed."),
+            Err(e) => {
+                return (
+                    Recorded::Retry {
+                        reply: format!("The sending number could not be read: {e}"),
+                        at: now + Duration::seconds(30),
+                    },
+                    Effect::None,
+                )
+            }
+        };
+        let creds = match db::phone::account(&self.pool, a.org_id, sender.account_id).await {
+            Ok(Some(account)) => match account.kind {
+                PhoneAccountKind::Sandbox => Ok(None),
+                PhoneAccountKind::Twilio => account.credentials(&self.sealer).map(Some),
+            },
+            Ok(None) => Err("the sending number's account is gone".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        let creds = match creds {
+            Ok(c) => c,
+            Err(e) => {
+                return refused(
+                    TwilioError::NotSent(e),
+                    &a.to_address,
+                    a.attempts,
+                    &self.policy(),
+                    now,
+                )
+            }
+        };
+        // The number's pace holds for answers too: the next slot is taken, and waited for.
+        let interval = interval_secs(sender.per_second);
+        if let Ok(Some(slot)) =
+            db::text::take_slot(&self.pool, a.org_id, sender.id, now, interval).await
+        {
+            let wait = (slot - now).as_seconds_f64().clamp(0.0, 60.0);
+            tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+        }
+        let template = a.content_sid.clone().map(|sid| Templated {
+            sid,
+            variables: a
+                .content_variables
+                .as_ref()
+                .map_or_else(|| "{}".to_owned(), ToString::to_string),
+        });
+        let text = Text {
+            org: a.org_id,
+            message: None,
+            channel: a.channel,
+            to: &a.to_address,
+            body: &a.body_text,
+            template: template.as_ref(),
+            attempts: a.attempts,
+        };
+        match creds {
+            None => self.keep(&sender, &text).await,
+            Some(creds) => {
+                let callback = format!(
+                    "{}/api/v1/twilio/{}/status",
+                    self.settings.public_url, sender.account_id
+                );
+                self.post(&sender, &creds, &text, &callback, now).await
+            }
         }
     }
 
@@ -523,8 +764,8 @@ impl TextSender {
         for d in done {
             match &d.effect {
                 Effect::None => {}
-                Effect::Accepted { sid, status } => {
-                    db::text::accepted(&mut tx, d.org, d.id, sid, status).await?;
+                Effect::Accepted { sid, status, body } => {
+                    db::text::accepted(&mut tx, d.org, d.id, sid, status, body.as_deref()).await?;
                 }
                 Effect::Code(code) => db::text::refused(&mut tx, d.org, d.id, *code).await?,
                 Effect::Unreachable { code, number } => {
@@ -648,7 +889,8 @@ impl TextSender {
                             now,
                         )
                         .await?;
-                        db::text::accepted(&mut tx, u.org_id, u.id, &m.sid, &m.status).await?;
+                        db::text::accepted(&mut tx, u.org_id, u.id, &m.sid, &m.status, None)
+                            .await?;
                     }
                 }
                 None => {

@@ -383,9 +383,9 @@ async fn conversations_are_filtered_by_classification_status_and_words(pool: PgP
             page
         }
     };
-    // The demo's three emails and one text.
+    // The demo's three emails, one text and two WhatsApp messages.
     let all = list("").await;
-    assert_eq!(all.total, 4);
+    assert_eq!(all.total, 6);
     let away = list("classification=out_of_office").await;
     assert_eq!(away.total, 1);
     assert!(away.items[0].away_until.is_some());
@@ -415,7 +415,7 @@ async fn conversations_are_filtered_by_classification_status_and_words(pool: PgP
     .await;
     let done = list("status=done").await;
     assert_eq!((done.total, done.items[0].id), (1, all.items[0].id));
-    assert_eq!(list("status=open").await.total, 3);
+    assert_eq!(list("status=open").await.total, 5);
     let res = demo
         .get(&format!("/api/v1/conversations?q={}", "x".repeat(201)))
         .await;
@@ -931,7 +931,7 @@ async fn conversations_are_assigned_snoozed_reclassified_and_paged(pool: PgPool)
         .json()
         .await
         .unwrap();
-    assert_eq!(all.total, 4);
+    assert_eq!(all.total, 6);
     let id = all.items[0].id;
     let url = format!("/api/v1/conversations/{id}");
     let me = demo.user_id();
@@ -1054,7 +1054,7 @@ async fn conversations_are_assigned_snoozed_reclassified_and_paged(pool: PgPool)
             None => "/api/v1/conversations?limit=1".to_owned(),
         };
         let page: Page<Conversation> = demo.get(&url).await.json().await.unwrap();
-        assert_eq!(page.total, 4);
+        assert_eq!(page.total, 6);
         seen.extend(page.items.iter().map(|c| c.id));
         match page.next_cursor {
             Some(c) => cursor = Some(c.0),

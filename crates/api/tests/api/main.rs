@@ -31,4 +31,5 @@ mod spec;
 mod suppressions;
 mod texts;
 mod web;
+mod whatsapp;
 mod workers;

@@ -25,27 +25,39 @@ async fn the_demo_has_contacts_and_segments_and_seeding_twice_changes_nothing(po
         .await
         .unwrap();
     demo.adopt(switched);
-    // A living inbox: three leads wrote in (a reply, a question, an out-of-office), and someone
-    // texted the sandbox number.
+    // A living inbox: three leads wrote in (a reply, a question, an out-of-office), someone
+    // texted the sandbox number, and two leads wrote on WhatsApp.
     let inbox: Page<aura_types::Conversation> = demo
         .get("/api/v1/conversations")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(inbox.total, 4);
-    assert_eq!(
-        inbox
-            .items
-            .iter()
-            .filter(|c| c.channel == aura_types::Channel::Sms)
-            .count(),
-        1
-    );
+    assert_eq!(inbox.total, 6);
+    let on = |channel| inbox.items.iter().filter(|c| c.channel == channel).count();
+    assert_eq!(on(aura_types::Channel::Sms), 1);
+    // Two wrote on WhatsApp: one's 24-hour window is still open, the other's has closed.
+    assert_eq!(on(aura_types::Channel::Whatsapp), 2);
+    let mut windows = Vec::new();
+    for c in inbox
+        .items
+        .iter()
+        .filter(|c| c.channel == aura_types::Channel::Whatsapp)
+    {
+        let d: aura_types::ConversationDetail = demo
+            .get(&format!("/api/v1/conversations/{}", c.id))
+            .await
+            .json()
+            .await
+            .unwrap();
+        windows.push(d.window_closes_at.unwrap() > time::OffsetDateTime::now_utc());
+    }
+    windows.sort();
+    assert_eq!(windows, [false, true]);
     // Dana read and answered the first (so it waits for nothing); the others are unread, and
     // the question is Sam's.
     let unread: Vec<bool> = inbox.items.iter().map(|c| c.unread).collect();
-    assert_eq!(unread.iter().filter(|u| **u).count(), 3, "{unread:?}");
+    assert_eq!(unread.iter().filter(|u| **u).count(), 5, "{unread:?}");
     let answered = inbox.items.iter().find(|c| !c.unread).unwrap();
     assert!(!answered.needs_reply);
     let thread: aura_types::ConversationDetail = demo

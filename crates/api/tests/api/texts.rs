@@ -12,12 +12,16 @@ use time::{Duration, OffsetDateTime};
 use wiremock::matchers::{body_string_contains, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const AC: &str = "AC0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "f1e2d3c4b5a697887766554433221100";
-const FROM: &str = "+14155550100";
-const MESSAGES: &str = "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json";
+pub(crate) const AC: &str = "AC0123456789abcdef0123456789abcdef";
+pub(crate) const TOKEN: &str = "f1e2d3c4b5a697887766554433221100";
+pub(crate) const FROM: &str = "+14155550100";
+pub(crate) const MESSAGES: &str =
+    "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json";
 
-async fn ok<T: serde::de::DeserializeOwned>(res: reqwest::Response, status: StatusCode) -> T {
+pub(crate) async fn ok<T: serde::de::DeserializeOwned>(
+    res: reqwest::Response,
+    status: StatusCode,
+) -> T {
     let got = res.status();
     let text = res.text().await.unwrap();
     assert_eq!(got, status, "{text}");
@@ -25,7 +29,7 @@ async fn ok<T: serde::de::DeserializeOwned>(res: reqwest::Response, status: Stat
 }
 
 /// A message resource as Twilio answers a create (201) or lists it.
-fn message_body(sid: &str, to: &str, body: &str, status: &str) -> Value {
+pub(crate) fn message_body(sid: &str, to: &str, body: &str, status: &str) -> Value {
     json!({
         "account_sid": AC, "api_version": "2010-04-01", "body": body,
         "date_created": "Mon, 30 Nov 2026 15:00:00 +0000", "date_sent": null,
@@ -38,16 +42,16 @@ fn message_body(sid: &str, to: &str, body: &str, status: &str) -> Value {
 }
 
 /// Twilio's error body.
-fn error_body(code: i64, status: u16, message: &str) -> Value {
+pub(crate) fn error_body(code: i64, status: u16, message: &str) -> Value {
     json!({"code": code, "message": message,
            "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status})
 }
 
-struct Fx {
-    app: TestApp,
-    user: TestUser,
-    campaign: CampaignDetail,
-    leads: Vec<Contact>,
+pub(crate) struct Fx {
+    pub(crate) app: TestApp,
+    pub(crate) user: TestUser,
+    pub(crate) campaign: CampaignDetail,
+    pub(crate) leads: Vec<Contact>,
 }
 
 impl Fx {
@@ -85,16 +89,29 @@ impl Fx {
 /// An organization ("Acme Realty") whose number is the sandbox's or, given a stand-in, a
 /// Twilio number (1 a second); `leads` with SMS consent; a campaign (New York, every day,
 /// 00:00–23:59) with `steps`, everyone enrolled, messages approved, launched at `at`.
-async fn fixture(
+pub(crate) async fn fixture(
     pool: PgPool,
     twilio: Option<&MockServer>,
     leads: &[Value],
     steps: &[Value],
     at: OffsetDateTime,
 ) -> Fx {
+    fixture_with(pool, twilio, leads, steps, at, json!({})).await
+}
+
+/// [`fixture`], with more of the campaign's fields (`campaign`, merged in).
+pub(crate) async fn fixture_with(
+    pool: PgPool,
+    twilio: Option<&MockServer>,
+    leads: &[Value],
+    steps: &[Value],
+    at: OffsetDateTime,
+    campaign: Value,
+) -> Fx {
     let vars: Vec<(&str, String)> = match twilio {
         Some(t) => vec![
             ("AURA_TWILIO_API_URL", t.uri()),
+            ("AURA_TWILIO_CONTENT_URL", t.uri()),
             ("AURA_OUTBOUND_ALLOW", "127.0.0.1".into()),
             ("AURA_TWILIO_TIMEOUT_SECS", "1".into()),
             ("AURA_PUBLIC_URL", "https://aura.example.com".into()),
@@ -127,7 +144,7 @@ async fn fixture(
         let _: PhoneNumber = ok(
             user.post(
                 &format!("/api/v1/phone-accounts/{}/numbers", account.id),
-                json!({"number": FROM, "kind": "long_code"}),
+                json!({"number": FROM, "kind": "long_code", "whatsapp": true}),
             )
             .await,
             StatusCode::CREATED,
@@ -150,13 +167,13 @@ async fn fixture(
         }
         contacts.push(user.create_contact(body).await);
     }
+    let mut input = json!({"name": "Texts", "timezone": "America/New_York",
+                           "window": {"days": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59"}});
+    for (k, v) in campaign.as_object().into_iter().flatten() {
+        input[k] = v.clone();
+    }
     let mut c: CampaignDetail = ok(
-        user.post(
-            "/api/v1/campaigns",
-            json!({"name": "Texts", "timezone": "America/New_York",
-                   "window": {"days": [1, 2, 3, 4, 5, 6, 7], "start": "00:00", "end": "23:59"}}),
-        )
-        .await,
+        user.post("/api/v1/campaigns", input).await,
         StatusCode::CREATED,
     )
     .await;
@@ -178,6 +195,39 @@ async fn fixture(
         StatusCode::OK,
     )
     .await;
+    if steps.iter().any(|s| s["channel"] == "email") {
+        // Email goes through a sandbox mailbox (its outbox), with the address the law asks for.
+        let _: Value = ok(
+            user.patch(
+                "/api/v1/organizations/current",
+                json!({"postal_address": "1 Harbor St, Portland, ME"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let mailbox: Value = ok(
+            user.post(
+                "/api/v1/mailboxes",
+                json!({"kind": "sandbox", "from_name": "Dana", "from_email": "dana@acme.test",
+                       "limits": {"daily_limit": 1000, "ramp_start": 0, "ramp_step": 0,
+                                  "min_interval_secs": 0, "jitter_secs": 0}}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let _: Value = ok(
+            user.call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/campaigns/{id}/mailboxes"),
+                Some(json!({"mailbox_ids": [mailbox["id"]]})),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
     let url = format!("/api/v1/campaigns/{id}");
     let _: Value = ok(
         user.post(&format!("{url}/prepare"), json!({})).await,

@@ -239,8 +239,8 @@ pub fn DeliveryPanel(campaign: Campaign) -> impl IntoView {
                             <ul class="grid gap-2 text-sm" data-testid="preflight">
                                 {p.checks.into_iter().map(|c| view! {
                                     <li class="flex gap-2">
-                                        <span class=if c.ok { "text-emerald-600" } else { "text-rose-600" } inner_html=if c.ok { icons::CHECK } else { icons::X }></span>
-                                        <span class=if c.ok { "text-ink" } else { "text-rose-800" }>{c.detail}</span>
+                                        <span class=if c.warning { "text-amber-600" } else if c.ok { "text-emerald-600" } else { "text-rose-600" } inner_html=if c.ok { icons::CHECK } else { icons::X }></span>
+                                        <span class=if c.warning { "text-amber-800" } else if c.ok { "text-ink" } else { "text-rose-800" } data-warning=c.warning.to_string()>{c.detail}</span>
                                     </li>
                                 }).collect_view()}
                             </ul>

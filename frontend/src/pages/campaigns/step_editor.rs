@@ -110,6 +110,17 @@ pub fn StepEditor(
     };
     let delay_value = RwSignal::new(value.to_string());
     let delay_unit = RwSignal::new(unit.to_owned());
+    // WhatsApp: the template sent to a lead whose 24-hour window is closed.
+    let wa_template = RwSignal::new(step.whatsapp_template.clone());
+    let templates = LocalResource::new(move || async move {
+        if channel == Channel::Whatsapp {
+            api::phone::whatsapp_templates(api)
+                .await
+                .map(|t| t.templates)
+        } else {
+            Ok(Vec::new())
+        }
+    });
     let errs: FieldErrs = RwSignal::new(BTreeMap::new());
     let proposal = RwSignal::new(None::<DraftResult>);
     let generating = RwSignal::new(false);
@@ -143,6 +154,7 @@ pub fn StepEditor(
             subject: (channel == Channel::Email).then(|| main.subject.clone()),
             reply_subject: (channel == Channel::Email).then(|| reply.get_untracked()),
             body: Some(main.body.clone()),
+            whatsapp_template: (channel == Channel::Whatsapp).then(|| wa_template.get_untracked()),
             ..Default::default()
         };
         async move { api::campaigns::update_step(api, campaign_id, step_id, &input).await }
@@ -309,8 +321,89 @@ pub fn StepEditor(
                     }
                 })}
             })}
+            {(channel == Channel::Whatsapp).then(|| view! { <WhatsAppTemplateField templates chosen=wa_template errs editable /> })}
             {editable.then(|| view! { <div><button class="btn-primary" type="submit" disabled=move || save.pending().get()>{move || if save.pending().get() { "Saving…" } else { "Save step" }}</button></div> })}
         </form>
         <StepPreview channel=channel rendered=rendered contacts=contacts sample=sample personalize=personalize />
+    }
+}
+
+/// A WhatsApp step's template: what goes to a lead whose 24-hour window has closed (Meta allows
+/// only an approved template then), each variable filled from merge tags.
+#[component]
+fn WhatsAppTemplateField(
+    templates: LocalResource<Result<Vec<WhatsAppTemplate>, crate::api::ApiError>>,
+    chosen: RwSignal<Option<WhatsAppContent>>,
+    errs: FieldErrs,
+    editable: bool,
+) -> impl IntoView {
+    let error = Signal::derive(move || {
+        errs.with(|e| {
+            e.iter()
+                .find(|(k, _)| k.starts_with("whatsapp_template"))
+                .map(|(k, v)| match k.rsplit_once('.') {
+                    Some((_, var)) if k.contains(".variables.") => format!("{{{{{var}}}}} {v}"),
+                    _ => v.clone(),
+                })
+        })
+    });
+    view! {
+        <fieldset class="grid gap-3 rounded-lg border border-line p-4" data-testid="whatsapp-template">
+            <legend class="px-1 text-sm font-semibold">"Outside the 24-hour window"</legend>
+            <p class="text-xs text-muted">"Leads who have not written on WhatsApp in the last 24 hours can only get an approved template. Without one, this step is skipped for them (and their next steps go on)."</p>
+            <Suspense fallback=|| view! { <p class="text-sm text-muted">"Loading the templates…"</p> }>
+                {move || templates.get().map(|r| match r {
+                    Err(e) => view! { <p class="text-sm text-red-700" role="alert">{e.message()}</p> }.into_any(),
+                    Ok(all) => {
+                        let listed = all.clone();
+                        view! {
+                            <label for="field-wa-template" class="field-label">"Template"</label>
+                            <select id="field-wa-template" class="field-input" disabled=!editable on:change=move |ev| {
+                                let sid = event_target_value(&ev);
+                                chosen.set(listed.iter().find(|t| t.sid == sid).map(|t| {
+                                    // Each variable starts from a sensible merge tag.
+                                    let vars = aura_types::content_placeholders(&t.body).into_iter().enumerate()
+                                        .map(|(i, n)| (n, if i == 0 { "{{first_name | \"there\"}}".to_owned() } else { "{{org.name}}".to_owned() }))
+                                        .collect();
+                                    t.chosen(vars)
+                                }));
+                            }>
+                                <option value="" selected=move || chosen.with(Option::is_none)>"No template: skip leads outside the window"</option>
+                                {all.iter().map(|t| {
+                                    let sid = t.sid.clone();
+                                    let label = format!("{} · {} · {}{}", t.name, t.language, t.status,
+                                        if t.category.eq_ignore_ascii_case("marketing") { " · marketing" } else { "" });
+                                    view! { <option value=t.sid.clone() disabled=!t.approved() selected=move || chosen.with(|c| c.as_ref().is_some_and(|c| c.sid == sid))>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                            {all.is_empty().then(|| view! { <p class="text-xs text-muted">"No templates yet: create one in Twilio's Content Template Builder and submit it to WhatsApp."</p> })}
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+            {move || chosen.get().map(|t| {
+                let names = aura_types::content_placeholders(&t.body);
+                view! {
+                    <p class="rounded-2xl rounded-bl-sm bg-emerald-50 p-3 text-sm whitespace-pre-wrap">{t.body.clone()}</p>
+                    {t.is_marketing().then(|| view! { <p class="text-xs text-amber-700">"A marketing template: Meta does not deliver these to US (+1) numbers."</p> })}
+                    <div class="grid gap-2 sm:grid-cols-2">
+                        {names.into_iter().map(|name| {
+                            let field = format!("field-wa-var-{name}");
+                            let key = name.clone();
+                            let key2 = name.clone();
+                            view! {
+                                <div>
+                                    <label for=field.clone() class="field-label">{format!("{{{{{name}}}}} is")}</label>
+                                    <input id=field class="field-input" disabled=!editable
+                                        prop:value=move || chosen.with(|c| c.as_ref().and_then(|c| c.variables.get(&key).cloned()).unwrap_or_default())
+                                        on:input=move |ev| { let v = event_target_value(&ev); chosen.update(|c| if let Some(c) = c { c.variables.insert(key2.clone(), v); }); } />
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                }
+            })}
+            {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+        </fieldset>
     }
 }

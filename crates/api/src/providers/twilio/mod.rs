@@ -10,6 +10,7 @@
 //! here: an answer that did not come (a timeout after the request left, a connection dropped
 //! mid-answer) is [`SendError::Unknown`], for the caller to reconcile by listing messages.
 
+pub mod content;
 pub mod signature;
 
 use crate::providers::http;
@@ -150,6 +151,8 @@ struct MessagePage {
 pub struct Twilio {
     client: reqwest::Client,
     base: Url,
+    /// Twilio's Content API (`https://content.twilio.com`): WhatsApp templates.
+    content_base: Url,
     network: NetPolicy,
     timeout: Duration,
 }
@@ -157,10 +160,16 @@ pub struct Twilio {
 const MAX_BODY: usize = 1024 * 1024;
 
 impl Twilio {
-    pub fn new(base: Url, network: NetPolicy, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        base: Url,
+        content_base: Url,
+        network: NetPolicy,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: http::client(&network, timeout.min(Duration::from_secs(10)))?,
             base,
+            content_base,
             network,
             timeout,
         })
