@@ -215,7 +215,7 @@ async fn demo_conversations(
             opt_out_type: None,
             media: Vec::new(),
         };
-        let raw = format!("MessageSid={}&Body=demo", texted.sid);
+        let raw = demo_webhook(&texted);
         crate::inbox::phone::take_in(
             &mut *conn,
             org,
@@ -255,7 +255,7 @@ async fn demo_conversations(
             opt_out_type: None,
             media: Vec::new(),
         };
-        let raw = format!("MessageSid={}&Body=demo", texted.sid);
+        let raw = demo_webhook(&texted);
         crate::inbox::phone::take_in(
             &mut *conn,
             org,
@@ -268,6 +268,20 @@ async fn demo_conversations(
         .await?;
     }
     Ok(())
+}
+
+/// A demo text as Twilio would have posted it to the sandbox number.
+fn demo_webhook(t: &crate::inbox::phone::Texted) -> String {
+    let to = match t.channel {
+        aura_types::Channel::Whatsapp => format!("whatsapp:{}", db::phone::SANDBOX_NUMBER),
+        _ => db::phone::SANDBOX_NUMBER.to_owned(),
+    };
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("MessageSid", &t.sid)
+        .append_pair("From", &t.from_raw)
+        .append_pair("To", &to)
+        .append_pair("Body", &t.body)
+        .finish()
 }
 
 /// Realistic demo contacts, generated deterministically through the same parser as the API.

@@ -93,3 +93,16 @@ pub async fn stream_token(api: Api) -> ApiResult<StreamToken> {
     api.post("/inbox/stream-token", &serde_json::json!({}))
         .await
 }
+
+/// A media file a lead sent by text, fetched through Aura (which asks Twilio for it).
+pub async fn media(
+    api: Api,
+    conversation: ConversationId,
+    message: uuid::Uuid,
+    index: usize,
+) -> ApiResult<super::Fetched> {
+    api.file(&format!(
+        "/conversations/{conversation}/media/{message}/{index}"
+    ))
+    .await
+}

@@ -218,16 +218,65 @@ async fn decode(req: Request) -> ApiResult<String> {
     if (200..300).contains(&status) {
         return Ok(text);
     }
-    match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(body) => Err(ApiError(body.error)),
-        Err(_) => Err(ApiError::local(
+    Err(failure(status, &text))
+}
+
+/// What an unsuccessful answer means: the server's error, or its status in words.
+fn failure(status: u16, text: &str) -> ApiError {
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(body) => ApiError(body.error),
+        Err(_) => ApiError::local(
             if status >= 500 {
                 ErrorCode::Internal
             } else {
                 ErrorCode::BadRequest
             },
             format!("The server answered {status}."),
-        )),
+        ),
+    }
+}
+
+/// A file fetched with the session's credentials, as the page can show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fetched {
+    /// An object URL for the file (`blob:…`).
+    pub url: String,
+    pub content_type: String,
+    pub size: usize,
+}
+
+impl Api {
+    /// Fetches a file (a text's picture) with the session's credentials.
+    pub(in crate::api) async fn file(&self, path: &str) -> ApiResult<Fetched> {
+        let unreachable = || {
+            ApiError::local(
+                ErrorCode::Unavailable,
+                "Aura cannot be reached. Check your connection and try again.",
+            )
+        };
+        let mut req = RequestBuilder::new(&format!("{BASE}{path}"));
+        if let Some(token) = self.auth.token() {
+            req = req.header("Authorization", &format!("Bearer {token}"));
+        }
+        let res = req.send().await.map_err(|_| unreachable())?;
+        let status = res.status();
+        if !(200..300).contains(&status) {
+            return Err(failure(status, &res.text().await.unwrap_or_default()));
+        }
+        let content_type = res.headers().get("content-type").unwrap_or_default();
+        let bytes = res.binary().await.map_err(|_| unreachable())?;
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+        let bag = web_sys::BlobPropertyBag::new();
+        bag.set_type(&content_type);
+        let local = |_| ApiError::local(ErrorCode::Internal, "The file cannot be shown.");
+        let blob =
+            web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &bag).map_err(local)?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(local)?;
+        Ok(Fetched {
+            url,
+            content_type,
+            size: bytes.len(),
+        })
     }
 }
 

@@ -512,7 +512,7 @@ fn thread_view(
                     {c.classified_by_hand.then(|| view! { <span class="text-xs text-muted">"Label set by hand"</span> })}
                 </div>
             </header>
-            <Timeline items=d.items />
+            <Timeline items=d.items conversation=id />
         </div>
     }
 }
@@ -520,15 +520,63 @@ fn thread_view(
 /// A conversation's messages in and out, oldest first (the inbox's thread, and the contact
 /// panel's timeline).
 #[component]
-pub fn Timeline(items: Vec<ThreadItem>) -> impl IntoView {
+pub fn Timeline(
+    items: Vec<ThreadItem>,
+    /// The conversation, when its texts' media can be opened.
+    #[prop(optional)]
+    conversation: Option<ConversationId>,
+) -> impl IntoView {
     view! {
         <ol class="grid gap-4 bg-slate-50/60 p-5" data-testid="thread">
-            {items.into_iter().map(thread_item).collect_view()}
+            {items.into_iter().map(|i| thread_item(i, conversation)).collect_view()}
         </ol>
     }
 }
 
-fn thread_item(i: ThreadItem) -> impl IntoView {
+/// A picture, sound or document a lead sent by text: fetched through Aura when asked, then
+/// shown (pictures, sounds and films) or offered for download.
+#[component]
+fn TextMedia(
+    conversation: ConversationId,
+    message: uuid::Uuid,
+    index: usize,
+    attachment: aura_types::MailAttachment,
+) -> impl IntoView {
+    let api = use_api();
+    let loaded = RwSignal::new(None::<Result<api::Fetched, String>>);
+    let loading = RwSignal::new(false);
+    let load = move |_| {
+        loading.set(true);
+        spawn_local(async move {
+            let got = api::inbox::media(api, conversation, message, index)
+                .await
+                .map_err(|e| e.message());
+            loaded.try_set(Some(got));
+            loading.try_set(false);
+        });
+    };
+    let name = attachment.name.clone();
+    view! {
+        <li class="grid gap-1" data-testid="text-media">
+            <div class="flex items-center gap-2">
+                <span class="font-medium">{attachment.content_type.clone()}</span>
+                {move || match loaded.get() {
+                    Some(Ok(f)) => view! { <span class="text-muted">{size_label(f.size as i64)}</span> }.into_any(),
+                    _ => view! { <button type="button" class="text-accent-700 hover:underline" disabled=move || loading.get() on:click=load>{move || if loading.get() { "Loading…" } else { "Show" }}</button> }.into_any(),
+                }}
+            </div>
+            {move || loaded.get().map(|r| match r {
+                Err(e) => view! { <p class="text-red-700" role="alert">{e}</p> }.into_any(),
+                Ok(f) if f.content_type.starts_with("image/") && f.content_type != "image/svg+xml" => view! { <img src=f.url alt=format!("Sent by the lead ({})", f.content_type) class="max-h-72 max-w-full rounded-lg border border-line" /> }.into_any(),
+                Ok(f) if f.content_type.starts_with("audio/") => view! { <audio controls src=f.url></audio> }.into_any(),
+                Ok(f) if f.content_type.starts_with("video/") => view! { <video controls class="max-h-72 max-w-full" src=f.url></video> }.into_any(),
+                Ok(f) => view! { <a class="text-accent-700 hover:underline" href=f.url download=name.clone()>"Download"</a> }.into_any(),
+            })}
+        </li>
+    }
+}
+
+fn thread_item(i: ThreadItem, conversation: Option<ConversationId>) -> impl IntoView {
     let ours = i.direction == Direction::Outbound;
     let (side, bubble) = if ours {
         ("ml-auto", "bg-white border border-line")
@@ -579,8 +627,12 @@ fn thread_item(i: ThreadItem) -> impl IntoView {
                 }}
                 {(!i.attachments.is_empty()).then(|| view! {
                     <ul class="mt-3 grid gap-1 border-t border-line pt-2 text-xs" data-testid="attachments" aria-label="Attachments">
-                        {i.attachments.iter().map(|a| view! {
-                            <li class="flex gap-2"><span class="font-medium">{a.name.clone()}</span><span class="text-muted">{format!("{} · {}", a.content_type, size_label(a.size))}</span></li>
+                        {i.attachments.iter().enumerate().map(|(index, a)| match conversation.filter(|_| i.channel != Channel::Email) {
+                            // A text's media stays at Twilio: fetched through Aura when asked.
+                            Some(conversation) => view! { <TextMedia conversation message=i.id index attachment=a.clone() /> }.into_any(),
+                            None => view! {
+                                <li class="flex gap-2"><span class="font-medium">{a.name.clone()}</span><span class="text-muted">{format!("{} · {}", a.content_type, size_label(a.size))}</span></li>
+                            }.into_any(),
                         }).collect_view()}
                     </ul>
                 })}

@@ -1127,3 +1127,20 @@ pub async fn prune_events(db: impl PgExecutor<'_>, days: i32) -> Result<u64, sql
     .await?;
     Ok(done.rows_affected())
 }
+
+/// A message that arrived in a conversation, as it came (a text's webhook form, a mail's bytes).
+pub async fn raw_of(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    conversation: ConversationId,
+    id: uuid::Uuid,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "select raw from inbound_messages where org_id = $1 and conversation_id = $2 and id = $3",
+        org as OrgId,
+        conversation as ConversationId,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}

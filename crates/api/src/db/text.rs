@@ -512,13 +512,16 @@ pub async fn prune_status_events(db: impl PgExecutor<'_>, days: i32) -> Result<u
 }
 
 /// Where an answer by text goes: the lead's number on the channel, the number to send from
-/// (the one that last texted the lead there, else the organization's first that sends on it,
-/// real before sandbox), and when the lead last wrote on the channel.
+/// (the one the lead last wrote to; else the one that last texted the lead there; else the
+/// organization's first that sends on it, real before sandbox), and when the lead last wrote on
+/// the channel.
 #[derive(Clone, Debug)]
 pub struct ReplyRoute {
     pub to: Option<String>,
     pub number: Option<PhoneNumberId>,
     pub last_inbound: Option<OffsetDateTime>,
+    /// The organization's number the lead last wrote to on the channel (answers go from it).
+    pub wrote_to: Option<PhoneNumberId>,
 }
 
 pub async fn reply_route(
@@ -543,25 +546,50 @@ pub async fn reply_route(
                   ) as "number: PhoneNumberId",
                   (select max(i.received_at) from conversations v
                    join inbound_messages i on i.org_id = v.org_id and i.conversation_id = v.id
-                   where v.org_id = $1 and v.contact_id = $2 and v.channel = $3) as last_inbound
+                   where v.org_id = $1 and v.contact_id = $2 and v.channel = $3) as last_inbound,
+                  (select i.raw from conversations v
+                   join inbound_messages i on i.org_id = v.org_id and i.conversation_id = v.id
+                   where v.org_id = $1 and v.contact_id = $2 and v.channel = $3
+                   order by i.received_at desc limit 1) as last_raw
            from contacts k where k.org_id = $1 and k.id = $2"#,
         org as OrgId,
         contact as ContactId,
         channel as Channel
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(match r {
-        Some(r) => ReplyRoute {
-            to: r.to,
-            number: r.number,
-            last_inbound: r.last_inbound,
-        },
-        None => ReplyRoute {
+    let Some(r) = r else {
+        return Ok(ReplyRoute {
             to: None,
             number: None,
             last_inbound: None,
-        },
+            wrote_to: None,
+        });
+    };
+    // The webhook's `To`: the organization's number the lead wrote to.
+    let called = r.last_raw.as_deref().and_then(|raw| {
+        url::form_urlencoded::parse(raw)
+            .find(|(k, _)| k == "To")
+            .map(|(_, v)| v.trim_start_matches("whatsapp:").to_owned())
+    });
+    let wrote_to = match called {
+        Some(number) => sqlx::query_scalar!(
+            r#"select id as "id: PhoneNumberId" from phone_numbers
+               where org_id = $1 and number = $2
+                 and case $3::channel when 'sms' then sms when 'whatsapp' then whatsapp else false end"#,
+            org as OrgId,
+            number,
+            channel as Channel
+        )
+        .fetch_optional(&mut *conn)
+        .await?,
+        None => None,
+    };
+    Ok(ReplyRoute {
+        to: r.to,
+        number: r.number,
+        last_inbound: r.last_inbound,
+        wrote_to,
     })
 }
 

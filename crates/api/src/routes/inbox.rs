@@ -35,6 +35,7 @@ pub fn scope() -> Routes {
         .patch("/{conversation_id}", change)
         .post("/{conversation_id}/reply", reply)
         .post("/{conversation_id}/suggest", suggest)
+        .get("/{conversation_id}/media/{message_id}/{index}", media)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -361,8 +362,8 @@ async fn answered(
     Ok(HttpResponse::Accepted().json(item))
 }
 
-/// Queues an answer by SMS or WhatsApp: from the number that last texted the lead on the
-/// channel (else the organization's first that sends on it), to the lead's number; on WhatsApp
+/// Queues an answer by SMS or WhatsApp: from the number the lead wrote to (else the one that
+/// last texted them, else the organization's first that sends on it), to the lead's number; on WhatsApp
 /// after the lead's 24-hour window has closed, only as an approved template.
 async fn reply_by_text(
     tx: &mut sqlx::PgConnection,
@@ -398,7 +399,7 @@ async fn reply_by_text(
             channel.label()
         )));
     };
-    let Some(number) = found.number else {
+    let Some(number) = found.wrote_to.or(found.number) else {
         return Err(ApiError::Conflict(format!(
             "No number sends {} (Settings → Channels).",
             channel.label()
@@ -441,6 +442,70 @@ async fn reply_by_text(
     .await?;
     db::inbox::event(&mut *tx, org, "message", Some(conversation.id)).await?;
     Ok(reply_id)
+}
+
+#[utoipa::path(get, operation_id = "getConversationMedia", summary = "A text's media file", path = "/conversations/{conversation_id}/media/{message_id}/{index}", tag = "inbox", security(("bearer" = [])),
+    params(
+        ("conversation_id" = uuid::Uuid, Path, description = "The conversation's id"),
+        ("message_id" = uuid::Uuid, Path, description = "The arrived text's id (a thread item's)"),
+        ("index" = usize, Path, description = "Which of its media files (0, 1…), in the order its attachments are listed"),
+    ),
+    description = "A picture, voice note or document the lead sent by MMS or WhatsApp, fetched from Twilio with the account's credentials (Twilio keeps it; Aura does not copy it) and answered as it came, with its type. Only Twilio's own address is ever given the credentials.",
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such conversation, message or file", body = ErrorBody),
+        (status = 409, description = "The Twilio account the text came through is no longer connected", body = ErrorBody),
+        (status = 502, description = "Twilio did not give the file (the words say why)", body = ErrorBody),
+    ))]
+pub async fn media(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(ConversationId, uuid::Uuid, usize)>,
+) -> ApiResult<HttpResponse> {
+    let (conversation, message, index) = path.into_inner();
+    let org = caller.org_id;
+    let raw = db::inbox::raw_of(&state.pool, org, conversation, message)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let param = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let url = param(&format!("MediaUrl{index}"))
+        .and_then(|u| url::Url::parse(&u).ok())
+        .ok_or(ApiError::NotFound)?;
+    let account_sid = param("AccountSid").ok_or(ApiError::NotFound)?;
+    let account = db::phone::accounts(&state.pool, org)
+        .await?
+        .into_iter()
+        .find(|a| a.account_sid.as_deref() == Some(account_sid.as_str()))
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "The Twilio account this text came through is no longer connected.".into(),
+            )
+        })?;
+    let creds = account
+        .credentials(&state.sealer)
+        .map_err(|e| ApiError::Conflict(format!("The account's credentials: {e}")))?;
+    let file = state
+        .twilio
+        .media(&creds, &url)
+        .await
+        .map_err(|e| ApiError::Upstream(format!("Twilio did not give the file: {e}")))?;
+    // Shown inline only when it is a picture, a sound or a film; anything else downloads.
+    let inline = ["image/", "audio/", "video/"]
+        .iter()
+        .any(|p| file.content_type.starts_with(p))
+        && file.content_type != "image/svg+xml";
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Cache-Control", "private, max-age=3600"))
+        .insert_header(("Content-Security-Policy", "sandbox"))
+        .insert_header((
+            "Content-Disposition",
+            if inline { "inline" } else { "attachment" },
+        ))
+        .body(file.bytes))
 }
 
 #[utoipa::path(post, operation_id = "suggestConversationReplies", summary = "Suggest answers to a conversation", path = "/conversations/{conversation_id}/suggest", tag = "inbox", security(("bearer" = [])),

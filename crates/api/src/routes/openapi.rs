@@ -157,6 +157,7 @@ pub const API_PREFIX: &str = "/api/v1";
         routes::inbox::change,
         routes::inbox::reply,
         routes::inbox::suggest,
+        routes::inbox::media,
         routes::inbox::simulate_answer,
         routes::inbox::stream_token,
         routes::inbox::stream,

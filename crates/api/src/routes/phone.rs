@@ -535,7 +535,18 @@ pub async fn simulate(
         .await?
         .map(|o| o.name)
         .unwrap_or_default();
-    let raw = format!("MessageSid={}&From={}", texted.sid, texted.from_raw);
+    // As Twilio would have posted it, with the number written to (answers go from it).
+    let to = if body.0.whatsapp {
+        format!("whatsapp:{}", db::phone::SANDBOX_NUMBER)
+    } else {
+        db::phone::SANDBOX_NUMBER.to_owned()
+    };
+    let raw = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("MessageSid", &texted.sid)
+        .append_pair("From", &texted.from_raw)
+        .append_pair("To", &to)
+        .append_pair("Body", &texted.body)
+        .finish();
     let mut tx = state.pool.begin().await?;
     let now = state.clock.now();
     let done = crate::inbox::phone::take_in(

@@ -604,13 +604,28 @@ async fn an_answer_by_text_goes_through_twilio_once(pool: PgPool) {
         json!({}),
     )
     .await;
+    // A second number of the account: Sam writes to it, and the answer goes from it.
+    let account: uuid::Uuid = sqlx::query_scalar("select id from phone_accounts")
+        .fetch_one(&fx.app.pool)
+        .await
+        .unwrap();
+    let _: aura_types::PhoneNumber = ok(
+        fx.user
+            .post(
+                &format!("/api/v1/phone-accounts/{account}/numbers"),
+                json!({"number": "+14155550123", "kind": "long_code"}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
     let res = inbound(
         &fx.app,
         &[
             ("MessageSid", "SMb0000000000000000000000000000001"),
             ("AccountSid", AC),
             ("From", "+15005550007"),
-            ("To", FROM),
+            ("To", "+14155550123"),
             ("Body", "Who is this?"),
         ],
     )
@@ -652,7 +667,7 @@ async fn an_answer_by_text_goes_through_twilio_once(pool: PgPool) {
     assert_eq!(status, "sent");
     assert_eq!(sid.as_deref(), Some("SMc0000000000000000000000000000001"));
     let form = &created(&t).await[0];
-    assert_eq!(param(form, "From"), Some(FROM));
+    assert_eq!(param(form, "From"), Some("+14155550123"));
     assert_eq!(param(form, "To"), Some("+15005550007"));
 }
 
@@ -916,4 +931,109 @@ async fn webhooks_signed_with_a_shared_key_are_checked_with_it(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_texts_media_is_listed_and_fetched_with_the_accounts_credentials(pool: PgPool) {
+    let t = MockServer::start().await;
+    let now = monday_10am_ny();
+    let fx = fixture_with(
+        pool,
+        Some(&t),
+        &[json!({"first_name": "Sam", "phone": "+15005550007"})],
+        &[json!({"channel": "sms", "delay_minutes": 600, "body": "Hi"})],
+        now,
+        json!({}),
+    )
+    .await;
+    let media_path =
+        format!("/2010-04-01/Accounts/{AC}/Messages/MMf0000000000000000000000000000001/Media/ME00000000000000000000000000000001");
+    let picture: Vec<u8> = b"\xff\xd8\xff\xe0 a small jpeg".to_vec();
+    // Twilio checks the credentials, then redirects to a short-lived signed address.
+    Mock::given(method("GET"))
+        .and(path(media_path.clone()))
+        .and(wiremock::matchers::header(
+            "authorization",
+            &*format!(
+                "Basic {}",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    format!("{AC}:{TOKEN}")
+                )
+            ),
+        ))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}/cdn/signed-abc?Expires=1", t.uri())),
+        )
+        .expect(1)
+        .mount(&t)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/cdn/signed-abc"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Content-Type", "image/jpeg")
+                .set_body_bytes(picture.clone()),
+        )
+        .expect(1)
+        .mount(&t)
+        .await;
+    let media_url = format!("{}{media_path}", t.uri());
+    let res = inbound(
+        &fx.app,
+        &[
+            ("MessageSid", "MMf0000000000000000000000000000001"),
+            ("AccountSid", AC),
+            ("From", "+15005550007"),
+            ("To", FROM),
+            ("Body", "This is the leak under the sink"),
+            ("NumMedia", "2"),
+            ("MediaUrl0", &media_url),
+            ("MediaContentType0", "image/jpeg"),
+            ("MediaUrl1", "https://evil.example/steal"),
+            ("MediaContentType1", "image/png"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let thread = conversation(&fx, 0, "sms").await;
+    let arrived = thread
+        .items
+        .iter()
+        .find(|i| i.direction == aura_types::ai::Direction::Inbound)
+        .unwrap();
+    let types: Vec<&str> = arrived
+        .attachments
+        .iter()
+        .map(|a| a.content_type.as_str())
+        .collect();
+    assert_eq!(types, ["image/jpeg", "image/png"]);
+    let base = format!(
+        "/api/v1/conversations/{}/media/{}",
+        thread.conversation.id, arrived.id
+    );
+    let res = fx.user.get(&format!("{base}/0")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "image/jpeg"
+    );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), picture);
+    // An address that is not Twilio's never gets the credentials; no third file; another
+    // organization's caller finds nothing.
+    assert_eq!(
+        fx.user.get(&format!("{base}/1")).await.status(),
+        StatusCode::BAD_GATEWAY
+    );
+    assert_eq!(
+        fx.user.get(&format!("{base}/2")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let stranger = fx.app.signup("eve@else.test", "Elsewhere").await;
+    assert_eq!(
+        stranger.get(&format!("{base}/0")).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
