@@ -73,5 +73,40 @@ test("the sandbox number and a Twilio account are connected and tested", async (
   await page.goto(`${BASE}/inbox`);
   await page.getByTestId("conversation").filter({ hasText: "boiler" }).click();
   await page.getByTestId("thread").getByText("Can you come fix the boiler on Friday?").waitFor();
+  // Answered by SMS from the thread: the counter says what the carrier will bill.
+  const answer = page.getByLabel("Your answer by SMS");
+  await answer.fill("x".repeat(200));
+  await page.getByTestId("reply-sms-counter").filter({ hasText: "200 characters · 2 segments · GSM-7" }).waitFor();
+  await answer.fill("Yes, Friday at 9 works. We'll text when we're on the way!");
+  await page.getByTestId("reply-sms-counter").filter({ hasText: "1 segment · GSM-7" }).waitFor();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await page.getByText("Answer queued: it goes out from the number that wrote to the lead.").first().waitFor();
+  await page.getByTestId("thread").getByText("Yes, Friday at 9 works.").waitFor();
   await screenshot(page, "49-inbox-text");
+
+  // An SMS step added by hand: the segment counter under the message, before launch.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+  await page.getByRole("button", { name: "New campaign" }).click();
+  await page.getByLabel("Campaign name").fill("Boiler service reminders");
+  await page.getByRole("button", { name: "Create campaign" }).click();
+  await page.getByRole("heading", { name: "Boiler service reminders" }).waitFor();
+  await page.getByRole("button", { name: "+ SMS" }).click();
+  await page.getByRole("heading", { name: "Step 1 · SMS" }).waitFor();
+  await page.getByLabel("Message", { exact: true }).fill("Hi {{first_name | \"there\"}}, your boiler is due its yearly service. Reply YES and we'll book you in — €49 this month.");
+  await page.getByTestId("sms-counter").filter({ hasText: /Unicode \(UCS-2\)/ }).waitFor();
+  await page.getByRole("button", { name: "Save step" }).click();
+  await page.getByText("Step saved.").first().waitFor();
+  // A WhatsApp step: the sandbox's approved templates, for leads outside their 24-hour window.
+  await page.getByRole("button", { name: "+ WhatsApp" }).click();
+  await page.getByRole("heading", { name: "Step 2 · WhatsApp" }).waitFor();
+  await page.getByLabel("Message", { exact: true }).fill("Hi {{first_name | \"there\"}}, shall we book your boiler service?");
+  const template = page.getByTestId("whatsapp-template");
+  await template.getByLabel("Template").selectOption("HX00000000000000000000000000000a02");
+  await template.getByLabel("{{3}} is").fill("Friday at 9:00");
+  await page.getByRole("button", { name: "Save step" }).click();
+  await page.getByText("Step saved.").first().waitFor();
+  await page.reload();
+  await page.getByTestId("step-card").nth(1).click();
+  assert.equal(await page.getByTestId("whatsapp-template").getByLabel("{{3}} is").inputValue(), "Friday at 9:00");
+  await screenshot(page, "52-campaign-whatsapp-template");
 });

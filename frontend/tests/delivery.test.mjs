@@ -133,3 +133,35 @@ test("the demo campaign sends through the sandbox, lands in the Outbox, and its 
   await screenshot(lead, "40-unsubscribed", false);
   await lead.close();
 });
+
+test("WhatsApp leads are answered from the inbox: free text inside the 24-hour window, an approved template after it", async () => {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Inbox" }).click();
+  // The demo lead who wrote yesterday morning: the window has closed, only a template can go.
+  await page.getByTestId("conversation").filter({ hasText: "financing options" }).click();
+  await page.getByTestId("whatsapp-window").filter({ hasText: "window has closed" }).waitFor();
+  const send = page.getByRole("button", { name: "Send", exact: true });
+  assert.ok(await send.isDisabled(), "nothing to send before a template is chosen");
+  await page.getByLabel("Template", { exact: true }).selectOption("HX00000000000000000000000000000a01");
+  await page.getByLabel("{{1}}").fill("Jordan");
+  assert.ok(await send.isDisabled(), "every variable needs a value");
+  await page.getByLabel("{{2}}").fill("Aura Realty");
+  await page.getByTestId("template-preview").filter({ hasText: "Hi Jordan, this is Aura Realty following up on your enquiry." }).waitFor();
+  await shot("50-inbox-whatsapp-template");
+  await send.click();
+  await page.getByText("Answer queued: it goes out from the number that wrote to the lead.").first().waitFor();
+  await page.getByTestId("thread").getByText("Hi Jordan, this is Aura Realty following up on your enquiry.").waitFor();
+
+  // The lead who wrote two hours ago: free text, with the time left in the window.
+  await page.getByTestId("conversation").filter({ hasText: "pet-friendly" }).click();
+  await page.getByTestId("whatsapp-window").filter({ hasText: /window is open: \d+ h \d+ min left/ }).waitFor();
+  await page.getByLabel("Your answer on WhatsApp").fill("Yes, small dogs are welcome in that building.");
+  await send.click();
+  await page.getByTestId("thread").getByText("Yes, small dogs are welcome in that building.").waitFor();
+  await shot("51-inbox-whatsapp-window");
+
+  // Both went from the sandbox number, which the lead wrote to: kept in its outbox.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Outbox" }).click();
+  const texts = page.getByRole("region", { name: "Texts" });
+  await texts.getByTestId("phone-bubble").filter({ hasText: "small dogs are welcome" }).waitFor({ timeout: 30_000 });
+  await texts.getByTestId("phone-bubble").filter({ hasText: "Hi Jordan, this is Aura Realty" }).waitFor({ timeout: 30_000 });
+});

@@ -348,11 +348,11 @@ async fn demo_contacts(
             } else {
                 ContactType::Lead
             }),
-            // The same sign-up form asked for texts too.
+            // The same sign-up form asked for texts (SMS and WhatsApp) too.
             consent: Some(ConsentInput {
                 email: Some(consent.clone()),
-                sms: Some(consent),
-                ..Default::default()
+                sms: Some(consent.clone()),
+                whatsapp: Some(consent),
             }),
             ai_intent_score: Some(Some((next() % 101) as i16)),
             owner_id: Some(owner.filter(|_| next() % 2 == 0)),

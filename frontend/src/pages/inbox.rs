@@ -879,13 +879,15 @@ fn Composer(
                 <textarea id="reply-text" rows=5 class="field-input" placeholder="Write an answer…  ( r )"
                     prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))
                     on:keydown=move |ev| if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) { ev.prevent_default(); send(); }></textarea>
-                {(channel != Channel::Email).then(|| sms_counter(text.into()))}
+                {(channel == Channel::Sms).then(|| sms_counter(text.into()))}
             </Show>
             {move || error.get().map(|e| view! { <p class="mt-2 text-sm text-red-700" role="alert">{e}</p> })}
             <div class="mt-3 flex flex-wrap items-center gap-2">
-                <button type="button" class="btn-secondary" on:click=suggest disabled=move || suggesting.get()>
-                    {move || if suggesting.get() { "Suggesting…" } else { "Suggest replies" }}
-                </button>
+                <Show when=move || !closed.get()>
+                    <button type="button" class="btn-secondary" on:click=suggest disabled=move || suggesting.get()>
+                        {move || if suggesting.get() { "Suggesting…" } else { "Suggest replies" }}
+                    </button>
+                </Show>
                 <span class="text-xs text-muted">{match channel {
                     Channel::Email => "Sent from the conversation's mailbox, with its signature · Ctrl+Enter sends",
                     _ => "Sent from the number that wrote to the lead · Ctrl+Enter sends",

@@ -413,10 +413,12 @@ pub async fn resolve_unknown(
     mark_sent: bool,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
-    // Marked as sent, it is leased as if being sent right now, and its send recorded.
+    // Marked as sent, it is leased as if being sent right now, and its send recorded. Sent again,
+    // a text whose next outcome is unknown too is looked for at Twilio again.
     let found = sqlx::query_scalar!(
         r#"update campaign_messages set status = 'queued', send_after = $5,
-               locked_until = case when $4 then $5::timestamptz end, updated_at = now()
+               locked_until = case when $4 then $5::timestamptz end, updated_at = now(),
+               reconciled_at = null
            where org_id = $1 and campaign_id = $2 and id = $3 and status = 'unknown'
            returning id as "id: MessageId""#,
         org as OrgId,

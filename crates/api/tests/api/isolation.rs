@@ -290,6 +290,8 @@ pub async fn own_ids(app: &TestApp, owner: &TestUser) -> HashMap<&'static str, S
         ("user_id", member.user_id().to_string()),
         ("invitation_id", invitation.invitation.id.to_string()),
         ("api_key_id", key.api_key.id.to_string()),
+        // Not an id: which of a text's media files.
+        ("index", "0".to_owned()),
     ])
 }
 
@@ -324,6 +326,10 @@ fn valid_body(op: &Operation) -> Option<Value> {
         ("TemplateInput", json!({"name": "Renamed"})),
         ("PhoneAccountInput", json!({"name": "Renamed"})),
         ("PhoneNumberInput", json!({"per_second": 2})),
+        (
+            "WebhookKeyInput",
+            json!({"key_id": "KS0123", "secret": "a-shared-secret"}),
+        ),
         (
             "SimulatedText",
             json!({"from": "+14155550100", "body": "Hi"}),

@@ -734,6 +734,32 @@ async fn a_post_whose_answer_never_came_is_found_or_left_for_a_person_never_post
         .await
         .unwrap();
     twilio.verify().await;
+    // A person sends it again: should that try's answer not come either, it is looked for anew.
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "select id from campaign_messages where contact_id = $1 and status = 'unknown'",
+    )
+    .bind(fx.leads[1].id.0)
+    .fetch_one(&fx.app.pool)
+    .await
+    .unwrap();
+    let res = fx
+        .user
+        .post(
+            &format!(
+                "/api/v1/campaigns/{}/messages/{id}/delivery",
+                fx.campaign.campaign.id
+            ),
+            json!({"action": "retry"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (status, looked): (String, Option<OffsetDateTime>) =
+        sqlx::query_as("select status::text, reconciled_at from campaign_messages where id = $1")
+            .bind(id)
+            .fetch_one(&fx.app.pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), looked), ("queued", None));
 }
 
 #[sqlx::test(migrations = "../../migrations")]
