@@ -560,8 +560,10 @@ fn TextMedia(
         <li class="grid gap-1" data-testid="text-media">
             <div class="flex items-center gap-2">
                 <span class="font-medium">{attachment.content_type.clone()}</span>
+                {(attachment.size > 0).then(|| view! { <span class="text-muted">{size_label(attachment.size)}</span> })}
                 {move || match loaded.get() {
-                    Some(Ok(f)) => view! { <span class="text-muted">{size_label(f.size as i64)}</span> }.into_any(),
+                    Some(Ok(f)) if attachment.size == 0 => view! { <span class="text-muted">{size_label(f.size as i64)}</span> }.into_any(),
+                    Some(Ok(_)) => ().into_any(),
                     _ => view! { <button type="button" class="text-accent-700 hover:underline" disabled=move || loading.get() on:click=load>{move || if loading.get() { "Loading…" } else { "Show" }}</button> }.into_any(),
                 }}
             </div>

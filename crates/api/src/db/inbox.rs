@@ -1144,3 +1144,27 @@ pub async fn raw_of(
     .fetch_optional(db)
     .await
 }
+
+/// Records the size of an arrived text's media file once it has been fetched (Twilio does not
+/// say it beforehand).
+pub async fn media_size(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: uuid::Uuid,
+    index: usize,
+    size: usize,
+) -> Result<(), sqlx::Error> {
+    let index = i32::try_from(index).unwrap_or(i32::MAX);
+    sqlx::query!(
+        r#"update inbound_messages
+           set attachments = jsonb_set(attachments, array[$3::int::text, 'size'], to_jsonb($4::bigint))
+           where org_id = $1 and id = $2 and jsonb_array_length(attachments) > $3"#,
+        org as OrgId,
+        id,
+        index,
+        i64::try_from(size).unwrap_or(i64::MAX)
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

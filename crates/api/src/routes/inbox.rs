@@ -491,6 +491,8 @@ pub async fn media(
         .media(&creds, &url)
         .await
         .map_err(|e| ApiError::Upstream(format!("Twilio did not give the file: {e}")))?;
+    // Its size, known now, is listed with it from here on.
+    db::inbox::media_size(&state.pool, org, message, index, file.bytes.len()).await?;
     // Shown inline only when it is a picture, a sound or a film; anything else downloads.
     let inline = ["image/", "audio/", "video/"]
         .iter()

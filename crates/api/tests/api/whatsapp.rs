@@ -1021,6 +1021,14 @@ async fn a_texts_media_is_listed_and_fetched_with_the_accounts_credentials(pool:
     );
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.bytes().await.unwrap().to_vec(), picture);
+    // Once fetched, its size is listed with it.
+    let thread = conversation(&fx, 0, "sms").await;
+    let sizes: Vec<i64> = thread
+        .items
+        .iter()
+        .flat_map(|i| i.attachments.iter().map(|a| a.size))
+        .collect();
+    assert_eq!(sizes, [picture.len() as i64, 0]);
     // An address that is not Twilio's never gets the credentials; no third file; another
     // organization's caller finds nothing.
     assert_eq!(
