@@ -545,6 +545,12 @@ fn TextMedia(
     let api = use_api();
     let loaded = RwSignal::new(None::<Result<api::Fetched, String>>);
     let loading = RwSignal::new(false);
+    // The file's object URL is let go with the thread.
+    on_cleanup(move || {
+        if let Some(Some(Ok(f))) = loaded.try_get_untracked() {
+            web_sys::Url::revoke_object_url(&f.url).ok();
+        }
+    });
     let load = move |_| {
         loading.set(true);
         spawn_local(async move {
@@ -762,13 +768,17 @@ fn Composer(
                 .get()
                 .is_none_or(|w| time_left(w, tick.get()).is_none())
     });
-    let templates = LocalResource::new(move || async move {
-        if channel == Channel::Whatsapp {
-            api::phone::whatsapp_templates(api)
-                .await
-                .map(|t| t.templates)
-        } else {
-            Ok(Vec::new())
+    // Asked of Twilio only once a template is needed.
+    let templates = LocalResource::new(move || {
+        let needed = closed.get();
+        async move {
+            if needed {
+                api::phone::whatsapp_templates(api)
+                    .await
+                    .map(|t| t.templates)
+            } else {
+                Ok(Vec::new())
+            }
         }
     });
     let picked = RwSignal::new(None::<WhatsAppTemplate>);

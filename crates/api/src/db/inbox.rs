@@ -1128,15 +1128,17 @@ pub async fn prune_events(db: impl PgExecutor<'_>, days: i32) -> Result<u64, sql
     Ok(done.rows_affected())
 }
 
-/// A message that arrived in a conversation, as it came (a text's webhook form, a mail's bytes).
-pub async fn raw_of(
+/// A text (SMS or WhatsApp) that arrived in a conversation, as Twilio posted it (its webhook's
+/// form); none for mail.
+pub async fn text_raw(
     db: impl PgExecutor<'_>,
     org: OrgId,
     conversation: ConversationId,
     id: uuid::Uuid,
 ) -> Result<Option<Vec<u8>>, sqlx::Error> {
     sqlx::query_scalar!(
-        "select raw from inbound_messages where org_id = $1 and conversation_id = $2 and id = $3",
+        "select raw from inbound_messages
+         where org_id = $1 and conversation_id = $2 and id = $3 and channel <> 'email'",
         org as OrgId,
         conversation as ConversationId,
         id
@@ -1158,7 +1160,7 @@ pub async fn media_size(
     sqlx::query!(
         r#"update inbound_messages
            set attachments = jsonb_set(attachments, array[$3::int::text, 'size'], to_jsonb($4::bigint))
-           where org_id = $1 and id = $2 and jsonb_array_length(attachments) > $3"#,
+           where org_id = $1 and id = $2 and channel <> 'email' and jsonb_array_length(attachments) > $3"#,
         org as OrgId,
         id,
         index,

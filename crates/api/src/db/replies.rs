@@ -138,6 +138,8 @@ pub struct ClaimedText {
     pub content_sid: Option<String>,
     pub content_variables: Option<serde_json::Value>,
     pub attempts: i32,
+    /// When the lead last wrote in the conversation (WhatsApp's window runs from it).
+    pub last_inbound: Option<OffsetDateTime>,
     /// `contact_block`'s answer for the number (the one "may we contact").
     pub block_code: Option<String>,
     pub block_detail: Option<String>,
@@ -171,6 +173,8 @@ pub async fn claim_texts(
                      v.contact_id as "contact_id: ContactId", r.channel as "channel: Channel",
                      r.phone_number_id as "phone_number_id: PhoneNumberId", r.to_address,
                      r.body_text, r.content_sid, r.content_variables, r.attempts,
+                     (select max(i.received_at) from inbound_messages i
+                      where i.org_id = r.org_id and i.conversation_id = r.conversation_id) as last_inbound,
                      b.code as "block_code?", b.detail as "block_detail?""#,
         now,
         batch,

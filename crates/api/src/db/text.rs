@@ -354,7 +354,38 @@ pub async fn status(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() > 0)
+    // An answer written in the inbox that did not arrive shows as failed, with why.
+    let answer = sqlx::query!(
+        r#"update conversation_replies set status = 'failed',
+               smtp_reply = coalesce($4, 'Twilio reported it ' || $3 || '.')
+           where org_id = $1 and provider_sid = $2 and status = 'sent'
+             and $3 in ('failed', 'undelivered')"#,
+        org as OrgId,
+        sid,
+        status,
+        error_code.map(|c| format!("{} (Twilio {c})", crate::domain::phone::explain(c)))
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() + answer.rows_affected() > 0)
+}
+
+/// What went instead of the prepared text (a WhatsApp template, filled in).
+pub async fn wrote(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    id: MessageId,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update campaign_messages set body_text = $3, updated_at = now() where org_id = $1 and id = $2",
+        org as OrgId,
+        id as MessageId,
+        body
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Keeps a text the sandbox number "sent".

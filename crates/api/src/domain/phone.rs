@@ -386,6 +386,14 @@ pub fn check_content(e: &mut FieldErrors, field: &str, c: &WhatsAppContent) {
     }
 }
 
+/// Whether `path` is one of a message's media files at Twilio
+/// (`/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}`).
+pub fn is_media_of(path: &str, account_sid: &str, message_sid: &str) -> bool {
+    let prefix = format!("/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media/");
+    path.strip_prefix(&prefix)
+        .is_some_and(|media| !media.is_empty() && media.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// Whether a WhatsApp message may go as free text at `at`: the contact wrote within the last 24
 /// hours (Meta's customer-service window).
 pub fn whatsapp_window_open(last_inbound: Option<OffsetDateTime>, at: OffsetDateTime) -> bool {
@@ -466,6 +474,10 @@ pub fn explain(code: i64) -> &'static str {
         21612 => "Twilio cannot route a message from this sending number to this recipient.",
         30007 => "The carrier filtered the message as spam.",
         63016 => "Outside WhatsApp's 24-hour window: only an approved template can be sent until the contact writes again.",
+        63024 => "The recipient is not on WhatsApp with this number.",
+        63027 | 63028 => "WhatsApp refused the template: it is not available in this language, or its variables do not match.",
+        21655 => "The template (Content SID) does not exist on this account.",
+        21656 => "The template's variables are not valid (empty values, or line breaks and tabs in them).",
         20429 => "Twilio asked Aura to slow down (too many requests); it tries again shortly.",
         21611 => "The sending number's queue at Twilio is full; Aura slows that number down.",
         20003 => "Twilio refused the account's credentials (check the Account SID and Auth Token).",
@@ -477,6 +489,26 @@ pub fn explain(code: i64) -> &'static str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn only_the_messages_own_media_is_fetched() {
+        let (ac, mm) = ("AC0123", "MM0456");
+        assert!(is_media_of(
+            "/2010-04-01/Accounts/AC0123/Messages/MM0456/Media/ME0789",
+            ac,
+            mm
+        ));
+        for path in [
+            "/2010-04-01/Accounts/AC0123.json",
+            "/2010-04-01/Accounts/AC0123/Messages/MM0456/Media/",
+            "/2010-04-01/Accounts/AC0123/Messages/MM9999/Media/ME0789",
+            "/2010-04-01/Accounts/AC9999/Messages/MM0456/Media/ME0789",
+            "/2010-04-01/Accounts/AC0123/Messages/MM0456/Media/ME0789/../../../../AC0123.json",
+            "/2010-04-01/Accounts/AC0123/Messages/MM0456/Media/ME0789.json",
+        ] {
+            assert!(!is_media_of(path, ac, mm), "{path}");
+        }
+    }
 
     const AC: &str = "AC0123456789abcdef0123456789abcdef";
     const SK: &str = "SK0123456789abcdef0123456789abcdef";
@@ -640,7 +672,8 @@ mod tests {
         assert_eq!(refusal(20429), Refusal::RateLimited);
         assert_eq!(refusal(21611), Refusal::QueueFull);
         for code in [
-            21211, 21614, 30005, 30006, 21610, 21408, 21612, 30007, 63016, 20429, 21611,
+            21211, 21614, 30005, 30006, 21610, 21408, 21612, 30007, 63016, 20429, 21611, 63024,
+            63027, 63028, 21655, 21656,
         ] {
             assert_ne!(explain(code), explain(1), "{code} is explained");
         }

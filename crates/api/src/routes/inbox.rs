@@ -225,14 +225,15 @@ const REPLY_MAX_CHARS: usize = 20_000;
 #[utoipa::path(post, operation_id = "replyToConversation", summary = "Answer a conversation", path = "/conversations/{conversation_id}/reply", tag = "inbox", security(("bearer" = [])),
     params(("conversation_id" = uuid::Uuid, Path, description = "The conversation's id")),
     request_body = ReplyRequest,
-    description = "Queues an answer to the lead, sent by the sender through the conversation's mailbox, with the mailbox's signature, threaded under the thread's last message (In-Reply-To, References, \"Re:\" and its subject unless one is given). It is checked once more right before it goes out (suppressions, do-not-contact), is never sent twice, and its outcome (sent, failed with the server's words, or unknown when the sender stopped while handing it over) appears in the thread and the stream. The conversation no longer needs a reply.",
+    description = "Queues an answer to the lead on the conversation's channel. Email: sent through the conversation's mailbox, with the mailbox's signature, threaded under the thread's last message (In-Reply-To, References, \"Re:\" and its subject unless one is given). SMS and WhatsApp: sent from the number the lead wrote to (else the one that last texted them), at that number's pace, at most 1,600 characters; on WhatsApp once the lead's 24-hour window has closed only an approved `template` of that number's account may go (409 without one). Each answer is checked once more right before it goes out (suppressions, STOP, do-not-contact), is never sent twice, and its outcome (sent, failed with the words of the server or of Twilio, or unknown when the handover's answer did not come) appears in the thread and the stream. The conversation no longer needs a reply.",
     responses(
         (status = 202, description = "Queued: the answer as the thread shows it", body = ThreadItem),
         (status = 400, description = "A body that is not JSON", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such conversation", body = ErrorBody),
-        (status = 409, description = "Nothing to answer through: no mailbox, or the contact has no email address", body = ErrorBody),
-        (status = 422, description = "Empty or too long text, or a subject on several lines (the field is named)", body = ErrorBody),
+        (status = 409, description = "Nothing to answer through (no mailbox or number, or the contact has no address or number on the channel), or the WhatsApp window has closed and no template is given", body = ErrorBody),
+        (status = 422, description = "Empty or too long text, a subject on several lines, or a template that is not approved on the sending number's account (the field is named)", body = ErrorBody),
+        (status = 502, description = "Twilio's templates could not be read to check the one given", body = ErrorBody),
     ))]
 pub async fn reply(
     state: web::Data<AppState>,
@@ -276,6 +277,7 @@ pub async fn reply(
         .ok_or(ApiError::NotFound)?;
     if conversation.channel != Channel::Email {
         let reply_id = reply_by_text(
+            &state,
             &mut tx,
             &caller,
             &conversation,
@@ -343,6 +345,58 @@ pub async fn reply(
     answered(&state, org, id, reply_id.0).await
 }
 
+/// The template `chosen` as the sending number's account has it (its Content SID, text and
+/// category, with the values given): refused when that account has no such approved template.
+async fn approved_template(
+    state: &AppState,
+    org: aura_types::OrgId,
+    number: aura_types::PhoneNumberId,
+    chosen: &aura_types::WhatsAppContent,
+) -> ApiResult<aura_types::WhatsAppContent> {
+    let refuse = |why: &str| {
+        let mut e = FieldErrors::new();
+        e.add("template", why.to_owned());
+        ApiError::from(e)
+    };
+    let sender = db::text::sending_number(&state.pool, org, number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let account = db::phone::account(&state.pool, org, sender.account_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let listed = match account.kind {
+        aura_types::PhoneAccountKind::Sandbox => {
+            crate::domain::phone::sandbox_templates(account.id)
+        }
+        aura_types::PhoneAccountKind::Twilio => {
+            let creds = account
+                .credentials(&state.sealer)
+                .map_err(|e| ApiError::Conflict(format!("The account's credentials: {e}")))?;
+            state
+                .twilio
+                .templates(&creds)
+                .await
+                .map_err(|e| {
+                    ApiError::Upstream(format!("Twilio's templates could not be read: {e}"))
+                })?
+                .iter()
+                .map(|c| c.template(account.id))
+                .collect()
+        }
+    };
+    let found = listed
+        .into_iter()
+        .find(|t| t.sid == chosen.sid)
+        .ok_or_else(|| refuse("is not a template of the account this answer goes from"))?;
+    if !found.approved() {
+        return Err(refuse(&format!(
+            "is not approved by WhatsApp ({})",
+            found.status
+        )));
+    }
+    Ok(found.chosen(chosen.variables.clone()))
+}
+
 /// The answer just queued, as the thread shows it.
 async fn answered(
     state: &AppState,
@@ -366,6 +420,7 @@ async fn answered(
 /// last texted them, else the organization's first that sends on it), to the lead's number; on WhatsApp
 /// after the lead's 24-hour window has closed, only as an approved template.
 async fn reply_by_text(
+    state: &AppState,
     tx: &mut sqlx::PgConnection,
     caller: &Caller,
     conversation: &Conversation,
@@ -411,12 +466,21 @@ async fn reply_by_text(
             "The lead's 24-hour WhatsApp window has closed: only an approved template can reach them until they write again. Pick one.".into(),
         ));
     }
-    // Inside the window a template is not needed: the words go as they are.
-    let template = template.filter(|_| channel == Channel::Whatsapp && !open);
-    let body = match template {
+    // A template goes as chosen (it may go at any time), checked against the sending
+    // number's account: approved there, and its text as the account has it.
+    let template = match template {
+        Some(t) => Some(approved_template(state, org, number, t).await?),
+        None => None,
+    };
+    let body = match &template {
         Some(t) => aura_types::fill_content(&t.body, &t.variables),
         None => text.to_owned(),
     };
+    if body.trim().is_empty() {
+        let mut e = FieldErrors::new();
+        e.add("text", "is required");
+        return Err(e.into());
+    }
     let reply_id = ReplyId::new();
     db::replies::insert_text(
         &mut *tx,
@@ -429,7 +493,7 @@ async fn reply_by_text(
             author: caller.person(),
             to: &to,
             text: &body,
-            content: template.map(|t| {
+            content: template.as_ref().map(|t| {
                 (
                     t.sid.as_str(),
                     serde_json::to_value(&t.variables).unwrap_or_default(),
@@ -465,15 +529,23 @@ pub async fn media(
 ) -> ApiResult<HttpResponse> {
     let (conversation, message, index) = path.into_inner();
     let org = caller.org_id;
-    let raw = db::inbox::raw_of(&state.pool, org, conversation, message)
+    // Only a text's own media: its webhook (signed by Twilio) names the account, the message
+    // and each file, and the address must be that message's media resource, so the
+    // credentials can reach nothing else.
+    let raw = db::inbox::text_raw(&state.pool, org, conversation, message)
         .await?
         .ok_or(ApiError::NotFound)?;
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&raw).into_owned().collect();
     let param = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let account_sid = param("AccountSid").ok_or(ApiError::NotFound)?;
+    let message_sid = param("MessageSid").ok_or(ApiError::NotFound)?;
     let url = param(&format!("MediaUrl{index}"))
         .and_then(|u| url::Url::parse(&u).ok())
+        .filter(|u| {
+            crate::domain::phone::is_media_of(u.path(), &account_sid, &message_sid)
+                && u.query().is_none()
+        })
         .ok_or(ApiError::NotFound)?;
-    let account_sid = param("AccountSid").ok_or(ApiError::NotFound)?;
     let account = db::phone::accounts(&state.pool, org)
         .await?
         .into_iter()

@@ -50,6 +50,9 @@ const RECONCILE_AFTER: Duration = Duration::seconds(60);
 const ANSWERS_PER_TURN: i64 = 20;
 /// An answer's lease covers the wait for its number's slot too.
 const ANSWER_LEASE_EXTRA_SECS: i64 = 60;
+/// The longest an answer waits for its number's slot while claimed; a later slot is waited for
+/// queued.
+const ANSWER_MAX_WAIT_SECS: f64 = 5.0;
 /// Unknown texts are looked for at most this often.
 const RECONCILE_EVERY: Duration = Duration::seconds(30);
 
@@ -87,6 +90,11 @@ pub enum Effect {
     },
     /// The sending number's queue is full: it rests.
     Rest,
+    /// A template went (or may have gone) instead of the prepared text: the message shows it,
+    /// and an unknown outcome is looked for by it.
+    Wrote {
+        body: String,
+    },
 }
 
 /// What became of one text.
@@ -427,6 +435,23 @@ impl TextSender {
                     .clone()
                     .and_then(|v| serde_json::from_value(v).ok())
                     .unwrap_or_default();
+                // The values were filled in when the message was prepared: a template chosen or
+                // changed since may name a variable they lack.
+                let lacking: Vec<String> = aura_types::content_placeholders(&content.body)
+                    .into_iter()
+                    .filter(|n| values.get(n).is_none_or(|v| v.trim().is_empty()))
+                    .collect();
+                if !lacking.is_empty() {
+                    done.push(skip(format!(
+                        "The step's template changed after this message was prepared ({} has no value): prepare the campaign's messages again.",
+                        lacking
+                            .iter()
+                            .map(|n| format!("{{{{{n}}}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                    continue;
+                }
                 (
                     aura_types::fill_content(&content.body, &values),
                     Some(Templated {
@@ -598,7 +623,18 @@ impl TextSender {
                     body: t.template.is_some().then(|| t.body.to_owned()),
                 },
             ),
-            Err(e) => refused(e, t.to, t.attempts, &self.policy(), now),
+            Err(e) => match (
+                refused(e, t.to, t.attempts, &self.policy(), now),
+                t.template,
+            ) {
+                ((recorded @ Recorded::Unknown { .. }, _), Some(_)) => (
+                    recorded,
+                    Effect::Wrote {
+                        body: t.body.to_owned(),
+                    },
+                ),
+                (outcome, _) => outcome,
+            },
         }
     }
 
@@ -645,7 +681,7 @@ impl TextSender {
                     )
                     .await?;
                 }
-                Effect::None | Effect::Code(_) | Effect::Rest => {}
+                Effect::None | Effect::Code(_) | Effect::Rest | Effect::Wrote { .. } => {}
             }
             db::inbox::event(&mut *tx, a.org_id, "message", Some(a.conversation_id)).await?;
         }
@@ -675,6 +711,12 @@ impl TextSender {
                 Effect::None,
             )
         };
+        if a.channel == Channel::Whatsapp
+            && a.content_sid.is_none()
+            && !rules::whatsapp_window_open(a.last_inbound, now)
+        {
+            return failed("The lead's 24-hour WhatsApp window closed before this answer went: answer again with an approved template.");
+        }
         let found = match a.phone_number_id {
             Some(n) => db::text::sending_number(&self.pool, a.org_id, n).await,
             None => Ok(None),
@@ -712,12 +754,22 @@ impl TextSender {
                 )
             }
         };
-        // The number's pace holds for answers too: the next slot is taken, and waited for.
+        // The number's pace holds for answers too: the next slot is taken and, when it is a
+        // moment away, waited for; further away (a busy number), the answer waits for it queued.
         let interval = interval_secs(sender.per_second);
         if let Ok(Some(slot)) =
             db::text::take_slot(&self.pool, a.org_id, sender.id, now, interval).await
         {
-            let wait = (slot - now).as_seconds_f64().clamp(0.0, 60.0);
+            let wait = (slot - now).as_seconds_f64().max(0.0);
+            if wait > ANSWER_MAX_WAIT_SECS {
+                return (
+                    Recorded::Defer {
+                        reply: "Waiting for the number's next free moment (its pace).".into(),
+                        at: slot,
+                    },
+                    Effect::None,
+                );
+            }
             tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
         }
         let template = a.content_sid.clone().map(|sid| Templated {
@@ -736,7 +788,7 @@ impl TextSender {
             template: template.as_ref(),
             attempts: a.attempts,
         };
-        match creds {
+        let (recorded, effect) = match creds {
             None => self.keep(&sender, &text).await,
             Some(creds) => {
                 let callback = format!(
@@ -745,6 +797,16 @@ impl TextSender {
                 );
                 self.post(&sender, &creds, &text, &callback, now).await
             }
+        };
+        // Nothing looks for an answer afterwards: a person checks at Twilio.
+        match recorded {
+            Recorded::Unknown { .. } => (
+                Recorded::Unknown {
+                    reply: "Twilio's answer did not come: this answer may or may not have gone out (check the number's messages at Twilio).".into(),
+                },
+                effect,
+            ),
+            other => (other, effect),
         }
     }
 
@@ -791,6 +853,9 @@ impl TextSender {
                         now,
                     )
                     .await?;
+                }
+                Effect::Wrote { body } => {
+                    db::text::wrote(&mut *tx, d.org, d.id, body).await?;
                 }
                 Effect::Rest => {
                     db::text::refused(&mut tx, d.org, d.id, 21611).await?;

@@ -262,10 +262,14 @@ impl TestApp {
                 .run_until_idle(now + time::Duration::seconds(s))
                 .await
                 .unwrap();
+            // Answers written in the inbox may wait a few seconds for their number's pace.
             let waiting: i64 = sqlx::query_scalar(
-                "select count(*) from campaign_messages
-                 where status = 'queued' and phone_number_id is not null and locked_until is null
-                   and send_after <= $1",
+                "select (select count(*) from campaign_messages
+                         where status = 'queued' and phone_number_id is not null and locked_until is null
+                           and send_after <= $1)
+                      + (select count(*) from conversation_replies
+                         where status = 'queued' and channel <> 'email' and locked_until is null
+                           and send_after <= $1 + interval '1 minute')",
             )
             .bind(now)
             .fetch_one(&self.pool)

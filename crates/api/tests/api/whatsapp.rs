@@ -111,11 +111,16 @@ fn param<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Posts Twilio's inbound webhook, signed with the account's Auth Token.
 async fn inbound(app: &TestApp, params: &[(&str, &str)]) -> reqwest::Response {
+    webhook(app, "inbound", params).await
+}
+
+/// Posts one of Twilio's webhooks (`inbound`, `status`), signed with the account's Auth Token.
+async fn webhook(app: &TestApp, kind: &str, params: &[(&str, &str)]) -> reqwest::Response {
     let account: uuid::Uuid = sqlx::query_scalar("select id from phone_accounts")
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let path = format!("/api/v1/twilio/{account}/inbound");
+    let path = format!("/api/v1/twilio/{account}/{kind}");
     let params: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -500,6 +505,38 @@ async fn texts_are_answered_from_the_inbox_within_the_window_or_by_template(pool
         .iter()
         .find(|t| t.name == "follow_up" && t.approved())
         .unwrap();
+    // A template WhatsApp has not approved, or one of no account of this number, is refused.
+    let pending = templates
+        .templates
+        .iter()
+        .find(|t| !t.approved())
+        .unwrap()
+        .chosen(
+            [
+                ("1".to_owned(), "Maya".to_owned()),
+                ("2".to_owned(), "Lisbon".to_owned()),
+            ]
+            .into(),
+        );
+    let res = fx
+        .user
+        .post(&url, json!({"text": "", "template": pending}))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("not approved"));
+    let mut foreign = follow_up.chosen(
+        [
+            ("1".to_owned(), "Maya".to_owned()),
+            ("2".to_owned(), "Acme".to_owned()),
+        ]
+        .into(),
+    );
+    foreign.sid = "HX99999999999999999999999999999999".into();
+    let res = fx
+        .user
+        .post(&url, json!({"text": "", "template": foreign}))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let mut chosen = follow_up.chosen(Default::default());
     let res = fx
         .user
@@ -669,6 +706,26 @@ async fn an_answer_by_text_goes_through_twilio_once(pool: PgPool) {
     let form = &created(&t).await[0];
     assert_eq!(param(form, "From"), Some("+14155550123"));
     assert_eq!(param(form, "To"), Some("+15005550007"));
+    // Twilio reports it undelivered: the thread says so, with why.
+    let res = webhook(
+        &fx.app,
+        "status",
+        &[
+            ("MessageSid", "SMc0000000000000000000000000000001"),
+            ("MessageStatus", "undelivered"),
+            ("ErrorCode", "30006"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let thread = conversation(&fx, 0, "sms").await;
+    let ours = thread.items.iter().find(|i| i.id == item.id).unwrap();
+    assert_eq!(ours.status, Some(aura_types::MessageStatus::Failed));
+    assert!(
+        ours.detail.as_deref().unwrap_or_default().contains("30006"),
+        "{:?}",
+        ours.detail
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -980,6 +1037,8 @@ async fn a_texts_media_is_listed_and_fetched_with_the_accounts_credentials(pool:
         .mount(&t)
         .await;
     let media_url = format!("{}{media_path}", t.uri());
+    // Twilio's host, but not this message's media: the account itself.
+    let account_url = format!("{}/2010-04-01/Accounts/{AC}.json", t.uri());
     let res = inbound(
         &fx.app,
         &[
@@ -988,11 +1047,13 @@ async fn a_texts_media_is_listed_and_fetched_with_the_accounts_credentials(pool:
             ("From", "+15005550007"),
             ("To", FROM),
             ("Body", "This is the leak under the sink"),
-            ("NumMedia", "2"),
+            ("NumMedia", "3"),
             ("MediaUrl0", &media_url),
             ("MediaContentType0", "image/jpeg"),
             ("MediaUrl1", "https://evil.example/steal"),
             ("MediaContentType1", "image/png"),
+            ("MediaUrl2", &account_url),
+            ("MediaContentType2", "application/json"),
         ],
     )
     .await;
@@ -1008,7 +1069,7 @@ async fn a_texts_media_is_listed_and_fetched_with_the_accounts_credentials(pool:
         .iter()
         .map(|a| a.content_type.as_str())
         .collect();
-    assert_eq!(types, ["image/jpeg", "image/png"]);
+    assert_eq!(types, ["image/jpeg", "image/png", "application/json"]);
     let base = format!(
         "/api/v1/conversations/{}/media/{}",
         thread.conversation.id, arrived.id
@@ -1028,20 +1089,77 @@ async fn a_texts_media_is_listed_and_fetched_with_the_accounts_credentials(pool:
         .iter()
         .flat_map(|i| i.attachments.iter().map(|a| a.size))
         .collect();
-    assert_eq!(sizes, [picture.len() as i64, 0]);
-    // An address that is not Twilio's never gets the credentials; no third file; another
-    // organization's caller finds nothing.
-    assert_eq!(
-        fx.user.get(&format!("{base}/1")).await.status(),
-        StatusCode::BAD_GATEWAY
-    );
-    assert_eq!(
-        fx.user.get(&format!("{base}/2")).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(sizes, [picture.len() as i64, 0, 0]);
+    // Only this message's media gets the credentials: not another host, not another of
+    // Twilio's resources (the stand-in answers nothing else: its mocks expect one call each);
+    // no fourth file; another organization's caller finds nothing.
+    for index in 1..=3 {
+        assert_eq!(
+            fx.user.get(&format!("{base}/{index}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
     let stranger = fx.app.signup("eve@else.test", "Elsewhere").await;
     assert_eq!(
         stranger.get(&format!("{base}/0")).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_template_chosen_after_preparation_is_not_sent_without_its_values(pool: PgPool) {
+    let now = monday_10am_ny();
+    let steps = [json!({"channel": "whatsapp", "body": "Hi {{first_name}}, still looking?"})];
+    let fx = fixture_with(
+        pool,
+        None,
+        &[whatsapp_lead("Ben", "+442079460959")],
+        &steps,
+        now,
+        json!({}),
+    )
+    .await;
+    let id = fx.campaign.campaign.id;
+    let url = format!("/api/v1/campaigns/{id}");
+    for status in ["paused", "active"] {
+        if status == "active" {
+            // Prepared and approved without a template; one is chosen afterwards.
+            let res = fx
+                .user
+                .patch(
+                    &format!("{url}/steps/{}", fx.campaign.steps[0].id),
+                    template_step(FOLLOW_UP, "UTILITY"),
+                )
+                .await;
+            assert_eq!(
+                res.status(),
+                StatusCode::OK,
+                "{}",
+                res.text().await.unwrap()
+            );
+        }
+        let _: Value = ok(
+            fx.user
+                .post(&format!("{url}/status"), json!({"status": status}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    fx.app.deliver_at(now).await;
+    let (status, why): (String, String) =
+        sqlx::query_as("select status::text, coalesce(smtp_reply, '') from campaign_messages")
+            .fetch_one(&fx.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "cancelled", "{why}");
+    assert!(
+        why.contains("prepare the campaign's messages again"),
+        "{why}"
+    );
+    let kept: i64 = sqlx::query_scalar("select count(*) from phone_outbox")
+        .fetch_one(&fx.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
 }

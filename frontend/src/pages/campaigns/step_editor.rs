@@ -354,7 +354,22 @@ fn WhatsAppTemplateField(
             <Suspense fallback=|| view! { <p class="text-sm text-muted">"Loading the templates…"</p> }>
                 {move || templates.get().map(|r| match r {
                     Err(e) => view! { <p class="text-sm text-red-700" role="alert">{e.message()}</p> }.into_any(),
-                    Ok(all) => {
+                    Ok(mut all) => {
+                        // The step's template stays shown even when the listing lacks it.
+                        if let Some(saved) = chosen.get_untracked().filter(|c| !all.iter().any(|t| t.sid == c.sid)) {
+                            all.insert(0, WhatsAppTemplate {
+                                account_id: PhoneAccountId(uuid::Uuid::nil()),
+                                status: "not listed".into(),
+                                rejection_reason: None,
+                                sandbox: false,
+                                sid: saved.sid,
+                                name: saved.name,
+                                language: saved.language,
+                                category: saved.category,
+                                body: saved.body,
+                                variables: saved.variables,
+                            });
+                        }
                         let listed = all.clone();
                         view! {
                             <label for="field-wa-template" class="field-label">"Template"</label>
@@ -373,7 +388,8 @@ fn WhatsAppTemplateField(
                                     let sid = t.sid.clone();
                                     let label = format!("{} · {} · {}{}", t.name, t.language, t.status,
                                         if t.category.eq_ignore_ascii_case("marketing") { " · marketing" } else { "" });
-                                    view! { <option value=t.sid.clone() disabled=!t.approved() selected=move || chosen.with(|c| c.as_ref().is_some_and(|c| c.sid == sid))>{label}</option> }
+                                    let current = chosen.with_untracked(|c| c.as_ref().is_some_and(|c| c.sid == sid));
+                                    view! { <option value=t.sid.clone() disabled=!t.approved() && !current selected=move || chosen.with(|c| c.as_ref().is_some_and(|c| c.sid == sid))>{label}</option> }
                                 }).collect_view()}
                             </select>
                             {all.is_empty().then(|| view! { <p class="text-xs text-muted">"No templates yet: create one in Twilio's Content Template Builder and submit it to WhatsApp."</p> })}
