@@ -82,6 +82,8 @@ test("the sandbox number and a Twilio account are connected and tested", async (
   await page.getByRole("button", { name: "Send", exact: true }).click();
   await page.getByText("Answer queued: it goes out from the number that wrote to the lead.").first().waitFor();
   await page.getByTestId("thread").getByText("Yes, Friday at 9 works.").waitFor();
+  // A stranger who texted in gave no consent, but their message invites the answer: it goes.
+  await page.getByTestId("thread").getByText("Sent", { exact: true }).waitFor({ timeout: 15_000 });
   await screenshot(page, "49-inbox-text");
 
   // An SMS step added by hand: the segment counter under the message, before launch.

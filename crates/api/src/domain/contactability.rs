@@ -51,6 +51,13 @@ impl Block {
         }
     }
 
+    /// Whether the block stops an answer a person wrote to a lead who wrote to us on the
+    /// channel (`lead_wrote`): their message invites the answer, so missing consent does not
+    /// stop it; a suppression, STOP, a refused consent or an inactive contact still does.
+    pub fn holds_for_answer(&self, lead_wrote: bool) -> bool {
+        !(lead_wrote && self.reason == BlockReason::NoConsent)
+    }
+
     /// The reason enrollment counts it under.
     pub fn skip_reason(&self) -> SkipReason {
         match self.reason {
@@ -86,6 +93,24 @@ pub fn email_stop(no_email: bool, block: Option<Block>, left: bool) -> Option<St
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn an_answer_to_a_lead_who_wrote_needs_no_recorded_consent_but_honours_the_rest() {
+        let block = |reason| Block {
+            reason,
+            detail: None,
+        };
+        assert!(!block(BlockReason::NoConsent).holds_for_answer(true));
+        assert!(block(BlockReason::NoConsent).holds_for_answer(false));
+        for reason in [
+            BlockReason::Suppressed,
+            BlockReason::SuppressedDomain,
+            BlockReason::ContactStatus,
+            BlockReason::ConsentRefused,
+        ] {
+            assert!(block(reason).holds_for_answer(true), "{reason:?}");
+        }
+    }
 
     #[test]
     fn every_reason_reads_as_a_sentence_and_maps_to_a_skip() {

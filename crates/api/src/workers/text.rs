@@ -695,7 +695,9 @@ impl TextSender {
         a: &db::replies::ClaimedText,
         now: OffsetDateTime,
     ) -> (Recorded, Effect) {
-        if let Some(block) = Block::from_row(a.block_code.as_deref(), a.block_detail.clone()) {
+        if let Some(block) = Block::from_row(a.block_code.as_deref(), a.block_detail.clone())
+            .filter(|b| b.holds_for_answer(a.last_inbound.is_some()))
+        {
             return (
                 Recorded::Cancelled {
                     reason: block.describe(a.channel),

@@ -661,7 +661,7 @@ async fn an_answer_by_text_goes_through_twilio_once(pool: PgPool) {
         &[
             ("MessageSid", "SMb0000000000000000000000000000001"),
             ("AccountSid", AC),
-            ("From", "+15005550007"),
+            ("From", "+15005550009"),
             ("To", "+14155550123"),
             ("Body", "Who is this?"),
         ],
@@ -675,14 +675,29 @@ async fn an_answer_by_text_goes_through_twilio_once(pool: PgPool) {
         ))
         .respond_with(ResponseTemplate::new(201).set_body_json(message_body(
             "SMc0000000000000000000000000000001",
-            "+15005550007",
+            "+15005550009",
             "Dana from Acme Realty, about the open house.",
             "queued",
         )))
         .expect(1)
         .mount(&t)
         .await;
-    let sms = conversation(&fx, 0, "sms").await;
+    // A stranger (a contact made by their text, with no consent recorded): their own message
+    // invites the answer.
+    let stranger: uuid::Uuid = sqlx::query_scalar(
+        "select v.id from conversations v join contacts k on k.org_id = v.org_id and k.id = v.contact_id
+         where k.phone = '+15005550009'",
+    )
+    .fetch_one(&fx.app.pool)
+    .await
+    .unwrap();
+    let sms: ConversationDetail = ok(
+        fx.user
+            .get(&format!("/api/v1/conversations/{stranger}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let item: ThreadItem = ok(
         fx.user
             .post(
@@ -705,7 +720,7 @@ async fn an_answer_by_text_goes_through_twilio_once(pool: PgPool) {
     assert_eq!(sid.as_deref(), Some("SMc0000000000000000000000000000001"));
     let form = &created(&t).await[0];
     assert_eq!(param(form, "From"), Some("+14155550123"));
-    assert_eq!(param(form, "To"), Some("+15005550007"));
+    assert_eq!(param(form, "To"), Some("+15005550009"));
     // Twilio reports it undelivered: the thread says so, with why.
     let res = webhook(
         &fx.app,
@@ -718,7 +733,13 @@ async fn an_answer_by_text_goes_through_twilio_once(pool: PgPool) {
     )
     .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let thread = conversation(&fx, 0, "sms").await;
+    let thread: ConversationDetail = ok(
+        fx.user
+            .get(&format!("/api/v1/conversations/{stranger}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let ours = thread.items.iter().find(|i| i.id == item.id).unwrap();
     assert_eq!(ours.status, Some(aura_types::MessageStatus::Failed));
     assert!(
