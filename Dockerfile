@@ -17,7 +17,7 @@ RUN rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup t
 RUN cargo install trunk --version '~0.21' --locked && rm -rf "$CARGO_HOME/registry/src"
 WORKDIR /src
 COPY Cargo.lock ./
-RUN cargo install wasm-bindgen-cli --locked --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)" \
+RUN cargo install wasm-bindgen-cli --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)" \
  && rm -rf "$CARGO_HOME/registry/src"
 COPY frontend/package.json frontend/package-lock.json frontend/
 RUN cd frontend && npm install --no-save --no-audit --no-fund --loglevel=error
