@@ -6,13 +6,15 @@
 #   2. `up`: PostgreSQL healthy, Aura migrates and answers /readyz, `aura seed-demo` in the
 #      container, the demo campaign launched through the API lands in the mail catcher, the web
 #      app loads in headless Chromium;
-#   3. data survives `down` + `up`; an upgrade from the previous commit's image migrates in place;
+#   3. data survives `down` + `up`; an upgrade from an earlier commit's image (the one before the
+#      newest migration) migrates in place without losing a row;
 #   4. scale-out: two API replicas (`serve --no-workers`) and three `aura worker` containers; a
 #      2,000-message campaign while one worker is killed and another restarted: every message
 #      reaches the catcher once or is marked unknown.
 # Installs and starts the Docker engine when missing; builds local stand-ins for upstream images
 # that cannot be pulled (scripts/compose/lib.sh). Exit 3: the engine could not start (not run).
-#   AURA_UPGRADE_FROM=<commit>   the image upgraded from (default: the previous commit, HEAD~1)
+#   AURA_UPGRADE_FROM=<commit>   the image upgraded from (default: the commit before the newest
+#                                migration was added, so that the upgrade has a migration to apply)
 #   AURA_SCALE_MESSAGES=<n>      the scale-out campaign's size (default 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,13 +65,16 @@ phase "upstream images (pulled, or local stand-ins where no registry answers)"
 ensure_upstream_images
 took "upstream images"
 
-# Builds the tree in $1 as the image $2 with the committed Dockerfile.
+# Builds the tree in $1 as the image $2 with the committed Dockerfile; says how many of the
+# Dockerfile's steps came from the cache (all but Aura's own when only Aura's code changed).
 build_image() {
-  docker build -q --build-arg BUILD_CA_CERTS="$ca_certs" -t "$2" "$1" >"$work/build.log" 2>&1 \
+  docker build --build-arg BUILD_CA_CERTS="$ca_certs" -t "$2" "$1" >"$work/build.log" 2>&1 \
     || { tail -n 60 "$work/build.log"; die "building $2 failed"; }
+  echo "    $2: $(grep -c '^ ---> Using cache' "$work/build.log") of $(grep -c '^Step ' "$work/build.log") steps from the cache, $((SECONDS - build_started)) s"
 }
 
 phase "building Aura's image from the Dockerfile"
+build_started=$SECONDS
 build_image . "$AURA_IMAGE"
 took "image build"
 if [ -n "$ca_certs" ]; then
@@ -122,15 +127,17 @@ after=$(check counts "$aura_url")
 echo "    the same rows after down + up: $after"
 took "down + up"
 
-phase "upgrade: the previous commit's image, then this one, on the same volume"
-from=${AURA_UPGRADE_FROM:-HEAD~1}
+phase "upgrade: an earlier commit's image, then this one, on the same volume"
+from=${AURA_UPGRADE_FROM:-$(git log -1 --format=%H -- migrations/)~1}
 git rev-parse -q --verify "$from^{commit}" >/dev/null || die "no commit $from to upgrade from"
 mkdir -p "$work/previous"
-git archive "$from" | tar -x -C "$work/previous"
+# The modes a checkout has (git archive writes 664 by default), so the cached layers match.
+git -c tar.umask=0022 archive "$from" | tar -x -C "$work/previous"
 # Built with this commit's recipe (Dockerfile and dependency script), so that what is compared is
 # the application and its schema, not a build that may not have worked on this machine then.
 cp Dockerfile .dockerignore "$work/previous/"
 cp scripts/docker-deps.sh "$work/previous/scripts/"
+build_started=$SECONDS
 build_image "$work/previous" aura:previous
 compose down -v >/dev/null 2>&1
 AURA_IMAGE=aura:previous up

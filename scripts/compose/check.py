@@ -201,10 +201,10 @@ def scale(aura_url, aura2_url, catcher, n, kill, restart):
 
     wait_for("a quarter of the campaign at the catcher", lambda: at_catcher() >= n // 4, 600)
     docker("kill", kill)
-    say(f"killed {kill} with {at_catcher()} of {n} emails at the catcher")
+    say(f"killed {kill[:12]} with {at_catcher()} of {n} emails at the catcher")
     wait_for("half of the campaign at the catcher", lambda: at_catcher() >= n // 2, 600)
     docker("restart", restart)
-    say(f"restarted {restart} with {at_catcher()} of {n} emails at the catcher")
+    say(f"restarted {restart[:12]} with {at_catcher()} of {n} emails at the catcher")
 
     def settled():
         d = aura("GET", f"/campaigns/{campaign}/delivery")["steps"][0]
